@@ -1,0 +1,80 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { ErrorCode } from '../errors.ts';
+import { StringEnum, Timestamp } from '../schema-kit.ts';
+
+/**
+ * Commands travel on `req/<name>` (to the unit) and are answered on `res/<name>` with the
+ * request's correlation `id`. Each command names the schema of its `args` and of its `data`.
+ */
+const CorrelationId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,36}$' });
+
+const ConfigValue = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
+
+export const COMMANDS = {
+  ping: {
+    args: Type.Object({}, { additionalProperties: false }),
+    data: Type.Object({ uptimeS: Type.Number({ minimum: 0 }), ts: Timestamp }, { additionalProperties: false }),
+  },
+  'config-get': {
+    args: Type.Object(
+      { keys: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })) },
+      { additionalProperties: false },
+    ),
+    data: Type.Object({ config: Type.Record(Type.String({ maxLength: 64 }), ConfigValue) }, { additionalProperties: false }),
+  },
+  'config-set': {
+    args: Type.Object(
+      { config: Type.Record(Type.String({ maxLength: 64 }), ConfigValue, { maxProperties: 64 }) },
+      { additionalProperties: false },
+    ),
+    data: Type.Object({ applied: Type.Array(Type.String()), restartRequired: Type.Boolean() }, { additionalProperties: false }),
+  },
+  restart: {
+    args: Type.Object({}, { additionalProperties: false }),
+    data: Type.Object({ at: Timestamp }, { additionalProperties: false }),
+  },
+  reboot: { args: Type.Object({}, { additionalProperties: false }), data: Type.Object({ at: Timestamp }, { additionalProperties: false }) },
+} as const satisfies Record<string, { args: TSchema; data: TSchema }>;
+
+export type CommandName = keyof typeof COMMANDS;
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+export type CommandArgs<C extends CommandName> = Static<(typeof COMMANDS)[C]['args']>;
+export type CommandData<C extends CommandName> = Static<(typeof COMMANDS)[C]['data']>;
+
+export function requestSchema<C extends CommandName>(name: C) {
+  return Type.Object(
+    {
+      id: CorrelationId,
+      args: COMMANDS[name].args,
+      /** A unit that receives the request after this time answers SW_ERR_EXPIRED instead of acting. */
+      expires: Type.Optional(Timestamp),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export function responseSchema<C extends CommandName>(name: C) {
+  return Type.Union([
+    Type.Object({ id: CorrelationId, status: Type.Literal('ok'), data: COMMANDS[name].data }, { additionalProperties: false }),
+    Type.Object(
+      {
+        id: CorrelationId,
+        status: Type.Literal('error'),
+        error: Type.Object(
+          {
+            code: StringEnum(Object.values(ErrorCode)),
+            message: Type.String({ maxLength: 256 }),
+            path: Type.Optional(Type.String({ maxLength: 128 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ]);
+}
+
+export type CommandRequest<C extends CommandName> = { id: string; args: CommandArgs<C>; expires?: number };
+export type CommandResponse<C extends CommandName> =
+  | { id: string; status: 'ok'; data: CommandData<C> }
+  | { id: string; status: 'error'; error: { code: ErrorCode; message: string; path?: string } };

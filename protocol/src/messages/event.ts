@@ -1,0 +1,16 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Seq, StringEnum, Timestamp } from '../schema-kit.ts';
+
+/** Something the unit decided or noticed that is not an alarm, e.g. a power-state change with its reason. */
+export const UnitEvent = Type.Object(
+  {
+    seq: Seq,
+    ts: Timestamp,
+    kind: StringEnum(['power-state', 'boot', 'config', 'commission', 'fault'] as const),
+    from: Type.Optional(Type.String({ maxLength: 32 })),
+    to: Type.Optional(Type.String({ maxLength: 32 })),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type UnitEvent = Static<typeof UnitEvent>;
