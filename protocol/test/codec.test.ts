@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Encoder } from 'cbor-x';
 import {
   decodeMessage,
   decodeRequest,
   decodeResponse,
   decodeUplink,
+  ErrorCode,
   encodeRequest,
   encodeResponse,
   encodeUplink,
-  ErrorCode,
   type Power,
   sniffEncoding,
   topics,
   UPLINK,
 } from '@shouwang/protocol';
+import { Encoder } from 'cbor-x';
 import { EXAMPLES } from './examples.ts';
 
 const cbor = new Encoder({ useRecords: false });

@@ -9,14 +9,13 @@ export const Link = Type.Object(
   {
     seq: Seq,
     ts: Timestamp,
-    type: StringEnum(LINK_TYPES),
-    /** Received signal strength, dBm. */
-    rssiDbm: Type.Integer({ minimum: -150, maximum: 0 }),
-    /** 0–5 bars derived from the access technology's own thresholds. */
-    bars: Type.Integer({ minimum: 0, maximum: 5 }),
-    operator: Type.Optional(Type.String({ maxLength: 32 })),
-    /** Bytes sent and received this calendar month, as the agent counts them. */
-    bytesMonth: Type.Optional(Type.Integer({ minimum: 0 })),
+    type: StringEnum(LINK_TYPES, { description: 'Access technology: LTE (4G), NR (5G), satellite' }),
+    rssiDbm: Type.Integer({ minimum: -150, maximum: 0, description: 'Received signal strength, dBm' }),
+    bars: Type.Integer({ minimum: 0, maximum: 5, description: "0–5 bars from the access technology's own thresholds" }),
+    operator: Type.Optional(Type.String({ maxLength: 32, description: 'Network operator name (+COPS)' })),
+    bytesMonth: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Bytes sent and received this calendar month, as the agent counts them' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -9,18 +9,19 @@ export const Power = Type.Object(
   {
     seq: Seq,
     ts: Timestamp,
-    /** State of charge, % of temperature-derated capacity. */
-    soc: Scaled(10, { minimum: 0, maximum: 100 }),
-    batteryV: Scaled(100, { minimum: 0, maximum: 100 }),
-    solarW: Scaled(10, { minimum: 0, maximum: 10000 }),
-    windW: Scaled(10, { minimum: 0, maximum: 10000 }),
-    loadW: Scaled(10, { minimum: 0, maximum: 10000 }),
-    state: StringEnum(POWER_STATES),
-    batteryTempC: Type.Optional(Scaled(10, { minimum: -60, maximum: 100 })),
-    /** Hours until empty at the current net draw; absent while charging. */
-    timeToEmptyH: Type.Optional(Scaled(10, { minimum: 0, maximum: 100000 })),
-    /** Days of autonomy forecast from net power and the harvest trend. */
-    autonomyD: Type.Optional(Scaled(10, { minimum: 0, maximum: 10000 })),
+    soc: Scaled(10, { minimum: 0, maximum: 100, description: 'State of charge, % of temperature-derated capacity' }),
+    batteryV: Scaled(100, { minimum: 0, maximum: 100, description: 'Battery terminal voltage, V' }),
+    solarW: Scaled(10, { minimum: 0, maximum: 10000, description: 'Solar panel output, W' }),
+    windW: Scaled(10, { minimum: 0, maximum: 10000, description: 'Wind turbine output, W' }),
+    loadW: Scaled(10, { minimum: 0, maximum: 10000, description: 'Total load, W' }),
+    state: StringEnum(POWER_STATES, { description: 'Current rung of the power ladder' }),
+    batteryTempC: Type.Optional(Scaled(10, { minimum: -60, maximum: 100, description: 'Battery temperature, °C' })),
+    timeToEmptyH: Type.Optional(
+      Scaled(10, { minimum: 0, maximum: 100000, description: 'Hours until empty at the current net draw; absent while charging' }),
+    ),
+    autonomyD: Type.Optional(
+      Scaled(10, { minimum: 0, maximum: 10000, description: 'Days of autonomy forecast from net power and the harvest trend' }),
+    ),
   },
   { additionalProperties: false },
 );

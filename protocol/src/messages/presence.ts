@@ -9,10 +9,8 @@ export const Presence = Type.Object(
   {
     state: StringEnum(['online', 'offline'] as const),
     ts: Timestamp,
-    /** Agent version, e.g. `0.1.0`. */
-    agent: Type.Optional(Type.String({ maxLength: 32 })),
-    /** Board definition id, e.g. `pi4`. */
-    board: Type.Optional(Type.String({ maxLength: 16 })),
+    agent: Type.Optional(Type.String({ maxLength: 32, description: 'Agent version' })),
+    board: Type.Optional(Type.String({ maxLength: 16, description: 'Board definition id, e.g. pi4' })),
     /** Latest time the unit promises to be heard from again (planned sleep aware liveness). */
     nextContactBy: Type.Optional(Timestamp),
   },

@@ -1,0 +1,124 @@
+/**
+ * End to end on ephemeral ports: gateway + fleet + two simulated unit processes, talking only
+ * over MQTT and HTTP as in the field.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import mqtt from 'mqtt';
+import { type RunningSystem, startSystem } from '../system.ts';
+
+interface UnitView {
+  id: string;
+  online: boolean;
+  power: { soc: number; solarW: number; windW: number; loadW: number } | null;
+  location: { lat: number; lon: number } | null;
+  link: { type: string; bars: number } | null;
+}
+
+async function units(sys: RunningSystem): Promise<UnitView[]> {
+  const res = await fetch(`http://127.0.0.1:${sys.httpPort}/api/units`);
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { units: UnitView[] }).units;
+}
+
+/** Polls the fleet API (not a sleep): returns as soon as the condition holds, fails at the deadline. */
+async function until(sys: RunningSystem, what: string, ok: (u: UnitView[]) => boolean, timeoutMs: number): Promise<UnitView[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: UnitView[] = [];
+  while (Date.now() < deadline) {
+    last = await units(sys);
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`${what} not reached within ${timeoutMs} ms; last state: ${JSON.stringify(last)}`);
+}
+
+test('two simulated units come online, report, and go offline through their last will', { timeout: 120_000 }, async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
+  const logs: string[] = [];
+  const sys = await startSystem({
+    units: 2,
+    mqttPort: 0,
+    httpPort: 0,
+    gatewayHttpPort: 0,
+    dataDir,
+    onLog: (source, line) => logs.push(`${source} ${line}`),
+  });
+  t.after(async () => {
+    await sys.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  try {
+    await bothOnlineThenOneKilled(sys);
+  } catch (err) {
+    console.log(logs.slice(-120).join('\n'));
+    throw err;
+  }
+});
+
+async function bothOnlineThenOneKilled(sys: RunningSystem): Promise<void> {
+
+  const live = await until(
+    sys,
+    'both units online with power, location and link',
+    (us) => us.length === 2 && us.every((u) => u.online && u.power && u.location && u.link),
+    60_000,
+  );
+  for (const [i, u] of live.entries()) {
+    const site = sys.units[i]?.site;
+    assert.ok(site);
+    assert.equal(u.id, sys.units[i]?.id);
+    assert.ok(u.power && u.power.soc >= 0 && u.power.soc <= 100);
+    // The simulated GPS jitters around the deployment point: within ~100 m.
+    assert.ok(
+      u.location && Math.abs(u.location.lat - site.lat) < 0.001 && Math.abs(u.location.lon - site.lon) < 0.0015,
+      JSON.stringify(u.location),
+    );
+    assert.ok(u.link && ['lte', 'nr', 'satellite'].includes(u.link.type));
+  }
+
+  // kill -9: no goodbye from the agent; the broker sees the socket die and publishes the will.
+  const victim = sys.units[0];
+  assert.ok(victim);
+  const killedAt = Date.now();
+  victim.child.kill('SIGKILL');
+  await until(sys, `${victim.id} offline`, (us) => us.find((u) => u.id === victim.id)?.online === false, 45_000);
+  const tookS = (Date.now() - killedAt) / 1000;
+  assert.ok(tookS < 45, `offline after ${tookS} s`);
+  const other = (await units(sys)).find((u) => u.id === sys.units[1]?.id);
+  assert.equal(other?.online, true, 'the other unit stays online');
+}
+
+test('a unit with wrong credentials is refused', { timeout: 60_000 }, async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
+  const sys = await startSystem({ units: 1, mqttPort: 0, httpPort: 0, gatewayHttpPort: 0, dataDir });
+  t.after(async () => {
+    await sys.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const unit = sys.units[0];
+  assert.ok(unit);
+  for (const [username, password] of [
+    [unit.id, 'not-the-password'],
+    ['hrb-999', unit.password],
+    ['fleet', unit.password],
+  ] as const) {
+    const err = await new Promise<Error>((resolve) => {
+      const c = mqtt.connect(`mqtt://127.0.0.1:${sys.mqttPort}`, { username, password, clientId: username, reconnectPeriod: 0 });
+      c.on('error', (e) => {
+        c.end(true);
+        resolve(e);
+      });
+      c.on('connect', () => {
+        c.end(true);
+        resolve(new Error('connected'));
+      });
+    });
+    assert.match(err.message, /Bad username or password|Not authorized/, `${username}: ${err.message}`);
+  }
+  const metrics = await (await fetch(`http://127.0.0.1:${sys.gatewayHttpPort}/metrics`)).text();
+  assert.match(metrics, /auth/i, 'failed logins are counted');
+});
