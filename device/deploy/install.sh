@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the Shouwang device agent on Raspberry Pi OS (Bookworm, arm64 or armhf).
+# Run on the Pi as root, from a checkout or an unpacked release that contains device/deploy/:
+#   sudo device/deploy/install.sh [--config /path/to/device.json]
+# What it does: installs Node 24 from the npm registry's node-linux-<arch> package (no TypeScript
+# tooling on the unit), enables I²C and the serial port, creates the service user, installs the
+# prebuilt agent bundle (agent.mjs, built off-device with `node device/deploy/build.ts`), the config
+# and the systemd unit, and starts it.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+config=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) config="$2"; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
+[ -f "$here/dist/agent.mjs" ] || { echo "missing $here/dist/agent.mjs: build it first with 'node device/deploy/build.ts'" >&2; exit 1; }
+
+case "$(uname -m)" in
+  aarch64) arch=arm64 ;;
+  armv7l) arch=armv7l ;;
+  x86_64) arch=x64 ;;
+  *) echo "unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
+
+apt-get update -q
+apt-get install -y -q npm ffmpeg i2c-tools
+if ! /opt/shouwang/node/bin/node --version 2>/dev/null | grep -q '^v24\.'; then
+  npm install --prefix /opt/shouwang/node-pkg --no-audit --no-fund "node-linux-${arch}@24"
+  ln -sfn "/opt/shouwang/node-pkg/node_modules/node-linux-${arch}" /opt/shouwang/node
+fi
+
+# I²C for the power monitors, the UART for GNSS, no login shell on the serial port.
+if command -v raspi-config >/dev/null; then
+  raspi-config nonint do_i2c 0
+  raspi-config nonint do_serial_hw 0
+  raspi-config nonint do_serial_cons 1
+fi
+
+id shouwang >/dev/null 2>&1 || useradd --system --home /var/lib/shouwang --shell /usr/sbin/nologin shouwang
+usermod -a -G dialout,i2c,gpio,video shouwang
+
+install -d -o root -g root -m 0755 /opt/shouwang
+install -m 0644 "$here/dist/agent.mjs" /opt/shouwang/agent.mjs
+install -d -o root -g shouwang -m 0750 /etc/shouwang
+if [ -n "$config" ]; then
+  install -o root -g shouwang -m 0640 "$config" /etc/shouwang/device.json
+elif [ ! -f /etc/shouwang/device.json ]; then
+  echo "no /etc/shouwang/device.json and no --config given: write one with at least unitId and mqtt.password" >&2
+  exit 1
+fi
+
+sed 's#/usr/bin/node#/opt/shouwang/node/bin/node#' "$here/shouwang-device.service" >/etc/systemd/system/shouwang-device.service
+systemctl daemon-reload
+systemctl enable --now shouwang-device.service
+systemctl --no-pager status shouwang-device.service || true

@@ -1,0 +1,323 @@
+import type { Clock } from '@shouwang/hardware';
+import { type Link, type LinkType, type Location, POWER_STATES, type Power, type PowerState, topics } from '@shouwang/protocol';
+import type { Logger } from 'pino';
+import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import {
+  type BatterySpec,
+  DEFAULT_LADDER,
+  type LadderConfig,
+  nextContactBy,
+  type PowerEstimate,
+  PowerEstimator,
+  PowerLadder,
+  RUNG_LIMITS,
+} from '../domain/power.ts';
+import { linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
+import { TelemetryBatcher } from '../domain/telemetry.ts';
+import type { LinkReading } from '../drivers/link-reader.ts';
+import type { GnssFix, NmeaReceiver } from '../drivers/nmea.ts';
+import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+import type { CommandHandler } from './commands.ts';
+import type { Outbox } from './outbox.ts';
+import type { Uplink } from './uplink.ts';
+
+/**
+ * The agent's decisions over time. One sampling loop (period from the current power rung) reads
+ * the sensors, updates the power estimate and the ladder, evaluates alarms and batches
+ * telemetry; one report loop enqueues the retained status (power, location, link). Everything
+ * goes into the outbox first; the uplink drains it as the link and the rung allow.
+ */
+export interface SensorReading {
+  batteryV: number;
+  batteryTempC: number;
+  solarW: number;
+  windW: number;
+  loadW: number;
+  tamper?: boolean;
+  motion?: boolean;
+  tiltDeg?: number;
+  enclosureTempC?: number;
+}
+
+export interface SensorPort {
+  read(): Promise<SensorReading | undefined>;
+}
+
+export interface LinkPort {
+  read(): Promise<LinkReading>;
+  /** Tell the modem to come up or power down (AT+CFUN) as the rung dictates. */
+  setPower?(up: boolean): Promise<void>;
+}
+
+export interface AgentDeps {
+  unitId: string;
+  clock: Clock;
+  log: Logger;
+  outbox: Outbox;
+  uplink: Uplink;
+  commands: CommandHandler;
+  sensors: SensorPort;
+  gps: NmeaReceiver;
+  link: LinkPort;
+  battery: BatterySpec;
+  ladder?: LadderConfig;
+  alarmConfig?: AlarmConfig;
+  /** Where open alarms are kept across restarts (atomic JSON). */
+  stateFile: string;
+  reportIntervalS: () => number;
+  /** A status unchanged for this long is sent anyway (retained liveness for the fleet). */
+  heartbeatS: () => number;
+  telemetryBatch: number;
+  siteClosed: () => boolean;
+}
+
+interface SavedState {
+  alarms?: AlarmSnapshot;
+  powerState?: PowerState;
+}
+
+export class Agent {
+  private readonly d: AgentDeps;
+  private readonly log: Logger;
+  private readonly estimator: PowerEstimator;
+  private readonly ladder: PowerLadder;
+  private readonly alarms: AlarmEngine;
+  private readonly batcher: TelemetryBatcher;
+  private sampleTimer: unknown;
+  private reportTimer: unknown;
+  private lastEstimate: PowerEstimate | undefined;
+  private lastReading: SensorReading | undefined;
+  private lastLink: LinkReading | undefined;
+  private stopped = false;
+  private locationReported = false;
+  private lastSlot: number | undefined;
+  private readonly sent: { power?: Omit<Power, 'seq'>; location?: Omit<Location, 'seq'>; link?: Omit<Link, 'seq'> } = {};
+
+  constructor(deps: AgentDeps) {
+    this.d = deps;
+    this.log = deps.log;
+    const saved = readJsonFile<SavedState>(deps.stateFile, {});
+    const initial = saved.powerState && POWER_STATES.includes(saved.powerState) ? saved.powerState : 'full';
+    this.estimator = new PowerEstimator(deps.battery);
+    this.ladder = new PowerLadder(deps.ladder ?? DEFAULT_LADDER, initial);
+    this.alarms = new AlarmEngine(deps.alarmConfig ?? DEFAULT_ALARM_CONFIG, saved.alarms ?? {});
+    this.batcher = new TelemetryBatcher(deps.telemetryBatch);
+  }
+
+  get powerState(): PowerState {
+    return this.ladder.state;
+  }
+
+  get linkType(): LinkType {
+    return this.lastLink?.type ?? 'none';
+  }
+
+  start(): void {
+    this.d.uplink.on('request', (command, payload) => {
+      const r = this.d.commands.handle(command, payload);
+      if (!r) return;
+      this.d.uplink
+        .publishDirect(topics.response(this.d.unitId, command), r.response)
+        .catch((err: unknown) => this.log.warn({ err, command }, 'response not delivered'))
+        .finally(() => r.after?.());
+    });
+    this.d.outbox.enqueue('event', { ts: this.d.clock.now(), kind: 'boot', to: this.ladder.state, reason: 'agent started' });
+    // A receiver needs seconds to a first fix: report it as soon as it comes instead of a period later.
+    this.d.gps.once('fix', () => {
+      if (this.locationReported || this.stopped) return;
+      this.reportLocation(this.d.clock.now());
+      this.d.uplink.kick();
+    });
+    void this.sample().then(() => this.report());
+  }
+
+  /** Applies live configuration (alarm thresholds, report interval) without a restart. */
+  reconfigure(alarmConfig: AlarmConfig): void {
+    this.alarms.configure(alarmConfig);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
+    if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
+    const last = this.batcher.flush();
+    if (last) this.d.outbox.enqueue('telemetry', last);
+    this.saveState();
+  }
+
+  /** Presence fields that depend on the rung: when the fleet should next expect to hear from us. */
+  presenceExtra(): { nextContactBy: number } {
+    return { nextContactBy: nextContactBy(RUNG_LIMITS[this.ladder.state], this.d.clock.now()) };
+  }
+
+  private async sample(): Promise<void> {
+    if (this.stopped) return;
+    const ts = this.d.clock.now();
+    const limits = RUNG_LIMITS[this.ladder.state];
+    try {
+      const r = await this.d.sensors.read();
+      if (r) this.onReading(ts, r, limits.telemetryS * 1000);
+    } catch (err) {
+      // A sensor bus fault is counted by the driver; the loop itself must survive anything.
+      this.log.warn({ err }, 'sampling failed');
+    }
+    if (this.stopped) return;
+    this.sampleTimer = this.d.clock.setTimeout(() => void this.sample(), RUNG_LIMITS[this.ladder.state].sampleS * 1000);
+  }
+
+  private onReading(ts: number, r: SensorReading, periodMs: number): void {
+    this.lastReading = r;
+    const est = this.estimator.update({ ts, ...r });
+    this.lastEstimate = est;
+    const decision = this.ladder.decide(ts, est);
+    if (decision.changed) this.onPowerState(ts, decision.reason ?? '');
+    const fix = this.d.gps.current();
+    const alarmInputs = {
+      ts,
+      siteClosed: this.d.siteClosed(),
+      soc: est.soc,
+      ...(r.tamper === undefined ? {} : { tamper: r.tamper }),
+      ...(r.motion === undefined ? {} : { motion: r.motion }),
+      ...(r.tiltDeg === undefined ? {} : { tiltDeg: r.tiltDeg }),
+      ...(r.enclosureTempC === undefined ? {} : { tempC: r.enclosureTempC }),
+      ...(fix && fix.fix !== 'none' ? { lat: fix.lat, lon: fix.lon } : {}),
+    };
+    const changes = this.alarms.evaluate(alarmInputs);
+    for (const c of changes) {
+      this.log.warn({ alarm: c.id, kind: c.kind, state: c.state, value: c.value }, 'alarm');
+      this.d.outbox.enqueue('alarm', c);
+    }
+    if (changes.length > 0) this.saveState();
+    // Telemetry on whole slots of its period, so a batch stays regular however the reads jitter.
+    const slot = ts - (ts % periodMs);
+    if (slot === this.lastSlot) {
+      this.kickIf(changes.length > 0 || decision.changed);
+      return;
+    }
+    this.lastSlot = slot;
+    const batches = this.batcher.add(slot, periodMs, {
+      soc_pct: est.soc,
+      batt_cV: r.batteryV,
+      batt_dC: r.batteryTempC,
+      solar_dW: r.solarW,
+      wind_dW: r.windW,
+      load_dW: r.loadW,
+    });
+    for (const b of batches) this.d.outbox.enqueue('telemetry', b);
+    this.kickIf(changes.length > 0 || batches.length > 0 || decision.changed);
+  }
+
+  private kickIf(something: boolean): void {
+    if (something) this.d.uplink.kick();
+  }
+
+  private onPowerState(ts: number, reason: string): void {
+    const to = this.ladder.state;
+    const from = reason.split(' → ')[0] ?? '';
+    this.log.info({ from, to, reason, soc: this.lastEstimate?.soc, autonomyD: this.lastEstimate?.autonomyD }, 'power state changed');
+    this.d.outbox.enqueue('event', { ts, kind: 'power-state', from, to, reason: reason.slice(0, 200) });
+    // A new rung changes the sampling period: close the batch so each batch keeps one period.
+    const b = this.batcher.flush();
+    if (b) this.d.outbox.enqueue('telemetry', b);
+    this.saveState();
+    void this.d.link
+      .setPower?.(RUNG_LIMITS[to].modem !== 'alarms-only')
+      .catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'));
+    // Re-arm the report loop at the new rung's cadence.
+    if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
+    this.scheduleReport();
+  }
+
+  private async report(): Promise<void> {
+    if (this.stopped) return;
+    const ts = this.d.clock.now();
+    try {
+      this.lastLink = await this.d.link.read();
+    } catch (err) {
+      this.log.warn({ err }, 'link poll failed');
+    }
+    const est = this.lastEstimate;
+    const r = this.lastReading;
+    if (est && r) {
+      const power = {
+        ts,
+        soc: est.soc,
+        batteryV: r.batteryV,
+        solarW: r.solarW,
+        windW: r.windW,
+        loadW: r.loadW,
+        state: this.ladder.state,
+        batteryTempC: r.batteryTempC,
+        autonomyD: Math.min(10_000, est.autonomyD),
+        ...(est.timeToEmptyH === undefined ? {} : { timeToEmptyH: est.timeToEmptyH }),
+      };
+      if (shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
+        this.d.outbox.enqueue('power', power);
+        this.sent.power = power;
+      }
+    }
+    this.reportLocation(ts);
+    if (this.lastLink && this.statusAllowed()) {
+      const l = this.lastLink;
+      const link = {
+        ts,
+        type: l.type,
+        rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)),
+        bars: l.bars,
+        ...(l.operator ? { operator: l.operator } : {}),
+      };
+      if (shouldReport(this.sent.link, link, linkSignificant, this.heartbeatMs())) {
+        this.d.outbox.enqueue('link', link);
+        this.sent.link = link;
+      }
+    }
+    this.d.uplink.kick();
+    this.scheduleReport();
+  }
+
+  private reportLocation(ts: number): void {
+    const fix: GnssFix | undefined = this.d.gps.current();
+    if (!fix || !this.statusAllowed()) return;
+    this.locationReported = true;
+    const location = {
+      ts,
+      lat: fix.lat,
+      lon: fix.lon,
+      fix: fix.fix,
+      ...(fix.altM === undefined ? {} : { altM: fix.altM }),
+      ...(fix.speedMps === undefined ? {} : { speedMps: fix.speedMps }),
+      ...(fix.sats === undefined ? {} : { sats: fix.sats }),
+      ...(fix.hdop === undefined ? {} : { hdop: fix.hdop }),
+    };
+    if (!shouldReport(this.sent.location, location, locationSignificant, this.heartbeatMs())) return;
+    this.d.outbox.enqueue('location', location);
+    this.sent.location = location;
+  }
+
+  private heartbeatMs(): number {
+    return Math.max(this.d.heartbeatS(), this.d.reportIntervalS()) * 1000;
+  }
+
+  /** On the satellite diet only the power status goes up; location and link wait for cellular. */
+  private statusAllowed(): boolean {
+    return this.linkType !== 'satellite' && RUNG_LIMITS[this.ladder.state].modem !== 'alarms-only';
+  }
+
+  private scheduleReport(): void {
+    if (this.stopped) return;
+    const state = this.ladder.state;
+    const periodS = state === 'full' ? this.d.reportIntervalS() : Math.max(this.d.reportIntervalS(), RUNG_LIMITS[state].reportS);
+    this.reportTimer = this.d.clock.setTimeout(() => void this.report(), periodS * 1000);
+  }
+
+  private saveState(): void {
+    try {
+      writeFileAtomic(
+        this.d.stateFile,
+        JSON.stringify({ alarms: this.alarms.snapshot(), powerState: this.ladder.state } satisfies SavedState),
+      );
+    } catch (err) {
+      this.log.error({ err }, 'state not saved');
+    }
+  }
+}

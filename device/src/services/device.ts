@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import type { Clock, IoPlugin, SerialLink } from '@shouwang/hardware';
+import type { Logger } from 'pino';
+import type { DeviceConfig } from '../config.ts';
+import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import type { BatterySpec } from '../domain/power.ts';
+import { linkPolicy } from '../domain/upload-policy.ts';
+import { AtModem } from '../drivers/at-modem.ts';
+import { type ModemProfile, readLink } from '../drivers/link-reader.ts';
+import { NmeaReceiver } from '../drivers/nmea.ts';
+import { Agent } from './agent.ts';
+import { CommandHandler } from './commands.ts';
+import { ConfigStore } from './config-store.ts';
+import { Outbox } from './outbox.ts';
+import { Scheduler } from './scheduler.ts';
+import { BoardSensors, openFive, type SensorMap } from './sensors.ts';
+import { Uplink } from './uplink.ts';
+
+/**
+ * Wires one running agent from an opened board (real or simulated: the same wire-level handles)
+ * and the config. Returned `close` stops everything in reverse order.
+ */
+export interface DeviceBoard {
+  boardId: string;
+  clock: Clock;
+  gps: SerialLink;
+  modem: SerialLink;
+  io: IoPlugin;
+  sensors: SensorMap;
+  modemProfile: ModemProfile;
+  battery: BatterySpec;
+  /** Where the MQTT client dials (the simulator's shaped link in sim mode), else the configured URL. */
+  mqttUrl: string;
+}
+
+export interface RunningDevice {
+  agent: Agent;
+  uplink: Uplink;
+  outbox: Outbox;
+  gps: NmeaReceiver;
+  modem: AtModem;
+  commands: CommandHandler;
+  close(): Promise<void>;
+}
+
+export const AGENT_VERSION = '0.1.0';
+
+export async function startDevice(
+  cfg: DeviceConfig,
+  board: DeviceBoard,
+  log: Logger,
+  hooks: { restart: (why: 'restart' | 'reboot') => void },
+): Promise<RunningDevice> {
+  const dataDir = cfg.dataDir ?? join('.data', 'device', cfg.unitId);
+  const clock = board.clock;
+  const startedAt = clock.now();
+
+  const gps = new NmeaReceiver();
+  gps.attach(board.gps.stream);
+  gps.on('drop', (reason) => log.debug({ module: 'gps', reason, dropped: gps.dropped.total() }, 'bad NMEA dropped'));
+  const modem = new AtModem(board.modem.stream, { clock });
+  modem.on('drop', (reason) => log.debug({ module: 'modem', reason, dropped: modem.dropped.total() }, 'bad AT input dropped'));
+  for (const s of [board.gps.stream, board.modem.stream]) s.on('error', (err: Error) => log.warn({ err }, 'serial link error'));
+
+  const five = await openFive(board.io, clock);
+  const sensors = new BoardSensors(five, board.sensors, clock, log.child({ module: 'sensors' }));
+
+  const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
+  const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => log.info({ keys }, 'live configuration applied'));
+  const num = (k: string, d: number) => {
+    const v = config.value(k);
+    return typeof v === 'number' ? v : d;
+  };
+
+  let agent: Agent | undefined;
+  const { connect } = await import('mqtt');
+  const uplink = new Uplink({
+    unitId: cfg.unitId,
+    url: board.mqttUrl,
+    password: cfg.mqtt.password,
+    keepaliveS: cfg.mqtt.keepaliveS,
+    clock,
+    outbox,
+    log: log.child({ module: 'uplink' }),
+    policy: () =>
+      linkPolicy({
+        link: agent?.linkType ?? (board.modemProfile === 'satellite' ? 'satellite' : 'lte'),
+        powerState: agent?.powerState ?? 'full',
+        satelliteBudgetBytes: num('outbox.satelliteBudgetBytes', cfg.outbox.satelliteBudgetBytes),
+        compactOnCellular: config.value('report.compactOnCellular') !== false,
+      }),
+    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, ...(agent?.presenceExtra() ?? {}) }),
+    connect,
+  });
+
+  const commands = new CommandHandler({
+    config,
+    log: log.child({ module: 'commands' }),
+    now: () => clock.now(),
+    uptimeS: () => (clock.now() - startedAt) / 1000,
+    restart: hooks.restart,
+  });
+
+  agent = new Agent({
+    unitId: cfg.unitId,
+    clock,
+    log: log.child({ module: 'agent' }),
+    outbox,
+    uplink,
+    commands,
+    sensors,
+    gps,
+    link: { read: () => readLink(modem, board.modemProfile) },
+    battery: board.battery,
+    alarmConfig: { ...DEFAULT_ALARM_CONFIG, site: { lat: cfg.sim.lat, lon: cfg.sim.lon, radiusM: cfg.site.radiusM } },
+    stateFile: join(dataDir, 'state.json'),
+    reportIntervalS: () => num('report.intervalS', cfg.report.intervalS),
+    heartbeatS: () => num('report.heartbeatS', cfg.report.heartbeatS),
+    telemetryBatch: cfg.report.telemetryBatch,
+    siteClosed: () => config.value('site.closed') === true,
+  });
+
+  const scheduler = new Scheduler(clock, log.child({ module: 'scheduler' }));
+  scheduler.set({
+    name: 'maintenance',
+    pattern: cfg.schedule.maintenance,
+    run: () => {
+      const r = outbox.downsample();
+      if (r.dropped > 0) log.warn({ ...r, backlogBytes: outbox.backlogBytes() }, 'backlog over quota: thinned');
+    },
+  });
+  scheduler.start();
+
+  uplink.start();
+  agent.start();
+
+  return {
+    agent,
+    uplink,
+    outbox,
+    gps,
+    modem,
+    commands,
+    async close() {
+      scheduler.stop();
+      await agent.stop();
+      await uplink.close();
+      modem.close();
+      outbox.close();
+    },
+  };
+}

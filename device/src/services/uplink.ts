@@ -1,0 +1,262 @@
+import { EventEmitter } from 'node:events';
+import type { Clock } from '@shouwang/hardware';
+import {
+  type CommandName,
+  encodeUplink,
+  filters,
+  type Presence,
+  parseTopic,
+  topics,
+  UPLINK,
+  type UplinkKind,
+  type UplinkPayload,
+} from '@shouwang/protocol';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { fitsBudget, type LinkPolicy, publishPacketBytes, utcDay } from '../domain/upload-policy.ts';
+import type { Outbox, OutboxRow } from './outbox.ts';
+
+/**
+ * The outbox's way out: MQTT.js at QoS 1. A row leaves the outbox only when its PUBACK arrives
+ * ([MQTT-4.3.2]); a drop of the connection returns every unacknowledged row to the queue, to be
+ * sent again after reconnecting (the gateway deduplicates on (unit, seq)). Reconnection is ours,
+ * not MQTT.js's, so it can back off exponentially with a cap (min(2^n × base, cap)) and keep going
+ * after a refused CONNACK, which MQTT.js would otherwise stop at.
+ */
+export interface UplinkOptions {
+  unitId: string;
+  url: string;
+  password: string;
+  keepaliveS: number;
+  clock: Clock;
+  outbox: Outbox;
+  log: Logger;
+  /** How the current link may be used; read before every send. */
+  policy: () => LinkPolicy;
+  presence: () => Omit<Presence, 'state' | 'ts'>;
+  /** Rows in flight (sent, not yet PUBACKed). */
+  window?: number;
+  backoff?: { baseMs: number; capMs: number };
+  /** Creates the client: lazy so the agent does not load MQTT.js before it needs it. */
+  connect: (url: string, options: import('mqtt').IClientOptions) => MqttClient;
+}
+
+export interface UplinkStats {
+  sent: number;
+  acked: number;
+  refused: number;
+  connects: number;
+  bytesToday: number;
+  bytesTotal: number;
+}
+
+interface UplinkEvents {
+  connected: [];
+  request: [CommandName, Buffer];
+  drained: [];
+}
+
+const BUDGET_DAY = 'sat_budget_day';
+const BUDGET_USED = 'sat_budget_used';
+
+export class Uplink extends EventEmitter<UplinkEvents> {
+  readonly stats: UplinkStats = { sent: 0, acked: 0, refused: 0, connects: 0, bytesToday: 0, bytesTotal: 0 };
+  private readonly o: UplinkOptions;
+  private readonly log: Logger;
+  private readonly window: number;
+  private readonly backoff: { baseMs: number; capMs: number };
+  private client: MqttClient | undefined;
+  private readonly inflight = new Set<number>();
+  private attempt = 0;
+  private retryTimer: unknown;
+  private budgetTimer: unknown;
+  private closing = false;
+  private online = false;
+
+  constructor(options: UplinkOptions) {
+    super();
+    this.o = options;
+    this.log = options.log;
+    this.window = options.window ?? 16;
+    this.backoff = options.backoff ?? { baseMs: 1000, capMs: 5 * 60_000 };
+  }
+
+  get connected(): boolean {
+    return this.online;
+  }
+
+  start(): void {
+    const { unitId } = this.o;
+    const will = encodeUplink('presence', { state: 'offline', ts: this.o.clock.now(), ...this.o.presence() });
+    const client = this.o.connect(this.o.url, {
+      clientId: unitId,
+      username: unitId,
+      password: this.o.password,
+      keepalive: this.o.keepaliveS,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      will: { topic: topics.uplink(unitId, 'presence'), payload: Buffer.from(will), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('close', () => this.onClose());
+    client.on('error', (err) => this.onError(err));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  /** New rows were enqueued: send what the window and the link allow. */
+  kick(): void {
+    this.drain();
+  }
+
+  /** Publishes outside the outbox (responses, presence): only while connected; resolves on PUBACK. */
+  publishDirect(topic: string, payload: Uint8Array, retain = false): Promise<void> {
+    const client = this.client;
+    if (!client || !this.online) return Promise.reject(new Error('not connected'));
+    return new Promise((resolve, reject) => {
+      client.publish(topic, Buffer.from(payload), { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
+    if (this.budgetTimer !== undefined) this.o.clock.clearTimeout(this.budgetTimer);
+    const client = this.client;
+    if (!client) return;
+    if (this.online) {
+      // A clean DISCONNECT suppresses the will ([MQTT-3.14.4-3]), so say offline ourselves first.
+      const bye = encodeUplink('presence', { state: 'offline', ts: this.o.clock.now(), ...this.o.presence() });
+      await this.publishDirect(topics.uplink(this.o.unitId, 'presence'), bye, true).catch(() => undefined);
+    }
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  private onConnect(): void {
+    this.online = true;
+    this.attempt = 0;
+    this.stats.connects++;
+    this.log.info({ url: this.o.url, connects: this.stats.connects }, 'connected to gateway');
+    const client = this.client;
+    if (!client) return;
+    const online = encodeUplink('presence', { state: 'online', ts: this.o.clock.now(), ...this.o.presence() });
+    client.publish(topics.uplink(this.o.unitId, 'presence'), Buffer.from(online), { qos: 1, retain: true });
+    client.subscribe(filters.unitRequests(this.o.unitId), { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err }, 'subscribe to requests failed');
+    });
+    this.emit('connected');
+    this.drain();
+  }
+
+  private onClose(): void {
+    const was = this.online;
+    this.online = false;
+    // Whatever was in flight without a PUBACK is still in the outbox; it goes again after reconnecting.
+    this.inflight.clear();
+    if (was) this.log.warn({ backlog: this.o.outbox.size().count }, 'connection to gateway lost');
+    if (this.closing) return;
+    if (this.retryTimer !== undefined) return;
+    const delay = Math.min(2 ** this.attempt * this.backoff.baseMs, this.backoff.capMs);
+    this.attempt++;
+    this.log.debug({ delayMs: delay, attempt: this.attempt }, 'reconnect scheduled');
+    this.retryTimer = this.o.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closing) this.client?.reconnect();
+    }, delay);
+  }
+
+  private onError(err: Error & { code?: number | string }): void {
+    if (typeof err.code === 'number' && err.code > 0 && /Connection refused/.test(err.message)) {
+      this.stats.refused++;
+      // CONNACK return codes 4/5 ([MQTT-3.2.2.3]): wrong credentials or not authorised. Say so plainly;
+      // keep retrying at the capped backoff, since an operator can fix the credential remotely.
+      this.log.error(
+        { code: err.code, reason: err.message, unitId: this.o.unitId, refused: this.stats.refused },
+        'gateway refused the connection; check this unit’s MQTT password',
+      );
+      return;
+    }
+    this.log.warn({ err: err.message, code: err.code }, 'mqtt connection error');
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (!parsed.ok || parsed.value.type !== 'request' || parsed.value.unitId !== this.o.unitId) {
+      this.log.warn({ topic }, 'message on an unexpected topic dropped');
+      return;
+    }
+    this.emit('request', parsed.value.command, payload);
+  }
+
+  private drain(): void {
+    const client = this.client;
+    if (!client || !this.online || this.closing) return;
+    const free = this.window - this.inflight.size;
+    if (free <= 0) return;
+    const policy = this.o.policy();
+    const rows = this.o.outbox.next(free, { skip: this.inflight, ...(policy.kinds ? { kinds: policy.kinds } : {}) });
+    if (rows.length === 0 && this.inflight.size === 0) {
+      this.emit('drained');
+      return;
+    }
+    for (const row of rows) {
+      if (!this.send(client, row, policy)) break;
+    }
+  }
+
+  /** Sends one row; false when the day's budget stops the queue. */
+  private send(client: MqttClient, row: OutboxRow, policy: LinkPolicy): boolean {
+    const kind = row.kind;
+    const topic = topics.uplink(this.o.unitId, kind);
+    const bytes = encodeUplink(kind, row.payload as UplinkPayload<typeof kind>, policy.encoding);
+    const wire = publishPacketBytes(topic, bytes.length, 1);
+    if (policy.dailyBudget !== undefined) {
+      const used = this.usedToday();
+      // Rows come alarms first, so the first that does not fit ends this round.
+      if (!fitsBudget(policy, kind, used, wire)) {
+        this.waitForNextDay(kind, used);
+        return false;
+      }
+      this.addUsed(wire);
+    }
+    this.stats.bytesTotal += wire;
+    this.inflight.add(row.id);
+    this.stats.sent++;
+    client.publish(topic, Buffer.from(bytes), { qos: 1, retain: UPLINK[kind].retain }, (err) => {
+      this.inflight.delete(row.id);
+      if (err) return; // connection dropped before PUBACK: the row stays queued
+      this.o.outbox.ack(row.id);
+      this.stats.acked++;
+      this.drain();
+    });
+    return true;
+  }
+
+  private usedToday(): number {
+    const today = utcDay(this.o.clock.now());
+    if (this.o.outbox.getMeta(BUDGET_DAY) !== today) {
+      this.o.outbox.setMeta(BUDGET_DAY, today);
+      this.o.outbox.setMeta(BUDGET_USED, 0);
+    }
+    return this.o.outbox.getMeta(BUDGET_USED) ?? 0;
+  }
+
+  private addUsed(bytes: number): void {
+    const used = this.usedToday() + bytes;
+    this.o.outbox.setMeta(BUDGET_USED, used);
+    this.stats.bytesToday = used;
+  }
+
+  private waitForNextDay(kind: UplinkKind, used: number): void {
+    if (this.budgetTimer !== undefined) return;
+    const now = this.o.clock.now();
+    const wait = (utcDay(now) + 1) * 86_400_000 - now + 1000;
+    this.log.info({ kind, usedToday: used, waitMs: wait }, 'daily link budget spent; holding the queue until the next UTC day');
+    this.budgetTimer = this.o.clock.setTimeout(() => {
+      this.budgetTimer = undefined;
+      this.drain();
+    }, wait);
+  }
+}
