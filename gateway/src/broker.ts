@@ -1,0 +1,144 @@
+import { type DecodedMessage, decodeMessage } from '@shouwang/protocol';
+import { Aedes, type AedesOptions, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import type { CredentialStore } from './credentials.ts';
+import { mayPublish, maySubscribe, type Principal, principalFor, principalName } from './domain/access.ts';
+import type { LoginLimiter } from './domain/login-limiter.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Aedes's callback hooks, wrapped once, here, as async functions. Everything that decides who
+ * may connect, publish and subscribe passes through this file.
+ */
+
+/** Where accepted data goes before the unit gets its PUBACK; resolves once stored or durably queued. */
+export type Ingest = (message: DecodedMessage) => Promise<void>;
+
+export interface BrokerDeps {
+  credentials: CredentialStore;
+  limiter: LoginLimiter;
+  metrics: Metrics;
+  log: Logger;
+  ingest?: Ingest;
+  options: Pick<AedesOptions, 'concurrency' | 'drainTimeout' | 'keepaliveLimit' | 'persistence' | 'mq' | 'id'>;
+}
+
+/**
+ * Payloads that fail validation are acknowledged and discarded ([MQTT-3.3.5-2] allows either
+ * that or closing the connection). Closing would make a unit with a bug resend the same message
+ * forever from its outbox, a poison loop that burns a satellite budget. The discarded packet is
+ * re-addressed here, a topic no client may subscribe to, and never retained.
+ */
+export const QUARANTINE_TOPIC = '$shouwang/quarantine';
+
+type AuthError = Error & { returnCode: number };
+function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthError {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; principals: WeakMap<Client, Principal> }> {
+  const { credentials, limiter, metrics, log } = deps;
+  const principals = new WeakMap<Client, Principal>();
+  const connects = new WeakMap<Client, Pick<ConnectPacket, 'clientId' | 'clean'>>();
+  const authFail = metrics.counter('shouwang_gateway_auth_failures_total', 'Refused logins by reason');
+  const rejected = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
+  const accepted = metrics.counter('shouwang_gateway_messages_in_total', 'Accepted publishes by kind');
+
+  const source = (client: Client) => (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
+
+  async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    const from = source(client);
+    const connect = connects.get(client);
+    // [MQTT-3.1.3-8]: a zero-length client id with CleanSession=0 must be refused (rc 2). Aedes lets it through.
+    if (connect && connect.clientId === '' && !connect.clean) {
+      authFail({ reason: 'empty-client-id' });
+      throw authError('empty client id with a persistent session', 2);
+    }
+    if (limiter.blocked(from)) {
+      authFail({ reason: 'rate-limited' });
+      throw authError('too many failed logins from this address', 3);
+    }
+    const ok = username && password ? await credentials.verify(username, password.toString('utf8')) : undefined;
+    const principal = ok && username ? principalFor(username, ok.service) : undefined;
+    if (!principal) {
+      limiter.fail(from);
+      authFail({ reason: 'bad-credentials' });
+      log.warn({ username, from }, 'login refused');
+      throw authError('bad username or password', 4);
+    }
+    if (principal.kind === 'unit' && client.id !== principal.unitId) {
+      authFail({ reason: 'client-id-mismatch' });
+      throw authError('a unit connects with its unit id as client id', 2);
+    }
+    limiter.succeed(from);
+    principals.set(client, principal);
+  }
+
+  async function authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
+    const principal = client ? principals.get(client) : undefined;
+    // client is null only for a will whose owner is gone: it was authorised when registered.
+    if (client && (!principal || !mayPublish(principal, packet.topic))) {
+      rejected({ reason: 'acl' });
+      log.warn({ who: principal && principalName(principal), topic: packet.topic }, 'publish outside ACL: disconnecting');
+      throw new Error('publish not authorised');
+    }
+    const decoded = decodeMessage(packet.topic, packet.payload as Buffer);
+    if (!decoded.ok) {
+      rejected({ reason: decoded.error.code });
+      log.info({ who: principal && principalName(principal), topic: packet.topic, error: decoded.error }, 'invalid payload discarded');
+      packet.topic = QUARANTINE_TOPIC;
+      packet.retain = false;
+      return;
+    }
+    const m = decoded.value;
+    accepted({ kind: m.type === 'uplink' ? m.kind : m.type });
+    if (deps.ingest && m.type === 'uplink') await deps.ingest(m);
+  }
+
+  function authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
+    const principal = principals.get(client);
+    if (!principal || !maySubscribe(principal, sub.topic)) {
+      rejected({ reason: 'subscribe-acl' });
+      log.warn({ who: principal && principalName(principal), filter: sub.topic }, 'subscription refused');
+      return null; // SUBACK 0x80 for this filter [MQTT-3.9.3-2]
+    }
+    return sub;
+  }
+
+  const broker = await Aedes.createBroker({
+    ...deps.options,
+    preConnect: (client, packet, done) => {
+      connects.set(client, { clientId: packet.clientId, clean: packet.clean });
+      done(null, true);
+    },
+    authenticate: (client, username, password, done) => {
+      authenticate(client, username, password).then(
+        () => done(null, true),
+        (err: AuthError) => done(err, false),
+      );
+    },
+    authorizePublish: (client, packet, done) => {
+      authorizePublish(client, packet).then(
+        () => done(null),
+        (err: Error) => done(err),
+      );
+    },
+    authorizeSubscribe: (client, sub, done) => done(null, authorizeSubscribe(client, sub)),
+  });
+
+  // Revocation takes effect at once: end the sessions of every client whose credential went away or changed.
+  credentials.on('revoked', (names) => {
+    const gone = new Set(names);
+    for (const client of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const p = principals.get(client);
+      if (p && gone.has(principalName(p))) {
+        log.info({ who: principalName(p) }, 'credential revoked: disconnecting');
+        client.close();
+      }
+    }
+  });
+
+  broker.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'client error'));
+  broker.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'connection error'));
+  return { broker, principals };
+}

@@ -1,0 +1,39 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/** The gateway's whole configuration, defaults inside (file → env SHOUWANG_GATEWAY_* → validate → freeze). */
+export const GatewayConfig = Type.Object({
+  dataDir: Type.String({ default: '.data/gateway' }),
+  mqtt: Type.Object(
+    {
+      host: Type.String({ default: '127.0.0.1', description: 'Address of the MQTT/TCP listener; 0.0.0.0 to serve the field' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port' }),
+    },
+    { default: {} },
+  ),
+  http: Type.Object(
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 9102, description: 'health and Prometheus metrics' }),
+    },
+    { default: {} },
+  ),
+  auth: Type.Object(
+    {
+      credentialsFile: Type.String({ default: '.data/gateway/credentials.json', description: 'issued by the fleet registry; watched' }),
+      maxFailuresPerSource: Type.Integer({ minimum: 1, default: 10, description: 'failed logins per source address per window' }),
+      failureWindowS: Type.Integer({ minimum: 1, default: 60 }),
+    },
+    { default: {} },
+  ),
+  broker: Type.Object(
+    {
+      /** A subscriber that has not drained its socket for this long is cut off, so it cannot stall delivery to others. */
+      drainTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+      /** Messages in flight through the broker's emitter before it applies backpressure. */
+      concurrency: Type.Integer({ minimum: 1, default: 1000 }),
+      keepaliveLimitS: Type.Integer({ minimum: 0, default: 1200, description: 'largest keep-alive a client may ask for; 0 = any' }),
+    },
+    { default: {} },
+  ),
+});
+export type GatewayConfig = Static<typeof GatewayConfig>;

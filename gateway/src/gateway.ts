@@ -1,0 +1,95 @@
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Aedes } from 'aedes';
+import type { Logger } from 'pino';
+import { createBroker, type Ingest } from './broker.ts';
+import type { GatewayConfig } from './config.ts';
+import { CredentialStore } from './credentials.ts';
+import { LoginLimiter } from './domain/login-limiter.ts';
+import { Metrics } from './metrics.ts';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  log: Logger;
+  ingest?: Ingest;
+}
+
+export interface Gateway {
+  readonly metrics: Metrics;
+  /** Binds the listeners; resolves with the bound ports. */
+  listen(): Promise<{ mqttPort: number; httpPort: number }>;
+  readonly broker: Aedes;
+  close(): Promise<void>;
+}
+
+/** Inert until `listen()`: the constructor stores, `listen` does the I/O. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, log } = options;
+  const metrics = new Metrics();
+  const credentials = new CredentialStore(config.auth.credentialsFile);
+  let broker: Aedes | undefined;
+  let mqttServer: Server | undefined;
+  let httpServer: HttpServer | undefined;
+
+  credentials.on('error', (err) => log.error({ err: err.message }, 'credentials file unusable: nobody can log in until it is fixed'));
+  credentials.on('reloaded', (count) => log.info({ count }, 'credentials loaded'));
+
+  return {
+    metrics,
+    get broker() {
+      if (!broker) throw new Error('gateway not listening');
+      return broker;
+    },
+    async listen() {
+      await mkdir(config.dataDir, { recursive: true });
+      await credentials.open();
+      const limiter = new LoginLimiter({ maxFailures: config.auth.maxFailuresPerSource, windowMs: config.auth.failureWindowS * 1000 });
+      const created = await createBroker({
+        credentials,
+        limiter,
+        metrics,
+        log: log.child({ module: 'broker' }),
+        ...(options.ingest ? { ingest: options.ingest } : {}),
+        options: {
+          concurrency: config.broker.concurrency,
+          drainTimeout: config.broker.drainTimeoutMs,
+          keepaliveLimit: config.broker.keepaliveLimitS,
+        },
+      });
+      const b = created.broker;
+      broker = b;
+      metrics.gauge('shouwang_gateway_connections', 'Connected MQTT clients', () => b.connectedClients);
+      metrics.gauge('shouwang_gateway_credentials', 'Credentials loaded from the credentials file', () => credentials.size);
+
+      mqttServer = createServer((socket) => b.handle(socket));
+      mqttServer.listen(config.mqtt.port, config.mqtt.host);
+      await once(mqttServer, 'listening');
+
+      httpServer = createHttpServer((req, res) => {
+        if (req.url === '/metrics') {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+        } else if (req.url === '/health') {
+          const body = { status: 'ok', connections: b.connectedClients, credentials: credentials.size };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        } else {
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+        }
+      });
+      httpServer.listen(config.http.port, config.http.host);
+      await once(httpServer, 'listening');
+
+      return { mqttPort: (mqttServer.address() as AddressInfo).port, httpPort: (httpServer.address() as AddressInfo).port };
+    },
+    async close() {
+      credentials.close();
+      httpServer?.close();
+      httpServer?.closeAllConnections();
+      // Stop accepting first, then let Aedes end the sessions; the server's close completes once they are gone.
+      const serverClosed = new Promise<void>((resolve) => (mqttServer ? mqttServer.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
+      await serverClosed;
+    },
+  };
+}

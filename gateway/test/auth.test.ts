@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { test } from 'node:test';
+import { connect, metricsText, startGateway, writeCredentials } from './helpers.ts';
+
+const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } };
+
+test('right credentials connect; wrong password, unknown user and a spoofed client id are refused', async (t) => {
+  const gw = await startGateway(t, creds);
+  await connect(t, gw.url, 'hrb-001', 'pw-1');
+  await connect(t, gw.url, 'fleet', 'svc', { clientId: 'fleet-1' });
+  await assert.rejects(connect(t, gw.url, 'hrb-001', 'wrong'), /Bad username or password/);
+  await assert.rejects(connect(t, gw.url, 'hrb-777', 'pw-1'), /Bad username or password/);
+  await assert.rejects(connect(t, gw.url, 'hrb-002', 'pw-2', { clientId: 'hrb-001' }), /Identifier rejected/);
+  const m = await metricsText(gw);
+  assert.match(m, /shouwang_gateway_auth_failures_total\{reason="bad-credentials"\} 2/);
+  assert.match(m, /shouwang_gateway_auth_failures_total\{reason="client-id-mismatch"\} 1/);
+});
+
+test('failed logins are rate-limited per source address, without running scrypt', async (t) => {
+  const gw = await startGateway(t, creds, { config: { auth: { maxFailuresPerSource: 3, failureWindowS: 60 } } });
+  for (let i = 0; i < 3; i++) await assert.rejects(connect(t, gw.url, 'hrb-001', `guess-${i}`), /Bad username or password/);
+  // Even the right password is refused while the source is blocked.
+  await assert.rejects(connect(t, gw.url, 'hrb-001', 'pw-1'), /Server unavailable/);
+  assert.match(await metricsText(gw), /reason="rate-limited"\} 1/);
+});
+
+/** [MQTT-3.1.3-8] in raw bytes: MQTT.js refuses to even send this CONNECT. */
+test('an empty client id with a persistent session is refused with return code 2', async (t) => {
+  const gw = await startGateway(t, creds);
+  const user = Buffer.from('hrb-001');
+  const pass = Buffer.from('pw-1');
+  const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0xc0, 0x00, 0x3c]); // MQTT 3.1.1, user+pass, clean=0, ka 60
+  const payload = Buffer.concat([Buffer.from([0, 0]), u16(user.length), user, u16(pass.length), pass]);
+  const body = Buffer.concat([variable, payload]);
+  const connack = await new Promise<Buffer>((resolve, reject) => {
+    const s = netConnect(gw.mqttPort, '127.0.0.1', () => s.write(Buffer.concat([Buffer.from([0x10, body.length]), body])));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d);
+    });
+    s.once('error', reject);
+    t.after(() => s.destroy());
+  });
+  assert.deepEqual([...connack.subarray(0, 4)], [0x20, 0x02, 0x00, 0x02]);
+});
+
+test('revoking a credential disconnects the unit at once; a rotated one works with the new secret only', async (t) => {
+  const gw = await startGateway(t, creds);
+  const unit = await connect(t, gw.url, 'hrb-001', 'pw-1');
+  const other = await connect(t, gw.url, 'hrb-002', 'pw-2');
+  const closed = new Promise<void>((resolve) => unit.once('close', () => resolve()));
+  await writeCredentials(gw.credentialsFile, { units: { 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } });
+  await closed;
+  assert.equal(other.connected, true, 'other units are untouched');
+  await assert.rejects(connect(t, gw.url, 'hrb-001', 'pw-1'), /Bad username or password/);
+
+  const closedOther = new Promise<void>((resolve) => other.once('close', () => resolve()));
+  await writeCredentials(gw.credentialsFile, { units: { 'hrb-002': 'rotated' }, services: { fleet: 'svc' } });
+  await closedOther;
+  await assert.rejects(connect(t, gw.url, 'hrb-002', 'pw-2'), /Bad username or password/);
+  await connect(t, gw.url, 'hrb-002', 'rotated');
+});
+
+test('a broken credentials file locks everyone out loudly instead of crashing', async (t) => {
+  const gw = await startGateway(t, creds);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(gw.credentialsFile, '{ not json');
+  await waitFor(async () => (await health(gw.httpPort)).credentials === 0);
+  await assert.rejects(connect(t, gw.url, 'hrb-001', 'pw-1'), /Bad username or password/);
+  await writeCredentials(gw.credentialsFile, creds);
+  await waitFor(async () => (await health(gw.httpPort)).credentials === 3);
+  await connect(t, gw.url, 'hrb-001', 'pw-1');
+});
+
+async function health(port: number): Promise<{ credentials: number }> {
+  return (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())) as { credentials: number };
+}
+
+function u16(n: number): Buffer {
+  return Buffer.from([n >> 8, n & 0xff]);
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail('condition not met');
+}

@@ -1,0 +1,122 @@
+/**
+ * Test vocabulary: a *gateway* is a real createGateway() on 127.0.0.1 with ephemeral ports and a
+ * credentials file in a temp dir; a *unit* is an MQTT.js client logged in as a unit
+ * (username = client id = unit id); a *service* is one logged in from the file's services.
+ */
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { hashSecret } from '@shouwang/runtime';
+import { Value } from '@sinclair/typebox/value';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { GatewayConfig } from '../src/config.ts';
+import { createGateway, type Gateway, type Ingest } from '../src/index.ts';
+
+export const FAST_COST = { N: 1024, r: 8, p: 1 };
+
+export interface Creds {
+  units: Record<string, string>;
+  services: Record<string, string>;
+}
+
+/** Like a real issuer, rewriting the file keeps the hash of every credential that did not change. */
+const hashes = new Map<string, string>();
+async function hashOf(name: string, secret: string): Promise<string> {
+  const key = `${name}\0${secret}`;
+  let h = hashes.get(key);
+  if (!h) {
+    h = await hashSecret(secret, FAST_COST);
+    hashes.set(key, h);
+  }
+  return h;
+}
+
+export async function writeCredentials(file: string, creds: Creds): Promise<void> {
+  const body = {
+    units: Object.fromEntries(await Promise.all(Object.entries(creds.units).map(async ([id, pw]) => [id, await hashOf(id, pw)]))),
+    services: Object.fromEntries(
+      await Promise.all(Object.entries(creds.services).map(async ([n, pw]) => [n, { hash: await hashOf(n, pw), role: 'service' }])),
+    ),
+  };
+  await writeFile(`${file}.tmp`, JSON.stringify(body));
+  await rename(`${file}.tmp`, file);
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  mqttPort: number;
+  httpPort: number;
+  url: string;
+  dir: string;
+  credentialsFile: string;
+}
+
+export async function startGateway(
+  t: TestContext,
+  creds: Creds,
+  opts: { ingest?: Ingest; config?: { auth?: Record<string, unknown>; broker?: Record<string, unknown>; dataDir?: string } } = {},
+): Promise<TestGateway> {
+  const dir = await mkdtemp(join(tmpdir(), 'gw-'));
+  const credentialsFile = join(dir, 'credentials.json');
+  await writeCredentials(credentialsFile, creds);
+  const config = Value.Default(
+    GatewayConfig,
+    Value.Convert(GatewayConfig, {
+      dataDir: opts.config?.dataDir ?? dir,
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      auth: { credentialsFile, ...opts.config?.auth },
+      broker: { ...opts.config?.broker },
+    }),
+  ) as GatewayConfig;
+  const gateway = createGateway({
+    config,
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    ...(opts.ingest ? { ingest: opts.ingest } : {}),
+  });
+  const { mqttPort, httpPort } = await gateway.listen();
+  t.after(async () => {
+    await gateway.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { gateway, mqttPort, httpPort, url: `mqtt://127.0.0.1:${mqttPort}`, dir, credentialsFile };
+}
+
+/** Connects and resolves once CONNACK arrives; rejects with the broker's refusal. */
+export function connect(t: TestContext, url: string, username: string, password: string, extra: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { username, password, clientId: username, reconnectPeriod: 0, ...extra });
+    t.after(() => c.end(true));
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      reject(err);
+    });
+  });
+}
+
+export function nextMessage(
+  c: MqttClient,
+  match: (topic: string) => boolean,
+  timeoutMs = 5000,
+): Promise<{ topic: string; payload: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      c.off('message', on);
+      reject(new Error('no message'));
+    }, timeoutMs);
+    const on = (topic: string, payload: Buffer) => {
+      if (!match(topic)) return;
+      clearTimeout(timer);
+      c.off('message', on);
+      resolve({ topic, payload });
+    };
+    c.on('message', on);
+  });
+}
+
+export async function metricsText(gw: TestGateway): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+}
