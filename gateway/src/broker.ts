@@ -19,7 +19,7 @@ export interface BrokerDeps {
   limiter: LoginLimiter;
   metrics: Metrics;
   log: Logger;
-  ingest?: Ingest;
+  ingest: Ingest;
   options: Pick<AedesOptions, 'concurrency' | 'drainTimeout' | 'keepaliveLimit' | 'persistence' | 'mq' | 'id'>;
 }
 
@@ -92,7 +92,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     }
     const m = decoded.value;
     accepted({ kind: m.type === 'uplink' ? m.kind : m.type });
-    if (deps.ingest && m.type === 'uplink') await deps.ingest(m);
+    await deps.ingest(m);
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {

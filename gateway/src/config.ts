@@ -25,6 +25,16 @@ export const GatewayConfig = Type.Object({
     },
     { default: {} },
   ),
+  influx: Type.Object(
+    {
+      url: Type.String({
+        default: '',
+        description: 'InfluxDB 1.x HTTP API, e.g. http://127.0.0.1:8086; empty keeps readings in the embedded journal only',
+      }),
+      database: Type.String({ default: 'shouwang' }),
+    },
+    { default: {} },
+  ),
   broker: Type.Object(
     {
       /** A subscriber that has not drained its socket for this long is cut off, so it cannot stall delivery to others. */

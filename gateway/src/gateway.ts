@@ -4,16 +4,16 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import { createBroker, type Ingest } from './broker.ts';
+import { createBroker } from './broker.ts';
 import type { GatewayConfig } from './config.ts';
 import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
+import { createIngest, type IngestPipeline } from './ingest/ingest.ts';
 import { Metrics } from './metrics.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
   log: Logger;
-  ingest?: Ingest;
 }
 
 export interface Gateway {
@@ -21,6 +21,7 @@ export interface Gateway {
   /** Binds the listeners; resolves with the bound ports. */
   listen(): Promise<{ mqttPort: number; httpPort: number }>;
   readonly broker: Aedes;
+  readonly ingest: IngestPipeline;
   close(): Promise<void>;
 }
 
@@ -32,6 +33,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let broker: Aedes | undefined;
   let mqttServer: Server | undefined;
   let httpServer: HttpServer | undefined;
+  let ingest: IngestPipeline | undefined;
 
   credentials.on('error', (err) => log.error({ err: err.message }, 'credentials file unusable: nobody can log in until it is fixed'));
   credentials.on('reloaded', (count) => log.info({ count }, 'credentials loaded'));
@@ -42,16 +44,27 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (!broker) throw new Error('gateway not listening');
       return broker;
     },
+    get ingest() {
+      if (!ingest) throw new Error('gateway not listening');
+      return ingest;
+    },
     async listen() {
       await mkdir(config.dataDir, { recursive: true });
       await credentials.open();
+      const pipeline = createIngest({
+        dataDir: config.dataDir,
+        log: log.child({ module: 'ingest' }),
+        metrics,
+        ...(config.influx.url ? { influx: { url: config.influx.url, database: config.influx.database } } : {}),
+      });
+      ingest = pipeline;
       const limiter = new LoginLimiter({ maxFailures: config.auth.maxFailuresPerSource, windowMs: config.auth.failureWindowS * 1000 });
       const created = await createBroker({
         credentials,
         limiter,
         metrics,
         log: log.child({ module: 'broker' }),
-        ...(options.ingest ? { ingest: options.ingest } : {}),
+        ingest: pipeline.ingest,
         options: {
           concurrency: config.broker.concurrency,
           drainTimeout: config.broker.drainTimeoutMs,
@@ -90,6 +103,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const serverClosed = new Promise<void>((resolve) => (mqttServer ? mqttServer.close(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
       await serverClosed;
+      await ingest?.close();
     },
   };
 }

@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { GatewayConfig } from '../src/config.ts';
-import { createGateway, type Gateway, type Ingest } from '../src/index.ts';
+import { createGateway, type Gateway } from '../src/index.ts';
 
 export const FAST_COST = { N: 1024, r: 8, p: 1 };
 
@@ -56,7 +56,9 @@ export interface TestGateway {
 export async function startGateway(
   t: TestContext,
   creds: Creds,
-  opts: { ingest?: Ingest; config?: { auth?: Record<string, unknown>; broker?: Record<string, unknown>; dataDir?: string } } = {},
+  opts: {
+    config?: { auth?: Record<string, unknown>; broker?: Record<string, unknown>; influx?: Record<string, unknown>; dataDir?: string };
+  } = {},
 ): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-'));
   const credentialsFile = join(dir, 'credentials.json');
@@ -69,13 +71,10 @@ export async function startGateway(
       http: { port: 0 },
       auth: { credentialsFile, ...opts.config?.auth },
       broker: { ...opts.config?.broker },
+      influx: { ...opts.config?.influx },
     }),
   ) as GatewayConfig;
-  const gateway = createGateway({
-    config,
-    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
-    ...(opts.ingest ? { ingest: opts.ingest } : {}),
-  });
+  const gateway = createGateway({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const { mqttPort, httpPort } = await gateway.listen();
   t.after(async () => {
     await gateway.close();

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Ingest } from '../broker.ts';
+import type { Metrics } from '../metrics.ts';
+import { InfluxForwarder } from './influx-forwarder.ts';
+import { Journal } from './journal.ts';
+
+export interface IngestOptions {
+  dataDir: string;
+  influx?: { url: string; database: string };
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface IngestPipeline {
+  ingest: Ingest;
+  journal: Journal;
+  forwarder: InfluxForwarder | undefined;
+  close(): Promise<void>;
+}
+
+/** Journal every reading that has a sequence number (presence has none: it is state, not data). */
+export function createIngest(options: IngestOptions): IngestPipeline {
+  const journal = new Journal(join(options.dataDir, 'ingest.db'));
+  const stored = options.metrics.counter('shouwang_gateway_ingest_total', 'Readings journaled, and duplicates dropped, by kind');
+  const forwarder = options.influx
+    ? new InfluxForwarder({ ...options.influx, journal, log: options.log.child({ module: 'influx' }) })
+    : undefined;
+  if (forwarder) {
+    options.metrics.gauge('shouwang_gateway_ingest_lag_rows', 'Journaled readings not yet in InfluxDB', () => forwarder.lag());
+    forwarder.start();
+  }
+  return {
+    journal,
+    forwarder,
+    ingest: async (m) => {
+      if (m.type !== 'uplink' || !('seq' in m.payload)) return;
+      const { duplicate } = await journal.append(m.unitId, m.payload.seq, m.kind, m.payload.ts, m.payload);
+      stored({ kind: m.kind, result: duplicate ? 'duplicate' : 'stored' });
+    },
+    async close() {
+      await forwarder?.stop();
+      journal.close();
+    },
+  };
+}
