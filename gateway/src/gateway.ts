@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { MAX_PACKET_BYTES } from '@shouwang/protocol';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { createBroker } from './broker.ts';
@@ -10,6 +11,7 @@ import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
 import { createIngest, type IngestPipeline } from './ingest/ingest.ts';
 import { Metrics } from './metrics.ts';
+import { guardConnection } from './packet-guard.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -76,7 +78,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.gauge('shouwang_gateway_connections', 'Connected MQTT clients', () => b.connectedClients);
       metrics.gauge('shouwang_gateway_credentials', 'Credentials loaded from the credentials file', () => credentials.size);
 
-      mqttServer = createServer((socket) => b.handle(socket));
+      const tooBig = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
+      const guarded = (socket: Socket) =>
+        guardConnection(socket, MAX_PACKET_BYTES, (v) => {
+          tooBig({ reason: v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed' });
+          log.warn({ from: socket.remoteAddress, ...v }, 'connection cut: packet over the size limit or malformed');
+        });
+      mqttServer = createServer((socket) => b.handle(guarded(socket)));
       mqttServer.listen(config.mqtt.port, config.mqtt.host);
       await once(mqttServer, 'listening');
 

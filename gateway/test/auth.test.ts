@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { connect as netConnect } from 'node:net';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { connect, metricsText, startGateway, writeCredentials } from './helpers.ts';
+import { connectPacket, rawSocket } from './raw.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } };
 
@@ -28,20 +29,10 @@ test('failed logins are rate-limited per source address, without running scrypt'
 /** [MQTT-3.1.3-8] in raw bytes: MQTT.js refuses to even send this CONNECT. */
 test('an empty client id with a persistent session is refused with return code 2', async (t) => {
   const gw = await startGateway(t, creds);
-  const user = Buffer.from('hrb-001');
-  const pass = Buffer.from('pw-1');
-  const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0xc0, 0x00, 0x3c]); // MQTT 3.1.1, user+pass, clean=0, ka 60
-  const payload = Buffer.concat([Buffer.from([0, 0]), u16(user.length), user, u16(pass.length), pass]);
-  const body = Buffer.concat([variable, payload]);
-  const connack = await new Promise<Buffer>((resolve, reject) => {
-    const s = netConnect(gw.mqttPort, '127.0.0.1', () => s.write(Buffer.concat([Buffer.from([0x10, body.length]), body])));
-    s.once('data', (d) => {
-      s.destroy();
-      resolve(d);
-    });
-    s.once('error', reject);
-    t.after(() => s.destroy());
-  });
+  const s = await rawSocket(gw.mqttPort);
+  t.after(() => s.destroy());
+  s.write(connectPacket('', 'hrb-001', 'pw-1', false));
+  const [connack] = (await once(s, 'data')) as [Buffer];
   assert.deepEqual([...connack.subarray(0, 4)], [0x20, 0x02, 0x00, 0x02]);
 });
 
@@ -75,10 +66,6 @@ test('a broken credentials file locks everyone out loudly instead of crashing', 
 
 async function health(port: number): Promise<{ credentials: number }> {
   return (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())) as { credentials: number };
-}
-
-function u16(n: number): Buffer {
-  return Buffer.from([n >> 8, n & 0xff]);
 }
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

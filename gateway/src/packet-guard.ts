@@ -1,0 +1,46 @@
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { PacketScanner, type ScanResult } from './domain/packet-scanner.ts';
+
+/**
+ * Wraps a client socket for Aedes so that a packet announcing more than `maxPacketBytes` ends
+ * the connection before its body is read: Aedes's parser would otherwise buffer it whole.
+ */
+export function guardConnection(
+  socket: Socket,
+  maxPacketBytes: number,
+  onViolation: (r: Exclude<ScanResult, { ok: true }>) => void,
+): Duplex {
+  const scanner = new PacketScanner(maxPacketBytes);
+  const conn = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end(cb);
+    },
+    destroy(err, cb) {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  // Aedes reads the peer address for logs and per-source limits.
+  Object.defineProperty(conn, 'remoteAddress', { get: () => socket.remoteAddress });
+  socket.on('data', (chunk: Buffer) => {
+    const r = scanner.feed(chunk);
+    if (!r.ok) {
+      onViolation(r);
+      socket.destroy();
+      conn.destroy();
+      return;
+    }
+    if (!conn.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => conn.push(null));
+  socket.on('close', () => conn.destroy());
+  socket.on('error', (err) => conn.destroy(err));
+  return conn;
+}
