@@ -42,6 +42,11 @@ export const GatewayConfig = Type.Object({
       /** Messages in flight through the broker's emitter before it applies backpressure. */
       concurrency: Type.Integer({ minimum: 1, default: 1000 }),
       keepaliveLimitS: Type.Integer({ minimum: 0, default: 1200, description: 'largest keep-alive a client may ask for; 0 = any' }),
+      state: Type.Union([Type.Literal('level'), Type.Literal('redis'), Type.Literal('memory')], {
+        default: 'level',
+        description: 'sessions and queued messages: on disk (level), shared by a cluster (redis), or memory',
+      }),
+      redisUrl: Type.String({ default: '', description: 'redis://host:port for state = redis (cluster mode)' }),
     },
     { default: {} },
   ),

@@ -6,6 +6,7 @@ import { MAX_PACKET_BYTES } from '@shouwang/protocol';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { createBroker } from './broker.ts';
+import { type BrokerState, openBrokerState } from './broker-state.ts';
 import type { GatewayConfig } from './config.ts';
 import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
@@ -36,6 +37,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let mqttServer: Server | undefined;
   let httpServer: HttpServer | undefined;
   let ingest: IngestPipeline | undefined;
+  let state: BrokerState | undefined;
 
   credentials.on('error', (err) => log.error({ err: err.message }, 'credentials file unusable: nobody can log in until it is fixed'));
   credentials.on('reloaded', (count) => log.info({ count }, 'credentials loaded'));
@@ -60,6 +62,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...(config.influx.url ? { influx: { url: config.influx.url, database: config.influx.database } } : {}),
       });
       ingest = pipeline;
+      state = await openBrokerState(config.broker.state, config.dataDir, config.broker.redisUrl);
       const limiter = new LoginLimiter({ maxFailures: config.auth.maxFailuresPerSource, windowMs: config.auth.failureWindowS * 1000 });
       const created = await createBroker({
         credentials,
@@ -71,6 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           concurrency: config.broker.concurrency,
           drainTimeout: config.broker.drainTimeoutMs,
           keepaliveLimit: config.broker.keepaliveLimitS,
+          ...state.options,
         },
       });
       const b = created.broker;
@@ -112,6 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
       await serverClosed;
       await ingest?.close();
+      await state?.close();
     },
   };
 }
