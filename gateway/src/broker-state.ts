@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { AedesOptions } from 'aedes';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
 import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
@@ -22,6 +23,16 @@ export interface BrokerState {
   close(): Promise<void>;
 }
 
+/**
+ * Aedes 1.2 pipes the retained-message source as a stream; aedes-persistence-redis 11 returns an
+ * async generator there (the level one wraps it itself), so adapt that one method.
+ */
+class RetainedAsStream extends AsyncRedisPersistence {
+  override createRetainedStreamCombi(patterns: string[]): Readable {
+    return Readable.from(super.createRetainedStreamCombi(patterns));
+  }
+}
+
 export async function openBrokerState(kind: BrokerStateKind, dataDir: string, redisUrl: string): Promise<BrokerState> {
   if (kind === 'memory') return { options: {}, close: async () => {} };
   if (kind === 'level') {
@@ -31,7 +42,7 @@ export async function openBrokerState(kind: BrokerStateKind, dataDir: string, re
   }
   if (!redisUrl) throw new Error('broker.state = redis needs cluster.redisUrl');
   const conn = new Redis(redisUrl);
-  const persistence = new AsyncRedisPersistence({ conn });
+  const persistence = new RetainedAsStream({ conn });
   const mq = MQEmitterRedis({ connectionString: redisUrl });
   return {
     options: { persistence, mq },

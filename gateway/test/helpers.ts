@@ -13,6 +13,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { GatewayConfig } from '../src/config.ts';
 import { createGateway, type Gateway } from '../src/index.ts';
+import { defer } from './defer.ts';
 
 export const FAST_COST = { N: 1024, r: 8, p: 1 };
 
@@ -76,7 +77,7 @@ export async function startGateway(
   ) as GatewayConfig;
   const gateway = createGateway({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const { mqttPort, httpPort } = await gateway.listen();
-  t.after(async () => {
+  defer(t, async () => {
     await gateway.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -87,7 +88,7 @@ export async function startGateway(
 export function connect(t: TestContext, url: string, username: string, password: string, extra: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, { username, password, clientId: username, reconnectPeriod: 0, ...extra });
-    t.after(() => c.end(true));
+    defer(t, () => c.end(true));
     c.once('connect', () => resolve(c));
     c.once('error', (err) => {
       c.end(true);

@@ -4,10 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { defer } from './defer.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,7 +66,7 @@ bind-address = "127.0.0.1:${rpc}"
 `;
   await writeFile(join(dir, 'influxdb.conf'), conf);
   const child = spawn('influxd', ['-config', join(dir, 'influxdb.conf')], { stdio: 'ignore' });
-  t.after(stopper(child, dir));
+  defer(t, stopper(child, dir));
   const url = `http://127.0.0.1:${http}`;
   await waitUntil('influxd', async () => (await fetch(`${url}/ping`)).status === 204, child);
   return {
@@ -76,4 +77,28 @@ bind-address = "127.0.0.1:${rpc}"
       return body.results[0]?.series?.[0]?.values ?? [];
     },
   };
+}
+
+/** redis-server with no persistence to disk beyond its temp dir, on a free loopback port. */
+export async function startRedis(t: TestContext): Promise<{ url: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'redis-'));
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  defer(t, stopper(child, dir));
+  await waitUntil(
+    'redis-server',
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = createConnection(port, '127.0.0.1', () => s.write('PING\r\n'));
+        s.once('data', (d) => {
+          s.destroy();
+          resolve(d.toString().startsWith('+PONG'));
+        });
+        s.once('error', () => resolve(false));
+      }),
+    child,
+  );
+  return { url: `redis://127.0.0.1:${port}` };
 }
