@@ -10,6 +10,24 @@ export const GatewayConfig = Type.Object({
     },
     { default: {} },
   ),
+  tls: Type.Object(
+    {
+      enabled: Type.Boolean({ default: false }),
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+      certFile: Type.String({ default: '', description: 'PEM certificate chain' }),
+      keyFile: Type.String({ default: '', description: 'PEM private key' }),
+    },
+    { default: {} },
+  ),
+  ws: Type.Object(
+    {
+      enabled: Type.Boolean({ default: false, description: 'MQTT over WebSocket, for browsers and proxies that pass only HTTP' }),
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8083 }),
+    },
+    { default: {} },
+  ),
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { MAX_PACKET_BYTES } from '@shouwang/protocol';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config.ts';
 import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
 import { createIngest, type IngestPipeline } from './ingest/ingest.ts';
+import { type Listener, openListeners } from './listeners.ts';
 import { Metrics } from './metrics.ts';
 import { guardConnection } from './packet-guard.ts';
 
@@ -22,7 +23,7 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly metrics: Metrics;
   /** Binds the listeners; resolves with the bound ports. */
-  listen(): Promise<{ mqttPort: number; httpPort: number }>;
+  listen(): Promise<{ mqttPort: number; httpPort: number; tlsPort?: number; wsPort?: number }>;
   readonly broker: Aedes;
   readonly ingest: IngestPipeline;
   close(): Promise<void>;
@@ -34,7 +35,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = new Metrics();
   const credentials = new CredentialStore(config.auth.credentialsFile);
   let broker: Aedes | undefined;
-  let mqttServer: Server | undefined;
+  let listeners: Listener[] = [];
   let httpServer: HttpServer | undefined;
   let ingest: IngestPipeline | undefined;
   let state: BrokerState | undefined;
@@ -83,14 +84,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.gauge('shouwang_gateway_credentials', 'Credentials loaded from the credentials file', () => credentials.size);
 
       const tooBig = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
-      const guarded = (socket: Socket) =>
-        guardConnection(socket, MAX_PACKET_BYTES, (v) => {
-          tooBig({ reason: v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed' });
-          log.warn({ from: socket.remoteAddress, ...v }, 'connection cut: packet over the size limit or malformed');
-        });
-      mqttServer = createServer((socket) => b.handle(guarded(socket)));
-      mqttServer.listen(config.mqtt.port, config.mqtt.host);
-      await once(mqttServer, 'listening');
+      listeners = await openListeners(config, (stream, from) =>
+        b.handle(
+          guardConnection(stream, from, MAX_PACKET_BYTES, (v) => {
+            tooBig({ reason: v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed' });
+            log.warn({ from, ...v }, 'connection cut: packet over the size limit or malformed');
+          }),
+        ),
+      );
 
       httpServer = createHttpServer((req, res) => {
         if (req.url === '/metrics') {
@@ -105,14 +106,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       httpServer.listen(config.http.port, config.http.host);
       await once(httpServer, 'listening');
 
-      return { mqttPort: (mqttServer.address() as AddressInfo).port, httpPort: (httpServer.address() as AddressInfo).port };
+      const port = (name: Listener['name']) => listeners.find((l) => l.name === name)?.port;
+      return {
+        mqttPort: port('mqtt') as number,
+        httpPort: (httpServer.address() as AddressInfo).port,
+        ...(port('tls') ? { tlsPort: port('tls') } : {}),
+        ...(port('ws') ? { wsPort: port('ws') } : {}),
+      };
     },
     async close() {
       credentials.close();
       httpServer?.close();
       httpServer?.closeAllConnections();
       // Stop accepting first, then let Aedes end the sessions; the server's close completes once they are gone.
-      const serverClosed = new Promise<void>((resolve) => (mqttServer ? mqttServer.close(() => resolve()) : resolve()));
+      const serverClosed = Promise.all(listeners.map((l) => l.close()));
       await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
       await serverClosed;
       await ingest?.close();

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { PacketScanner, type ScanResult } from './domain/packet-scanner.ts';
 
@@ -7,7 +6,8 @@ import { PacketScanner, type ScanResult } from './domain/packet-scanner.ts';
  * the connection before its body is read: Aedes's parser would otherwise buffer it whole.
  */
 export function guardConnection(
-  socket: Socket,
+  socket: Duplex,
+  remoteAddress: string | undefined,
   maxPacketBytes: number,
   onViolation: (r: Exclude<ScanResult, { ok: true }>) => void,
 ): Duplex {
@@ -28,7 +28,7 @@ export function guardConnection(
     },
   });
   // Aedes reads the peer address for logs and per-source limits.
-  Object.defineProperty(conn, 'remoteAddress', { get: () => socket.remoteAddress });
+  Object.defineProperty(conn, 'remoteAddress', { value: remoteAddress });
   socket.on('data', (chunk: Buffer) => {
     const r = scanner.feed(chunk);
     if (!r.ok) {
@@ -41,6 +41,6 @@ export function guardConnection(
   });
   socket.on('end', () => conn.push(null));
   socket.on('close', () => conn.destroy());
-  socket.on('error', (err) => conn.destroy(err));
+  socket.on('error', (err: Error) => conn.destroy(err));
   return conn;
 }

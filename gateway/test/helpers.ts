@@ -49,6 +49,8 @@ export interface TestGateway {
   gateway: Gateway;
   mqttPort: number;
   httpPort: number;
+  tlsPort: number | undefined;
+  wsPort: number | undefined;
   url: string;
   dir: string;
   credentialsFile: string;
@@ -58,7 +60,14 @@ export async function startGateway(
   t: TestContext,
   creds: Creds,
   opts: {
-    config?: { auth?: Record<string, unknown>; broker?: Record<string, unknown>; influx?: Record<string, unknown>; dataDir?: string };
+    config?: {
+      auth?: Record<string, unknown>;
+      broker?: Record<string, unknown>;
+      influx?: Record<string, unknown>;
+      tls?: Record<string, unknown>;
+      ws?: Record<string, unknown>;
+      dataDir?: string;
+    };
   } = {},
 ): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-'));
@@ -73,15 +82,17 @@ export async function startGateway(
       auth: { credentialsFile, ...opts.config?.auth },
       broker: { ...opts.config?.broker },
       influx: { ...opts.config?.influx },
+      tls: { port: 0, ...opts.config?.tls },
+      ws: { port: 0, ...opts.config?.ws },
     }),
   ) as GatewayConfig;
   const gateway = createGateway({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
-  const { mqttPort, httpPort } = await gateway.listen();
+  const { mqttPort, httpPort, tlsPort, wsPort } = await gateway.listen();
   defer(t, async () => {
     await gateway.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { gateway, mqttPort, httpPort, url: `mqtt://127.0.0.1:${mqttPort}`, dir, credentialsFile };
+  return { gateway, mqttPort, httpPort, tlsPort, wsPort, url: `mqtt://127.0.0.1:${mqttPort}`, dir, credentialsFile };
 }
 
 /** Connects and resolves once CONNACK arrives; rejects with the broker's refusal. */
