@@ -20,7 +20,8 @@ export interface Listener {
 }
 
 async function bind(server: Server | ReturnType<typeof createHttpServer>, port: number, host: string): Promise<number> {
-  server.listen(port, host);
+  // A restarted gateway meets every unit at once: a deep accept queue turns the storm into a wait, not SYN retries.
+  server.listen({ port, host, backlog: 4096 });
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
 }

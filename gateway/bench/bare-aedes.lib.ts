@@ -1,0 +1,7 @@
+// A bare Aedes with nothing of ours, for the "pipeline off" column of the throughput bench.
+import { createServer } from 'node:net';
+import { Aedes } from 'aedes';
+
+const broker = await Aedes.createBroker({ concurrency: 1000 });
+createServer(broker.handle).listen(Number(process.argv[2]), '127.0.0.1');
+process.on('SIGTERM', () => broker.close(() => process.exit(0)));

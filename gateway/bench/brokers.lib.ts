@@ -1,0 +1,114 @@
+/**
+ * Brokers for the gateway benches, each in its own process on a free loopback port:
+ * Debian's Mosquitto (the baseline), a bare Aedes (the pipeline off) and our gateway (on).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashSecret } from '@shouwang/runtime';
+
+export interface RunningBroker {
+  name: string;
+  port: number;
+  pid: number;
+  /** Username/password to use, or none for anonymous brokers. */
+  auth: (user: string) => { username?: string; password?: string };
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function stopper(child: ChildProcess, dir?: string) {
+  return async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      child.kill('SIGKILL');
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+}
+
+async function waitPort(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+export async function startMosquitto(): Promise<RunningBroker> {
+  const dir = await mkdtemp(join(tmpdir(), 'mosq-'));
+  const port = await freePort();
+  // In-flight limit lifted as our own broker has none; otherwise QoS 1 compares a window of 20.
+  await writeFile(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 100000\npersistence false\n`);
+  const child = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
+  await waitPort(port);
+  return { name: 'mosquitto', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child, dir) };
+}
+
+export async function startBareAedes(): Promise<RunningBroker> {
+  const port = await freePort();
+  const child = fork(fileURLToPath(new URL('./bare-aedes.lib.ts', import.meta.url)), [String(port)], { stdio: 'ignore' });
+  await waitPort(port);
+  return { name: 'aedes (pipeline off)', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child) };
+}
+
+/** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
+export async function startGatewayProcess(units: string[], cost = { N: 1024, r: 8, p: 1 }): Promise<RunningBroker> {
+  const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
+  const port = await freePort();
+  const httpPort = await freePort();
+  const hash = await hashSecret('bench-secret', cost);
+  const file = join(dir, 'credentials.json');
+  await writeFile(
+    file,
+    JSON.stringify({ units: Object.fromEntries(units.map((u) => [u, hash])), services: { fleet: { hash, role: 'service' } } }),
+  );
+  const child = fork(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      SHOUWANG_GATEWAY_MQTT_PORT: String(port),
+      SHOUWANG_GATEWAY_HTTP_PORT: String(httpPort),
+      SHOUWANG_GATEWAY_DATA_DIR: dir,
+      SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: file,
+      SHOUWANG_GATEWAY_AUTH_MAX_FAILURES_PER_SOURCE: '1000000',
+    },
+  });
+  await waitPort(port);
+  return {
+    name: 'gateway (auth+ACL+validation+ingest)',
+    port,
+    pid: child.pid as number,
+    auth: (user) => ({ username: user, password: 'bench-secret' }),
+    stop: stopper(child, dir),
+  };
+}
+
+export async function rssKb(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
