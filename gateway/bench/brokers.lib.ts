@@ -61,7 +61,10 @@ export async function startMosquitto(): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'mosq-'));
   const port = await freePort();
   // In-flight limit lifted as our own broker has none; otherwise QoS 1 compares a window of 20.
-  await writeFile(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 100000\npersistence false\n`);
+  await writeFile(
+    join(dir, 'm.conf'),
+    `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 100000\npersistence false\n`,
+  );
   const child = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
   await waitPort(port);
   return { name: 'mosquitto', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child, dir) };

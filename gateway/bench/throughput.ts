@@ -4,8 +4,9 @@
  * all of it. QoS 1 counts PUBACKs at the publishers (each one a journal fsync behind it for the
  * gateway); QoS 0 counts deliveries at the subscriber.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+
 import { encodeUplink, filters, topics } from '@shouwang/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
 import { type RunningBroker, startBareAedes, startGatewayProcess, startMosquitto } from './brokers.lib.ts';
 
 interface Row {
@@ -48,7 +49,16 @@ async function run(b: RunningBroker, qos: 0 | 1): Promise<number> {
       const inflight: Promise<unknown>[] = [];
       for (let seq = 1; seq <= n; seq++) {
         const payload = Buffer.from(
-          encodeUplink('power', { seq, ts: 1_763_856_000_000 + seq, soc: 71.5, batteryV: 13.1, solarW: 12.4, windW: 3.1, loadW: 6.2, state: 'full' }),
+          encodeUplink('power', {
+            seq,
+            ts: 1_763_856_000_000 + seq,
+            soc: 71.5,
+            batteryV: 13.1,
+            solarW: 12.4,
+            windW: 3.1,
+            loadW: 6.2,
+            state: 'full',
+          }),
         );
         inflight.push(p.publishAsync(topic, payload, { qos }));
         if (inflight.length >= 200) await Promise.all(inflight.splice(0));
@@ -83,7 +93,13 @@ export async function bench(): Promise<Row[]> {
     rows.push({ name: `QoS ${qos} mosquitto`, value: baseline, unit: 'msg/s' });
     for (const [name, value] of results) {
       if (name === 'mosquitto') continue;
-      rows.push({ name: `QoS ${qos} ${name}`, value, unit: 'msg/s', baseline, ...(name.startsWith('gateway') ? { target: '≥ 0.8× mosquitto' } : {}) });
+      rows.push({
+        name: `QoS ${qos} ${name}`,
+        value,
+        unit: 'msg/s',
+        baseline,
+        ...(name.startsWith('gateway') ? { target: '≥ 0.8× mosquitto' } : {}),
+      });
     }
   }
   return rows;

@@ -16,8 +16,16 @@ export function guardConnection(
     read() {
       socket.resume();
     },
+    // Complete at once unless the socket pushes back: waiting for each flush would serialise
+    // every PUBACK behind the previous one.
     write(chunk: Buffer, _enc, cb) {
-      socket.write(chunk, cb);
+      if (socket.write(chunk)) cb();
+      else socket.once('drain', () => cb());
+    },
+    // mqtt-packet corks the stream around each packet; hand the socket one buffer, not five.
+    writev(chunks, cb) {
+      if (socket.write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)))) cb();
+      else socket.once('drain', () => cb());
     },
     final(cb) {
       socket.end(cb);
