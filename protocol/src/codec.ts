@@ -14,6 +14,8 @@ import { type ParsedTopic, parseTopic, type UplinkKind } from './topics.ts';
  */
 export type Encoding = 'json' | 'compact';
 
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const cborEncoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
@@ -28,7 +30,7 @@ function checker(schema: TSchema): TypeCheck<TSchema> {
 }
 
 export function encodeWith(schema: TSchema, value: unknown, encoding: Encoding): Uint8Array {
-  return encoding === 'json' ? Buffer.from(JSON.stringify(value)) : cborEncoder.encode(pack(schema, value));
+  return encoding === 'json' ? utf8Encoder.encode(JSON.stringify(value)) : cborEncoder.encode(pack(schema, value));
 }
 
 export function sniffEncoding(bytes: Uint8Array): Encoding | undefined {
@@ -48,10 +50,7 @@ export function decodeWith<S extends TSchema>(schema: S, bytes: Uint8Array, maxB
   if (!encoding) return fail(ErrorCode.Encoding, 'payload is neither a JSON object nor a compact CBOR array');
   let value: unknown;
   try {
-    value =
-      encoding === 'json'
-        ? JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
-        : unpack(schema, cborDecoder.decode(bytes));
+    value = encoding === 'json' ? JSON.parse(utf8Decoder.decode(bytes)) : unpack(schema, cborDecoder.decode(bytes));
   } catch (err) {
     if (err instanceof CompactShapeError) return fail(ErrorCode.Schema, err.message, err.path || '/');
     return fail(ErrorCode.Encoding, `malformed ${encoding} payload: ${(err as Error).message}`);

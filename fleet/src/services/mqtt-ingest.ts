@@ -1,0 +1,60 @@
+import { decodeMessage, type ErrorCode, filters, UPLINK_KINDS } from '@shouwang/protocol';
+import { connect, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { FleetConfig } from '../config.ts';
+import type { FleetState } from './fleet-state.ts';
+
+/**
+ * The fleet's ear on the gateway: one service session subscribed to every unit's uplink,
+ * decoding with the protocol. Bad messages are counted by code and dropped.
+ */
+export interface MqttIngest {
+  client: MqttClient;
+  rejected: Map<ErrorCode, number>;
+  received: number;
+  /** Resolves once the first subscription is acknowledged. */
+  subscribed: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startMqttIngest(config: FleetConfig['mqtt'], state: FleetState, log: Logger): MqttIngest {
+  const client = connect(config.url, {
+    username: config.username,
+    password: config.password,
+    clientId: config.clientId,
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+  });
+  let markSubscribed: () => void = () => {};
+  const ingest: MqttIngest = {
+    client,
+    rejected: new Map(),
+    received: 0,
+    subscribed: new Promise((resolve) => {
+      markSubscribed = resolve;
+    }),
+    close: () => client.endAsync().then(() => undefined),
+  };
+  client.on('message', (topic, payload) => {
+    ingest.received++;
+    const m = decodeMessage(topic, payload);
+    if (!m.ok) {
+      ingest.rejected.set(m.error.code, (ingest.rejected.get(m.error.code) ?? 0) + 1);
+      log.warn({ topic, error: m.error }, 'message dropped');
+      return;
+    }
+    state.apply(m.value);
+  });
+  client.on('error', (err) => log.error({ err: err.message }, 'MQTT error'));
+  client.on('connect', () => {
+    log.info({ url: config.url }, 'connected to gateway');
+    // Subscribe on every (re)connect: a clean session forgets its subscriptions.
+    client.subscribe(
+      UPLINK_KINDS.map((k) => filters.allUplink(k)),
+      { qos: 1 },
+      (err) => (err ? log.error({ err: err.message }, 'subscribe failed') : markSubscribed()),
+    );
+  });
+  // Not awaited: the API serves (with what it knows) while the gateway is unreachable.
+  return ingest;
+}

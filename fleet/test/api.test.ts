@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeUplink, type Power, topics } from '@shouwang/protocol';
+import { startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+
+const power = (seq: number, soc: number): Power => ({
+  seq,
+  ts: 1_763_856_000_000 + seq * 1000,
+  soc,
+  batteryV: 13.1,
+  solarW: 10,
+  windW: 2,
+  loadW: 6,
+  state: 'full',
+});
+
+interface Units {
+  units: { id: string; online: boolean; power: Power | null; location: { lat: number } | null; lastSeen: number | null }[];
+}
+
+test('GET /api/units reflects presence, power, location and link from the wire', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, 'hrb-001');
+  await unit.publishAsync(topics.uplink('hrb-001', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), {
+    qos: 1,
+    retain: true,
+  });
+  await unit.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power(1, 77), 'compact')), { qos: 1 });
+  await unit.publishAsync(
+    topics.uplink('hrb-001', 'location'),
+    Buffer.from(encodeUplink('location', { seq: 2, ts: 2, lat: 45.75, lon: 126.63, fix: '3d' })),
+    { qos: 1 },
+  );
+  await unit.publishAsync(
+    topics.uplink('hrb-001', 'link'),
+    Buffer.from(encodeUplink('link', { seq: 3, ts: 3, type: 'lte', rssiDbm: -80, bars: 4 })),
+    { qos: 1 },
+  );
+  await waitFor(() => fleet.state.get('hrb-001')?.link !== null && fleet.state.get('hrb-001')?.link !== undefined);
+  const body = (await (await fetch(`${fleet.base}/api/units`)).json()) as Units;
+  assert.equal(body.units.length, 1);
+  const u = body.units[0];
+  assert.ok(u);
+  assert.equal(u.id, 'hrb-001');
+  assert.equal(u.online, true);
+  assert.equal(u.power?.soc, 77);
+  assert.equal(u.location?.lat, 45.75);
+  assert.equal(typeof u.lastSeen, 'number');
+  assert.equal((await fetch(`${fleet.base}/api/units/hrb-404`)).status, 404);
+});
+
+test('bad messages are counted by code and dropped; the fleet keeps serving', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, 'hrb-002');
+  await unit.publishAsync(topics.uplink('hrb-002', 'power'), '{"seq":', { qos: 1 });
+  await unit.publishAsync(topics.uplink('hrb-002', 'power'), JSON.stringify({ ...power(1, 50), soc: -3 }), { qos: 1 });
+  await unit.publishAsync(topics.uplink('hrb-002', 'power'), Buffer.from(encodeUplink('power', power(2, 51))), { qos: 1 });
+  await waitFor(() => fleet.state.get('hrb-002')?.power?.soc === 51);
+  const health = (await (await fetch(`${fleet.base}/api/health`)).json()) as { rejected: Record<string, number> };
+  assert.deepEqual(health.rejected, { SW_ERR_ENCODING: 1, SW_ERR_SCHEMA: 1 });
+});
+
+test('Server-Sent Events carry a snapshot, then every change', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, 'hrb-003');
+  await unit.publishAsync(topics.uplink('hrb-003', 'power'), Buffer.from(encodeUplink('power', power(1, 70))), { qos: 1 });
+  await waitFor(() => fleet.state.get('hrb-003') !== undefined);
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const res = await fetch(`${fleet.base}/api/events`, { signal: ac.signal });
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const socs: number[] = [];
+  let buf = '';
+  let published = false;
+  while (socs.length < 2) {
+    const { value } = await reader.read();
+    buf += value ?? '';
+    for (const m of buf.matchAll(/event: unit\ndata: (.*)\n\n/g)) socs.push((JSON.parse(m[1] as string) as { power: Power }).power.soc);
+    buf = buf.slice(buf.lastIndexOf('\n\n') + 2);
+    if (!published) {
+      published = true;
+      await unit.publishAsync(topics.uplink('hrb-003', 'power'), Buffer.from(encodeUplink('power', power(2, 69))), { qos: 1 });
+    }
+  }
+  assert.deepEqual(socs, [70, 69]);
+});

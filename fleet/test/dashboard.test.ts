@@ -1,0 +1,90 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's, driven by playwright-core; no browser is
+ * ever downloaded): the map and the cards show the units and follow the wire live.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { encodeUplink, type Power, topics } from '@shouwang/protocol';
+import { chromium } from 'playwright-core';
+import { startBroker, startTestFleet, unitClient } from './helpers.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const SITES = [
+  ['hrb-001', 45.7792, 126.6183, 82],
+  ['hrb-002', 45.7437, 126.5618, 35],
+  ['hrb-003', 45.7046, 126.5761, 64],
+] as const;
+
+const power = (seq: number, soc: number): Power => ({
+  seq,
+  ts: 1_763_856_000_000 + seq * 1000,
+  soc,
+  batteryV: 12.4 + soc / 100,
+  solarW: 18.2,
+  windW: 4.1,
+  loadW: 6.3,
+  state: soc < 40 ? 'alarm-camera' : 'full',
+});
+
+test('map and cards show the units and update live', { timeout: 60_000 }, async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const units = [];
+  for (const [id, lat, lon, soc] of SITES) {
+    const u = await unitClient(t, broker.url, id);
+    units.push(u);
+    await u.publishAsync(topics.uplink(id, 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), { qos: 1 });
+    await u.publishAsync(topics.uplink(id, 'power'), Buffer.from(encodeUplink('power', power(1, soc))), { qos: 1 });
+    await u.publishAsync(
+      topics.uplink(id, 'location'),
+      Buffer.from(encodeUplink('location', { seq: 2, ts: 2, lat, lon, fix: '3d', sats: 11 })),
+      { qos: 1 },
+    );
+    await u.publishAsync(
+      topics.uplink(id, 'link'),
+      Buffer.from(encodeUplink('link', { seq: 3, ts: 3, type: id === 'hrb-003' ? 'nr' : 'lte', rssiDbm: -79, bars: 4 })),
+      { qos: 1 },
+    );
+  }
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(fleet.base);
+
+  await page.locator('article.card').nth(2).waitFor();
+  assert.equal(await page.locator('article.card').count(), 3);
+  assert.equal(await page.locator('#map g.unit').count(), 3);
+  assert.match((await page.locator('article[data-unit="hrb-001"]').textContent()) ?? '', /82 %/);
+  assert.match((await page.locator('#summary').textContent()) ?? '', /3 units · 3 online · 0 offline · 1 low battery/);
+
+  // Live: a new reading and a unit dying, with no reload.
+  await units[0]?.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power(9, 41))), { qos: 1 });
+  await page.locator('article[data-unit="hrb-001"] [data-field="soc"]', { hasText: '41 %' }).waitFor();
+  await units[2]?.publishAsync(topics.uplink('hrb-003', 'presence'), Buffer.from(encodeUplink('presence', { state: 'offline', ts: 1 })), {
+    qos: 1,
+  });
+  await page.locator('article.card.offline[data-unit="hrb-003"]').waitFor();
+  assert.equal(await page.locator('#map g.unit[data-unit="hrb-003"] circle').getAttribute('fill'), '#f85149');
+
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-phone.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+});
