@@ -1,0 +1,123 @@
+/**
+ * The weather and the sky over a unit: sun elevation from date, time and latitude (NOAA's
+ * simplified solar geometry), irradiance through the air mass (Meinel's clear-sky model), cloud
+ * and wind as slow seeded random walks, temperature with a day cycle. Deterministic for a seed.
+ */
+export interface Scenario {
+  name: string;
+  /** Mean air temperature, °C, and half the day–night swing. */
+  meanTempC: number;
+  swingC: number;
+  /** Mean wind at hub height, m/s. */
+  meanWindMps: number;
+  /** Mean cloud cover 0–1. */
+  meanCloud: number;
+  /** Share of light lost on the panel to snow, frost and dust. */
+  panelSoiling: number;
+}
+
+export const SCENARIOS = {
+  /** December on the Songhua: −30 °C nights, under 9 h of low sun, frequent overcast. */
+  'harbin-winter': { name: 'harbin-winter', meanTempC: -20, swingC: 7, meanWindMps: 3.8, meanCloud: 0.45, panelSoiling: 0.2 },
+  'harbin-summer': { name: 'harbin-summer', meanTempC: 23, swingC: 6, meanWindMps: 3.0, meanCloud: 0.35, panelSoiling: 0.05 },
+  temperate: { name: 'temperate', meanTempC: 12, swingC: 5, meanWindMps: 4.0, meanCloud: 0.5, panelSoiling: 0.05 },
+} as const satisfies Record<string, Scenario>;
+export type ScenarioName = keyof typeof SCENARIOS;
+
+export interface Weather {
+  sunElevationDeg: number;
+  /** Global horizontal irradiance reaching the panel's cells (after cloud and soiling), W/m². */
+  irradiance: number;
+  cloud: number;
+  windMps: number;
+  tempC: number;
+}
+
+const RAD = Math.PI / 180;
+
+export function sunElevationDeg(t: number, lat: number, lon: number): number {
+  const d = new Date(t);
+  const start = Date.UTC(d.getUTCFullYear(), 0, 0);
+  const dayOfYear = Math.floor((t - start) / 86_400_000);
+  const declination = 23.44 * Math.sin(RAD * (360 / 365) * (dayOfYear + 284));
+  const utcHours = d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600;
+  const hourAngle = 15 * (utcHours + lon / 15 - 12);
+  const s =
+    Math.sin(lat * RAD) * Math.sin(declination * RAD) + Math.cos(lat * RAD) * Math.cos(declination * RAD) * Math.cos(hourAngle * RAD);
+  return Math.asin(Math.max(-1, Math.min(1, s))) / RAD;
+}
+
+/** Clear-sky global horizontal irradiance: 1353 W/m² × 0.7^(AM^0.678) × sin(elevation). */
+export function clearSkyIrradiance(elevationDeg: number): number {
+  if (elevationDeg <= 0) return 0;
+  const airMass = 1 / (Math.sin(elevationDeg * RAD) + 0.50572 * (elevationDeg + 6.07995) ** -1.6364);
+  return 1353 * 0.7 ** (airMass ** 0.678) * Math.sin(elevationDeg * RAD);
+}
+
+/** mulberry32: small, fast, seedable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Environment {
+  readonly scenario: Scenario;
+  readonly #lat: number;
+  readonly #lon: number;
+  readonly #rand: () => number;
+  #cloud: number;
+  #wind: number;
+  #last: number | undefined;
+
+  constructor(scenario: Scenario, site: { lat: number; lon: number }, seed: number) {
+    this.scenario = scenario;
+    this.#lat = site.lat;
+    this.#lon = site.lon;
+    this.#rand = rng(seed);
+    this.#cloud = scenario.meanCloud;
+    this.#wind = scenario.meanWindMps;
+  }
+
+  /** Weather at time t (ms); advancing time walks cloud and wind (Ornstein–Uhlenbeck, ~3 h memory). */
+  at(t: number): Weather {
+    const dtH = this.#last === undefined ? 0 : Math.max(0, (t - this.#last) / 3_600_000);
+    this.#last = t;
+    if (dtH > 0) {
+      const keep = Math.exp(-dtH / 3);
+      const noise = Math.sqrt(1 - keep * keep);
+      this.#cloud = clamp(this.scenario.meanCloud + (this.#cloud - this.scenario.meanCloud) * keep + noise * 0.35 * this.#gauss(), 0, 1);
+      this.#wind = Math.max(0, this.scenario.meanWindMps + (this.#wind - this.scenario.meanWindMps) * keep + noise * 2.2 * this.#gauss());
+    }
+    const elevation = sunElevationDeg(t, this.#lat, this.#lon);
+    const localHours = (new Date(t).getUTCHours() + this.#lon / 15 + 24) % 24;
+    // Coldest near dawn (~06:00 local), warmest mid-afternoon.
+    const tempC = this.scenario.meanTempC + this.scenario.swingC * Math.sin(((localHours - 9) / 24) * 2 * Math.PI);
+    return {
+      sunElevationDeg: elevation,
+      irradiance: clearSkyIrradiance(elevation) * (1 - 0.75 * this.#cloud) * (1 - this.scenario.panelSoiling),
+      cloud: this.#cloud,
+      windMps: this.#wind,
+      tempC,
+    };
+  }
+
+  setWeather(w: { cloud?: number; windMps?: number }): void {
+    if (w.cloud !== undefined) this.#cloud = clamp(w.cloud, 0, 1);
+    if (w.windMps !== undefined) this.#wind = Math.max(0, w.windMps);
+  }
+
+  #gauss(): number {
+    const u = Math.max(1e-12, this.#rand());
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.#rand());
+  }
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}

@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * The radio path between the agent and the gateway, as a TCP proxy on loopback: it forwards
+ * bytes both ways at the link's bandwidth and latency, drops every connection and refuses new
+ * ones during an outage, and counts the bytes (what a SIM plan would bill).
+ */
+export interface LinkProfile {
+  bytesPerSecond: number;
+  latencyMs: number;
+}
+
+export const LINK_PROFILES = {
+  lte: { bytesPerSecond: 2_000_000, latencyMs: 40 },
+  nr: { bytesPerSecond: 10_000_000, latencyMs: 15 },
+  // Iridium SBD moves ~340 B per message and a message per tens of seconds; a stream this slow stands in for it.
+  satellite: { bytesPerSecond: 300, latencyMs: 1500 },
+} as const satisfies Record<string, LinkProfile>;
+
+export class LinkShaper {
+  readonly profile: LinkProfile;
+  bytesUp = 0;
+  bytesDown = 0;
+  readonly #target: { host: string; port: number };
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #outageUntil = 0;
+  #outageTimer: NodeJS.Timeout | undefined;
+
+  constructor(target: { host: string; port: number }, profile: LinkProfile) {
+    this.#target = target;
+    this.profile = profile;
+    this.#server = createServer((s) => this.#accept(s));
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    this.#server.listen(0, '127.0.0.1');
+    await once(this.#server, 'listening');
+    return { host: '127.0.0.1', port: (this.#server.address() as AddressInfo).port };
+  }
+
+  get down(): boolean {
+    return Date.now() < this.#outageUntil;
+  }
+
+  /** Cuts the link for `ms` of real time: open connections die, new ones are refused. */
+  outage(ms: number): void {
+    this.#outageUntil = Date.now() + ms;
+    for (const s of this.#sockets) s.destroy();
+    clearTimeout(this.#outageTimer);
+    this.#outageTimer = setTimeout(() => {
+      this.#outageUntil = 0;
+    }, ms);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#outageTimer);
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(client: Socket): void {
+    if (this.down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(this.#target.port, this.#target.host);
+    for (const s of [client, upstream]) {
+      this.#sockets.add(s);
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('error', () => s.destroy());
+    }
+    this.#pipe(client, upstream, (n) => {
+      this.bytesUp += n;
+    });
+    this.#pipe(upstream, client, (n) => {
+      this.bytesDown += n;
+    });
+  }
+
+  /** Delivers each chunk after the latency plus its serialisation time at the link's rate, in order. */
+  #pipe(from: Socket, to: Socket, count: (n: number) => void): void {
+    let busyUntil = 0;
+    from.on('data', (chunk: Buffer) => {
+      count(chunk.length);
+      const now = Date.now();
+      busyUntil = Math.max(busyUntil, now) + (chunk.length / this.profile.bytesPerSecond) * 1000;
+      const delay = busyUntil - now + this.profile.latencyMs;
+      if (delay > 2000) from.pause(); // a slow link pushes back on the sender
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+        if (from.isPaused() && busyUntil - Date.now() < 1000) from.resume();
+      }, delay);
+    });
+  }
+}

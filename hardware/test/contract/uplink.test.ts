@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { test } from 'node:test';
+import { boardDefinition, openBoard, systemClock } from '../../src/index.ts';
+
+test('the shaped uplink forwards bytes both ways, counts them, and is dead during an outage', async (t) => {
+  const echo = createServer((s) => s.pipe(s));
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.after(() => echo.close());
+  const b = await openBoard(boardDefinition('pi4'), {
+    mode: 'sim',
+    sim: { unitId: 'hrb-004', site: { lat: 45.75, lon: 126.6 }, scenario: 'temperate', link: 'nr', clock: systemClock, seed: 4 },
+  });
+  t.after(() => b.close());
+  const path = await b.uplink({ host: '127.0.0.1', port: (echo.address() as AddressInfo).port });
+
+  const s = connect(path.port, path.host);
+  await once(s, 'connect');
+  s.write('hello');
+  const [back] = (await once(s, 'data')) as [Buffer];
+  assert.equal(back.toString(), 'hello');
+  assert.deepEqual([b.sim?.truth().bytesUp, b.sim?.truth().bytesDown], [5, 5]);
+
+  b.sim?.linkOutage(300);
+  await once(s, 'close');
+  assert.equal(b.sim?.truth().linkDown, true);
+  const refused = connect(path.port, path.host);
+  await once(refused, 'close');
+  await new Promise((r) => setTimeout(r, 350));
+  const again = connect(path.port, path.host);
+  await once(again, 'connect');
+  again.write('back');
+  assert.equal(((await once(again, 'data')) as [Buffer])[0].toString(), 'back');
+  again.destroy();
+});
