@@ -57,7 +57,7 @@ export class MapView {
     for (const f of this.#geo.features) {
       if (f.geometry.type === 'Polygon') {
         const ring = f.geometry.coordinates[0] ?? [];
-        const d = ring.map((p, i) => `${i ? 'L' : 'M'}${this.#project(p).join(',')}`).join('') + 'Z';
+        const d = `${ring.map((p, i) => `${i ? 'L' : 'M'}${this.#project(p).join(',')}`).join('')}Z`;
         this.#svg.append(el('path', { d, class: 'district' }));
         const c = ring
           .slice(0, -1)

@@ -60,7 +60,6 @@ test('two simulated units come online, report, and go offline through their last
 });
 
 async function bothOnlineThenOneKilled(sys: RunningSystem): Promise<void> {
-
   const live = await until(
     sys,
     'both units online with power, location and link',
