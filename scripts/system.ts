@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashSecret, newSecret } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime';
 import { HARBIN_SITES, unitIdFor } from './sites.ts';
 
 /**
@@ -124,8 +124,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
 async function writeCredentials(file: string, units: { id: string; password: string }[], fleetPassword: string): Promise<void> {
   const body = {
-    units: Object.fromEntries(await Promise.all(units.map(async (u) => [u.id, await hashSecret(u.password)] as const))),
-    services: { fleet: { hash: await hashSecret(fleetPassword), role: 'service' } },
+    units: Object.fromEntries(await Promise.all(units.map(async (u) => [u.id, await hashSecret(u.password, MACHINE_SECRET_COST)] as const))),
+    services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } },
   };
   await mkdir(join(file, '..'), { recursive: true });
   // Temp file + rename: the gateway watches this file and must never read half of it.

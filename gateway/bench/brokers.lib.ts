@@ -8,12 +8,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashSecret } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
 
 export interface RunningBroker {
   name: string;
   port: number;
   pid: number;
+  /** Stops the process and starts it again on the same port and data (ours only). */
+  restart(): Promise<RunningBroker>;
   /** Username/password to use, or none for anonymous brokers. */
   auth: (user: string) => { username?: string; password?: string };
   stop(): Promise<void>;
@@ -67,27 +69,35 @@ export async function startMosquitto(): Promise<RunningBroker> {
   );
   const child = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
   await waitPort(port);
-  return { name: 'mosquitto', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child, dir) };
+  return { name: 'mosquitto', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child, dir), restart: notOurs };
 }
 
 export async function startBareAedes(): Promise<RunningBroker> {
   const port = await freePort();
   const child = fork(fileURLToPath(new URL('./bare-aedes.lib.ts', import.meta.url)), [String(port)], { stdio: 'ignore' });
   await waitPort(port);
-  return { name: 'aedes (pipeline off)', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child) };
+  return { name: 'aedes (pipeline off)', port, pid: child.pid as number, auth: () => ({}), stop: stopper(child), restart: notOurs };
+}
+
+async function notOurs(): Promise<RunningBroker> {
+  throw new Error('only our gateway restarts in place');
 }
 
 /** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
-export async function startGatewayProcess(units: string[], cost = { N: 1024, r: 8, p: 1 }): Promise<RunningBroker> {
+export async function startGatewayProcess(units: string[]): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
   const port = await freePort();
   const httpPort = await freePort();
-  const hash = await hashSecret('bench-secret', cost);
+  const hash = await hashSecret('bench-secret', MACHINE_SECRET_COST);
   const file = join(dir, 'credentials.json');
   await writeFile(
     file,
     JSON.stringify({ units: Object.fromEntries(units.map((u) => [u, hash])), services: { fleet: { hash, role: 'service' } } }),
   );
+  return launchGateway(dir, file, port, httpPort);
+}
+
+async function launchGateway(dir: string, file: string, port: number, httpPort: number): Promise<RunningBroker> {
   const child = fork(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
     stdio: 'ignore',
     env: {
@@ -107,6 +117,10 @@ export async function startGatewayProcess(units: string[], cost = { N: 1024, r: 
     pid: child.pid as number,
     auth: (user) => ({ username: user, password: 'bench-secret' }),
     stop: stopper(child, dir),
+    restart: async () => {
+      await stopper(child)();
+      return launchGateway(dir, file, port, httpPort);
+    },
   };
 }
 

@@ -6,6 +6,13 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:c
  * parameters can rise later without invalidating stored hashes.
  */
 const DEFAULT = { N: 16384, r: 8, p: 1 };
+
+/**
+ * Cost for secrets made by `newSecret()` (192 random bits): their strength is the entropy, not the
+ * work factor, so a cheap scrypt keeps a gateway that restarts into 10,000 reconnecting units from
+ * spending minutes hashing. Human-chosen passwords keep the default cost.
+ */
+export const MACHINE_SECRET_COST = { N: 1024, r: 8, p: 1 };
 const KEY_LEN = 32;
 
 function derive(secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
