@@ -84,7 +84,7 @@ async function notOurs(): Promise<RunningBroker> {
 }
 
 /** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
-export async function startGatewayProcess(units: string[]): Promise<RunningBroker> {
+export async function startGatewayProcess(units: string[], nodeArgs: string[] = []): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -94,11 +94,12 @@ export async function startGatewayProcess(units: string[]): Promise<RunningBroke
     file,
     JSON.stringify({ units: Object.fromEntries(units.map((u) => [u, hash])), services: { fleet: { hash, role: 'service' } } }),
   );
-  return launchGateway(dir, file, port, httpPort);
+  return launchGateway(dir, file, port, httpPort, nodeArgs);
 }
 
-async function launchGateway(dir: string, file: string, port: number, httpPort: number): Promise<RunningBroker> {
+async function launchGateway(dir: string, file: string, port: number, httpPort: number, nodeArgs: string[]): Promise<RunningBroker> {
   const child = fork(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
+    execArgv: nodeArgs,
     stdio: 'ignore',
     env: {
       ...process.env,
@@ -119,7 +120,7 @@ async function launchGateway(dir: string, file: string, port: number, httpPort: 
     stop: stopper(child, dir),
     restart: async () => {
       await stopper(child)();
-      return launchGateway(dir, file, port, httpPort);
+      return launchGateway(dir, file, port, httpPort, nodeArgs);
     },
   };
 }

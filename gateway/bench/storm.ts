@@ -55,8 +55,15 @@ async function herd(port: number, sockets: Socket[], deadlineMs: number): Promis
   return { seconds: (performance.now() - start) / 1000, retries, failed: results.filter((ok) => !ok).length };
 }
 
+/** V8 flags that trade throughput for memory on a gateway holding many idle connections. */
+export const LOW_MEMORY_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
+
 export async function bench(): Promise<Row[]> {
-  const gw = await startGatewayProcess(ids);
+  return [...(await storm([], '')), ...(await storm(LOW_MEMORY_FLAGS, ' (low-memory V8 flags)'))];
+}
+
+async function storm(nodeArgs: string[], label: string): Promise<Row[]> {
+  const gw = await startGatewayProcess(ids, nodeArgs);
   const sockets: Socket[] = [];
   try {
     await new Promise((r) => setTimeout(r, 500));
@@ -69,14 +76,14 @@ export async function bench(): Promise<Row[]> {
     // Restart: every unit loses its connection at the same moment and comes straight back.
     const restarted = await gw.restart();
     for (const s of sockets.splice(0)) s.destroy();
-    const storm = await herd(restarted.port, sockets, 120_000);
+    const again = await herd(restarted.port, sockets, 120_000);
     for (const s of sockets.splice(0)) s.destroy();
     return [
-      { name: `first connect of ${UNITS} units`, value: first.seconds, unit: 's' },
-      { name: 'gateway memory per unit connection', value: perConnKb, unit: 'KB', target: '≤ 20 KB' },
-      { name: `reconnect storm after restart: all ${UNITS} back`, value: storm.seconds, unit: 's', target: '≤ 30 s' },
-      { name: 'storm: units never back (lock-outs)', value: storm.failed, unit: 'units', target: '0' },
-      { name: 'storm: retries needed', value: storm.retries, unit: 'attempts' },
+      { name: `first connect of ${UNITS} units${label}`, value: first.seconds, unit: 's' },
+      { name: `gateway memory per unit connection${label}`, value: perConnKb, unit: 'KB', target: '≤ 20 KB' },
+      { name: `reconnect storm after restart: all ${UNITS} back${label}`, value: again.seconds, unit: 's', target: '≤ 30 s' },
+      { name: `storm: units never back (lock-outs)${label}`, value: again.failed, unit: 'units', target: '0' },
+      { name: `storm: retries needed${label}`, value: again.retries, unit: 'attempts' },
     ];
   } finally {
     for (const s of sockets) s.destroy();
