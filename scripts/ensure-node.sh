@@ -23,11 +23,14 @@ ensure_node() {
   fi
 }
 
+# `npm install`, not `npm ci`: the registry this project can reach lacks some platform builds that
+# biome and esbuild list as optional dependencies, and `npm ci` refuses a lock file without them
+# while `npm install` skips them as optional, as intended. Versions still come from the lock file.
 ensure_npm() {
   local stamp="node_modules/.package-lock.json"
-  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-    echo "dev: installing npm dependencies (npm ci)" >&2
-    npm ci --no-audit --no-fund >&2
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+    echo "dev: installing npm dependencies" >&2
+    npm install --no-audit --no-fund >&2
   fi
 }
 
