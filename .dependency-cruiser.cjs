@@ -45,7 +45,10 @@ module.exports = {
       name: 'domain-no-node-io',
       severity: 'error',
       from: { path: '/src/domain/' },
-      to: { dependencyTypes: ['core'], path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process|node:dgram|node:tls)' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process|node:dgram|node:tls)',
+      },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

@@ -124,7 +124,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
 async function writeCredentials(file: string, units: { id: string; password: string }[], fleetPassword: string): Promise<void> {
   const body = {
-    units: Object.fromEntries(await Promise.all(units.map(async (u) => [u.id, await hashSecret(u.password, MACHINE_SECRET_COST)] as const))),
+    units: Object.fromEntries(
+      await Promise.all(units.map(async (u) => [u.id, await hashSecret(u.password, MACHINE_SECRET_COST)] as const)),
+    ),
     services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } },
   };
   await mkdir(join(file, '..'), { recursive: true });
