@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Installs the Shouwang device agent on Raspberry Pi OS (Bookworm, arm64 or armhf).
 # Run on the Pi as root, from a checkout or an unpacked release that contains device/deploy/:
-#   sudo device/deploy/install.sh [--config /path/to/device.json]
+#   sudo device/deploy/install.sh [--bundle agent.mjs] [--config /path/to/device.json]
 # What it does: installs Node 24 from the npm registry's node-linux-<arch> package (no TypeScript
 # tooling on the unit), enables I²C and the serial port, creates the service user, installs the
-# prebuilt agent bundle (agent.mjs, built off-device with `node device/deploy/build.ts`), the config
+# prebuilt agent bundle (agent.mjs, built off-device with `node device/deploy/build.ts` into
+# .data/deploy/), the config
 # and the systemd unit, and starts it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 config=""
+bundle="$here/../../.data/deploy/agent.mjs"
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config="$2"; shift 2 ;;
+    --bundle) bundle="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
-[ -f "$here/dist/agent.mjs" ] || { echo "missing $here/dist/agent.mjs: build it first with 'node device/deploy/build.ts'" >&2; exit 1; }
+[ -f "$bundle" ] || { echo "missing $bundle: build it first with 'node device/deploy/build.ts'" >&2; exit 1; }
 
 case "$(uname -m)" in
   aarch64) arch=arm64 ;;
@@ -43,7 +46,9 @@ id shouwang >/dev/null 2>&1 || useradd --system --home /var/lib/shouwang --shell
 usermod -a -G dialout,i2c,gpio,video shouwang
 
 install -d -o root -g root -m 0755 /opt/shouwang
-install -m 0644 "$here/dist/agent.mjs" /opt/shouwang/agent.mjs
+install -m 0644 "$bundle" /opt/shouwang/agent.mjs
+# The bundle keeps native addons outside (built per architecture): serialport's prebuilt binding for this Pi.
+PATH="/opt/shouwang/node/bin:$PATH" npm install --prefix /opt/shouwang --no-audit --no-fund --omit=dev serialport@13
 install -d -o root -g shouwang -m 0750 /etc/shouwang
 if [ -n "$config" ]; then
   install -o root -g shouwang -m 0640 "$config" /etc/shouwang/device.json

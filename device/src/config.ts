@@ -26,6 +26,16 @@ export const DeviceConfig = Type.Object({
     },
     { default: {} },
   ),
+  modem: Type.Object(
+    {
+      profile: Type.Union([Type.Literal('cellular'), Type.Literal('satellite')], {
+        default: 'cellular',
+        description: 'Real board: AT dialect of the modem (27.007 cellular or Iridium); in sim mode sim.link decides',
+        ...restart,
+      }),
+    },
+    { default: {} },
+  ),
   sim: Type.Object(
     {
       lat: Type.Number({ minimum: -90, maximum: 90, default: 45.75, description: 'Deployment site latitude (Harbin)', ...restart }),

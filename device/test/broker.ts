@@ -22,9 +22,11 @@ export interface TestBroker {
   received: Received[];
   cut(): Promise<void>;
   restore(): Promise<void>;
+  close(): Promise<void>;
 }
 
-export async function startBroker(t: TestContext, opts: { password?: string } = {}): Promise<TestBroker> {
+/** `closeWith: false` leaves closing to the caller (after-hooks run in registration order: close clients first). */
+export async function startBroker(t: TestContext, opts: { password?: string; closeWith?: boolean } = {}): Promise<TestBroker> {
   const broker = await Aedes.createBroker({
     authenticate: (_client, _user, password, done) => {
       if (opts.password === undefined || password?.toString() === opts.password) return done(null, true);
@@ -62,11 +64,13 @@ export async function startBroker(t: TestContext, opts: { password?: string } = 
       server = listen();
       await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     },
+    close: async () => undefined,
   };
-  t.after(async () => {
+  tb.close = async () => {
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
     await new Promise<void>((r) => broker.close(() => r()));
-  });
+  };
+  if (opts.closeWith !== false) t.after(() => tb.close());
   return tb;
 }

@@ -12,9 +12,9 @@ import { type TestContext, test } from 'node:test';
 import { systemClock } from '@shouwang/hardware';
 import { decodeMessage, sniffEncoding } from '@shouwang/protocol';
 import { createLogger, type Logger } from '@shouwang/runtime';
-import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { linkPolicy } from '../src/domain/upload-policy.ts';
+import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { Outbox } from '../src/services/outbox.ts';
 import { Uplink } from '../src/services/uplink.ts';
 import { startBroker } from './broker.ts';
@@ -55,18 +55,21 @@ function makeUplink(t: TestContext, url: string, outbox: Outbox, extra: Partial<
     policy: () => linkPolicy({ link: 'lte', powerState: 'full', satelliteBudgetBytes: 0, compactOnCellular: false }),
     presence: () => ({ board: 'pi4' }),
     backoff: { baseMs: 20, capMs: 200 },
-    connect: mqtt.connect,
+    connect: connectMqtt,
     ...extra,
   });
   up.start();
-  t.after(() => up.close());
+  // After-hooks run in registration order; the outbox (registered earlier) must outlive the uplink.
+  t.after(async () => {
+    await up.close();
+    outbox.close();
+  });
   return up;
 }
 
 test('a 10-minute broker outage loses nothing and drains alarms first, each stream in order', async (t) => {
   const broker = await startBroker(t, { password: 'pw' });
   const outbox = Outbox.open(join(await tempDir(t), 'outbox.db'), { quotaBytes: 10_000_000 });
-  t.after(() => outbox.close());
   const up = makeUplink(t, broker.url, outbox);
   await until('connected', () => up.connected);
 
@@ -127,7 +130,7 @@ test('seq stays monotonic across reopen: a restarted agent never reuses one', as
   const path = join(await tempDir(t), 'outbox.db');
   const a = Outbox.open(path, { quotaBytes: 1e6 });
   const s1 = a.enqueue('power', power(1)).seq;
-  a.ack(1);
+  a.ack([1]);
   const s2 = a.takeSeq();
   a.close();
   const b = Outbox.open(path, { quotaBytes: 1e6 });
@@ -165,7 +168,6 @@ test('over quota, old telemetry and status are thinned first; alarms and events 
 test('a wrong password is refused, logged plainly, and retried with capped backoff', async (t) => {
   const broker = await startBroker(t, { password: 'right' });
   const outbox = Outbox.open(':memory:', { quotaBytes: 1e6 });
-  t.after(() => outbox.close());
   const { log, lines } = capture();
   const up = makeUplink(t, broker.url, outbox, { password: 'wrong', log, backoff: { baseMs: 5, capMs: 40 } });
   await until('refused several times', () => up.stats.refused >= 6);
@@ -180,7 +182,6 @@ test('a wrong password is refused, logged plainly, and retried with capped backo
 test('satellite profile: only alarms and compact status, within the daily budget', async (t) => {
   const broker = await startBroker(t);
   const outbox = Outbox.open(':memory:', { quotaBytes: 1e7 });
-  t.after(() => outbox.close());
   const budget = 2000;
   const up = makeUplink(t, broker.url, outbox, {
     policy: () => linkPolicy({ link: 'satellite', powerState: 'full', satelliteBudgetBytes: budget, compactOnCellular: false }),
@@ -205,4 +206,20 @@ test('satellite profile: only alarms and compact status, within the daily budget
   assert.ok(up.stats.bytesToday <= budget, `${up.stats.bytesToday} B used of ${budget}`);
   // Status stops at the budget minus the alarm reserve; the rest waits for tomorrow, not the bin.
   assert.ok(outbox.size().count > 200);
+});
+
+test('a closed radio window disconnects with an offline presence and holds the queue until it opens', async (t) => {
+  const broker = await startBroker(t);
+  const outbox = Outbox.open(':memory:', { quotaBytes: 1e6 });
+  const up = makeUplink(t, broker.url, outbox);
+  await until('connected', () => up.connected);
+  await up.setAllowed(false);
+  assert.equal(up.connected, false);
+  const presence = broker.received.filter((r) => r.topic.endsWith('/presence')).map((r) => JSON.parse(r.payload.toString()).state);
+  assert.deepEqual(presence, ['online', 'offline']);
+  outbox.enqueue('power', power(1));
+  up.kick();
+  assert.equal(outbox.size().count, 1, 'nothing goes while the radio is off');
+  await up.setAllowed(true);
+  await until('drained after the window opens', () => outbox.size().count === 0);
 });

@@ -19,5 +19,49 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  storage: Type.Object(
+    {
+      url: Type.String({
+        default: '',
+        description: "'' or 'sqlite:<path>' (default <dataDir>/fleet.db) for one instance; 'postgres://…' for several sharing a registry",
+      }),
+      flushMs: Type.Integer({ minimum: 10, default: 1000, description: 'Write-behind interval for live state and history' }),
+    },
+    { default: {} },
+  ),
+  auth: Type.Object(
+    {
+      bootstrapAdminToken: Type.String({
+        default: '',
+        description: 'Admin bearer token for first use. Unset: reads are open to loopback callers only, writes need a token',
+      }),
+    },
+    { default: {} },
+  ),
+  registry: Type.Object(
+    {
+      credentialsFile: Type.String({
+        default: '',
+        description: "The gateway's credentials file, kept in step with the registry; '' when credentials come from elsewhere",
+      }),
+      claimTtlH: Type.Integer({ minimum: 1, default: 14 * 24, description: 'How long a claim code stays valid, hours' }),
+    },
+    { default: {} },
+  ),
+  liveness: Type.Object(
+    {
+      silenceS: Type.Integer({ minimum: 1, default: 900, description: 'Silence allowed to a unit that declared no nextContactBy' }),
+      graceMinS: Type.Integer({ minimum: 0, default: 600, description: 'Least slack after a missed deadline before late becomes missing' }),
+      graceFraction: Type.Number({ minimum: 0, default: 0.25, description: 'Slack as a fraction of the planned sleep, when larger' }),
+      emptySoc: Type.Number({
+        minimum: 0,
+        maximum: 100,
+        default: 10,
+        description: 'A silent unit at or under this charge, %, is presumed out of power',
+      }),
+      sweepS: Type.Integer({ minimum: 1, default: 5, description: 'How often liveness is re-classified as time passes' }),
+    },
+    { default: {} },
+  ),
 });
 export type FleetConfig = Static<typeof FleetConfig>;

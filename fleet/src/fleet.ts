@@ -1,12 +1,20 @@
 import type { Logger } from 'pino';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
 import { createApi } from './api/server.ts';
+import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
+import { CredentialsWriter } from './registry/credentials-file.ts';
+import { Registry } from './registry/registry.ts';
 import { FleetState } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
+import { fromStateRow, startPersister } from './services/persister.ts';
+import { openDatabase } from './storage/open.ts';
+import { FleetStore } from './storage/store.ts';
 
 export interface Fleet {
   state: FleetState;
+  store: FleetStore;
+  registry: Registry;
   ingest: MqttIngest;
   httpPort: number;
   close(): Promise<void>;
@@ -14,19 +22,49 @@ export interface Fleet {
 
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger): Promise<Fleet> {
-  const state = new FleetState();
-  const dashboard = await bundleDashboard();
+  const l = config.liveness;
+  const clock = { now: () => Date.now() };
+  const state = new FleetState({
+    clock,
+    policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },
+  });
+  const { db, dialect } = await openDatabase(config.storage.url, config.dataDir);
+  const store = new FleetStore(db);
+  const rows = await store.loadStates();
+  for (const row of rows) state.restore(fromStateRow(row));
+  log.info({ dialect, units: rows.length }, 'storage open; live state restored');
+  const credentials = config.registry.credentialsFile ? new CredentialsWriter(config.registry.credentialsFile) : null;
+  const registry = new Registry({ store, state, credentials, clock, claimTtlMs: config.registry.claimTtlH * 3_600_000 });
+  const tokens = new TokenService(store, config.auth.bootstrapAdminToken, clock);
+  // The file may have been edited or lost while the fleet was down: the registry is the truth.
+  await registry.syncCredentials();
+  if (!tokens.enforced) log.warn('no auth.bootstrapAdminToken: reads open to loopback callers, writes need a token');
+  const persister = startPersister(state, store, config.storage.flushMs, log.child({ module: 'storage' }));
   const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
-  const api = createApi({ state, ingest, dashboard, log });
-  await api.listen({ host: config.http.host, port: config.http.port });
+  const api = createApi({ state, store, registry, tokens, ingest, dashboard: await bundleDashboard(), log });
+  try {
+    await api.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await ingest.close();
+    await persister.close();
+    await store.close();
+    throw err;
+  }
   const address = api.server.address();
+  // Liveness changes with time alone (a deadline passes): re-classify on a beat.
+  const sweep = setInterval(() => state.sweep(), l.sweepS * 1000);
   return {
     state,
+    store,
+    registry,
     ingest,
     httpPort: typeof address === 'object' && address ? address.port : config.http.port,
     async close() {
+      clearInterval(sweep);
       await api.close();
       await ingest.close();
+      await persister.close();
+      await store.close();
     },
   };
 }

@@ -88,3 +88,37 @@ test('Server-Sent Events carry a snapshot, then every change', async (t) => {
   }
   assert.deepEqual(socs, [70, 69]);
 });
+
+test('GET /api/at-risk lists units forecast to run out inside the horizon; bad input is a clear 400', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, 'hrb-004');
+  await unit.publishAsync(topics.uplink('hrb-004', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), {
+    qos: 1,
+  });
+  const ts = Date.now();
+  await unit.publishAsync(
+    topics.uplink('hrb-004', 'power'),
+    Buffer.from(encodeUplink('power', { ...power(1, 22), ts, timeToEmptyH: 30 })),
+    {
+      qos: 1,
+    },
+  );
+  await waitFor(() => fleet.state.get('hrb-004')?.power?.soc === 22);
+  const body = (await (await fetch(`${fleet.base}/api/at-risk`)).json()) as { horizonH: number; units: { id: string; reason: string }[] };
+  assert.equal(body.horizonH, 48);
+  assert.deepEqual(
+    body.units.map((u) => [u.id, u.reason]),
+    [['hrb-004', 'battery']],
+  );
+  const short = (await (await fetch(`${fleet.base}/api/at-risk?hours=12`)).json()) as { units: unknown[] };
+  assert.deepEqual(short.units, []);
+  const bad = await fetch(`${fleet.base}/api/at-risk?hours=-1`);
+  assert.equal(bad.status, 400);
+  const err = ((await bad.json()) as { error: { code: string; message: string; path: string } }).error;
+  assert.equal(err.code, 'BAD_REQUEST');
+  assert.equal(err.path, 'querystring/hours');
+  assert.match(err.message, />= 1/);
+  const view = (await (await fetch(`${fleet.base}/api/units/hrb-004`)).json()) as { liveness: { status: string } };
+  assert.equal(view.liveness.status, 'online');
+});

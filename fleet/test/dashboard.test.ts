@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { encodeUplink, type Power, topics } from '@shouwang/protocol';
 import { chromium } from 'playwright-core';
-import { startBroker, startTestFleet, unitClient } from './helpers.ts';
+import { startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const SITES = [
@@ -81,6 +81,52 @@ test('map and cards show the units and update live', { timeout: 60_000 }, async 
   });
   await page.locator('article.card.offline[data-unit="hrb-003"]').waitFor();
   assert.equal(await page.locator('#map g.unit[data-unit="hrb-003"] circle').getAttribute('fill'), '#f85149');
+  assert.equal(await page.locator('article[data-unit="hrb-003"] [data-field="liveness"]').textContent(), 'late');
+
+  // A battery forecast to run out within 48 h puts the unit on the at-risk list, below the dark one.
+  await units[1]?.publishAsync(
+    topics.uplink('hrb-002', 'power'),
+    Buffer.from(encodeUplink('power', { ...power(10, 33), ts: Date.now(), timeToEmptyH: 20 })),
+    { qos: 1 },
+  );
+  await page.locator('#risk li[data-unit="hrb-002"]', { hasText: 'battery empty in 20' }).waitFor();
+  // History: a back-filled reading from an hour ago lands in the chart at its own time.
+  await units[1]?.publishAsync(
+    topics.uplink('hrb-002', 'power'),
+    Buffer.from(encodeUplink('power', { ...power(8, 45), ts: Date.now() - 3_600_000 })),
+    { qos: 1 },
+  );
+  await waitFor(async () => (await fleet.store.powerHistory('hrb-002', Date.now() - 7_200_000, Date.now(), 10)).length === 2);
+  await page.locator('article[data-unit="hrb-002"] button.chart-toggle').click();
+  await page.locator('article[data-unit="hrb-002"] svg.chart path.soc').waitFor();
+  assert.match((await page.locator('article[data-unit="hrb-002"] .legend').textContent()) ?? '', /1\.0 h/);
+  assert.deepEqual(await page.locator('#risk li').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit'))), [
+    'hrb-003',
+    'hrb-002',
+  ]);
+
+  // A unit that announces a planned sleep is shown asleep, not lost.
+  const sleeper = await unitClient(t, broker.url, 'hrb-004');
+  await sleeper.publishAsync(
+    topics.uplink('hrb-004', 'location'),
+    Buffer.from(encodeUplink('location', { seq: 1, ts: 1, lat: 45.76, lon: 126.66, fix: '3d' })),
+    { qos: 1 },
+  );
+  await sleeper.publishAsync(
+    topics.uplink('hrb-004', 'presence'),
+    Buffer.from(encodeUplink('presence', { state: 'offline', ts: Date.now(), nextContactBy: Date.now() + 6 * 3_600_000 })),
+    { qos: 1 },
+  );
+  await page.locator('article[data-unit="hrb-004"] [data-field="liveness"]', { hasText: 'asleep' }).waitFor();
+  assert.equal(await page.locator('#map g.unit[data-unit="hrb-004"] circle').getAttribute('fill'), '#58a6ff');
+  assert.match((await page.locator('article[data-unit="hrb-004"] [data-field="due"]').textContent()) ?? '', /^in (5|6) h$/);
+
+  // Filter and sort are the technician's way to one unit on a phone.
+  await page.fill('#filter', 'asleep');
+  assert.deepEqual(await page.locator('article.card').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit'))), ['hrb-004']);
+  await page.fill('#filter', '');
+  await page.selectOption('#sort', 'battery');
+  assert.equal(await page.locator('article.card').first().getAttribute('data-unit'), 'hrb-004', 'no reading sorts first');
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });

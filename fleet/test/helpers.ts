@@ -4,7 +4,10 @@
  * *unit* is an MQTT.js client publishing protocol-encoded messages.
  */
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { Aedes } from 'aedes';
@@ -25,12 +28,44 @@ export async function startBroker(t: TestContext): Promise<{ url: string }> {
   return { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function startTestFleet(t: TestContext, mqttUrl: string): Promise<Fleet & { base: string }> {
-  const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, { http: { port: 0 }, mqtt: { url: mqttUrl } })) as FleetConfig;
+export async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A fleet on a free port with its data in a temporary folder (or `dataDir`, to test a restart). */
+export async function startTestFleet(
+  t: TestContext,
+  mqttUrl: string,
+  options: {
+    dataDir?: string;
+    storageUrl?: string;
+    mqtt?: { username: string; password: string };
+    auth?: { bootstrapAdminToken: string };
+    registry?: { credentialsFile: string };
+  } = {},
+): Promise<Fleet & { base: string }> {
+  const dataDir = options.dataDir ?? (await tempDir(t));
+  const raw = {
+    dataDir,
+    http: { port: 0 },
+    mqtt: { url: mqttUrl, ...options.mqtt },
+    storage: { url: options.storageUrl ?? '', flushMs: 50 },
+    auth: options.auth ?? {},
+    registry: options.registry ?? {},
+  };
+  const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(config, pino({ level: process.env.TEST_LOG ?? 'silent' }));
-  t.after(() => fleet.close());
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await fleet.close();
+  };
+  t.after(close);
   await fleet.ingest.subscribed;
-  return { ...fleet, base: `http://127.0.0.1:${fleet.httpPort}` };
+  return { ...fleet, close, base: `http://127.0.0.1:${fleet.httpPort}` };
 }
 
 export async function unitClient(t: TestContext, url: string, id: string): Promise<MqttClient> {

@@ -2,13 +2,22 @@
  * Brokers for the gateway benches, each in its own process on a free loopback port:
  * Debian's Mosquitto (the baseline), a bare Aedes (the pipeline off) and our gateway (on).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { fork, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
+import { freePort, stopper } from '../test/servers.ts';
+
+/** A bench result row, as `npm run bench` prints it. */
+export interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  target?: string;
+}
 
 export interface RunningBroker {
   name: string;
@@ -19,28 +28,6 @@ export interface RunningBroker {
   /** Username/password to use, or none for anonymous brokers. */
   auth: (user: string) => { username?: string; password?: string };
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function stopper(child: ChildProcess, dir?: string) {
-  return async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      child.kill('SIGKILL');
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
-  };
 }
 
 async function waitPort(port: number): Promise<void> {

@@ -6,18 +6,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connectPacket } from '../test/raw.ts';
-import { rssKb, startGatewayProcess } from './brokers.lib.ts';
+import { type Row, rssKb, startGatewayProcess } from './brokers.lib.ts';
 
 const UNITS = Number(process.env.STORM_UNITS ?? 10_000);
 const ids = Array.from({ length: UNITS }, (_, i) => `storm-${String(i).padStart(5, '0')}`);
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
 
 /** Connects every unit; resolves with the time until all have a CONNACK 0, and the retries needed. */
 async function herd(port: number, sockets: Socket[], deadlineMs: number): Promise<{ seconds: number; retries: number; failed: number }> {

@@ -7,15 +7,7 @@
 
 import { encodeUplink, filters, topics } from '@shouwang/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type RunningBroker, startBareAedes, startGatewayProcess, startMosquitto } from './brokers.lib.ts';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
+import { type Row, type RunningBroker, startBareAedes, startGatewayProcess, startMosquitto } from './brokers.lib.ts';
 
 const PUBLISHERS = 4;
 const PER_PUBLISHER = { 0: 10_000, 1: 5_000 } as const;
@@ -99,6 +91,12 @@ export async function bench(): Promise<Row[]> {
         unit: 'msg/s',
         baseline,
         ...(name.startsWith('gateway') ? { target: '≥ 0.8× mosquitto' } : {}),
+      });
+      rows.push({
+        name: `QoS ${qos} ${name} / mosquitto`,
+        value: Math.round((value / baseline) * 100) / 100,
+        unit: 'ratio',
+        ...(name.startsWith('gateway') ? { target: '≥ 0.8' } : {}),
       });
     }
   }

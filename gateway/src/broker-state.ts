@@ -33,16 +33,60 @@ class RetainedAsStream extends AsyncRedisPersistence {
   }
 }
 
-export async function openBrokerState(kind: BrokerStateKind, dataDir: string, redisUrl: string): Promise<BrokerState> {
+/**
+ * Aedes stores no in-flight state for a clean session's QoS 1 deliveries (lib/client.js
+ * deliverQoS), yet looks every PUBACK up in the persistence: a disk or network read per message
+ * that can only miss. Answer those at once; every other lookup goes through.
+ */
+function skipCleanPubackLookups<
+  P extends { outgoingClearMessageId(client: { clean: boolean }, packet: { cmd: string }): Promise<unknown> },
+>(persistence: P): P {
+  const lookup = persistence.outgoingClearMessageId.bind(persistence);
+  persistence.outgoingClearMessageId = async (client, packet) =>
+    client.clean && packet.cmd === 'puback' ? undefined : lookup(client, packet);
+  return persistence;
+}
+
+/**
+ * Aedes numbers each packet when it is published and later drops any delivery whose number is
+ * lower than one the same client already got (lib/client.js `dedupe`). A retained publish waits
+ * for `storeRetained` before it is emitted, so with an on-disk or networked store a later packet
+ * overtakes it and it is silently never delivered — 48 % of deliveries lost in our test. Retained
+ * writes are therefore queued in publish order and acknowledged at once: emission keeps the
+ * order, the store still sees every write in order, and the readings themselves are already
+ * durable in the ingest journal before the PUBACK.
+ */
+function retainInPublishOrder<P extends { storeRetained(packet: unknown): Promise<unknown> }>(
+  persistence: P,
+  onError: (err: Error) => void,
+): P {
+  const store = persistence.storeRetained.bind(persistence);
+  let tail: Promise<unknown> = Promise.resolve();
+  persistence.storeRetained = (packet) => {
+    tail = tail.then(() => store(packet)).catch((err: unknown) => onError(err as Error));
+    return Promise.resolve();
+  };
+  return persistence;
+}
+
+export async function openBrokerState(
+  kind: BrokerStateKind,
+  dataDir: string,
+  redisUrl: string,
+  onError: (err: Error) => void,
+): Promise<BrokerState> {
   if (kind === 'memory') return { options: {}, close: async () => {} };
   if (kind === 'level') {
     const db = new Level<string, Buffer>(join(dataDir, 'broker'), { valueEncoding: 'buffer' });
     await db.open();
-    return { options: { persistence: new AsyncLevelPersistence(db) }, close: () => db.close() };
+    return {
+      options: { persistence: retainInPublishOrder(skipCleanPubackLookups(new AsyncLevelPersistence(db)), onError) },
+      close: () => db.close(),
+    };
   }
   if (!redisUrl) throw new Error('broker.state = redis needs cluster.redisUrl');
   const conn = new Redis(redisUrl);
-  const persistence = new RetainedAsStream({ conn });
+  const persistence = retainInPublishOrder(skipCleanPubackLookups(new RetainedAsStream({ conn })), onError);
   const mq = MQEmitterRedis({ connectionString: redisUrl });
   return {
     options: { persistence, mq },

@@ -1,4 +1,4 @@
-import { type DecodedMessage, decodeMessage } from '@shouwang/protocol';
+import { type DecodedMessage, decodeMessage, MAX_TOPIC_LEVELS, parseTopic } from '@shouwang/protocol';
 import { Aedes, type AedesOptions, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from './credentials.ts';
@@ -43,6 +43,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
   const authFail = metrics.counter('shouwang_gateway_auth_failures_total', 'Refused logins by reason');
   const rejected = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
   const accepted = metrics.counter('shouwang_gateway_messages_in_total', 'Accepted publishes by kind');
+  const forwarded = metrics.counter('shouwang_gateway_messages_out_total', 'Publishes delivered to subscribers by kind');
 
   const source = (client: Client) => (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
 
@@ -107,6 +108,9 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
 
   const broker = await Aedes.createBroker({
     ...deps.options,
+    // No topic or filter deeper than the protocol's namespace can match anything we accept (Aedes's
+    // own $SYS topics are 4 levels), so Aedes refuses deeper ones before they reach its topic tries.
+    maxTopicLevels: MAX_TOPIC_LEVELS,
     preConnect: (client, packet, done) => {
       connects.set(client, { clientId: packet.clientId, clean: packet.clean });
       done(null, true);
@@ -124,6 +128,10 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
       );
     },
     authorizeSubscribe: (client, sub, done) => done(null, authorizeSubscribe(client, sub)),
+    authorizeForward: (_client, packet) => {
+      forwarded({ kind: kindOf(packet.topic) });
+      return packet;
+    },
   });
 
   // Revocation takes effect at once: end the sessions of every client whose credential went away or changed.
@@ -138,7 +146,19 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     }
   });
 
-  broker.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'client error'));
+  broker.on('clientError', (client, err) => {
+    // Aedes checks depth before any hook runs, so its error is the only place to count the refusal.
+    if (err.message === 'topic has too many levels') rejected({ reason: 'topic-too-deep' });
+    log.debug({ client: client?.id, err: err.message }, 'client error');
+  });
   broker.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'connection error'));
   return { broker, principals };
+}
+
+/** Metric label for a delivered topic: the uplink kind, request/response, or `$SYS`. */
+function kindOf(topic: string): string {
+  if (topic.startsWith('$')) return '$SYS';
+  const t = parseTopic(topic);
+  if (!t.ok) return 'other';
+  return t.value.type === 'uplink' ? t.value.kind : t.value.type;
 }

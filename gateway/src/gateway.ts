@@ -56,14 +56,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     async listen() {
       await mkdir(config.dataDir, { recursive: true });
       await credentials.open();
-      const pipeline = createIngest({
+      const pipeline = await createIngest({
         dataDir: config.dataDir,
         log: log.child({ module: 'ingest' }),
         metrics,
         ...(config.influx.url ? { influx: { url: config.influx.url, database: config.influx.database } } : {}),
       });
       ingest = pipeline;
-      state = await openBrokerState(config.broker.state, config.dataDir, config.broker.redisUrl);
+      state = await openBrokerState(config.broker.state, config.dataDir, config.broker.redisUrl, (err) =>
+        log.error({ err: err.message }, 'retained message not stored'),
+      );
       const limiter = new LoginLimiter({ maxFailures: config.auth.maxFailuresPerSource, windowMs: config.auth.failureWindowS * 1000 });
       const created = await createBroker({
         credentials,

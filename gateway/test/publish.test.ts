@@ -26,7 +26,9 @@ test('valid uplink reaches services in both encodings and is counted by kind', a
     await unit.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power(1), enc)), { qos: 1 });
     assert.deepEqual(Buffer.from((await got).payload), Buffer.from(encodeUplink('power', power(1), enc)));
   }
-  assert.match(await metricsText(gw), /shouwang_gateway_messages_in_total\{kind="power"\} 2/);
+  const m = await metricsText(gw);
+  assert.match(m, /shouwang_gateway_messages_in_total\{kind="power"\} 2/);
+  assert.match(m, /shouwang_gateway_messages_out_total\{kind="power"\} 2/);
 });
 
 test('malformed and oversized payloads are acknowledged, discarded and counted; the unit stays connected', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { encodeUplink, filters, topics } from '@shouwang/protocol';
+import { type Alarm, encodeUplink, filters, topics } from '@shouwang/protocol';
 import { connect, metricsText, nextMessage, startGateway } from './helpers.ts';
 import { connectPacket, rawSocket, subscribePacket } from './raw.ts';
 
@@ -31,6 +31,27 @@ test('a malformed remaining-length is cut off; garbage before CONNECT does not c
   await once(junk, 'close');
   assert.match(await metricsText(gw), /reason="packet-malformed"\} 1/);
   await connect(t, gw.url, 'hrb-001', 'pw-1');
+});
+
+test('topics and filters deeper than the namespace are refused and counted before they reach the topic tree', async (t) => {
+  const gw = await startGateway(t, creds);
+  const deep = `sw/v1/${'x/'.repeat(4)}#`; // 7 levels: Aedes alone would allow 100
+  const fleet = await connect(t, gw.url, 'fleet', 'svc', { clientId: 'fleet' });
+  const refused = new Promise<void>((resolve) => fleet.once('close', () => resolve()));
+  fleet.subscribe(deep, { qos: 0 });
+  await refused;
+  const unit = await connect(t, gw.url, 'hrb-001', 'pw-1');
+  const cut = new Promise<void>((resolve) => unit.once('close', () => resolve()));
+  unit.publish(`${topics.uplink('hrb-001', 'power')}/${'y/'.repeat(2)}z`, 'x', { qos: 0 });
+  await cut;
+  assert.match(await metricsText(gw), /rejects_total\{reason="topic-too-deep"\} 2/);
+  const watcher = await connect(t, gw.url, 'flows', 'svc2', { clientId: 'flows' });
+  await watcher.subscribeAsync(filters.allUplink('alarm'), { qos: 0 });
+  const other = await connect(t, gw.url, 'hrb-002', 'pw-2');
+  const got = nextMessage(watcher, (tp) => tp === topics.uplink('hrb-002', 'alarm'));
+  const alarm: Alarm = { seq: 1, ts: 1_763_856_000_000, id: 'tilt-1', kind: 'tilt', severity: 'major', state: 'raised' };
+  other.publish(topics.uplink('hrb-002', 'alarm'), Buffer.from(encodeUplink('alarm', alarm)), { qos: 0 });
+  await got;
 });
 
 test('a frozen subscriber (a stalled satellite link) does not stall delivery to everyone else', async (t) => {

@@ -31,7 +31,8 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, child: Chi
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
 }
 
-function stopper(child: ChildProcess, dir: string) {
+/** Stops a child server (TERM, then KILL after 5 s) and removes its data directory. */
+export function stopper(child: ChildProcess, dir?: string) {
   return async () => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -39,7 +40,7 @@ function stopper(child: ChildProcess, dir: string) {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       child.kill('SIGKILL');
     }
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   };
 }
 

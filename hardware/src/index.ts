@@ -1,6 +1,12 @@
-export * from './boards.ts';
+/**
+ * The public surface of @shouwang/hardware. Stable once published: additions only, each announced
+ * here. 00:55 additions: SimControl.drive/powerCut/powerRestore/onPower, SimTruth.velocity/powered/sbd,
+ * PowerEvent, startSimControlServer/applyFault/Fault (loopback control plane).
+ */
+export * from './boards/index.ts';
 export * from './open-board.ts';
 export * from './ports.ts';
 export { scaledClock } from './sim/clock.ts';
+export { applyFault, Fault, parseFault, type SimControlServer, startSimControlServer } from './sim/control-server.ts';
 export { SCENARIOS, type ScenarioName } from './sim/environment.ts';
-export type { SimControl, SimOptions, SimTruth } from './sim/sim-board.ts';
+export type { PowerEvent, SimControl, SimOptions, SimTruth } from './sim/sim-board.ts';

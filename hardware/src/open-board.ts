@@ -1,4 +1,4 @@
-import type { BoardDefinition } from './boards.ts';
+import type { BoardDefinition } from './boards/index.ts';
 import type { CameraSource, IoPlugin, SerialLink, UplinkPath } from './ports.ts';
 import { openSimBoard, type SimControl, type SimOptions } from './sim/sim-board.ts';
 
@@ -32,15 +32,7 @@ async function openRealBoard(board: BoardDefinition): Promise<BoardHandles> {
     ...s,
     stream: new SerialPort({ path: s.path, baudRate: s.baudRate }),
   });
-  let io: IoPlugin;
-  try {
-    const mod = (await import(board.ioPlugin)) as { default: new () => IoPlugin };
-    io = new mod.default();
-  } catch (err) {
-    throw new Error(
-      `IO plugin "${board.ioPlugin}" for ${board.name} is not installed (npm i ${board.ioPlugin} on the unit): ${(err as Error).message}`,
-    );
-  }
+  const io = await loadIoPlugin(board);
   const gps = open(board.gps);
   const modem = open(board.modem);
   return {
@@ -54,4 +46,22 @@ async function openRealBoard(board: BoardDefinition): Promise<BoardHandles> {
       for (const l of [gps, modem]) l.stream.destroy();
     },
   };
+}
+
+/**
+ * The board's johnny-five IO plugin, by dynamic import so the Pi-only package stays optional
+ * (raspi-io will not even install on x64). A missing package is a deployment error with a fix.
+ */
+async function loadIoPlugin(board: BoardDefinition): Promise<IoPlugin> {
+  const { package: pkg, export: name } = board.ioPlugin;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pkg)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`IO plugin "${pkg}" for ${board.name} is not installed (on the unit: npm install ${pkg}): ${(err as Error).message}`);
+  }
+  // A CommonJS package arrives with its exports under `default`.
+  const Plugin = mod[name] ?? (mod.default as Record<string, unknown> | undefined)?.[name];
+  if (typeof Plugin !== 'function') throw new Error(`IO plugin "${pkg}" has no export "${name}" (board ${board.id})`);
+  return new (Plugin as new () => IoPlugin)();
 }

@@ -9,6 +9,8 @@ import { POWER_STATES, type PowerState } from '@shouwang/protocol';
 export interface BatterySpec {
   /** Nameplate energy at 25 °C, Wh. */
   capacityWh: number;
+  /** Pack internal resistance, Ω: corrects terminal voltage to open-circuit voltage under load. */
+  resistanceOhm: number;
   /** Open-circuit voltage → SoC table for the first estimate (ascending voltage). */
   ocv: readonly (readonly [volts: number, socPct: number])[];
 }
@@ -16,6 +18,7 @@ export interface BatterySpec {
 /** LiFePO4 4S (12.8 V nominal) resting voltages; flat in the middle, so used only to start from. */
 export const LIFEPO4_4S: BatterySpec = {
   capacityWh: 640,
+  resistanceOhm: 0.048,
   ocv: [
     [10.0, 0],
     [12.0, 9],
@@ -28,7 +31,7 @@ export const LIFEPO4_4S: BatterySpec = {
   ],
 };
 
-/** Usable fraction of nameplate capacity by cell temperature (LiFePO4 discharge curves). */
+/** Usable fraction of nameplate capacity by cell temperature (LiFePO4 discharge curves: ~70 % at −20 °C). */
 const COLD_DERATING: readonly (readonly [tempC: number, factor: number])[] = [
   [-40, 0.5],
   [-30, 0.6],
@@ -50,6 +53,8 @@ export interface PowerSample {
   ts: number;
   batteryV: number;
   batteryTempC: number;
+  /** Into the battery (+) or out of it (−), W, from the battery's own monitor. */
+  batteryW: number;
   solarW: number;
   windW: number;
   loadW: number;
@@ -68,11 +73,14 @@ export interface PowerEstimate {
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+const OCV_TOLERANCE_V = 0.05;
 
 /**
- * State-of-charge estimator: starts from the resting voltage, then counts energy in and out. The
- * count is in nameplate Wh; SoC is shown against the *derated* capacity, so a battery at −25 °C
- * reads emptier than the same charge at +20 °C, which is what the load can actually get out of it.
+ * State-of-charge estimator. It starts from the resting voltage (which says how full the pack is
+ * relative to what it can deliver at its present temperature), then counts the energy the battery
+ * monitor sees going in and out: that is what the charge controller actually lets in, heater and
+ * below-0 °C charge blocking included, so no charging rule is guessed here. SoC is shown against
+ * the *derated* capacity: the cold shrinks what can be drawn, so a cold pack empties sooner.
  */
 export class PowerEstimator {
   private readonly spec: BatterySpec;
@@ -89,36 +97,47 @@ export class PowerEstimator {
   }
 
   update(s: PowerSample): PowerEstimate {
+    const usableWh = this.spec.capacityWh * coldDerating(s.batteryTempC);
     if (this.storedWh === undefined || this.lastTs === undefined) {
-      this.storedWh = (socFromOcv(this.spec, s.batteryV) / 100) * this.spec.capacityWh;
+      this.storedWh = (socFromOcv(this.spec, s.batteryV) / 100) * usableWh;
       this.lastTs = s.ts;
       this.dayStart = s.ts - (s.ts % DAY_MS);
     }
     const dtH = Math.max(0, s.ts - this.lastTs) / HOUR_MS;
     this.lastTs = s.ts;
     const harvestW = s.solarW + s.windW;
-    const netW = harvestW - s.loadW;
-    // LiFePO4 must not charge below 0 °C (the charge controller blocks it without a heater).
-    const chargeW = s.batteryTempC < 0 && netW > 0 ? 0 : netW;
-    this.storedWh = clamp(this.storedWh + chargeW * dtH, 0, this.spec.capacityWh);
+    this.storedWh = clamp(this.storedWh + s.batteryW * dtH, 0, this.spec.capacityWh);
+    this.storedWh = this.reanchor(this.storedWh, s, usableWh);
     this.rollDay(s.ts);
     this.harvestToday += harvestW * dtH;
     this.loadToday += s.loadW * dtH;
 
-    const usableWh = this.spec.capacityWh * coldDerating(s.batteryTempC);
-    // What the cold locks away is the part of the charge that can't be drawn: the bottom of the tank.
-    const remainingWh = Math.max(0, this.storedWh - (this.spec.capacityWh - usableWh));
-    const soc = round1((100 * remainingWh) / usableWh);
+    // Charge beyond what the cold lets out is there but cannot be drawn until the pack warms.
+    const remainingWh = Math.min(this.storedWh, usableWh);
     const est: PowerEstimate = {
-      soc: clamp(soc, 0, 100),
+      soc: clamp(round1((100 * remainingWh) / usableWh), 0, 100),
       remainingWh: round1(remainingWh),
       usableWh: round1(usableWh),
-      netW: round1(netW),
-      autonomyD: this.autonomy(remainingWh, netW),
+      netW: round1(s.batteryW),
+      autonomyD: this.autonomy(remainingWh, s.batteryW),
       harvestWhPerDay: round1(this.harvestTrend ?? this.harvestToday),
     };
-    if (chargeW < 0) est.timeToEmptyH = round1(Math.min(100_000, remainingWh / -chargeW));
+    if (s.batteryW < 0) est.timeToEmptyH = round1(Math.min(100_000, remainingWh / -s.batteryW));
     return est;
+  }
+
+  /**
+   * Energy counting drifts (monitor offsets, self-discharge, a bad first reading). The IR-corrected
+   * voltage bounds the SoC to an interval: ±50 mV of open-circuit voltage (temperature and
+   * hysteresis effects) is a wide band in LiFePO4's flat middle and a narrow one at the steep ends.
+   * A count outside that band is pulled towards it; inside, the count stands.
+   */
+  private reanchor(storedWh: number, s: PowerSample, usableWh: number): number {
+    const ocvV = s.batteryV - (s.batteryW / Math.max(1, s.batteryV)) * this.spec.resistanceOhm;
+    const lo = (socFromOcv(this.spec, ocvV - OCV_TOLERANCE_V) / 100) * usableWh;
+    const hi = (socFromOcv(this.spec, ocvV + OCV_TOLERANCE_V) / 100) * usableWh;
+    const target = Math.min(hi, Math.max(lo, storedWh));
+    return storedWh + 0.3 * (target - storedWh);
   }
 
   /** Days until empty: net daily deficit from the trends (or today's rates before a full day is seen). */

@@ -46,3 +46,14 @@ async function settle(p: Promise<string[]>): Promise<string[]> {
     return [];
   }
 }
+
+/**
+ * Radio on/off. Cellular: AT+CFUN=1 / AT+CFUN=4 (27.007 §8.2: 4 = RF transmit and receive off,
+ * SIM and registration state kept, so coming back is seconds, not a cold attach). Satellite: the
+ * Iridium ISU's AT*R1 / AT*R0 (radio activity).
+ */
+export async function setRadio(modem: AtModem, profile: ModemProfile, up: boolean): Promise<void> {
+  const cmd = profile === 'satellite' ? (up ? 'AT*R1' : 'AT*R0') : up ? 'AT+CFUN=1' : 'AT+CFUN=4';
+  // CFUN can take seconds while the module tears down or re-attaches (Quectel documents up to 15 s).
+  await modem.send(cmd, { timeoutMs: 15_000, retries: 1 });
+}

@@ -6,6 +6,7 @@ import {
   type BatterySpec,
   DEFAULT_LADDER,
   type LadderConfig,
+  modemUp,
   nextContactBy,
   type PowerEstimate,
   PowerEstimator,
@@ -14,6 +15,7 @@ import {
 } from '../domain/power.ts';
 import { linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
+import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
 import type { GnssFix, NmeaReceiver } from '../drivers/nmea.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
@@ -29,6 +31,8 @@ import type { Uplink } from './uplink.ts';
  */
 export interface SensorReading {
   batteryV: number;
+  /** Into the battery (+) or out of it (−), W. */
+  batteryW: number;
   batteryTempC: number;
   solarW: number;
   windW: number;
@@ -69,6 +73,8 @@ export interface AgentDeps {
   heartbeatS: () => number;
   telemetryBatch: number;
   siteClosed: () => boolean;
+  /** Evidence for a raised alarm (a camera snapshot), if the rung lets the camera run. */
+  onAlarmRaised?: (ts: number) => void;
 }
 
 interface SavedState {
@@ -84,6 +90,8 @@ export class Agent {
   private readonly alarms: AlarmEngine;
   private readonly batcher: TelemetryBatcher;
   private sampleTimer: unknown;
+  private radioTimer: unknown;
+  private radioOn = true;
   private reportTimer: unknown;
   private lastEstimate: PowerEstimate | undefined;
   private lastReading: SensorReading | undefined;
@@ -91,6 +99,8 @@ export class Agent {
   private stopped = false;
   private locationReported = false;
   private lastSlot: number | undefined;
+  private lastTick: number | undefined;
+  private readonly inflight = new Set<Promise<void>>();
   private readonly sent: { power?: Omit<Power, 'seq'>; location?: Omit<Location, 'seq'>; link?: Omit<Link, 'seq'> } = {};
 
   constructor(deps: AgentDeps) {
@@ -128,7 +138,30 @@ export class Agent {
       this.reportLocation(this.d.clock.now());
       this.d.uplink.kick();
     });
-    void this.sample().then(() => this.report());
+    this.track(this.sample().then(() => this.report()));
+    this.radioTimer = this.d.clock.setInterval(() => this.updateRadio(), 60_000);
+  }
+
+  /**
+   * The rung's modem duty: always up; up in the hourly window; or up only while an alarm (or, on the
+   * lowest rungs, the compact status) waits to go. An alarm opens the radio on any rung.
+   */
+  private radioWanted(now: number): boolean {
+    const lim = RUNG_LIMITS[this.ladder.state];
+    if (lim.modem === 'always') return true;
+    if (this.d.outbox.pending(['alarm']) > 0) return true;
+    if (lim.modem === 'windows') return modemUp(lim, now);
+    return this.d.outbox.pending(SATELLITE_KINDS) > 0;
+  }
+
+  private updateRadio(): void {
+    if (this.stopped) return;
+    const want = this.radioWanted(this.d.clock.now());
+    if (want === this.radioOn) return;
+    this.radioOn = want;
+    this.log.info({ radio: want, state: this.ladder.state }, want ? 'modem up' : 'modem down to save power');
+    void this.d.link.setPower?.(want).catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'));
+    void this.d.uplink.setAllowed(want);
   }
 
   /** Applies live configuration (alarm thresholds, report interval) without a restart. */
@@ -136,10 +169,18 @@ export class Agent {
     this.alarms.configure(alarmConfig);
   }
 
+  /** Keeps the loops' in-flight steps so `stop` can wait for them before the outbox closes. */
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    p.catch((err: unknown) => this.log.error({ err }, 'agent loop step failed')).finally(() => this.inflight.delete(p));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.allSettled([...this.inflight]);
     if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
+    if (this.radioTimer !== undefined) this.d.clock.clearInterval(this.radioTimer);
     const last = this.batcher.flush();
     if (last) this.d.outbox.enqueue('telemetry', last);
     this.saveState();
@@ -150,19 +191,27 @@ export class Agent {
     return { nextContactBy: nextContactBy(RUNG_LIMITS[this.ladder.state], this.d.clock.now()) };
   }
 
+  /** The sampling loop ran within two of its periods (plus slack): the systemd watchdog's progress check. */
+  healthy(): boolean {
+    if (this.lastTick === undefined) return true;
+    return this.d.clock.now() - this.lastTick < 2 * RUNG_LIMITS[this.ladder.state].sampleS * 1000 + 30_000;
+  }
+
   private async sample(): Promise<void> {
     if (this.stopped) return;
     const ts = this.d.clock.now();
+    this.lastTick = ts;
     const limits = RUNG_LIMITS[this.ladder.state];
     try {
       const r = await this.d.sensors.read();
+      if (this.stopped) return;
       if (r) this.onReading(ts, r, limits.telemetryS * 1000);
     } catch (err) {
       // A sensor bus fault is counted by the driver; the loop itself must survive anything.
       this.log.warn({ err }, 'sampling failed');
     }
     if (this.stopped) return;
-    this.sampleTimer = this.d.clock.setTimeout(() => void this.sample(), RUNG_LIMITS[this.ladder.state].sampleS * 1000);
+    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), RUNG_LIMITS[this.ladder.state].sampleS * 1000);
   }
 
   private onReading(ts: number, r: SensorReading, periodMs: number): void {
@@ -186,7 +235,9 @@ export class Agent {
     for (const c of changes) {
       this.log.warn({ alarm: c.id, kind: c.kind, state: c.state, value: c.value }, 'alarm');
       this.d.outbox.enqueue('alarm', c);
+      if (c.state === 'raised' && RUNG_LIMITS[this.ladder.state].camera !== 'off') this.d.onAlarmRaised?.(ts);
     }
+    if (changes.length > 0) this.updateRadio();
     if (changes.length > 0) this.saveState();
     // Telemetry on whole slots of its period, so a batch stays regular however the reads jitter.
     const slot = ts - (ts % periodMs);
@@ -236,6 +287,7 @@ export class Agent {
     } catch (err) {
       this.log.warn({ err }, 'link poll failed');
     }
+    if (this.stopped) return;
     const est = this.lastEstimate;
     const r = this.lastReading;
     if (est && r) {
@@ -271,6 +323,7 @@ export class Agent {
         this.sent.link = link;
       }
     }
+    this.updateRadio();
     this.d.uplink.kick();
     this.scheduleReport();
   }
@@ -307,7 +360,7 @@ export class Agent {
     if (this.stopped) return;
     const state = this.ladder.state;
     const periodS = state === 'full' ? this.d.reportIntervalS() : Math.max(this.d.reportIntervalS(), RUNG_LIMITS[state].reportS);
-    this.reportTimer = this.d.clock.setTimeout(() => void this.report(), periodS * 1000);
+    this.reportTimer = this.d.clock.setTimeout(() => this.track(this.report()), periodS * 1000);
   }
 
   private saveState(): void {

@@ -1,16 +1,18 @@
 import { join } from 'node:path';
-import type { Clock, IoPlugin, SerialLink } from '@shouwang/hardware';
+import { type CameraSource, type Clock, type IoPlugin, type SerialLink, systemClock } from '@shouwang/hardware';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
-import type { BatterySpec } from '../domain/power.ts';
+import { type BatterySpec, RUNG_LIMITS } from '../domain/power.ts';
 import { linkPolicy } from '../domain/upload-policy.ts';
 import { AtModem } from '../drivers/at-modem.ts';
-import { type ModemProfile, readLink } from '../drivers/link-reader.ts';
+import { type ModemProfile, readLink, setRadio } from '../drivers/link-reader.ts';
 import { NmeaReceiver } from '../drivers/nmea.ts';
 import { Agent } from './agent.ts';
+import { SnapshotCamera } from './camera.ts';
 import { CommandHandler } from './commands.ts';
 import { ConfigStore } from './config-store.ts';
+import { connectMqtt } from './mqtt-connect.ts';
 import { Outbox } from './outbox.ts';
 import { Scheduler } from './scheduler.ts';
 import { BoardSensors, openFive, type SensorMap } from './sensors.ts';
@@ -26,6 +28,7 @@ export interface DeviceBoard {
   gps: SerialLink;
   modem: SerialLink;
   io: IoPlugin;
+  camera?: CameraSource;
   sensors: SensorMap;
   modemProfile: ModemProfile;
   battery: BatterySpec;
@@ -39,6 +42,7 @@ export interface RunningDevice {
   outbox: Outbox;
   gps: NmeaReceiver;
   modem: AtModem;
+  sensors: BoardSensors;
   commands: CommandHandler;
   close(): Promise<void>;
 }
@@ -58,12 +62,13 @@ export async function startDevice(
   const gps = new NmeaReceiver();
   gps.attach(board.gps.stream);
   gps.on('drop', (reason) => log.debug({ module: 'gps', reason, dropped: gps.dropped.total() }, 'bad NMEA dropped'));
-  const modem = new AtModem(board.modem.stream, { clock });
+  // I/O timeouts are physical latencies: wall clock, even when the unit's clock runs simulated time faster.
+  const modem = new AtModem(board.modem.stream, { clock: systemClock });
   modem.on('drop', (reason) => log.debug({ module: 'modem', reason, dropped: modem.dropped.total() }, 'bad AT input dropped'));
   for (const s of [board.gps.stream, board.modem.stream]) s.on('error', (err: Error) => log.warn({ err }, 'serial link error'));
 
-  const five = await openFive(board.io, clock);
-  const sensors = new BoardSensors(five, board.sensors, clock, log.child({ module: 'sensors' }));
+  const five = await openFive(board.io, systemClock);
+  const sensors = new BoardSensors(five, board.sensors, systemClock, log.child({ module: 'sensors' }));
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
   const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => log.info({ keys }, 'live configuration applied'));
@@ -73,7 +78,6 @@ export async function startDevice(
   };
 
   let agent: Agent | undefined;
-  const { connect } = await import('mqtt');
   const uplink = new Uplink({
     unitId: cfg.unitId,
     url: board.mqttUrl,
@@ -90,7 +94,7 @@ export async function startDevice(
         compactOnCellular: config.value('report.compactOnCellular') !== false,
       }),
     presence: () => ({ agent: AGENT_VERSION, board: board.boardId, ...(agent?.presenceExtra() ?? {}) }),
-    connect,
+    connect: connectMqtt,
   });
 
   const commands = new CommandHandler({
@@ -101,6 +105,15 @@ export async function startDevice(
     restart: hooks.restart,
   });
 
+  const camera = board.camera ? new SnapshotCamera(board.camera, dataDir) : undefined;
+  const snapshot = (ts: number, why: string) => {
+    if (!camera) return;
+    camera.capture(ts).then(
+      (file) => log.info({ module: 'camera', file, why }, 'snapshot'),
+      (err: unknown) => log.warn({ module: 'camera', err, why }, 'snapshot failed'),
+    );
+  };
+
   agent = new Agent({
     unitId: cfg.unitId,
     clock,
@@ -110,7 +123,7 @@ export async function startDevice(
     commands,
     sensors,
     gps,
-    link: { read: () => readLink(modem, board.modemProfile) },
+    link: { read: () => readLink(modem, board.modemProfile), setPower: (up) => setRadio(modem, board.modemProfile, up) },
     battery: board.battery,
     alarmConfig: { ...DEFAULT_ALARM_CONFIG, site: { lat: cfg.sim.lat, lon: cfg.sim.lon, radiusM: cfg.site.radiusM } },
     stateFile: join(dataDir, 'state.json'),
@@ -118,6 +131,7 @@ export async function startDevice(
     heartbeatS: () => num('report.heartbeatS', cfg.report.heartbeatS),
     telemetryBatch: cfg.report.telemetryBatch,
     siteClosed: () => config.value('site.closed') === true,
+    onAlarmRaised: (ts) => snapshot(ts, 'alarm'),
   });
 
   const scheduler = new Scheduler(clock, log.child({ module: 'scheduler' }));
@@ -127,6 +141,14 @@ export async function startDevice(
     run: () => {
       const r = outbox.downsample();
       if (r.dropped > 0) log.warn({ ...r, backlogBytes: outbox.backlogBytes() }, 'backlog over quota: thinned');
+    },
+  });
+  scheduler.set({
+    name: 'snapshots',
+    pattern: cfg.schedule.snapshots,
+    run: (at) => {
+      // Scheduled stills only on the `full` rung; lower rungs keep the camera for alarms or off.
+      if (agent && RUNG_LIMITS[agent.powerState].camera === 'continuous') snapshot(at, 'schedule');
     },
   });
   scheduler.start();
@@ -140,6 +162,7 @@ export async function startDevice(
     outbox,
     gps,
     modem,
+    sensors,
     commands,
     async close() {
       scheduler.stop();

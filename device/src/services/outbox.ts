@@ -57,6 +57,7 @@ export class Outbox {
     metaSet: StatementSync;
   };
   private bytesCache: number;
+  private readonly nextStmts = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync, options: OutboxOptions) {
     this.db = db;
@@ -120,10 +121,14 @@ export class Outbox {
   next(limit: number, options: { skip?: ReadonlySet<number>; kinds?: readonly UplinkKind[] } = {}): OutboxRow[] {
     const skip = options.skip ?? new Set<number>();
     const kinds = options.kinds;
-    const where = kinds ? `WHERE kind IN (${kinds.map(() => '?').join(',')})` : '';
-    const rows = this.db
-      .prepare(`SELECT id, seq, kind, priority, payload, bytes FROM outbox ${where} ORDER BY priority, id LIMIT ?`)
-      .all(...(kinds ?? []), limit + skip.size) as unknown as (Omit<OutboxRow, 'payload'> & { payload: string })[];
+    const key = kinds?.join(',') ?? '';
+    let stmt = this.nextStmts.get(key);
+    if (!stmt) {
+      const where = kinds ? `WHERE kind IN (${kinds.map(() => '?').join(',')})` : '';
+      stmt = this.db.prepare(`SELECT id, seq, kind, priority, payload, bytes FROM outbox ${where} ORDER BY priority, id LIMIT ?`);
+      this.nextStmts.set(key, stmt);
+    }
+    const rows = stmt.all(...(kinds ?? []), limit + skip.size) as unknown as (Omit<OutboxRow, 'payload'> & { payload: string })[];
     const out: OutboxRow[] = [];
     for (const r of rows) {
       if (skip.has(r.id)) continue;
@@ -133,10 +138,25 @@ export class Outbox {
     return out;
   }
 
-  /** The gateway has it (PUBACK): the row leaves the outbox. */
-  ack(id: number): void {
-    const r = this.stmt.ack.get(id) as { bytes: number } | undefined;
-    if (r) this.bytesCache -= r.bytes;
+  /** The gateway has them (PUBACK): the rows leave the outbox, in one commit. */
+  ack(ids: Iterable<number>): void {
+    this.tx(() => {
+      for (const id of ids) {
+        const r = this.stmt.ack.get(id) as { bytes: number } | undefined;
+        if (r) this.bytesCache -= r.bytes;
+      }
+    });
+  }
+
+  /** Rows waiting of the given kinds (e.g. is there an alarm to send?). */
+  pending(kinds: readonly UplinkKind[]): number {
+    const key = `pending:${kinds.join(',')}`;
+    let stmt = this.nextStmts.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT count(*) AS n FROM outbox WHERE kind IN (${kinds.map(() => '?').join(',')})`);
+      this.nextStmts.set(key, stmt);
+    }
+    return (stmt.get(...kinds) as { n: number }).n;
   }
 
   size(): { count: number; bytes: number } {

@@ -61,13 +61,19 @@ export class BoardSensors implements SensorPort {
   async read(): Promise<SensorReading | undefined> {
     const m = await this.monitors.readAll();
     const battery = m.battery;
-    if (!battery) {
-      this.log.warn({ dropped: this.monitors.dropped.snapshot() }, 'battery monitor unreadable; sample skipped');
+    // The pack sits in the enclosure: its sensor is the battery temperature the derating needs.
+    const tempC = this.analog('temperature', this.map.temperature);
+    if (!battery || tempC === undefined) {
+      this.log.warn(
+        { dropped: this.monitors.dropped.snapshot(), temperature: tempC !== undefined },
+        'battery monitor or temperature unreadable; sample skipped',
+      );
       return undefined;
     }
     const r: SensorReading = {
       batteryV: battery.busV,
-      batteryTempC: this.analog('temperature', this.map.temperature) ?? 20,
+      batteryW: battery.powerW,
+      batteryTempC: tempC,
       solarW: Math.max(0, m.solar?.powerW ?? 0),
       windW: Math.max(0, m.wind?.powerW ?? 0),
       loadW: Math.max(0, m.load?.powerW ?? 0),
@@ -78,8 +84,7 @@ export class BoardSensors implements SensorPort {
     if (tamper !== undefined) r.tamper = tamper === 1;
     if (motion !== undefined) r.motion = motion === 1;
     if (tilt !== undefined) r.tiltDeg = tilt;
-    const t = this.analog('temperature', this.map.temperature);
-    if (t !== undefined) r.enclosureTempC = t;
+    r.enclosureTempC = tempC;
     return r;
   }
 

@@ -34,7 +34,7 @@ export interface UplinkOptions {
   /** How the current link may be used; read before every send. */
   policy: () => LinkPolicy;
   presence: () => Omit<Presence, 'state' | 'ts'>;
-  /** Rows in flight (sent, not yet PUBACKed). */
+  /** Rows in flight (sent, not yet PUBACKed); default 64. */
   window?: number;
   backoff?: { baseMs: number; capMs: number };
   /** Creates the client: lazy so the agent does not load MQTT.js before it needs it. */
@@ -67,22 +67,34 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private readonly backoff: { baseMs: number; capMs: number };
   private client: MqttClient | undefined;
   private readonly inflight = new Set<number>();
+  /** PUBACKed, not yet deleted: acks are committed in batches (one fsync for many rows). */
+  private readonly acked = new Set<number>();
+  private ackFlush: NodeJS.Immediate | undefined;
   private attempt = 0;
   private retryTimer: unknown;
   private budgetTimer: unknown;
   private closing = false;
+  private closed = false;
   private online = false;
+  private listening = false;
+  /** The power rung may take the radio down (modem windows); then we neither connect nor retry. */
+  private allowed = true;
 
   constructor(options: UplinkOptions) {
     super();
     this.o = options;
     this.log = options.log;
-    this.window = options.window ?? 16;
+    this.window = options.window ?? 64;
     this.backoff = options.backoff ?? { baseMs: 1000, capMs: 5 * 60_000 };
   }
 
   get connected(): boolean {
     return this.online;
+  }
+
+  /** Connected and subscribed to this unit's requests (SUBACK received). */
+  get ready(): boolean {
+    return this.online && this.listening;
   }
 
   start(): void {
@@ -94,7 +106,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       password: this.o.password,
       keepalive: this.o.keepaliveS,
       protocolVersion: 4,
-      clean: true,
+      // A persistent session ([MQTT-3.1.2-4]): the broker keeps our request subscription and queues
+      // QoS 1 commands while the radio is off; a command's `expires` keeps stale ones from running.
+      clean: false,
       reconnectPeriod: 0,
       connectTimeout: 30_000,
       will: { topic: topics.uplink(unitId, 'presence'), payload: Buffer.from(will), qos: 1, retain: true },
@@ -104,6 +118,34 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     client.on('close', () => this.onClose());
     client.on('error', (err) => this.onError(err));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  /**
+   * The modem is (or is about to be) powered down by the power manager: disconnect cleanly with
+   * `offline` presence and stop retrying; `true` connects again. Queued rows wait in the outbox.
+   */
+  async setAllowed(allowed: boolean): Promise<void> {
+    if (allowed === this.allowed) return;
+    this.allowed = allowed;
+    this.log.info({ allowed }, allowed ? 'radio window open: connecting' : 'radio window closed: disconnecting');
+    const client = this.client;
+    if (!client) return;
+    if (allowed) {
+      if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.attempt = 0;
+      // A fresh client per window: an ended MQTT.js client defers reconnect() until its stream has
+      // fully closed, which is a race we do not need.
+      this.start();
+      return;
+    }
+    if (this.online) await this.sayOffline();
+    await endClient(client);
+    client.removeAllListeners();
+    // The old client may still report a late error (e.g. a connack timeout); it is no longer ours to act on.
+    client.on('error', () => undefined);
+    this.online = false;
+    this.inflight.clear();
   }
 
   /** New rows were enqueued: send what the window and the link allow. */
@@ -122,16 +164,22 @@ export class Uplink extends EventEmitter<UplinkEvents> {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.ackFlush) clearImmediate(this.ackFlush);
+    this.flushAcks();
     if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
     if (this.budgetTimer !== undefined) this.o.clock.clearTimeout(this.budgetTimer);
     const client = this.client;
+    if (client && this.online) await this.sayOffline();
+    this.flushAcks();
+    this.closed = true;
     if (!client) return;
-    if (this.online) {
-      // A clean DISCONNECT suppresses the will ([MQTT-3.14.4-3]), so say offline ourselves first.
-      const bye = encodeUplink('presence', { state: 'offline', ts: this.o.clock.now(), ...this.o.presence() });
-      await this.publishDirect(topics.uplink(this.o.unitId, 'presence'), bye, true).catch(() => undefined);
-    }
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    await endClient(client);
+  }
+
+  /** A clean DISCONNECT suppresses the will ([MQTT-3.14.4-3]), so say offline ourselves first. */
+  private async sayOffline(): Promise<void> {
+    const bye = encodeUplink('presence', { state: 'offline', ts: this.o.clock.now(), ...this.o.presence() });
+    await withinMs(this.publishDirect(topics.uplink(this.o.unitId, 'presence'), bye, true), 2000).catch(() => undefined);
   }
 
   private onConnect(): void {
@@ -145,6 +193,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     client.publish(topics.uplink(this.o.unitId, 'presence'), Buffer.from(online), { qos: 1, retain: true });
     client.subscribe(filters.unitRequests(this.o.unitId), { qos: 1 }, (err) => {
       if (err) this.log.warn({ err }, 'subscribe to requests failed');
+      else this.listening = true;
     });
     this.emit('connected');
     this.drain();
@@ -153,17 +202,18 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private onClose(): void {
     const was = this.online;
     this.online = false;
+    this.listening = false;
     // Whatever was in flight without a PUBACK is still in the outbox; it goes again after reconnecting.
     this.inflight.clear();
+    if (this.closing || !this.allowed) return;
     if (was) this.log.warn({ backlog: this.o.outbox.size().count }, 'connection to gateway lost');
-    if (this.closing) return;
     if (this.retryTimer !== undefined) return;
     const delay = Math.min(2 ** this.attempt * this.backoff.baseMs, this.backoff.capMs);
     this.attempt++;
     this.log.debug({ delayMs: delay, attempt: this.attempt }, 'reconnect scheduled');
     this.retryTimer = this.o.clock.setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.closing) this.client?.reconnect();
+      if (!this.closing && this.allowed) this.client?.reconnect();
     }, delay);
   }
 
@@ -196,8 +246,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const free = this.window - this.inflight.size;
     if (free <= 0) return;
     const policy = this.o.policy();
-    const rows = this.o.outbox.next(free, { skip: this.inflight, ...(policy.kinds ? { kinds: policy.kinds } : {}) });
-    if (rows.length === 0 && this.inflight.size === 0) {
+    const skip = this.acked.size === 0 ? this.inflight : new Set([...this.inflight, ...this.acked]);
+    const rows = this.o.outbox.next(free, { skip, ...(policy.kinds ? { kinds: policy.kinds } : {}) });
+    if (rows.length === 0 && this.inflight.size === 0 && this.acked.size === 0) {
       this.emit('drained');
       return;
     }
@@ -227,11 +278,21 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     client.publish(topic, Buffer.from(bytes), { qos: 1, retain: UPLINK[kind].retain }, (err) => {
       this.inflight.delete(row.id);
       if (err) return; // connection dropped before PUBACK: the row stays queued
-      this.o.outbox.ack(row.id);
+      this.acked.add(row.id);
       this.stats.acked++;
-      this.drain();
+      // A crash between PUBACK and this commit re-sends those rows once: duplicates, never losses.
+      this.ackFlush ??= setImmediate(() => this.flushAcks());
     });
     return true;
+  }
+
+  private flushAcks(): void {
+    this.ackFlush = undefined;
+    // After close the outbox may be closed too: late PUBACKs only mean those rows go again next start.
+    if (this.acked.size === 0 || this.closed) return;
+    this.o.outbox.ack(this.acked);
+    this.acked.clear();
+    this.drain();
   }
 
   private usedToday(): number {
@@ -258,5 +319,31 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.budgetTimer = undefined;
       this.drain();
     }, wait);
+  }
+}
+
+/** Shutdown is I/O, not a domain timeout: bounded by the wall clock so a dead link cannot hang it. */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** DISCONNECT politely; if the socket is already dead, force the end. */
+async function endClient(client: MqttClient): Promise<void> {
+  try {
+    await withinMs(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000);
+  } catch {
+    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
 }

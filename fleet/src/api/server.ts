@@ -1,12 +1,24 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { TokenService } from '../auth/tokens.ts';
+import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
+import { type Registry, RegistryError } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
+import type { FleetStore } from '../storage/store.ts';
+import { registerAuth } from './auth-hook.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { collectOpenApi } from './openapi.ts';
+import { registerRegistryRoutes } from './registry-routes.ts';
+
+const REGISTRY_STATUS: Record<RegistryError['code'], number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, CLAIM_REJECTED: 403 };
 
 export interface ApiDeps {
   state: FleetState;
+  store: FleetStore;
+  registry: Registry;
+  tokens: TokenService;
   ingest: MqttIngest;
   dashboard: DashboardAssets;
   log: Logger;
@@ -14,15 +26,93 @@ export interface ApiDeps {
 
 /** JSON API, live updates over Server-Sent Events, and the dashboard page. */
 export function createApi(deps: ApiDeps) {
-  const app = Fastify({ loggerInstance: deps.log.child({ module: 'http' }), disableRequestLogging: true, forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ module: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
 
-  app.get('/api/units', async () => ({ units: deps.state.list() }));
+  // One error shape for the whole API, with the failing field's path like the protocol's errors.
+  app.setErrorHandler(
+    (err: { validation?: { instancePath: string }[]; validationContext?: string; message: string; statusCode?: number }, _req, reply) => {
+      if (err instanceof RegistryError)
+        return reply.code(REGISTRY_STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
+      if (err.validation) {
+        const path = `${err.validationContext ?? ''}${err.validation[0]?.instancePath ?? ''}`;
+        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message, path } });
+      }
+      deps.log.error({ err }, 'request failed');
+      return reply.code(err.statusCode ?? 500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/api/units/:id', async (req, reply) => {
+  const openapi = collectOpenApi(app);
+  registerAuth(app, deps.tokens);
+  const read = { config: { action: 'read' as const } };
+
+  app.get('/api/openapi.json', async () => openapi());
+
+  app.get('/api/units', read, async () => ({ units: deps.state.list() }));
+
+  app.get<{ Params: { id: string } }>('/api/units/:id', read, async (req, reply) => {
     const unit = deps.state.get(req.params.id);
     if (!unit) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no unit ${req.params.id}` } });
     return unit;
   });
+
+  app.get<{ Params: { id: string }; Querystring: { from?: number; to?: number; limit: number } }>(
+    '/api/units/:id/history/power',
+    {
+      config: { action: 'read', summary: 'Battery and charge over time, at event time, oldest first' },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'integer', minimum: 0, description: 'ms since epoch; default 24 h before `to`' },
+            to: { type: 'integer', minimum: 0, description: 'ms since epoch; default now' },
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 2000 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const to = req.query.to ?? Date.now();
+      const from = req.query.from ?? to - 24 * 3_600_000;
+      const rows = await deps.store.powerHistory(req.params.id, from, to, req.query.limit);
+      return {
+        id: req.params.id,
+        from,
+        to,
+        points: rows.map((r) => ({
+          ts: r.ts,
+          soc: r.soc,
+          batteryV: r.battery_v,
+          solarW: r.solar_w,
+          windW: r.wind_w,
+          loadW: r.load_w,
+          state: r.state,
+        })),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { hours: number } }>(
+    '/api/at-risk',
+    {
+      config: { action: 'read', summary: 'Units already dark, then units forecast to run out of power within `hours`' },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { hours: { type: 'number', minimum: 1, maximum: 24 * 30, default: 48 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => ({ horizonH: req.query.hours, units: unitsAtRisk(deps.state.list(), req.query.hours) }),
+  );
+
+  registerRegistryRoutes(app, deps.registry, deps.tokens);
 
   app.get('/api/health', async () => ({
     status: 'ok',
@@ -34,7 +124,7 @@ export function createApi(deps: ApiDeps) {
 
   // One `unit` event per change, carrying the whole unit view; a snapshot first so a page
   // that (re)connects needs no second request.
-  app.get('/api/events', (req, reply) => {
+  app.get('/api/events', read, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

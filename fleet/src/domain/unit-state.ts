@@ -1,4 +1,6 @@
 import type { DecodedMessage, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
+import type { Liveness } from './liveness.ts';
+import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
 
 /**
  * The fleet's picture of one unit, built only from protocol messages. "Latest" is the reading
@@ -9,7 +11,7 @@ import type { DecodedMessage, Link, Location, Power, Presence, UplinkKind } from
  * `ts` is that of the connect) and published by the broker when the unit dies, so for presence
  * the last message received is the truth.
  */
-export interface UnitView {
+export interface UnitState {
   id: string;
   online: boolean;
   /** Arrival time of the last message of any kind, ms. */
@@ -20,15 +22,21 @@ export interface UnitView {
   link: Link | null;
 }
 
+/** What the API and the dashboard show: the state plus what it means at the time of asking. */
+export interface UnitView extends UnitState {
+  liveness: Liveness;
+  outlook: { power: PowerOutlook; location: LocationOutlook; link: LinkOutlook };
+}
+
 type Tracked = Extract<UplinkKind, 'presence' | 'power' | 'location' | 'link'>;
 const TRACKED: ReadonlySet<string> = new Set<Tracked>(['presence', 'power', 'location', 'link']);
 
-export function emptyUnit(id: string): UnitView {
+export function emptyUnit(id: string): UnitState {
   return { id, online: false, lastSeen: null, presence: null, power: null, location: null, link: null };
 }
 
 /** Applies one message; returns the new view, or the same object when nothing visible changed. */
-export function applyMessage(unit: UnitView, m: DecodedMessage, receivedAt: number): UnitView {
+export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: number): UnitState {
   if (m.type === 'uplink' && m.kind === 'presence') {
     const online = m.payload.state === 'online';
     // The will is the broker speaking for a dead unit: it is not a sign of life.

@@ -1,30 +1,138 @@
 import { EventEmitter } from 'node:events';
-import type { DecodedMessage } from '@shouwang/protocol';
-import { applyMessage, emptyUnit, type UnitView } from '../domain/unit-state.ts';
+import type { DecodedMessage, Location, Power } from '@shouwang/protocol';
+import { classifyLiveness, DEFAULT_LIVENESS_POLICY, type LivenessPolicy, type LivenessStatus } from '../domain/liveness.ts';
+import { addSample, linkOutlook, locationOutlook, type Point, powerOutlook, type SocSample, socTrend } from '../domain/outlook.ts';
+import { applyMessage, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
+
+/** Time as the fleet sees it; injected so liveness can be tested with mock timers. */
+export interface Clock {
+  now(): number;
+}
+
+export interface FleetStateOptions {
+  clock?: Clock;
+  policy?: LivenessPolicy;
+}
+
+/** Per unit: the state from the wire plus the short memory derived state needs. */
+interface Track {
+  state: UnitState;
+  samples: SocSample[];
+  previousLocation: Location | null;
+  deployment: Point | null;
+  /** Liveness last announced to listeners, so the sweep emits only on change. */
+  announced: LivenessStatus;
+}
 
 /** Live state of every unit in memory; emits `unit` with the new view on every change. */
-export class FleetState extends EventEmitter<{ unit: [UnitView] }> {
-  readonly #units = new Map<string, UnitView>();
-  readonly #now: () => number;
+export interface FleetStateEvents {
+  /** The unit's view changed (a message, or liveness as time passed). */
+  unit: [UnitView];
+  /** A power reading was accepted, in or out of order: history is kept at event time. */
+  power: [unitId: string, power: Power];
+}
 
-  constructor(now: () => number = Date.now) {
+/** What storage keeps of a unit's live state, to resume after a restart. */
+export interface StoredTrack {
+  state: UnitState;
+  deployment: Point | null;
+}
+
+export class FleetState extends EventEmitter<FleetStateEvents> {
+  readonly #units = new Map<string, Track>();
+  /** Deployment points pinned by the registry, also for units not heard from yet. */
+  readonly #sites = new Map<string, Point>();
+  readonly #clock: Clock;
+  readonly #policy: LivenessPolicy;
+
+  constructor(options: FleetStateOptions = {}) {
     super();
-    this.#now = now;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#policy = options.policy ?? DEFAULT_LIVENESS_POLICY;
     this.setMaxListeners(0); // one listener per open dashboard (SSE)
   }
 
   apply(m: DecodedMessage): void {
-    const before = this.#units.get(m.unitId) ?? emptyUnit(m.unitId);
-    const after = applyMessage(before, m, this.#now());
-    this.#units.set(m.unitId, after);
-    this.emit('unit', after);
+    const track = this.#units.get(m.unitId) ?? {
+      state: emptyUnit(m.unitId),
+      samples: [],
+      previousLocation: null,
+      deployment: this.#sites.get(m.unitId) ?? null,
+      announced: 'missing',
+    };
+    const before = track.state;
+    track.state = applyMessage(before, m, this.#clock.now());
+    if (m.type === 'uplink' && m.kind === 'power') {
+      track.samples = addSample(track.samples, { ts: m.payload.ts, soc: m.payload.soc });
+      this.emit('power', m.unitId, m.payload);
+    }
+    const loc = track.state.location;
+    if (loc !== before.location && loc && loc.fix !== 'none') {
+      track.previousLocation = before.location;
+      track.deployment ??= { lat: loc.lat, lon: loc.lon };
+    }
+    this.#units.set(m.unitId, track);
+    this.#announce(track);
+  }
+
+  /** Resumes from storage, before ingest starts. The trend restarts with the next readings. */
+  restore(stored: StoredTrack): void {
+    const track: Track = { state: stored.state, samples: [], previousLocation: null, deployment: stored.deployment, announced: 'missing' };
+    track.announced = this.#status(track);
+    this.#units.set(stored.state.id, track);
+  }
+
+  /** The part of a unit's state storage keeps. */
+  stored(id: string): StoredTrack | undefined {
+    const track = this.#units.get(id);
+    return track && { state: track.state, deployment: track.deployment };
+  }
+
+  /** Re-classifies liveness as time passes; emits for every unit whose status changed. */
+  sweep(): void {
+    for (const track of this.#units.values()) {
+      if (this.#status(track) !== track.announced) this.#announce(track);
+    }
+  }
+
+  /** Pins a unit's deployment point (the registry's site), replacing its first fix. */
+  setDeployment(id: string, point: Point): void {
+    this.#sites.set(id, point);
+    const track = this.#units.get(id);
+    if (track) track.deployment = point;
   }
 
   get(id: string): UnitView | undefined {
-    return this.#units.get(id);
+    const track = this.#units.get(id);
+    return track && this.#view(track);
   }
 
   list(): UnitView[] {
-    return [...this.#units.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.#units.values()].map((t) => this.#view(t)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  #announce(track: Track): void {
+    const view = this.#view(track);
+    track.announced = view.liveness.status;
+    this.emit('unit', view);
+  }
+
+  #status(track: Track): LivenessStatus {
+    return classifyLiveness({ ...track.state, socTrendPctH: socTrend(track.samples) }, this.#clock.now(), this.#policy).status;
+  }
+
+  #view(track: Track): UnitView {
+    const now = this.#clock.now();
+    const s = track.state;
+    const trend = socTrend(track.samples);
+    return {
+      ...s,
+      liveness: classifyLiveness({ ...s, socTrendPctH: trend }, now, this.#policy),
+      outlook: {
+        power: powerOutlook(s.power, trend, now),
+        location: locationOutlook(s.location, track.previousLocation, track.deployment),
+        link: linkOutlook(s.link),
+      },
+    };
   }
 }

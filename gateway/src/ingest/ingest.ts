@@ -20,8 +20,8 @@ export interface IngestPipeline {
 }
 
 /** Journal every reading that has a sequence number (presence has none: it is state, not data). */
-export function createIngest(options: IngestOptions): IngestPipeline {
-  const journal = new Journal(join(options.dataDir, 'ingest.db'));
+export async function createIngest(options: IngestOptions): Promise<IngestPipeline> {
+  const journal = await Journal.open(join(options.dataDir, 'ingest.db'));
   const stored = options.metrics.counter('shouwang_gateway_ingest_total', 'Readings journaled, and duplicates dropped, by kind');
   const forwarder = options.influx
     ? new InfluxForwarder({ ...options.influx, journal, log: options.log.child({ module: 'influx' }) })
@@ -40,7 +40,7 @@ export function createIngest(options: IngestOptions): IngestPipeline {
     },
     async close() {
       await forwarder?.stop();
-      journal.close();
+      await journal.close();
     },
   };
 }

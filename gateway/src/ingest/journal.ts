@@ -1,6 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+import { SCHEMA, type WriteReply, type WriteRow } from './journal-writer.ts';
 
 /**
  * The gateway's durable ingest journal: every accepted reading is committed here (SQLite, WAL,
@@ -8,8 +11,10 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
  * It deduplicates on (unit, seq) — a unit resends whatever it is unsure was acknowledged — and
  * is both the embedded store when no InfluxDB is configured and the queue that feeds InfluxDB.
  *
- * Appends from one event-loop turn share one transaction (group commit): one fsync for many
- * messages, which is what keeps PUBACK-after-fsync affordable under load.
+ * Group commit: one batch is being committed by the writer thread at a time, and everything
+ * appended meanwhile becomes the next batch, so one fsync covers as many readings as arrived
+ * during the previous one. Reads and the forwarder's cursor use a second connection here (WAL
+ * lets readers run beside the writer).
  */
 export interface JournalEntry {
   id: number;
@@ -21,73 +26,74 @@ export interface JournalEntry {
 }
 
 interface Pending {
-  unit: string;
-  seq: number;
-  kind: string;
-  ts: number;
-  payload: string;
-  done: (err?: Error, duplicate?: boolean) => void;
+  row: WriteRow;
+  resolve: (r: { duplicate: boolean }) => void;
+  reject: (err: Error) => void;
 }
 
 export class Journal {
   readonly #db: DatabaseSync;
-  readonly #insert: StatementSync;
-  readonly #pending: Pending[] = [];
-  #scheduled = false;
+  readonly #writer: Worker;
+  #pending: Pending[] = [];
+  #inFlight: Pending[] | undefined;
+  #idle: (() => void) | undefined;
   #closed = false;
   duplicates = 0;
 
-  constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.#db = new DatabaseSync(file);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
-      CREATE TABLE IF NOT EXISTS readings (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        unit TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, ts INTEGER NOT NULL, payload TEXT NOT NULL,
-        UNIQUE (unit, seq));
-      CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);`);
-    this.#insert = this.#db.prepare('INSERT OR IGNORE INTO readings (unit, seq, kind, ts, payload) VALUES (?, ?, ?, ?, ?)');
+  private constructor(db: DatabaseSync, writer: Worker) {
+    this.#db = db;
+    this.#writer = writer;
+    writer.on('message', (reply: WriteReply) => this.#settle(reply));
+    // A writer that died cannot store anything: refuse from now on rather than hold PUBACKs forever.
+    writer.on('error', (err) => {
+      this.#closed = true;
+      this.#settle({ error: err.message });
+      for (const p of this.#pending.splice(0)) p.reject(new Error(`journal writer died: ${err.message}`));
+    });
+  }
+
+  static async open(file: string): Promise<Journal> {
+    await mkdir(dirname(file), { recursive: true });
+    const writer = new Worker(new URL('./journal-writer.ts', import.meta.url), { workerData: file });
+    const [first] = await once(writer, 'message');
+    if (first !== 'ready') throw new Error(`journal writer did not start: ${String(first)}`);
+    const db = new DatabaseSync(file);
+    db.exec(SCHEMA);
+    return new Journal(db, writer);
   }
 
   /** Resolves once the reading is committed to disk; `duplicate` when (unit, seq) was already there. */
   append(unit: string, seq: number, kind: string, ts: number, payload: unknown): Promise<{ duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new Error('journal closed'));
     return new Promise((resolve, reject) => {
-      this.#pending.push({
-        unit,
-        seq,
-        kind,
-        ts,
-        payload: JSON.stringify(payload),
-        done: (err, duplicate) => (err ? reject(err) : resolve({ duplicate: duplicate === true })),
-      });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      this.#pending.push({ row: { unit, seq, kind, ts, payload: JSON.stringify(payload) }, resolve, reject });
+      if (!this.#inFlight) this.#send();
     });
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#pending.splice(0);
-    if (batch.length === 0) return;
-    const results: boolean[] = [];
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      for (const p of batch) results.push(Number(this.#insert.run(p.unit, p.seq, p.kind, p.ts, p.payload).changes) === 0);
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      for (const p of batch) p.done(err as Error);
+  #send(): void {
+    if (this.#pending.length === 0) {
+      this.#idle?.();
       return;
     }
+    this.#inFlight = this.#pending;
+    this.#pending = [];
+    this.#writer.postMessage(this.#inFlight.map((p) => p.row));
+  }
+
+  #settle(reply: WriteReply): void {
+    const batch = this.#inFlight ?? [];
+    this.#inFlight = undefined;
     batch.forEach((p, i) => {
-      if (results[i]) this.duplicates++;
-      p.done(undefined, results[i]);
+      if ('error' in reply) {
+        p.reject(new Error(`journal write failed: ${reply.error}`));
+        return;
+      }
+      const duplicate = reply.duplicates[i] === true;
+      if (duplicate) this.duplicates++;
+      p.resolve({ duplicate });
     });
+    this.#send();
   }
 
   /** Entries after a named cursor, oldest first. */
@@ -122,10 +128,12 @@ export class Journal {
     return row.n;
   }
 
-  close(): void {
+  /** Commits what was already appended, then stops the writer. */
+  async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flush();
     this.#closed = true;
+    if (this.#inFlight) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.#writer.terminate();
     this.#db.close();
   }
 }

@@ -5,6 +5,8 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
   export default class AsyncLevelPersistence {
     constructor(db: AbstractLevel<string | Buffer | Uint8Array, string, Buffer>);
     setup(broker: unknown): Promise<void>;
+    storeRetained(packet: unknown): Promise<void>;
+    outgoingClearMessageId(client: { clean: boolean }, packet: { cmd: string }): Promise<unknown>;
   }
 }
 
@@ -13,7 +15,9 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
   export default class AsyncRedisPersistence {
     constructor(options: { conn: Redis; maxSessionDelivery?: number });
     setup(broker: unknown): Promise<void>;
+    outgoingClearMessageId(client: { clean: boolean }, packet: { cmd: string }): Promise<unknown>;
     createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
+    storeRetained(packet: unknown): Promise<void>;
     destroy(): Promise<void>;
   }
 }

@@ -8,8 +8,9 @@ export interface Scenario {
   /** Mean air temperature, °C, and half the day–night swing. */
   meanTempC: number;
   swingC: number;
-  /** Mean wind at hub height, m/s. */
+  /** Mean wind at the rotor's hub (~1.5 m above ground on the cube, not the 10 m of weather stations), m/s, and its spread. */
   meanWindMps: number;
+  windSdMps: number;
   /** Mean cloud cover 0–1. */
   meanCloud: number;
   /** Share of light lost on the panel to snow, frost and dust. */
@@ -17,10 +18,31 @@ export interface Scenario {
 }
 
 export const SCENARIOS = {
-  /** December on the Songhua: −30 °C nights, under 9 h of low sun, frequent overcast. */
-  'harbin-winter': { name: 'harbin-winter', meanTempC: -20, swingC: 7, meanWindMps: 3.8, meanCloud: 0.45, panelSoiling: 0.2 },
-  'harbin-summer': { name: 'harbin-summer', meanTempC: 23, swingC: 6, meanWindMps: 3.0, meanCloud: 0.35, panelSoiling: 0.05 },
-  temperate: { name: 'temperate', meanTempC: 12, swingC: 5, meanWindMps: 4.0, meanCloud: 0.5, panelSoiling: 0.05 },
+  /**
+   * December on the Songhua: −30 °C nights, −14 °C afternoons, under 9 h of low sun, frequent
+   * overcast. Harbin's winter is its calm season (~2.5–3 m/s at 10 m); the log wind profile
+   * (z0 ≈ 0.1 m) leaves about 0.6 of that at 1.5 m.
+   */
+  'harbin-winter': {
+    name: 'harbin-winter',
+    meanTempC: -22,
+    swingC: 8,
+    meanWindMps: 1.8,
+    windSdMps: 1.2,
+    meanCloud: 0.45,
+    panelSoiling: 0.2,
+  },
+  /** Spring and summer are Harbin's windy seasons. */
+  'harbin-summer': {
+    name: 'harbin-summer',
+    meanTempC: 23,
+    swingC: 6,
+    meanWindMps: 2.6,
+    windSdMps: 1.5,
+    meanCloud: 0.35,
+    panelSoiling: 0.05,
+  },
+  temperate: { name: 'temperate', meanTempC: 12, swingC: 5, meanWindMps: 3.0, windSdMps: 1.8, meanCloud: 0.5, panelSoiling: 0.05 },
 } as const satisfies Record<string, Scenario>;
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -74,6 +96,7 @@ export class Environment {
   #cloud: number;
   #wind: number;
   #last: number | undefined;
+  #tempOffsetC = 0;
 
   constructor(scenario: Scenario, site: { lat: number; lon: number }, seed: number) {
     this.scenario = scenario;
@@ -92,12 +115,13 @@ export class Environment {
       const keep = Math.exp(-dtH / 3);
       const noise = Math.sqrt(1 - keep * keep);
       this.#cloud = clamp(this.scenario.meanCloud + (this.#cloud - this.scenario.meanCloud) * keep + noise * 0.35 * this.#gauss(), 0, 1);
-      this.#wind = Math.max(0, this.scenario.meanWindMps + (this.#wind - this.scenario.meanWindMps) * keep + noise * 2.2 * this.#gauss());
+      this.#wind = Math.max(
+        0,
+        this.scenario.meanWindMps + (this.#wind - this.scenario.meanWindMps) * keep + noise * this.scenario.windSdMps * this.#gauss(),
+      );
     }
     const elevation = sunElevationDeg(t, this.#lat, this.#lon);
-    const localHours = (new Date(t).getUTCHours() + this.#lon / 15 + 24) % 24;
-    // Coldest near dawn (~06:00 local), warmest mid-afternoon.
-    const tempC = this.scenario.meanTempC + this.scenario.swingC * Math.sin(((localHours - 9) / 24) * 2 * Math.PI);
+    const tempC = this.#dayCycleC(t) + this.#tempOffsetC;
     return {
       sunElevationDeg: elevation,
       irradiance: clearSkyIrradiance(elevation) * (1 - 0.75 * this.#cloud) * (1 - this.scenario.panelSoiling),
@@ -107,9 +131,18 @@ export class Environment {
     };
   }
 
-  setWeather(w: { cloud?: number; windMps?: number }): void {
+  /** Forces cloud and wind (which then walk on from there) and shifts the temperature so it reads `tempC` at `t`. */
+  setWeather(w: { cloud?: number; windMps?: number; tempC?: number }, t: number): void {
     if (w.cloud !== undefined) this.#cloud = clamp(w.cloud, 0, 1);
     if (w.windMps !== undefined) this.#wind = Math.max(0, w.windMps);
+    if (w.tempC !== undefined) this.#tempOffsetC = w.tempC - this.#dayCycleC(t);
+  }
+
+  /** Coldest near dawn (~06:00 local solar time), warmest mid-afternoon. */
+  #dayCycleC(t: number): number {
+    const d = new Date(t);
+    const localHours = (d.getUTCHours() + d.getUTCMinutes() / 60 + this.#lon / 15 + 24) % 24;
+    return this.scenario.meanTempC + this.scenario.swingC * Math.sin(((localHours - 9) / 24) * 2 * Math.PI);
   }
 
   #gauss(): number {

@@ -4,7 +4,8 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 /**
  * The radio path between the agent and the gateway, as a TCP proxy on loopback: it forwards
  * bytes both ways at the link's bandwidth and latency, drops every connection and refuses new
- * ones during an outage, and counts the bytes (what a SIM plan would bill).
+ * ones during an outage or while the modem has no network (radio off, no signal, no supply),
+ * and counts the bytes (what a SIM plan would bill).
  */
 export interface LinkProfile {
   bytesPerSecond: number;
@@ -27,6 +28,7 @@ export class LinkShaper {
   readonly #sockets = new Set<Socket>();
   #outageUntil = 0;
   #outageTimer: NodeJS.Timeout | undefined;
+  #carrier = true;
 
   constructor(target: { host: string; port: number }, profile: LinkProfile) {
     this.#target = target;
@@ -41,7 +43,13 @@ export class LinkShaper {
   }
 
   get down(): boolean {
-    return Date.now() < this.#outageUntil;
+    return !this.#carrier || Date.now() < this.#outageUntil;
+  }
+
+  /** The modem's network: without it nothing passes, as with an outage, until it returns. */
+  setCarrier(up: boolean): void {
+    this.#carrier = up;
+    if (!up) for (const s of this.#sockets) s.destroy();
   }
 
   /** Cuts the link for `ms` of real time: open connections die, new ones are refused. */

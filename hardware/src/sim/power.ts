@@ -9,8 +9,13 @@ export interface PowerSpec {
   /** Rotor diameter m, power coefficient, cut-in and rated cap. */
   rotor: { diameterM: number; cp: number; cutInMps: number; ratedW: number };
   battery: { cells: number; capacityWh: number };
-  /** Pad heater that must warm the pack before it may charge below 0 °C. */
+  /** Pad heater that must warm the pack before it may charge below 0 °C; it runs from harvest only. */
   heaterW: number;
+  /**
+   * The pack as one thermal node in the insulated box: resistance to outside air (K/W) and heat
+   * capacity (J/K). 6 kg of LiFePO4 at ~1 kJ/(kg·K) plus the box ≈ 8 kJ/K; 4 cm of foam ≈ 2.5 K/W.
+   */
+  thermal: { kPerW: number; jPerK: number };
 }
 
 export const DEFAULT_POWER: PowerSpec = {
@@ -18,7 +23,11 @@ export const DEFAULT_POWER: PowerSpec = {
   rotor: { diameterM: 0.5, cp: 0.3, cutInMps: 2.5, ratedW: 60 },
   battery: { cells: 4, capacityWh: 640 },
   heaterW: 8,
+  thermal: { kPerW: 2.5, jPerK: 8000 },
 };
+
+/** Thermostat: the heater runs below this pack temperature (a margin above the 0 °C charge limit). */
+const HEAT_BELOW_C = 3;
 
 /** LiFePO4 resting voltage per cell by state of charge: flat in the middle, steep at the ends. */
 const OCV_CELL: readonly [number, number][] = [
@@ -81,6 +90,7 @@ export class PowerModel {
   readonly spec: PowerSpec;
   #storedWh: number;
   #truth: PowerTruth;
+  #packTempC: number | undefined;
 
   constructor(spec: PowerSpec, initialSoc: number) {
     this.spec = spec;
@@ -97,22 +107,32 @@ export class PowerModel {
     this.#truth = { ...this.#truth, soc: clamp(soc, 0, 100), storedWh: this.#storedWh };
   }
 
-  /** Advances by dtS seconds of weather with the given load. */
-  step(dtS: number, w: Weather, loadW: number): PowerTruth {
-    const batteryTempC = w.tempC + 4; // the insulated box runs a few degrees above ambient
+  /**
+   * Advances by dtS seconds of weather. `loadW` is everything the battery feeds; `insideW` the
+   * part dissipated inside the box (board and modem, not the mast camera), which warms the pack.
+   */
+  step(dtS: number, w: Weather, loadW: number, insideW = loadW): PowerTruth {
+    const { kPerW, jPerK } = this.spec.thermal;
+    this.#packTempC ??= w.tempC + insideW * kPerW;
     const solar = panelW(this.spec.panelPeakW, w.irradiance);
     const wind = turbineW(this.spec.rotor, w.windMps, w.tempC);
     let surplus = solar + wind - loadW;
     let heater = 0;
-    if (surplus > 0 && batteryTempC < 0) {
-      // No charging a frozen LiFePO4 pack: the surplus feeds the heater first.
+    if (surplus > 0 && this.#packTempC < HEAT_BELOW_C) {
       heater = Math.min(this.spec.heaterW, surplus);
       surplus -= heater;
     }
-    const usable = this.spec.battery.capacityWh * capacityFactor(batteryTempC);
+    // LiFePO4 must not be charged below 0 °C (lithium plating): the controller curtails the rest.
+    if (surplus > 0 && this.#packTempC < 0) surplus = 0;
+    const usable = this.spec.battery.capacityWh * capacityFactor(this.#packTempC);
     const efficiency = surplus > 0 ? 0.95 : 1;
+    // A full pack takes no more: the controller ends the charge (CV phase collapsed to a cut-off here).
+    if (surplus > 0 && dtS > 0) surplus = Math.min(surplus, Math.max(0, ((usable - this.#storedWh) * 3600) / dtS / efficiency));
     this.#storedWh = clamp(this.#storedWh + (surplus * efficiency * dtS) / 3600, 0, this.spec.battery.capacityWh);
-    this.#truth = this.#snapshot(solar, wind, loadW, heater, surplus, batteryTempC, usable);
+    // Exact first-order update toward the equilibrium, stable for any step length.
+    const equilibrium = w.tempC + (insideW + heater) * kPerW;
+    this.#packTempC = equilibrium + (this.#packTempC - equilibrium) * Math.exp(-dtS / (kPerW * jPerK));
+    this.#truth = this.#snapshot(solar, wind, loadW, heater, surplus, this.#packTempC, usable);
     return this.#truth;
   }
 

@@ -53,3 +53,30 @@ test('a silent I²C device does not answer (the driver must time out), and digit
   const v = await new Promise<number>((resolve) => b.io.digitalRead(17, resolve));
   assert.equal(v, 1);
 });
+
+test('digital pins report on change (as Firmata does); analog tilt reports on the ADC rate', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  const b = await openBoard(boardDefinition('zero2w'), {
+    mode: 'sim',
+    sim: { unitId: 'hrb-006', site: { lat: 45.75, lon: 126.6 }, scenario: 'temperate', link: 'lte', clock: systemClock, seed: 6 },
+  });
+  t.after(() => b.close());
+  const motion: number[] = [];
+  const tilt: number[] = [];
+  b.io.digitalRead(27, (v) => motion.push(v));
+  b.io.analogRead('A0', (v) => tilt.push(v));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(motion, [0], 'the first report comes at once');
+  t.mock.timers.tick(1000);
+  assert.deepEqual(motion, [0], 'no change, no report');
+  b.sim?.motion(true);
+  b.sim?.motion(true);
+  b.sim?.motion(false);
+  assert.deepEqual(motion, [0, 1, 0]);
+  b.sim?.tilt(45);
+  const before = tilt.length;
+  t.mock.timers.tick(100);
+  assert.equal(tilt.length, before + 1);
+  // 10-bit ADC over 0–90°: 45° is raw 512 ± one step.
+  assert.ok(Math.abs((tilt.at(-1) ?? 0) * (90 / 1023) - 45) <= 90 / 1023);
+});

@@ -1,0 +1,135 @@
+/**
+ * Agent memory. Each figure is a separate process's VmRSS (/proc/<pid>/status) after it has been
+ * connected and idle for a few seconds, against a real Aedes on loopback:
+ *   baseline  an idle connected MQTT.js client made with mqtt.connect() and nothing else;
+ *   agent     `node device/src/main.ts --sim` (TypeScript stripped at load);
+ *   bundle    the deploy bundle as the unit runs it (.data/deploy/agent.mjs, --max-semi-space-size=1 --lite-mode);
+ * In sim mode the simulator (environment, power model, GPS/modem/IO fakes, link shaper) runs inside
+ * the agent process, so these figures include it; on a real board it is not loaded.
+ *   backlog   the bundle draining a 24-hour backlog (peak RSS while draining).
+ */
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aedes } from 'aedes';
+import { Outbox } from '../src/services/outbox.ts';
+import type { Row } from './row.lib.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const UNIT = 'hrb-901';
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function settle(child: ChildProcess, ms: number): Promise<number> {
+  await sleep(ms);
+  const v = rssMb(child.pid as number);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return v;
+}
+
+function agentEnv(url: string, dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    SHOUWANG_DEVICE_UNIT_ID: UNIT,
+    SHOUWANG_DEVICE_MODE: 'sim',
+    SHOUWANG_DEVICE_MQTT_URL: url,
+    SHOUWANG_DEVICE_DATA_DIR: dataDir,
+  };
+}
+
+function startAgent(entry: string, execArgv: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = fork(entry, ['--sim'], { cwd: ROOT, env, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`agent exited early (${c})`)));
+    child.on('message', (m) => {
+      if ((m as { type?: string }).type === 'ready') resolve(child);
+    });
+  });
+}
+
+/** A day of what the agent queues on the full rung: hourly telemetry, status every minute, events. */
+function fillBacklog(path: string): number {
+  const o = Outbox.open(path, { quotaBytes: 1 << 30 });
+  const t0 = Date.now() - 86_400_000;
+  for (let m = 0; m < 1440; m++) {
+    const ts = t0 + m * 60_000;
+    o.enqueue('power', { ts, soc: 60, batteryV: 13, solarW: 10, windW: 2, loadW: 6, state: 'full' });
+    o.enqueue('location', { ts, lat: 45.75, lon: 126.63, fix: '3d' });
+    o.enqueue('link', { ts, type: 'lte', rssiDbm: -80, bars: 4 });
+    if (m % 60 === 59)
+      o.enqueue('telemetry', {
+        ts: ts - 3_540_000,
+        periodMs: 60_000,
+        series: { soc_pct: Array(60).fill(60), batt_cV: Array(60).fill(1300) },
+      });
+  }
+  const n = o.size().count;
+  o.close();
+  return n;
+}
+
+export async function bench(): Promise<Row[]> {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'sw-bench-rss-'));
+  try {
+    const baseline = await settle(
+      spawn(process.execPath, ['-e', `require('mqtt').connect(${JSON.stringify(url)}); setInterval(() => {}, 1000)`], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      }),
+      5000,
+    );
+    const agentTs = await settle(await startAgent(join(ROOT, 'device/src/main.ts'), [], agentEnv(url, join(dir, 'a'))), 5000);
+    execFileSync(process.execPath, [join(ROOT, 'device/deploy/build.ts')], { cwd: ROOT, stdio: 'ignore' });
+    const bundle = join(ROOT, '.data/deploy/agent.mjs');
+    // The unit's flags (deploy/shouwang-device.service): a 1 MB young generation and no optimising
+    // compiler (--lite-mode) — the agent is I/O-bound; optimised code and a 16 MB nursery only cost RSS.
+    const flags = ['--max-semi-space-size=1', '--lite-mode'];
+    const agentJs = await settle(await startAgent(bundle, flags, agentEnv(url, join(dir, 'b'))), 5000);
+
+    // Backlog: the broker is unreachable while the day accumulates, then the agent drains it.
+    const rows = fillBacklog(join(dir, 'c', 'outbox.db'));
+    const child = await startAgent(bundle, flags, agentEnv(url, join(dir, 'c')));
+    let peak = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 8000) {
+      peak = Math.max(peak, rssMb(child.pid as number));
+      await sleep(50);
+    }
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    return [
+      { name: 'agent RSS idle, .ts entry (baseline: bare mqtt.connect client)', value: agentTs, unit: 'MB', baseline },
+      {
+        name: 'agent RSS idle, deploy bundle (baseline: bare mqtt.connect client)',
+        value: agentJs,
+        unit: 'MB',
+        baseline,
+        target: '≤ 64 MB',
+      },
+      { name: `agent RSS peak draining a 24 h backlog (${rows} msgs), bundle`, value: peak, unit: 'MB', baseline, target: '≤ 96 MB' },
+    ];
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => broker.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await bench()) console.log(`${r.name}: ${r.value.toFixed(1)} ${r.unit} (baseline ${r.baseline?.toFixed(1)})`);
+}

@@ -1,0 +1,86 @@
+import {
+  type BoardHandles,
+  boardDefinition,
+  type Clock,
+  openBoard,
+  SCENARIOS,
+  type ScenarioName,
+  scaledClock,
+  systemClock,
+} from '@shouwang/hardware';
+import type { Logger } from 'pino';
+import type { DeviceConfig } from '../config.ts';
+import { LIFEPO4_4S } from '../domain/power.ts';
+import type { DeviceBoard } from './device.ts';
+
+/**
+ * Opens the board the config names, real or simulated, and turns hardware's handles into what
+ * the agent wires up. In sim mode the MQTT client dials the simulator's shaped link (bandwidth,
+ * latency, outages of the configured link type) instead of the gateway directly.
+ */
+export interface OpenedBoard {
+  device: DeviceBoard;
+  handles: BoardHandles;
+  close(): Promise<void>;
+}
+
+/** Test and bench hooks: a shared clock, and the simulated pack's starting charge. */
+export interface OpenOptions {
+  clock?: Clock;
+  simSoc?: number;
+}
+
+export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: OpenOptions = {}): Promise<OpenedBoard> {
+  const def = boardDefinition(cfg.board);
+  const sim = cfg.mode === 'sim';
+  const clock = opts.clock ?? (sim ? scaledClock(cfg.sim.timeScale) : systemClock);
+  if (sim && !(cfg.sim.scenario in SCENARIOS)) {
+    throw new Error(`unknown sim.scenario "${cfg.sim.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  }
+  const handles = await openBoard(
+    def,
+    sim
+      ? {
+          mode: 'sim',
+          sim: {
+            unitId: cfg.unitId,
+            site: { lat: cfg.sim.lat, lon: cfg.sim.lon },
+            scenario: cfg.sim.scenario as ScenarioName,
+            link: cfg.sim.link,
+            clock,
+            ...(opts.simSoc === undefined ? {} : { soc: opts.simSoc }),
+          },
+        }
+      : { mode: 'real' },
+  );
+  const target = new URL(cfg.mqtt.url);
+  const path = await handles.uplink({ host: target.hostname, port: Number(target.port || 1883) });
+  const mqttUrl = `${target.protocol}//${path.host}:${path.port}`;
+  const profile = (sim ? cfg.sim.link : cfg.modem.profile) === 'satellite' ? 'satellite' : 'cellular';
+  log.info(
+    {
+      board: def.id,
+      mode: cfg.mode,
+      mqttUrl,
+      modem: profile,
+      ...(sim ? { scenario: cfg.sim.scenario, timeScale: cfg.sim.timeScale } : {}),
+    },
+    'board open',
+  );
+  return {
+    handles,
+    device: {
+      boardId: def.id,
+      clock,
+      gps: handles.gps,
+      modem: handles.modem,
+      io: handles.io,
+      camera: handles.camera,
+      sensors: def,
+      modemProfile: profile,
+      battery: { ...LIFEPO4_4S, capacityWh: def.battery.capacityWh },
+      mqttUrl,
+    },
+    close: () => handles.close(),
+  };
+}

@@ -1,0 +1,68 @@
+import type { UnitView } from '../domain/unit-state.ts';
+
+/** Plain-text views for a technician's terminal: one line per unit, aligned, no colour codes. */
+
+export function ago(ts: number | null, now: number): string {
+  if (ts === null) return 'never';
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+const pct = (n: number | null | undefined) => (n === null || n === undefined ? '-' : `${Math.round(n)}%`);
+const hours = (n: number | null | undefined) =>
+  n === null || n === undefined ? '-' : n < 48 ? `${n.toFixed(1)} h` : `${(n / 24).toFixed(1)} d`;
+
+export function unitsTable(units: readonly UnitView[], now: number): string {
+  return table(
+    ['ID', 'STATUS', 'SOC', 'TO EMPTY', 'POWER', 'LINK', 'LAST SEEN'],
+    units.map((u) => [
+      u.id,
+      u.liveness?.status ?? (u.online ? 'online' : 'offline'),
+      pct(u.power?.soc),
+      hours(u.outlook?.power.timeToEmptyH),
+      u.power?.state ?? '-',
+      u.link ? `${u.link.type} ${u.link.bars}/5` : '-',
+      ago(u.lastSeen, now),
+    ]),
+  );
+}
+
+export function unitDetail(u: UnitView, now: number): string {
+  const rows: [string, string][] = [
+    ['unit', u.id],
+    ['status', u.liveness?.status ?? (u.online ? 'online' : 'offline')],
+    ['last seen', ago(u.lastSeen, now)],
+  ];
+  if (u.liveness?.dueBy) rows.push(['due by', new Date(u.liveness.dueBy).toISOString()]);
+  if (u.presence?.agent) rows.push(['agent', `${u.presence.agent}${u.presence.board ? ` on ${u.presence.board}` : ''}`]);
+  if (u.power) {
+    const p = u.power;
+    rows.push(['battery', `${pct(p.soc)}  ${p.batteryV.toFixed(2)} V${p.batteryTempC === undefined ? '' : `  ${p.batteryTempC} °C`}`]);
+    rows.push(['power', `solar ${p.solarW} W  wind ${p.windW} W  load ${p.loadW} W  (${p.state})`]);
+    rows.push(['to empty', hours(u.outlook?.power.timeToEmptyH)]);
+  }
+  if (u.location) {
+    const l = u.location;
+    const away = u.outlook?.location.distanceM;
+    rows.push([
+      'location',
+      `${l.lat.toFixed(5)}, ${l.lon.toFixed(5)}  fix ${l.fix}${away == null ? '' : `  ${Math.round(away)} m from site`}`,
+    ]);
+  }
+  if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars}/5 bars  ${u.link.rssiDbm} dBm`]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}

@@ -1,0 +1,69 @@
+import type { Insertable, Selectable } from 'kysely';
+
+/**
+ * Tables as Kysely sees them. JSON payloads are stored as text so one schema serves SQLite and
+ * PostgreSQL alike; times are ms since the epoch in 64-bit integers.
+ */
+export interface Database {
+  units: UnitsTable;
+  unit_state: UnitStateTable;
+  power_history: PowerHistoryTable;
+  api_tokens: ApiTokensTable;
+}
+
+export interface UnitsTable {
+  id: string;
+  board: string | null;
+  /** JSON array of strings. */
+  tags: string;
+  site_name: string | null;
+  site_lat: number | null;
+  site_lon: number | null;
+  grid_cell: string | null;
+  created_at: number;
+  /** Hash of the one-time claim code; cleared when claimed. */
+  claim_code_hash: string | null;
+  claim_expires_at: number | null;
+  claimed_at: number | null;
+  /** Hash of the unit's MQTT secret, as the gateway's credentials file carries it. */
+  secret_hash: string | null;
+  revoked_at: number | null;
+}
+
+export interface UnitStateTable {
+  id: string;
+  presence: string | null;
+  power: string | null;
+  location: string | null;
+  link: string | null;
+  last_seen: number | null;
+  deployment_lat: number | null;
+  deployment_lon: number | null;
+  updated_at: number;
+}
+
+export interface PowerHistoryTable {
+  unit_id: string;
+  ts: number;
+  soc: number;
+  battery_v: number;
+  solar_w: number;
+  wind_w: number;
+  load_w: number;
+  state: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  token_hash: string;
+  role: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export type UnitRow = Selectable<UnitsTable>;
+export type NewUnitRow = Insertable<UnitsTable>;
+export type UnitStateRow = Selectable<UnitStateTable>;
+export type PowerRow = Selectable<PowerHistoryTable>;
+export type TokenRow = Selectable<ApiTokensTable>;

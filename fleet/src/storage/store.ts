@@ -1,0 +1,143 @@
+import type { Kysely } from 'kysely';
+import type { Database, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
+
+/** Rows per statement: well under SQLite's bound-parameter limit (32,766) at ten columns. */
+const CHUNK = 500;
+
+function chunks<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
+export type UnitPatch = Partial<Omit<UnitRow, 'id' | 'created_at'>>;
+
+/**
+ * Every query the fleet makes, in one place, written once for SQLite and PostgreSQL alike
+ * (the storage test suite runs against both).
+ */
+export class FleetStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+
+  // Registry
+
+  async insertUnit(row: NewUnitRow): Promise<void> {
+    await this.#db.insertInto('units').values(row).execute();
+  }
+
+  getUnit(id: string): Promise<UnitRow | undefined> {
+    return this.#db.selectFrom('units').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listUnits(): Promise<UnitRow[]> {
+    return this.#db.selectFrom('units').selectAll().orderBy('id').execute();
+  }
+
+  async updateUnit(id: string, patch: UnitPatch): Promise<boolean> {
+    const r = await this.#db.updateTable('units').set(patch).where('id', '=', id).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  findUnitByClaimHash(hash: string): Promise<UnitRow | undefined> {
+    return this.#db.selectFrom('units').selectAll().where('claim_code_hash', '=', hash).executeTakeFirst();
+  }
+
+  /** Claims atomically: only one of two technicians racing with the same code wins. */
+  async claimUnit(id: string, claimHash: string, patch: UnitPatch): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('units')
+      .set({ ...patch, claim_code_hash: null, claim_expires_at: null })
+      .where('id', '=', id)
+      .where('claim_code_hash', '=', claimHash)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  // Live state (write-behind) and history
+
+  async saveStates(rows: readonly UnitStateRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#db.transaction().execute(async (tx) => {
+      for (const part of chunks(rows)) {
+        await tx
+          .insertInto('unit_state')
+          .values(part)
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              presence: eb.ref('excluded.presence'),
+              power: eb.ref('excluded.power'),
+              location: eb.ref('excluded.location'),
+              link: eb.ref('excluded.link'),
+              last_seen: eb.ref('excluded.last_seen'),
+              deployment_lat: eb.ref('excluded.deployment_lat'),
+              deployment_lon: eb.ref('excluded.deployment_lon'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  loadStates(): Promise<UnitStateRow[]> {
+    return this.#db.selectFrom('unit_state').selectAll().orderBy('id').execute();
+  }
+
+  /** Written at event time; a reading already stored (same unit and ts) is kept, not duplicated. */
+  async appendPower(rows: readonly PowerRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#db.transaction().execute(async (tx) => {
+      for (const part of chunks(rows)) {
+        await tx
+          .insertInto('power_history')
+          .values(part)
+          .onConflict((oc) => oc.columns(['unit_id', 'ts']).doNothing())
+          .execute();
+      }
+    });
+  }
+
+  powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
+    return this.#db
+      .selectFrom('power_history')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('ts', '>=', from)
+      .where('ts', '<=', to)
+      .orderBy('ts')
+      .limit(limit)
+      .execute();
+  }
+
+  // API tokens
+
+  async insertToken(row: TokenRow): Promise<void> {
+    await this.#db.insertInto('api_tokens').values(row).execute();
+  }
+
+  findToken(hash: string): Promise<TokenRow | undefined> {
+    return this.#db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+  }
+
+  listTokens(): Promise<TokenRow[]> {
+    return this.#db.selectFrom('api_tokens').selectAll().orderBy('created_at').execute();
+  }
+
+  async revokeToken(id: string, at: number): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}

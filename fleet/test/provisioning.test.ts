@@ -1,0 +1,142 @@
+/**
+ * Provisioning end to end against the real gateway process (spawned from gateway/src/main.ts, met
+ * only on the wire and through the credentials file): claim by code, the unit connects with its
+ * own secret, revocation ends its session at once and it cannot log in again.
+ */
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { encodeUplink, topics } from '@shouwang/protocol';
+import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
+import mqtt from 'mqtt';
+import { startTestFleet, tempDir, waitFor } from './helpers.ts';
+
+const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
+const ADMIN = 'admin-token-for-tests';
+
+async function startGateway(t: TestContext, dir: string, credentialsFile: string): Promise<string> {
+  const child = fork(GATEWAY, [], {
+    env: {
+      ...process.env,
+      SHOUWANG_GATEWAY_DATA_DIR: join(dir, 'gateway'),
+      SHOUWANG_GATEWAY_MQTT_PORT: '0',
+      SHOUWANG_GATEWAY_HTTP_PORT: '0',
+      SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: credentialsFile,
+      SHOUWANG_GATEWAY_BROKER_STATE: 'memory',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  t.after(async () => {
+    if (child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const [ready] = (await once(child, 'message')) as [{ type: string; mqttPort: number }];
+  assert.equal(ready.type, 'ready');
+  return `mqtt://127.0.0.1:${ready.mqttPort}`;
+}
+
+/** Resolves with the connected client, or with the reason it could not connect (never hangs on a refusal). */
+function tryConnect(url: string, password: string): Promise<mqtt.MqttClient | Error> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { clientId: 'hrb-100', username: 'hrb-100', password, reconnectPeriod: 0, connectTimeout: 2000 });
+    c.once('connect', () => resolve(c));
+    const fail = (e?: Error) => {
+      c.end(true);
+      resolve(e ?? new Error('closed before CONNACK'));
+    };
+    c.once('error', fail);
+    c.once('close', () => fail());
+  });
+}
+
+test('claim by code, connect with the issued secret, revoke: the gateway ends the session and refuses the unit', async (t) => {
+  const dir = await tempDir(t);
+  const credentialsFile = join(dir, 'credentials.json');
+  const fleetPassword = 'fleet-service-secret';
+  await writeFile(
+    credentialsFile,
+    JSON.stringify({ units: {}, services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } } }),
+  );
+  const mqttUrl = await startGateway(t, dir, credentialsFile);
+  const fleet = await startTestFleet(t, mqttUrl, {
+    mqtt: { username: 'fleet', password: fleetPassword },
+    auth: { bootstrapAdminToken: ADMIN },
+    registry: { credentialsFile },
+  });
+  const api = async (method: string, path: string, token: string | null, body?: unknown) => {
+    const res = await fetch(`${fleet.base}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, unknown> };
+  };
+
+  // Roles: with an admin token configured, nothing is served without a token.
+  assert.equal((await api('GET', '/api/units', null)).status, 401);
+  assert.equal((await api('GET', '/api/units', 'wrong')).status, 401);
+  const tech = await api('POST', '/api/tokens', ADMIN, { role: 'technician', name: 'Li on site' });
+  assert.equal(tech.status, 201);
+  const techToken = tech.body.token as string;
+  assert.equal((await api('POST', '/api/registry/units', techToken, { id: 'hrb-100' })).status, 403);
+
+  // A maintainer registers the unit; the technician on site claims it.
+  const reg = await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-100', board: 'pi4', tags: ['bridge'] });
+  assert.equal(reg.status, 201);
+  const code = reg.body.claimCode as string;
+  assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  assert.equal((await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-100' })).status, 409);
+  const site = { name: 'Daoli flood wall', lat: 45.7792, lon: 126.6183 };
+  const claim = await api('POST', '/api/claim', techToken, { code: code.toLowerCase(), site, gridCell: 'DL-0417' });
+  assert.equal(claim.status, 201);
+  assert.equal(claim.body.username, 'hrb-100');
+  const again = await api('POST', '/api/claim', techToken, { code, site });
+  assert.deepEqual([again.status, (again.body.error as { code: string }).code], [403, 'CLAIM_REJECTED']);
+  const registered = await api('GET', '/api/registry/units/hrb-100', techToken);
+  assert.equal(registered.body.status, 'active');
+  assert.equal(registered.body.gridCell, 'DL-0417');
+
+  // The unit connects with its own secret once the gateway has reloaded the file.
+  const password = claim.body.password as string;
+  const connected: mqtt.MqttClient[] = [];
+  await waitFor(async () => {
+    const c = await tryConnect(mqttUrl, password);
+    if (c instanceof Error) return false;
+    connected.push(c);
+    return true;
+  });
+  const unit = connected[0];
+  assert.ok(unit);
+  await unit.publishAsync(
+    topics.uplink('hrb-100', 'presence'),
+    Buffer.from(encodeUplink('presence', { state: 'online', ts: Date.now() })),
+    {
+      qos: 1,
+      retain: true,
+    },
+  );
+  await waitFor(() => fleet.state.get('hrb-100')?.online === true);
+  assert.deepEqual(fleet.state.get('hrb-100')?.outlook.location.deployment, { lat: site.lat, lon: site.lon });
+
+  // Revocation: the session ends at once and the secret no longer opens the door.
+  const closed = new Promise<void>((r) => unit.once('close', () => r()));
+  assert.equal((await api('POST', '/api/registry/units/hrb-100/revoke', ADMIN)).body.status, 'revoked');
+  await closed;
+  unit.end(true);
+  const refused = await tryConnect(mqttUrl, password);
+  assert.ok(refused instanceof Error, 'a revoked unit is refused');
+  assert.match(refused.message, /Bad username or password|Not authorized/i);
+
+  // The API documents itself.
+  const doc = await api('GET', '/api/openapi.json', null);
+  const paths = doc.body.paths as Record<string, Record<string, { 'x-action'?: string }>>;
+  assert.equal(paths['/api/claim']?.post?.['x-action'], 'claim');
+  assert.ok(paths['/api/units/{id}/history/power']?.get);
+});

@@ -1,0 +1,150 @@
+/**
+ * One storage suite, run against SQLite (node:sqlite) and a real PostgreSQL started here.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase } from '../src/storage/open.ts';
+import type { NewUnitRow, PowerRow, UnitStateRow } from '../src/storage/schema.ts';
+import { FleetStore } from '../src/storage/store.ts';
+import { startPostgres } from './postgres.ts';
+
+const T0 = 1_763_856_000_000;
+
+const unit = (id: string, extra: Partial<NewUnitRow> = {}): NewUnitRow => ({
+  id,
+  board: 'pi4',
+  tags: JSON.stringify(['winter']),
+  site_name: null,
+  site_lat: null,
+  site_lon: null,
+  grid_cell: null,
+  created_at: T0,
+  claim_code_hash: null,
+  claim_expires_at: null,
+  claimed_at: null,
+  secret_hash: null,
+  revoked_at: null,
+  ...extra,
+});
+
+const reading = (unitId: string, ts: number, soc: number): PowerRow => ({
+  unit_id: unitId,
+  ts,
+  soc,
+  battery_v: 12.9,
+  solar_w: 10.5,
+  wind_w: 2,
+  load_w: 6,
+  state: 'full',
+});
+
+type Cleanup = (fn: () => Promise<unknown>) => void;
+
+function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>): void {
+  describe(`storage on ${name}`, () => {
+    let store: FleetStore;
+    let dsn: string;
+    let dataDir: string;
+    const teardown: (() => Promise<unknown>)[] = [];
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'fleet-store-'));
+      dsn = await url((fn) => teardown.unshift(fn));
+      store = new FleetStore((await openDatabase(dsn, dataDir)).db);
+    });
+    after(async () => {
+      await store.close();
+      for (const fn of teardown) await fn();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    test('migrations are idempotent: opening an up-to-date database changes nothing', async () => {
+      const again = await openDatabase(dsn, dataDir);
+      await again.db.destroy();
+    });
+
+    test('registry: insert, read, list in id order, update; duplicate ids refused', async () => {
+      await store.insertUnit(unit('hrb-b'));
+      await store.insertUnit(unit('hrb-a', { site_name: 'Daoli bridge', site_lat: 45.77, site_lon: 126.62, grid_cell: 'DL-0417' }));
+      await assert.rejects(store.insertUnit(unit('hrb-a')));
+      assert.deepEqual(
+        (await store.listUnits()).map((u) => u.id),
+        ['hrb-a', 'hrb-b'],
+      );
+      const a = await store.getUnit('hrb-a');
+      assert.equal(a?.site_lat, 45.77);
+      assert.equal(a?.created_at, T0, '64-bit times come back as numbers');
+      assert.deepEqual(JSON.parse(a?.tags ?? ''), ['winter']);
+      assert.equal(await store.updateUnit('hrb-b', { grid_cell: 'NG-0002', tags: '["bridge"]' }), true);
+      assert.equal((await store.getUnit('hrb-b'))?.grid_cell, 'NG-0002');
+      assert.equal(await store.updateUnit('hrb-none', { grid_cell: 'x' }), false);
+      assert.equal(await store.getUnit('hrb-none'), undefined);
+    });
+
+    test('a claim code works once, even when two technicians race with it', async () => {
+      await store.insertUnit(unit('hrb-c', { claim_code_hash: 'h-c', claim_expires_at: T0 + 1000 }));
+      assert.equal((await store.findUnitByClaimHash('h-c'))?.id, 'hrb-c');
+      const results = await Promise.all([
+        store.claimUnit('hrb-c', 'h-c', { claimed_at: T0, secret_hash: 'first' }),
+        store.claimUnit('hrb-c', 'h-c', { claimed_at: T0, secret_hash: 'second' }),
+      ]);
+      assert.deepEqual(results.sort(), [false, true]);
+      const c = await store.getUnit('hrb-c');
+      assert.equal(c?.claim_code_hash, null);
+      assert.equal(await store.findUnitByClaimHash('h-c'), undefined);
+    });
+
+    test('live state is upserted in batches and read back after a restart', async () => {
+      const row = (id: string, soc: number): UnitStateRow => ({
+        id,
+        presence: JSON.stringify({ state: 'online', ts: T0 }),
+        power: JSON.stringify({ soc }),
+        location: null,
+        link: null,
+        last_seen: T0,
+        deployment_lat: 45.7,
+        deployment_lon: 126.6,
+        updated_at: T0,
+      });
+      await store.saveStates(Array.from({ length: 1200 }, (_, i) => row(`s-${String(i).padStart(4, '0')}`, 50)));
+      await store.saveStates([row('s-0007', 49)]);
+      const reopened = new FleetStore((await openDatabase(dsn, dataDir)).db);
+      const rows = await reopened.loadStates();
+      await reopened.close();
+      assert.equal(rows.length, 1200);
+      assert.equal(JSON.parse(rows[7]?.power ?? '').soc, 49);
+      assert.equal(rows[7]?.deployment_lon, 126.6);
+    });
+
+    test('history is kept at event time: a back-filled burst slots in and a re-sent reading is stored once', async () => {
+      await store.appendPower([reading('hrb-h', T0 + 5000, 60)]);
+      await store.appendPower([reading('hrb-h', T0 + 1000, 64), reading('hrb-h', T0 + 3000, 62), reading('hrb-h', T0 + 5000, 99)]);
+      await store.appendPower([reading('hrb-other', T0 + 2000, 10)]);
+      const rows = await store.powerHistory('hrb-h', T0, T0 + 10_000, 100);
+      assert.deepEqual(
+        rows.map((r) => [r.ts - T0, r.soc]),
+        [
+          [1000, 64],
+          [3000, 62],
+          [5000, 60],
+        ],
+      );
+      assert.equal((await store.powerHistory('hrb-h', T0 + 2000, T0 + 4000, 100)).length, 1);
+      assert.equal((await store.powerHistory('hrb-h', T0, T0 + 10_000, 2)).length, 2);
+    });
+
+    test('API tokens: found by hash until revoked', async () => {
+      await store.insertToken({ id: 'tok-1', token_hash: 'th-1', role: 'commander', name: 'duty desk', created_at: T0, revoked_at: null });
+      assert.equal((await store.findToken('th-1'))?.role, 'commander');
+      assert.equal(await store.revokeToken('tok-1', T0 + 1), true);
+      assert.equal(await store.findToken('th-1'), undefined);
+      assert.equal(await store.revokeToken('tok-1', T0 + 2), false);
+      assert.equal((await store.listTokens()).length, 1);
+    });
+  });
+}
+
+storageSuite('SQLite (node:sqlite)', async () => '');
+storageSuite('PostgreSQL 15', async (cleanup) => (await startPostgres(cleanup)).url);
