@@ -6,14 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
+import type { BenchRow } from '@shouwang/runtime';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MARK = '@@bench-rows@@';

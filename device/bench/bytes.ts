@@ -9,9 +9,9 @@
  * one (re)connect a day.
  */
 import { encodeUplink, topics, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
+import type { BenchRow as Row } from '@shouwang/runtime';
 import { TelemetryBatcher } from '../src/domain/telemetry.ts';
 import { publishPacketBytes } from '../src/domain/upload-policy.ts';
-import type { Row } from './row.lib.ts';
 
 const UNIT = 'hrb-001';
 const TCPIP = 52;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { systemClock } from '@shouwang/hardware';
 import { encodeUplink, topics } from '@shouwang/protocol';
+import type { BenchRow as Row } from '@shouwang/runtime';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -19,7 +20,6 @@ import { linkPolicy } from '../src/domain/upload-policy.ts';
 import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { Outbox } from '../src/services/outbox.ts';
 import { Uplink } from '../src/services/uplink.ts';
-import type { Row } from './row.lib.ts';
 
 const UNIT = 'bench-001';
 const power = (ts: number) => ({ ts, soc: 71.5, batteryV: 13.12, solarW: 18.2, windW: 4.1, loadW: 6.3, state: 'full' as const });

@@ -15,9 +15,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchRow as Row } from '@shouwang/runtime';
 import { Aedes } from 'aedes';
 import { Outbox } from '../src/services/outbox.ts';
-import type { Row } from './row.lib.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const UNIT = 'hrb-901';

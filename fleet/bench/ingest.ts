@@ -15,20 +15,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filters } from '@shouwang/protocol';
+import type { BenchRow } from '@shouwang/runtime';
 import { Value } from '@sinclair/typebox/value';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { FleetConfig } from '../src/config.ts';
 import { startFleet } from '../src/fleet.ts';
 import type { LoadCommand } from './load.lib.ts';
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
 
 const UNITS = 10_000;
 const PERIOD_MS = 10_000;

@@ -10,14 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
 import { freePort, stopper } from '../test/servers.ts';
 
-/** A bench result row, as `npm run bench` prints it. */
-export interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
+export type { BenchRow as Row } from '@shouwang/runtime';
 
 export interface RunningBroker {
   name: string;

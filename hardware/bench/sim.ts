@@ -7,17 +7,10 @@
  */
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
+import type { BenchRow as Row } from '@shouwang/runtime';
 import { Environment, SCENARIOS } from '../src/sim/environment.ts';
 import { LINK_PROFILES, LinkShaper } from '../src/sim/link-shaper.ts';
 import { DEFAULT_POWER, PowerModel } from '../src/sim/power.ts';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  target?: string;
-}
 
 const HARBIN = { lat: 45.75, lon: 126.63 };
 const DAYS = 60;

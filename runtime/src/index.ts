@@ -1,3 +1,4 @@
+export type { BenchRow } from './bench.ts';
 export * from './config.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
