@@ -7,6 +7,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { Power } from '@shouwang/protocol';
 import { hashSecret } from '@shouwang/runtime';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -130,4 +131,9 @@ export function nextMessage(
 
 export async function metricsText(gw: TestGateway): Promise<string> {
   return (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+}
+
+/** A valid power reading for sequence number `seq` (≤ 500): event time a second apart, charge rising. */
+export function power(seq: number): Power {
+  return { seq, ts: 1_763_856_000_000 + seq * 1000, soc: 50 + seq / 10, batteryV: 13, solarW: 1, windW: 2, loadW: 3, state: 'full' };
 }

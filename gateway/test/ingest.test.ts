@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeUplink, type Power, topics } from '@shouwang/protocol';
-import { connect, metricsText, startGateway } from './helpers.ts';
+import { encodeUplink, topics } from '@shouwang/protocol';
+import { connect, metricsText, power, startGateway } from './helpers.ts';
 import { startInfluxd } from './servers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: {} };
-const power = (seq: number): Power => ({
-  seq,
-  ts: 1_763_856_000_000 + seq * 1000,
-  soc: 50 + seq / 10,
-  batteryV: 13,
-  solarW: 1,
-  windW: 2,
-  loadW: 3,
-  state: 'full',
-});
 
 test('a PUBACK means the reading is on disk; resends of the same (unit, seq) are stored once', async (t) => {
   const gw = await startGateway(t, creds);

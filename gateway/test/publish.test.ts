@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { encodeUplink, filters, type Power, topics } from '@shouwang/protocol';
-import { connect, metricsText, nextMessage, startGateway } from './helpers.ts';
+import { encodeUplink, filters, topics } from '@shouwang/protocol';
+import { connect, metricsText, nextMessage, power, startGateway } from './helpers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } };
-const power = (seq: number): Power => ({
-  seq,
-  ts: 1_763_856_000_000 + seq,
-  soc: 80,
-  batteryV: 13.1,
-  solarW: 20,
-  windW: 3,
-  loadW: 6,
-  state: 'full',
-});
 
 test('valid uplink reaches services in both encodings and is counted by kind', async (t) => {
   const gw = await startGateway(t, creds);

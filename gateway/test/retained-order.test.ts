@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeUplink, filters, type Power, topics } from '@shouwang/protocol';
-import { connect, startGateway } from './helpers.ts';
-
-const power = (seq: number): Power => ({
-  seq,
-  ts: 1_763_856_000_000 + seq,
-  soc: 60,
-  batteryV: 13,
-  solarW: 1,
-  windW: 1,
-  loadW: 5,
-  state: 'full',
-});
+import { encodeUplink, filters, topics } from '@shouwang/protocol';
+import { connect, power, startGateway } from './helpers.ts';
 
 /**
  * Aedes drops a delivery whose broker counter is lower than one already delivered to the same
