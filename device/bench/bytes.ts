@@ -8,7 +8,7 @@
  * 30 min plus a power change an hour in daylight, two alarm occurrences and two events a day, and
  * one (re)connect a day.
  */
-import { encodeUplink, topics, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
+import { encodeUplink, filters, topics, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
 import type { BenchRow as Row } from '@shouwang/runtime';
 import { TelemetryBatcher } from '../src/domain/telemetry.ts';
 import { publishPacketBytes } from '../src/domain/upload-policy.ts';
@@ -89,7 +89,7 @@ function connectBytes(): number {
   // CONNECT (3.1.1): fixed 2 + variable 10 + client id, will topic + payload, username, password (2-byte lengths each).
   const will = encodeUplink('presence', { ...presence, state: 'offline' }, 'json').length;
   const connect = 2 + 10 + (2 + UNIT.length) + (2 + topics.uplink(UNIT, 'presence').length) + (2 + will) + (2 + UNIT.length) + (2 + 32);
-  const subscribe = 2 + 2 + 2 + `sw/v1/${UNIT}/req/+`.length + 1;
+  const subscribe = 2 + 2 + 2 + filters.unitRequests(UNIT).length + 1;
   const online = qos1Wire('presence', presence, 'json');
   // TCP handshake 3 segments + CONNECT + CONNACK (4 B) + SUBSCRIBE + SUBACK (5 B), each a segment.
   return 3 * TCPIP + connect + TCPIP + 4 + TCPIP + subscribe + TCPIP + 5 + TCPIP + online;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeUplink, type Power, topics } from '@shouwang/protocol';
-import { startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { type Power, topics } from '@shouwang/protocol';
+import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const power = (seq: number, soc: number): Power => ({
   seq,
@@ -22,21 +22,10 @@ test('GET /api/units reflects presence, power, location and link from the wire',
   const broker = await startBroker(t);
   const fleet = await startTestFleet(t, broker.url);
   const unit = await unitClient(t, broker.url, 'hrb-001');
-  await unit.publishAsync(topics.uplink('hrb-001', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), {
-    qos: 1,
-    retain: true,
-  });
-  await unit.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power(1, 77), 'compact')), { qos: 1 });
-  await unit.publishAsync(
-    topics.uplink('hrb-001', 'location'),
-    Buffer.from(encodeUplink('location', { seq: 2, ts: 2, lat: 45.75, lon: 126.63, fix: '3d' })),
-    { qos: 1 },
-  );
-  await unit.publishAsync(
-    topics.uplink('hrb-001', 'link'),
-    Buffer.from(encodeUplink('link', { seq: 3, ts: 3, type: 'lte', rssiDbm: -80, bars: 4 })),
-    { qos: 1 },
-  );
+  await send(unit, 'hrb-001', 'presence', { state: 'online', ts: 1 }, { retain: true });
+  await send(unit, 'hrb-001', 'power', power(1, 77), { encoding: 'compact' });
+  await send(unit, 'hrb-001', 'location', { seq: 2, ts: 2, lat: 45.75, lon: 126.63, fix: '3d' });
+  await send(unit, 'hrb-001', 'link', { seq: 3, ts: 3, type: 'lte', rssiDbm: -80, bars: 4 });
   await waitFor(() => fleet.state.get('hrb-001')?.link !== null && fleet.state.get('hrb-001')?.link !== undefined);
   const body = (await (await fetch(`${fleet.base}/api/units`)).json()) as Units;
   assert.equal(body.units.length, 1);
@@ -56,7 +45,7 @@ test('bad messages are counted by code and dropped; the fleet keeps serving', as
   const unit = await unitClient(t, broker.url, 'hrb-002');
   await unit.publishAsync(topics.uplink('hrb-002', 'power'), '{"seq":', { qos: 1 });
   await unit.publishAsync(topics.uplink('hrb-002', 'power'), JSON.stringify({ ...power(1, 50), soc: -3 }), { qos: 1 });
-  await unit.publishAsync(topics.uplink('hrb-002', 'power'), Buffer.from(encodeUplink('power', power(2, 51))), { qos: 1 });
+  await send(unit, 'hrb-002', 'power', power(2, 51));
   await waitFor(() => fleet.state.get('hrb-002')?.power?.soc === 51);
   const health = (await (await fetch(`${fleet.base}/api/health`)).json()) as { rejected: Record<string, number> };
   assert.deepEqual(health.rejected, { SW_ERR_ENCODING: 1, SW_ERR_SCHEMA: 1 });
@@ -66,7 +55,7 @@ test('Server-Sent Events carry a snapshot, then every change', async (t) => {
   const broker = await startBroker(t);
   const fleet = await startTestFleet(t, broker.url);
   const unit = await unitClient(t, broker.url, 'hrb-003');
-  await unit.publishAsync(topics.uplink('hrb-003', 'power'), Buffer.from(encodeUplink('power', power(1, 70))), { qos: 1 });
+  await send(unit, 'hrb-003', 'power', power(1, 70));
   await waitFor(() => fleet.state.get('hrb-003') !== undefined);
   const ac = new AbortController();
   t.after(() => ac.abort());
@@ -83,7 +72,7 @@ test('Server-Sent Events carry a snapshot, then every change', async (t) => {
     buf = buf.slice(buf.lastIndexOf('\n\n') + 2);
     if (!published) {
       published = true;
-      await unit.publishAsync(topics.uplink('hrb-003', 'power'), Buffer.from(encodeUplink('power', power(2, 69))), { qos: 1 });
+      await send(unit, 'hrb-003', 'power', power(2, 69));
     }
   }
   assert.deepEqual(socs, [70, 69]);
@@ -93,17 +82,9 @@ test('GET /api/at-risk lists units forecast to run out inside the horizon; bad i
   const broker = await startBroker(t);
   const fleet = await startTestFleet(t, broker.url);
   const unit = await unitClient(t, broker.url, 'hrb-004');
-  await unit.publishAsync(topics.uplink('hrb-004', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), {
-    qos: 1,
-  });
+  await send(unit, 'hrb-004', 'presence', { state: 'online', ts: 1 });
   const ts = Date.now();
-  await unit.publishAsync(
-    topics.uplink('hrb-004', 'power'),
-    Buffer.from(encodeUplink('power', { ...power(1, 22), ts, timeToEmptyH: 30 })),
-    {
-      qos: 1,
-    },
-  );
+  await send(unit, 'hrb-004', 'power', { ...power(1, 22), ts, timeToEmptyH: 30 });
   await waitFor(() => fleet.state.get('hrb-004')?.power?.soc === 22);
   const body = (await (await fetch(`${fleet.base}/api/at-risk`)).json()) as { horizonH: number; units: { id: string; reason: string }[] };
   assert.equal(body.horizonH, 48);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { decodeRequest, encodeResponse, encodeUplink, filters, type Power, topics } from '@shouwang/protocol';
+import { decodeRequest, encodeResponse, filters, type Power, topics } from '@shouwang/protocol';
 import { runCli } from '../src/cli/run.ts';
-import { startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const T0 = 1_763_856_000_000;
 const power: Power = { seq: 1, ts: T0, soc: 77, batteryV: 13.1, solarW: 10, windW: 2, loadW: 6, state: 'full' };
@@ -29,15 +29,9 @@ async function system(t: TestContext) {
         { qos: 1 },
       );
   });
-  await unit.publishAsync(topics.uplink('hrb-001', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: T0 })), {
-    qos: 1,
-  });
-  await unit.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power)), { qos: 1 });
-  await unit.publishAsync(
-    topics.uplink('hrb-001', 'link'),
-    Buffer.from(encodeUplink('link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4 })),
-    { qos: 1 },
-  );
+  await send(unit, 'hrb-001', 'presence', { state: 'online', ts: T0 });
+  await send(unit, 'hrb-001', 'power', power);
+  await send(unit, 'hrb-001', 'link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4 });
   await waitFor(() => fleet.state.get('hrb-001')?.link != null);
   return { api: ['--api', fleet.base], mqtt: ['--mqtt', broker.url] };
 }

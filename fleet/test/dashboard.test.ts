@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeUplink, type Power, topics } from '@shouwang/protocol';
+import type { Power } from '@shouwang/protocol';
 import { chromium } from 'playwright-core';
-import { startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const SITES = [
@@ -35,18 +35,10 @@ test('map and cards show the units and update live', { timeout: 60_000 }, async 
   for (const [id, lat, lon, soc] of SITES) {
     const u = await unitClient(t, broker.url, id);
     units.push(u);
-    await u.publishAsync(topics.uplink(id, 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })), { qos: 1 });
-    await u.publishAsync(topics.uplink(id, 'power'), Buffer.from(encodeUplink('power', power(1, soc))), { qos: 1 });
-    await u.publishAsync(
-      topics.uplink(id, 'location'),
-      Buffer.from(encodeUplink('location', { seq: 2, ts: 2, lat, lon, fix: '3d', sats: 11 })),
-      { qos: 1 },
-    );
-    await u.publishAsync(
-      topics.uplink(id, 'link'),
-      Buffer.from(encodeUplink('link', { seq: 3, ts: 3, type: id === 'hrb-003' ? 'nr' : 'lte', rssiDbm: -79, bars: 4 })),
-      { qos: 1 },
-    );
+    await send(u, id, 'presence', { state: 'online', ts: 1 });
+    await send(u, id, 'power', power(1, soc));
+    await send(u, id, 'location', { seq: 2, ts: 2, lat, lon, fix: '3d', sats: 11 });
+    await send(u, id, 'link', { seq: 3, ts: 3, type: id === 'hrb-003' ? 'nr' : 'lte', rssiDbm: -79, bars: 4 });
   }
 
   const browser = await chromium.launch({
@@ -74,28 +66,20 @@ test('map and cards show the units and update live', { timeout: 60_000 }, async 
   assert.match((await page.locator('#summary').textContent()) ?? '', /3 units · 3 online · 0 offline · 1 low battery/);
 
   // Live: a new reading and a unit dying, with no reload.
-  await units[0]?.publishAsync(topics.uplink('hrb-001', 'power'), Buffer.from(encodeUplink('power', power(9, 41))), { qos: 1 });
+  const [u1, u2, u3] = units;
+  assert.ok(u1 && u2 && u3);
+  await send(u1, 'hrb-001', 'power', power(9, 41));
   await page.locator('article[data-unit="hrb-001"] [data-field="soc"]', { hasText: '41 %' }).waitFor();
-  await units[2]?.publishAsync(topics.uplink('hrb-003', 'presence'), Buffer.from(encodeUplink('presence', { state: 'offline', ts: 1 })), {
-    qos: 1,
-  });
+  await send(u3, 'hrb-003', 'presence', { state: 'offline', ts: 1 });
   await page.locator('article.card.offline[data-unit="hrb-003"]').waitFor();
   assert.equal(await page.locator('#map g.unit[data-unit="hrb-003"] circle').getAttribute('fill'), '#f85149');
   assert.equal(await page.locator('article[data-unit="hrb-003"] [data-field="liveness"]').textContent(), 'late');
 
   // A battery forecast to run out within 48 h puts the unit on the at-risk list, below the dark one.
-  await units[1]?.publishAsync(
-    topics.uplink('hrb-002', 'power'),
-    Buffer.from(encodeUplink('power', { ...power(10, 33), ts: Date.now(), timeToEmptyH: 20 })),
-    { qos: 1 },
-  );
+  await send(u2, 'hrb-002', 'power', { ...power(10, 33), ts: Date.now(), timeToEmptyH: 20 });
   await page.locator('#risk li[data-unit="hrb-002"]', { hasText: 'battery empty in 20' }).waitFor();
   // History: a back-filled reading from an hour ago lands in the chart at its own time.
-  await units[1]?.publishAsync(
-    topics.uplink('hrb-002', 'power'),
-    Buffer.from(encodeUplink('power', { ...power(8, 45), ts: Date.now() - 3_600_000 })),
-    { qos: 1 },
-  );
+  await send(u2, 'hrb-002', 'power', { ...power(8, 45), ts: Date.now() - 3_600_000 });
   await waitFor(async () => (await fleet.store.powerHistory('hrb-002', Date.now() - 7_200_000, Date.now(), 10)).length === 2);
   await page.locator('article[data-unit="hrb-002"] button.chart-toggle').click();
   await page.locator('article[data-unit="hrb-002"] svg.chart path.soc').waitFor();
@@ -107,16 +91,8 @@ test('map and cards show the units and update live', { timeout: 60_000 }, async 
 
   // A unit that announces a planned sleep is shown asleep, not lost.
   const sleeper = await unitClient(t, broker.url, 'hrb-004');
-  await sleeper.publishAsync(
-    topics.uplink('hrb-004', 'location'),
-    Buffer.from(encodeUplink('location', { seq: 1, ts: 1, lat: 45.76, lon: 126.66, fix: '3d' })),
-    { qos: 1 },
-  );
-  await sleeper.publishAsync(
-    topics.uplink('hrb-004', 'presence'),
-    Buffer.from(encodeUplink('presence', { state: 'offline', ts: Date.now(), nextContactBy: Date.now() + 6 * 3_600_000 })),
-    { qos: 1 },
-  );
+  await send(sleeper, 'hrb-004', 'location', { seq: 1, ts: 1, lat: 45.76, lon: 126.66, fix: '3d' });
+  await send(sleeper, 'hrb-004', 'presence', { state: 'offline', ts: Date.now(), nextContactBy: Date.now() + 6 * 3_600_000 });
   await page.locator('article[data-unit="hrb-004"] [data-field="liveness"]', { hasText: 'asleep' }).waitFor();
   assert.equal(await page.locator('#map g.unit[data-unit="hrb-004"] circle').getAttribute('fill'), '#58a6ff');
   assert.match((await page.locator('article[data-unit="hrb-004"] [data-field="due"]').textContent()) ?? '', /^in (5|6) h$/);

@@ -9,6 +9,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { type Encoding, encodeUplink, topics, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -81,4 +82,16 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('condition not met in time');
+}
+
+/** Publishes one protocol message as a unit does: QoS 1, encoded by the protocol, on the unit's own topic. */
+export function send<K extends UplinkKind>(
+  unit: MqttClient,
+  unitId: string,
+  kind: K,
+  payload: UplinkPayload<K>,
+  options: { encoding?: Encoding; retain?: boolean } = {},
+): Promise<unknown> {
+  const bytes = Buffer.from(encodeUplink(kind, payload, options.encoding ?? 'json'));
+  return unit.publishAsync(topics.uplink(unitId, kind), bytes, { qos: 1, retain: options.retain ?? false });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeUplink, type Power, topics } from '@shouwang/protocol';
-import { startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import type { Power } from '@shouwang/protocol';
+import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
 
 const T0 = Date.now() - 3_600_000;
 const power = (minute: number, soc: number): Power => ({
@@ -20,13 +20,7 @@ test('history is written at event time and live state survives a fleet restart',
   const dataDir = await tempDir(t);
   const first = await startTestFleet(t, broker.url, { dataDir });
   const unit = await unitClient(t, broker.url, 'hrb-010');
-  await unit.publishAsync(
-    topics.uplink('hrb-010', 'location'),
-    Buffer.from(encodeUplink('location', { seq: 1, ts: T0, lat: 45.75, lon: 126.65, fix: '3d' })),
-    {
-      qos: 1,
-    },
-  );
+  await send(unit, 'hrb-010', 'location', { seq: 1, ts: T0, lat: 45.75, lon: 126.65, fix: '3d' });
   // Live, then a back-filled burst from the outage before it.
   for (const [minute, soc] of [
     [40, 60],
@@ -34,7 +28,7 @@ test('history is written at event time and live state survives a fleet restart',
     [20, 67],
     [30, 63],
   ] as const)
-    await unit.publishAsync(topics.uplink('hrb-010', 'power'), Buffer.from(encodeUplink('power', power(minute, soc))), { qos: 1 });
+    await send(unit, 'hrb-010', 'power', power(minute, soc));
   await waitFor(async () => {
     const h = (await (await fetch(`${first.base}/api/units/hrb-010/history/power`)).json()) as { points: unknown[] };
     return h.points.length === 4;

@@ -10,10 +10,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeUplink, topics } from '@shouwang/protocol';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
 import mqtt from 'mqtt';
-import { startTestFleet, tempDir, waitFor } from './helpers.ts';
+import { send, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
 const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
 const ADMIN = 'admin-token-for-tests';
@@ -114,14 +113,7 @@ test('claim by code, connect with the issued secret, revoke: the gateway ends th
   });
   const unit = connected[0];
   assert.ok(unit);
-  await unit.publishAsync(
-    topics.uplink('hrb-100', 'presence'),
-    Buffer.from(encodeUplink('presence', { state: 'online', ts: Date.now() })),
-    {
-      qos: 1,
-      retain: true,
-    },
-  );
+  await send(unit, 'hrb-100', 'presence', { state: 'online', ts: Date.now() }, { retain: true });
   await waitFor(() => fleet.state.get('hrb-100')?.online === true);
   assert.deepEqual(fleet.state.get('hrb-100')?.outlook.location.deployment, { lat: site.lat, lon: site.lon });
 

@@ -17,7 +17,7 @@ export class Metrics {
   counter(name: string, help: string): (labels?: Labels, by?: number) => void {
     const f = this.#family(name, help, 'counter');
     return (labels = {}, by = 1) => {
-      const key = JSON.stringify(labels);
+      const key = seriesKey(labels);
       const cur = f.values.get(key);
       if (cur) cur.value += by;
       else f.values.set(key, { labels, value: by });
@@ -32,7 +32,7 @@ export class Metrics {
   value(name: string, labels: Labels = {}): number {
     const f = this.#families.get(name);
     if (f?.read) return f.read();
-    return f?.values.get(JSON.stringify(labels))?.value ?? 0;
+    return f?.values.get(seriesKey(labels))?.value ?? 0;
   }
 
   render(): string {
@@ -53,6 +53,13 @@ export class Metrics {
     }
     return f;
   }
+}
+
+/** Counters are bumped per message: a join is far cheaper than JSON.stringify on that path. */
+function seriesKey(labels: Labels): string {
+  let key = '';
+  for (const k in labels) key += `${k}\u0001${labels[k]}\u0002`;
+  return key;
 }
 
 function fmt(labels: Labels): string {
