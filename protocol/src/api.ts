@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Alarm } from './messages/alarm.ts';
+import { Digest } from './messages/digest.ts';
 import { UnitEvent } from './messages/event.ts';
 import { Link } from './messages/link.ts';
 import { Location } from './messages/location.ts';
@@ -33,6 +34,15 @@ export const UPLINK = {
   event: { schema: UnitEvent, retain: false, qos: 1, maxBytes: 1024, priority: 1, description: 'power-state changes and other decisions' },
   ota: { schema: OtaStatus, retain: true, qos: 1, maxBytes: 1024, priority: 1, description: 'over-the-air update progress' },
   video: { schema: VideoStatus, retain: true, qos: 1, maxBytes: 1024, priority: 3, description: 'camera stream state' },
+  digest: {
+    schema: Digest,
+    retain: true,
+    qos: 1,
+    // JSON on a test bench is larger; on satellite the unit sends it compact, within SBD_MO_BYTES.
+    maxBytes: 1024,
+    priority: 1,
+    description: 'whole status and open alarms in one satellite-sized message',
+  },
 } as const satisfies Record<UplinkKind, MessageSpec>;
 
 export type UplinkPayload<K extends UplinkKind> = Static<(typeof UPLINK)[K]['schema']>;

@@ -3,6 +3,7 @@ export * from './codec.ts';
 export * from './errors.ts';
 export * from './messages/alarm.ts';
 export * from './messages/command.ts';
+export * from './messages/digest.ts';
 export * from './messages/event.ts';
 export * from './messages/link.ts';
 export * from './messages/location.ts';

@@ -17,7 +17,7 @@ export const SYS_PREFIX = '$SYS/';
 export const MAX_TOPIC_LENGTH = 128;
 export const MAX_TOPIC_LEVELS = 5;
 
-export const UPLINK_KINDS = ['presence', 'power', 'location', 'link', 'telemetry', 'alarm', 'event', 'ota', 'video'] as const;
+export const UPLINK_KINDS = ['presence', 'power', 'location', 'link', 'telemetry', 'alarm', 'event', 'ota', 'video', 'digest'] as const;
 export type UplinkKind = (typeof UPLINK_KINDS)[number];
 
 const UNIT_ID = /^[a-z0-9][a-z0-9-]{1,31}$/;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  DIGEST_MAX_ALARMS,
   decodeMessage,
   decodeRequest,
   decodeResponse,
@@ -10,6 +11,7 @@ import {
   encodeResponse,
   encodeUplink,
   type Power,
+  SBD_MO_BYTES,
   sniffEncoding,
   topics,
   UPLINK,
@@ -63,6 +65,20 @@ describe('round trip', () => {
     );
     assert.ok(err.ok && err.value.status === 'error' && err.value.error.path === '/config/report.intervalS');
   });
+});
+
+test('a full digest (status, fix, link, the most alarms it carries) fits one Iridium SBD message compact', () => {
+  // The longest ids the agent makes: `<longest kind>:<base-36 seconds>`.
+  const alarms = Array.from({ length: DIGEST_MAX_ALARMS }, (_, i) => ({
+    id: `over-temperature:${(1_763_850_000 + i).toString(36)}`,
+    kind: 'over-temperature' as const,
+    severity: 'critical' as const,
+    since: 1_763_850_000_000 + i * 1000,
+  }));
+  const full = { ...EXAMPLES.digest, alarms, alarmsMore: 2 };
+  const bytes = encodeUplink('digest', full, 'compact');
+  assert.ok(bytes.length <= SBD_MO_BYTES, `${bytes.length} B`);
+  assert.deepEqual(decodeUplink('digest', bytes), { ok: true, value: full });
 });
 
 describe('golden fixtures', () => {

@@ -33,4 +33,26 @@ export const EXAMPLES = {
   event: { seq: 301, ts: 1_763_856_000_000, kind: 'power-state', from: 'full', to: 'alarm-camera', reason: 'soc 39.5% < 40%' },
   ota: { seq: 302, ts: 1_763_856_000_000, rollout: 'r-2026-11', version: '0.2.0', phase: 'downloading', progress: 40 },
   video: { seq: 303, ts: 1_763_856_000_000, state: 'live', bitrateKbps: 800 },
+  digest: {
+    seq: 304,
+    ts: 1_763_856_000_000,
+    power: {
+      soc: 12.5,
+      batteryV: 12.41,
+      solarW: 0,
+      windW: 3.2,
+      loadW: 1.1,
+      state: 'satellite-digest',
+      batteryTempC: -24.5,
+      timeToEmptyH: 30.2,
+      autonomyD: 1.3,
+    },
+    location: { lat: 45.75009, lon: 126.59878, fix: '3d' },
+    link: { type: 'satellite', rssiDbm: -110, bars: 3, bytesMonth: 16_422 },
+    alarms: [
+      { id: 'tamper:t5a8v2', kind: 'tamper', severity: 'critical', since: 1_763_850_000_000 },
+      { id: 'low-battery:t5a8v9', kind: 'low-battery', severity: 'major', since: 1_763_851_000_000 },
+    ],
+    nextContactBy: 1_763_859_600_000,
+  },
 } as const satisfies { [K in UplinkKind]: UplinkPayload<K> };

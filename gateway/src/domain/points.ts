@@ -24,10 +24,24 @@ export function toPoints<K extends UplinkKind>(unitId: string, kind: K, payload:
       timestamp: t.ts + i * t.periodMs,
     })).filter((p) => Object.keys(p.fields).length > 0);
   }
+  if (kind === 'digest') {
+    // A digest is the status kinds in one message: history keeps them where the separate messages go.
+    const d = payload as UplinkPayload<'digest'>;
+    const parts: [string, Record<string, unknown> | undefined][] = [
+      ['power', { ...d.power, openAlarms: d.alarms.length + (d.alarmsMore ?? 0) }],
+      ['location', d.location],
+      ['link', d.link],
+    ];
+    return parts.flatMap(([measurement, part]) => (part ? [point(unitId, measurement, d.ts, { seq: d.seq, ...part })] : []));
+  }
   const { ts, ...rest } = payload as { ts: number } & Record<string, unknown>;
+  return [point(unitId, kind, ts, rest)];
+}
+
+function point(unitId: string, measurement: string, timestamp: number, values: Record<string, unknown>): Point {
   const fields: Point['fields'] = {};
-  for (const [k, v] of Object.entries(rest)) {
+  for (const [k, v] of Object.entries(values)) {
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') fields[k] = v;
   }
-  return [{ measurement: kind, tags: { unit: unitId }, fields, timestamp: ts }];
+  return { measurement, tags: { unit: unitId }, fields, timestamp };
 }

@@ -8,6 +8,10 @@ import { StringEnum, Timestamp } from '../schema-kit.ts';
  */
 const CorrelationId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,36}$' });
 
+/** What a unit checks when a technician commissions it on site, in the order it runs them. */
+export const COMMISSION_CHECKS = ['gps', 'signal', 'battery', 'charge', 'camera', 'upload'] as const;
+export type CommissionCheck = (typeof COMMISSION_CHECKS)[number];
+
 const ConfigValue = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
 
 export const COMMANDS = {
@@ -32,6 +36,28 @@ export const COMMANDS = {
   restart: {
     args: Type.Object({}, { additionalProperties: false }),
     data: Type.Object({ at: Timestamp }, { additionalProperties: false }),
+  },
+  /** Runs the commissioning checklist; each item passes or fails with what was measured. */
+  commission: {
+    args: Type.Object({}, { additionalProperties: false }),
+    data: Type.Object(
+      {
+        ts: Timestamp,
+        items: Type.Array(
+          Type.Object(
+            {
+              check: StringEnum(COMMISSION_CHECKS),
+              pass: Type.Boolean(),
+              detail: Type.String({ maxLength: 160, description: 'What was measured, in words a technician reads on site' }),
+              value: Type.Optional(Type.Number()),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: COMMISSION_CHECKS.length },
+        ),
+      },
+      { additionalProperties: false },
+    ),
   },
   reboot: { args: Type.Object({}, { additionalProperties: false }), data: Type.Object({ at: Timestamp }, { additionalProperties: false }) },
 } as const satisfies Record<string, { args: TSchema; data: TSchema }>;
