@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime/secrets';
 import { HARBIN_SITES, unitIdFor } from './sites.ts';
 
 /**

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import mqtt from 'mqtt';
 import { send, startTestFleet, tempDir, waitFor } from './helpers.ts';
 

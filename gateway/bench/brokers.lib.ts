@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import { freePort, stopper } from '../test/servers.ts';
 
 export type { BenchRow as Row } from '@shouwang/runtime';

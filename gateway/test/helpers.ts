@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Power } from '@shouwang/protocol';
-import { hashSecret } from '@shouwang/runtime';
+import { hashSecret } from '@shouwang/runtime/secrets';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';

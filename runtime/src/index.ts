@@ -2,4 +2,3 @@ export type { BenchRow } from './bench.ts';
 export * from './config.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
-export * from './secrets.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashSecret, newSecret, verifySecret } from '@shouwang/runtime';
+import { hashSecret, newSecret, verifySecret } from '@shouwang/runtime/secrets';
 
 test('a hashed secret verifies, a wrong one does not, a malformed hash is just false', async () => {
   const s = newSecret();

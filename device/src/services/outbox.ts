@@ -81,6 +81,7 @@ export class Outbox {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = FULL;
       PRAGMA busy_timeout = 5000;
+      PRAGMA cache_size = -256; -- KiB: the outbox is written at the tail and read at the head; 2 MB of cache buys nothing
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta (key, value) VALUES ('seq', -1);
       CREATE TABLE IF NOT EXISTS outbox (

@@ -1,5 +1,5 @@
 import type { Clock, IoPlugin } from '@shouwang/hardware';
-import five, { type Board } from 'johnny-five';
+import Board from 'johnny-five/lib/board.js';
 import type { Logger } from 'pino';
 import { type MonitorSpec, PowerMonitors } from '../drivers/power-monitor.ts';
 import type { SensorPort, SensorReading } from './agent.ts';
@@ -21,7 +21,7 @@ export interface SensorMap {
 /** Opens a johnny-five Board on the IO plugin; resolves when the plugin reports ready. */
 export function openFive(io: IoPlugin, clock: Clock, timeoutMs = 10_000): Promise<Board> {
   return new Promise((resolve, reject) => {
-    const board = new five.Board({ io, repl: false, debug: false, timeout: timeoutMs });
+    const board = new Board({ io, repl: false, debug: false, timeout: timeoutMs });
     const timer = clock.setTimeout(() => reject(new Error('IO plugin not ready')), timeoutMs);
     board.once('ready', () => {
       clock.clearTimeout(timer);

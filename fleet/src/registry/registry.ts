@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { isUnitId } from '@shouwang/protocol';
-import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime';
+import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime/secrets';
 import type { Clock, FleetState } from '../services/fleet-state.ts';
 import type { UnitRow } from '../storage/schema.ts';
 import type { FleetStore, UnitPatch } from '../storage/store.ts';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import five from 'johnny-five';
+import Board from 'johnny-five/lib/board.js';
 import { boardDefinition, openBoard, systemClock } from '../../src/index.ts';
 
 async function j5(t: import('node:test').TestContext) {
@@ -16,7 +16,7 @@ async function j5(t: import('node:test').TestContext) {
     sim: { unitId: 'hrb-050', site: { lat: 45.75, lon: 126.63 }, scenario: 'harbin-winter', link: 'lte', clock: systemClock, seed: 50 },
   });
   t.after(() => b.close());
-  const board = new five.Board({ io: b.io as never, repl: false, debug: false });
+  const board = new Board({ io: b.io as never, repl: false, debug: false });
   await new Promise<void>((resolve) => board.once('ready', () => resolve()));
   const u16 = (address: number, register: number) =>
     new Promise<number>((resolve) => board.i2cReadOnce(address, register, 2, (d: number[]) => resolve(((d[0] ?? 0) << 8) | (d[1] ?? 0))));

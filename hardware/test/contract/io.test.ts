@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import five from 'johnny-five';
+import Board from 'johnny-five/lib/board.js';
 import { boardDefinition, openBoard, systemClock } from '../../src/index.ts';
 
 test('johnny-five over the IO plugin: INA219/INA226 registers decode to the simulated truth within one LSB', async (t) => {
@@ -18,7 +18,7 @@ test('johnny-five over the IO plugin: INA219/INA226 registers decode to the simu
     },
   });
   t.after(() => b.close());
-  const board = new five.Board({ io: b.io as never, repl: false, debug: false });
+  const board = new Board({ io: b.io as never, repl: false, debug: false });
   await new Promise<void>((resolve) => board.once('ready', () => resolve()));
   const read = (address: number, register: number) =>
     new Promise<number>((resolve) =>
