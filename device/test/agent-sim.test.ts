@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boardDefinition } from '@shouwang/hardware';
-import { decodeResponse, encodeRequest, topics } from '@shouwang/protocol';
+import { decodeResponse, encodeRequest, SBD_MO_BYTES, sniffEncoding, topics } from '@shouwang/protocol';
 import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { startUnit } from './unit.ts';
 import { until } from './wait.ts';
@@ -78,4 +78,28 @@ test('a power monitor that stops answering on I²C is counted; the rest of the r
   await until('silent chip counted', () => dropped.get('timeout') >= 2, 15_000);
   const n = u.decoded().filter((m) => m.type === 'uplink' && m.kind === 'power').length;
   await until('power still reported', () => u.decoded().filter((m) => m.type === 'uplink' && m.kind === 'power').length > n, 15_000);
+});
+
+test('on a satellite link the unit sends only alarms and one SBD-sized digest carrying the open alarm', async (t) => {
+  const u = await startUnit(t, {
+    timeScale: 60,
+    config: { sim: { lat: 45.7578, lon: 126.6425, timeScale: 60, link: 'satellite' }, report: { heartbeatS: 600 } },
+  });
+  await until('first digest', () => u.decoded().some((m) => m.type === 'uplink' && m.kind === 'digest'), 20_000);
+  u.sim.tamper(true);
+  const withAlarm = () =>
+    u.decoded().some((m) => m.type === 'uplink' && m.kind === 'digest' && m.payload.alarms.some((a) => a.kind === 'tamper'));
+  await until('the tamper alarm and a digest listing it', () => withAlarm(), 20_000);
+  const data = u.broker.received.filter((r) => !r.topic.endsWith('/presence'));
+  const kinds = new Set(data.map((r) => r.topic.split('/').pop()));
+  assert.deepEqual([...kinds].sort(), ['alarm', 'digest']);
+  for (const r of data) {
+    assert.equal(sniffEncoding(r.payload), 'compact');
+    if (r.topic.endsWith('/digest')) assert.ok(r.payload.length <= SBD_MO_BYTES, `${r.payload.length} B`);
+  }
+  const digest = u.decoded().findLast((m) => m.type === 'uplink' && m.kind === 'digest');
+  assert.ok(digest?.type === 'uplink' && digest.kind === 'digest');
+  assert.equal(digest.payload.link?.type, 'satellite');
+  assert.ok(Math.abs(digest.payload.power.batteryV - u.sim.truth().power.batteryV) < 0.2);
+  assert.ok((digest.payload.link?.bytesMonth ?? 0) > 0, 'the month’s data counter travels with the status');
 });

@@ -57,6 +57,6 @@ test('open alarms survive a restart with the same id', () => {
   const a = new AlarmEngine();
   const [t] = a.evaluate({ ts: 1000, tamper: true, siteClosed: false });
   const b = new AlarmEngine(DEFAULT_ALARM_CONFIG, a.snapshot());
-  assert.deepEqual(b.open(), [{ id: t?.id, kind: 'tamper', raisedAt: 1000 }]);
+  assert.deepEqual(b.open(), [{ id: t?.id, kind: 'tamper', severity: 'critical', raisedAt: 1000 }]);
   assert.deepEqual(b.evaluate({ ts: 2000, tamper: true, siteClosed: false }), [], 'not raised twice');
 });

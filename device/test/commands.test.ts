@@ -28,17 +28,44 @@ async function setup(t: TestContext) {
     now: () => 5000,
     uptimeS: () => 42.4,
     restart: (w) => restarts.push(w),
+    commission: async () => {
+      if (commissionFails) throw new Error('camera bus hung');
+      return [{ check: 'gps', pass: true, detail: '3d fix', value: 9 }];
+    },
   });
+  let commissionFails = false;
   const call = <C extends CommandName>(c: C, bytes: Uint8Array) => {
     const r = h.handle(c, bytes);
-    assert.ok(r);
+    assert.ok(r && r.response instanceof Uint8Array);
     r.after?.();
     const d = decodeResponse(c, r.response);
     assert.ok(d.ok, JSON.stringify(d));
     return d.value;
   };
-  return { h, call, changed, restarts, file, config };
+  const callAsync = async <C extends CommandName>(c: C, bytes: Uint8Array) => {
+    const r = h.handle(c, bytes);
+    assert.ok(r);
+    const d = decodeResponse(c, await r.response);
+    assert.ok(d.ok, JSON.stringify(d));
+    return d.value;
+  };
+  const failCommission = () => {
+    commissionFails = true;
+  };
+  return { h, call, callAsync, failCommission, changed, restarts, file, config };
 }
+
+test('commission answers with the checklist once it has run; a checklist that crashes answers SW_ERR_FAILED', async (t) => {
+  const { callAsync, failCommission } = await setup(t);
+  assert.deepEqual(await callAsync('commission', encodeRequest('commission', { id: 'c1', args: {} })), {
+    id: 'c1',
+    status: 'ok',
+    data: { ts: 5000, items: [{ check: 'gps', pass: true, detail: '3d fix', value: 9 }] },
+  });
+  failCommission();
+  const r = await callAsync('commission', encodeRequest('commission', { id: 'c2', args: {} }));
+  assert.ok(r.status === 'error' && r.error.code === ErrorCode.Failed && /camera bus hung/.test(r.error.message));
+});
 
 test('ping answers with uptime and the same correlation id', async (t) => {
   const { call } = await setup(t);

@@ -190,6 +190,8 @@ test('satellite profile: only alarms and compact status, within the daily budget
   const t0 = Date.now();
   for (let i = 0; i < 100; i++) {
     outbox.enqueue('power', power(t0 + i));
+    const { ts, ...status } = power(t0 + i);
+    outbox.enqueue('digest', { ts, power: status, alarms: [] });
     outbox.enqueue('telemetry', { ts: t0 + i, periodMs: 1000, series: { soc: [1, 2, 3] } });
     outbox.enqueue('event', { ts: t0 + i, kind: 'boot' });
     if (i % 20 === 0) outbox.enqueue('alarm', { ts: t0 + i, id: `m-${i}`, kind: 'motion', severity: 'major', state: 'raised' });
@@ -198,10 +200,10 @@ test('satellite profile: only alarms and compact status, within the daily budget
   await until('alarms sent', () => broker.received.filter((r) => r.topic.endsWith('/alarm')).length === 5);
   await until(
     'budget reached',
-    () => up.stats.sent > 5 && outbox.next(1, { kinds: ['power'] }).length > 0 && up.stats.acked === up.stats.sent,
+    () => up.stats.sent > 5 && outbox.next(1, { kinds: ['digest'] }).length > 0 && up.stats.acked === up.stats.sent,
   );
   const data = broker.received.filter((r) => !r.topic.endsWith('/presence'));
-  assert.ok(data.every((r) => r.topic.endsWith('/alarm') || r.topic.endsWith('/power')));
+  assert.ok(data.every((r) => r.topic.endsWith('/alarm') || r.topic.endsWith('/digest')));
   assert.ok(data.every((r) => sniffEncoding(r.payload) === 'compact'));
   assert.ok(up.stats.bytesToday <= budget, `${up.stats.bytesToday} B used of ${budget}`);
   // Status stops at the budget minus the alarm reserve; the rest waits for tomorrow, not the bin.

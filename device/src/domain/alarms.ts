@@ -168,10 +168,13 @@ export class AlarmEngine {
   }
 
   /** Open alarms, for the satellite digest and for persistence. */
-  open(): { id: string; kind: AlarmKind; raisedAt: number }[] {
-    const out: { id: string; kind: AlarmKind; raisedAt: number }[] = [];
-    for (const [kind, s] of this.state)
-      if (s.activeId && s.raisedAt !== undefined) out.push({ id: s.activeId, kind, raisedAt: s.raisedAt });
+  open(): { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] {
+    const out: { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] = [];
+    for (const rule of RULES) {
+      const s = this.state.get(rule.kind);
+      if (s?.activeId && s.raisedAt !== undefined)
+        out.push({ id: s.activeId, kind: rule.kind, severity: rule.severity, raisedAt: s.raisedAt });
+    }
     return out;
   }
 

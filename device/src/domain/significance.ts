@@ -1,4 +1,4 @@
-import type { Link, Location, Power } from '@shouwang/protocol';
+import type { Digest, Link, Location, Power } from '@shouwang/protocol';
 import { distanceM } from './alarms.ts';
 
 /**
@@ -7,7 +7,7 @@ import { distanceM } from './alarms.ts';
  * older than the heartbeat. Battery noise and GNSS jitter then cost no bytes; the per-minute
  * detail travels in batched telemetry instead.
  */
-type PowerStatus = Omit<Power, 'seq'>;
+type PowerStatus = Omit<Power, 'seq' | 'ts'>;
 type LocationStatus = Omit<Location, 'seq'>;
 type LinkStatus = Omit<Link, 'seq'>;
 
@@ -31,6 +31,16 @@ export function locationSignificant(prev: LocationStatus, next: LocationStatus):
 
 export function linkSignificant(prev: LinkStatus, next: LinkStatus): boolean {
   return prev.type !== next.type || prev.bars !== next.bars || prev.operator !== next.operator;
+}
+
+/** A digest is worth a satellite message when its power is, when the open alarms change, or when the unit moved. */
+export function digestSignificant(prev: Omit<Digest, 'seq'>, next: Omit<Digest, 'seq'>): boolean {
+  const ids = (d: Omit<Digest, 'seq'>) => `${d.alarms.map((a) => a.id).join(',')}+${d.alarmsMore ?? 0}`;
+  const moved =
+    prev.location !== undefined && next.location !== undefined
+      ? locationSignificant({ ts: prev.ts, ...prev.location }, { ts: next.ts, ...next.location })
+      : (prev.location === undefined) !== (next.location === undefined);
+  return powerSignificant(prev.power, next.power) || ids(prev) !== ids(next) || moved;
 }
 
 /** Send when there is nothing sent yet, when the change is significant, or at the heartbeat. */

@@ -2,8 +2,8 @@ import type { Encoding, LinkType, PowerState, UplinkKind } from '@shouwang/proto
 
 /**
  * What may go up a link, and how. Cellular carries everything by priority in JSON (readable at
- * the gateway, cheap enough at a few MB a month). Satellite carries only alarms and the compact
- * status (`power`), in the compact encoding, inside a daily byte budget of which a share is held
+ * the gateway, cheap enough at a few MB a month). Satellite carries only alarms and the digest
+ * (whole status in one SBD-sized message), in the compact encoding, inside a daily byte budget of which a share is held
  * back for alarms: a day of status reports may never starve the alarm that comes at 23:59.
  */
 export interface LinkPolicy {
@@ -24,7 +24,7 @@ export interface PolicyInputs {
   compactOnCellular: boolean;
 }
 
-export const SATELLITE_KINDS: readonly UplinkKind[] = ['alarm', 'power'];
+export const SATELLITE_KINDS: readonly UplinkKind[] = ['alarm', 'digest'];
 
 export function linkPolicy(i: PolicyInputs): LinkPolicy {
   // The satellite-digest rung of the ladder keeps a cellular unit to the satellite diet too.

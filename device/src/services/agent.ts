@@ -1,7 +1,18 @@
 import type { Clock } from '@shouwang/hardware';
-import { type Link, type LinkType, type Location, POWER_STATES, type Power, type PowerState, topics } from '@shouwang/protocol';
+import {
+  type Digest,
+  encodeUplink,
+  type Link,
+  type LinkType,
+  type Location,
+  POWER_STATES,
+  type Power,
+  type PowerState,
+  topics,
+} from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import { buildDigest } from '../domain/digest.ts';
 import {
   type BatterySpec,
   DEFAULT_LADDER,
@@ -13,7 +24,7 @@ import {
   PowerLadder,
   RUNG_LIMITS,
 } from '../domain/power.ts';
-import { linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
+import { digestSignificant, linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
@@ -101,7 +112,12 @@ export class Agent {
   private lastSlot: number | undefined;
   private lastTick: number | undefined;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly sent: { power?: Omit<Power, 'seq'>; location?: Omit<Location, 'seq'>; link?: Omit<Link, 'seq'> } = {};
+  private readonly sent: {
+    power?: Omit<Power, 'seq'>;
+    location?: Omit<Location, 'seq'>;
+    link?: Omit<Link, 'seq'>;
+    digest?: Omit<Digest, 'seq'>;
+  } = {};
 
   constructor(deps: AgentDeps) {
     this.d = deps;
@@ -118,6 +134,11 @@ export class Agent {
     return this.ladder.state;
   }
 
+  /** The latest state-of-charge estimate, % of derated capacity. */
+  get soc(): number | undefined {
+    return this.lastEstimate?.soc;
+  }
+
   get linkType(): LinkType {
     return this.lastLink?.type ?? 'none';
   }
@@ -126,8 +147,8 @@ export class Agent {
     this.d.uplink.on('request', (command, payload) => {
       const r = this.d.commands.handle(command, payload);
       if (!r) return;
-      this.d.uplink
-        .publishDirect(topics.response(this.d.unitId, command), r.response)
+      Promise.resolve(r.response)
+        .then((bytes) => this.d.uplink.publishDirect(topics.response(this.d.unitId, command), bytes))
         .catch((err: unknown) => this.log.warn({ err, command }, 'response not delivered'))
         .finally(() => r.after?.());
     });
@@ -288,37 +309,17 @@ export class Agent {
       this.log.warn({ err }, 'link poll failed');
     }
     if (this.stopped) return;
-    const est = this.lastEstimate;
-    const r = this.lastReading;
-    if (est && r) {
-      const power = {
-        ts,
-        soc: est.soc,
-        batteryV: r.batteryV,
-        solarW: r.solarW,
-        windW: r.windW,
-        loadW: r.loadW,
-        state: this.ladder.state,
-        batteryTempC: r.batteryTempC,
-        autonomyD: Math.min(10_000, est.autonomyD),
-        ...(est.timeToEmptyH === undefined ? {} : { timeToEmptyH: est.timeToEmptyH }),
-      };
-      if (shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
+    const power = this.powerStatus(ts);
+    if (!this.statusAllowed()) {
+      if (power) this.reportDigest(ts, power);
+    } else {
+      if (power && shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
         this.d.outbox.enqueue('power', power);
         this.sent.power = power;
       }
-    }
-    this.reportLocation(ts);
-    if (this.lastLink && this.statusAllowed()) {
-      const l = this.lastLink;
-      const link = {
-        ts,
-        type: l.type,
-        rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)),
-        bars: l.bars,
-        ...(l.operator ? { operator: l.operator } : {}),
-      };
-      if (shouldReport(this.sent.link, link, linkSignificant, this.heartbeatMs())) {
+      this.reportLocation(ts);
+      const link = this.linkStatus(ts);
+      if (link && shouldReport(this.sent.link, link, linkSignificant, this.heartbeatMs())) {
         this.d.outbox.enqueue('link', link);
         this.sent.link = link;
       }
@@ -326,6 +327,58 @@ export class Agent {
     this.updateRadio();
     this.d.uplink.kick();
     this.scheduleReport();
+  }
+
+  private powerStatus(ts: number): Omit<Power, 'seq'> | undefined {
+    const est = this.lastEstimate;
+    const r = this.lastReading;
+    if (!est || !r) return undefined;
+    return {
+      ts,
+      soc: est.soc,
+      batteryV: r.batteryV,
+      solarW: r.solarW,
+      windW: r.windW,
+      loadW: r.loadW,
+      state: this.ladder.state,
+      batteryTempC: r.batteryTempC,
+      autonomyD: Math.min(10_000, est.autonomyD),
+      ...(est.timeToEmptyH === undefined ? {} : { timeToEmptyH: est.timeToEmptyH }),
+    };
+  }
+
+  private linkStatus(ts: number): Omit<Link, 'seq'> | undefined {
+    const l = this.lastLink;
+    if (!l) return undefined;
+    return {
+      ts,
+      type: l.type,
+      rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)),
+      bars: l.bars,
+      ...(l.operator ? { operator: l.operator } : {}),
+      bytesMonth: this.d.uplink.bytesMonth(),
+    };
+  }
+
+  /** On the satellite diet the whole status travels as one digest, sized to one SBD message. */
+  private reportDigest(ts: number, power: Omit<Power, 'seq'>): void {
+    const { ts: _ts, ...powerFields } = power;
+    const fix = this.d.gps.current();
+    const link = this.linkStatus(ts);
+    const digest = buildDigest(
+      {
+        ts,
+        power: powerFields,
+        ...(fix && fix.fix !== 'none' ? { location: { lat: fix.lat, lon: fix.lon, fix: fix.fix } } : {}),
+        ...(link ? { link: { type: link.type, rssiDbm: link.rssiDbm, bars: link.bars, bytesMonth: link.bytesMonth ?? 0 } } : {}),
+        nextContactBy: this.presenceExtra().nextContactBy,
+      },
+      this.alarms.open(),
+      (d) => encodeUplink('digest', { seq: 0xffffffff, ...d }, 'compact').length,
+    );
+    if (!shouldReport(this.sent.digest, digest, digestSignificant, this.heartbeatMs())) return;
+    this.d.outbox.enqueue('digest', digest);
+    this.sent.digest = digest;
   }
 
   private reportLocation(ts: number): void {
@@ -351,7 +404,7 @@ export class Agent {
     return Math.max(this.d.heartbeatS(), this.d.reportIntervalS()) * 1000;
   }
 
-  /** On the satellite diet only the power status goes up; location and link wait for cellular. */
+  /** Separate status messages on cellular; on the satellite diet they give way to the digest. */
   private statusAllowed(): boolean {
     return this.linkType !== 'satellite' && RUNG_LIMITS[this.ladder.state].modem !== 'alarms-only';
   }

@@ -1,5 +1,6 @@
 import { type CommandName, type CommandResponse, decodeRequest, ErrorCode, encodeResponse, type ProtocolError } from '@shouwang/protocol';
 import type { Logger } from 'pino';
+import type { CommissionItem } from '../domain/commissioning.ts';
 import { Counters } from '../drivers/counters.ts';
 import type { ConfigStore } from './config-store.ts';
 
@@ -15,6 +16,8 @@ export interface CommandDeps {
   uptimeS: () => number;
   /** Ask the composition root to restart the agent (in place) or reboot the board, after answering. */
   restart: (why: 'restart' | 'reboot') => void;
+  /** Runs the commissioning checklist (takes seconds: a still, a test upload). */
+  commission: () => Promise<CommissionItem[]>;
 }
 
 export type CommandDropReason = 'undecodable';
@@ -27,8 +30,11 @@ export class CommandHandler {
     this.d = deps;
   }
 
-  /** Returns the encoded response, or undefined when there is no one to answer. `after` runs once the answer is out. */
-  handle(command: CommandName, bytes: Uint8Array): { response: Uint8Array; after?: () => void } | undefined {
+  /**
+   * Returns the encoded response (a promise for commands that take time), or undefined when there
+   * is no one to answer. `after` runs once the answer is out.
+   */
+  handle(command: CommandName, bytes: Uint8Array): { response: Uint8Array | Promise<Uint8Array>; after?: () => void } | undefined {
     const req = decodeRequest(command, bytes);
     if (!req.ok) {
       const id = idOf(bytes);
@@ -66,6 +72,14 @@ export class CommandHandler {
           response: encodeResponse('config-set', { id, status: 'ok', data: { applied: r.applied, restartRequired: r.restartRequired } }),
         };
       }
+      case 'commission':
+        return {
+          response: this.d.commission().then(
+            (items) => encodeResponse('commission', { id, status: 'ok', data: { ts: this.d.now(), items } }),
+            (err: unknown) =>
+              this.error(command, id, { code: ErrorCode.Failed, message: `commissioning failed: ${(err as Error).message}` }),
+          ),
+        };
       case 'restart':
       case 'reboot':
         return { response: encodeResponse(command, { id, status: 'ok', data: { at: now } }), after: () => this.d.restart(command) };

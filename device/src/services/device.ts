@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CameraSource, type Clock, type IoPlugin, type SerialLink, systemClock } from '@shouwang/hardware';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { NmeaReceiver } from '../drivers/nmea.ts';
 import { Agent } from './agent.ts';
 import { SnapshotCamera } from './camera.ts';
 import { CommandHandler } from './commands.ts';
+import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
 import { Outbox } from './outbox.ts';
@@ -97,14 +99,6 @@ export async function startDevice(
     connect: connectMqtt,
   });
 
-  const commands = new CommandHandler({
-    config,
-    log: log.child({ module: 'commands' }),
-    now: () => clock.now(),
-    uptimeS: () => (clock.now() - startedAt) / 1000,
-    restart: hooks.restart,
-  });
-
   const camera = board.camera ? new SnapshotCamera(board.camera, dataDir) : undefined;
   const snapshot = (ts: number, why: string) => {
     if (!camera) return;
@@ -113,6 +107,41 @@ export async function startDevice(
       (err: unknown) => log.warn({ module: 'camera', err, why }, 'snapshot failed'),
     );
   };
+
+  const commission = async () => {
+    const items = await runCommissioning({
+      fix: () => gps.current(),
+      link: () => readLink(modem, board.modemProfile),
+      monitors: () => sensors.monitors.readAll(),
+      soc: () => agent?.soc,
+      ...(camera ? { snapshot: async () => statSync(await camera.capture(clock.now())).size } : {}),
+      testUpload: async () => {
+        const t0 = Date.now();
+        const ev = outbox.enqueue('event', { ts: clock.now(), kind: 'commission', reason: 'test upload' });
+        await uplink.delivered(ev.seq);
+        return Date.now() - t0;
+      },
+    });
+    const failed = items.filter((i) => !i.pass).map((i) => i.check);
+    log.info({ module: 'commission', items }, failed.length === 0 ? 'commissioning passed' : 'commissioning found problems');
+    outbox.enqueue('event', {
+      ts: clock.now(),
+      kind: 'commission',
+      to: failed.length === 0 ? 'pass' : 'fail',
+      reason: (failed.length === 0 ? 'all checks passed' : `failed: ${failed.join(', ')}`).slice(0, 200),
+    });
+    uplink.kick();
+    return items;
+  };
+
+  const commands = new CommandHandler({
+    config,
+    log: log.child({ module: 'commands' }),
+    now: () => clock.now(),
+    uptimeS: () => (clock.now() - startedAt) / 1000,
+    restart: hooks.restart,
+    commission,
+  });
 
   agent = new Agent({
     unitId: cfg.unitId,

@@ -15,6 +15,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { fitsBudget, type LinkPolicy, publishPacketBytes, utcDay } from '../domain/upload-policy.ts';
 import type { Outbox, OutboxRow } from './outbox.ts';
+import { within } from './within.ts';
 
 /**
  * The outbox's way out: MQTT.js at QoS 1. A row leaves the outbox only when its PUBACK arrives
@@ -58,6 +59,14 @@ interface UplinkEvents {
 
 const BUDGET_DAY = 'sat_budget_day';
 const BUDGET_USED = 'sat_budget_used';
+const MONTH_KEY = 'month_key';
+const MONTH_BYTES = 'month_bytes';
+
+/** Calendar month (UTC) as yyyymm: the data counter resets when it changes, as a SIM plan's does. */
+function monthKey(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+}
 
 export class Uplink extends EventEmitter<UplinkEvents> {
   readonly stats: UplinkStats = { sent: 0, acked: 0, refused: 0, connects: 0, bytesToday: 0, bytesTotal: 0 };
@@ -79,6 +88,10 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private listening = false;
   /** The power rung may take the radio down (modem windows); then we neither connect nor retry. */
   private allowed = true;
+  /** Callers waiting for a particular row to reach the gateway (commissioning's test upload). */
+  private readonly waiting = new Map<number, (() => void)[]>();
+  /** MQTT bytes this month, both ways; persisted with each ack batch, so a crash loses at most one batch's count. */
+  private month: { key: number; bytes: number; saved: number } | undefined;
 
   constructor(options: UplinkOptions) {
     super();
@@ -153,10 +166,27 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.drain();
   }
 
+  /** Resolves once the outbox row with this seq has been acknowledged by the gateway. */
+  delivered(seq: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.set(seq, [...(this.waiting.get(seq) ?? []), resolve]);
+      this.drain();
+    });
+  }
+
+  /**
+   * MQTT bytes sent and received this calendar month (PUBLISH packets with their headers; TCP/IP
+   * and TLS overhead come on top, see the bench's data-use table), for the fleet's budget check.
+   */
+  bytesMonth(): number {
+    return this.monthCounter().bytes;
+  }
+
   /** Publishes outside the outbox (responses, presence): only while connected; resolves on PUBACK. */
   publishDirect(topic: string, payload: Uint8Array, retain = false): Promise<void> {
     const client = this.client;
     if (!client || !this.online) return Promise.reject(new Error('not connected'));
+    this.count(publishPacketBytes(topic, payload.length, 1));
     return new Promise((resolve, reject) => {
       client.publish(topic, Buffer.from(payload), { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
     });
@@ -171,6 +201,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const client = this.client;
     if (client && this.online) await this.sayOffline();
     this.flushAcks();
+    this.saveMonth();
     this.closed = true;
     if (!client) return;
     await endClient(client);
@@ -179,7 +210,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   /** A clean DISCONNECT suppresses the will ([MQTT-3.14.4-3]), so say offline ourselves first. */
   private async sayOffline(): Promise<void> {
     const bye = encodeUplink('presence', { state: 'offline', ts: this.o.clock.now(), ...this.o.presence() });
-    await withinMs(this.publishDirect(topics.uplink(this.o.unitId, 'presence'), bye, true), 2000).catch(() => undefined);
+    await within(this.publishDirect(topics.uplink(this.o.unitId, 'presence'), bye, true), 2000).catch(() => undefined);
   }
 
   private onConnect(): void {
@@ -190,7 +221,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const client = this.client;
     if (!client) return;
     const online = encodeUplink('presence', { state: 'online', ts: this.o.clock.now(), ...this.o.presence() });
-    client.publish(topics.uplink(this.o.unitId, 'presence'), Buffer.from(online), { qos: 1, retain: true });
+    const presenceTopic = topics.uplink(this.o.unitId, 'presence');
+    this.count(publishPacketBytes(presenceTopic, online.length, 1));
+    client.publish(presenceTopic, Buffer.from(online), { qos: 1, retain: true });
     client.subscribe(filters.unitRequests(this.o.unitId), { qos: 1 }, (err) => {
       if (err) this.log.warn({ err }, 'subscribe to requests failed');
       else this.listening = true;
@@ -237,6 +270,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.log.warn({ topic }, 'message on an unexpected topic dropped');
       return;
     }
+    this.count(publishPacketBytes(topic, payload.length, 1));
     this.emit('request', parsed.value.command, payload);
   }
 
@@ -273,6 +307,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       this.addUsed(wire);
     }
     this.stats.bytesTotal += wire;
+    this.count(wire);
     this.inflight.add(row.id);
     this.stats.sent++;
     client.publish(topic, Buffer.from(bytes), { qos: 1, retain: UPLINK[kind].retain }, (err) => {
@@ -280,6 +315,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       if (err) return; // connection dropped before PUBACK: the row stays queued
       this.acked.add(row.id);
       this.stats.acked++;
+      const seq = (row.payload as { seq: number }).seq;
+      for (const resolve of this.waiting.get(seq) ?? []) resolve();
+      this.waiting.delete(seq);
       // A crash between PUBACK and this commit re-sends those rows once: duplicates, never losses.
       this.ackFlush ??= setImmediate(() => this.flushAcks());
     });
@@ -292,7 +330,30 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     if (this.acked.size === 0 || this.closed) return;
     this.o.outbox.ack(this.acked);
     this.acked.clear();
+    this.saveMonth();
     this.drain();
+  }
+
+  private monthCounter(): { key: number; bytes: number; saved: number } {
+    const key = monthKey(this.o.clock.now());
+    if (!this.month) {
+      const bytes = this.o.outbox.getMeta(MONTH_KEY) === key ? (this.o.outbox.getMeta(MONTH_BYTES) ?? 0) : 0;
+      this.month = { key, bytes, saved: bytes };
+    }
+    if (this.month.key !== key) this.month = { key, bytes: 0, saved: -1 };
+    return this.month;
+  }
+
+  private count(bytes: number): void {
+    this.monthCounter().bytes += bytes;
+  }
+
+  private saveMonth(): void {
+    const m = this.monthCounter();
+    if (m.saved === m.bytes) return;
+    this.o.outbox.setMeta(MONTH_KEY, m.key);
+    this.o.outbox.setMeta(MONTH_BYTES, m.bytes);
+    m.saved = m.bytes;
   }
 
   private usedToday(): number {
@@ -322,27 +383,10 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   }
 }
 
-/** Shutdown is I/O, not a domain timeout: bounded by the wall clock so a dead link cannot hang it. */
-function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
-
 /** DISCONNECT politely; if the socket is already dead, force the end. */
 async function endClient(client: MqttClient): Promise<void> {
   try {
-    await withinMs(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000);
+    await within(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000);
   } catch {
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
