@@ -93,12 +93,29 @@ export async function bench(): Promise<Row[]> {
       }),
       5000,
     );
-    const agentTs = await settle(await startAgent(join(ROOT, 'device/src/main.ts'), [], agentEnv(url, join(dir, 'a'))), 5000);
-    execFileSync(process.execPath, [join(ROOT, 'device/deploy/build.ts')], { cwd: ROOT, stdio: 'ignore' });
-    const bundle = join(ROOT, '.data/deploy/agent.mjs');
     // The unit's flags (deploy/shouwang-device.service): a 1 MB young generation and no optimising
     // compiler (--lite-mode) — the agent is I/O-bound; optimised code and a 16 MB nursery only cost RSS.
     const flags = ['--max-semi-space-size=1', '--lite-mode'];
+    const idle = 'setInterval(() => {}, 1000)';
+    const floor = await settle(spawn(process.execPath, [...flags, '-e', idle], { stdio: 'ignore' }), 3000);
+    // The same client the agent makes (mqtt-connect.ts): client module only, no number cache.
+    const lean = await settle(
+      spawn(
+        process.execPath,
+        [
+          ...flags,
+          '--input-type=module',
+          '-e',
+          `import c from 'mqtt/lib/client'; import net from 'node:net'; const u = new URL(${JSON.stringify(url)});
+           new c.default(() => net.connect(Number(u.port), u.hostname), { protocol: 'mqtt', writeCache: false }); ${idle}`,
+        ],
+        { cwd: ROOT, stdio: 'ignore' },
+      ),
+      5000,
+    );
+    const agentTs = await settle(await startAgent(join(ROOT, 'device/src/main.ts'), [], agentEnv(url, join(dir, 'a'))), 5000);
+    execFileSync(process.execPath, [join(ROOT, 'device/deploy/build.ts')], { cwd: ROOT, stdio: 'ignore' });
+    const bundle = join(ROOT, '.data/deploy/agent.mjs');
     const agentJs = await settle(await startAgent(bundle, flags, agentEnv(url, join(dir, 'b'))), 5000);
 
     // Backlog: the broker is unreachable while the day accumulates, then the agent drains it.
@@ -113,6 +130,13 @@ export async function bench(): Promise<Row[]> {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     return [
+      { name: 'bare Node 24 process, unit flags: the floor', value: floor, unit: 'MB' },
+      {
+        name: 'idle MQTT.js client as the agent makes it (baseline: mqtt.connect defaults)',
+        value: lean,
+        unit: 'MB',
+        baseline,
+      },
       { name: 'agent RSS idle, .ts entry (baseline: bare mqtt.connect client)', value: agentTs, unit: 'MB', baseline },
       {
         name: 'agent RSS idle, deploy bundle (baseline: bare mqtt.connect client)',
