@@ -49,6 +49,14 @@ export const DeviceConfig = Type.Object({
         description: 'Simulated seconds per real second',
         ...restart,
       }),
+      controlPort: Type.Integer({
+        minimum: 0,
+        maximum: 65_535,
+        default: 0,
+        description:
+          'Loopback port of the simulator control server (faults, truth); 0 = any free port, written to <dataDir>/sim-control.url',
+        ...restart,
+      }),
     },
     { default: {} },
   ),

@@ -6,8 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { type SimControlServer, startSimControlServer } from '@shouwang/hardware';
 import { createLogger, loadConfig, runService } from '@shouwang/runtime';
 import { DeviceConfig } from './config.ts';
+import { writeFileAtomic } from './services/atomic-file.ts';
 import { openDeviceBoard } from './services/board.ts';
 import { ConfigStore } from './services/config-store.ts';
 import { type RunningDevice, startDevice } from './services/device.ts';
@@ -48,14 +50,23 @@ await runService(log, async () => {
   };
 
   device = await startDevice(cfg, board.device, unitLog, { restart });
+  // The simulator lives in this process: its control plane (faults, truth) is how a demo or a
+  // harness outside reaches it. Loopback only; the URL is left where `./dev sim` looks for it.
+  let control: SimControlServer | undefined;
+  if (board.handles.sim) {
+    control = await startSimControlServer(board.handles.sim, { port: cfg.sim.controlPort });
+    writeFileAtomic(join(dataDir, 'sim-control.url'), `${control.url}\n`);
+    unitLog.info({ url: control.url }, 'simulator control server listening');
+  }
   const notifier = createNotifier(unitLog, () => device?.agent.healthy() ?? false);
   notifier.ready();
 
   return {
-    info: { unitId: cfg.unitId, mode: cfg.mode, board: cfg.board },
+    info: { unitId: cfg.unitId, mode: cfg.mode, board: cfg.board, ...(control ? { simControl: control.url } : {}) },
     async close() {
       notifier.stopping();
       notifier.close();
+      await control?.close();
       await restarting;
       await device?.close();
       await board.close();
