@@ -39,7 +39,9 @@ async function until(sys: RunningSystem, what: string, ok: (u: UnitView[]) => bo
   assert.fail(`${what} not reached within ${timeoutMs} ms; last state: ${JSON.stringify(last)}`);
 }
 
-test('two simulated units come online, report, and go offline through their last will', { timeout: 120_000 }, async (t) => {
+test('two simulated units come online, report, follow the simulator (towed, drained, link cut), and go offline through their last will', {
+  timeout: 120_000,
+}, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
   const logs: string[] = [];
   const sys = await startSystem({
@@ -108,6 +110,11 @@ async function bothOnlineThenOneKilled(sys: RunningSystem, dataDir: string): Pro
     },
     30_000,
   );
+
+  // Cut its radio path for a few seconds: the fleet shows it offline, then back once the link returns.
+  assert.deepEqual(await sim(dataDir, towed.id, 'linkOutage', 'ms=4000'), { ok: true });
+  await until(sys, `${towed.id} offline during the outage`, (us) => us.find((u) => u.id === towed.id)?.online === false, 20_000);
+  await until(sys, `${towed.id} back after the outage`, (us) => us.find((u) => u.id === towed.id)?.online === true, 30_000);
 
   // kill -9: no goodbye from the agent; the broker sees the socket die and publishes the will.
   const victim = sys.units[0];
