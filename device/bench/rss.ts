@@ -45,6 +45,8 @@ function agentEnv(url: string, dataDir: string): NodeJS.ProcessEnv {
     SHOUWANG_DEVICE_MODE: 'sim',
     SHOUWANG_DEVICE_MQTT_URL: url,
     SHOUWANG_DEVICE_DATA_DIR: dataDir,
+    // The simulator's control plane is a dev tool (an HTTP server, ~5 MB); a unit runs neither it nor the simulator.
+    SHOUWANG_DEVICE_SIM_CONTROL: 'false',
   };
 }
 

@@ -5,10 +5,48 @@
  * native addons stay outside the bundle (install them next to it with npm on the target arch).
  *   node device/deploy/build.ts
  */
-import { build } from 'esbuild';
+import { isBuiltin } from 'node:module';
+import { build, type Plugin } from 'esbuild';
 
 export const BUNDLE = new URL('../../.data/deploy/agent.mjs', import.meta.url).pathname;
 const NATIVE = ['@serialport/bindings-cpp', 'serialport', 'bufferutil', 'utf-8-validate'];
+
+/**
+ * johnny-five's Board requires its REPL module at load, and that requires Node's `repl` (acorn,
+ * readline, vm and more): 1.8 MB of the agent's RSS. The agent opens every Board with `repl: false`, so the unit's bundle
+ * gets an empty REPL module instead; constructing one fails loudly rather than silently.
+ */
+const noJohnnyFiveRepl: Plugin = {
+  name: 'no-johnny-five-repl',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/repl$/ }, (args) =>
+      /johnny-five[\\/]lib$/.test(args.resolveDir) ? { path: 'johnny-five-repl', namespace: 'stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: "module.exports = class Repl { constructor() { throw new Error('johnny-five REPL is not in the unit bundle'); } };",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Node builtins through `require()`, not ESM `import`: an ESM import of a builtin evaluates every
+ * lazy export on its namespace (node:http's WebSocket loads undici and http2: +15 MB against
+ * +4 MB required; node:fs its promises API; node:crypto WebCrypto). Through a CommonJS shim
+ * esbuild reads each export at its use, so only what the agent calls gets loaded.
+ */
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) =>
+      isBuiltin(args.path) && args.namespace !== 'builtin' ? { path: args.path, namespace: 'builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 const result = await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
@@ -24,6 +62,7 @@ const result = await build({
   external: NATIVE,
   // CommonJS dependencies (johnny-five, mqtt's deps) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  plugins: [builtinsByRequire, noJohnnyFiveRepl],
   metafile: true,
   logLevel: 'warning',
 });

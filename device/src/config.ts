@@ -49,12 +49,16 @@ export const DeviceConfig = Type.Object({
         description: 'Simulated seconds per real second',
         ...restart,
       }),
+      control: Type.Boolean({
+        default: true,
+        description: 'Run the simulator control server (faults, truth) on loopback, for ./dev sim and demos',
+        ...restart,
+      }),
       controlPort: Type.Integer({
         minimum: 0,
         maximum: 65_535,
         default: 0,
-        description:
-          'Loopback port of the simulator control server (faults, truth); 0 = any free port, written to <dataDir>/sim-control.url',
+        description: 'Its port; 0 = any free port. The URL is written to <dataDir>/sim-control.url',
         ...restart,
       }),
     },

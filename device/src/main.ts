@@ -53,7 +53,7 @@ await runService(log, async () => {
   // The simulator lives in this process: its control plane (faults, truth) is how a demo or a
   // harness outside reaches it. Loopback only; the URL is left where `./dev sim` looks for it.
   let control: SimControlServer | undefined;
-  if (board.handles.sim) {
+  if (board.handles.sim && cfg.sim.control) {
     control = await startSimControlServer(board.handles.sim, { port: cfg.sim.controlPort });
     writeFileAtomic(join(dataDir, 'sim-control.url'), `${control.url}\n`);
     unitLog.info({ url: control.url }, 'simulator control server listening');
