@@ -50,6 +50,19 @@ module.exports = {
         path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process|node:dgram|node:tls)',
       },
     },
+    {
+      name: 'testkit-only-in-tests',
+      comment: 'testkit starts real servers for tests and benches; shipped code never depends on it',
+      severity: 'error',
+      from: { path: '^(protocol|runtime|hardware|device|gateway|fleet|flows)/src/' },
+      to: { path: '^testkit/' },
+    },
+    {
+      name: 'testkit-imports-nothing-of-ours',
+      severity: 'error',
+      from: { path: '^testkit/' },
+      to: { path: '^(protocol|runtime|hardware|device|gateway|fleet|flows)/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -1,0 +1,55 @@
+import { influxFromUrl } from '@shouwang/runtime/influx';
+import { escape, type InfluxDB } from 'influx';
+import type { PowerRow } from './schema.ts';
+
+/**
+ * Power history from InfluxDB, where the gateway writes every accepted reading at its event time
+ * (measurement `power`, tag `unit`; digests land there too). Used instead of the fleet's own
+ * history table when an InfluxDB is configured: one store of record for readings, kept by the
+ * gateway, with the fleet a reader. Speaks the 1.x HTTP API (InfluxQL), as the gateway does.
+ */
+export interface PowerHistorySource {
+  powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]>;
+}
+
+interface PowerPoint {
+  time: { getNanoTime(): string } & Date;
+  soc: number | null;
+  batteryV: number | null;
+  solarW: number | null;
+  windW: number | null;
+  loadW: number | null;
+  state: string | null;
+}
+
+export class InfluxPowerHistory implements PowerHistorySource {
+  readonly #influx: InfluxDB;
+
+  constructor(url: string, database: string) {
+    this.#influx = influxFromUrl(url, database);
+  }
+
+  async powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
+    // Times in ms, bound as integers with the ms precision suffix; the unit id is escaped as a tag value.
+    const rows = await this.#influx.query<PowerPoint>(
+      `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${escape.stringLit(unitId)} ` +
+        `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ASC LIMIT ${Math.floor(limit)}`,
+    );
+    return rows.flatMap((r) =>
+      r.soc === null || r.batteryV === null
+        ? []
+        : [
+            {
+              unit_id: unitId,
+              ts: r.time.getTime(),
+              soc: r.soc,
+              battery_v: r.batteryV,
+              solar_w: r.solarW ?? 0,
+              wind_w: r.windW ?? 0,
+              load_w: r.loadW ?? 0,
+              state: r.state ?? '',
+            },
+          ],
+    );
+  }
+}
