@@ -16,6 +16,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: process.env.SHOUWANG_DATA_DIR ?? '.data/system' },
     scenario: { type: 'string', default: process.env.SHOUWANG_SCENARIO },
     'time-scale': { type: 'string', default: process.env.SHOUWANG_TIME_SCALE },
+    influx: { type: 'string', default: process.env.SHOUWANG_INFLUX_URL },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -23,9 +24,11 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: ./dev start [--units N] [--mqtt-port P] [--http-port P] [--gateway-http-port P]
-                   [--data-dir DIR] [--scenario NAME] [--time-scale X] [-v]
+                   [--data-dir DIR] [--scenario NAME] [--time-scale X] [--influx URL] [-v]
+  --influx URL  an InfluxDB 1.x HTTP API (e.g. http://127.0.0.1:8086) for readings and history;
+                without it readings stay in the gateway's embedded journal and the fleet keeps its own history
 Env: SHOUWANG_UNITS, SHOUWANG_MQTT_PORT, SHOUWANG_HTTP_PORT, SHOUWANG_GATEWAY_HTTP_PORT, SHOUWANG_DATA_DIR,
-     SHOUWANG_SCENARIO, SHOUWANG_TIME_SCALE; LOG_LEVEL for every process.`);
+     SHOUWANG_SCENARIO, SHOUWANG_TIME_SCALE, SHOUWANG_INFLUX_URL; LOG_LEVEL for every process.`);
   process.exit(0);
 }
 
@@ -52,6 +55,7 @@ const system = await startSystem({
   env: quiet ? { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } : { LOG_LEVEL: 'debug' },
   ...(values.scenario ? { scenario: values.scenario } : {}),
   ...(values['time-scale'] ? { timeScale: Number(values['time-scale']) } : {}),
+  ...(values.influx ? { influxUrl: values.influx } : {}),
   onLog: (source, line) => {
     let text = line;
     try {

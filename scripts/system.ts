@@ -27,6 +27,8 @@ export interface SystemOptions {
   scenario?: string;
   /** Simulated seconds per real second on the units. */
   timeScale?: number;
+  /** An InfluxDB (1.x HTTP API): the gateway writes readings to it and the fleet reads history from it. */
+  influxUrl?: string;
 }
 
 export interface UnitProcess {
@@ -72,6 +74,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       SHOUWANG_GATEWAY_HTTP_PORT: String(opts.gatewayHttpPort),
       SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: credentialsFile,
       SHOUWANG_GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
+      ...(opts.influxUrl ? { SHOUWANG_GATEWAY_INFLUX_URL: opts.influxUrl } : {}),
     });
     const mqttPort = Number(gw.mqttPort);
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
@@ -82,6 +85,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       SHOUWANG_FLEET_MQTT_USERNAME: 'fleet',
       SHOUWANG_FLEET_MQTT_PASSWORD: fleetPassword,
       SHOUWANG_FLEET_DATA_DIR: join(dataDir, 'fleet'),
+      ...(opts.influxUrl ? { SHOUWANG_FLEET_HISTORY_INFLUX_URL: opts.influxUrl } : {}),
     });
 
     const startUnit = async (index: number, passwordOverride?: string): Promise<UnitProcess> => {

@@ -29,6 +29,17 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  history: Type.Object(
+    {
+      influxUrl: Type.String({
+        default: '',
+        description:
+          "The InfluxDB the gateway writes readings to (1.x HTTP API); history is read from it. '' keeps history in the fleet's own storage",
+      }),
+      database: Type.String({ default: 'shouwang' }),
+    },
+    { default: {} },
+  ),
   auth: Type.Object(
     {
       bootstrapAdminToken: Type.String({

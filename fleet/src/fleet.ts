@@ -8,6 +8,7 @@ import { Registry } from './registry/registry.ts';
 import { FleetState } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
+import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
 import { FleetStore } from './storage/store.ts';
 
@@ -39,9 +40,11 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   // The file may have been edited or lost while the fleet was down: the registry is the truth.
   await registry.syncCredentials();
   if (!tokens.enforced) log.warn('no auth.bootstrapAdminToken: reads open to loopback callers, writes need a token');
-  const persister = startPersister(state, store, config.storage.flushMs, log.child({ module: 'storage' }));
+  const influx = config.history.influxUrl;
+  const history = influx ? new InfluxPowerHistory(influx, config.history.database) : store;
+  const persister = startPersister(state, store, config.storage.flushMs, log.child({ module: 'storage' }), !influx);
   const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
-  const api = createApi({ state, store, registry, tokens, ingest, dashboard: await bundleDashboard(), log });
+  const api = createApi({ state, store, history, registry, tokens, ingest, dashboard: await bundleDashboard(), log });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

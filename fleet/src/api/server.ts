@@ -6,6 +6,7 @@ import type { UnitView } from '../domain/unit-state.ts';
 import { type Registry, RegistryError } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
+import type { PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
 import { registerAuth } from './auth-hook.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
@@ -17,6 +18,8 @@ const REGISTRY_STATUS: Record<RegistryError['code'], number> = { NOT_FOUND: 404,
 export interface ApiDeps {
   state: FleetState;
   store: FleetStore;
+  /** Where power history is read: the gateway's InfluxDB when configured, else the fleet's store. */
+  history: PowerHistorySource;
   registry: Registry;
   tokens: TokenService;
   ingest: MqttIngest;
@@ -79,7 +82,7 @@ export function createApi(deps: ApiDeps) {
     async (req) => {
       const to = req.query.to ?? Date.now();
       const from = req.query.from ?? to - 24 * 3_600_000;
-      const rows = await deps.store.powerHistory(req.params.id, from, to, req.query.limit);
+      const rows = await deps.history.powerHistory(req.params.id, from, to, req.query.limit);
       return {
         id: req.params.id,
         from,

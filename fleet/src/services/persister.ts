@@ -14,14 +14,15 @@ export interface Persister {
   close(): Promise<void>;
 }
 
-export function startPersister(state: FleetState, store: FleetStore, intervalMs: number, log: Logger): Persister {
+/** `keepHistory: false` when readings already have a store of record (the gateway's InfluxDB). */
+export function startPersister(state: FleetState, store: FleetStore, intervalMs: number, log: Logger, keepHistory = true): Persister {
   let dirty = new Set<string>();
   let readings: PowerRow[] = [];
   let running: Promise<void> = Promise.resolve();
   const onUnit = (u: { id: string }) => dirty.add(u.id);
   const onPower = (id: string, p: Power) => readings.push(toPowerRow(id, p));
   state.on('unit', onUnit);
-  state.on('power', onPower);
+  if (keepHistory) state.on('power', onPower);
 
   const flushOnce = async () => {
     const ids = dirty;

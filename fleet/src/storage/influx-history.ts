@@ -1,5 +1,5 @@
 import { influxFromUrl } from '@shouwang/runtime/influx';
-import { escape, type InfluxDB } from 'influx';
+import { type InfluxDB, escape as influxql } from 'influx';
 import type { PowerRow } from './schema.ts';
 
 /**
@@ -32,7 +32,7 @@ export class InfluxPowerHistory implements PowerHistorySource {
   async powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
     // Times in ms, bound as integers with the ms precision suffix; the unit id is escaped as a tag value.
     const rows = await this.#influx.query<PowerPoint>(
-      `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${escape.stringLit(unitId)} ` +
+      `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${influxql.stringLit(unitId)} ` +
         `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ASC LIMIT ${Math.floor(limit)}`,
     );
     return rows.flatMap((r) =>
