@@ -32,3 +32,31 @@ test('presence follows arrival order: the will carries the connect time but arri
   assert.equal(u.online, false);
   assert.equal(u.lastSeen, 100, 'the broker publishing a will is not the unit being seen');
 });
+
+const digest = (ts: number, soc: number, withFix: boolean): DecodedMessage => ({
+  unitId: 'hrb-001',
+  type: 'uplink',
+  kind: 'digest',
+  payload: {
+    seq: ts,
+    ts,
+    power: { soc, batteryV: 12.4, solarW: 0, windW: 2, loadW: 1, state: 'satellite-digest' },
+    ...(withFix ? { location: { lat: 45.75, lon: 126.63, fix: '3d' as const } } : {}),
+    link: { type: 'satellite', rssiDbm: -110, bars: 3, bytesMonth: 4_000 },
+    alarms: [],
+  },
+});
+
+test('a satellite digest updates power, location and link like the separate messages, by event time', () => {
+  let u = applyMessage(emptyUnit('hrb-001'), power(5_000, 60), 10);
+  u = applyMessage(u, digest(9_000, 20, true), 11);
+  assert.deepEqual([u.power?.soc, u.power?.ts, u.power?.state], [20, 9_000, 'satellite-digest']);
+  assert.deepEqual([u.location?.lat, u.location?.fix, u.location?.ts], [45.75, '3d', 9_000]);
+  assert.deepEqual([u.link?.type, u.link?.bytesMonth], ['satellite', 4_000]);
+  // An older digest (back-filled) changes nothing; one without a fix keeps the last fix.
+  const before = u;
+  u = applyMessage(u, digest(8_000, 99, true), 12);
+  assert.deepEqual([u.power, u.location, u.link], [before.power, before.location, before.link]);
+  u = applyMessage(u, digest(10_000, 19, false), 13);
+  assert.deepEqual([u.power?.soc, u.location?.ts], [19, 9_000]);
+});

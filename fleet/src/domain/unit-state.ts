@@ -1,4 +1,4 @@
-import type { DecodedMessage, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
+import type { DecodedMessage, Digest, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
 import type { Liveness } from './liveness.ts';
 import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
 
@@ -42,9 +42,33 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
     // The will is the broker speaking for a dead unit: it is not a sign of life.
     return { ...unit, presence: m.payload, online, lastSeen: online ? receivedAt : unit.lastSeen };
   }
+  if (m.type === 'uplink' && m.kind === 'digest') {
+    const d = digestParts(m.payload);
+    let next: UnitState = { ...unit, lastSeen: receivedAt };
+    next = newest(next, 'power', d.power);
+    if (d.location) next = newest(next, 'location', d.location);
+    if (d.link) next = newest(next, 'link', d.link);
+    return next;
+  }
   if (m.type !== 'uplink' || !TRACKED.has(m.kind)) return { ...unit, lastSeen: receivedAt };
   const kind = m.kind as Exclude<Tracked, 'presence'>;
+  return newest({ ...unit, lastSeen: receivedAt }, kind, m.payload as Power & Location & Link);
+}
+
+type StatusKind = Exclude<Tracked, 'presence'>;
+
+/** Event time decides: a reading older than the one held is history, not news. */
+function newest<K extends StatusKind>(unit: UnitState, kind: K, reading: NonNullable<UnitState[K]>): UnitState {
   const current = unit[kind];
-  if (current && current.ts > m.payload.ts) return { ...unit, lastSeen: receivedAt };
-  return { ...unit, [kind]: m.payload, lastSeen: receivedAt };
+  return current && current.ts > reading.ts ? unit : { ...unit, [kind]: reading };
+}
+
+/** A satellite digest carries the status kinds' own fields; as readings they share its seq and time. */
+export function digestParts(d: Digest): { power: Power; location?: Location; link?: Link } {
+  const at = { seq: d.seq, ts: d.ts };
+  return {
+    power: { ...at, ...d.power },
+    ...(d.location ? { location: { ...at, ...d.location } } : {}),
+    ...(d.link ? { link: { ...at, ...d.link } } : {}),
+  };
 }

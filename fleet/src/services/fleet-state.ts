@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { DecodedMessage, Location, Power } from '@shouwang/protocol';
 import { classifyLiveness, DEFAULT_LIVENESS_POLICY, type LivenessPolicy, type LivenessStatus } from '../domain/liveness.ts';
 import { addSample, linkOutlook, locationOutlook, type Point, powerOutlook, type SocSample, socTrend } from '../domain/outlook.ts';
-import { applyMessage, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
+import { applyMessage, digestParts, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
 
 /** Time as the fleet sees it; injected so liveness can be tested with mock timers. */
 export interface Clock {
@@ -62,9 +62,11 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     };
     const before = track.state;
     track.state = applyMessage(before, m, this.#clock.now());
-    if (m.type === 'uplink' && m.kind === 'power') {
-      track.samples = addSample(track.samples, { ts: m.payload.ts, soc: m.payload.soc });
-      this.emit('power', m.unitId, m.payload);
+    const power =
+      m.type !== 'uplink' ? undefined : m.kind === 'power' ? m.payload : m.kind === 'digest' ? digestParts(m.payload).power : undefined;
+    if (power) {
+      track.samples = addSample(track.samples, { ts: power.ts, soc: power.soc });
+      this.emit('power', m.unitId, power);
     }
     const loc = track.state.location;
     if (loc !== before.location && loc && loc.fix !== 'none') {
