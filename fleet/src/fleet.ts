@@ -5,9 +5,11 @@ import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
+import { CommandClient } from './services/commands.ts';
 import { FleetState } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
+import { UnitCommands } from './services/unit-commands.ts';
 import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
 import { FleetStore } from './storage/store.ts';
@@ -44,7 +46,10 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const history = influx ? new InfluxPowerHistory(influx, config.history.database) : store;
   const persister = startPersister(state, store, config.storage.flushMs, log.child({ module: 'storage' }), !influx);
   const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
-  const api = createApi({ state, store, history, registry, tokens, ingest, dashboard: await bundleDashboard(), log });
+  // Requests ride the ingest's session: one service connection to the gateway.
+  const commandClient = new CommandClient(ingest.client);
+  const commands = new UnitCommands(commandClient, store, clock.now);
+  const api = createApi({ state, store, history, registry, tokens, ingest, commands, dashboard: await bundleDashboard(), log });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -65,6 +70,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
     async close() {
       clearInterval(sweep);
       await api.close();
+      commandClient.close();
       await ingest.close();
       await persister.close();
       await store.close();

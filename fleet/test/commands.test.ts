@@ -4,27 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { type CommandName, decodeRequest, encodeResponse, filters, parseTopic, topics } from '@shouwang/protocol';
+import { decodeRequest, encodeResponse, filters, topics } from '@shouwang/protocol';
 import { CommandClient, CommandTimeout, type Timers } from '../src/services/commands.ts';
-import { startBroker, unitClient, waitFor } from './helpers.ts';
-
-type Answer = (command: CommandName, id: string) => (Uint8Array | string)[];
-
-async function responder(t: TestContext, url: string, unitId: string, answer: Answer): Promise<string[]> {
-  const unit = await unitClient(t, url, unitId);
-  const seen: string[] = [];
-  unit.on('message', (topic, bytes) => {
-    const p = parseTopic(topic);
-    if (!p.ok || p.value.type !== 'request') return;
-    const cmd = p.value.command;
-    const req = decodeRequest(cmd, bytes);
-    assert.ok(req.ok, 'the client sends requests the unit can decode');
-    seen.push(`${cmd}:${req.value.id}`);
-    for (const reply of answer(cmd, req.value.id)) unit.publish(topics.response(unitId, cmd), Buffer.from(reply), { qos: 1 });
-  });
-  await unit.subscribeAsync(filters.unitRequests(unitId), { qos: 1 });
-  return seen;
-}
+import { responder, startBroker, unitClient, waitFor } from './helpers.ts';
 
 const ok = (id: string): Uint8Array => encodeResponse('ping', { id, status: 'ok', data: { uptimeS: 42, ts: 1 } });
 

@@ -3,13 +3,25 @@
  * gateway package; on the wire they are the same); a *fleet* is startFleet() against it; a
  * *unit* is an MQTT.js client publishing protocol-encoded messages.
  */
+
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { type Encoding, encodeUplink, topics, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
+import {
+  type CommandName,
+  decodeRequest,
+  type Encoding,
+  encodeUplink,
+  filters,
+  parseTopic,
+  topics,
+  type UplinkKind,
+  type UplinkPayload,
+} from '@shouwang/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -94,4 +106,36 @@ export function send<K extends UplinkKind>(
 ): Promise<unknown> {
   const bytes = Buffer.from(encodeUplink(kind, payload, options.encoding ?? 'json'));
   return unit.publishAsync(topics.uplink(unitId, kind), bytes, { qos: 1, retain: options.retain ?? false });
+}
+
+/** What a responder sends back for one request: zero or more raw answers. */
+export type Answer = (command: CommandName, id: string) => (Uint8Array | string)[];
+
+/** A unit's agent, as far as commands go: decodes each request with the protocol and answers as told. */
+export async function responder(t: TestContext, url: string, unitId: string, answer: Answer): Promise<string[]> {
+  const unit = await unitClient(t, url, unitId);
+  const seen: string[] = [];
+  unit.on('message', (topic, bytes) => {
+    const p = parseTopic(topic);
+    if (!p.ok || p.value.type !== 'request') return;
+    const cmd = p.value.command;
+    const req = decodeRequest(cmd, bytes);
+    assert.ok(req.ok, 'the client sends requests the unit can decode');
+    seen.push(`${cmd}:${req.value.id}`);
+    for (const reply of answer(cmd, req.value.id)) unit.publish(topics.response(unitId, cmd), Buffer.from(reply), { qos: 1 });
+  });
+  await unit.subscribeAsync(filters.unitRequests(unitId), { qos: 1 });
+  return seen;
+}
+
+/** JSON over the fleet API as a caller with `token` (null: none). */
+export function apiClient(base: string) {
+  return async (method: string, path: string, token: string | null, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, unknown> };
+  };
 }

@@ -12,7 +12,7 @@ import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import mqtt from 'mqtt';
-import { send, startTestFleet, tempDir, waitFor } from './helpers.ts';
+import { apiClient, send, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
 const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
 const ADMIN = 'admin-token-for-tests';
@@ -69,14 +69,7 @@ test('claim by code, connect with the issued secret, revoke: the gateway ends th
     auth: { bootstrapAdminToken: ADMIN },
     registry: { credentialsFile },
   });
-  const api = async (method: string, path: string, token: string | null, body?: unknown) => {
-    const res = await fetch(`${fleet.base}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as Record<string, unknown> };
-  };
+  const api = apiClient(fleet.base);
 
   // Roles: with an admin token configured, nothing is served without a token.
   assert.equal((await api('GET', '/api/units', null)).status, 401);

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startPostgres } from '@shouwang/testkit';
 import { openDatabase } from '../src/storage/open.ts';
 import type { NewUnitRow, PowerRow, UnitStateRow } from '../src/storage/schema.ts';
 import { FleetStore } from '../src/storage/store.ts';
-import { startPostgres } from './postgres.ts';
 
 const T0 = 1_763_856_000_000;
 
@@ -142,6 +142,27 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>):
       assert.equal(await store.findToken('th-1'), undefined);
       assert.equal(await store.revokeToken('tok-1', T0 + 2), false);
       assert.equal((await store.listTokens()).length, 1);
+    });
+
+    test('commissioning runs: newest first per unit, items kept as the unit sent them', async () => {
+      const items = JSON.stringify([{ check: 'gps', pass: true, detail: '3d fix', value: 9 }]);
+      for (const [id, unit, at, passed] of [
+        ['c-1', 'hrb-010', T0, 0],
+        ['c-2', 'hrb-010', T0 + 60_000, 1],
+        ['c-3', 'hrb-011', T0 + 30_000, 1],
+      ] as const) {
+        await store.insertCommissioning({ id, unit_id: unit, ts: at - 5, requested_at: at, requested_by: 'tok-7', passed, items });
+      }
+      const runs = await store.commissioningHistory('hrb-010', 10);
+      assert.deepEqual(
+        runs.map((r) => [r.id, r.passed, r.requested_at]),
+        [
+          ['c-2', 1, T0 + 60_000],
+          ['c-1', 0, T0],
+        ],
+      );
+      assert.equal(runs[0]?.items, items);
+      assert.equal((await store.commissioningHistory('hrb-010', 1)).length, 1);
     });
   });
 }

@@ -6,9 +6,11 @@ import type { UnitView } from '../domain/unit-state.ts';
 import { type Registry, RegistryError } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
+import type { UnitCommands } from '../services/unit-commands.ts';
 import type { PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
 import { registerAuth } from './auth-hook.ts';
+import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { collectOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
@@ -23,6 +25,7 @@ export interface ApiDeps {
   registry: Registry;
   tokens: TokenService;
   ingest: MqttIngest;
+  commands: UnitCommands;
   dashboard: DashboardAssets;
   log: Logger;
 }
@@ -116,6 +119,7 @@ export function createApi(deps: ApiDeps) {
   );
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
+  registerCommandRoutes(app, deps.commands, async (id) => deps.state.get(id) !== undefined || (await deps.registry.has(id)));
 
   app.get('/api/health', async () => ({
     status: 'ok',

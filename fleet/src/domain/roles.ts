@@ -1,6 +1,9 @@
+import type { CommandName } from '@shouwang/protocol';
+
 /**
- * Who may do what. Commanders watch; technicians also bring units into service on site;
- * maintainers also register, rotate and revoke; admins also manage API tokens.
+ * Who may do what. Commanders watch; technicians also bring units into service on site (claim,
+ * commission, ping, read config); maintainers also register, rotate and revoke, and change how a
+ * unit behaves (config-set, restart, reboot); admins also manage API tokens.
  */
 export const ROLES = ['technician', 'commander', 'maintainer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -21,4 +24,9 @@ export function can(role: Role, action: Action): boolean {
 
 export function isRole(s: string): s is Role {
   return (ROLES as readonly string[]).includes(s);
+}
+
+/** Commands that change a unit's behaviour need a maintainer; the rest only look or test. */
+export function commandAction(command: CommandName): Action {
+  return command === 'config-set' || command === 'restart' || command === 'reboot' ? 'manage-units' : 'command';
 }

@@ -82,6 +82,10 @@ export class Registry {
     return (await this.#d.store.listUnits()).map(toView);
   }
 
+  async has(id: string): Promise<boolean> {
+    return (await this.#d.store.getUnit(id)) !== undefined;
+  }
+
   async get(id: string): Promise<RegisteredUnit> {
     return toView(await this.#row(id));
   }

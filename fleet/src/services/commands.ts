@@ -67,6 +67,7 @@ export class CommandClient {
     this.#timers = options.timers ?? realTimers;
     this.#now = options.now ?? Date.now;
     client.on('message', this.#onMessage);
+    client.on('connect', this.#onConnect);
   }
 
   async send<C extends CommandName>(
@@ -99,12 +100,20 @@ export class CommandClient {
   /** Stops listening; requests still waiting are left to their timers. */
   close(): void {
     this.#client.off('message', this.#onMessage);
+    this.#client.off('connect', this.#onConnect);
   }
 
   #subscribe(): Promise<void> {
     this.#subscribed ??= this.#client.subscribeAsync(filters.allResponses(), { qos: 1 }).then(() => undefined);
     return this.#subscribed;
   }
+
+  // A clean session forgets its subscriptions: after a reconnect, take the responses again at once.
+  readonly #onConnect = (): void => {
+    if (!this.#subscribed) return;
+    this.#subscribed = undefined;
+    void this.#subscribe().catch(() => undefined);
+  };
 
   #settle(id: string): Pending | undefined {
     const p = this.#pending.get(id);

@@ -60,6 +60,21 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002-commissioning': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('commissioning')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('passed', 'integer', (c) => c.notNull())
+        .addColumn('items', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('commissioning_unit').on('commissioning').columns(['unit_id', 'requested_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

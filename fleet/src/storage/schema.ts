@@ -9,6 +9,7 @@ export interface Database {
   unit_state: UnitStateTable;
   power_history: PowerHistoryTable;
   api_tokens: ApiTokensTable;
+  commissioning: CommissioningTable;
 }
 
 export interface UnitsTable {
@@ -62,8 +63,24 @@ export interface ApiTokensTable {
   revoked_at: number | null;
 }
 
+/** One commissioning run as the unit answered it. */
+export interface CommissioningTable {
+  id: string;
+  unit_id: string;
+  /** When the unit ran the checklist (its clock), ms. */
+  ts: number;
+  requested_at: number;
+  /** API token id of the technician who asked (`bootstrap` for the admin token). */
+  requested_by: string;
+  /** 1 when every item passed. */
+  passed: number;
+  /** JSON array of the protocol's commission items. */
+  items: string;
+}
+
 export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
 export type PowerRow = Selectable<PowerHistoryTable>;
 export type TokenRow = Selectable<ApiTokensTable>;
+export type CommissioningRow = Selectable<CommissioningTable>;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
+import type { CommissioningRow, Database, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
 
 /** Rows per statement: well under SQLite's bound-parameter limit (32,766) at ten columns. */
 const CHUNK = 500;
@@ -113,6 +113,23 @@ export class FleetStore {
       .where('ts', '>=', from)
       .where('ts', '<=', to)
       .orderBy('ts')
+      .limit(limit)
+      .execute();
+  }
+
+  // Commissioning
+
+  async insertCommissioning(row: CommissioningRow): Promise<void> {
+    await this.#db.insertInto('commissioning').values(row).execute();
+  }
+
+  /** Newest first. */
+  commissioningHistory(unitId: string, limit: number): Promise<CommissioningRow[]> {
+    return this.#db
+      .selectFrom('commissioning')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .orderBy('requested_at', 'desc')
       .limit(limit)
       .execute();
   }

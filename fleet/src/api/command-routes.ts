@@ -1,0 +1,85 @@
+import { COMMAND_NAMES, COMMANDS, type CommandName } from '@shouwang/protocol';
+import type { FastifyInstance } from 'fastify';
+import { commandAction } from '../domain/roles.ts';
+import { CommandTimeout } from '../services/commands.ts';
+import type { UnitCommands } from '../services/unit-commands.ts';
+
+const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,31}$' } }, required: ['id'] };
+
+/**
+ * One route per command, `POST /api/units/:id/commands/<name>`, each with the protocol's own
+ * schema for its args (so OpenAPI documents them and a bad argument is refused here, not after a
+ * satellite round trip) and its own role: looking and testing for technicians, changing a unit's
+ * behaviour for maintainers. The unit's answer comes back as is; its refusal is a 502 with the
+ * unit's error code, no answer in time a 504.
+ */
+export function registerCommandRoutes(app: FastifyInstance, commands: UnitCommands, knows: (id: string) => Promise<boolean>): void {
+  for (const name of COMMAND_NAMES) registerCommand(app, name, commands, knows);
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+    '/api/units/:id/commissioning',
+    {
+      config: { action: 'read', summary: "The unit's commissioning runs, newest first: each item pass/fail with what was measured" },
+      schema: {
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => ({ id: req.params.id, runs: await commands.commissioning(req.params.id, req.query.limit) }),
+  );
+}
+
+function registerCommand(app: FastifyInstance, name: CommandName, commands: UnitCommands, knows: (id: string) => Promise<boolean>): void {
+  app.post<{ Params: { id: string }; Body: { args?: unknown; timeoutS?: number } }>(
+    `/api/units/:id/commands/${name}`,
+    {
+      config: {
+        action: commandAction(name),
+        summary:
+          name === 'commission'
+            ? 'Runs the commissioning checklist on the unit and records the result'
+            : `Sends \`${name}\` to the unit and answers with its response`,
+      },
+      schema: {
+        params: ID_PARAMS,
+        body: {
+          type: 'object',
+          properties: {
+            args: COMMANDS[name].args,
+            timeoutS: { type: 'number', minimum: 1, maximum: 600, description: 'How long to wait for the answer' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      if (!(await knows(id))) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no unit ${id}` } });
+      try {
+        const timeoutMs = req.body?.timeoutS === undefined ? undefined : req.body.timeoutS * 1000;
+        const { response, record } = await commands.send(
+          id,
+          name,
+          (req.body?.args ?? {}) as never,
+          req.principal?.tokenId ?? 'loopback',
+          timeoutMs,
+        );
+        if (response.status === 'error') {
+          return reply.code(502).send({ error: { ...response.error, message: `${id} answered: ${response.error.message}` } });
+        }
+        return record ?? { id, command: name, data: response.data };
+      } catch (err) {
+        if (err instanceof CommandTimeout) {
+          return reply.code(504).send({
+            error: { code: 'UNIT_TIMEOUT', message: `${err.message}; a sleeping unit answers at its next contact, or the request expires` },
+          });
+        }
+        throw err;
+      }
+    },
+  );
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandArgs, CommandData, CommandName, CommandResponse } from '@shouwang/protocol';
+import type { CommissioningRow } from '../storage/schema.ts';
+import type { FleetStore } from '../storage/store.ts';
+import type { CommandClient } from './commands.ts';
+
+/**
+ * Commands to units on behalf of API callers, so a technician's phone needs a fleet token, not
+ * the MQTT service secret. A `commission` answer is also recorded: the checklist a technician ran
+ * on site stays with the unit, pass or fail, with who asked.
+ */
+export type CommissionItem = CommandData<'commission'>['items'][number];
+
+export interface CommissioningRecord {
+  id: string;
+  unitId: string;
+  /** When the unit ran the checklist, ms (its clock). */
+  ts: number;
+  requestedAt: number;
+  requestedBy: string;
+  passed: boolean;
+  items: CommissionItem[];
+}
+
+/** Long enough for a still from the camera and a test upload over a slow link. */
+const COMMISSION_TIMEOUT_MS = 90_000;
+
+export class UnitCommands {
+  readonly #commands: CommandClient;
+  readonly #store: FleetStore;
+  readonly #now: () => number;
+
+  constructor(commands: CommandClient, store: FleetStore, now: () => number = Date.now) {
+    this.#commands = commands;
+    this.#store = store;
+    this.#now = now;
+  }
+
+  async send<C extends CommandName>(
+    unitId: string,
+    command: C,
+    args: CommandArgs<C>,
+    by: string,
+    timeoutMs?: number,
+  ): Promise<{ response: CommandResponse<C>; record?: CommissioningRecord }> {
+    const requestedAt = this.#now();
+    const response = await this.#commands.send(unitId, command, args, {
+      timeoutMs: timeoutMs ?? (command === 'commission' ? COMMISSION_TIMEOUT_MS : 30_000),
+    });
+    if (command !== 'commission' || response.status !== 'ok') return { response };
+    const data = response.data as CommandData<'commission'>;
+    const record: CommissioningRecord = {
+      id: randomUUID(),
+      unitId,
+      ts: data.ts,
+      requestedAt,
+      requestedBy: by,
+      passed: data.items.length > 0 && data.items.every((i) => i.pass),
+      items: data.items,
+    };
+    await this.#store.insertCommissioning(toRow(record));
+    return { response, record };
+  }
+
+  async commissioning(unitId: string, limit = 20): Promise<CommissioningRecord[]> {
+    return (await this.#store.commissioningHistory(unitId, limit)).map(fromRow);
+  }
+}
+
+function toRow(r: CommissioningRecord): CommissioningRow {
+  return {
+    id: r.id,
+    unit_id: r.unitId,
+    ts: r.ts,
+    requested_at: r.requestedAt,
+    requested_by: r.requestedBy,
+    passed: r.passed ? 1 : 0,
+    items: JSON.stringify(r.items),
+  };
+}
+
+function fromRow(r: CommissioningRow): CommissioningRecord {
+  return {
+    id: r.id,
+    unitId: r.unit_id,
+    ts: r.ts,
+    requestedAt: r.requested_at,
+    requestedBy: r.requested_by,
+    passed: r.passed === 1,
+    items: JSON.parse(r.items) as CommissionItem[],
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Commands and commissioning through the fleet API: a technician's token is enough (no MQTT
+ * secret), each command has its role, bad arguments are refused before anything is sent, and a
+ * commissioning run is recorded with who asked — a failed item is a recorded failure, a unit that
+ * does not answer records nothing.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type CommandData, encodeResponse } from '@shouwang/protocol';
+import { apiClient, responder, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+
+const ADMIN = 'admin-token-for-tests-only';
+type Items = CommandData<'commission'>['items'];
+
+const checklist = (pass: boolean): Items => [
+  { check: 'gps', pass: true, detail: '3d fix, 11 satellites, HDOP 0.8', value: 11 },
+  { check: 'signal', pass: true, detail: 'lte -79 dBm (4/5 bars)', value: -79 },
+  { check: 'charge', pass, detail: pass ? 'solar 12.5 W, wind 1.0 W' : 'solar monitor does not answer on I²C' },
+];
+
+test('technicians commission and ping through the API; runs are recorded newest first; roles hold', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  const api = apiClient(fleet.base);
+  let run = 0;
+  const seen = await responder(t, broker.url, 'hrb-001', (cmd, id) => {
+    if (cmd === 'commission')
+      return [encodeResponse('commission', { id, status: 'ok', data: { ts: 1_000 + run, items: checklist(run++ > 0) } })];
+    if (cmd === 'ping') return [encodeResponse('ping', { id, status: 'ok', data: { uptimeS: 5, ts: 1 } })];
+    return [encodeResponse(cmd, { id, status: 'error', error: { code: 'SW_ERR_FAILED', message: 'not now' } })];
+  });
+  const unit = await unitClient(t, broker.url, 'hrb-001-status');
+  await send(unit, 'hrb-001', 'presence', { state: 'online', ts: Date.now() });
+  await waitFor(() => fleet.state.get('hrb-001') !== undefined);
+  const token = async (role: string) => (await api('POST', '/api/tokens', ADMIN, { role, name: role })).body.token as string;
+  const [tech, commander, maintainer] = [await token('technician'), await token('commander'), await token('maintainer')];
+
+  const first = await api('POST', '/api/units/hrb-001/commands/commission', tech, {});
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.deepEqual([first.body.unitId, first.body.passed, (first.body.items as Items).length], ['hrb-001', false, 3]);
+  const second = await api('POST', '/api/units/hrb-001/commands/commission', tech, {});
+  assert.equal(second.body.passed, true);
+  const history = await api('GET', '/api/units/hrb-001/commissioning', commander);
+  const runs = history.body.runs as { id: string; passed: boolean; requestedBy: string; items: Items }[];
+  assert.deepEqual(
+    runs.map((r) => [r.id, r.passed]),
+    [
+      [second.body.id, true],
+      [first.body.id, false],
+    ],
+  );
+  assert.deepEqual(runs[1]?.items[2], checklist(false)[2]);
+  assert.notEqual(runs[0]?.requestedBy, 'loopback', 'who asked is the token, not the address');
+
+  assert.deepEqual((await api('POST', '/api/units/hrb-001/commands/ping', tech, {})).body, {
+    id: 'hrb-001',
+    command: 'ping',
+    data: { uptimeS: 5, ts: 1 },
+  });
+  // Watching is not commanding; changing a unit's behaviour needs a maintainer.
+  assert.equal((await api('POST', '/api/units/hrb-001/commands/ping', commander, {})).status, 403);
+  assert.equal((await api('POST', '/api/units/hrb-001/commands/reboot', tech, {})).status, 403);
+  const reboot = await api('POST', '/api/units/hrb-001/commands/reboot', maintainer, {});
+  assert.deepEqual([reboot.status, (reboot.body.error as { code: string }).code], [502, 'SW_ERR_FAILED']);
+  assert.equal(seen.filter((s) => s.startsWith('reboot')).length, 1, 'only the maintainer’s reboot reached the unit');
+});
+
+test('bad arguments, unknown units and silent units: clear errors, nothing sent or recorded', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  const api = apiClient(fleet.base);
+  const unit = await unitClient(t, broker.url, 'hrb-002');
+  await send(unit, 'hrb-002', 'presence', { state: 'online', ts: Date.now() });
+  await waitFor(() => fleet.state.get('hrb-002') !== undefined);
+
+  const bad = await api('POST', '/api/units/hrb-002/commands/config-set', ADMIN, {
+    args: { config: { 'report.intervalS': { every: 1 } } },
+  });
+  assert.equal(bad.status, 400);
+  assert.match((bad.body.error as { path: string }).path, /^body\/args\/config/);
+  assert.equal((await api('POST', '/api/units/hrb-999/commands/ping', ADMIN, {})).status, 404);
+  assert.equal((await api('POST', '/api/units/hrb-002/commands/warp', ADMIN, {})).status, 404);
+
+  // hrb-002 is online but its agent never answers.
+  const silent = await api('POST', '/api/units/hrb-002/commands/commission', ADMIN, { timeoutS: 1 });
+  assert.deepEqual([silent.status, (silent.body.error as { code: string }).code], [504, 'UNIT_TIMEOUT']);
+  assert.deepEqual((await api('GET', '/api/units/hrb-002/commissioning', ADMIN)).body.runs, []);
+});
