@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { decodeRequest, encodeResponse, filters, type Power, topics } from '@shouwang/protocol';
+import { encodeResponse, type Power } from '@shouwang/protocol';
 import { runCli } from '../src/cli/run.ts';
-import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { responder, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+
+const ADMIN = 'admin-token-for-cli-tests';
 
 const T0 = 1_763_856_000_000;
 const power: Power = { seq: 1, ts: T0, soc: 77, batteryV: 13.1, solarW: 10, windW: 2, loadW: 6, state: 'full' };
@@ -14,26 +16,31 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-/** A fleet with one unit that reports power, location and link and answers `ping`. */
+/** A fleet with one unit that reports power, location and link and answers `ping` and `commission` (its camera is dead). */
 async function system(t: TestContext) {
   const broker = await startBroker(t);
-  const fleet = await startTestFleet(t, broker.url);
-  const unit = await unitClient(t, broker.url, 'hrb-001');
-  await unit.subscribeAsync(filters.unitRequests('hrb-001'), { qos: 1 });
-  unit.on('message', (_topic, bytes) => {
-    const req = decodeRequest('ping', bytes);
-    if (req.ok)
-      unit.publish(
-        topics.response('hrb-001', 'ping'),
-        Buffer.from(encodeResponse('ping', { id: req.value.id, status: 'ok', data: { uptimeS: 3600, ts: T0 } })),
-        { qos: 1 },
-      );
-  });
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  await responder(t, broker.url, 'hrb-001', (command, id) => [
+    command === 'ping'
+      ? encodeResponse('ping', { id, status: 'ok', data: { uptimeS: 3600, ts: T0 } })
+      : encodeResponse('commission', {
+          id,
+          status: 'ok',
+          data: {
+            ts: T0,
+            items: [
+              { check: 'gps', pass: true, detail: '3d fix, 9 satellites, HDOP 0.9', value: 9 },
+              { check: 'camera', pass: false, detail: 'camera failed: no answer within 20 s' },
+            ],
+          },
+        }),
+  ]);
+  const unit = await unitClient(t, broker.url, 'hrb-001-status');
   await send(unit, 'hrb-001', 'presence', { state: 'online', ts: T0 });
   await send(unit, 'hrb-001', 'power', power);
   await send(unit, 'hrb-001', 'link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4 });
   await waitFor(() => fleet.state.get('hrb-001')?.link != null);
-  return { api: ['--api', fleet.base], mqtt: ['--mqtt', broker.url] };
+  return { api: ['--api', fleet.base, '--token', ADMIN] };
 }
 
 test('units and unit read the fleet API and print what a technician needs', async (t) => {
@@ -56,15 +63,43 @@ test('units and unit read the fleet API and print what a technician needs', asyn
   assert.match(missing.err, /404/);
 });
 
-test('command goes over MQTT and prints the unit’s answer', async (t) => {
-  const { mqtt } = await system(t);
-  const ping = await cli(['command', 'hrb-001', 'ping', ...mqtt]);
+test('command and commission go through the fleet API with a token; a failed check exits 1', async (t) => {
+  const { api } = await system(t);
+  const ping = await cli(['command', 'hrb-001', 'ping', ...api]);
   assert.equal(ping.code, 0, ping.err);
   assert.deepEqual(JSON.parse(ping.out), { uptimeS: 3600, ts: T0 });
+
+  const run = await cli(['commission', 'hrb-001', ...api]);
+  assert.equal(run.code, 1, run.err);
+  const lines = run.out.trim().split('\n');
+  assert.match(lines[0] ?? '', /^CHECK\s+RESULT\s+DETAIL$/);
+  assert.match(lines[1] ?? '', /^gps\s+pass\s+3d fix, 9 satellites/);
+  assert.match(lines[2] ?? '', /^camera\s+FAIL\s+camera failed/);
+  assert.match(run.out, /1 of 2 checks failed \(hrb-001, run /);
+
+  const noToken = await cli(['command', 'hrb-001', 'ping', '--api', api[1] as string]);
+  assert.equal(noToken.code, 3);
+  assert.match(noToken.err, /401 UNAUTHENTICATED.*--token/);
+});
+
+test('a maintainer registers, a technician claims on site with the code', async (t) => {
+  const { api } = await system(t);
+  const reg = await cli(['register', 'hrb-200', '--board', 'cm4', '--tags', 'bridge,north', ...api]);
+  assert.equal(reg.code, 0, reg.err);
+  const code = /\n {4}([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\n/.exec(reg.out)?.[1];
+  assert.ok(code, reg.out);
+  const claimed = await cli(['claim', code, '--site-lat', '45.7792', '--site-lon', '126.6183', '--grid-cell', 'DL-0417', ...api]);
+  assert.equal(claimed.code, 0, claimed.err);
+  assert.match(claimed.out, /username {2}hrb-200\n {4}password {2}\S{20,}/);
+  const again = await cli(['claim', code, ...api]);
+  assert.equal(again.code, 3);
+  assert.match(again.err, /403 CLAIM_REJECTED/);
+  const half = await cli(['claim', code, '--site-lat', '45.7', ...api]);
+  assert.equal(half.code, 2);
 });
 
 test('bad invocations are refused locally with a reason and exit code 2', async () => {
-  const badArgs = await cli(['command', 'hrb-001', 'config-get', '--args', '{"keys":"all"}', '--mqtt', 'mqtt://127.0.0.1:1']);
+  const badArgs = await cli(['command', 'hrb-001', 'config-get', '--args', '{"keys":"all"}', '--api', 'http://127.0.0.1:1']);
   assert.equal(badArgs.code, 2);
   assert.match(badArgs.err, /--args \/keys: /);
   const unknown = await cli(['command', 'hrb-001', 'self-destruct']);

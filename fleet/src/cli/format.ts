@@ -1,4 +1,5 @@
 import type { UnitView } from '../domain/unit-state.ts';
+import type { CommissioningRecord } from '../services/unit-commands.ts';
 
 /** Plain-text views for a technician's terminal: one line per unit, aligned, no colour codes. */
 
@@ -65,4 +66,11 @@ export function unitDetail(u: UnitView, now: number): string {
   if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars}/5 bars  ${u.link.rssiDbm} dBm`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}
+
+/** The checklist as a technician reads it on site: one line per check, the verdict last. */
+export function commissioningTable(run: CommissioningRecord): string {
+  const rows = run.items.map((i) => [i.check, i.pass ? 'pass' : 'FAIL', i.detail]);
+  const failed = run.items.filter((i) => !i.pass).length;
+  return `${table(['CHECK', 'RESULT', 'DETAIL'], rows)}\n${run.passed ? 'all checks passed' : `${failed} of ${run.items.length} checks failed`} (${run.unitId}, run ${run.id})\n`;
 }

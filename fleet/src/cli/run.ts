@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
 import { COMMAND_NAMES, COMMANDS, type CommandName } from '@shouwang/protocol';
 import { Value } from '@sinclair/typebox/value';
-import mqtt from 'mqtt';
 import type { UnitView } from '../domain/unit-state.ts';
-import { CommandClient, CommandTimeout } from '../services/commands.ts';
-import { unitDetail, unitsTable } from './format.ts';
+import type { CommissioningRecord } from '../services/unit-commands.ts';
+import { commissioningTable, unitDetail, unitsTable } from './format.ts';
 
 /**
- * `shouwang`: the technician's and operator's command line. Reads go through the fleet API (so
- * they see the same derived state as the dashboard); commands go straight to the unit over MQTT.
- * Exit codes: 0 ok, 1 the unit answered with an error, 2 usage, 3 unreachable or no answer.
+ * `shouwang`: the technician's and maintainer's command line, over the fleet API only — the same
+ * derived state as the dashboard, and the same roles: a technician's token is all it needs, never
+ * an MQTT secret. Exit codes: 0 ok, 1 the unit answered with an error or a check failed,
+ * 2 usage, 3 unreachable, refused or no answer.
  */
 export interface CliIo {
   out(s: string): void;
@@ -23,16 +23,18 @@ export const USAGE = `usage: shouwang <command> [options]
   units                         list units: status, charge, time to empty, link, last seen
   unit <id>                     one unit in detail
   at-risk [--hours 48]          units that are dark or will run out of power within the horizon
+  register <id> [--board B] [--tags a,b]
+                                (maintainer) register a unit; prints its one-time claim code
+  claim <code> [--site-lat LAT --site-lon LON] [--site-name NAME] [--grid-cell CELL]
+                                (technician, on site) claim a unit; prints its MQTT credentials once
+  commission <id> [--timeout S] run the unit's commissioning checklist; exit 1 if any check fails
   command <id> <name> [--args JSON] [--timeout S]
-                                send a command over MQTT and wait for the unit's answer
+                                send a command and wait for the unit's answer
                                 names: ${COMMAND_NAMES.join(', ')}
 
 options (environment in brackets):
   --api URL          fleet API [SHOUWANG_API]                      default http://127.0.0.1:8080
   --token TOKEN      API bearer token [SHOUWANG_TOKEN]
-  --mqtt URL         gateway [SHOUWANG_MQTT_URL]                   default mqtt://127.0.0.1:1883
-  --username NAME    MQTT service name [SHOUWANG_MQTT_USERNAME]    default fleet
-  --password SECRET  MQTT secret [SHOUWANG_MQTT_PASSWORD]
   --json             print JSON instead of a table
 `;
 
@@ -54,26 +56,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const token = o.token ?? io.env.SHOUWANG_TOKEN;
   const now = io.now ?? Date.now;
   try {
+    const read = async (path: string, show: (body: unknown) => string): Promise<number> => {
+      const r = await call(api, 'GET', path, token);
+      if (!r.ok) return refused(io, r);
+      io.out(o.json ? `${JSON.stringify(r.body, null, 2)}\n` : show(r.body));
+      return 0;
+    };
     switch (verb) {
-      case 'units': {
-        const body = (await getJson(api, '/api/units', token)) as { units: UnitView[] };
-        io.out(o.json ? `${JSON.stringify(body.units, null, 2)}\n` : unitsTable(body.units, now()));
-        return 0;
-      }
-      case 'unit': {
-        const id = need(rest[0], 'unit id');
-        const unit = (await getJson(api, `/api/units/${encodeURIComponent(id)}`, token)) as UnitView;
-        io.out(o.json ? `${JSON.stringify(unit, null, 2)}\n` : unitDetail(unit, now()));
-        return 0;
-      }
-      case 'at-risk': {
-        const hours = o.hours ?? '48';
-        const body = await getJson(api, `/api/at-risk?hours=${encodeURIComponent(hours)}`, token);
-        io.out(`${JSON.stringify(body, null, 2)}\n`);
-        return 0;
-      }
+      case 'units':
+        return await read('/api/units', (b) => unitsTable((b as { units: UnitView[] }).units, now()));
+      case 'unit':
+        return await read(`/api/units/${encodeURIComponent(need(rest[0], 'unit id'))}`, (b) => unitDetail(b as UnitView, now()));
+      case 'at-risk':
+        return await read(`/api/at-risk?hours=${encodeURIComponent(o.hours ?? '48')}`, (b) => `${JSON.stringify(b, null, 2)}\n`);
+      case 'register':
+        return await register(need(rest[0], 'unit id'), o, io, api, token);
+      case 'claim':
+        return await claim(need(rest[0], 'claim code'), o, io, api, token);
+      case 'commission':
+        return await commission(need(rest[0], 'unit id'), o, io, api, token);
       case 'command':
-        return await command(need(rest[0], 'unit id'), need(rest[1], 'command name'), o, io);
+        return await command(need(rest[0], 'unit id'), need(rest[1], 'command name'), o, io, api, token);
       case undefined:
       case 'help':
         io.out(USAGE);
@@ -98,10 +101,13 @@ function parse(argv: readonly string[]) {
     options: {
       api: { type: 'string' },
       token: { type: 'string' },
-      mqtt: { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
       args: { type: 'string' },
+      board: { type: 'string' },
+      tags: { type: 'string' },
+      'site-lat': { type: 'string' },
+      'site-lon': { type: 'string' },
+      'site-name': { type: 'string' },
+      'grid-cell': { type: 'string' },
       timeout: { type: 'string' },
       hours: { type: 'string' },
       json: { type: 'boolean' },
@@ -116,17 +122,47 @@ function need(v: string | undefined, what: string): string {
   return v;
 }
 
-async function getJson(api: string, path: string, token: string | undefined): Promise<unknown> {
-  const url = new URL(path, api);
-  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} }).catch((err: Error) => {
-    throw new Error(`cannot reach the fleet API at ${url.origin}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+async function register(id: string, o: Options, io: CliIo, api: string, token: string | undefined): Promise<number> {
+  const tags = o.tags ? o.tags.split(',').map((t) => t.trim()) : undefined;
+  const r = await call(api, 'POST', '/api/registry/units', token, {
+    id,
+    ...(o.board ? { board: o.board } : {}),
+    ...(tags ? { tags } : {}),
   });
-  const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-  if (!res.ok) throw new Error(`${res.status} from ${path}: ${body?.error?.message ?? res.statusText}`);
-  return body;
+  if (!r.ok) return refused(io, r);
+  const { claimCode, unit } = r.body as { claimCode: string; unit: { claimExpiresAt: number | null } };
+  io.out(
+    o.json
+      ? `${JSON.stringify(r.body, null, 2)}\n`
+      : `${id} registered. Claim code (shown once; give it to the technician who installs the unit):\n\n    ${claimCode}\n\n` +
+          `valid until ${unit.claimExpiresAt ? new Date(unit.claimExpiresAt).toISOString() : 'never'}\n`,
+  );
+  return 0;
 }
 
-async function command(unitId: string, name: string, o: Options, io: CliIo): Promise<number> {
+async function claim(code: string, o: Options, io: CliIo, api: string, token: string | undefined): Promise<number> {
+  const lat = o['site-lat'] === undefined ? undefined : Number(o['site-lat']);
+  const lon = o['site-lon'] === undefined ? undefined : Number(o['site-lon']);
+  if ((lat === undefined) !== (lon === undefined) || Number.isNaN(lat) || Number.isNaN(lon))
+    throw new UsageError('--site-lat and --site-lon go together, as decimal degrees');
+  const body = {
+    code,
+    ...(lat !== undefined && lon !== undefined ? { site: { lat, lon, ...(o['site-name'] ? { name: o['site-name'] } : {}) } } : {}),
+    ...(o['grid-cell'] ? { gridCell: o['grid-cell'] } : {}),
+  };
+  const r = await call(api, 'POST', '/api/claim', token, body);
+  if (!r.ok) return refused(io, r);
+  const c = r.body as { unitId: string; username: string; password: string };
+  io.out(
+    o.json
+      ? `${JSON.stringify(c, null, 2)}\n`
+      : `${c.unitId} claimed. Its MQTT credentials (shown once; put them in the unit's config, mqtt.password):\n\n` +
+          `    username  ${c.username}\n    password  ${c.password}\n`,
+  );
+  return 0;
+}
+
+async function command(unitId: string, name: string, o: Options, io: CliIo, api: string, token: string | undefined): Promise<number> {
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown command name ${JSON.stringify(name)}`);
   const cmd = name as CommandName;
   let args: unknown;
@@ -138,35 +174,60 @@ async function command(unitId: string, name: string, o: Options, io: CliIo): Pro
   // Refuse locally, with the field's path, what the unit would refuse after a satellite round trip.
   const bad = Value.Errors(COMMANDS[cmd].args, args).First();
   if (bad) throw new UsageError(`--args ${bad.path || '/'}: ${bad.message}`);
-  const timeoutS = Number(o.timeout ?? '30');
-  if (!(timeoutS > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-
-  const url = o.mqtt ?? io.env.SHOUWANG_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-  const client = await mqtt.connectAsync(url, {
-    username: o.username ?? io.env.SHOUWANG_MQTT_USERNAME ?? 'fleet',
-    password: o.password ?? io.env.SHOUWANG_MQTT_PASSWORD ?? '',
-    // A fresh client id per run: two technicians' CLIs must not take over each other's session.
-    clientId: `cli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-  });
-  const commands = new CommandClient(client);
-  try {
-    const res = await commands.send(unitId, cmd, args as never, { timeoutMs: timeoutS * 1000 });
-    if (res.status === 'ok') {
-      io.out(`${JSON.stringify(res.data, null, 2)}\n`);
-      return 0;
-    }
-    io.err(`${unitId} answered ${res.error.code}: ${res.error.message}${res.error.path ? ` at ${res.error.path}` : ''}\n`);
+  const r = await call(api, 'POST', `/api/units/${encodeURIComponent(unitId)}/commands/${cmd}`, token, { args, ...timeout(o) });
+  if (r.status === 502) {
+    io.err(`${r.error?.message ?? 'the unit refused'} (${r.error?.code})\n`);
     return 1;
-  } catch (err) {
-    if (err instanceof CommandTimeout) {
-      io.err(`${err.message} (a sleeping unit answers at its next contact; the request expires unanswered)\n`);
-      return 3;
-    }
-    throw err;
-  } finally {
-    commands.close();
-    await client.endAsync();
   }
+  if (!r.ok) return refused(io, r);
+  io.out(`${JSON.stringify(cmd === 'commission' ? r.body : (r.body as { data: unknown }).data, null, 2)}\n`);
+  return 0;
+}
+
+async function commission(unitId: string, o: Options, io: CliIo, api: string, token: string | undefined): Promise<number> {
+  io.err(`commissioning ${unitId}: GPS, signal, battery, charge, camera, test upload…\n`);
+  const r = await call(api, 'POST', `/api/units/${encodeURIComponent(unitId)}/commands/commission`, token, timeout(o));
+  if (!r.ok) return refused(io, r);
+  const run = r.body as CommissioningRecord;
+  io.out(o.json ? `${JSON.stringify(run, null, 2)}\n` : commissioningTable(run));
+  return run.passed ? 0 : 1;
+}
+
+function timeout(o: Options): { timeoutS?: number } {
+  if (o.timeout === undefined) return {};
+  const s = Number(o.timeout);
+  if (!(s >= 1 && s <= 600)) throw new UsageError('--timeout must be 1 to 600 seconds');
+  return { timeoutS: s };
+}
+
+interface Answer {
+  ok: boolean;
+  status: number;
+  body: unknown;
+  error?: { code?: string; message?: string; path?: string };
+}
+
+async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
+  const url = new URL(path, api);
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch((err: Error) => {
+    throw new Error(`cannot reach the fleet API at ${url.origin}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+  });
+  const parsed = (await res.json().catch(() => null)) as { error?: Answer['error'] } | null;
+  return { ok: res.ok, status: res.status, body: parsed, ...(parsed?.error ? { error: parsed.error } : {}) };
+}
+
+function refused(io: CliIo, r: Answer): number {
+  const hint =
+    r.status === 401 ? ' (set --token or SHOUWANG_TOKEN)' : r.status === 504 ? '' : r.status === 403 ? ' (ask a maintainer)' : '';
+  io.err(
+    `${r.status} ${r.error?.code ?? ''}: ${r.error?.message ?? 'request failed'}${r.error?.path ? ` at ${r.error.path}` : ''}${hint}\n`,
+  );
+  return 3;
 }
