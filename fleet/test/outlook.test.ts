@@ -58,8 +58,22 @@ test('distance from the deployment point and movement', () => {
   assert.equal(Math.round(distanceMeters({ lat: 45.75, lon: 126.6 }, { lat: 45.75, lon: 126.7 })), 7759);
 });
 
-test('bytes this month are projected to the month end', () => {
-  const link: Link = { seq: 1, ts: Date.UTC(2025, 10, 16), type: 'lte', rssiDbm: -80, bars: 4, bytesMonth: 500_000_000 };
-  assert.equal(linkOutlook(link).bytesMonthForecast, 1_000_000_000);
-  assert.equal(linkOutlook({ ...link, bytesMonth: undefined }).bytesMonthForecast, null);
+test('bytes this month are projected to the month end and held against the budget', () => {
+  // Half-way through November (30 days), 1.5 MB used: 3 MB by the month's end.
+  const link: Link = { seq: 1, ts: Date.UTC(2025, 10, 16), type: 'lte', rssiDbm: -80, bars: 4, bytesMonth: 1_500_000 };
+  assert.deepEqual(linkOutlook(link), {
+    bytesMonth: 1_500_000,
+    bytesMonthForecast: 3_000_000,
+    budgetBytes: 30_000_000,
+    budgetHoursLeft: null,
+  });
+  // A 2 MB plan runs out 0.5 MB later, at 1.5 MB per 15 days: in 5 days.
+  assert.equal(linkOutlook(link, 2_000_000).budgetHoursLeft, 5 * 24);
+  assert.equal(linkOutlook({ ...link, bytesMonth: 2_500_000 }, 2_000_000).budgetHoursLeft, 0, 'already spent');
+  assert.equal(
+    linkOutlook({ ...link, type: 'satellite', bytesMonth: 1_000 }).budgetBytes,
+    204_000,
+    'satellite default: 30 days of SBD budget',
+  );
+  assert.deepEqual(linkOutlook({ ...link, bytesMonth: undefined }).bytesMonthForecast, null);
 });

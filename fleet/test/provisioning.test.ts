@@ -110,6 +110,12 @@ test('claim by code, connect with the issued secret, revoke: the gateway ends th
   await waitFor(() => fleet.state.get('hrb-100')?.online === true);
   assert.deepEqual(fleet.state.get('hrb-100')?.outlook.location.deployment, { lat: site.lat, lon: site.lon });
 
+  // Its SIM plan: a maintainer sets the monthly budget; the live view holds usage against it.
+  const budget = await api('PATCH', '/api/registry/units/hrb-100', ADMIN, { dataBudgetBytes: 5_000_000 });
+  assert.deepEqual([budget.status, budget.body.dataBudgetBytes], [200, 5_000_000]);
+  assert.equal(fleet.state.get('hrb-100')?.outlook.link.budgetBytes, 5_000_000);
+  assert.equal((await api('PATCH', '/api/registry/units/hrb-100', ADMIN, { dataBudgetBytes: -1 })).status, 400);
+
   // Revocation: the session ends at once and the secret no longer opens the door.
   const closed = new Promise<void>((r) => unit.once('close', () => r()));
   assert.equal((await api('POST', '/api/registry/units/hrb-100/revoke', ADMIN)).body.status, 'revoked');
@@ -124,4 +130,7 @@ test('claim by code, connect with the issued secret, revoke: the gateway ends th
   const paths = doc.body.paths as Record<string, Record<string, { 'x-action'?: string }>>;
   assert.equal(paths['/api/claim']?.post?.['x-action'], 'claim');
   assert.ok(paths['/api/units/{id}/history/power']?.get);
+  assert.equal(paths['/api/units/{id}/commands/commission']?.post?.['x-action'], 'command');
+  assert.equal(paths['/api/units/{id}/commands/reboot']?.post?.['x-action'], 'manage-units');
+  assert.ok(paths['/api/units/{id}/commissioning']?.get);
 });

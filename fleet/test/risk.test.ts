@@ -39,3 +39,30 @@ test('units at risk in the next 48 h: dark units first, then the soonest to run 
     ['hrb-gone', 'hrb-soon'],
   );
 });
+
+test('a SIM about to hit its monthly cap is at risk too, with its registry budget or the default', () => {
+  const now = Date.UTC(2026, 10, 16);
+  const state = new FleetState({ clock: { now: () => now } });
+  const link = (unitId: string, bytesMonth: number): DecodedMessage => ({
+    unitId,
+    type: 'uplink',
+    kind: 'link',
+    payload: { seq: 2, ts: now, type: 'lte', rssiDbm: -80, bars: 4, bytesMonth },
+  });
+  for (const id of ['hrb-chatty', 'hrb-frugal', 'hrb-capped']) state.apply(online(id));
+  state.apply(link('hrb-chatty', 29_000_000)); // default 30 MB: 1 MB left at ~1.93 MB/day
+  state.apply(link('hrb-frugal', 1_200_000));
+  state.apply(link('hrb-capped', 1_200_000));
+  state.setDataBudget('hrb-capped', 1_000_000); // already over its 1 MB plan
+  const risk = unitsAtRisk(state.list(), 48);
+  assert.deepEqual(
+    risk.map((r) => [r.id, r.reason, Math.round(r.hoursLeft)]),
+    [
+      ['hrb-capped', 'data-budget', 0],
+      ['hrb-chatty', 'data-budget', 12],
+    ],
+  );
+  assert.equal(state.get('hrb-frugal')?.outlook.link.budgetHoursLeft, null);
+  state.setDataBudget('hrb-capped', null);
+  assert.equal(state.get('hrb-capped')?.outlook.link.budgetBytes, 30_000_000, 'cleared back to the default');
+});

@@ -108,8 +108,28 @@ function trend(pctH: number | null): string {
 
 function riskRow(r: AtRisk): string {
   const why =
-    r.reason === 'battery' ? `battery empty in ${hours(r.hoursLeft)}` : LIVENESS_LABEL[r.reason as Exclude<AtRisk['reason'], 'battery'>];
+    r.reason === 'battery'
+      ? `battery empty in ${hours(r.hoursLeft)}`
+      : r.reason === 'data-budget'
+        ? r.hoursLeft > 0
+          ? `data budget spent in ${hours(r.hoursLeft)}`
+          : 'data budget spent'
+        : LIVENESS_LABEL[r.reason];
   return `<li data-unit="${esc(r.id)}" class="${r.reason}"><b>${esc(r.id)}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</li>`;
+}
+
+/** This month's data against the plan, with the month-end forecast; flagged when it will not last. */
+function dataUse(u: UnitView): string {
+  const l = u.outlook.link;
+  if (l.bytesMonth === null || l.budgetBytes === null) return '';
+  const over = l.budgetHoursLeft !== null;
+  return `<dt>data</dt><dd data-field="data" class="${over ? 'over' : ''}">${megabytes(l.bytesMonth)} of ${megabytes(l.budgetBytes)}${
+    l.bytesMonthForecast !== null ? ` <span class="dim">· month end ${megabytes(l.bytesMonthForecast)}</span>` : ''
+  }${over ? ' · <b>over budget</b>' : ''}</dd>`;
+}
+
+function megabytes(b: number): string {
+  return b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${Math.round(b / 1e3)} kB`;
 }
 
 function card(u: UnitView): string {
@@ -130,6 +150,7 @@ function card(u: UnitView): string {
     <dt>power</dt><dd>${p ? esc(p.state) : '—'}</dd>
     <dt>empty in</dt><dd data-field="tte">${hours(u.outlook.power.timeToEmptyH)}${trend(u.liveness.socTrendPctH)}</dd>
     <dt>link</dt><dd class="bars">${linkLabel}</dd>
+    ${dataUse(u)}
     <dt>location</dt><dd>${u.location ? `${u.location.lat.toFixed(5)}, ${u.location.lon.toFixed(5)}` : '—'}</dd>
     ${u.outlook.location.distanceM !== null ? `<dt></dt><dd data-field="moved">${distance(u.outlook.location.distanceM)}${u.outlook.location.moving ? ' · <b class="moving">moving</b>' : ''}</dd>` : ''}
     <dt>history</dt><dd><button type="button" class="chart-toggle" data-unit="${esc(u.id)}">${charted.has(u.id) ? 'hide' : 'show'} chart</button></dd>

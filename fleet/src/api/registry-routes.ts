@@ -18,6 +18,11 @@ const DETAILS = {
   tags: { type: 'array', items: { type: 'string', maxLength: 32 }, maxItems: 16 },
   site: SITE,
   gridCell: { type: ['string', 'null'], maxLength: 32, description: 'Grid cell (网格) the unit serves' },
+  dataBudgetBytes: {
+    type: ['integer', 'null'],
+    minimum: 0,
+    description: "Monthly data budget of the unit's SIM or satellite plan, bytes; null = the link type's default",
+  },
 };
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 

@@ -97,16 +97,37 @@ export function distanceMeters(a: Point, b: Point): number {
 }
 
 export interface LinkOutlook {
-  /** Bytes this month projected linearly to the month's end (UTC calendar month, as the agent counts). */
+  /** Bytes this month as the unit counts them (UTC calendar month). */
+  bytesMonth: number | null;
+  /** Bytes this month projected linearly to the month's end. */
   bytesMonthForecast: number | null;
+  /** The unit's monthly data budget: set in the registry, or the default for its link type. */
+  budgetBytes: number | null;
+  /** Hours until the budget is spent at this month's rate; 0 when already spent, null when it lasts the month. */
+  budgetHoursLeft: number | null;
 }
 
-export function linkOutlook(link: Link | null): LinkOutlook {
-  if (!link || link.bytesMonth === undefined) return { bytesMonthForecast: null };
+/**
+ * Default monthly budgets when the registry sets none. Cellular: the smallest common IoT SIM plan
+ * (30 MB); a unit on defaults uses ~2.5 MB (device bench). Satellite: 30 days of the agent's default
+ * daily SBD budget (6,800 B).
+ */
+export const DEFAULT_DATA_BUDGET = { cellular: 30_000_000, satellite: 30 * 6_800 } as const;
+
+export function linkOutlook(link: Link | null, budgetBytes: number | null = null): LinkOutlook {
+  const budget = budgetBytes ?? (link ? DEFAULT_DATA_BUDGET[link.type === 'satellite' ? 'satellite' : 'cellular'] : null);
+  if (!link || link.bytesMonth === undefined)
+    return { bytesMonth: null, bytesMonthForecast: null, budgetBytes: budget, budgetHoursLeft: null };
   const t = new Date(link.ts);
   const start = Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), 1);
   const end = Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 1);
   // Early in the month one day of data is a poor guide: count at least one day elapsed.
   const elapsed = Math.max(link.ts - start, 24 * HOUR);
-  return { bytesMonthForecast: Math.round((link.bytesMonth * (end - start)) / elapsed) };
+  const forecast = Math.round((link.bytesMonth * (end - start)) / elapsed);
+  let hoursLeft: number | null = null;
+  if (budget !== null && forecast > budget) {
+    const perMs = link.bytesMonth / elapsed;
+    hoursLeft = Math.max(0, (budget - link.bytesMonth) / perMs / HOUR);
+  }
+  return { bytesMonth: link.bytesMonth, bytesMonthForecast: forecast, budgetBytes: budget, budgetHoursLeft: hoursLeft };
 }

@@ -13,6 +13,8 @@ export interface RegisteredUnit {
   tags: string[];
   site: { name: string | null; lat: number; lon: number } | null;
   gridCell: string | null;
+  /** Monthly data budget, bytes; null = the default for the unit's link type. */
+  dataBudgetBytes: number | null;
   createdAt: number;
   status: 'awaiting-claim' | 'active' | 'revoked';
   claimExpiresAt: number | null;
@@ -25,6 +27,7 @@ export interface UnitDetails {
   tags?: string[];
   site?: { name?: string | null; lat: number; lon: number } | null;
   gridCell?: string | null;
+  dataBudgetBytes?: number | null;
 }
 
 /** What a claimed unit needs to connect: its own MQTT credentials, shown once. */
@@ -156,8 +159,10 @@ export class Registry {
   async syncCredentials(): Promise<void> {
     const rows = await this.#d.store.listUnits();
     await this.#d.credentials?.update(Object.fromEntries(rows.map((r) => [r.id, r.secret_hash])));
-    for (const r of rows)
+    for (const r of rows) {
       if (r.site_lat !== null && r.site_lon !== null) this.#d.state.setDeployment(r.id, { lat: r.site_lat, lon: r.site_lon });
+      if (r.data_budget_bytes !== null) this.#d.state.setDataBudget(r.id, r.data_budget_bytes);
+    }
   }
 
   async #row(id: string): Promise<UnitRow> {
@@ -168,6 +173,7 @@ export class Registry {
 
   #pin(id: string, details: UnitDetails): void {
     if (details.site) this.#d.state.setDeployment(id, { lat: details.site.lat, lon: details.site.lon });
+    if (details.dataBudgetBytes !== undefined) this.#d.state.setDataBudget(id, details.dataBudgetBytes);
   }
 }
 
@@ -176,6 +182,7 @@ function toPatch(d: UnitDetails): UnitPatch {
   if (d.board !== undefined) patch.board = d.board;
   if (d.tags !== undefined) patch.tags = JSON.stringify(d.tags);
   if (d.gridCell !== undefined) patch.grid_cell = d.gridCell;
+  if (d.dataBudgetBytes !== undefined) patch.data_budget_bytes = d.dataBudgetBytes;
   if (d.site !== undefined) {
     patch.site_name = d.site?.name ?? null;
     patch.site_lat = d.site?.lat ?? null;
@@ -191,6 +198,7 @@ function toView(r: UnitRow): RegisteredUnit {
     tags: JSON.parse(r.tags) as string[],
     site: r.site_lat !== null && r.site_lon !== null ? { name: r.site_name, lat: r.site_lat, lon: r.site_lon } : null,
     gridCell: r.grid_cell,
+    dataBudgetBytes: r.data_budget_bytes,
     createdAt: r.created_at,
     status: r.revoked_at !== null ? 'revoked' : r.secret_hash !== null ? 'active' : 'awaiting-claim',
     claimExpiresAt: r.claim_expires_at,

@@ -42,6 +42,8 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
   readonly #units = new Map<string, Track>();
   /** Deployment points pinned by the registry, also for units not heard from yet. */
   readonly #sites = new Map<string, Point>();
+  /** Monthly data budgets set in the registry; units without one get their link type's default. */
+  readonly #budgets = new Map<string, number>();
   readonly #clock: Clock;
   readonly #policy: LivenessPolicy;
 
@@ -104,6 +106,14 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     if (track) track.deployment = point;
   }
 
+  /** Sets (or, with null, clears back to the default) a unit's monthly data budget. */
+  setDataBudget(id: string, bytes: number | null): void {
+    if (bytes === null) this.#budgets.delete(id);
+    else this.#budgets.set(id, bytes);
+    const track = this.#units.get(id);
+    if (track) this.#announce(track);
+  }
+
   get(id: string): UnitView | undefined {
     const track = this.#units.get(id);
     return track && this.#view(track);
@@ -133,7 +143,7 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
       outlook: {
         power: powerOutlook(s.power, trend, now),
         location: locationOutlook(s.location, track.previousLocation, track.deployment),
-        link: linkOutlook(s.link),
+        link: linkOutlook(s.link, this.#budgets.get(s.id) ?? null),
       },
     };
   }

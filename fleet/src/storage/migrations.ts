@@ -75,6 +75,11 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('commissioning_unit').on('commissioning').columns(['unit_id', 'requested_at']).execute();
     },
   },
+  '0003-data-budget': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('units').addColumn('data_budget_bytes', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

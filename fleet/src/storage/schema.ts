@@ -29,6 +29,8 @@ export interface UnitsTable {
   /** Hash of the unit's MQTT secret, as the gateway's credentials file carries it. */
   secret_hash: string | null;
   revoked_at: number | null;
+  /** Monthly data budget, bytes; null = the default for the unit's link type. */
+  data_budget_bytes: number | null;
 }
 
 export interface UnitStateTable {
