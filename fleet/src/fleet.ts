@@ -48,7 +48,14 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
   // Requests ride the ingest's session: one service connection to the gateway.
   const commandClient = new CommandClient(ingest.client);
-  const commands = new UnitCommands(commandClient, store, clock.now);
+  const commands = new UnitCommands(
+    commandClient,
+    store,
+    (r) =>
+      state.setCommissioning(r.unitId, { at: r.requestedAt, passed: r.passed, failed: r.items.filter((i) => !i.pass).map((i) => i.check) }),
+    clock.now,
+  );
+  await commands.restore();
   const api = createApi({ state, store, history, registry, tokens, ingest, commands, dashboard: await bundleDashboard(), log });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });

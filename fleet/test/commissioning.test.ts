@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type CommandData, encodeResponse } from '@shouwang/protocol';
-import { apiClient, responder, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { apiClient, responder, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
 
 const ADMIN = 'admin-token-for-tests-only';
 type Items = CommandData<'commission'>['items'];
@@ -20,7 +20,8 @@ const checklist = (pass: boolean): Items => [
 
 test('technicians commission and ping through the API; runs are recorded newest first; roles hold', async (t) => {
   const broker = await startBroker(t);
-  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  const dataDir = await tempDir(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, dataDir });
   const api = apiClient(fleet.base);
   let run = 0;
   const seen = await responder(t, broker.url, 'hrb-001', (cmd, id) => {
@@ -41,7 +42,7 @@ test('technicians commission and ping through the API; runs are recorded newest 
   const second = await api('POST', '/api/units/hrb-001/commands/commission', tech, {});
   assert.equal(second.body.passed, true);
   const history = await api('GET', '/api/units/hrb-001/commissioning', commander);
-  const runs = history.body.runs as { id: string; passed: boolean; requestedBy: string; items: Items }[];
+  const runs = history.body.runs as { id: string; passed: boolean; requestedBy: string; requestedAt: number; items: Items }[];
   assert.deepEqual(
     runs.map((r) => [r.id, r.passed]),
     [
@@ -51,6 +52,7 @@ test('technicians commission and ping through the API; runs are recorded newest 
   );
   assert.deepEqual(runs[1]?.items[2], checklist(false)[2]);
   assert.notEqual(runs[0]?.requestedBy, 'loopback', 'who asked is the token, not the address');
+  assert.deepEqual(fleet.state.get('hrb-001')?.commissioning, { at: runs[0]?.requestedAt, passed: true, failed: [] });
 
   assert.deepEqual((await api('POST', '/api/units/hrb-001/commands/ping', tech, {})).body, {
     id: 'hrb-001',
@@ -63,6 +65,11 @@ test('technicians commission and ping through the API; runs are recorded newest 
   const reboot = await api('POST', '/api/units/hrb-001/commands/reboot', maintainer, {});
   assert.deepEqual([reboot.status, (reboot.body.error as { code: string }).code], [502, 'SW_ERR_FAILED']);
   assert.equal(seen.filter((s) => s.startsWith('reboot')).length, 1, 'only the maintainer’s reboot reached the unit');
+
+  // The card's commissioning line survives a fleet restart.
+  await fleet.close();
+  const again = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, dataDir });
+  assert.equal(again.state.get('hrb-001')?.commissioning?.passed, true);
 });
 
 test('bad arguments, unknown units and silent units: clear errors, nothing sent or recorded', async (t) => {

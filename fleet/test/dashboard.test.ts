@@ -89,6 +89,14 @@ test('map and cards show the units and update live', { timeout: 60_000 }, async 
     'hrb-002',
   ]);
 
+  // Data use against the plan, and the last commissioning run, on the card.
+  await send(u1, 'hrb-001', 'link', { seq: 11, ts: Date.now(), type: 'lte', rssiDbm: -79, bars: 4, bytesMonth: 31_000_000 });
+  await page.locator('article[data-unit="hrb-001"] [data-field="data"]', { hasText: 'over budget' }).waitFor();
+  assert.match((await page.locator('article[data-unit="hrb-001"] [data-field="data"]').textContent()) ?? '', /^31\.0 MB of 30\.0 MB/);
+  fleet.state.setCommissioning('hrb-002', { at: Date.UTC(2026, 10, 23, 3, 5), passed: false, failed: ['camera', 'charge'] });
+  await page.locator('article[data-unit="hrb-002"] [data-field="commissioning"].fail', { hasText: 'failed: camera, charge' }).waitFor();
+  assert.match((await page.locator('article[data-unit="hrb-003"] [data-field="commissioning"]').textContent()) ?? '', /not yet/);
+
   // A unit that announces a planned sleep is shown asleep, not lost.
   const sleeper = await unitClient(t, broker.url, 'hrb-004');
   await send(sleeper, 'hrb-004', 'location', { seq: 1, ts: 1, lat: 45.76, lon: 126.66, fix: '3d' });

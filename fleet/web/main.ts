@@ -118,6 +118,16 @@ function riskRow(r: AtRisk): string {
   return `<li data-unit="${esc(r.id)}" class="${r.reason}"><b>${esc(r.id)}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</li>`;
 }
 
+/** The last commissioning run: when, and which checks failed (the CLI and API have the details). */
+function commissioned(u: UnitView): string {
+  const c = u.commissioning;
+  if (!c) return '<dt>commissioned</dt><dd data-field="commissioning" class="dim">not yet</dd>';
+  const when = new Date(c.at).toISOString().slice(0, 16).replace('T', ' ');
+  return `<dt>commissioned</dt><dd data-field="commissioning" class="${c.passed ? 'pass' : 'fail'}">${
+    c.passed ? `✓ all checks passed` : `✗ failed: ${c.failed.map(esc).join(', ')}`
+  } <span class="dim">${when} UTC</span></dd>`;
+}
+
 /** This month's data against the plan, with the month-end forecast; flagged when it will not last. */
 function dataUse(u: UnitView): string {
   const l = u.outlook.link;
@@ -154,6 +164,7 @@ function card(u: UnitView): string {
     <dt>location</dt><dd>${u.location ? `${u.location.lat.toFixed(5)}, ${u.location.lon.toFixed(5)}` : '—'}</dd>
     ${u.outlook.location.distanceM !== null ? `<dt></dt><dd data-field="moved">${distance(u.outlook.location.distanceM)}${u.outlook.location.moving ? ' · <b class="moving">moving</b>' : ''}</dd>` : ''}
     <dt>history</dt><dd><button type="button" class="chart-toggle" data-unit="${esc(u.id)}">${charted.has(u.id) ? 'hide' : 'show'} chart</button></dd>
+    ${commissioned(u)}
     <dt>last seen</dt><dd data-field="seen" data-ts="${u.lastSeen ?? ''}">${ago(u.lastSeen)}</dd>
     ${u.liveness.dueBy !== null && !u.online ? `<dt>due</dt><dd data-field="due" data-ts="${u.liveness.dueBy}">${until(u.liveness.dueBy)}</dd>` : ''}
   </dl>

@@ -1,4 +1,4 @@
-import type { DecodedMessage, Digest, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
+import type { CommissionCheck, DecodedMessage, Digest, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
 import type { Liveness } from './liveness.ts';
 import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
 
@@ -22,10 +22,18 @@ export interface UnitState {
   link: Link | null;
 }
 
+/** The unit's last commissioning run, as the card shows it. */
+export interface CommissioningSummary {
+  at: number;
+  passed: boolean;
+  failed: CommissionCheck[];
+}
+
 /** What the API and the dashboard show: the state plus what it means at the time of asking. */
 export interface UnitView extends UnitState {
   liveness: Liveness;
   outlook: { power: PowerOutlook; location: LocationOutlook; link: LinkOutlook };
+  commissioning: CommissioningSummary | null;
 }
 
 type Tracked = Extract<UplinkKind, 'presence' | 'power' | 'location' | 'link'>;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { DecodedMessage, Location, Power } from '@shouwang/protocol';
 import { classifyLiveness, DEFAULT_LIVENESS_POLICY, type LivenessPolicy, type LivenessStatus } from '../domain/liveness.ts';
 import { addSample, linkOutlook, locationOutlook, type Point, powerOutlook, type SocSample, socTrend } from '../domain/outlook.ts';
-import { applyMessage, digestParts, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
+import { applyMessage, type CommissioningSummary, digestParts, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
 
 /** Time as the fleet sees it; injected so liveness can be tested with mock timers. */
 export interface Clock {
@@ -44,6 +44,8 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
   readonly #sites = new Map<string, Point>();
   /** Monthly data budgets set in the registry; units without one get their link type's default. */
   readonly #budgets = new Map<string, number>();
+  /** Each unit's last commissioning run (kept in storage; restored at start). */
+  readonly #commissioning = new Map<string, CommissioningSummary>();
   readonly #clock: Clock;
   readonly #policy: LivenessPolicy;
 
@@ -114,6 +116,12 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     if (track) this.#announce(track);
   }
 
+  setCommissioning(id: string, summary: CommissioningSummary): void {
+    this.#commissioning.set(id, summary);
+    const track = this.#units.get(id);
+    if (track) this.#announce(track);
+  }
+
   get(id: string): UnitView | undefined {
     const track = this.#units.get(id);
     return track && this.#view(track);
@@ -145,6 +153,7 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
         location: locationOutlook(s.location, track.previousLocation, track.deployment),
         link: linkOutlook(s.link, this.#budgets.get(s.id) ?? null),
       },
+      commissioning: this.#commissioning.get(s.id) ?? null,
     };
   }
 }

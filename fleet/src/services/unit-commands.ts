@@ -30,10 +30,18 @@ export class UnitCommands {
   readonly #store: FleetStore;
   readonly #now: () => number;
 
-  constructor(commands: CommandClient, store: FleetStore, now: () => number = Date.now) {
+  readonly #onRecord: (r: CommissioningRecord) => void;
+
+  constructor(commands: CommandClient, store: FleetStore, onRecord: (r: CommissioningRecord) => void, now: () => number = Date.now) {
     this.#commands = commands;
     this.#store = store;
+    this.#onRecord = onRecord;
     this.#now = now;
+  }
+
+  /** Replays each unit's newest run to `onRecord` (start-up). */
+  async restore(): Promise<void> {
+    for (const row of await this.#store.latestCommissioning()) this.#onRecord(fromRow(row));
   }
 
   async send<C extends CommandName>(
@@ -59,6 +67,7 @@ export class UnitCommands {
       items: data.items,
     };
     await this.#store.insertCommissioning(toRow(record));
+    this.#onRecord(record);
     return { response, record };
   }
 

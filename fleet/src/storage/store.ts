@@ -123,6 +123,12 @@ export class FleetStore {
     await this.#db.insertInto('commissioning').values(row).execute();
   }
 
+  /** Each unit's newest run, for the live view at start-up. */
+  async latestCommissioning(): Promise<CommissioningRow[]> {
+    const rows = await this.#db.selectFrom('commissioning').selectAll().orderBy('requested_at').execute();
+    return [...new Map(rows.map((r) => [r.unit_id, r])).values()];
+  }
+
   /** Newest first. */
   commissioningHistory(unitId: string, limit: number): Promise<CommissioningRow[]> {
     return this.#db
