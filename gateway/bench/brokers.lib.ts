@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
-import { freePort, stopper } from '../test/servers.ts';
+import { freePort, stopper } from '@shouwang/testkit';
 
 export type { BenchRow as Row } from '@shouwang/runtime';
 

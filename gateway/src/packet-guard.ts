@@ -12,25 +12,47 @@ export function guardConnection(
   onViolation: (r: Exclude<ScanResult, { ok: true }>) => void,
 ): Duplex {
   const scanner = new PacketScanner(maxPacketBytes);
+  // Outgoing packets are gathered and written once per event-loop turn: Aedes writes every
+  // delivery and every PUBACK on its own, and one socket write (a syscall and a TCP segment) per
+  // packet was the broker's largest single cost. The wait is at most one turn of the loop.
+  let pending: Buffer[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    pending = [];
+    if (!socket.destroyed) socket.write(data);
+  };
+  const queue = (chunk: Buffer, cb: (err?: Error | null) => void) => {
+    pending.push(chunk);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    // Complete at once unless the socket pushes back: waiting for each flush would serialise
+    // every PUBACK behind the previous one.
+    if (socket.writableNeedDrain) socket.once('drain', () => cb());
+    else cb();
+  };
   const conn = new Duplex({
     read() {
       socket.resume();
     },
-    // Complete at once unless the socket pushes back: waiting for each flush would serialise
-    // every PUBACK behind the previous one.
     write(chunk: Buffer, _enc, cb) {
-      if (socket.write(chunk)) cb();
-      else socket.once('drain', () => cb());
+      queue(chunk, cb);
     },
-    // mqtt-packet corks the stream around each packet; hand the socket one buffer, not five.
+    // mqtt-packet corks the stream around each packet: its parts arrive here together.
     writev(chunks, cb) {
-      if (socket.write(Buffer.concat(chunks.map((c) => c.chunk as Buffer)))) cb();
-      else socket.once('drain', () => cb());
+      queue(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), cb);
     },
     final(cb) {
+      flush();
       socket.end(cb);
     },
+    // What Aedes wrote before closing (a CONNACK refusing a login) still goes out first.
     destroy(err, cb) {
+      flush();
       socket.destroy();
       cb(err);
     },

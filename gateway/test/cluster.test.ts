@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeRequest, filters, topics } from '@shouwang/protocol';
+import { startRedis } from '@shouwang/testkit';
 import mqtt from 'mqtt';
+import { defer } from './defer.ts';
 import { connect, nextMessage, startGateway } from './helpers.ts';
-import { startRedis } from './servers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1' }, services: { fleet: 'svc' } };
 
 test('two gateway nodes on one Redis: a command sent through node B reaches a unit on node A', async (t) => {
-  const redis = await startRedis(t);
+  const redis = await startRedis((fn) => defer(t, fn));
   const cluster = { broker: { state: 'redis', redisUrl: redis.url } };
   const a = await startGateway(t, creds, { config: cluster });
   const b = await startGateway(t, creds, { config: cluster });
@@ -21,7 +22,7 @@ test('two gateway nodes on one Redis: a command sent through node B reaches a un
 });
 
 test('a QoS 1 command queued in the cluster survives a restart of both nodes', async (t) => {
-  const redis = await startRedis(t);
+  const redis = await startRedis((fn) => defer(t, fn));
   const cluster = { broker: { state: 'redis', redisUrl: redis.url } };
   const a = await startGateway(t, creds, { config: cluster });
   const b = await startGateway(t, creds, { config: cluster });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeUplink, topics } from '@shouwang/protocol';
+import { startInfluxd } from '@shouwang/testkit';
+import { defer } from './defer.ts';
 import { connect, metricsText, power, startGateway } from './helpers.ts';
-import { startInfluxd } from './servers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: {} };
 
@@ -21,7 +22,7 @@ test('a PUBACK means the reading is on disk; resends of the same (unit, seq) are
 });
 
 test('readings land in a real InfluxDB exactly once, at event time, even when the unit resends', async (t) => {
-  const influx = await startInfluxd(t);
+  const influx = await startInfluxd((fn) => defer(t, fn));
   const gw = await startGateway(t, creds, { config: { influx: { url: influx.url, database: 'shouwang' } } });
   const a = await connect(t, gw.url, 'hrb-001', 'pw-1');
   const b = await connect(t, gw.url, 'hrb-002', 'pw-2');

@@ -1,5 +1,6 @@
 import type { UplinkKind, UplinkPayload } from '@shouwang/protocol';
-import { InfluxDB } from 'influx';
+import { influxFromUrl } from '@shouwang/runtime/influx';
+import type { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
 import { type Point, toPoints } from '../domain/points.ts';
 import type { Journal } from './journal.ts';
@@ -33,14 +34,7 @@ export class InfluxForwarder {
 
   constructor(options: ForwarderOptions) {
     this.#o = { batchSize: 5000, idleMs: 250, maxBackoffMs: 30_000, ...options };
-    const u = new URL(options.url);
-    this.#influx = new InfluxDB({
-      host: u.hostname,
-      port: Number(u.port || 8086),
-      protocol: u.protocol === 'https:' ? 'https' : 'http',
-      database: options.database,
-      ...(u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : {}),
-    });
+    this.#influx = influxFromUrl(options.url, options.database);
   }
 
   start(): void {
