@@ -38,7 +38,7 @@ async function system(t: TestContext) {
   const unit = await unitClient(t, broker.url, 'hrb-001-status');
   await send(unit, 'hrb-001', 'presence', { state: 'online', ts: T0 });
   await send(unit, 'hrb-001', 'power', power);
-  await send(unit, 'hrb-001', 'link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4 });
+  await send(unit, 'hrb-001', 'link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4, bytesMonth: 1_200_000 });
   await waitFor(() => fleet.state.get('hrb-001')?.link != null);
   return { api: ['--api', fleet.base, '--token', ADMIN] };
 }
@@ -57,6 +57,9 @@ test('units and unit read the fleet API and print what a technician needs', asyn
   const detail = await cli(['unit', 'hrb-001', ...api]);
   assert.match(detail.out, /battery\s+77%\s+13\.10 V/);
   assert.match(detail.out, /link\s+nr\s+4\/5 bars\s+-71 dBm/);
+  assert.match(detail.out, /commissioned\s+not yet/);
+  // 1.2 MB by 23 November: 1.6 MB by the month's end, inside the 30 MB cellular default.
+  assert.match(detail.out, /data\s+1\.2 MB of 30\.0 MB this month, 1\.6 MB by month end\n/);
 
   const missing = await cli(['unit', 'hrb-404', ...api]);
   assert.equal(missing.code, 3);

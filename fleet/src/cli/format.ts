@@ -22,6 +22,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
+const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${Math.round(b / 1e3)} kB`);
 const pct = (n: number | null | undefined) => (n === null || n === undefined ? '-' : `${Math.round(n)}%`);
 const hours = (n: number | null | undefined) =>
   n === null || n === undefined ? '-' : n < 48 ? `${n.toFixed(1)} h` : `${(n / 24).toFixed(1)} d`;
@@ -64,6 +65,17 @@ export function unitDetail(u: UnitView, now: number): string {
     ]);
   }
   if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars}/5 bars  ${u.link.rssiDbm} dBm`]);
+  const d = u.outlook?.link;
+  if (d && d.bytesMonth !== null && d.budgetBytes !== null) {
+    const spent =
+      d.budgetHoursLeft === null ? '' : d.budgetHoursLeft === 0 ? '  OVER BUDGET' : `  budget spent in ${hours(d.budgetHoursLeft)}`;
+    rows.push(['data', `${mb(d.bytesMonth)} of ${mb(d.budgetBytes)} this month, ${mb(d.bytesMonthForecast ?? 0)} by month end${spent}`]);
+  }
+  const c = u.commissioning;
+  rows.push([
+    'commissioned',
+    c ? `${c.passed ? 'all checks passed' : `FAILED: ${c.failed.join(', ')}`}  ${new Date(c.at).toISOString()}` : 'not yet',
+  ]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
 }
