@@ -9,7 +9,7 @@ import { CommandClient } from './services/commands.ts';
 import { FleetState } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
-import { UnitCommands } from './services/unit-commands.ts';
+import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
 import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
 import { FleetStore } from './storage/store.ts';
@@ -48,13 +48,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
   // Requests ride the ingest's session: one service connection to the gateway.
   const commandClient = new CommandClient(ingest.client);
-  const commands = new UnitCommands(
-    commandClient,
-    store,
-    (r) =>
-      state.setCommissioning(r.unitId, { at: r.requestedAt, passed: r.passed, failed: r.items.filter((i) => !i.pass).map((i) => i.check) }),
-    clock.now,
-  );
+  const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   await commands.restore();
   const api = createApi({ state, store, history, registry, tokens, ingest, commands, dashboard: await bundleDashboard(), log });
   try {

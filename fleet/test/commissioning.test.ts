@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CommandData, encodeResponse } from '@shouwang/protocol';
+import { type CommissionItem, encodeResponse } from '@shouwang/protocol';
 import { apiClient, responder, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
 
 const ADMIN = 'admin-token-for-tests-only';
-type Items = CommandData<'commission'>['items'];
+type Items = CommissionItem[];
 
 const checklist = (pass: boolean): Items => [
   { check: 'gps', pass: true, detail: '3d fix, 11 satellites, HDOP 0.8', value: 11 },

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeRequest, filters, topics } from '@shouwang/protocol';
-import { startRedis } from '@shouwang/testkit';
+import { defer, startRedis } from '@shouwang/testkit';
 import mqtt from 'mqtt';
-import { defer } from './defer.ts';
 import { connect, nextMessage, startGateway } from './helpers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1' }, services: { fleet: 'svc' } };

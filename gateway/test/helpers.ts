@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Power } from '@shouwang/protocol';
 import { hashSecret } from '@shouwang/runtime/secrets';
+import { defer } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { GatewayConfig } from '../src/config.ts';
 import { createGateway, type Gateway } from '../src/index.ts';
-import { defer } from './defer.ts';
 
 export const FAST_COST = { N: 1024, r: 8, p: 1 };
 

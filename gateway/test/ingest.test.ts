@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeUplink, topics } from '@shouwang/protocol';
-import { startInfluxd } from '@shouwang/testkit';
-import { defer } from './defer.ts';
+import { defer, startInfluxd } from '@shouwang/testkit';
 import { connect, metricsText, power, startGateway } from './helpers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: {} };

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startInfluxd } from '@shouwang/testkit';
+import { defer, startInfluxd } from '@shouwang/testkit';
 import { startSystem } from '../system.ts';
 
 interface History {
@@ -15,15 +15,11 @@ interface History {
 }
 
 test('power history comes from the InfluxDB the gateway writes', { timeout: 120_000 }, async (t) => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  t.after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  });
-  const influx = await startInfluxd((fn) => cleanups.push(fn));
+  const influx = await startInfluxd((fn) => defer(t, fn));
   const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-history-'));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  defer(t, () => rm(dataDir, { recursive: true, force: true }));
   const sys = await startSystem({ units: 1, mqttPort: 0, httpPort: 0, gatewayHttpPort: 0, dataDir, timeScale: 600, influxUrl: influx.url });
-  cleanups.push(() => sys.stop());
+  defer(t, () => sys.stop());
   const unit = sys.units[0]?.id;
   assert.ok(unit);
 

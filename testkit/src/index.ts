@@ -1,4 +1,4 @@
 export { startInfluxd } from './influxd.ts';
 export { startPostgres } from './postgres.ts';
-export { type Cleanup, freePort, stopper, waitUntil } from './process.ts';
+export { type Cleanup, defer, freePort, stopper, waitUntil } from './process.ts';
 export { startRedis } from './redis.ts';

@@ -9,6 +9,28 @@ import { type AddressInfo, createServer } from 'node:net';
 
 export type Cleanup = (fn: () => Promise<unknown>) => void;
 
+interface HasAfter {
+  after(fn: () => unknown): unknown;
+}
+const stacks = new WeakMap<HasAfter, (() => unknown)[]>();
+
+/**
+ * Cleanup in reverse order of start, like Go's `defer`: node:test runs `t.after` hooks
+ * first-registered-first, which would stop Redis before the gateway nodes still talking to it.
+ */
+export function defer(t: HasAfter, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const s: (() => unknown)[] = [];
+    stack = s;
+    stacks.set(t, s);
+    t.after(async () => {
+      while (s.length > 0) await s.pop()?.();
+    });
+  }
+  stack.push(fn);
+}
+
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve, reject) => {

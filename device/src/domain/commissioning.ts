@@ -1,12 +1,10 @@
-import type { CommandData } from '@shouwang/protocol';
+import type { CommissionItem } from '@shouwang/protocol';
 
 /**
  * What "passes" when a technician commissions a unit on site. Each judge turns one measurement
  * into pass/fail and a line the technician can act on; the thresholds are the ones a unit needs
  * to do its job unattended, not the hardware's absolute limits.
  */
-export type CommissionItem = CommandData<'commission'>['items'][number];
-
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export function judgeGps(fix: { fix: 'none' | '2d' | '3d'; sats?: number; hdop?: number } | undefined): CommissionItem {

@@ -1,6 +1,13 @@
-import { type CommandName, type CommandResponse, decodeRequest, ErrorCode, encodeResponse, type ProtocolError } from '@shouwang/protocol';
+import {
+  type CommandName,
+  type CommandResponse,
+  type CommissionItem,
+  decodeRequest,
+  ErrorCode,
+  encodeResponse,
+  type ProtocolError,
+} from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import type { CommissionItem } from '../domain/commissioning.ts';
 import { Counters } from '../drivers/counters.ts';
 import type { ConfigStore } from './config-store.ts';
 

@@ -1,4 +1,5 @@
-import { type CommissionItem, judgeBattery, judgeCharge, judgeGps, judgeSignal } from '../domain/commissioning.ts';
+import type { CommissionItem } from '@shouwang/protocol';
+import { judgeBattery, judgeCharge, judgeGps, judgeSignal } from '../domain/commissioning.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
 import type { GnssFix } from '../drivers/nmea.ts';
 import type { MonitorReading } from '../drivers/power-monitor.ts';

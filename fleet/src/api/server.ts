@@ -119,7 +119,7 @@ export function createApi(deps: ApiDeps) {
   );
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
-  registerCommandRoutes(app, deps.commands, async (id) => deps.state.get(id) !== undefined || (await deps.registry.has(id)));
+  registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
 
   app.get('/api/health', async () => ({
     status: 'ok',

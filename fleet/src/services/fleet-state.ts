@@ -122,6 +122,10 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     if (track) this.#announce(track);
   }
 
+  has(id: string): boolean {
+    return this.#units.has(id);
+  }
+
   get(id: string): UnitView | undefined {
     const track = this.#units.get(id);
     return track && this.#view(track);

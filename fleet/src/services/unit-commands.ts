@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandArgs, CommandData, CommandName, CommandResponse } from '@shouwang/protocol';
+import type { CommandArgs, CommandData, CommandName, CommandResponse, CommissionItem } from '@shouwang/protocol';
+import type { CommissioningSummary } from '../domain/unit-state.ts';
 import type { CommissioningRow } from '../storage/schema.ts';
 import type { FleetStore } from '../storage/store.ts';
 import type { CommandClient } from './commands.ts';
@@ -9,8 +10,6 @@ import type { CommandClient } from './commands.ts';
  * the MQTT service secret. A `commission` answer is also recorded: the checklist a technician ran
  * on site stays with the unit, pass or fail, with who asked.
  */
-export type CommissionItem = CommandData<'commission'>['items'][number];
-
 export interface CommissioningRecord {
   id: string;
   unitId: string;
@@ -20,6 +19,11 @@ export interface CommissioningRecord {
   requestedBy: string;
   passed: boolean;
   items: CommissionItem[];
+}
+
+/** What the unit's card and live view carry of a run. */
+export function commissioningSummary(r: CommissioningRecord): CommissioningSummary {
+  return { at: r.requestedAt, passed: r.passed, failed: r.items.filter((i) => !i.pass).map((i) => i.check) };
 }
 
 /** Long enough for a still from the camera and a test upload over a slow link. */

@@ -125,7 +125,17 @@ export class FleetStore {
 
   /** Each unit's newest run, for the live view at start-up. */
   async latestCommissioning(): Promise<CommissioningRow[]> {
-    const rows = await this.#db.selectFrom('commissioning').selectAll().orderBy('requested_at').execute();
+    const rows = await this.#db
+      .selectFrom('commissioning as c')
+      .selectAll('c')
+      .where('c.requested_at', '=', (eb) =>
+        eb
+          .selectFrom('commissioning as d')
+          .select((d) => d.fn.max('d.requested_at').as('m'))
+          .whereRef('d.unit_id', '=', 'c.unit_id'),
+      )
+      .execute();
+    // Two runs in the same millisecond: either is the latest.
     return [...new Map(rows.map((r) => [r.unit_id, r])).values()];
   }
 

@@ -66,6 +66,8 @@ export type CommandName = keyof typeof COMMANDS;
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 export type CommandArgs<C extends CommandName> = Static<(typeof COMMANDS)[C]['args']>;
 export type CommandData<C extends CommandName> = Static<(typeof COMMANDS)[C]['data']>;
+/** One line of a commissioning run: a check, its verdict and what was measured. */
+export type CommissionItem = CommandData<'commission'>['items'][number];
 
 export function requestSchema<C extends CommandName>(name: C) {
   return Type.Object(
