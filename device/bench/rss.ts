@@ -3,7 +3,8 @@
  * connected and idle for a few seconds, against a real Aedes on loopback:
  *   baseline  an idle connected MQTT.js client made with mqtt.connect() and nothing else;
  *   agent     `node device/src/main.ts --sim` (TypeScript stripped at load);
- *   bundle    the deploy bundle as the unit runs it (.data/deploy/agent.mjs, --max-semi-space-size=1 --lite-mode);
+ *   bundle    the deploy bundle as the unit runs it: .data/deploy/agent.mjs with the node flags and the
+ *             environment of deploy/shouwang-device.service, read from that file so they cannot drift;
  * In sim mode the simulator (environment, power model, GPS/modem/IO fakes, link shaper) runs inside
  * the agent process, so these figures include it; on a real board it is not loaded.
  *   backlog   the bundle draining a 24-hour backlog (peak RSS while draining).
@@ -37,9 +38,20 @@ async function settle(child: ChildProcess, ms: number): Promise<number> {
   return v;
 }
 
-function agentEnv(url: string, dataDir: string): NodeJS.ProcessEnv {
+/** The unit's node flags and non-agent environment (glibc tunables), as systemd starts it. */
+function unitService(): { flags: string[]; env: Record<string, string> } {
+  const text = readFileSync(join(ROOT, 'device/deploy/shouwang-device.service'), 'utf8');
+  const exec = /^ExecStart=\S+ (.*) \S+\.mjs$/m.exec(text);
+  if (!exec?.[1]) throw new Error('shouwang-device.service: no ExecStart node line');
+  const env: Record<string, string> = {};
+  for (const [, k, v] of text.matchAll(/^Environment=(\w+)=(.*)$/gm)) if (k && v !== undefined && !k.startsWith('SHOUWANG_')) env[k] = v;
+  return { flags: exec[1].split(/\s+/), env };
+}
+
+function agentEnv(url: string, dataDir: string, unitEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...unitEnv,
     LOG_LEVEL: 'warn',
     SHOUWANG_DEVICE_UNIT_ID: UNIT,
     SHOUWANG_DEVICE_MODE: 'sim',
@@ -95,11 +107,14 @@ export async function bench(): Promise<Row[]> {
       }),
       5000,
     );
-    // The unit's flags (deploy/shouwang-device.service): a 1 MB young generation and no optimising
-    // compiler (--lite-mode) — the agent is I/O-bound; optimised code and a 16 MB nursery only cost RSS.
-    const flags = ['--max-semi-space-size=1', '--lite-mode'];
+    // The unit's flags and glibc tunables (deploy/shouwang-device.service, where each is explained).
+    const unit = unitService();
+    const flags = unit.flags;
     const idle = 'setInterval(() => {}, 1000)';
-    const floor = await settle(spawn(process.execPath, [...flags, '-e', idle], { stdio: 'ignore' }), 3000);
+    const floor = await settle(
+      spawn(process.execPath, [...flags, '-e', idle], { stdio: 'ignore', env: { ...process.env, ...unit.env } }),
+      3000,
+    );
     // The same client the agent makes (mqtt-connect.ts): client module only, no number cache.
     const lean = await settle(
       spawn(
@@ -111,18 +126,18 @@ export async function bench(): Promise<Row[]> {
           `import c from 'mqtt/lib/client'; import net from 'node:net'; const u = new URL(${JSON.stringify(url)});
            new c.default(() => net.connect(Number(u.port), u.hostname), { protocol: 'mqtt', writeCache: false }); ${idle}`,
         ],
-        { cwd: ROOT, stdio: 'ignore' },
+        { cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...unit.env } },
       ),
       5000,
     );
     const agentTs = await settle(await startAgent(join(ROOT, 'device/src/main.ts'), [], agentEnv(url, join(dir, 'a'))), 5000);
     execFileSync(process.execPath, [join(ROOT, 'device/deploy/build.ts')], { cwd: ROOT, stdio: 'ignore' });
     const bundle = join(ROOT, '.data/deploy/agent.mjs');
-    const agentJs = await settle(await startAgent(bundle, flags, agentEnv(url, join(dir, 'b'))), 5000);
+    const agentJs = await settle(await startAgent(bundle, flags, agentEnv(url, join(dir, 'b'), unit.env)), 5000);
 
     // Backlog: the broker is unreachable while the day accumulates, then the agent drains it.
     const rows = fillBacklog(join(dir, 'c', 'outbox.db'));
-    const child = await startAgent(bundle, flags, agentEnv(url, join(dir, 'c')));
+    const child = await startAgent(bundle, flags, agentEnv(url, join(dir, 'c'), unit.env));
     let peak = 0;
     const t0 = Date.now();
     while (Date.now() - t0 < 8000) {

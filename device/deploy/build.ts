@@ -7,6 +7,7 @@
  */
 import { isBuiltin } from 'node:module';
 import { build, type Plugin } from 'esbuild';
+import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
 export const BUNDLE = new URL('../../.data/deploy/agent.mjs', import.meta.url).pathname;
 const NATIVE = ['@serialport/bindings-cpp', 'serialport', 'bufferutil', 'utf-8-validate'];
@@ -62,7 +63,7 @@ const result = await build({
   external: NATIVE,
   // CommonJS dependencies (johnny-five, mqtt's deps) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  plugins: [builtinsByRequire, noJohnnyFiveRepl],
+  plugins: [builtinsByRequire, noJohnnyFiveRepl, nodeCronLocalTime],
   metafile: true,
   logLevel: 'warning',
 });

@@ -106,6 +106,12 @@ export const DeviceConfig = Type.Object({
   ),
   schedule: Type.Object(
     {
+      timezone: Type.String({
+        // An IANA name (Area/Location) or UTC; checked against the tz database at start (services/time-zone.ts).
+        pattern: '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$',
+        default: 'Asia/Shanghai',
+        description: 'IANA time zone the schedules run in (the agent process local time; restart to apply)',
+      }),
       snapshots: Type.String({ default: '0 */15 * * * *', description: 'Camera snapshot schedule (node-cron, with seconds)', ...live }),
       maintenance: Type.String({
         default: '0 0 3 * * *',

@@ -14,6 +14,7 @@ import { openDeviceBoard } from './services/board.ts';
 import { ConfigStore } from './services/config-store.ts';
 import { type RunningDevice, startDevice } from './services/device.ts';
 import { createNotifier } from './services/sd-notify.ts';
+import { useTimeZone } from './services/time-zone.ts';
 
 const flags = process.argv.includes('--sim') ? { mode: 'sim' } : {};
 const log = createLogger('device');
@@ -26,6 +27,8 @@ await runService(log, async () => {
     overrides: { ...ConfigStore.load(join(dataDir, 'config-overrides.json')), ...flags, dataDir },
   });
   const unitLog = log.child({ unitId: cfg.unitId });
+  const utcOffsetMin = useTimeZone(cfg.schedule.timezone);
+  unitLog.info({ timezone: cfg.schedule.timezone, utcOffsetMin }, 'schedules run in local time');
   const board = await openDeviceBoard(cfg, unitLog);
   let device: RunningDevice | undefined;
   let restarting: Promise<void> | undefined;

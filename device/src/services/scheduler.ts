@@ -3,7 +3,8 @@ import { createTask, type ScheduledTask, validateDetailed } from 'node-cron';
 import type { Logger } from 'pino';
 
 /**
- * Cron schedules (node-cron 4 patterns, with seconds) on an injected Clock. node-cron's own timer
+ * Cron schedules (node-cron 4 patterns, with seconds) in the process's local time (the composition
+ * root sets TZ from `schedule.timezone`) on an injected Clock. node-cron's own timer
  * runs on the wall clock; here it only answers "does this pattern match this second?"
  * (`task.match`), and the Clock ticks once per second of unit time, so a test or a sped-up
  * simulator drives schedules without waiting. A job that throws is logged; the others go on.
@@ -17,15 +18,13 @@ export interface Job {
 export class Scheduler {
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly timezone: string;
   private readonly jobs = new Map<string, { job: Job; task: ScheduledTask; running: boolean }>();
   private timer: unknown;
   private lastSecond: number | undefined;
 
-  constructor(clock: Clock, log: Logger, timezone = 'Asia/Shanghai') {
+  constructor(clock: Clock, log: Logger) {
     this.clock = clock;
     this.log = log;
-    this.timezone = timezone;
   }
 
   /** Adds or replaces a job. Throws with the field's problem for an invalid pattern. */
@@ -34,8 +33,9 @@ export class Scheduler {
     if (!v.valid)
       throw new Error(`invalid schedule ${JSON.stringify(job.pattern)}: ${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
     this.remove(job.name);
-    // Never started: node-cron's own timer stays off, the task is only a matcher.
-    const task = createTask(job.pattern, () => undefined, { name: `device-${job.name}`, timezone: this.timezone });
+    // Never started: node-cron's own timer stays off, the task is only a matcher. No `timezone`:
+    // local time, which the unit's bundle reads without ICU (deploy/node-cron-local-time.ts).
+    const task = createTask(job.pattern, () => undefined, { name: `device-${job.name}` });
     this.jobs.set(job.name, { job, task, running: false });
   }
 
