@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow as Row } from '@shouwang/runtime';
+import { readServiceUnit } from '@shouwang/testkit';
 import { Aedes } from 'aedes';
 import { Outbox } from '../src/services/outbox.ts';
 
@@ -36,16 +37,6 @@ async function settle(child: ChildProcess, ms: number): Promise<number> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   return v;
-}
-
-/** The unit's node flags and non-agent environment (glibc tunables), as systemd starts it. */
-function unitService(): { flags: string[]; env: Record<string, string> } {
-  const text = readFileSync(join(ROOT, 'device/deploy/shouwang-device.service'), 'utf8');
-  const exec = /^ExecStart=\S+ (.*) \S+\.mjs$/m.exec(text);
-  if (!exec?.[1]) throw new Error('shouwang-device.service: no ExecStart node line');
-  const env: Record<string, string> = {};
-  for (const [, k, v] of text.matchAll(/^Environment=(\w+)=(.*)$/gm)) if (k && v !== undefined && !k.startsWith('SHOUWANG_')) env[k] = v;
-  return { flags: exec[1].split(/\s+/), env };
 }
 
 function agentEnv(url: string, dataDir: string, unitEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -108,7 +99,7 @@ export async function bench(): Promise<Row[]> {
       5000,
     );
     // The unit's flags and glibc tunables (deploy/shouwang-device.service, where each is explained).
-    const unit = unitService();
+    const unit = readServiceUnit(join(ROOT, 'device/deploy/shouwang-device.service'), 'SHOUWANG_');
     const flags = unit.flags;
     const idle = 'setInterval(() => {}, 1000)';
     const floor = await settle(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
-import { freePort, stopper } from '@shouwang/testkit';
+import { freePort, readServiceUnit, stopper } from '@shouwang/testkit';
 
 export type { BenchRow as Row } from '@shouwang/runtime';
 
@@ -63,8 +63,16 @@ async function notOurs(): Promise<RunningBroker> {
   throw new Error('only our gateway restarts in place');
 }
 
+/** How the gateway runs in the field: the node flags and environment of its systemd unit. */
+export const DEPLOYED = readServiceUnit(fileURLToPath(new URL('../deploy/shouwang-gateway.service', import.meta.url)), 'SHOUWANG_');
+/** Node's own defaults, for comparison. */
+export const NODE_DEFAULTS = { flags: [], env: {} };
+
 /** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
-export async function startGatewayProcess(units: string[], nodeArgs: string[] = []): Promise<RunningBroker> {
+export async function startGatewayProcess(
+  units: string[],
+  node: { flags: string[]; env: Record<string, string> } = DEPLOYED,
+): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -74,15 +82,22 @@ export async function startGatewayProcess(units: string[], nodeArgs: string[] = 
     file,
     JSON.stringify({ units: Object.fromEntries(units.map((u) => [u, hash])), services: { fleet: { hash, role: 'service' } } }),
   );
-  return launchGateway(dir, file, port, httpPort, nodeArgs);
+  return launchGateway(dir, file, port, httpPort, node);
 }
 
-async function launchGateway(dir: string, file: string, port: number, httpPort: number, nodeArgs: string[]): Promise<RunningBroker> {
+async function launchGateway(
+  dir: string,
+  file: string,
+  port: number,
+  httpPort: number,
+  node: { flags: string[]; env: Record<string, string> },
+): Promise<RunningBroker> {
   const child = fork(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
-    execArgv: nodeArgs,
+    execArgv: node.flags,
     stdio: 'ignore',
     env: {
       ...process.env,
+      ...node.env,
       LOG_LEVEL: 'warn',
       SHOUWANG_GATEWAY_MQTT_PORT: String(port),
       SHOUWANG_GATEWAY_HTTP_PORT: String(httpPort),
@@ -100,7 +115,7 @@ async function launchGateway(dir: string, file: string, port: number, httpPort: 
     stop: stopper(child, dir),
     restart: async () => {
       await stopper(child)();
-      return launchGateway(dir, file, port, httpPort, nodeArgs);
+      return launchGateway(dir, file, port, httpPort, node);
     },
   };
 }

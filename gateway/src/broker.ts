@@ -3,6 +3,7 @@ import { Aedes, type AedesOptions, type Client, type ConnectPacket, type Publish
 import type { Logger } from 'pino';
 import type { CredentialStore } from './credentials.ts';
 import { mayPublish, maySubscribe, type Principal, principalFor, principalName } from './domain/access.ts';
+import { HandshakeGate } from './domain/handshake-gate.ts';
 import type { LoginLimiter } from './domain/login-limiter.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -20,6 +21,8 @@ export interface BrokerDeps {
   metrics: Metrics;
   log: Logger;
   ingest: Ingest;
+  /** MQTT handshakes in flight at once (domain/handshake-gate.ts). */
+  maxConcurrentHandshakes: number;
   options: Pick<AedesOptions, 'concurrency' | 'drainTimeout' | 'keepaliveLimit' | 'persistence' | 'mq' | 'id'>;
 }
 
@@ -44,6 +47,9 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
   const rejected = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
   const accepted = metrics.counter('shouwang_gateway_messages_in_total', 'Accepted publishes by kind');
   const forwarded = metrics.counter('shouwang_gateway_messages_out_total', 'Publishes delivered to subscribers by kind');
+
+  const gate = new HandshakeGate<Client>(deps.maxConcurrentHandshakes);
+  metrics.gauge('shouwang_gateway_handshakes_waiting', 'MQTT handshakes queued behind the ones in flight', () => gate.queued);
 
   const source = (client: Client) => (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
 
@@ -113,7 +119,9 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     maxTopicLevels: MAX_TOPIC_LEVELS,
     preConnect: (client, packet, done) => {
       connects.set(client, { clientId: packet.clientId, clean: packet.clean });
-      done(null, true);
+      // Left on 'clientReady' (after the queued messages went out) or when the connection closes.
+      client.conn.once('close', () => gate.leave(client));
+      gate.enter(client, () => done(null, true));
     },
     authenticate: (client, username, password, done) => {
       authenticate(client, username, password).then(
@@ -146,6 +154,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     }
   });
 
+  broker.on('clientReady', (client) => gate.leave(client));
   broker.on('clientError', (client, err) => {
     // Aedes checks depth before any hook runs, so its error is the only place to count the refusal.
     if (err.message === 'topic has too many levels') rejected({ reason: 'topic-too-deep' });

@@ -59,6 +59,11 @@ export const GatewayConfig = Type.Object({
       drainTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
       /** Messages in flight through the broker's emitter before it applies backpressure. */
       concurrency: Type.Integer({ minimum: 1, default: 1000 }),
+      maxConcurrentHandshakes: Type.Integer({
+        minimum: 1,
+        default: 16,
+        description: 'MQTT handshakes in flight at once; the rest wait their turn (bounds memory in a reconnect storm)',
+      }),
       keepaliveLimitS: Type.Integer({ minimum: 0, default: 1200, description: 'largest keep-alive a client may ask for; 0 = any' }),
       state: Type.Union([Type.Literal('level'), Type.Literal('redis'), Type.Literal('memory')], {
         default: 'level',

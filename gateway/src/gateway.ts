@@ -73,6 +73,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics,
         log: log.child({ module: 'broker' }),
         ingest: pipeline.ingest,
+        maxConcurrentHandshakes: config.broker.maxConcurrentHandshakes,
         options: {
           concurrency: config.broker.concurrency,
           drainTimeout: config.broker.drainTimeoutMs,

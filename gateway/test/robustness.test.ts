@@ -99,3 +99,32 @@ test('a reconnect storm: hundreds of units at once all get back in, none locked 
   await again[7]?.publishAsync(topics.uplink('storm-7', 'presence'), Buffer.from(encodeUplink('presence', { state: 'online', ts: 1 })));
   await got;
 });
+
+test('handshakes taken one at a time: refused logins and sockets gone mid-queue leave no slot taken', async (t) => {
+  const gw = await startGateway(t, creds, { config: { broker: { maxConcurrentHandshakes: 1 } } });
+  // Twenty at once: wrong passwords, sockets that close right after CONNECT, and good logins.
+  const socks = await Promise.all(Array.from({ length: 20 }, () => rawSocket(gw.mqttPort)));
+  t.after(() => {
+    for (const s of socks) s.destroy();
+  });
+  const connacks = socks.map((s, i) => {
+    const good = i % 3 === 0;
+    const unit = good ? 'hrb-001' : 'hrb-002';
+    s.write(connectPacket(unit, unit, good ? 'pw-1' : 'wrong'));
+    if (i % 3 === 1) {
+      s.destroy();
+      return Promise.resolve(undefined);
+    }
+    return once(s, 'data').then(([d]) => (d as Buffer)[3]);
+  });
+  const codes = await Promise.all(connacks);
+  // Each good login got CONNACK 0 in its turn (each taking over the one before), each bad one 4 or 5.
+  assert.deepEqual(
+    codes.filter((c, i) => i % 3 === 0 && c !== undefined),
+    Array(7).fill(0),
+  );
+  assert.ok(codes.filter((_c, i) => i % 3 === 2).every((c) => c === 4 || c === 5));
+  // Every slot came back: a fresh unit still gets in, and nothing waits.
+  await connect(t, gw.url, 'hrb-002', 'pw-2');
+  assert.match(await metricsText(gw), /shouwang_gateway_handshakes_waiting 0/);
+});
