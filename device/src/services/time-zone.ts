@@ -14,5 +14,5 @@ export function useTimeZone(zone: string, now = new Date(), zoneinfo = ZONEINFO)
   if (zone !== 'UTC' && existsSync(zoneinfo) && !existsSync(join(zoneinfo, zone)))
     throw new Error(`schedule.timezone: unknown time zone ${JSON.stringify(zone)} (not in ${zoneinfo})`);
   process.env.TZ = zone;
-  return 0 - now.getTimezoneOffset();
+  return 0 - now.getTimezoneOffset(); // not `-offset`: UTC would log as -0
 }
