@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeUplink, topics } from '@shouwang/protocol';
 import { defer, startInfluxd } from '@shouwang/testkit';
+import { Journal } from '../src/ingest/journal.ts';
 import { connect, metricsText, power, startGateway } from './helpers.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: {} };
@@ -58,4 +62,21 @@ test('while InfluxDB is unreachable units are still acknowledged and nothing is 
   assert.equal(gw.gateway.ingest.journal.count(), 10);
   assert.equal(gw.gateway.ingest.forwarder?.lag(), 10);
   assert.match(await metricsText(gw), /shouwang_gateway_ingest_lag_rows 10/);
+});
+
+test('closing the journal commits what was appended in the same turn, before it went to the writer', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sw-journal-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ingest.db');
+  const journal = await Journal.open(file);
+  // Not awaited: these are still waiting for the end of the turn when close() is called.
+  const appended = Array.from({ length: 25 }, (_, i) => journal.append('hrb-001', i + 1, 'power', i, power(i + 1)));
+  await journal.close();
+  assert.deepEqual(
+    (await Promise.all(appended)).map((r) => r.duplicate),
+    Array(25).fill(false),
+  );
+  const again = await Journal.open(file);
+  t.after(() => again.close());
+  assert.equal(again.count('hrb-001'), 25);
 });
