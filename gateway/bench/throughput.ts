@@ -8,6 +8,7 @@
  * acknowledged, as a client with an in-flight limit does. Both brokers see the same pattern.
  */
 
+import { readFile } from 'node:fs/promises';
 import { encodeUplink, filters, topics } from '@shouwang/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Row, type RunningBroker, startBareAedes, startGatewayProcess, startMosquitto } from './brokers.lib.ts';
@@ -26,7 +27,18 @@ function client(b: RunningBroker, id: string): Promise<MqttClient> {
 
 type Pattern = 'burst' | 'sliding';
 
-async function run(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<number> {
+/**
+ * CPU seconds a broker process (all its threads) has used: utime + stime from /proc, in clock
+ * ticks (USER_HZ, 100 on Linux). On a shared two-core machine the rate depends on what the bench's own clients
+ * get; CPU per message is each broker's cost alone.
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function run(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<{ rate: number; cpuUs: number }> {
   const sub = await client(b, 'fleet');
   await sub.subscribeAsync(filters.allUplink('power'), { qos });
   const pubs = await Promise.all(units.map((u) => client(b, u)));
@@ -38,6 +50,7 @@ async function run(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<numb
       if (++delivered === total) resolve();
     });
   });
+  const cpu0 = await cpuSeconds(b.pid);
   const start = performance.now();
   await Promise.all(
     pubs.map(async (p, i) => {
@@ -65,8 +78,9 @@ async function run(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<numb
   );
   if (qos === 0) await Promise.race([allDelivered, new Promise((r) => setTimeout(r, 20_000))]);
   const seconds = (performance.now() - start) / 1000;
+  const cpu = (await cpuSeconds(b.pid)) - cpu0;
   for (const c of [sub, ...pubs]) c.end(true);
-  return (qos === 0 ? delivered : total) / seconds;
+  return { rate: (qos === 0 ? delivered : total) / seconds, cpuUs: (cpu / total) * 1e6 };
 }
 
 export async function bench(): Promise<Row[]> {
@@ -78,14 +92,16 @@ export async function bench(): Promise<Row[]> {
   ] as const;
   for (const [qos, pattern] of cases) {
     const results = new Map<string, number>();
+    const cpu = new Map<string, number>();
     // Alternate the brokers and keep each one's best of two runs: these machines vary ±10–15 %.
     for (let round = 0; round < 2; round++) {
       for (const start of [startMosquitto, startBareAedes, () => startGatewayProcess(units)]) {
         const b = await start();
         try {
           await run(b, qos, pattern); // warm-up
-          const rate = await run(b, qos, pattern);
+          const { rate, cpuUs } = await run(b, qos, pattern);
           results.set(b.name, Math.max(results.get(b.name) ?? 0, rate));
+          cpu.set(b.name, Math.min(cpu.get(b.name) ?? Number.POSITIVE_INFINITY, cpuUs));
         } finally {
           await b.stop();
         }
@@ -94,6 +110,10 @@ export async function bench(): Promise<Row[]> {
     const label = `QoS ${qos}${pattern === 'sliding' ? ', sliding window' : ''}`;
     const baseline = results.get('mosquitto') as number;
     rows.push({ name: `${label} mosquitto`, value: baseline, unit: 'msg/s' });
+    const baseCpu = cpu.get('mosquitto') as number;
+    rows.push({ name: `${label} mosquitto, broker CPU per message`, value: baseCpu, unit: 'µs' });
+    for (const [name, value] of cpu)
+      if (name !== 'mosquitto') rows.push({ name: `${label} ${name}, broker CPU per message`, value, unit: 'µs', baseline: baseCpu });
     for (const [name, value] of results) {
       if (name === 'mosquitto') continue;
       rows.push({
