@@ -119,7 +119,8 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     maxTopicLevels: MAX_TOPIC_LEVELS,
     preConnect: (client, packet, done) => {
       connects.set(client, { clientId: packet.clientId, clean: packet.clean });
-      // Left on 'clientReady' (after the queued messages went out) or when the connection closes.
+      // Left once the CONNACK is written or the connection closes. Queued messages flow after it,
+      // outside the gate: a unit on a slow link draining its queue must not hold a slot.
       client.conn.once('close', () => gate.leave(client));
       gate.enter(client, () => done(null, true));
     },
@@ -154,7 +155,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     }
   });
 
-  broker.on('clientReady', (client) => gate.leave(client));
+  broker.on('connackSent', (_packet, client) => gate.leave(client));
   broker.on('clientError', (client, err) => {
     // Aedes checks depth before any hook runs, so its error is the only place to count the refusal.
     if (err.message === 'topic has too many levels') rejected({ reason: 'topic-too-deep' });

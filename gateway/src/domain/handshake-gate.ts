@@ -1,6 +1,6 @@
 /**
- * At most `limit` MQTT handshakes (CONNECT → authenticate → session restore → queued messages
- * sent) in flight at once; the others wait in arrival order. A gateway restart meets every unit
+ * At most `limit` MQTT handshakes (CONNECT → authenticate → session restore → CONNACK) in
+ * flight at once; the others wait in arrival order. A gateway restart meets every unit
  * at once, and 10,000 handshakes run side by side keep all their intermediate objects (scrypt,
  * session-store iterators, streams) alive together: V8 promotes them, the heap balloons to
  * several times its live size and never gives the pages back. Taken a few dozen at a time they
