@@ -1,9 +1,9 @@
 /**
  * Builds the agent into one ESM file for the unit (.data/deploy/agent.mjs, outside the linted and
- * committed tree): no TypeScript is
+ * committed tree, or the path given): no TypeScript is
  * stripped or built on the Pi (type stripping alone costs ~18 MB RSS and start-up time), and only
  * native addons stay outside the bundle (install them next to it with npm on the target arch).
- *   node device/deploy/build.ts
+ *   node device/deploy/build.ts [outfile]
  */
 import { isBuiltin } from 'node:module';
 import { build, type Plugin } from 'esbuild';
@@ -51,7 +51,7 @@ const builtinsByRequire: Plugin = {
 
 const result = await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile: BUNDLE,
+  outfile: process.argv[2] ?? BUNDLE,
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -68,4 +68,4 @@ const result = await build({
   logLevel: 'warning',
 });
 const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.log(`${BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB`);
+console.log(`${process.argv[2] ?? BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB`);
