@@ -9,7 +9,7 @@
  * the agent process, so these figures include it; on a real board it is not loaded.
  *   backlog   the bundle draining a 24-hour backlog (peak RSS while draining).
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow as Row } from '@shouwang/runtime';
-import { readServiceUnit } from '@shouwang/testkit';
 import { Aedes } from 'aedes';
 import { Outbox } from '../src/services/outbox.ts';
+import { AGENT_MAIN, deployedUnit, forkAgent } from '../test/agent-process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const UNIT = 'hrb-901';
@@ -37,30 +37,6 @@ async function settle(child: ChildProcess, ms: number): Promise<number> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   return v;
-}
-
-function agentEnv(url: string, dataDir: string, unitEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ...unitEnv,
-    LOG_LEVEL: 'warn',
-    SHOUWANG_DEVICE_UNIT_ID: UNIT,
-    SHOUWANG_DEVICE_MODE: 'sim',
-    SHOUWANG_DEVICE_MQTT_URL: url,
-    SHOUWANG_DEVICE_DATA_DIR: dataDir,
-    // The simulator's control plane is a dev tool (an HTTP server, ~5 MB); a unit runs neither it nor the simulator.
-    SHOUWANG_DEVICE_SIM_CONTROL: 'false',
-  };
-}
-
-function startAgent(entry: string, execArgv: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = fork(entry, ['--sim'], { cwd: ROOT, env, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (c) => reject(new Error(`agent exited early (${c})`)));
-    child.on('message', (m) => {
-      if ((m as { type?: string }).type === 'ready') resolve(child);
-    });
-  });
 }
 
 /** A day of what the agent queues on the full rung: hourly telemetry, status every minute, events. */
@@ -99,11 +75,10 @@ export async function bench(): Promise<Row[]> {
       5000,
     );
     // The unit's flags and glibc tunables (deploy/shouwang-device.service, where each is explained).
-    const unit = readServiceUnit(join(ROOT, 'device/deploy/shouwang-device.service'), 'SHOUWANG_');
-    const flags = unit.flags;
+    const unit = deployedUnit();
     const idle = 'setInterval(() => {}, 1000)';
     const floor = await settle(
-      spawn(process.execPath, [...flags, '-e', idle], { stdio: 'ignore', env: { ...process.env, ...unit.env } }),
+      spawn(process.execPath, [...unit.flags, '-e', idle], { stdio: 'ignore', env: { ...process.env, ...unit.env } }),
       3000,
     );
     // The same client the agent makes (mqtt-connect.ts): client module only, no number cache.
@@ -111,7 +86,7 @@ export async function bench(): Promise<Row[]> {
       spawn(
         process.execPath,
         [
-          ...flags,
+          ...unit.flags,
           '--input-type=module',
           '-e',
           `import c from 'mqtt/lib/client'; import net from 'node:net'; const u = new URL(${JSON.stringify(url)});
@@ -121,14 +96,15 @@ export async function bench(): Promise<Row[]> {
       ),
       5000,
     );
-    const agentTs = await settle(await startAgent(join(ROOT, 'device/src/main.ts'), [], agentEnv(url, join(dir, 'a'))), 5000);
+    const agent = (dataDir: string, deployed: boolean) => ({ unitId: UNIT, url, dataDir, deployed, logLevel: 'warn' });
+    const agentTs = await settle(await forkAgent(AGENT_MAIN, agent(join(dir, 'a'), false)), 5000);
     execFileSync(process.execPath, [join(ROOT, 'device/deploy/build.ts')], { cwd: ROOT, stdio: 'ignore' });
     const bundle = join(ROOT, '.data/deploy/agent.mjs');
-    const agentJs = await settle(await startAgent(bundle, flags, agentEnv(url, join(dir, 'b'), unit.env)), 5000);
+    const agentJs = await settle(await forkAgent(bundle, agent(join(dir, 'b'), true)), 5000);
 
     // Backlog: the broker is unreachable while the day accumulates, then the agent drains it.
     const rows = fillBacklog(join(dir, 'c', 'outbox.db'));
-    const child = await startAgent(bundle, flags, agentEnv(url, join(dir, 'c'), unit.env));
+    const child = await forkAgent(bundle, agent(join(dir, 'c'), true));
     let peak = 0;
     const t0 = Date.now();
     while (Date.now() - t0 < 8000) {

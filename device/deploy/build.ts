@@ -10,6 +10,7 @@ import { build, type Plugin } from 'esbuild';
 import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
 export const BUNDLE = new URL('../../.data/deploy/agent.mjs', import.meta.url).pathname;
+const outfile = process.argv[2] ?? BUNDLE;
 const NATIVE = ['@serialport/bindings-cpp', 'serialport', 'bufferutil', 'utf-8-validate'];
 
 /**
@@ -51,7 +52,7 @@ const builtinsByRequire: Plugin = {
 
 const result = await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile: process.argv[2] ?? BUNDLE,
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -68,4 +69,4 @@ const result = await build({
   logLevel: 'warning',
 });
 const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.log(`${process.argv[2] ?? BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB`);
+console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);

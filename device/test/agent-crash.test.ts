@@ -6,39 +6,28 @@
  * between the enqueue, the publish, the PUBACK and the ack commit.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decodeMessage } from '@shouwang/protocol';
+import { AGENT_MAIN, forkAgent } from './agent-process.ts';
 import { startBroker } from './broker.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
 function startAgent(url: string, dataDir: string): Promise<ChildProcess> {
-  const child = fork(MAIN, ['--sim'], {
+  return forkAgent(AGENT_MAIN, {
+    unitId: 'hrb-001',
+    url,
+    dataDir,
     env: {
-      ...process.env,
-      LOG_LEVEL: 'silent',
-      SHOUWANG_DEVICE_UNIT_ID: 'hrb-001',
-      SHOUWANG_DEVICE_MQTT_URL: url,
-      SHOUWANG_DEVICE_DATA_DIR: dataDir,
       // An hour of unit time a second, status re-sent every unit minute: hundreds of outbox writes a second.
       SHOUWANG_DEVICE_SIM_TIME_SCALE: '3600',
       SHOUWANG_DEVICE_REPORT_INTERVAL_S: '1',
       SHOUWANG_DEVICE_REPORT_HEARTBEAT_S: '60',
       SHOUWANG_DEVICE_REPORT_TELEMETRY_BATCH: '1',
     },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) => reject(new Error(`agent exited before ready (${code ?? signal})`)));
-    child.on('message', (m) => {
-      if ((m as { type?: string }).type === 'ready') resolve(child);
-    });
   });
 }
 

@@ -1,45 +1,33 @@
 /**
  * The unit runs the esbuild bundle, not the .ts sources: built here as deploy/build.ts builds it and
- * started with the node flags and environment of the systemd unit, against a real broker. Its
- * schedules run in the configured zone through the bundle's patched node-cron
- * (deploy/node-cron-local-time.ts), which only this test exercises inside the bundle.
+ * started as systemd starts it, against a real broker. Its schedules run in the configured zone
+ * through the bundle's patched node-cron (deploy/node-cron-local-time.ts), which only this test
+ * exercises inside the bundle.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readServiceUnit } from '@shouwang/testkit';
+import { forkAgent } from './agent-process.ts';
 import { startBroker } from './broker.ts';
 import { until } from './wait.ts';
 
-const DEPLOY = fileURLToPath(new URL('../deploy/', import.meta.url));
+const BUILD = fileURLToPath(new URL('../deploy/build.ts', import.meta.url));
 const UNIT = 'hrb-977';
 
-interface Running {
-  scheduledSnapshots: () => number;
-  stop: () => Promise<void>;
-}
-
-function startBundle(t: TestContext, bundle: string, url: string, dataDir: string, snapshots: string): Running {
-  const unit = readServiceUnit(join(DEPLOY, 'shouwang-device.service'), 'SHOUWANG_');
-  const child: ChildProcess = fork(bundle, ['--sim'], {
-    execArgv: unit.flags,
-    env: {
-      ...process.env,
-      ...unit.env,
-      LOG_LEVEL: 'info',
-      SHOUWANG_DEVICE_UNIT_ID: UNIT,
-      SHOUWANG_DEVICE_MODE: 'sim',
-      SHOUWANG_DEVICE_MQTT_URL: url,
-      SHOUWANG_DEVICE_DATA_DIR: dataDir,
-      SHOUWANG_DEVICE_SIM_CONTROL: 'false',
-      SHOUWANG_DEVICE_SCHEDULE_TIMEZONE: 'Asia/Shanghai',
-      SHOUWANG_DEVICE_SCHEDULE_SNAPSHOTS: snapshots,
-    },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+/** Starts the bundle with a snapshot schedule; counts the snapshots the schedule fired. */
+async function startBundle(t: TestContext, bundle: string, url: string, dataDir: string, snapshots: string) {
+  const child = await forkAgent(bundle, {
+    unitId: UNIT,
+    url,
+    dataDir,
+    deployed: true,
+    logLevel: 'info',
+    stdout: 'pipe',
+    env: { SHOUWANG_DEVICE_SCHEDULE_TIMEZONE: 'Asia/Shanghai', SHOUWANG_DEVICE_SCHEDULE_SNAPSHOTS: snapshots },
   });
   let count = 0;
   let buffered = '';
@@ -67,17 +55,17 @@ test('the deploy bundle runs the agent: online on the broker, schedules in the s
   const dir = await mkdtemp(join(tmpdir(), 'sw-bundle-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const bundle = join(dir, 'agent.mjs');
-  execFileSync(process.execPath, [join(DEPLOY, 'build.ts'), bundle], { stdio: 'ignore' });
+  execFileSync(process.execPath, [BUILD, bundle], { stdio: 'ignore' });
   const broker = await startBroker(t);
 
   // Shanghai's hours (UTC+8): snapshots fire every second, and the unit reaches the broker.
-  const local = startBundle(t, bundle, broker.url, join(dir, 'a'), hoursPattern(8));
+  const local = await startBundle(t, bundle, broker.url, join(dir, 'a'), hoursPattern(8));
   await until('scheduled snapshots', () => local.scheduledSnapshots() >= 2, 20_000);
   await until('an uplink from the bundle', () => broker.received.some((r) => r.clientId === UNIT), 20_000);
   await local.stop();
 
   // The same hours read as UTC are eight hours away from Shanghai's: nothing may fire.
-  const utc = startBundle(t, bundle, broker.url, join(dir, 'b'), hoursPattern(0));
+  const utc = await startBundle(t, bundle, broker.url, join(dir, 'b'), hoursPattern(0));
   await new Promise((r) => setTimeout(r, 4000));
   assert.equal(utc.scheduledSnapshots(), 0);
   await utc.stop();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
-import { freePort, readServiceUnit, stopper } from '@shouwang/testkit';
+import { freePort, readServiceUnit, type ServiceUnit, stopper } from '@shouwang/testkit';
 
 export type { BenchRow as Row } from '@shouwang/runtime';
 
@@ -66,13 +66,10 @@ async function notOurs(): Promise<RunningBroker> {
 /** How the gateway runs in the field: the node flags and environment of its systemd unit. */
 export const DEPLOYED = readServiceUnit(fileURLToPath(new URL('../deploy/shouwang-gateway.service', import.meta.url)), 'SHOUWANG_');
 /** Node's own defaults, for comparison. */
-export const NODE_DEFAULTS = { flags: [], env: {} };
+export const NODE_DEFAULTS: ServiceUnit = { flags: [], env: {} };
 
 /** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
-export async function startGatewayProcess(
-  units: string[],
-  node: { flags: string[]; env: Record<string, string> } = DEPLOYED,
-): Promise<RunningBroker> {
+export async function startGatewayProcess(units: string[], node: ServiceUnit = DEPLOYED): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -85,13 +82,7 @@ export async function startGatewayProcess(
   return launchGateway(dir, file, port, httpPort, node);
 }
 
-async function launchGateway(
-  dir: string,
-  file: string,
-  port: number,
-  httpPort: number,
-  node: { flags: string[]; env: Record<string, string> },
-): Promise<RunningBroker> {
+async function launchGateway(dir: string, file: string, port: number, httpPort: number, node: ServiceUnit): Promise<RunningBroker> {
   const child = fork(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
     execArgv: node.flags,
     stdio: 'ignore',

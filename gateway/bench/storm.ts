@@ -5,6 +5,7 @@
  * random 0–2 s, as the agent's capped backoff does.
  */
 import { connect, type Socket } from 'node:net';
+import type { ServiceUnit } from '@shouwang/testkit';
 import { connectPacket } from '../test/raw.ts';
 import { DEPLOYED, NODE_DEFAULTS, type Row, rssKb, startGatewayProcess } from './brokers.lib.ts';
 
@@ -52,7 +53,7 @@ export async function bench(): Promise<Row[]> {
   return [...(await storm(DEPLOYED, '')), ...(await storm(NODE_DEFAULTS, " (Node's default heap sizing)"))];
 }
 
-async function storm(node: typeof DEPLOYED, label: string): Promise<Row[]> {
+async function storm(node: ServiceUnit, label: string): Promise<Row[]> {
   const gw = await startGatewayProcess(ids, node);
   const sockets: Socket[] = [];
   try {

@@ -29,8 +29,8 @@ type Pattern = 'burst' | 'sliding';
 
 /**
  * CPU seconds a broker process (all its threads) has used: utime + stime from /proc, in clock
- * ticks (USER_HZ, 100 on Linux). On a shared two-core machine the rate depends on what the bench's own clients
- * get; CPU per message is each broker's cost alone.
+ * ticks (USER_HZ, 100 on Linux). On a shared two-core machine the rate depends on what the
+ * bench's own clients get; CPU per message is each broker's cost alone.
  */
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

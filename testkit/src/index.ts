@@ -2,4 +2,4 @@ export { startInfluxd } from './influxd.ts';
 export { startPostgres } from './postgres.ts';
 export { type Cleanup, defer, freePort, stopper, waitUntil } from './process.ts';
 export { startRedis } from './redis.ts';
-export { readServiceUnit } from './service-unit.ts';
+export { readServiceUnit, type ServiceUnit } from './service-unit.ts';

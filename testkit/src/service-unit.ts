@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
  * the process exactly as it is deployed and the two cannot drift apart. `Environment=` entries
  * named with `skipPrefix` (the service's own config, with production paths) are left out.
  */
-export function readServiceUnit(file: string, skipPrefix: string): { flags: string[]; env: Record<string, string> } {
+export interface ServiceUnit {
+  flags: string[];
+  env: Record<string, string>;
+}
+
+export function readServiceUnit(file: string, skipPrefix: string): ServiceUnit {
   const text = readFileSync(file, 'utf8');
   const exec = /^ExecStart=\S*node((?: --\S+)*) \S+$/m.exec(text);
   if (!exec) throw new Error(`${file}: no ExecStart=…node [--flags] <entry> line`);
