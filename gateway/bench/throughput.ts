@@ -38,7 +38,7 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function run(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<{ rate: number; cpuUs: number }> {
+export async function runCase(b: RunningBroker, qos: 0 | 1, pattern: Pattern): Promise<{ rate: number; cpuUs: number }> {
   const sub = await client(b, 'fleet');
   await sub.subscribeAsync(filters.allUplink('power'), { qos });
   const pubs = await Promise.all(units.map((u) => client(b, u)));
@@ -98,8 +98,8 @@ export async function bench(): Promise<Row[]> {
       for (const start of [startMosquitto, startBareAedes, () => startGatewayProcess(units)]) {
         const b = await start();
         try {
-          await run(b, qos, pattern); // warm-up
-          const { rate, cpuUs } = await run(b, qos, pattern);
+          await runCase(b, qos, pattern); // warm-up
+          const { rate, cpuUs } = await runCase(b, qos, pattern);
           results.set(b.name, Math.max(results.get(b.name) ?? 0, rate));
           cpu.set(b.name, Math.min(cpu.get(b.name) ?? Number.POSITIVE_INFINITY, cpuUs));
         } finally {

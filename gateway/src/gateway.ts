@@ -86,11 +86,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.gauge('shouwang_gateway_connections', 'Connected MQTT clients', () => b.connectedClients);
       metrics.gauge('shouwang_gateway_credentials', 'Credentials loaded from the credentials file', () => credentials.size);
 
-      const tooBig = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason');
+      const tooBig = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason', ['reason']);
       listeners = await openListeners(config, (stream, from) =>
         b.handle(
           guardConnection(stream, from, MAX_PACKET_BYTES, (v) => {
-            tooBig({ reason: v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed' });
+            tooBig(v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed');
             log.warn({ from, ...v }, 'connection cut: packet over the size limit or malformed');
           }),
         ),

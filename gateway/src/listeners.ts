@@ -32,12 +32,14 @@ function closer(server: Server | ReturnType<typeof createHttpServer>): () => Pro
 
 export async function openListeners(config: GatewayConfig, accept: Accept): Promise<Listener[]> {
   const out: Listener[] = [];
-  const tcp = createServer((s) => accept(s, s.remoteAddress));
+  // Nagle off: the connection guard already gathers a turn's packets into one write, and with
+  // Nagle on a PUBACK could wait for the peer's delayed ACK (tens of ms) before leaving.
+  const tcp = createServer({ noDelay: true }, (s) => accept(s, s.remoteAddress));
   out.push({ name: 'mqtt', port: await bind(tcp, config.mqtt.port, config.mqtt.host), close: closer(tcp) });
 
   if (config.tls.enabled) {
     const [cert, key] = await Promise.all([readFile(config.tls.certFile), readFile(config.tls.keyFile)]);
-    const tls = createTlsServer({ cert, key, minVersion: 'TLSv1.2' }, (s) => accept(s, s.remoteAddress));
+    const tls = createTlsServer({ cert, key, minVersion: 'TLSv1.2', noDelay: true }, (s) => accept(s, s.remoteAddress));
     out.push({ name: 'tls', port: await bind(tls, config.tls.port, config.tls.host), close: closer(tls) });
   }
 

@@ -1,3 +1,4 @@
+import './mqtt-packet-debug-off.ts';
 import { createLogger, loadConfig, runService } from '@shouwang/runtime';
 import { GatewayConfig } from './config.ts';
 import { createGateway } from './gateway.ts';

@@ -4,35 +4,43 @@
  */
 type Labels = Record<string, string>;
 
+interface Series {
+  labels: Labels;
+  value: number;
+}
+
 interface Family {
   help: string;
   type: 'counter' | 'gauge';
-  values: Map<string, { labels: Labels; value: number }>;
+  values: Map<string, Series>;
   read?: () => number;
 }
 
 export class Metrics {
   readonly #families = new Map<string, Family>();
 
-  counter(name: string, help: string): (labels?: Labels, by?: number) => void {
+  /**
+   * A counter with its label names; bumped with the values in the same order. Counters are bumped
+   * per message, so each series is looked up by its values alone, without a labels object or a
+   * joined key per call.
+   */
+  counter(name: string, help: string, labels: readonly [string] | readonly [string, string]): (a: string, b?: string) => void {
     const f = this.#family(name, help, 'counter');
-    return (labels = {}, by = 1) => {
-      const key = seriesKey(labels);
-      const cur = f.values.get(key);
-      if (cur) cur.value += by;
-      else f.values.set(key, { labels, value: by });
+    const byValues = new Map<string, Series>();
+    return (a, b) => {
+      const key = b === undefined ? a : `${a}\u0001${b}`;
+      let series = byValues.get(key);
+      if (!series) {
+        const values = b === undefined ? [a] : [a, b];
+        series = this.#series(f, Object.fromEntries(labels.map((l, i) => [l, values[i] as string])));
+        byValues.set(key, series);
+      }
+      series.value++;
     };
   }
 
   gauge(name: string, help: string, read: () => number): void {
     this.#family(name, help, 'gauge').read = read;
-  }
-
-  /** Current value of one series, for tests and health checks. */
-  value(name: string, labels: Labels = {}): number {
-    const f = this.#families.get(name);
-    if (f?.read) return f.read();
-    return f?.values.get(seriesKey(labels))?.value ?? 0;
   }
 
   render(): string {
@@ -45,6 +53,16 @@ export class Metrics {
     return `${out.join('\n')}\n`;
   }
 
+  #series(f: Family, labels: Labels): Series {
+    const key = seriesKey(labels);
+    let series = f.values.get(key);
+    if (!series) {
+      series = { labels, value: 0 };
+      f.values.set(key, series);
+    }
+    return series;
+  }
+
   #family(name: string, help: string, type: Family['type']): Family {
     let f = this.#families.get(name);
     if (!f) {
@@ -55,7 +73,6 @@ export class Metrics {
   }
 }
 
-/** Counters are bumped per message: a join is far cheaper than JSON.stringify on that path. */
 function seriesKey(labels: Labels): string {
   let key = '';
   for (const k in labels) key += `${k}\u0001${labels[k]}\u0002`;

@@ -68,14 +68,19 @@ test('closing the journal commits what was appended in the same turn, before it 
   const dir = await mkdtemp(join(tmpdir(), 'sw-journal-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'ingest.db');
-  const journal = await Journal.open(file);
+  const results: boolean[] = [];
+  const journal = await Journal.open(file, (_kind, duplicate) => results.push(duplicate));
   // Not awaited: these are still waiting for the end of the turn when close() is called.
-  const appended = Array.from({ length: 25 }, (_, i) => journal.append('hrb-001', i + 1, 'power', i, power(i + 1)));
-  await journal.close();
-  assert.deepEqual(
-    (await Promise.all(appended)).map((r) => r.duplicate),
-    Array(25).fill(false),
+  const appended = Array.from(
+    { length: 25 },
+    (_, i) =>
+      new Promise<void>((resolve, reject) =>
+        journal.append('hrb-001', i + 1, 'power', i, power(i + 1), (err) => (err ? reject(err) : resolve())),
+      ),
   );
+  await journal.close();
+  await Promise.all(appended);
+  assert.deepEqual(results, Array(25).fill(false));
   const again = await Journal.open(file);
   t.after(() => again.close());
   assert.equal(again.count('hrb-001'), 25);

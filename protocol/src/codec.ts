@@ -103,8 +103,11 @@ export type DecodedMessage =
 /** Topic + payload → a typed message, or the reason it is refused. */
 export function decodeMessage(topic: string, bytes: Uint8Array): Result<DecodedMessage> {
   const parsed = parseTopic(topic);
-  if (!parsed.ok) return parsed;
-  const t: ParsedTopic = parsed.value;
+  return parsed.ok ? decodeAtTopic(parsed.value, bytes) : parsed;
+}
+
+/** The same, for a caller that has parsed the topic already (the gateway checks its ACL first). */
+export function decodeAtTopic(t: ParsedTopic, bytes: Uint8Array): Result<DecodedMessage> {
   if (t.type === 'uplink') {
     const r = decodeUplink(t.kind, bytes);
     return r.ok ? { ok: true, value: { unitId: t.unitId, type: 'uplink', kind: t.kind, payload: r.value } as DecodedMessage } : r;

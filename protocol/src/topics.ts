@@ -73,9 +73,9 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
  * kinds and responses), subscribe only to its own requests. No wildcards beyond `req/+`.
  */
 export const unitAcl = {
-  mayPublish(unitId: string, topic: string): boolean {
-    const p = parseTopic(topic);
-    return p.ok && p.value.unitId === unitId && p.value.type !== 'request';
+  mayPublish(unitId: string, topic: string | ParsedTopic): boolean {
+    const t = typeof topic === 'string' ? parseTopic(topic) : { ok: true as const, value: topic };
+    return t.ok && t.value.unitId === unitId && t.value.type !== 'request';
   },
   maySubscribe(unitId: string, filter: string): boolean {
     return isUnitId(unitId) && filter === filters.unitRequests(unitId);

@@ -1,4 +1,4 @@
-import { isUnitId, PREFIX, parseTopic, SYS_PREFIX, unitAcl } from '@shouwang/protocol';
+import { isUnitId, type ParsedTopic, PREFIX, type Result, SYS_PREFIX, unitAcl } from '@shouwang/protocol';
 
 /**
  * Who is connected and what they may do. Units are confined to their own subtree by the
@@ -7,12 +7,13 @@ import { isUnitId, PREFIX, parseTopic, SYS_PREFIX, unitAcl } from '@shouwang/pro
  */
 export type Principal = { kind: 'unit'; unitId: string } | { kind: 'service'; name: string };
 
-export function mayPublish(p: Principal, topic: string): boolean {
-  // [MQTT-4.7.2-1]: `$` topics are the server's; no client writes them.
-  if (topic.startsWith('$')) return false;
-  if (p.kind === 'unit') return unitAcl.mayPublish(p.unitId, topic);
-  const t = parseTopic(topic);
-  return t.ok && t.value.type === 'request';
+/**
+ * `topic` is the publish's topic through the protocol's parser, once per message. Whatever the
+ * parser refuses — `$` topics included, which are the server's ([MQTT-4.7.2-1]) — nobody publishes.
+ */
+export function mayPublish(p: Principal, topic: Result<ParsedTopic>): boolean {
+  if (!topic.ok) return false;
+  return p.kind === 'unit' ? unitAcl.mayPublish(p.unitId, topic.value) : topic.value.type === 'request';
 }
 
 export function maySubscribe(p: Principal, filter: string): boolean {

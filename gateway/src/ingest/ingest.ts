@@ -21,8 +21,13 @@ export interface IngestPipeline {
 
 /** Journal every reading that has a sequence number (presence has none: it is state, not data). */
 export async function createIngest(options: IngestOptions): Promise<IngestPipeline> {
-  const journal = await Journal.open(join(options.dataDir, 'ingest.db'));
-  const stored = options.metrics.counter('shouwang_gateway_ingest_total', 'Readings journaled, and duplicates dropped, by kind');
+  const stored = options.metrics.counter('shouwang_gateway_ingest_total', 'Readings journaled, and duplicates dropped, by kind', [
+    'kind',
+    'result',
+  ]);
+  const journal = await Journal.open(join(options.dataDir, 'ingest.db'), (kind, duplicate) =>
+    stored(kind, duplicate ? 'duplicate' : 'stored'),
+  );
   const forwarder = options.influx
     ? new InfluxForwarder({ ...options.influx, journal, log: options.log.child({ module: 'influx' }) })
     : undefined;
@@ -33,10 +38,9 @@ export async function createIngest(options: IngestOptions): Promise<IngestPipeli
   return {
     journal,
     forwarder,
-    ingest: async (m) => {
-      if (m.type !== 'uplink' || !('seq' in m.payload)) return;
-      const { duplicate } = await journal.append(m.unitId, m.payload.seq, m.kind, m.payload.ts, m.payload);
-      stored({ kind: m.kind, result: duplicate ? 'duplicate' : 'stored' });
+    ingest: (m, done) => {
+      if (m.type === 'uplink' && 'seq' in m.payload) journal.append(m.unitId, m.payload.seq, m.kind, m.payload.ts, m.payload, done);
+      else done(null);
     },
     async close() {
       await forwarder?.stop();
