@@ -14,10 +14,11 @@ import type { Metrics } from './metrics.ts';
 
 /**
  * Where accepted data goes before the unit gets its PUBACK: `done` once stored or durably queued
- * (at once for what is not kept: presence, responses). A callback, as Aedes's hooks are: this
- * runs for every PUBLISH, and a promise chain per message was measurable allocation.
+ * (at once for what is not kept: presence, responses). `bytes` is the payload as received, which
+ * `message` was decoded from. A callback, as Aedes's hooks are: this runs for every PUBLISH, and
+ * a promise chain per message was measurable allocation.
  */
-export type Ingest = (message: DecodedMessage, done: (err: Error | null) => void) => void;
+export type Ingest = (message: DecodedMessage, bytes: Buffer, done: (err: Error | null) => void) => void;
 
 export interface BrokerDeps {
   credentials: CredentialStore;
@@ -95,7 +96,8 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
       done(new Error('publish not authorised'));
       return;
     }
-    const decoded = topic.ok ? decodeAtTopic(topic.value, packet.payload as Buffer) : topic;
+    const bytes = packet.payload as Buffer;
+    const decoded = topic.ok ? decodeAtTopic(topic.value, bytes) : topic;
     if (!decoded.ok) {
       rejected(decoded.error.code);
       log.info({ who: principal && principalName(principal), topic: packet.topic, error: decoded.error }, 'invalid payload discarded');
@@ -106,7 +108,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
     }
     const m = decoded.value;
     accepted(m.type === 'uplink' ? m.kind : m.type);
-    deps.ingest(m, done);
+    deps.ingest(m, bytes, done);
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {

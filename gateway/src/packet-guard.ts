@@ -24,8 +24,7 @@ export function guardConnection(
     pending = [];
     if (!socket.destroyed) socket.write(data);
   };
-  const queue = (chunk: Buffer, cb: (err?: Error | null) => void) => {
-    pending.push(chunk);
+  const queued = (cb: (err?: Error | null) => void) => {
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -40,11 +39,13 @@ export function guardConnection(
       socket.resume();
     },
     write(chunk: Buffer, _enc, cb) {
-      queue(chunk, cb);
+      pending.push(chunk);
+      queued(cb);
     },
     // mqtt-packet corks the stream around each packet: its parts arrive here together.
     writev(chunks, cb) {
-      queue(Buffer.concat(chunks.map((c) => c.chunk as Buffer)), cb);
+      for (const c of chunks) pending.push(c.chunk as Buffer);
+      queued(cb);
     },
     final(cb) {
       flush();

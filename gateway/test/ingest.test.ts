@@ -22,6 +22,12 @@ test('a PUBACK means the reading is on disk; resends of the same (unit, seq) are
   for (let seq = 41; seq <= 50; seq++) await unit.publishAsync(topic, Buffer.from(encodeUplink('power', power(seq))), { qos: 1 });
   assert.equal(gw.gateway.ingest.journal.count('hrb-001'), 50);
   assert.match(await metricsText(gw), /ingest_total\{kind="power",result="duplicate"\} 10/);
+  // JSON payloads are kept as sent, compact ones re-encoded as JSON: both read back as sent.
+  const stored = gw.gateway.ingest.journal.after('test', 100);
+  assert.deepEqual(
+    stored.map((r) => JSON.parse(r.payload)),
+    Array.from({ length: 50 }, (_, i) => power(i + 1)),
+  );
 });
 
 test('readings land in a real InfluxDB exactly once, at event time, even when the unit resends', async (t) => {
@@ -75,7 +81,7 @@ test('closing the journal commits what was appended in the same turn, before it 
     { length: 25 },
     (_, i) =>
       new Promise<void>((resolve, reject) =>
-        journal.append('hrb-001', i + 1, 'power', i, power(i + 1), (err) => (err ? reject(err) : resolve())),
+        journal.append('hrb-001', i + 1, 'power', i, JSON.stringify(power(i + 1)), (err) => (err ? reject(err) : resolve())),
       ),
   );
   await journal.close();

@@ -10,8 +10,9 @@ import { parentPort, workerData } from 'node:worker_threads';
  * A batch crosses to this thread as one string: cloning one string for postMessage is a copy,
  * where cloning an array of row objects walked every object on the broker's thread (5 % of its
  * CPU at QoS 0, gateway/bench/throughput.ts). Each field ends in NUL, which no field contains:
- * unit ids and kinds are [a-z0-9-], seq and ts are integers, and JSON.stringify escapes every
- * control character. The reply flags, per row, whether (unit, seq) was already stored.
+ * unit ids and kinds are [a-z0-9-], seq and ts are integers, and a JSON text has no raw control
+ * character (JSON.parse refuses one; JSON.stringify escapes them). The reply flags, per row,
+ * whether (unit, seq) was already stored.
  */
 export function encodeRow(unit: string, seq: number, kind: string, ts: number, payloadJson: string): string {
   return `${unit}\0${seq}\0${kind}\0${ts}\0${payloadJson}\0`;

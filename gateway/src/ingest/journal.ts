@@ -81,13 +81,13 @@ export class Journal {
   }
 
   /** `done` is called once the reading is committed to disk (a duplicate of a stored one counts as committed). */
-  append(unit: string, seq: number, kind: string, ts: number, payload: unknown, done: Stored): void {
+  append(unit: string, seq: number, kind: string, ts: number, payloadJson: string, done: Stored): void {
     if (this.#closed) {
       done(new Error('journal closed'));
       return;
     }
     const batch = this.#pending;
-    batch.rows.push(encodeRow(unit, seq, kind, ts, JSON.stringify(payload)));
+    batch.rows.push(encodeRow(unit, seq, kind, ts, payloadJson));
     batch.kinds.push(kind);
     batch.done.push(done);
     if (this.#inFlight || this.#scheduled) return;
