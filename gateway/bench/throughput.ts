@@ -14,7 +14,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { type Row, type RunningBroker, startBareAedes, startGatewayProcess, startMosquitto } from './brokers.lib.ts';
 
 const PUBLISHERS = 4;
-const PER_PUBLISHER = { 0: 10_000, 1: 5_000 } as const;
+// Enough for a run of a second or more on each broker: shorter runs scattered by ±30 %.
+const PER_PUBLISHER = { 0: 50_000, 1: 20_000 } as const;
 const units = Array.from({ length: PUBLISHERS }, (_, i) => `bench-${i}`);
 
 function client(b: RunningBroker, id: string): Promise<MqttClient> {
@@ -93,8 +94,8 @@ export async function bench(): Promise<Row[]> {
   for (const [qos, pattern] of cases) {
     const results = new Map<string, number>();
     const cpu = new Map<string, number>();
-    // Alternate the brokers and keep each one's best of two runs: these machines vary ±10–15 %.
-    for (let round = 0; round < 2; round++) {
+    // Alternate the brokers and keep each one's best of three runs: these machines vary ±10–30 %.
+    for (let round = 0; round < 3; round++) {
       for (const start of [startMosquitto, startBareAedes, () => startGatewayProcess(units)]) {
         const b = await start();
         try {
