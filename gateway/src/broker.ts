@@ -8,8 +8,8 @@ import type { LoginLimiter } from './domain/login-limiter.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
- * Aedes's callback hooks, wrapped once, here, as async functions. Everything that decides who
- * may connect, publish and subscribe passes through this file.
+ * Aedes's callback hooks, wrapped once, here. Everything that decides who may connect, publish
+ * and subscribe passes through this file.
  */
 
 /**

@@ -2,11 +2,6 @@ import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /**
- * The journal's only writer, on its own thread: a commit waits for fsync, and waiting there
- * instead of on the broker's event loop lets the broker keep reading packets meanwhile. Each
- * message is one batch and one transaction (group commit).
- */
-/**
  * A batch crosses to this thread as one string: cloning one string for postMessage is a copy,
  * where cloning an array of row objects walked every object on the broker's thread (5 % of its
  * CPU at QoS 0, gateway/bench/throughput.ts). Each field ends in NUL, which no field contains:
@@ -29,6 +24,11 @@ export const SCHEMA = `
     UNIQUE (unit, seq));
   CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);`;
 
+/*
+ * The journal's only writer, on its own thread: a commit waits for fsync, and waiting there
+ * instead of on the broker's event loop lets the broker keep reading packets meanwhile. Each
+ * message is one batch and one transaction (group commit).
+ */
 if (parentPort) {
   const port = parentPort;
   const db = new DatabaseSync(workerData as string);

@@ -59,13 +59,15 @@ export class Journal {
     this.#writer = writer;
     this.#onStored = onStored;
     writer.on('message', (reply: WriteReply) => this.#settle(reply));
-    // A writer that died cannot store anything: refuse from now on rather than hold PUBACKs forever.
+    // A writer that died cannot store anything: fail what waits on it and refuse from now on,
+    // rather than hold PUBACKs forever (the units resend).
     writer.on('error', (err) => {
       this.#closed = true;
-      this.#settle({ error: err.message });
-      const left = this.#pending;
+      const waiting = [this.#inFlight, this.#pending];
+      this.#inFlight = undefined;
       this.#pending = emptyBatch();
-      for (const done of left.done) done(new Error(`journal writer died: ${err.message}`));
+      for (const batch of waiting) for (const done of batch?.done ?? []) done(new Error(`journal writer died: ${err.message}`));
+      this.#idle?.();
     });
   }
 
