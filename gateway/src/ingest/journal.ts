@@ -52,6 +52,7 @@ export class Journal {
   #inFlight: Batch | undefined;
   #idle: (() => void) | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #scheduled = false;
 
   private constructor(db: DatabaseSync, writer: Worker, onStored: (kind: string, duplicate: boolean) => void) {
@@ -155,9 +156,13 @@ export class Journal {
     return row.n;
   }
 
-  /** Commits what was already appended, then stops the writer. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Commits what was already appended, then stops the writer; the same promise for every caller. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     this.#closed = true;
     if (this.#inFlight || this.#pending.rows.length > 0)
       await new Promise<void>((resolve) => {
