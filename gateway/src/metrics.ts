@@ -24,7 +24,9 @@ export class Metrics {
    * per message, so each series is looked up by its values alone, without a labels object or a
    * joined key per call.
    */
-  counter(name: string, help: string, labels: readonly [string] | readonly [string, string]): (a: string, b?: string) => void {
+  counter(name: string, help: string, labels: readonly [string]): (value: string) => void;
+  counter(name: string, help: string, labels: readonly [string, string]): (a: string, b: string) => void;
+  counter(name: string, help: string, labels: readonly string[]): (a: string, b?: string) => void {
     const f = this.#family(name, help, 'counter');
     const byValues = new Map<string, Series>();
     return (a, b) => {
