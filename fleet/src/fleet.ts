@@ -31,7 +31,9 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
     clock,
     policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },
   });
-  const { db, dialect } = await openDatabase(config.storage.url, config.dataDir);
+  const { db, dialect } = await openDatabase(config.storage.url, config.dataDir, (err) =>
+    log.warn({ err: err.message }, 'database connection lost while idle; the next query opens another'),
+  );
   const store = new FleetStore(db);
   const rows = await store.loadStates();
   for (const row of rows) state.restore(fromStateRow(row));

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPostgres } from '@shouwang/testkit';
+import { type Kysely, sql } from 'kysely';
 import { openDatabase } from '../src/storage/open.ts';
-import type { NewUnitRow, PowerRow, UnitStateRow } from '../src/storage/schema.ts';
+import type { Database, NewUnitRow, PowerRow, UnitStateRow } from '../src/storage/schema.ts';
 import { FleetStore } from '../src/storage/store.ts';
 
 const T0 = 1_763_856_000_000;
@@ -43,16 +44,19 @@ const reading = (unitId: string, ts: number, soc: number): PowerRow => ({
 
 type Cleanup = (fn: () => Promise<unknown>) => void;
 
-function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>): void {
+function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>, server = false): void {
   describe(`storage on ${name}`, () => {
     let store: FleetStore;
+    let db: Kysely<Database>;
     let dsn: string;
     let dataDir: string;
     const teardown: (() => Promise<unknown>)[] = [];
+    const lost: Error[] = [];
     before(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'fleet-store-'));
       dsn = await url((fn) => teardown.unshift(fn));
-      store = new FleetStore((await openDatabase(dsn, dataDir)).db);
+      db = (await openDatabase(dsn, dataDir, (err) => lost.push(err))).db;
+      store = new FleetStore(db);
     });
     after(async () => {
       await store.close();
@@ -61,7 +65,7 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>):
     });
 
     test('migrations are idempotent: opening an up-to-date database changes nothing', async () => {
-      const again = await openDatabase(dsn, dataDir);
+      const again = await openDatabase(dsn, dataDir, () => {});
       await again.db.destroy();
     });
 
@@ -110,7 +114,7 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>):
       });
       await store.saveStates(Array.from({ length: 1200 }, (_, i) => row(`s-${String(i).padStart(4, '0')}`, 50)));
       await store.saveStates([row('s-0007', 49)]);
-      const reopened = new FleetStore((await openDatabase(dsn, dataDir)).db);
+      const reopened = new FleetStore((await openDatabase(dsn, dataDir, () => {})).db);
       const rows = await reopened.loadStates();
       await reopened.close();
       assert.equal(rows.length, 1200);
@@ -164,8 +168,20 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>):
       assert.equal(runs[0]?.items, items);
       assert.equal((await store.commissioningHistory('hrb-010', 1)).length, 1);
     });
+
+    if (server)
+      test('a connection the server ends while idle is reported and replaced, not a crash', async () => {
+        // Several idle connections in the pool; then the server ends every one but the asking one.
+        await Promise.all(Array.from({ length: 4 }, () => store.listUnits()));
+        await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()`.execute(
+          db,
+        );
+        for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.match(lost[0]?.message ?? '', /terminating connection/);
+        assert.ok((await store.listUnits()).length > 0);
+      });
   });
 }
 
 storageSuite('SQLite (node:sqlite)', async () => '');
-storageSuite('PostgreSQL 15', async (cleanup) => (await startPostgres(cleanup)).url);
+storageSuite('PostgreSQL 15', async (cleanup) => (await startPostgres(cleanup)).url, true);

@@ -20,9 +20,13 @@ export interface OpenedDatabase {
  *
  * `url`: `postgres://…` (or `postgresql://…`) for PostgreSQL, for several fleet instances
  * sharing one registry; `sqlite:<path>`, or empty for `<dataDir>/fleet.db`, for one instance.
+ * `onConnectionLost` hears of a PostgreSQL connection the server closed while idle (a restart,
+ * a failover, an administrator): the pool drops it and opens another on next use.
  */
-export async function openDatabase(url: string, dataDir: string): Promise<OpenedDatabase> {
-  const opened = /^postgres(ql)?:\/\//.test(url) ? openPostgres(url) : openSqlite(url.replace(/^sqlite:/, '') || join(dataDir, 'fleet.db'));
+export async function openDatabase(url: string, dataDir: string, onConnectionLost: (err: Error) => void): Promise<OpenedDatabase> {
+  const opened = /^postgres(ql)?:\/\//.test(url)
+    ? openPostgres(url, onConnectionLost)
+    : openSqlite(url.replace(/^sqlite:/, '') || join(dataDir, 'fleet.db'));
   try {
     await migrate(opened.db);
   } catch (err) {
@@ -48,8 +52,11 @@ const types = {
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-function openPostgres(url: string): OpenedDatabase {
+function openPostgres(url: string, onConnectionLost: (err: Error) => void): OpenedDatabase {
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  // pg's pool re-emits an idle connection's error, and an 'error' event nobody listens to
+  // crashes the process: one PostgreSQL restart would have taken every fleet instance down.
+  pool.on('error', onConnectionLost);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 
