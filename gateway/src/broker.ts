@@ -1,4 +1,4 @@
-import { type DecodedMessage, decodeAtTopic, MAX_TOPIC_LEVELS, parseTopic } from '@shouwang/protocol';
+import { type DecodedMessage, decodeAtTopic, kindOfAcceptedTopic, MAX_TOPIC_LEVELS, parseTopic } from '@shouwang/protocol';
 import { Aedes, type AedesOptions, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from './credentials.ts';
@@ -169,12 +169,7 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
   return { broker, principals };
 }
 
-/**
- * Metric label for a delivered topic: the uplink kind, request/response, or `$SYS`. Called for
- * every delivery, of a topic the publish hook has parsed already, so only its fourth level is read.
- */
+/** Metric label for a delivered topic: the uplink kind, request/response, or `$SYS`. Runs per delivery. */
 function kindOf(topic: string): string {
-  if (topic.startsWith('$')) return '$SYS';
-  const leaf = topic.split('/', 4)[3];
-  return leaf === 'req' ? 'request' : leaf === 'res' ? 'response' : (leaf ?? 'other');
+  return topic.startsWith('$') ? '$SYS' : (kindOfAcceptedTopic(topic) ?? 'other');
 }

@@ -69,6 +69,18 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
 }
 
 /**
+ * The kind a topic carries — its uplink kind, or request / response — read from its fourth level
+ * alone, for per-message paths that only see topics `parseTopic` has already accepted (the
+ * gateway labels every delivery with it). Anything else may come back undefined or wrong.
+ */
+export function kindOfAcceptedTopic(topic: string): UplinkKind | 'request' | 'response' | undefined {
+  const leaf = topic.split('/', 4)[3];
+  if (leaf === 'req') return 'request';
+  if (leaf === 'res') return 'response';
+  return leaf !== undefined && UPLINK_SET.has(leaf) ? (leaf as UplinkKind) : undefined;
+}
+
+/**
  * What a unit may do, derived from the namespace: publish only in its own subtree (uplink
  * kinds and responses), subscribe only to its own requests. No wildcards beyond `req/+`.
  */

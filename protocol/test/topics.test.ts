@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, filters, parseTopic, topics, unitAcl } from '@shouwang/protocol';
+import { ErrorCode, filters, kindOfAcceptedTopic, parseTopic, topics, UPLINK_KINDS, unitAcl } from '@shouwang/protocol';
 
 test('builders and parser agree', () => {
   assert.equal(topics.uplink('hrb-001', 'power'), 'sw/v1/hrb-001/power');
@@ -10,6 +10,13 @@ test('builders and parser agree', () => {
     value: { unitId: 'hrb-001', type: 'request', command: 'ping' },
   });
   assert.equal(filters.allUplink('alarm'), 'sw/v1/+/alarm');
+});
+
+test('the fast kind read agrees with the parser on every topic the builders make', () => {
+  for (const kind of UPLINK_KINDS) assert.equal(kindOfAcceptedTopic(topics.uplink('hrb-001', kind)), kind);
+  assert.equal(kindOfAcceptedTopic(topics.request('hrb-001', 'ping')), 'request');
+  assert.equal(kindOfAcceptedTopic(topics.response('hrb-001', 'ping')), 'response');
+  assert.equal(kindOfAcceptedTopic('$SYS/broker/uptime'), undefined);
 });
 
 test('builders refuse ids that would escape the unit subtree', () => {

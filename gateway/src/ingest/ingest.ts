@@ -45,7 +45,8 @@ export async function createIngest(options: IngestOptions): Promise<IngestPipeli
         return;
       }
       // A JSON payload is stored as the unit sent it (it has just passed JSON.parse and the schema):
-      // copying the text costs a seventh of serialising the decoded object again.
+      // copying the text costs a seventh of serialising the decoded object again (53 against 396 ns
+      // for a power reading, one-off micro-benchmark).
       const json = sniffEncoding(bytes) === 'json' ? bytes.toString('utf8') : JSON.stringify(m.payload);
       journal.append(m.unitId, m.payload.seq, m.kind, m.payload.ts, json, done);
     },
