@@ -38,8 +38,33 @@ export const GatewayConfig = Type.Object({
   auth: Type.Object(
     {
       credentialsFile: Type.String({ default: '.data/gateway/credentials.json', description: 'issued by the fleet registry; watched' }),
-      maxFailuresPerSource: Type.Integer({ minimum: 1, default: 10, description: 'failed logins per source address per window' }),
+      maxFailuresPerIdentity: Type.Integer({
+        minimum: 1,
+        default: 5,
+        description: 'failed logins for one identity from one source address per window; then that pair is refused unchecked',
+      }),
+      maxFailuresPerSource: Type.Integer({
+        minimum: 1,
+        default: 50,
+        description: 'failed logins from one source address per window; then only credentials already verified get in',
+      }),
       failureWindowS: Type.Integer({ minimum: 1, default: 60 }),
+      failedLoginDelayMs: Type.Integer({
+        minimum: 0,
+        default: 250,
+        description: 'a refused login is answered this long after its CONNECT, whatever the account kind (timing tells nothing)',
+      }),
+      maxPendingPerSource: Type.Integer({
+        minimum: 1,
+        default: 1000,
+        description: 'connections from one source address not logged in yet; more are closed at once',
+      }),
+      maxConnectBytes: Type.Integer({ minimum: 64, default: 4096, description: 'largest CONNECT packet' }),
+      maxPreAuthBytes: Type.Integer({
+        minimum: 64,
+        default: 16384,
+        description: 'bytes a connection may send before its login is accepted',
+      }),
     },
     { default: {} },
   ),
@@ -64,7 +89,22 @@ export const GatewayConfig = Type.Object({
         default: 16,
         description: 'MQTT handshakes in flight at once; the rest wait their turn (bounds memory in a reconnect storm)',
       }),
-      keepaliveLimitS: Type.Integer({ minimum: 0, default: 1200, description: 'largest keep-alive a client may ask for; 0 = any' }),
+      keepaliveLimitS: Type.Integer({
+        minimum: 0,
+        default: 1200,
+        description: 'a keep-alive of 0 or above this is clamped to it (counted); 0 = any',
+      }),
+      connectTimeoutMs: Type.Integer({
+        minimum: 100,
+        default: 30_000,
+        description: 'a connection that sends no CONNECT for this long is closed',
+      }),
+      heartbeatIntervalMs: Type.Integer({
+        minimum: 100,
+        default: 60_000,
+        description:
+          "nodes announce themselves this often; a node silent for 3 of them is dead and its clients' Wills are published (checked every 4)",
+      }),
       state: Type.Union([Type.Literal('level'), Type.Literal('redis'), Type.Literal('memory')], {
         default: 'level',
         description: 'sessions and queued messages: on disk (level), shared by a cluster (redis), or memory',

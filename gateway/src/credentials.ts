@@ -104,6 +104,17 @@ export class CredentialStore extends EventEmitter<CredentialEvents> {
     return { service: entry.service };
   }
 
+  /**
+   * Whether `secret` is the one last verified for `name`, without scrypt: a source the login
+   * limiter no longer spends scrypt on can still let in units it has already seen.
+   */
+  verifyCached(name: string, secret: string): { service: boolean } | undefined {
+    const entry = this.#entries.get(name);
+    const cached = this.#verified.get(name);
+    if (!entry || !cached) return undefined;
+    return timingSafeEqual(cached, createHash('sha256').update(secret).digest()) ? { service: entry.service } : undefined;
+  }
+
   has(name: string): boolean {
     return this.#entries.has(name);
   }

@@ -10,10 +10,12 @@ import { type BrokerState, openBrokerState } from './broker-state.ts';
 import type { GatewayConfig } from './config.ts';
 import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
+import { SourceSlots } from './domain/source-slots.ts';
 import { createIngest, type IngestPipeline } from './ingest/ingest.ts';
 import { type Listener, openListeners } from './listeners.ts';
 import { Metrics } from './metrics.ts';
 import { guardConnection } from './packet-guard.ts';
+import { createRefusals } from './refusals.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -64,20 +66,33 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       ingest = pipeline;
       state = await openBrokerState(config.broker.state, config.dataDir, config.broker.redisUrl, (err) =>
-        log.error({ err: err.message }, 'retained message not stored'),
+        log.error({ err }, 'retained message not stored'),
       );
-      const limiter = new LoginLimiter({ maxFailures: config.auth.maxFailuresPerSource, windowMs: config.auth.failureWindowS * 1000 });
+      const now = Date.now;
+      const limiter = new LoginLimiter({
+        maxPerIdentity: config.auth.maxFailuresPerIdentity,
+        maxPerSource: config.auth.maxFailuresPerSource,
+        windowMs: config.auth.failureWindowS * 1000,
+        now,
+      });
+      const brokerLog = log.child({ module: 'broker' });
+      const refusals = createRefusals({ metrics, log: brokerLog, now });
       const created = await createBroker({
         credentials,
         limiter,
         metrics,
-        log: log.child({ module: 'broker' }),
+        refusals,
+        now,
+        log: brokerLog,
         ingest: pipeline.ingest,
         maxConcurrentHandshakes: config.broker.maxConcurrentHandshakes,
+        failedLoginDelayMs: config.auth.failedLoginDelayMs,
         options: {
           concurrency: config.broker.concurrency,
           drainTimeout: config.broker.drainTimeoutMs,
           keepaliveLimit: config.broker.keepaliveLimitS,
+          connectTimeout: config.broker.connectTimeoutMs,
+          heartbeatInterval: config.broker.heartbeatIntervalMs,
           ...state.options,
         },
       });
@@ -86,15 +101,25 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.gauge('shouwang_gateway_connections', 'Connected MQTT clients', () => b.connectedClients);
       metrics.gauge('shouwang_gateway_credentials', 'Credentials loaded from the credentials file', () => credentials.size);
 
-      const tooBig = metrics.counter('shouwang_gateway_rejects_total', 'Refused publishes and subscriptions by reason', ['reason']);
-      listeners = await openListeners(config, (stream, from) =>
+      const pendingBySource = new SourceSlots(config.auth.maxPendingPerSource);
+      metrics.gauge('shouwang_gateway_connections_pending', 'Connections not logged in yet', () => pendingBySource.total);
+      listeners = await openListeners(config, (stream, remoteAddress) => {
+        const from = remoteAddress ?? 'unknown';
+        if (!pendingBySource.take(from)) {
+          refusals.reject('pending-per-source', { from });
+          stream.destroy();
+          return;
+        }
         b.handle(
-          guardConnection(stream, from, MAX_PACKET_BYTES, (v) => {
-            tooBig(v.reason === 'too-large' ? 'packet-too-large' : 'packet-malformed');
-            log.warn({ from, ...v }, 'connection cut: packet over the size limit or malformed');
+          guardConnection(stream, remoteAddress, {
+            maxPacketBytes: MAX_PACKET_BYTES,
+            maxConnectBytes: config.auth.maxConnectBytes,
+            maxPreAuthBytes: config.auth.maxPreAuthBytes,
+            onViolation: (reason) => refusals.reject(reason, { from }),
+            onHandshakeOver: () => pendingBySource.give(from),
           }),
-        ),
-      );
+        );
+      });
 
       httpServer = createHttpServer((req, res) => {
         if (req.url === '/metrics') {

@@ -1,8 +1,8 @@
 /** Hand-made MQTT 3.1.1 packets, for inputs no well-behaved client library will send. */
 import { connect, type Socket } from 'node:net';
 
-function str(s: string): Buffer {
-  const b = Buffer.from(s);
+export function str(s: string | Buffer): Buffer {
+  const b = Buffer.isBuffer(s) ? s : Buffer.from(s);
   return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
 }
 
@@ -21,18 +21,91 @@ export function packet(type: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([type]), remainingLength(body.length), body]);
 }
 
-export function connectPacket(clientId: string, username: string, password: string, clean = true): Buffer {
-  const flags = 0xc0 | (clean ? 0x02 : 0);
-  return packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([0x04, flags, 0x00, 0x3c]), str(clientId), str(username), str(password)]));
+export interface ConnectOptions {
+  clean?: boolean;
+  /** `qos` may be 3 and `topic` any bytes: that is the point. */
+  will?: { topic: string | Buffer; payload: Buffer | Uint8Array; qos: number; retain?: boolean };
+  protocolName?: string;
+  level?: number;
+  keepalive?: number;
+  /** Bytes after the last field, inside the Remaining Length. */
+  trailing?: Buffer;
 }
 
-export function subscribePacket(filter: string, qos: 0 | 1): Buffer {
-  return packet(0x82, Buffer.concat([Buffer.from([0x00, 0x01]), str(filter), Buffer.from([qos])]));
+export function connectPacket(
+  clientId: string,
+  username: string,
+  password: string,
+  cleanOrOptions: boolean | ConnectOptions = true,
+): Buffer {
+  const o = typeof cleanOrOptions === 'boolean' ? { clean: cleanOrOptions } : cleanOrOptions;
+  const will = o.will;
+  let flags = 0xc0 | (o.clean === false ? 0 : 0x02);
+  if (will) flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+  const keepalive = o.keepalive ?? 60;
+  return packet(
+    0x10,
+    Buffer.concat([
+      str(o.protocolName ?? 'MQTT'),
+      Buffer.from([o.level ?? 0x04, flags, keepalive >> 8, keepalive & 0xff]),
+      str(clientId),
+      ...(will ? [str(Buffer.isBuffer(will.topic) ? will.topic : Buffer.from(will.topic)), str(Buffer.from(will.payload))] : []),
+      str(username),
+      str(password),
+      o.trailing ?? Buffer.alloc(0),
+    ]),
+  );
+}
+
+export function subscribePacket(filter: string, qos: 0 | 1, messageId = 1): Buffer {
+  return packet(0x82, Buffer.concat([Buffer.from([messageId >> 8, messageId & 0xff]), str(filter), Buffer.from([qos])]));
 }
 
 export function rawSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
+  });
+}
+
+/**
+ * What the broker answers next: the first bytes it sends, or `closed` if it closes without a
+ * word. Fails the test if neither happens within `timeoutMs`.
+ */
+export function reply(s: Socket, timeoutMs = 5000): Promise<Buffer | 'closed'> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no answer and no close within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      done();
+      resolve(d);
+    };
+    const onClose = () => {
+      done();
+      resolve('closed');
+    };
+    const done = () => {
+      clearTimeout(timer);
+      s.off('data', onData);
+      s.off('close', onClose);
+    };
+    s.on('data', onData);
+    s.on('close', onClose);
+    s.on('error', () => undefined);
+  });
+}
+
+/** Resolves once the socket is closed by the broker (whatever it sent before); fails after `timeoutMs`. */
+export function closed(s: Socket, timeoutMs = 5000): Promise<void> {
+  if (s.destroyed) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`still open after ${timeoutMs} ms`)), timeoutMs);
+    s.on('error', () => undefined);
+    s.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }
