@@ -86,6 +86,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       SHOUWANG_FLEET_MQTT_PASSWORD: fleetPassword,
       SHOUWANG_FLEET_DATA_DIR: join(dataDir, 'fleet'),
       ...(opts.influxUrl ? { SHOUWANG_FLEET_HISTORY_INFLUX_URL: opts.influxUrl } : {}),
+      // The units' clocks run faster: the fleet keeps step, or it would judge their promises in slow motion.
+      ...(opts.timeScale ? { SHOUWANG_FLEET_TIME_SCALE: String(opts.timeScale) } : {}),
     });
 
     const startUnit = async (index: number, passwordOverride?: string): Promise<UnitProcess> => {

@@ -64,9 +64,14 @@ test('the deploy bundle runs the agent: online on the broker, schedules in the s
   await until('an uplink from the bundle', () => broker.received.some((r) => r.clientId === UNIT), 20_000);
   await local.stop();
 
-  // The same hours read as UTC are eight hours away from Shanghai's: nothing may fire.
+  // The same hours read as UTC are eight hours away from Shanghai's: nothing may fire. Only once
+  // this run is up (its own uplink reached the broker) does its silence say anything; then the
+  // schedule, firing every second in the first run, has had three seconds to fire here.
+  const fromUnit = () => broker.received.filter((r) => r.clientId === UNIT).length;
+  const before = fromUnit();
   const utc = await startBundle(t, bundle, broker.url, join(dir, 'b'), hoursPattern(0));
-  await new Promise((r) => setTimeout(r, 4000));
-  assert.equal(utc.scheduledSnapshots(), 0);
+  await until('an uplink from the second run', () => fromUnit() > before, 20_000);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(utc.scheduledSnapshots(), 0, 'a schedule read in UTC instead of the site zone fired');
   await utc.stop();
 });

@@ -3,6 +3,13 @@ import { type Static, Type } from '@sinclair/typebox';
 /** The fleet manager's configuration, defaults inside (file → env SHOUWANG_FLEET_* → validate → freeze). */
 export const FleetConfig = Type.Object({
   dataDir: Type.String({ default: '.data/fleet' }),
+  timeScale: Type.Number({
+    minimum: 1,
+    maximum: 10_000,
+    default: 1,
+    description:
+      'Fleet seconds per real second, to judge simulated units whose clocks run faster (./dev start --time-scale) against their own promises; 1 in the field',
+  }),
   http: Type.Object(
     {
       host: Type.String({ default: '127.0.0.1' }),

@@ -6,7 +6,7 @@ import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { CommandClient } from './services/commands.ts';
-import { FleetState } from './services/fleet-state.ts';
+import { FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -26,7 +26,7 @@ export interface Fleet {
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger): Promise<Fleet> {
   const l = config.liveness;
-  const clock = { now: () => Date.now() };
+  const clock = fleetClock(config.timeScale);
   const state = new FleetState({
     clock,
     policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },

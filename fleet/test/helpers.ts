@@ -25,7 +25,7 @@ import {
 import { Value } from '@sinclair/typebox/value';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { FleetConfig } from '../src/config.ts';
 import { type Fleet, startFleet } from '../src/fleet.ts';
 
@@ -57,6 +57,8 @@ export async function startTestFleet(
     mqtt?: { username: string; password: string };
     auth?: { bootstrapAdminToken: string };
     registry?: { credentialsFile: string };
+    /** Where the fleet logs (default: silent, or TEST_LOG's level). */
+    log?: Logger;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -69,7 +71,7 @@ export async function startTestFleet(
     registry: options.registry ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
-  const fleet = await startFleet(config, pino({ level: process.env.TEST_LOG ?? 'silent' }));
+  const fleet = await startFleet(config, options.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }));
   let closed = false;
   const close = async () => {
     if (closed) return;

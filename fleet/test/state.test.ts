@@ -9,11 +9,11 @@ const power = (ts: number, soc: number): DecodedMessage => ({
   kind: 'power',
   payload: { seq: ts, ts, soc, batteryV: 13, solarW: 0, windW: 0, loadW: 5, state: 'full' } satisfies Power,
 });
-const presence = (state: 'online' | 'offline', ts: number): DecodedMessage => ({
+const presence = (state: 'online' | 'offline', ts: number, nextContactBy?: number): DecodedMessage => ({
   unitId: 'hrb-001',
   type: 'uplink',
   kind: 'presence',
-  payload: { state, ts },
+  payload: { state, ts, ...(nextContactBy === undefined ? {} : { nextContactBy }) },
 });
 
 test('latest means newest event time: a back-filled burst does not overwrite a newer reading', () => {
@@ -33,7 +33,7 @@ test('presence follows arrival order: the will carries the connect time but arri
   assert.equal(u.lastSeen, 100, 'the broker publishing a will is not the unit being seen');
 });
 
-const digest = (ts: number, soc: number, withFix: boolean): DecodedMessage => ({
+const digest = (ts: number, soc: number, withFix: boolean, nextContactBy?: number): DecodedMessage => ({
   unitId: 'hrb-001',
   type: 'uplink',
   kind: 'digest',
@@ -44,6 +44,7 @@ const digest = (ts: number, soc: number, withFix: boolean): DecodedMessage => ({
     ...(withFix ? { location: { lat: 45.75, lon: 126.63, fix: '3d' as const } } : {}),
     link: { type: 'satellite', rssiDbm: -110, bars: 3, bytesMonth: 4_000 },
     alarms: [],
+    ...(nextContactBy === undefined ? {} : { nextContactBy }),
   },
 });
 
@@ -59,4 +60,48 @@ test('a satellite digest updates power, location and link like the separate mess
   assert.deepEqual([u.power, u.location, u.link], [before.power, before.location, before.link]);
   u = applyMessage(u, digest(10_000, 19, false), 13);
   assert.deepEqual([u.power?.soc, u.location?.ts], [19, 9_000]);
+});
+
+const event = (ts: number, to: string, soc?: number): DecodedMessage => ({
+  unitId: 'hrb-001',
+  type: 'uplink',
+  kind: 'event',
+  payload: { seq: ts, ts, kind: 'power-state', from: 'full', to, reason: `full → ${to}`, ...(soc === undefined ? {} : { soc }) },
+});
+const telemetry = (ts: number, periodMs: number, soc: number[]): DecodedMessage => ({
+  unitId: 'hrb-001',
+  type: 'uplink',
+  kind: 'telemetry',
+  payload: { seq: ts, ts, periodMs, series: { soc_pct: soc, load_dW: soc.map(() => 50) } },
+});
+
+test('charge and rung come from power-state events and telemetry too, by event time', () => {
+  let u = applyMessage(emptyUnit('hrb-001'), power(5_000, 76), 10);
+  u = applyMessage(u, event(7_000, 'alarm-camera', 56.7), 11);
+  assert.deepEqual([u.power?.soc, u.power?.state, u.power?.ts], [56.7, 'alarm-camera', 7_000]);
+  // The last sample of a batch is the newest charge: 8_000 + 2 × 1_000.
+  u = applyMessage(u, telemetry(8_000, 1_000, [50, 45, 40]), 12);
+  assert.deepEqual([u.power?.soc, u.power?.state, u.power?.ts], [40, 'alarm-camera', 10_000]);
+  // Older news changes nothing; an event without a known rung or charge neither.
+  u = applyMessage(u, event(6_000, 'full', 90), 13);
+  u = applyMessage(u, telemetry(1_000, 1_000, [99]), 14);
+  u = applyMessage(u, event(11_000, 'not-a-rung'), 15);
+  assert.deepEqual([u.power?.soc, u.power?.state, u.power?.ts], [40, 'alarm-camera', 10_000]);
+  u = applyMessage(u, event(12_000, 'scheduled-modem', 34.3), 16);
+  assert.deepEqual(
+    [u.power?.soc, u.power?.state, u.power?.loadW],
+    [34.3, 'scheduled-modem', 5],
+    'the other fields are the last full status',
+  );
+});
+
+test('the newest promise by event time stands: a digest makes one; a will composed at the connect does not undo it', () => {
+  let u = applyMessage(emptyUnit('hrb-001'), presence('online', 1_000, 2_000), 100);
+  u = applyMessage(u, digest(5_000, 20, false, 50_000), 101);
+  assert.equal(u.presence?.nextContactBy, 50_000);
+  u = applyMessage(u, presence('offline', 1_000, 2_000), 102);
+  assert.equal(u.online, false);
+  assert.equal(u.presence?.nextContactBy, 50_000, 'the will is older than the digest');
+  u = applyMessage(u, presence('offline', 6_000, 9_000), 103);
+  assert.equal(u.presence?.nextContactBy, 9_000, 'a newer goodbye makes the new promise');
 });

@@ -9,6 +9,7 @@ import {
   type Power,
   type PowerState,
   topics,
+  UPLINK,
 } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
@@ -88,6 +89,11 @@ export interface AgentDeps {
   onAlarmRaised?: (ts: number) => void;
 }
 
+/** The last word rides in the event class: after alarms, ahead of routine status and telemetry. */
+const LAST_WORD_PRIORITY = UPLINK.event.priority;
+/** How long a closing radio waits for the last word's PUBACK before it goes down anyway, unit ms. */
+const LAST_WORD_WAIT_MS = 30_000;
+
 interface SavedState {
   alarms?: AlarmSnapshot;
   powerState?: PowerState;
@@ -103,6 +109,12 @@ export class Agent {
   private sampleTimer: unknown;
   private radioTimer: unknown;
   private radioOn = true;
+  /** A radio open or close under way (the close waits for the last word): one at a time. */
+  private radioChange: Promise<void> | undefined;
+  /** Ends a closing radio's wait for its last word (on stop). */
+  private endWait: (() => void) | undefined;
+  /** Seq of the newest last word not yet known to be acknowledged. */
+  private unsaid: number | undefined;
   private reportTimer: unknown;
   private lastEstimate: PowerEstimate | undefined;
   private lastReading: SensorReading | undefined;
@@ -176,13 +188,79 @@ export class Agent {
   }
 
   private updateRadio(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.radioChange) return;
     const want = this.radioWanted(this.d.clock.now());
     if (want === this.radioOn) return;
     this.radioOn = want;
-    this.log.info({ radio: want, state: this.ladder.state }, want ? 'modem up' : 'modem down to save power');
-    void this.d.link.setPower?.(want).catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'));
-    void this.d.uplink.setAllowed(want);
+    this.radioChange = (want ? this.openRadio() : this.closeRadio())
+      .catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'))
+      .finally(() => {
+        this.radioChange = undefined;
+        // The duty may have changed while the last word was going out (an alarm came, a window opened).
+        this.updateRadio();
+      });
+  }
+
+  private async openRadio(): Promise<void> {
+    this.log.info({ state: this.ladder.state }, 'modem up');
+    await this.d.link.setPower?.(true);
+    await this.d.uplink.setAllowed(true);
+  }
+
+  /**
+   * The fleet must not read a planned sleep as a fault: before the modem goes down, the unit's
+   * charge and rung go out (and wait for their PUBACK, within LAST_WORD_WAIT_MS), then the uplink
+   * says `offline` with the next-contact promise and disconnects; only then is the modem powered
+   * down. Cutting the modem first would kill the link under the goodbye and leave the broker to
+   * publish the last will, whose promise dates from the connect.
+   */
+  private async closeRadio(): Promise<void> {
+    this.lastWord(this.d.clock.now(), false);
+    const seq = this.unsaid;
+    if (seq !== undefined && this.d.uplink.connected) {
+      this.d.uplink.kick();
+      await this.deliveredWithin(seq, LAST_WORD_WAIT_MS);
+    }
+    if (this.stopped) return;
+    this.log.info({ state: this.ladder.state, nextContactBy: this.presenceExtra().nextContactBy }, 'modem down to save power');
+    await this.d.uplink.setAllowed(false);
+    await this.d.link.setPower?.(false);
+  }
+
+  /** Resolves when the row is acknowledged or after `ms` of unit time, whichever comes first. */
+  private deliveredWithin(seq: number, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.d.clock.clearTimeout(timer);
+        this.endWait = undefined;
+        resolve();
+      };
+      const timer = this.d.clock.setTimeout(done, ms);
+      this.endWait = done;
+      void this.d.uplink.delivered(seq).then(() => {
+        if (this.unsaid === seq) this.unsaid = undefined;
+        done();
+      });
+    });
+  }
+
+  /**
+   * What the fleet needs to read the unit right before it goes quiet or spends less: its charge and
+   * rung now, in the form the link's policy carries (a digest, with the promise, on the satellite
+   * diet; the power status otherwise), queued after alarms and ahead of routine data. `force` sends
+   * it even when nothing significant changed (a new rung always is). A closing radio waits for the
+   * newest such row (`unsaid`) to be acknowledged.
+   */
+  private lastWord(ts: number, force: boolean): void {
+    const power = this.powerStatus(ts);
+    if (!power) return;
+    let seq: number | undefined;
+    if (!this.statusAllowed()) seq = this.reportDigest(ts, power, force);
+    else if (force || shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
+      this.sent.power = power;
+      seq = this.d.outbox.enqueue('power', power, LAST_WORD_PRIORITY).seq;
+    }
+    if (seq !== undefined) this.unsaid = seq;
   }
 
   /** Applies live configuration (alarm thresholds, report interval) without a restart. */
@@ -198,7 +276,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([...this.inflight]);
+    this.endWait?.();
+    await Promise.allSettled([...this.inflight, this.radioChange]);
     if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     if (this.radioTimer !== undefined) this.d.clock.clearInterval(this.radioTimer);
@@ -286,15 +365,23 @@ export class Agent {
   private onPowerState(ts: number, reason: string): void {
     const to = this.ladder.state;
     const from = reason.split(' → ')[0] ?? '';
-    this.log.info({ from, to, reason, soc: this.lastEstimate?.soc, autonomyD: this.lastEstimate?.autonomyD }, 'power state changed');
-    this.d.outbox.enqueue('event', { ts, kind: 'power-state', from, to, reason: reason.slice(0, 200) });
+    const soc = this.lastEstimate?.soc;
+    this.log.info({ from, to, reason, soc, autonomyD: this.lastEstimate?.autonomyD }, 'power state changed');
+    this.d.outbox.enqueue('event', {
+      ts,
+      kind: 'power-state',
+      from,
+      to,
+      reason: reason.slice(0, 200),
+      ...(soc === undefined ? {} : { soc }),
+    });
+    this.lastWord(ts, true);
     // A new rung changes the sampling period: close the batch so each batch keeps one period.
     const b = this.batcher.flush();
     if (b) this.d.outbox.enqueue('telemetry', b);
     this.saveState();
-    void this.d.link
-      .setPower?.(RUNG_LIMITS[to].modem !== 'alarms-only')
-      .catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'));
+    // The new rung's modem duty, applied after the last word has gone (closeRadio waits for it).
+    this.updateRadio();
     // Re-arm the report loop at the new rung's cadence.
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     this.scheduleReport();
@@ -360,8 +447,8 @@ export class Agent {
     };
   }
 
-  /** On the satellite diet the whole status travels as one digest, sized to one SBD message. */
-  private reportDigest(ts: number, power: Omit<Power, 'seq'>): void {
+  /** On the satellite diet the whole status travels as one digest, sized to one SBD message; returns its seq when sent. */
+  private reportDigest(ts: number, power: Omit<Power, 'seq'>, force = false): number | undefined {
     const { ts: _ts, ...powerFields } = power;
     const fix = this.d.gps.current();
     const link = this.linkStatus(ts);
@@ -376,9 +463,9 @@ export class Agent {
       this.alarms.open(),
       (d) => encodeUplink('digest', { seq: 0xffffffff, ...d }, 'compact').length,
     );
-    if (!shouldReport(this.sent.digest, digest, digestSignificant, this.heartbeatMs())) return;
-    this.d.outbox.enqueue('digest', digest);
+    if (!force && !shouldReport(this.sent.digest, digest, digestSignificant, this.heartbeatMs())) return undefined;
     this.sent.digest = digest;
+    return this.d.outbox.enqueue('digest', digest).seq;
   }
 
   private reportLocation(ts: number): void {

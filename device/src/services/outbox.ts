@@ -97,13 +97,17 @@ export class Outbox {
     return new Outbox(db, options);
   }
 
-  /** Stamps the next per-unit seq and stores the message durably; returns the full payload. */
-  enqueue<K extends UplinkKind>(kind: K, payload: WithoutSeq<K>): UplinkPayload<K> {
+  /**
+   * Stamps the next per-unit seq and stores the message durably; returns the full payload.
+   * `priority` overrides the kind's class for one row (the status a unit sends before its radio
+   * closes goes ahead of routine data of its kind).
+   */
+  enqueue<K extends UplinkKind>(kind: K, payload: WithoutSeq<K>, priority: number = UPLINK[kind].priority): UplinkPayload<K> {
     const full = this.tx(() => {
       const seq = this.nextSeq();
       const full = { ...payload, seq } as UplinkPayload<K>;
       const json = JSON.stringify(full);
-      this.stmt.insert.run(seq, kind, UPLINK[kind].priority, json, json.length);
+      this.stmt.insert.run(seq, kind, priority, json, json.length);
       this.bytesCache += json.length;
       return full;
     });

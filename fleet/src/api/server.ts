@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
-import { type Registry, RegistryError } from '../registry/registry.ts';
+import type { Registry } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
@@ -12,10 +12,9 @@ import type { FleetStore } from '../storage/store.ts';
 import { registerAuth } from './auth-hook.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
-
-const REGISTRY_STATUS: Record<RegistryError['code'], number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, CLAIM_REJECTED: 403 };
 
 export interface ApiDeps {
   state: FleetState;
@@ -38,19 +37,10 @@ export function createApi(deps: ApiDeps) {
     forceCloseConnections: true,
   });
 
-  // One error shape for the whole API, with the failing field's path like the protocol's errors.
-  app.setErrorHandler(
-    (err: { validation?: { instancePath: string }[]; validationContext?: string; message: string; statusCode?: number }, _req, reply) => {
-      if (err instanceof RegistryError)
-        return reply.code(REGISTRY_STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
-      if (err.validation) {
-        const path = `${err.validationContext ?? ''}${err.validation[0]?.instancePath ?? ''}`;
-        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message, path } });
-      }
-      deps.log.error({ err }, 'request failed');
-      return reply.code(err.statusCode ?? 500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
-    },
-  );
+  // One error shape for the whole API, unknown routes included (errors.ts).
+  const httpLog = deps.log.child({ module: 'http' });
+  app.setErrorHandler(errorHandler(httpLog));
+  app.setNotFoundHandler(notFoundHandler(httpLog));
 
   const openapi = collectOpenApi(app);
   registerAuth(app, deps.tokens);
@@ -121,13 +111,18 @@ export function createApi(deps: ApiDeps) {
   registerRegistryRoutes(app, deps.registry, deps.tokens);
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
 
-  app.get('/api/health', async () => ({
-    status: 'ok',
-    mqtt: deps.ingest.client.connected ? 'connected' : 'disconnected',
-    units: deps.state.list().length,
-    messages: deps.ingest.received,
-    rejected: Object.fromEntries(deps.ingest.rejected),
-  }));
+  // Without the gateway the fleet serves a picture that no longer moves: degraded, and a 503 so a
+  // load balancer or a probe that reads only the status sees it too.
+  app.get('/api/health', async (_req, reply) => {
+    const mqtt = deps.ingest.client.connected;
+    return reply.code(mqtt ? 200 : 503).send({
+      status: mqtt ? 'ok' : 'degraded',
+      mqtt: mqtt ? 'connected' : 'disconnected',
+      units: deps.state.list().length,
+      messages: deps.ingest.received,
+      rejected: Object.fromEntries(deps.ingest.rejected),
+    });
+  });
 
   // One `unit` event per change, carrying the whole unit view; a snapshot first so a page
   // that (re)connects needs no second request.

@@ -1,4 +1,17 @@
-import type { CommissionCheck, DecodedMessage, Digest, Link, Location, Power, Presence, UplinkKind } from '@shouwang/protocol';
+import {
+  type CommissionCheck,
+  type DecodedMessage,
+  type Digest,
+  type Link,
+  type Location,
+  POWER_STATES,
+  type Power,
+  type PowerState,
+  type Presence,
+  type Telemetry,
+  type UnitEvent,
+  type UplinkKind,
+} from '@shouwang/protocol';
 import type { Liveness } from './liveness.ts';
 import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
 
@@ -9,7 +22,13 @@ import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
  *
  * Presence is the exception: the `offline` last will is composed when the unit connects (so its
  * `ts` is that of the connect) and published by the broker when the unit dies, so for presence
- * the last message received is the truth.
+ * the last message received is the truth. Its next-contact promise is not: the newest promise
+ * by event time stands (a digest makes one too), so a will written at the connect does not
+ * undo the promise the unit made since.
+ *
+ * Charge and rung come from every message that carries them, by event time: a power status or
+ * digest in full, a power-state event (rung and the charge that made it) and telemetry's
+ * `soc_pct` series over the fields of the last full status.
  */
 export interface UnitState {
   id: string;
@@ -47,8 +66,10 @@ export function emptyUnit(id: string): UnitState {
 export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: number): UnitState {
   if (m.type === 'uplink' && m.kind === 'presence') {
     const online = m.payload.state === 'online';
+    const held = unit.presence;
+    const promise = held?.nextContactBy !== undefined && held.ts > m.payload.ts ? { ts: held.ts, nextContactBy: held.nextContactBy } : {};
     // The will is the broker speaking for a dead unit: it is not a sign of life.
-    return { ...unit, presence: m.payload, online, lastSeen: online ? receivedAt : unit.lastSeen };
+    return { ...unit, presence: { ...m.payload, ...promise }, online, lastSeen: online ? receivedAt : unit.lastSeen };
   }
   if (m.type === 'uplink' && m.kind === 'digest') {
     const d = digestParts(m.payload);
@@ -56,8 +77,10 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
     next = newest(next, 'power', d.power);
     if (d.location) next = newest(next, 'location', d.location);
     if (d.link) next = newest(next, 'link', d.link);
-    return next;
+    return promised(next, m.payload);
   }
+  if (m.type === 'uplink' && m.kind === 'event') return charged(unit, eventCharge(m.payload), receivedAt);
+  if (m.type === 'uplink' && m.kind === 'telemetry') return charged(unit, telemetryCharge(m.payload), receivedAt);
   if (m.type !== 'uplink' || !TRACKED.has(m.kind)) return { ...unit, lastSeen: receivedAt };
   const kind = m.kind as Exclude<Tracked, 'presence'>;
   return newest({ ...unit, lastSeen: receivedAt }, kind, m.payload as Power & Location & Link);
@@ -69,6 +92,45 @@ type StatusKind = Exclude<Tracked, 'presence'>;
 function newest<K extends StatusKind>(unit: UnitState, kind: K, reading: NonNullable<UnitState[K]>): UnitState {
   const current = unit[kind];
   return current && current.ts > reading.ts ? unit : { ...unit, [kind]: reading };
+}
+
+/** Charge and rung at an event time, from a message that is not a full power status. */
+interface Charge {
+  ts: number;
+  soc?: number;
+  state?: PowerState;
+}
+
+/** Laid over the last full status when newer; before the first full status there is nothing to lay it on. */
+function charged(unit: UnitState, c: Charge | undefined, receivedAt: number): UnitState {
+  const next = { ...unit, lastSeen: receivedAt };
+  const p = unit.power;
+  if (!c || !p || p.ts >= c.ts) return next;
+  return { ...next, power: { ...p, ts: c.ts, ...(c.soc === undefined ? {} : { soc: c.soc }), ...(c.state ? { state: c.state } : {}) } };
+}
+
+function eventCharge(e: UnitEvent): Charge | undefined {
+  if (e.kind !== 'power-state') return undefined;
+  const state = POWER_STATES.find((s) => s === e.to);
+  return state || e.soc !== undefined
+    ? { ts: e.ts, ...(state ? { state } : {}), ...(e.soc === undefined ? {} : { soc: e.soc }) }
+    : undefined;
+}
+
+/** The newest `soc_pct` sample of a batch (sample i was taken at ts + i × periodMs). */
+function telemetryCharge(t: Telemetry): Charge | undefined {
+  const series = t.series.soc_pct;
+  const soc = series?.at(-1);
+  if (!series || soc === undefined || soc < 0 || soc > 100) return undefined;
+  return { ts: t.ts + (series.length - 1) * t.periodMs, soc };
+}
+
+/** A digest's promise counts like presence's, when it is the newer word. */
+function promised(unit: UnitState, d: Digest): UnitState {
+  const by = d.nextContactBy;
+  if (by === undefined || (unit.presence && unit.presence.ts > d.ts)) return unit;
+  const presence: Presence = { ...(unit.presence ?? { state: 'online' }), ts: d.ts, nextContactBy: by };
+  return { ...unit, presence };
 }
 
 /** A satellite digest carries the status kinds' own fields; as readings they share its seq and time. */

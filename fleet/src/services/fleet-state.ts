@@ -9,6 +9,13 @@ export interface Clock {
   now(): number;
 }
 
+/** Wall time, or time running `scale` times faster from now on (to keep step with simulated units). */
+export function fleetClock(scale: number): Clock {
+  if (scale === 1) return { now: () => Date.now() };
+  const start = Date.now();
+  return { now: () => Math.round(start + (Date.now() - start) * scale) };
+}
+
 export interface FleetStateOptions {
   clock?: Clock;
   policy?: LivenessPolicy;
@@ -68,10 +75,10 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     track.state = applyMessage(before, m, this.#clock.now());
     const power =
       m.type !== 'uplink' ? undefined : m.kind === 'power' ? m.payload : m.kind === 'digest' ? digestParts(m.payload).power : undefined;
-    if (power) {
-      track.samples = addSample(track.samples, { ts: power.ts, soc: power.soc });
-      this.emit('power', m.unitId, power);
-    }
+    if (power) this.emit('power', m.unitId, power);
+    // Every charge the unit reports feeds the trend, also those carried by events and telemetry.
+    const charge = power ?? (track.state.power !== before.power ? track.state.power : null);
+    if (charge) track.samples = addSample(track.samples, { ts: charge.ts, soc: charge.soc });
     const loc = track.state.location;
     if (loc !== before.location && loc && loc.fix !== 'none') {
       track.previousLocation = before.location;

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Seq, StringEnum, Timestamp } from '../schema-kit.ts';
+import { Scaled, Seq, StringEnum, Timestamp } from '../schema-kit.ts';
 
 /** Something the unit decided or noticed that is not an alarm, e.g. a power-state change with its reason. */
 export const UnitEvent = Type.Object(
@@ -10,6 +10,13 @@ export const UnitEvent = Type.Object(
     from: Type.Optional(Type.String({ maxLength: 32 })),
     to: Type.Optional(Type.String({ maxLength: 32 })),
     reason: Type.Optional(Type.String({ maxLength: 200 })),
+    soc: Type.Optional(
+      Scaled(10, {
+        minimum: 0,
+        maximum: 100,
+        description: 'State of charge at the decision, %: a power-state change carries the charge that made it',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
