@@ -61,9 +61,10 @@ export function subscribePacket(filter: string, qos: 0 | 1, messageId = 1): Buff
   return packet(0x82, Buffer.concat([Buffer.from([messageId >> 8, messageId & 0xff]), str(filter), Buffer.from([qos])]));
 }
 
-export function rawSocket(port: number): Promise<Socket> {
+/** `from` is the local address to connect from (any of 127.0.0.0/8 is this host): another source. */
+export function rawSocket(port: number, from?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect({ port, host: '127.0.0.1', ...(from ? { localAddress: from } : {}) }, () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -108,4 +109,16 @@ export function closed(s: Socket, timeoutMs = 5000): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Logs in over a raw socket; resolves with the CONNACK return code, or `closed`. The socket is closed after. */
+export async function login(port: number, id: string, password: string, from?: string): Promise<number | 'closed'> {
+  const s = await rawSocket(port, from);
+  try {
+    s.write(connectPacket(id, id, password));
+    const answer = await reply(s);
+    return answer === 'closed' ? answer : (answer[3] as number);
+  } finally {
+    s.destroy();
+  }
 }
