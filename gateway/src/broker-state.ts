@@ -69,6 +69,27 @@ function retainInPublishOrder<P extends { storeRetained(packet: unknown): Promis
   return persistence;
 }
 
+/**
+ * A QoS 1 message found in a session's queue with a Packet Identifier was sent before and not
+ * acknowledged: it goes out again with DUP=1 ([MQTT-3.3.1-1]). Aedes resends it as stored, DUP=0.
+ * A message queued while the client was away has no identifier yet and goes out as new.
+ */
+function redeliverWithDup<P extends { outgoingStream(client: unknown): AsyncIterable<{ messageId?: number | null; dup?: boolean }> }>(
+  persistence: P,
+): P {
+  const stream = persistence.outgoingStream.bind(persistence);
+  persistence.outgoingStream = (client) =>
+    Readable.from(
+      (async function* () {
+        for await (const packet of stream(client)) {
+          if (typeof packet.messageId === 'number' && packet.messageId > 0) packet.dup = true;
+          yield packet;
+        }
+      })(),
+    );
+  return persistence;
+}
+
 export async function openBrokerState(
   kind: BrokerStateKind,
   dataDir: string,
@@ -80,13 +101,13 @@ export async function openBrokerState(
     const db = new Level<string, Buffer>(join(dataDir, 'broker'), { valueEncoding: 'buffer' });
     await db.open();
     return {
-      options: { persistence: retainInPublishOrder(skipCleanPubackLookups(new AsyncLevelPersistence(db)), onError) },
+      options: { persistence: retainInPublishOrder(redeliverWithDup(skipCleanPubackLookups(new AsyncLevelPersistence(db))), onError) },
       close: () => db.close(),
     };
   }
   if (!redisUrl) throw new Error('broker.state = redis needs cluster.redisUrl');
   const conn = new Redis(redisUrl);
-  const persistence = retainInPublishOrder(skipCleanPubackLookups(new RetainedAsStream({ conn })), onError);
+  const persistence = retainInPublishOrder(redeliverWithDup(skipCleanPubackLookups(new RetainedAsStream({ conn }))), onError);
   const mq = MQEmitterRedis({ connectionString: redisUrl });
   return {
     options: { persistence, mq },

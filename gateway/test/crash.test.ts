@@ -1,36 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { encodeUplink, topics } from '@shouwang/protocol';
 import { defer, freePort, waitUntil } from '@shouwang/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
-import { power, writeCredentials } from './helpers.ts';
+import { power, startGatewayProcess, writeCredentials } from './helpers.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const UNITS = ['crash-1', 'crash-2', 'crash-3'];
-
-/** The gateway as its own process (main.ts, as systemd starts it), on the given ports and data. */
-async function startProcess(dir: string, port: number, httpPort: number): Promise<ChildProcess> {
-  const child = fork(MAIN, [], {
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      SHOUWANG_GATEWAY_MQTT_PORT: String(port),
-      SHOUWANG_GATEWAY_HTTP_PORT: String(httpPort),
-      SHOUWANG_GATEWAY_DATA_DIR: dir,
-      SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: join(dir, 'credentials.json'),
-    },
-  });
-  await waitUntil('gateway', async () => (await fetch(`http://127.0.0.1:${httpPort}/health`)).ok, child);
-  return child;
-}
 
 /**
  * A unit keeping 50 readings in flight from seq `from` on, adding each acknowledged seq to
@@ -76,7 +56,7 @@ test('kill -9 of the gateway mid-ingest: every acknowledged reading is in the jo
   const acked = new Map(UNITS.map((u) => [u, new Set<number>()]));
 
   for (let crash = 1; crash <= 3; crash++) {
-    const gw = await startProcess(dir, port, httpPort);
+    const gw = await startGatewayProcess(dir, port, httpPort);
     const before = UNITS.map((u) => acked.get(u)?.size ?? 0);
     // Each unit resumes from its first seq not yet acknowledged: resends of what was in flight.
     const publishing = UNITS.map((u) => {

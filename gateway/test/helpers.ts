@@ -3,13 +3,15 @@
  * credentials file in a temp dir; a *unit* is an MQTT.js client logged in as a unit
  * (username = client id = unit id); a *service* is one logged in from the file's services.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Power } from '@shouwang/protocol';
 import { hashSecret } from '@shouwang/runtime/secrets';
-import { defer } from '@shouwang/testkit';
+import { defer, waitUntil } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -136,4 +138,28 @@ export async function metricsText(gw: TestGateway): Promise<string> {
 /** A valid power reading for sequence number `seq` (≤ 500): event time a second apart, charge rising. */
 export function power(seq: number): Power {
   return { seq, ts: 1_763_856_000_000 + seq * 1000, soc: 50 + seq / 10, batteryV: 13, solarW: 1, windW: 2, loadW: 3, state: 'full' };
+}
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+/**
+ * The gateway as its own process (main.ts, as systemd starts it), on the given ports, with its
+ * data and credentials file in `dir`; `env` adds SHOUWANG_GATEWAY_* settings. Resolves once
+ * /health answers. The caller kills it (a SIGKILL is the point of most of these tests).
+ */
+export async function startGatewayProcess(dir: string, port: number, httpPort: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  const child = fork(MAIN, [], {
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      SHOUWANG_GATEWAY_MQTT_PORT: String(port),
+      SHOUWANG_GATEWAY_HTTP_PORT: String(httpPort),
+      SHOUWANG_GATEWAY_DATA_DIR: dir,
+      SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: join(dir, 'credentials.json'),
+      ...env,
+    },
+  });
+  await waitUntil('gateway', async () => (await fetch(`http://127.0.0.1:${httpPort}/health`)).ok, child);
+  return child;
 }

@@ -61,9 +61,10 @@ export function subscribePacket(filter: string, qos: 0 | 1, messageId = 1): Buff
   return packet(0x82, Buffer.concat([Buffer.from([messageId >> 8, messageId & 0xff]), str(filter), Buffer.from([qos])]));
 }
 
-export function rawSocket(port: number): Promise<Socket> {
+/** `from` is the local address to connect from (any of 127.0.0.0/8 is this host): another source. */
+export function rawSocket(port: number, from?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect({ port, host: '127.0.0.1', ...(from ? { localAddress: from } : {}) }, () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -108,4 +109,69 @@ export function closed(s: Socket, timeoutMs = 5000): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Logs in over a raw socket; resolves with the CONNACK return code, or `closed`. The socket is closed after. */
+export async function login(port: number, id: string, password: string, from?: string): Promise<number | 'closed'> {
+  const s = await rawSocket(port, from);
+  try {
+    s.write(connectPacket(id, id, password));
+    const answer = await reply(s);
+    return answer === 'closed' ? answer : (answer[3] as number);
+  } finally {
+    s.destroy();
+  }
+}
+
+/**
+ * Reads whole MQTT packets off a raw socket: `next()` resolves with the next packet (fixed
+ * header included), or `closed`; fails after `timeoutMs` without either.
+ */
+export function packetReader(s: Socket): { next(timeoutMs?: number): Promise<Buffer | 'closed'> } {
+  let buf = Buffer.alloc(0);
+  let ended = false;
+  let wake: (() => void) | undefined;
+  s.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    wake?.();
+  });
+  s.on('close', () => {
+    ended = true;
+    wake?.();
+  });
+  s.on('error', () => undefined);
+  const take = (): Buffer | undefined => {
+    let length = 0;
+    for (let i = 1; i <= 4 && i < buf.length; i++) {
+      const b = buf[i] as number;
+      length += (b & 0x7f) * 128 ** (i - 1);
+      if (!(b & 0x80)) {
+        if (buf.length < i + 1 + length) return undefined;
+        const p = buf.subarray(0, i + 1 + length);
+        buf = buf.subarray(i + 1 + length);
+        return p;
+      }
+    }
+    return undefined;
+  };
+  return {
+    async next(timeoutMs = 5000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const p = take();
+        if (p) return p;
+        if (ended) return 'closed';
+        const left = end - Date.now();
+        if (left <= 0) throw new Error(`no packet and no close within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          wake = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          };
+        });
+      }
+    },
+  };
 }

@@ -7,6 +7,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     setup(broker: unknown): Promise<void>;
     storeRetained(packet: unknown): Promise<void>;
     outgoingClearMessageId(client: { clean: boolean }, packet: { cmd: string }): Promise<unknown>;
+    outgoingStream(client: unknown): AsyncIterable<{ messageId?: number | null; dup?: boolean }>;
   }
 }
 
@@ -17,6 +18,7 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
     setup(broker: unknown): Promise<void>;
     outgoingClearMessageId(client: { clean: boolean }, packet: { cmd: string }): Promise<unknown>;
     createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
+    outgoingStream(client: unknown): AsyncIterable<{ messageId?: number | null; dup?: boolean }>;
     storeRetained(packet: unknown): Promise<void>;
     destroy(): Promise<void>;
   }
