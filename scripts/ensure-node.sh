@@ -25,12 +25,14 @@ ensure_node() {
 
 # `npm install`, not `npm ci`: the registry this project can reach lacks some platform builds that
 # biome and esbuild list as optional dependencies, and `npm ci` refuses a lock file without them
-# while `npm install` skips them as optional, as intended. Versions still come from the lock file.
+# while `npm install` skips them as optional, as intended. Versions still come from the lock file,
+# and `--no-save` keeps npm from writing the lock back (it added those other platforms' entries,
+# leaving a fresh clone modified).
 ensure_npm() {
   local stamp="node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
     echo "dev: installing npm dependencies" >&2
-    npm install --no-audit --no-fund >&2
+    npm install --no-save --no-audit --no-fund >&2
   fi
 }
 

@@ -46,6 +46,22 @@ const pretty = prettyFactory({ colorize: process.stdout.isTTY, translateTime: 'H
 const quiet = !values.verbose;
 const started = Date.now();
 
+let stopping = false;
+let stop: (() => Promise<void>) | undefined;
+const shutdown = (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  // Before the system is up there is nothing to stop here: startSystem stops what it started when
+  // it fails, and a part still starting ends itself when this process goes (IPC disconnect).
+  (stop ?? (async () => undefined))().then(
+    () => process.exit(code),
+    () => process.exit(1),
+  );
+};
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
 const system = await startSystem({
   units,
   mqttPort: int('mqtt-port', values['mqtt-port'], 0, 65535),
@@ -63,10 +79,16 @@ const system = await startSystem({
     } catch {}
     process.stdout.write(`${source.padEnd(8)} ${text}\n`);
   },
+  // One part gone ends the run: a half system that looks alive is worse than a loud stop.
+  onPartExit: (name, code, signal) => {
+    console.error(`${name} exited (code ${code}, signal ${signal}); stopping everything`);
+    shutdown(1);
+  },
 }).catch((err: unknown) => {
   console.error(`start failed: ${(err as Error).message}`);
   process.exit(1);
 });
+stop = system.stop;
 
 const took = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`
@@ -77,16 +99,3 @@ console.log(`
     simulated units   ${system.units.map((u) => `${u.id} (${u.site.name})`).join(', ')}
   of ${HARBIN_SITES.length} demo sites. Ctrl-C stops everything.
 `);
-
-let stopping = false;
-const shutdown = () => {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nstopping…');
-  system.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

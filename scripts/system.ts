@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export interface SystemOptions {
   timeScale?: number;
   /** An InfluxDB (1.x HTTP API): the gateway writes readings to it and the fleet reads history from it. */
   influxUrl?: string;
+  /** A part exited while the system was running (not through `stop`). */
+  onPartExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export interface UnitProcess {
@@ -57,11 +60,20 @@ interface Ready {
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // Before anything in the dir is touched: a second run would rewrite the first's credentials.
+  const unlock = lockDataDir(dataDir);
   const children: ChildProcess[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     // Units first so their last wills reach a live gateway, then the fleet, then the gateway.
     for (const c of [...children].reverse()) await stopChild(c);
+    unlock();
   };
+  const watch = (name: string, child: ChildProcess) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) opts.onPartExit?.(name, code, signal);
+    });
 
   try {
     const unitSecrets = Array.from({ length: opts.units }, (_, i) => ({ id: unitIdFor(i), password: newSecret() }));
@@ -69,17 +81,17 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const credentialsFile = join(dataDir, 'gateway', 'credentials.json');
     await writeCredentials(credentialsFile, unitSecrets, fleetPassword);
 
-    const gw = await spawnPart('gateway', 'gateway/src/main.ts', opts, children, {
+    const gw = await spawnPartWithChild('gateway', 'gateway/src/main.ts', opts, children, {
       SHOUWANG_GATEWAY_MQTT_PORT: String(opts.mqttPort),
       SHOUWANG_GATEWAY_HTTP_PORT: String(opts.gatewayHttpPort),
       SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: credentialsFile,
       SHOUWANG_GATEWAY_DATA_DIR: join(dataDir, 'gateway'),
       ...(opts.influxUrl ? { SHOUWANG_GATEWAY_INFLUX_URL: opts.influxUrl } : {}),
     });
-    const mqttPort = Number(gw.mqttPort);
+    const mqttPort = Number(gw.ready.mqttPort);
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
 
-    const fleet = await spawnPart('fleet', 'fleet/src/main.ts', opts, children, {
+    const fleet = await spawnPartWithChild('fleet', 'fleet/src/main.ts', opts, children, {
       SHOUWANG_FLEET_HTTP_PORT: String(opts.httpPort),
       SHOUWANG_FLEET_MQTT_URL: mqttUrl,
       SHOUWANG_FLEET_MQTT_USERNAME: 'fleet',
@@ -106,16 +118,19 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;
       if (opts.timeScale) env.SHOUWANG_DEVICE_SIM_TIME_SCALE = String(opts.timeScale);
       const { child } = await spawnPartWithChild(id, 'device/src/main.ts', opts, children, env);
+      watch(id, child);
       return { id, password, site, child };
     };
 
     const units: UnitProcess[] = [];
     for (let i = 0; i < opts.units; i++) units.push(await startUnit(i));
+    watch('gateway', gw.child);
+    watch('fleet', fleet.child);
 
     return {
       mqttPort,
-      httpPort: Number(fleet.httpPort),
-      gatewayHttpPort: Number(gw.httpPort),
+      httpPort: Number(fleet.ready.httpPort),
+      gatewayHttpPort: Number(gw.ready.httpPort),
       credentialsFile,
       units,
       fleetPassword,
@@ -142,14 +157,47 @@ async function writeCredentials(file: string, units: { id: string; password: str
   await rename(tmp, file);
 }
 
-async function spawnPart(
-  name: string,
-  entry: string,
-  opts: SystemOptions,
-  children: ChildProcess[],
-  env: NodeJS.ProcessEnv,
-): Promise<Ready> {
-  return (await spawnPartWithChild(name, entry, opts, children, env)).ready;
+/**
+ * Takes `<dataDir>/run.lock` (O_EXCL) for this process, or refuses naming the live process that
+ * holds it; a lock left by a process that no longer exists is taken over. Returns the release.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'run.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const holder = readHolder(file);
+    if (holder && alive(holder.pid)) {
+      throw new Error(
+        `data dir ${dataDir} is in use by process ${holder.pid} (running since ${holder.since}); stop that run or give another --data-dir`,
+      );
+    }
+    unlinkSync(file);
+  }
+}
+
+function readHolder(file: string): { pid: number; since: string } | undefined {
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; since?: unknown };
+    return typeof h.pid === 'number' ? { pid: h.pid, since: String(h.since) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function spawnPartWithChild(
@@ -165,18 +213,38 @@ function spawnPartWithChild(
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
-  for (const stream of [child.stdout, child.stderr]) pipeLines(stream, (line) => opts.onLog?.(name, line));
+  // The last FATAL a part logged is the reason to give if it dies before saying why.
+  let fatal: string | undefined;
+  for (const stream of [child.stdout, child.stderr])
+    pipeLines(stream, (line) => {
+      fatal = fatalReason(line) ?? fatal;
+      opts.onLog?.(name, line);
+    });
   return new Promise((resolvePromise, reject) => {
     const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`${name} exited before ready (code ${code}, signal ${signal})`));
+      reject(new Error(`${name} failed to start: ${fatal ?? `exited before ready (code ${code}, signal ${signal})`}`));
     child.once('exit', onExit);
     child.on('message', (m: unknown) => {
-      if (typeof m === 'object' && m !== null && (m as Ready).type === 'ready') {
+      if (typeof m !== 'object' || m === null) return;
+      const msg = m as { type?: unknown; reason?: unknown };
+      if (msg.type === 'failed') {
+        child.off('exit', onExit);
+        reject(new Error(`${name} failed to start: ${String(msg.reason)}`));
+      } else if (msg.type === 'ready') {
         child.off('exit', onExit);
         resolvePromise({ ready: m as Ready, child });
       }
     });
   });
+}
+
+function fatalReason(line: string): string | undefined {
+  try {
+    const l = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+    return l.level === 60 ? (l.err?.message ?? l.msg) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {

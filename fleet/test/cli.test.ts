@@ -40,7 +40,7 @@ async function system(t: TestContext) {
   await send(unit, 'hrb-001', 'power', power);
   await send(unit, 'hrb-001', 'link', { seq: 2, ts: T0, type: 'nr', rssiDbm: -71, bars: 4, bytesMonth: 1_200_000 });
   await waitFor(() => fleet.state.get('hrb-001')?.link != null);
-  return { api: ['--api', fleet.base, '--token', ADMIN] };
+  return { api: ['--api', fleet.base, '--token', ADMIN], base: fleet.base, fleet: { state: fleet.state, mqttUrl: broker.url } };
 }
 
 test('units and unit read the fleet API and print what a technician needs', async (t) => {
@@ -62,8 +62,34 @@ test('units and unit read the fleet API and print what a technician needs', asyn
   assert.match(detail.out, /data\s+1\.2 MB of 30\.0 MB this month, 1\.6 MB by month end\n/);
 
   const missing = await cli(['unit', 'hrb-404', ...api]);
-  assert.equal(missing.code, 3);
+  assert.equal(missing.code, 4, 'not found is a refusal, not an unreachable fleet');
   assert.match(missing.err, /404/);
+});
+
+test('at-risk prints a table (JSON with --json); times are in the fleet’s zone; a planned sleep says until when', async (t) => {
+  const { api, fleet } = await system(t);
+  // A unit draining fast, asleep until 08:40 UTC (16:40 in Harbin) of a day the fleet has not reached.
+  const unit = await unitClient(t, fleet.mqttUrl, 'hrb-002');
+  const wake = Date.UTC(2040, 10, 23, 8, 40);
+  await send(unit, 'hrb-002', 'power', { ...power, ts: Date.now(), soc: 9, state: 'scheduled-modem', timeToEmptyH: 3.5 });
+  await send(unit, 'hrb-002', 'presence', { state: 'offline', ts: T0, nextContactBy: wake });
+  await waitFor(() => fleet.state.get('hrb-002')?.presence?.nextContactBy === wake);
+
+  const risk = await cli(['at-risk', ...api]);
+  assert.equal(risk.code, 0, risk.err);
+  const [header, row] = risk.out.trim().split('\n');
+  assert.match(header ?? '', /^ID\s+RISK\s+DARK IN\s+SOC\s+TREND$/);
+  assert.match(row ?? '', /^hrb-002\s+battery runs out\s+3\.5 h\s+9%\s+-$/);
+  const json = await cli(['at-risk', '--json', ...api]);
+  assert.equal((JSON.parse(json.out) as { units: { id: string }[] }).units[0]?.id, 'hrb-002');
+
+  const list = await cli(['units', ...api]);
+  assert.match(list.out, /\nhrb-002\s+asleep until 2040-11-23 16:40 GMT\+8\s+9%/);
+  const utc = await cli(['units', '--tz', 'UTC', ...api]);
+  assert.match(utc.out, /asleep until 2040-11-23 08:40 GMT(\+0)?\s/);
+  const badZone = await cli(['units', '--tz', 'Mars/Olympus', ...api]);
+  assert.equal(badZone.code, 2);
+  assert.match(badZone.err, /unknown time zone "Mars\/Olympus"/);
 });
 
 test('command and commission go through the fleet API with a token; a failed check exits 1', async (t) => {
@@ -81,7 +107,7 @@ test('command and commission go through the fleet API with a token; a failed che
   assert.match(run.out, /1 of 2 checks failed \(hrb-001, run /);
 
   const noToken = await cli(['command', 'hrb-001', 'ping', '--api', api[1] as string]);
-  assert.equal(noToken.code, 3);
+  assert.equal(noToken.code, 4);
   assert.match(noToken.err, /401 UNAUTHENTICATED.*--token/);
 });
 
@@ -95,10 +121,49 @@ test('a maintainer registers, a technician claims on site with the code', async 
   assert.equal(claimed.code, 0, claimed.err);
   assert.match(claimed.out, /username {2}hrb-200\n {4}password {2}\S{20,}/);
   const again = await cli(['claim', code, ...api]);
-  assert.equal(again.code, 3);
+  assert.equal(again.code, 4);
   assert.match(again.err, /403 CLAIM_REJECTED/);
   const half = await cli(['claim', code, '--site-lat', '45.7', ...api]);
   assert.equal(half.code, 2);
+});
+
+test('a claim code is read as a person reads the label; a refused role is told which roles may; the fleet’s 400 is a usage error', async (t) => {
+  const { api, base } = await system(t);
+  const reg = await cli(['register', 'hrb-201', ...api]);
+  const code = /\n {4}([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\n/.exec(reg.out)?.[1];
+  assert.ok(code, reg.out);
+  const issued = await fetch(`${base}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'commander', name: 'duty officer' }),
+  });
+  const commander = ((await issued.json()) as { token: string }).token;
+  const typed = code.toLowerCase().replaceAll('-', ' ').split(' ');
+  const denied = await cli(['claim', ...typed, '--api', base, '--token', commander]);
+  assert.equal(denied.code, 4);
+  assert.match(denied.err, /403 FORBIDDEN: role commander may not claim \(a technician, maintainer or admin token may\)/);
+  const claimed = await cli(['claim', ...typed, ...api]);
+  assert.equal(claimed.code, 0, claimed.err);
+  assert.match(claimed.out, /^hrb-201 claimed/);
+  const short = await cli(['claim', 'ABCD-EFGH', ...api]);
+  assert.equal(short.code, 2);
+  assert.match(short.err, /a claim code is 12 letters and digits/);
+
+  const invalid = await cli(['register', 'Not A Valid Id!', ...api]);
+  assert.equal(invalid.code, 2, invalid.err);
+  assert.match(invalid.err, /^400 INVALID: not a valid unit id/);
+});
+
+test('--help works on every command and exits 0', async () => {
+  for (const verb of ['units', 'unit', 'at-risk', 'register', 'claim', 'commission', 'command']) {
+    const h = await cli([verb, '--help']);
+    assert.equal(h.code, 0, `${verb}: ${h.err}`);
+    assert.match(h.out, new RegExp(`^usage: shouwang ${verb}\\b`), verb);
+    assert.match(h.out, /--token TOKEN/);
+  }
+  const all = await cli(['-h']);
+  assert.equal(all.code, 0);
+  assert.match(all.out, /usage: shouwang <command>/);
 });
 
 test('bad invocations are refused locally with a reason and exit code 2', async () => {

@@ -1,3 +1,4 @@
+import type { AtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
 
@@ -10,6 +11,37 @@ export function ago(ts: number | null, now: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** Times as the people at the fleet read them: in its zone, with the offset shown. Undefined for an unknown zone. */
+export function clockIn(timeZone: string): ((ts: number) => string) | undefined {
+  let f: Intl.DateTimeFormat;
+  try {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    });
+  } catch {
+    return undefined;
+  }
+  return (ts) => {
+    const p = Object.fromEntries(f.formatToParts(ts).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+  };
+}
+
+/** Liveness in words: a planned sleep says until when. */
+function status(u: UnitView, at: (ts: number) => string): string {
+  const l = u.liveness;
+  if (!l) return u.online ? 'online' : 'offline';
+  if (l.status === 'on-schedule') return l.dueBy === null ? 'asleep' : `asleep until ${at(l.dueBy)}`;
+  return l.status;
 }
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -27,12 +59,12 @@ const pct = (n: number | null | undefined) => (n === null || n === undefined ? '
 const hours = (n: number | null | undefined) =>
   n === null || n === undefined ? '-' : n < 48 ? `${n.toFixed(1)} h` : `${(n / 24).toFixed(1)} d`;
 
-export function unitsTable(units: readonly UnitView[], now: number): string {
+export function unitsTable(units: readonly UnitView[], now: number, at: (ts: number) => string): string {
   return table(
     ['ID', 'STATUS', 'SOC', 'TO EMPTY', 'POWER', 'LINK', 'LAST SEEN'],
     units.map((u) => [
       u.id,
-      u.liveness?.status ?? (u.online ? 'online' : 'offline'),
+      status(u, at),
       pct(u.power?.soc),
       hours(u.outlook?.power.timeToEmptyH),
       u.power?.state ?? '-',
@@ -42,13 +74,13 @@ export function unitsTable(units: readonly UnitView[], now: number): string {
   );
 }
 
-export function unitDetail(u: UnitView, now: number): string {
+export function unitDetail(u: UnitView, now: number, at: (ts: number) => string): string {
   const rows: [string, string][] = [
     ['unit', u.id],
-    ['status', u.liveness?.status ?? (u.online ? 'online' : 'offline')],
-    ['last seen', ago(u.lastSeen, now)],
+    ['status', status(u, at)],
+    ['last seen', u.lastSeen === null ? 'never' : `${ago(u.lastSeen, now)}  (${at(u.lastSeen)})`],
   ];
-  if (u.liveness?.dueBy) rows.push(['due by', new Date(u.liveness.dueBy).toISOString()]);
+  if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule') rows.push(['was due', at(u.liveness.dueBy)]);
   if (u.presence?.agent) rows.push(['agent', `${u.presence.agent}${u.presence.board ? ` on ${u.presence.board}` : ''}`]);
   if (u.power) {
     const p = u.power;
@@ -72,12 +104,32 @@ export function unitDetail(u: UnitView, now: number): string {
     rows.push(['data', `${mb(d.bytesMonth)} of ${mb(d.budgetBytes)} this month, ${mb(d.bytesMonthForecast ?? 0)} by month end${spent}`]);
   }
   const c = u.commissioning;
-  rows.push([
-    'commissioned',
-    c ? `${c.passed ? 'all checks passed' : `FAILED: ${c.failed.join(', ')}`}  ${new Date(c.at).toISOString()}` : 'not yet',
-  ]);
+  rows.push(['commissioned', c ? `${c.passed ? 'all checks passed' : `FAILED: ${c.failed.join(', ')}`}  ${at(c.at)}` : 'not yet']);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+}
+
+const REASON: Record<AtRisk['reason'], string> = {
+  'presumed-out-of-power': 'out of power (presumed)',
+  missing: 'missing',
+  late: 'late',
+  battery: 'battery runs out',
+  'data-budget': 'data budget runs out',
+};
+
+/** Dark units first, then the soonest to go dark. */
+export function atRiskTable(r: { horizonH: number; units: readonly AtRisk[] }): string {
+  if (r.units.length === 0) return `no unit at risk in the next ${hours(r.horizonH)}\n`;
+  return table(
+    ['ID', 'RISK', 'DARK IN', 'SOC', 'TREND'],
+    r.units.map((u) => [
+      u.id,
+      REASON[u.reason],
+      u.hoursLeft === 0 ? 'now' : hours(u.hoursLeft),
+      pct(u.soc),
+      u.socTrendPctH === null ? '-' : `${u.socTrendPctH.toFixed(1)} %/h`,
+    ]),
+  );
 }
 
 /** The checklist as a technician reads it on site: one line per check, the verdict last. */
