@@ -6,26 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boardDefinition } from '@shouwang/hardware';
-import { COMMISSION_CHECKS, decodeResponse, encodeRequest, topics } from '@shouwang/protocol';
+import { COMMISSION_CHECKS } from '@shouwang/protocol';
 import { type GpsDiagnosis, judgeCharge, judgeGps, judgeSignal } from '../src/domain/commissioning.ts';
-import { connectMqtt } from '../src/services/mqtt-connect.ts';
-import { startUnit, type Unit } from './unit.ts';
+import { commission, startUnit } from './unit.ts';
 import { until } from './wait.ts';
-
-async function commission(u: Unit, id: string) {
-  const client = connectMqtt(u.broker.url, { clientId: `tech-${id}`, protocolVersion: 4, reconnectPeriod: 0 });
-  client.on('error', () => undefined);
-  await new Promise<void>((r) => client.once('connect', () => r()));
-  const got = new Promise<Buffer>((resolve) => client.on('message', (_t, payload) => resolve(payload)));
-  await client.subscribeAsync(topics.response('hrb-001', 'commission'), { qos: 1 });
-  await client.publishAsync(topics.request('hrb-001', 'commission'), Buffer.from(encodeRequest('commission', { id, args: {} })), {
-    qos: 1,
-  });
-  const res = decodeResponse('commission', await got);
-  await client.endAsync();
-  assert.ok(res.ok && res.value.status === 'ok' && res.value.id === id, JSON.stringify(res));
-  return res.value.data.items;
-}
 
 // Harbin, 21 Dec 2026 at local noon: a low sun, but the panel harvests on a clear day.
 const NOON = Date.UTC(2026, 11, 21, 4, 0);

@@ -16,7 +16,7 @@ import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
 import { Outbox } from './outbox.ts';
-import { type BoardParts, openSensors, openSerialParts } from './parts.ts';
+import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
 import { Scheduler } from './scheduler.ts';
 import type { BoardSensors } from './sensors.ts';
 import { Uplink } from './uplink.ts';
@@ -42,6 +42,7 @@ export interface RunningDevice {
   gps: NmeaReceiver;
   modem: AtModem;
   sensors: BoardSensors | undefined;
+  ports: SerialParts;
   commands: CommandHandler;
   close(): Promise<void>;
 }
@@ -208,6 +209,7 @@ export async function startDevice(
     gps,
     modem,
     sensors,
+    ports,
     commands,
     async close() {
       scheduler.stop();

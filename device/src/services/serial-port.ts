@@ -44,8 +44,9 @@ export class PortSupervisor {
     this.log = options.log.child({ part: options.part, port: options.link.path, baudRate: options.link.baudRate });
   }
 
+  /** A part that fell silent stays `silent` through the reopens it causes, until it talks again. */
   get state(): PortState {
-    return this.silent && this.state_ === 'open' ? 'silent' : this.state_;
+    return this.silent && this.state_ !== 'failed' ? 'silent' : this.state_;
   }
 
   get reopens(): number {
