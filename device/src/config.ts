@@ -1,125 +1,195 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TProperties, Type } from '@sinclair/typebox';
 
 /**
  * The agent's one config schema; defaults live here only. Loaded file → env (SHOUWANG_DEVICE_*) →
  * validate → freeze by @shouwang/runtime. `requiresRestart: true` marks keys that the running agent
  * cannot change in place; `config-set` accepts them, persists them and says a restart is needed.
- * Keys without it apply at once. `secret: true` keys are never returned by `config-get`.
+ * Keys marked `requiresRestart: false` are applied at once by the running agent. `secret: true` keys are never returned by `config-get`.
  */
 const live = { requiresRestart: false };
 const restart = { requiresRestart: true };
+/** Unknown keys are refused, with their path (a misspelt `gps.paht` must not load as a default). */
+const closed = { additionalProperties: false } as const;
 
-export const DeviceConfig = Type.Object({
-  unitId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,31}$', description: 'Unit id; also the MQTT username and client id', ...restart }),
-  mode: Type.Union([Type.Literal('sim'), Type.Literal('real')], {
-    default: 'real',
-    description: 'Hardware: the real board or the simulator',
-    ...restart,
-  }),
-  board: Type.Union([Type.Literal('pi4'), Type.Literal('cm4'), Type.Literal('zero2w')], { default: 'pi4', ...restart }),
-  dataDir: Type.Optional(Type.String({ description: 'Outbox and state; default .data/device/<unitId>', ...restart })),
-  mqtt: Type.Object(
+const SerialPath = Type.String({ minLength: 1, maxLength: 64, pattern: '^/', description: 'Device path, e.g. /dev/ttyUSB1' });
+const BaudRate = Type.Integer({ minimum: 1200, maximum: 921_600, description: 'Bd' });
+
+/** One serial part: on or off, and its port when it is not where the board definition puts it. */
+function serialPart<E extends TProperties>(what: string, extra: E) {
+  return Type.Object(
     {
-      url: Type.String({ default: 'mqtt://127.0.0.1:1883', ...restart }),
-      password: Type.String({ default: '', secret: true, ...restart }),
-      keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30, ...restart }),
+      enabled: Type.Boolean({ default: true, description: `Whether this unit has a ${what}`, ...restart }),
+      path: Type.Optional({ ...SerialPath, description: `${what} port; default from the board definition`, ...restart }),
+      baudRate: Type.Optional({ ...BaudRate, description: `${what} baud rate; default from the board definition`, ...restart }),
+      ...extra,
     },
-    { default: {} },
-  ),
-  modem: Type.Object(
-    {
+    { default: {}, ...closed },
+  );
+}
+
+export const DeviceConfig = Type.Object(
+  {
+    unitId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,31}$', description: 'Unit id; also the MQTT username and client id', ...restart }),
+    mode: Type.Union([Type.Literal('sim'), Type.Literal('real')], {
+      default: 'real',
+      description: 'Hardware: the real board or the simulator',
+      ...restart,
+    }),
+    board: Type.Union([Type.Literal('pi4'), Type.Literal('cm4'), Type.Literal('zero2w')], { default: 'pi4', ...restart }),
+    dataDir: Type.Optional(Type.String({ description: 'Outbox and state; default .data/device/<unitId>', ...restart })),
+    mqtt: Type.Object(
+      {
+        url: Type.String({ default: 'mqtt://127.0.0.1:1883', ...restart }),
+        password: Type.String({ default: '', secret: true, ...restart }),
+        keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30, ...restart }),
+      },
+      { default: {}, ...closed },
+    ),
+    modem: serialPart('modem', {
       profile: Type.Union([Type.Literal('cellular'), Type.Literal('satellite')], {
         default: 'cellular',
         description: 'Real board: AT dialect of the modem (27.007 cellular or Iridium); in sim mode sim.link decides',
         ...restart,
       }),
-    },
-    { default: {} },
-  ),
-  sim: Type.Object(
-    {
-      lat: Type.Number({ minimum: -90, maximum: 90, default: 45.75, description: 'Deployment site latitude (Harbin)', ...restart }),
-      lon: Type.Number({ minimum: -180, maximum: 180, default: 126.63, ...restart }),
-      scenario: Type.String({ default: 'harbin-winter', maxLength: 64, ...restart }),
-      link: Type.Union([Type.Literal('lte'), Type.Literal('nr'), Type.Literal('satellite')], { default: 'lte', ...restart }),
-      timeScale: Type.Number({
-        minimum: 0.001,
-        maximum: 100_000,
-        default: 1,
-        description: 'Simulated seconds per real second',
+    }),
+    gps: serialPart('GNSS receiver', {
+      silentAfterS: Type.Integer({
+        minimum: 1,
+        maximum: 600,
+        default: 10,
+        description: 'A receiver quiet this long is reported silent, its port reopened, and its fix no longer current',
         ...restart,
       }),
-      control: Type.Boolean({
-        default: true,
-        description: 'Run the simulator control server (faults, truth) on loopback, for ./dev sim and demos',
-        ...restart,
-      }),
-      controlPort: Type.Integer({
-        minimum: 0,
-        maximum: 65_535,
-        default: 0,
-        description: 'Its port; 0 = any free port. The URL is written to <dataDir>/sim-control.url',
-        ...restart,
-      }),
-    },
-    { default: {} },
-  ),
-  report: Type.Object(
-    {
-      intervalS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'Status report period on the full rung', ...live }),
-      heartbeatS: Type.Integer({
-        minimum: 60,
-        maximum: 86_400,
-        default: 1800,
-        description: 'An unchanged status (power, location, link) is re-sent after this long; changes go out at the next report',
-        ...live,
-      }),
-      telemetryBatch: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Samples per telemetry batch', ...live }),
-      compactOnCellular: Type.Boolean({ default: true, description: 'Compact (CBOR) encoding also on cellular', ...live }),
-    },
-    { default: {} },
-  ),
-  outbox: Type.Object(
-    {
-      quotaBytes: Type.Integer({
-        minimum: 65_536,
-        default: 64 * 1024 * 1024,
-        description: 'Backlog above which telemetry is thinned',
-        ...live,
-      }),
-      satelliteBudgetBytes: Type.Integer({ minimum: 340, default: 20 * 340, description: 'Satellite bytes per UTC day', ...live }),
-    },
-    { default: {} },
-  ),
-  site: Type.Object(
-    {
-      radiusM: Type.Number({
-        minimum: 10,
-        maximum: 100_000,
-        default: 200,
-        description: 'Geofence radius around the deployment point',
-        ...live,
-      }),
-      closed: Type.Boolean({ default: false, description: 'Site closed: motion raises an intrusion alarm', ...live }),
-    },
-    { default: {} },
-  ),
-  schedule: Type.Object(
-    {
-      timezone: Type.String({
-        // An IANA name (Area/Location) or UTC; checked against the tz database at start (services/time-zone.ts).
-        pattern: '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$',
-        default: 'Asia/Shanghai',
-        description: 'IANA time zone the schedules run in (the agent process local time; restart to apply)',
-      }),
-      snapshots: Type.String({ default: '0 */15 * * * *', description: 'Camera snapshot schedule (node-cron, with seconds)', ...live }),
-      maintenance: Type.String({
-        default: '0 0 3 * * *',
-        description: 'Maintenance window start (outbox checkpoint, downsampling)',
-        ...live,
-      }),
-    },
-    { default: {} },
-  ),
-});
+    }),
+    parts: Type.Object(
+      {
+        io: Type.Boolean({ default: true, description: 'Power monitors and sensors (the IO plugin)', ...restart }),
+        camera: Type.Boolean({ default: true, ...restart }),
+      },
+      { default: {}, ...closed },
+    ),
+    real: Type.Object(
+      {
+        simulateIo: Type.Boolean({
+          default: false,
+          description: 'Real mode: simulate the IO plugin (monitors, sensors) and the camera, for a bench with only a GPS and a modem',
+          ...restart,
+        }),
+      },
+      { default: {}, ...closed },
+    ),
+    sim: Type.Object(
+      {
+        lat: Type.Number({
+          minimum: -90,
+          maximum: 90,
+          default: 45.75,
+          description: 'Where the simulated unit stands (Harbin)',
+          ...restart,
+        }),
+        lon: Type.Number({ minimum: -180, maximum: 180, default: 126.63, ...restart }),
+        scenario: Type.String({ default: 'harbin-winter', maxLength: 64, ...restart }),
+        link: Type.Union([Type.Literal('lte'), Type.Literal('nr'), Type.Literal('satellite')], { default: 'lte', ...restart }),
+        timeScale: Type.Number({
+          minimum: 0.001,
+          maximum: 100_000,
+          default: 1,
+          description: 'Simulated seconds per real second',
+          ...restart,
+        }),
+        control: Type.Boolean({
+          default: true,
+          description: 'Run the simulator control server (faults, truth) on loopback, for ./dev sim and demos',
+          ...restart,
+        }),
+        controlPort: Type.Integer({
+          minimum: 0,
+          maximum: 65_535,
+          default: 0,
+          description: 'Its port; 0 = any free port. The URL is written to <dataDir>/sim-control.url',
+          ...restart,
+        }),
+      },
+      { default: {}, ...closed },
+    ),
+    report: Type.Object(
+      {
+        intervalS: Type.Integer({
+          minimum: 1,
+          maximum: 86_400,
+          default: 60,
+          description: 'Status report period on the full rung',
+          ...live,
+        }),
+        heartbeatS: Type.Integer({
+          minimum: 60,
+          maximum: 86_400,
+          default: 1800,
+          description: 'An unchanged status (power, location, link) is re-sent after this long; changes go out at the next report',
+          ...live,
+        }),
+        telemetryBatch: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Samples per telemetry batch', ...restart }),
+        compactOnCellular: Type.Boolean({ default: true, description: 'Compact (CBOR) encoding also on cellular', ...live }),
+      },
+      { default: {}, ...closed },
+    ),
+    outbox: Type.Object(
+      {
+        quotaBytes: Type.Integer({
+          minimum: 65_536,
+          default: 64 * 1024 * 1024,
+          description: 'Backlog above which telemetry is thinned',
+          ...restart,
+        }),
+        satelliteBudgetBytes: Type.Integer({ minimum: 340, default: 20 * 340, description: 'Satellite bytes per UTC day', ...live }),
+      },
+      { default: {}, ...closed },
+    ),
+    site: Type.Object(
+      {
+        lat: Type.Optional(
+          Type.Number({
+            minimum: -90,
+            maximum: 90,
+            description: 'Deployment site latitude (pushed by the fleet when the unit is claimed or moved); no geofence without it',
+            ...live,
+          }),
+        ),
+        lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180, description: 'Deployment site longitude', ...live })),
+        radiusM: Type.Number({
+          minimum: 10,
+          maximum: 100_000,
+          default: 200,
+          description: 'Geofence radius around the deployment point',
+          ...live,
+        }),
+        closed: Type.Boolean({ default: false, description: 'Site closed: motion raises an intrusion alarm', ...live }),
+      },
+      { default: {}, ...closed },
+    ),
+    schedule: Type.Object(
+      {
+        timezone: Type.String({
+          // An IANA name (Area/Location) or UTC; checked against the tz database at start (services/time-zone.ts).
+          pattern: '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$',
+          default: 'Asia/Shanghai',
+          description: 'IANA time zone the schedules run in (the agent process local time; restart to apply)',
+          ...restart,
+        }),
+        snapshots: Type.String({
+          default: '0 */15 * * * *',
+          description: 'Camera snapshot schedule (node-cron, with seconds)',
+          ...restart,
+        }),
+        maintenance: Type.String({
+          default: '0 0 3 * * *',
+          description: 'Maintenance window start (outbox checkpoint, downsampling)',
+          ...restart,
+        }),
+      },
+      { default: {}, ...closed },
+    ),
+  },
+  closed,
+);
 export type DeviceConfig = Static<typeof DeviceConfig>;

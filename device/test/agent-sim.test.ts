@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boardDefinition } from '@shouwang/hardware';
-import { decodeResponse, encodeRequest, SBD_MO_BYTES, sniffEncoding, topics } from '@shouwang/protocol';
+import { decodeResponse, encodeRequest, positionOf, SBD_MO_BYTES, sniffEncoding, topics } from '@shouwang/protocol';
 import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { startUnit } from './unit.ts';
 import { until } from './wait.ts';
@@ -29,7 +29,8 @@ test('a simulated unit reports presence, power, location and link that match the
   assert.ok(Math.abs(power.payload.soc - truth.power.soc) < 10, `soc ${power.payload.soc} vs truth ${truth.power.soc}`);
   const loc = msgs.find((m) => m.type === 'uplink' && m.kind === 'location');
   assert.ok(loc?.type === 'uplink' && loc.kind === 'location');
-  assert.ok(Math.abs(loc.payload.lat - 45.7578) < 0.001 && Math.abs(loc.payload.lon - 126.6425) < 0.0015);
+  const at = positionOf(loc.payload);
+  assert.ok(at && Math.abs(at.lat - 45.7578) < 0.001 && Math.abs(at.lon - 126.6425) < 0.0015);
   const link = msgs.find((m) => m.type === 'uplink' && m.kind === 'link');
   assert.ok(link?.type === 'uplink' && link.kind === 'link');
   assert.deepEqual([link.payload.type, link.payload.operator], ['lte', 'CHINA MOBILE']);
@@ -74,6 +75,7 @@ test('a power monitor that stops answering on I²C is counted; the rest of the r
   const wind = boardDefinition(u.cfg.board).monitors.find((m) => m.name === 'wind');
   assert.ok(wind);
   u.sim.i2cSilent(wind.address, true);
+  assert.ok(u.device.sensors);
   const dropped = u.device.sensors.monitors.dropped;
   await until('silent chip counted', () => dropped.get('timeout') >= 2, 15_000);
   const n = u.decoded().filter((m) => m.type === 'uplink' && m.kind === 'power').length;

@@ -6,26 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boardDefinition } from '@shouwang/hardware';
-import { COMMISSION_CHECKS, decodeResponse, encodeRequest, topics } from '@shouwang/protocol';
-import { judgeCharge, judgeGps, judgeSignal } from '../src/domain/commissioning.ts';
-import { connectMqtt } from '../src/services/mqtt-connect.ts';
-import { startUnit, type Unit } from './unit.ts';
+import { COMMISSION_CHECKS } from '@shouwang/protocol';
+import { type GpsDiagnosis, judgeCharge, judgeGps, judgeSignal } from '../src/domain/commissioning.ts';
+import { commission, startUnit } from './unit.ts';
 import { until } from './wait.ts';
-
-async function commission(u: Unit, id: string) {
-  const client = connectMqtt(u.broker.url, { clientId: `tech-${id}`, protocolVersion: 4, reconnectPeriod: 0 });
-  client.on('error', () => undefined);
-  await new Promise<void>((r) => client.once('connect', () => r()));
-  const got = new Promise<Buffer>((resolve) => client.on('message', (_t, payload) => resolve(payload)));
-  await client.subscribeAsync(topics.response('hrb-001', 'commission'), { qos: 1 });
-  await client.publishAsync(topics.request('hrb-001', 'commission'), Buffer.from(encodeRequest('commission', { id, args: {} })), {
-    qos: 1,
-  });
-  const res = decodeResponse('commission', await got);
-  await client.endAsync();
-  assert.ok(res.ok && res.value.status === 'ok' && res.value.id === id, JSON.stringify(res));
-  return res.value.data.items;
-}
 
 // Harbin, 21 Dec 2026 at local noon: a low sun, but the panel harvests on a clear day.
 const NOON = Date.UTC(2026, 11, 21, 4, 0);
@@ -63,9 +47,27 @@ test('a dead solar monitor fails the charge check with the reason; the other che
 });
 
 test('judges: thresholds a technician can act on', () => {
-  assert.equal(judgeGps({ fix: '2d', sats: 4, hdop: 3 }).pass, false);
-  assert.equal(judgeGps({ fix: '3d', sats: 9, hdop: 7.5 }).pass, false);
-  assert.equal(judgeGps({ fix: '3d', sats: 9, hdop: 0.9 }).pass, true);
+  const gps = (fix: GpsDiagnosis['fix'], more: Partial<GpsDiagnosis> = {}): GpsDiagnosis => ({
+    path: '/dev/ttyUSB1',
+    baudRate: 9600,
+    state: 'open',
+    bytes: 4000,
+    sentences: 50,
+    satellitesInView: 9,
+    fix,
+    ...more,
+  });
+  assert.equal(judgeGps(gps({ fix: '2d', sats: 4, hdop: 3 })).pass, false);
+  assert.equal(judgeGps(gps({ fix: '3d', sats: 9, hdop: 7.5 })).pass, false);
+  assert.equal(judgeGps(gps({ fix: '3d', sats: 9, hdop: 0.9 })).pass, true);
+  // Each GPS failure says which one it is.
+  assert.match(judgeGps(gps(undefined, { state: 'failed', error: 'ENOENT' })).detail, /cannot be opened.*gps\.path/);
+  assert.match(judgeGps(gps(undefined, { bytes: 0, sentences: 0 })).detail, /^no data on \/dev\/ttyUSB1/);
+  assert.match(judgeGps(gps(undefined, { sentences: 0 })).detail, /^garbage on .* 9600 Bd: wrong baud rate/);
+  assert.match(judgeGps(gps({ fix: 'none' })).detail, /^no fix yet, 9 satellites in view/);
+  assert.match(judgeGps(gps({ fix: 'none' }, { satellitesInView: 0 })).detail, /no satellites in view: check the antenna/);
+  assert.match(judgeSignal({ type: 'none' }).detail, /registration unknown/);
+  assert.equal(judgeSignal({ type: 'lte', rssiDbm: -70, bars: 5 }).pass, false, 'registration unknown does not pass');
   assert.equal(judgeSignal({ type: 'lte', rssiDbm: -109, bars: 1, registered: true }).pass, false);
   assert.match(judgeSignal({ type: 'lte', rssiDbm: -80, bars: 4, registered: false }).detail, /not registered/);
   assert.equal(judgeCharge({ powerW: 0 }, { powerW: 0.2 }).pass, false);

@@ -7,9 +7,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { systemClock } from '@shouwang/hardware';
 import { checksumOk, NmeaReceiver } from '../src/drivers/nmea.ts';
 
-const DIR = new URL('../../../shared/testdata/gpsd-nmea/', import.meta.url);
+// The recorded logs live beside the repository (not in it: gpsd's licence); a worktree elsewhere points at them by env.
+const DIR = process.env.SHOUWANG_GPSD_LOGS
+  ? pathToFileURL(`${process.env.SHOUWANG_GPSD_LOGS}/`)
+  : new URL('../../../shared/testdata/gpsd-nmea/', import.meta.url);
 const logs = readdirSync(DIR).filter((f) => f.endsWith('.log'));
 const MODE = { none: 1, '2d': 2, '3d': 3 } as const;
 
@@ -121,3 +126,38 @@ function xorHex(body: string): string {
   for (const c of body) x ^= c.charCodeAt(0);
   return x.toString(16).toUpperCase().padStart(2, '0');
 }
+
+const nmea = (body: string) => `$${body}*${xorHex(body)}\r\n`;
+
+test('a fix regained after a loss takes its mode from its own epoch, not from the lost fix’s altitude', () => {
+  const rx = new NmeaReceiver();
+  rx.push(nmea('GPRMC,120000.00,A,4545.0000,N,12637.8000,E,0.0,,011226,,,A'));
+  rx.push(nmea('GPGGA,120000.00,4545.0000,N,12637.8000,E,1,09,0.9,142.0,M,-8.0,M,,'));
+  rx.push(nmea('GPGSA,A,3,02,05,07,09,13,15,18,20,23,,,,1.4,0.9,1.1'));
+  assert.equal(rx.current()?.fix, '3d');
+  // Lost: this receiver says so in RMC and GGA and sends no GSA without a fix.
+  rx.push(nmea('GPRMC,120001.00,V,,,,,,,011226,,,N'));
+  rx.push(nmea('GPGGA,120001.00,,,,,0,00,,,M,,M,,'));
+  assert.equal(rx.current()?.fix, 'none');
+  // Regained as a 2D fix: RMC first (the agent reports on it at once), then GGA without altitude, then GSA 2.
+  rx.push(nmea('GPRMC,120002.00,A,4545.0010,N,12637.8010,E,0.0,,011226,,,A'));
+  assert.equal(rx.current()?.fix, '2d', 'on the epoch’s first sentence');
+  rx.push(nmea('GPGGA,120002.00,4545.0010,N,12637.8010,E,1,04,2.1,,M,,M,,'));
+  rx.push(nmea('GPGSA,A,2,02,05,07,09,,,,,,,,,2.3,2.1,0.9'));
+  assert.equal(rx.current()?.fix, '2d', 'as the receiver’s GSA says');
+});
+
+test('a fix ages out: once the receiver says nothing for staleAfterMs there is no current position', () => {
+  let now = 1_000_000;
+  const clock = { ...systemClock, now: () => now };
+  const rx = new NmeaReceiver({ clock, staleAfterMs: 5000 });
+  rx.push(nmea('GPRMC,120000.00,A,4545.0000,N,12637.8000,E,0.0,,011226,,,A'));
+  rx.push(nmea('GPGGA,120000.00,4545.0000,N,12637.8000,E,1,09,0.9,142.0,M,-8.0,M,,'));
+  now += 5000;
+  assert.equal(rx.current()?.fix, '3d', 'still current at the limit');
+  now += 1;
+  assert.equal(rx.current(), undefined, 'stale one millisecond later');
+  rx.push(nmea('GPGSV,1,1,00'));
+  assert.equal(rx.current()?.fix, '3d', 'the receiver talks again: its last solution is current again');
+  assert.equal(rx.satellitesInView, 0);
+});

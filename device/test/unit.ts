@@ -10,12 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type SimControl, scaledClock } from '@shouwang/hardware';
-import { type DecodedMessage, decodeMessage } from '@shouwang/protocol';
+import {
+  type CommandArgs,
+  type CommandName,
+  type CommandResponse,
+  type DecodedMessage,
+  decodeMessage,
+  decodeResponse,
+  encodeRequest,
+  topics,
+} from '@shouwang/protocol';
 import { createLogger, type Logger } from '@shouwang/runtime';
 import { Value } from '@sinclair/typebox/value';
 import { DeviceConfig } from '../src/config.ts';
 import { openDeviceBoard } from '../src/services/board.ts';
 import { type RunningDevice, startDevice } from '../src/services/device.ts';
+import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { startBroker, type TestBroker } from './broker.ts';
 
 export interface Unit {
@@ -72,4 +82,25 @@ export async function startUnit(t: TestContext, o: UnitOptions): Promise<Unit> {
         return m.ok ? [m.value] : [];
       }),
   };
+}
+
+/** Sends one command to the unit as the fleet would (a technician's client on the broker) and resolves with its response. */
+export async function request<C extends CommandName>(u: Unit, command: C, id: string, args: CommandArgs<C>): Promise<CommandResponse<C>> {
+  const client = connectMqtt(u.broker.url, { clientId: `tech-${id}`, protocolVersion: 4, reconnectPeriod: 0 });
+  client.on('error', () => undefined);
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  const got = new Promise<Buffer>((resolve) => client.on('message', (_t, payload) => resolve(payload)));
+  await client.subscribeAsync(topics.response(u.cfg.unitId, command), { qos: 1 });
+  await client.publishAsync(topics.request(u.cfg.unitId, command), Buffer.from(encodeRequest(command, { id, args })), { qos: 1 });
+  const res = decodeResponse(command, await got);
+  await client.endAsync();
+  if (!res.ok || res.value.id !== id) throw new Error(`no valid response to ${command}: ${JSON.stringify(res)}`);
+  return res.value;
+}
+
+/** Runs the commissioning checklist over the broker; resolves with its items. */
+export async function commission(u: Unit, id: string) {
+  const res = await request(u, 'commission', id, {});
+  if (res.status !== 'ok') throw new Error(`commissioning answered ${JSON.stringify(res)}`);
+  return res.data.items;
 }

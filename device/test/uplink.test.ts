@@ -7,17 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { systemClock } from '@shouwang/hardware';
 import { decodeMessage, sniffEncoding } from '@shouwang/protocol';
-import { createLogger, type Logger } from '@shouwang/runtime';
 import { pino } from 'pino';
 import { linkPolicy } from '../src/domain/upload-policy.ts';
 import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { Outbox } from '../src/services/outbox.ts';
 import { Uplink } from '../src/services/uplink.ts';
 import { startBroker } from './broker.ts';
+import { capture } from './log-capture.ts';
 import { until } from './wait.ts';
 
 const UNIT = 'hrb-001';
@@ -26,17 +25,6 @@ async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sw-device-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function capture(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: createLogger('test', { level: 'debug', destination: dest }), lines };
 }
 
 function power(ts: number) {

@@ -148,7 +148,7 @@ function card(u: UnitView): string {
   const level = soc < CRITICAL ? 'critical' : soc < LOW ? 'low' : '';
   const cls = ['card', u.online ? '' : 'offline', u.liveness.status, u.online && soc < LOW ? 'low' : ''].join(' ');
   const linkLabel = u.link
-    ? `${u.link.type === 'nr' ? '5G' : u.link.type === 'lte' ? '4G' : u.link.type} ${bars(u.link.bars)} ${u.link.rssiDbm} dBm`
+    ? `${u.link.type === 'nr' ? '5G' : u.link.type === 'lte' ? '4G' : u.link.type} ${bars(u.link.bars ?? 0)} ${u.link.rssiDbm ?? '?'} dBm`
     : '—';
   return `<article class="${cls}" data-unit="${esc(u.id)}">
   <h2>${esc(u.id)} <span class="badge ${u.liveness.status}" data-field="liveness">${LIVENESS_LABEL[u.liveness.status]}</span></h2>
@@ -161,7 +161,7 @@ function card(u: UnitView): string {
     <dt>empty in</dt><dd data-field="tte">${hours(u.outlook.power.timeToEmptyH)}${trend(u.liveness.socTrendPctH)}</dd>
     <dt>link</dt><dd class="bars">${linkLabel}</dd>
     ${dataUse(u)}
-    <dt>location</dt><dd>${u.location ? `${u.location.lat.toFixed(5)}, ${u.location.lon.toFixed(5)}` : '—'}</dd>
+    <dt>location</dt><dd>${u.location?.lat !== undefined && u.location.lon !== undefined ? `${u.location.lat.toFixed(5)}, ${u.location.lon.toFixed(5)}` : '—'}</dd>
     ${u.outlook.location.distanceM !== null ? `<dt></dt><dd data-field="moved">${distance(u.outlook.location.distanceM)}${u.outlook.location.moving ? ' · <b class="moving">moving</b>' : ''}</dd>` : ''}
     <dt>history</dt><dd><button type="button" class="chart-toggle" data-unit="${esc(u.id)}">${charted.has(u.id) ? 'hide' : 'show'} chart</button></dd>
     ${commissioned(u)}
@@ -186,7 +186,9 @@ const LIVENESS_ORDER: LivenessStatus[] = ['online', 'on-schedule', 'late', 'miss
 function render(): void {
   const all = [...units.values()].sort(SORTS.id);
   const markers: Marker[] = all.flatMap((u) =>
-    u.location ? [{ id: u.id, lat: u.location.lat, lon: u.location.lon, colour: colour(u) }] : [],
+    u.location?.lat !== undefined && u.location.lon !== undefined
+      ? [{ id: u.id, lat: u.location.lat, lon: u.location.lon, colour: colour(u) }]
+      : [],
   );
   if (!mapFitted && markers.length > 0) {
     map.draw(markers);

@@ -10,7 +10,8 @@ export interface BoardHandles {
   board: BoardDefinition;
   gps: SerialLink;
   modem: SerialLink;
-  io: IoPlugin;
+  /** The IO plugin, or why it could not be loaded (the rest of the board still works without it). */
+  io: IoPlugin | Error;
   camera: CameraSource;
   /** The path the agent's MQTT client dials: the real network, or the simulator's shaped link. */
   uplink(target: { host: string; port: number }): Promise<UplinkPath>;
@@ -18,33 +19,67 @@ export interface BoardHandles {
   close(): Promise<void>;
 }
 
-export type OpenBoardOptions = { mode: 'real' } | { mode: 'sim'; sim: SimOptions };
+/**
+ * Real mode, optionally with some parts simulated (`simulate`: a real GPS and modem on their
+ * serial ports, the rest of the board from the simulator), for bench work and a first unit.
+ */
+export type OpenBoardOptions = { mode: 'real'; simulate?: { io?: SimOptions } } | { mode: 'sim'; sim: SimOptions };
 
+/** A wholly simulated board always has its IO plugin and its control handle. */
+export type SimBoardHandles = BoardHandles & { io: IoPlugin; sim: SimControl };
+
+export async function openBoard(board: BoardDefinition, options: Extract<OpenBoardOptions, { mode: 'sim' }>): Promise<SimBoardHandles>;
+export async function openBoard(board: BoardDefinition, options: OpenBoardOptions): Promise<BoardHandles>;
 export async function openBoard(board: BoardDefinition, options: OpenBoardOptions): Promise<BoardHandles> {
   if (options.mode === 'sim') return { board, ...openSimBoard(board, options.sim) };
-  return openRealBoard(board);
+  return openRealBoard(board, options.simulate?.io);
 }
 
-async function openRealBoard(board: BoardDefinition): Promise<BoardHandles> {
-  // Never SerialPort.list(): it crashes the process where udevadm is missing. Paths are board data.
-  const { SerialPort } = await import('serialport');
-  const open = (s: { path: string; baudRate: number }): SerialLink => ({
-    ...s,
-    stream: new SerialPort({ path: s.path, baudRate: s.baudRate }),
-  });
-  const io = await loadIoPlugin(board);
-  const gps = open(board.gps);
-  const modem = open(board.modem);
+async function openRealBoard(board: BoardDefinition, simIo: SimOptions | undefined): Promise<BoardHandles> {
+  const gps = await realSerial(board.gps);
+  const modem = await realSerial(board.modem);
+  const sim = simIo ? openSimBoard(board, simIo) : undefined;
+  const io = sim ? sim.io : await loadIoPlugin(board).catch((err: unknown) => err as Error);
   return {
     board,
     gps,
     modem,
     io,
-    camera: { ffmpegInput: ['-f', 'v4l2', '-i', board.camera.device] },
+    camera: sim ? sim.camera : { ffmpegInput: ['-f', 'v4l2', '-i', board.camera.device] },
     uplink: async (target) => target,
+    ...(sim ? { sim: sim.sim } : {}),
     async close() {
-      for (const l of [gps, modem]) l.stream.destroy();
+      for (const l of [gps, modem]) if (l.opened) l.stream.destroy();
+      await sim?.close();
     },
+  };
+}
+
+/**
+ * A port on the serialport package, opened on demand. Never SerialPort.list(): it crashes the
+ * process where udevadm is missing. Paths are board data, overridden by the unit's config.
+ */
+async function realSerial(s: { path: string; baudRate: number }): Promise<SerialLink & { readonly opened: boolean }> {
+  const { SerialPort } = await import('serialport');
+  let current: InstanceType<typeof SerialPort> | undefined;
+  return {
+    ...s,
+    get opened() {
+      return current !== undefined;
+    },
+    get stream() {
+      if (!current) throw new Error(`${s.path} has not been opened`);
+      return current;
+    },
+    open: () =>
+      new Promise((resolve, reject) => {
+        const port = new SerialPort({ path: s.path, baudRate: s.baudRate, autoOpen: false });
+        port.open((err) => {
+          if (err) return reject(new Error(`cannot open ${s.path}: ${err.message}`));
+          current = port;
+          resolve(port);
+        });
+      }),
   };
 }
 

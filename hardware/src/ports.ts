@@ -24,11 +24,16 @@ export const systemClock: Clock = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
-/** A byte stream to a serial device (GPS NMEA out, modem AT in/out). */
+/**
+ * A serial device (GPS NMEA out, modem AT in/out). `open` opens the port — again after it closed
+ * (a USB modem re-enumerating, a receiver browning out) — and rejects, naming the path, when the
+ * device cannot be opened (no such device, permission). `stream` is the stream `open` last gave.
+ */
 export interface SerialLink {
   readonly path: string;
   readonly baudRate: number;
   readonly stream: Duplex;
+  open(): Promise<Duplex>;
 }
 
 /**

@@ -22,9 +22,15 @@ test('a malformed definition is refused naming every bad field; an unknown board
   assert.throws(() => boardDefinition('pi5'), /unknown board "pi5"; known: pi4, cm4, zero2w/);
 });
 
-test('real mode without the board IO plugin fails with the package to install, before any serial port opens', async () => {
-  await assert.rejects(
-    openBoard(BOARDS.pi4, { mode: 'real' }),
-    /IO plugin "raspi-io" for Raspberry Pi 4 Model B is not installed \(on the unit: npm install raspi-io\)/,
-  );
+test('real mode opens part by part: without the IO plugin the board still opens, and a missing serial port fails alone, naming its path', async () => {
+  const b = await openBoard({ ...BOARDS.pi4, gps: { path: '/dev/shouwang-no-such-gps', baudRate: 38_400 } }, { mode: 'real' });
+  try {
+    assert.ok(b.io instanceof Error);
+    assert.match(b.io.message, /IO plugin "raspi-io" for Raspberry Pi 4 Model B is not installed \(on the unit: npm install raspi-io\)/);
+    assert.equal(b.gps.baudRate, 38_400);
+    await assert.rejects(b.gps.open(), /cannot open \/dev\/shouwang-no-such-gps/);
+    assert.throws(() => b.gps.stream, /has not been opened/);
+  } finally {
+    await b.close();
+  }
 });

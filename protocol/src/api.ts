@@ -28,7 +28,7 @@ export const UPLINK = {
   presence: { schema: Presence, retain: true, qos: 1, maxBytes: 256, priority: 1, description: 'online/offline; offline is the last will' },
   power: { schema: Power, retain: true, qos: 1, maxBytes: 512, priority: 2, description: 'battery, harvest, load, power state' },
   location: { schema: Location, retain: true, qos: 1, maxBytes: 512, priority: 2, description: 'GNSS fix' },
-  link: { schema: Link, retain: true, qos: 1, maxBytes: 512, priority: 2, description: 'modem link type and signal' },
+  link: { schema: Link, retain: true, qos: 1, maxBytes: 1024, priority: 2, description: 'modem link type and signal' },
   telemetry: { schema: Telemetry, retain: false, qos: 1, maxBytes: 64 * 1024, priority: 2, description: 'batched sensor series' },
   alarm: { schema: Alarm, retain: false, qos: 1, maxBytes: 1024, priority: 0, description: 'alarm raised or cleared' },
   event: { schema: UnitEvent, retain: false, qos: 1, maxBytes: 1024, priority: 1, description: 'power-state changes and other decisions' },

@@ -7,22 +7,74 @@ import type { CommissionItem } from '@shouwang/protocol';
  */
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-export function judgeGps(fix: { fix: 'none' | '2d' | '3d'; sats?: number; hdop?: number } | undefined): CommissionItem {
-  if (!fix || fix.fix === 'none') return { check: 'gps', pass: false, detail: 'no fix: check the antenna has open sky' };
+/** What the GPS part's port and driver have seen, for telling its failures apart. */
+export interface GpsDiagnosis {
+  path: string;
+  baudRate: number;
+  state: 'open' | 'silent' | 'closed' | 'failed' | 'absent';
+  /** Why the port cannot be opened. */
+  error?: string;
+  bytes: number;
+  sentences: number;
+  satellitesInView?: number;
+  fix: { fix: 'none' | '2d' | '3d'; sats?: number; hdop?: number } | undefined;
+}
+
+/**
+ * The GPS check, from the outside in: no port, no bytes, bytes but no sentence (garbage: the
+ * wrong baud rate), sentences but no fix (satellites in view: wait; none: the antenna), a fix.
+ */
+export function judgeGps(d: GpsDiagnosis | undefined): CommissionItem {
+  const fail = (detail: string): CommissionItem => ({ check: 'gps', pass: false, detail: detail.slice(0, 160) });
+  if (!d || d.state === 'absent') return fail('no GPS on this unit (gps.enabled=false)');
+  if (d.state === 'failed') return fail(`port ${d.path} cannot be opened (${d.error ?? 'unknown'}): check gps.path`);
+  if (d.bytes === 0 || d.state === 'silent' || d.state === 'closed') {
+    return fail(`no data on ${d.path}: check the receiver's power and wiring, and gps.path`);
+  }
+  if (d.sentences === 0) return fail(`garbage on ${d.path} at ${d.baudRate} Bd: wrong baud rate? set gps.baudRate`);
+  const fix = d.fix;
+  if (!fix || fix.fix === 'none') {
+    return (d.satellitesInView ?? 0) > 0
+      ? fail(`no fix yet, ${d.satellitesInView} satellites in view: wait a few minutes under open sky`)
+      : fail('receiver talking but no satellites in view: check the antenna, its cable and its view of the sky');
+  }
   // HDOP above 5 puts a fix tens of metres off: the geofence alarm would fire on noise.
   const pass = fix.fix === '3d' && (fix.hdop === undefined || fix.hdop <= 5);
   const detail = `${fix.fix} fix, ${fix.sats ?? '?'} satellites, HDOP ${fix.hdop ?? '?'}${pass ? '' : ': wait for a 3D fix with HDOP ≤ 5'}`;
   return { check: 'gps', pass, detail, ...(fix.sats === undefined ? {} : { value: fix.sats }) };
 }
 
-/** 1 bar ≈ −105 dBm on LTE: uploads crawl and drop below it. */
-export function judgeSignal(link: { type: string; rssiDbm: number; bars: number; registered: boolean; operator?: string }): CommissionItem {
-  const pass = link.registered && link.bars >= 2;
+/** 1 bar ≈ −105 dBm on LTE: uploads crawl and drop below it. What the modem did not say is unknown, and fails. */
+export function judgeSignal(link: {
+  type: string;
+  rssiDbm?: number;
+  bars?: number;
+  registered?: boolean;
+  operator?: string;
+  port?: { state: string; path?: string };
+}): CommissionItem {
+  const port = link.port;
+  if (port && port.state !== 'open') {
+    const where = port.path ?? 'its port';
+    const detail =
+      port.state === 'absent'
+        ? 'no modem on this unit (modem.enabled=false)'
+        : port.state === 'failed'
+          ? `modem port ${where} cannot be opened: check modem.path`
+          : `modem silent on ${where}: check its power and modem.path / modem.baudRate`;
+    return { check: 'signal', pass: false, detail };
+  }
+  const dbm = link.rssiDbm === undefined ? 'signal unknown' : `${link.rssiDbm} dBm`;
+  const bars = link.bars ?? 0;
+  const pass = link.registered === true && bars >= 2;
   const where = link.operator ? ` on ${link.operator}` : '';
-  const detail = link.registered
-    ? `${link.type} ${link.rssiDbm} dBm (${link.bars}/5 bars)${where}${pass ? '' : ': raise the mast or move the unit'}`
-    : `${link.type} not registered (${link.rssiDbm} dBm): check the SIM and antenna`;
-  return { check: 'signal', pass, detail, value: link.rssiDbm };
+  const detail =
+    link.registered === true
+      ? `${link.type} ${dbm} (${link.bars ?? '?'}/5 bars)${where}${pass ? '' : ': raise the mast or move the unit'}`
+      : link.registered === false
+        ? `${link.type} not registered (${dbm}): check the SIM and antenna`
+        : `registration unknown (${dbm}): the modem did not answer +CEREG/+CREG; check modem.baudRate and its firmware`;
+  return { check: 'signal', pass, detail, ...(link.rssiDbm === undefined ? {} : { value: link.rssiDbm }) };
 }
 
 /** A pack below 30 % on the day of deployment starts the unit down the power ladder at once. */

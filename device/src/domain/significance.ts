@@ -1,4 +1,4 @@
-import type { Digest, Link, Location, Power } from '@shouwang/protocol';
+import { type Digest, type Link, type Location, type Power, positionOf } from '@shouwang/protocol';
 import { distanceM } from './alarms.ts';
 
 /**
@@ -26,11 +26,22 @@ export function powerSignificant(prev: PowerStatus, next: PowerStatus): boolean 
 
 /** 25 m: well above a static receiver's jitter (a few m with HDOP ≈ 1), well below the geofence radius. */
 export function locationSignificant(prev: LocationStatus, next: LocationStatus): boolean {
-  return prev.fix !== next.fix || distanceM(prev.lat, prev.lon, next.lat, next.lon) >= 25;
+  const a = positionOf(prev);
+  const b = positionOf(next);
+  if (prev.fix !== next.fix) return true;
+  if (!a || !b) return a !== b;
+  return distanceM(a.lat, a.lon, b.lat, b.lon) >= 25;
 }
 
 export function linkSignificant(prev: LinkStatus, next: LinkStatus): boolean {
-  return prev.type !== next.type || prev.bars !== next.bars || prev.operator !== next.operator;
+  return (
+    prev.type !== next.type ||
+    prev.bars !== next.bars ||
+    prev.operator !== next.operator ||
+    prev.registered !== next.registered ||
+    prev.ports?.gps.state !== next.ports?.gps.state ||
+    prev.ports?.modem.state !== next.ports?.modem.state
+  );
 }
 
 /** A digest is worth a satellite message when its power is, when the open alarms change, or when the unit moved. */

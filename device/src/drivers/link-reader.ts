@@ -1,50 +1,76 @@
-import type { LinkType } from '@shouwang/protocol';
+import type { Link, LinkType } from '@shouwang/protocol';
 import type { AtModem } from './at-modem.ts';
 import { cellularBars, parseCereg, parseCops, parseCsq, parseSatelliteCsq, satelliteDbm } from './at-parse.ts';
 
 export type ModemProfile = 'cellular' | 'satellite';
 
+/** A field the modem did not answer, or answered unreadably, is absent: unknown, never a made-up value. */
 export interface LinkReading {
   type: LinkType;
-  rssiDbm: number;
-  bars: number;
-  registered: boolean;
+  rssiDbm?: number;
+  bars?: number;
+  registered?: boolean;
   operator?: string;
+  /** The serial parts' ports and drop counters, added by the caller that supervises them. */
+  ports?: Link['ports'];
 }
+
+/** The answer line each query waits for (27.007 read forms; Iridium's one-field +CSQ, +CREG:<n>,<stat>). */
+const EXPECT = {
+  csq: /^\+CSQ:\s*\d+,\d+$/,
+  satCsq: /^\+CSQF?:\s*\d+$/,
+  reg: /^\+C(?:E|5G)?REG:\s*\d+,\d+/,
+  cops: /^\+COPS:/,
+} as const;
 
 /**
  * One link-quality poll. Cellular: AT+CSQ, AT+CEREG?, AT+COPS? (27.007). Satellite: the Iridium
- * ISU's AT+CSQ (bars) and AT+CREG?. A command that fails leaves its field at "unknown"; the
- * reading is still returned, because a half-answering modem is itself worth reporting.
+ * ISU's AT+CSQ (bars) and AT+CREG?. A command that fails leaves its field unknown; the reading is
+ * still returned, because a half-answering modem is itself worth reporting. An answer that cannot
+ * be read is counted on the driver (`unparsable`).
  */
 export async function readLink(modem: AtModem, profile: ModemProfile): Promise<LinkReading> {
   if (profile === 'satellite') {
-    const csq = parseSatelliteCsq((await settle(modem.send('AT+CSQ', { timeoutMs: 10_000 })))[0] ?? '');
-    const reg = parseCereg((await settle(modem.send('AT+CREG?')))[0] ?? '', 'read');
-    const bars = csq?.bars ?? 0;
-    return { type: 'satellite', bars, rssiDbm: satelliteDbm(bars), registered: reg?.registered ?? bars > 0 };
+    const csq = await query(modem, 'AT+CSQ', EXPECT.satCsq, parseSatelliteCsq, 10_000);
+    const reg = await query(modem, 'AT+CREG?', EXPECT.reg, (l) => parseCereg(l, 'read'));
+    const reading: LinkReading = { type: 'satellite' };
+    if (csq) Object.assign(reading, { bars: csq.bars, rssiDbm: satelliteDbm(csq.bars) });
+    if (reg) reading.registered = reg.registered;
+    return reading;
   }
-  const csq = parseCsq((await settle(modem.send('AT+CSQ')))[0] ?? '');
-  const reg = parseCereg((await settle(modem.send('AT+CEREG?')))[0] ?? '', 'read');
-  const cops = parseCops((await settle(modem.send('AT+COPS?')))[0] ?? '');
-  const rssiDbm = csq?.rssiDbm ?? -150;
-  const registered = reg?.registered ?? false;
-  const reading: LinkReading = {
-    type: registered ? (cops?.type ?? 'lte') : 'none',
-    rssiDbm,
-    bars: csq ? cellularBars(rssiDbm) : 0,
-    registered,
-  };
+  const csq = await query(modem, 'AT+CSQ', EXPECT.csq, parseCsq);
+  const reg = await query(modem, 'AT+CEREG?', EXPECT.reg, (l) => parseCereg(l, 'read'));
+  const cops = await query(modem, 'AT+COPS?', EXPECT.cops, parseCops);
+  // Not registered: no service, whatever +COPS says. Registration unknown: +COPS alone decides.
+  const type: LinkType = reg?.registered === false ? 'none' : (cops?.type ?? (reg?.registered ? 'lte' : 'none'));
+  const reading: LinkReading = { type };
+  if (csq) Object.assign(reading, { rssiDbm: csq.rssiDbm, bars: cellularBars(csq.rssiDbm) });
+  if (reg) reading.registered = reg.registered;
   if (cops?.operator) reading.operator = cops.operator.slice(0, 32);
   return reading;
 }
 
-async function settle(p: Promise<string[]>): Promise<string[]> {
+/**
+ * Sends one query and reads its answer line; undefined when it failed or was unreadable. +CSQ's
+ * 99 ("not known or not detectable", 27.007 §8.5) is an answer meaning unknown, not a bad parse.
+ */
+async function query<T>(
+  modem: AtModem,
+  command: string,
+  expect: RegExp,
+  parse: (line: string) => T | undefined,
+  timeoutMs?: number,
+): Promise<T | undefined> {
+  let lines: string[];
   try {
-    return await p;
+    lines = await modem.send(command, { expect, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   } catch {
-    return [];
+    return undefined; // timeouts and errors are already counted by the driver
   }
+  const line = lines[0];
+  const value = line === undefined ? undefined : parse(line);
+  if (value === undefined && !(line && /^\+CSQ:\s*99,/.test(line))) modem.unparsable(command, line);
+  return value;
 }
 
 /**

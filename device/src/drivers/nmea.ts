@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { type Clock, systemClock } from '@shouwang/hardware';
 import { type GGAPacket, type GLLPacket, type GNSPacket, type GSAPacket, parseNmeaSentence, type RMCPacket } from 'nmea-simple';
 import { Counters } from './counters.ts';
 
@@ -34,6 +35,13 @@ const TIME_FIELD: Record<string, number> = { GGA: 1, GNS: 1, RMC: 1, GLL: 5 };
 /** Field index of the latitude (ddmm.mmmm, then N/S, dddmm.mmmm, E/W). */
 const LAT_FIELD: Record<string, number> = { GGA: 2, GNS: 2, RMC: 3, GLL: 1 };
 
+export interface NmeaOptions {
+  /** Wall clock: how old the last sentence is, a physical latency. */
+  clock?: Clock;
+  /** With no good sentence for this long the receiver has no current fix (default 10 s). */
+  staleAfterMs?: number;
+}
+
 interface NmeaEvents {
   fix: [GnssFix];
   drop: [NmeaDropReason, string];
@@ -42,6 +50,15 @@ interface NmeaEvents {
 export class NmeaReceiver extends EventEmitter<NmeaEvents> {
   readonly dropped = new Counters<NmeaDropReason>();
   sentences = 0;
+  /** Bytes read, good or bad: none at all means nothing is on the line. */
+  bytes = 0;
+  /** Satellites in view from the last GSV (NMEA 0183 §6.3 GSV field 3), whether or not there is a fix. */
+  satellitesInView: number | undefined;
+  private readonly clock: Clock;
+  private readonly staleAfterMs: number;
+  private lastSentenceAt: number | undefined;
+  private source: Readable | undefined;
+  private readonly onData = (chunk: Buffer | string) => this.push(chunk);
   private pending = '';
   private position: { lat: number; lon: number } | undefined;
   private valid = false;
@@ -53,12 +70,28 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
   private timeMs: number | undefined;
   private extra: Pick<GnssFix, 'altM' | 'speedMps' | 'sats' | 'hdop'> = {};
 
-  /** Reads a serial stream until it ends; errors on the stream are the owner's to handle. */
+  constructor(options: NmeaOptions = {}) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.staleAfterMs = options.staleAfterMs ?? 10_000;
+  }
+
+  /** Reads a serial stream (a reopened port replaces the last); errors on it are the owner's to handle. */
   attach(stream: Readable): void {
-    stream.on('data', (chunk: Buffer | string) => this.push(chunk));
+    this.detach();
+    this.source = stream;
+    stream.on('data', this.onData);
+  }
+
+  /** The port is gone: a sentence cut off by the close is not glued to the next port's first. */
+  detach(): void {
+    this.source?.off('data', this.onData);
+    this.source = undefined;
+    this.pending = '';
   }
 
   push(chunk: Buffer | string): void {
+    this.bytes += chunk.length;
     this.pending += typeof chunk === 'string' ? chunk : chunk.toString('latin1');
     let nl = this.pending.indexOf('\n');
     while (nl >= 0) {
@@ -72,9 +105,13 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
     }
   }
 
-  /** The current fix, or undefined before the first position. */
+  /**
+   * The current fix, or undefined before the first position and once the receiver has said nothing
+   * readable for `staleAfterMs`: a position the receiver no longer stands behind is not current.
+   */
   current(): GnssFix | undefined {
-    if (!this.position) return undefined;
+    if (!this.position || this.lastSentenceAt === undefined) return undefined;
+    if (this.clock.now() - this.lastSentenceAt > this.staleAfterMs) return undefined;
     const fix = !this.valid ? 'none' : this.altitudeKnown ? '3d' : (this.mode ?? '2d');
     const ts = this.timeMs === undefined ? undefined : (this.dateMs ?? 0) + this.timeMs;
     return { ts, ...this.position, fix, ...this.extra };
@@ -100,6 +137,8 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
     }
     const id = s.slice(s.charAt(1) === 'P' ? 2 : 3, s.indexOf(','));
     this.sentences++;
+    this.lastSentenceAt = this.clock.now();
+    if (id === 'GSV') this.gsv(s);
     if (!POSITION_SENTENCES.has(id) && id !== 'ZDA') return;
     let packet: ReturnType<typeof parseNmeaSentence>;
     try {
@@ -120,7 +159,8 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
         break;
       case 'GGA':
       case 'GNS':
-        usable = this.gga(packet);
+        // nmea-simple reads an empty altitude field as 0 m: whether there is one is the field's to say.
+        usable = this.gga(packet, (fields[9] ?? '') !== '');
         break;
       case 'GLL':
         usable = this.gll(packet);
@@ -143,27 +183,43 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
     if (fix) this.emit('fix', fix);
   }
 
+  /** Fix lost: what the last solution said about its mode (altitude, GSA) belongs to it, not to the next. */
+  private setValid(valid: boolean): void {
+    if (!valid) {
+      this.mode = undefined;
+      this.altitudeKnown = false;
+    }
+    this.valid = valid;
+  }
+
+  private gsv(s: string): void {
+    const inView = Number(s.slice(0, s.lastIndexOf('*')).split(',')[3]);
+    if (Number.isInteger(inView) && inView >= 0) this.satellitesInView = inView;
+  }
+
   private rmc(p: RMCPacket): boolean {
-    this.valid = p.status === 'valid';
+    this.setValid(p.status === 'valid');
     if (isDate(p.datetime)) this.dateMs = startOfDay(p.datetime.getTime());
     if (Number.isFinite(p.speedKnots)) this.extra.speedMps = round(p.speedKnots * KNOTS_TO_MPS, 3);
     return !this.valid || this.setPosition(p.latitude, p.longitude);
   }
 
-  private gga(p: GGAPacket | GNSPacket): boolean {
-    this.valid = p.sentenceId === 'GGA' ? p.fixType !== 'none' : /^[ADPRFEMS]/.test(p.modeIndicator);
+  private gga(p: GGAPacket | GNSPacket, hasAltitude: boolean): boolean {
+    this.setValid(p.sentenceId === 'GGA' ? p.fixType !== 'none' : /^[ADPRFEMS]/.test(p.modeIndicator));
     if (!this.valid) return true;
     if (!this.setPosition(p.latitude, p.longitude)) return false;
-    if (Number.isFinite(p.altitudeMeters)) this.extra.altM = p.altitudeMeters;
+    const altitude = hasAltitude && Number.isFinite(p.altitudeMeters);
+    if (altitude) this.extra.altM = p.altitudeMeters;
+    else delete this.extra.altM;
     // gpsd reports 3D whenever the solution has an altitude, even when the receiver's GSA says 2D (Quectel EC2x does).
-    this.altitudeKnown = Number.isFinite(p.altitudeMeters);
+    this.altitudeKnown = altitude;
     if (Number.isFinite(p.satellitesInView)) this.extra.sats = p.satellitesInView;
     if (Number.isFinite(p.horizontalDilution)) this.extra.hdop = p.horizontalDilution;
     return true;
   }
 
   private gll(p: GLLPacket): boolean {
-    this.valid = p.status === 'valid';
+    this.setValid(p.status === 'valid');
     return !this.valid || this.setPosition(p.latitude, p.longitude);
   }
 
@@ -172,9 +228,7 @@ export class NmeaReceiver extends EventEmitter<NmeaEvents> {
     else if (p.fixMode === '2D') this.mode = '2d';
     else if (p.fixMode === 'none') {
       // GSA mode 1 = no fix (NMEA 0183 §6.3 GSA): the last position is history, not a fix.
-      this.mode = undefined;
-      this.valid = false;
-      this.altitudeKnown = false;
+      this.setValid(false);
     }
     if (Number.isFinite(p.HDOP) && p.HDOP > 0) this.extra.hdop = p.HDOP;
   }

@@ -437,13 +437,16 @@ export class Agent {
   private linkStatus(ts: number): Omit<Link, 'seq'> | undefined {
     const l = this.lastLink;
     if (!l) return undefined;
+    // What the modem did not say stays out: unknown is not −150 dBm, 0 bars or "not registered".
     return {
       ts,
       type: l.type,
-      rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)),
-      bars: l.bars,
+      ...(l.rssiDbm === undefined ? {} : { rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)) }),
+      ...(l.bars === undefined ? {} : { bars: l.bars }),
       ...(l.operator ? { operator: l.operator } : {}),
       bytesMonth: this.d.uplink.bytesMonth(),
+      ...(l.registered === undefined ? {} : { registered: l.registered }),
+      ...(l.ports ? { ports: l.ports } : {}),
     };
   }
 
@@ -457,7 +460,16 @@ export class Agent {
         ts,
         power: powerFields,
         ...(fix && fix.fix !== 'none' ? { location: { lat: fix.lat, lon: fix.lon, fix: fix.fix } } : {}),
-        ...(link ? { link: { type: link.type, rssiDbm: link.rssiDbm, bars: link.bars, bytesMonth: link.bytesMonth ?? 0 } } : {}),
+        ...(link
+          ? {
+              link: {
+                type: link.type,
+                ...(link.rssiDbm === undefined ? {} : { rssiDbm: link.rssiDbm }),
+                ...(link.bars === undefined ? {} : { bars: link.bars }),
+                bytesMonth: link.bytesMonth ?? 0,
+              },
+            }
+          : {}),
         nextContactBy: this.presenceExtra().nextContactBy,
       },
       this.alarms.open(),
@@ -470,18 +482,23 @@ export class Agent {
 
   private reportLocation(ts: number): void {
     const fix: GnssFix | undefined = this.d.gps.current();
-    if (!fix || !this.statusAllowed()) return;
+    // Nothing to say before the receiver's first position; after it, losing the fix is news.
+    if ((!fix && !this.sent.location) || !this.statusAllowed()) return;
     this.locationReported = true;
-    const location = {
-      ts,
-      lat: fix.lat,
-      lon: fix.lon,
-      fix: fix.fix,
-      ...(fix.altM === undefined ? {} : { altM: fix.altM }),
-      ...(fix.speedMps === undefined ? {} : { speedMps: fix.speedMps }),
-      ...(fix.sats === undefined ? {} : { sats: fix.sats }),
-      ...(fix.hdop === undefined ? {} : { hdop: fix.hdop }),
-    };
+    // Without a current fix the message carries no position: the last one is history, not where the unit is.
+    const location: Omit<Location, 'seq'> =
+      fix && fix.fix !== 'none'
+        ? {
+            ts,
+            lat: fix.lat,
+            lon: fix.lon,
+            fix: fix.fix,
+            ...(fix.altM === undefined ? {} : { altM: fix.altM }),
+            ...(fix.speedMps === undefined ? {} : { speedMps: fix.speedMps }),
+            ...(fix.sats === undefined ? {} : { sats: fix.sats }),
+            ...(fix.hdop === undefined ? {} : { hdop: fix.hdop }),
+          }
+        : { ts, fix: 'none' };
     if (!shouldReport(this.sent.location, location, locationSignificant, this.heartbeatMs())) return;
     this.d.outbox.enqueue('location', location);
     this.sent.location = location;

@@ -1,4 +1,5 @@
 import {
+  type BoardDefinition,
   type BoardHandles,
   boardDefinition,
   type Clock,
@@ -7,6 +8,7 @@ import {
   type ScenarioName,
   scaledClock,
   systemClock,
+  validateBoard,
 } from '@shouwang/hardware';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
@@ -30,28 +32,34 @@ export interface OpenOptions {
   simSoc?: number;
 }
 
-export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: OpenOptions = {}): Promise<OpenedBoard> {
+/** The board definition with the unit's own ports: the config overrides each path and baud rate. */
+export function boardWithPorts(cfg: DeviceConfig): BoardDefinition {
   const def = boardDefinition(cfg.board);
+  const port = (base: { path: string; baudRate: number }, own: { path?: string; baudRate?: number }) => ({
+    path: own.path ?? base.path,
+    baudRate: own.baudRate ?? base.baudRate,
+  });
+  return validateBoard({ ...def, gps: port(def.gps, cfg.gps), modem: port(def.modem, cfg.modem) });
+}
+
+export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: OpenOptions = {}): Promise<OpenedBoard> {
+  const def = boardWithPorts(cfg);
   const sim = cfg.mode === 'sim';
   const clock = opts.clock ?? (sim ? scaledClock(cfg.sim.timeScale) : systemClock);
-  if (sim && !(cfg.sim.scenario in SCENARIOS)) {
+  if ((sim || cfg.real.simulateIo) && !(cfg.sim.scenario in SCENARIOS)) {
     throw new Error(`unknown sim.scenario "${cfg.sim.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
   }
+  const simOptions = {
+    unitId: cfg.unitId,
+    site: { lat: cfg.sim.lat, lon: cfg.sim.lon },
+    scenario: cfg.sim.scenario as ScenarioName,
+    link: cfg.sim.link,
+    clock,
+    ...(opts.simSoc === undefined ? {} : { soc: opts.simSoc }),
+  };
   const handles = await openBoard(
     def,
-    sim
-      ? {
-          mode: 'sim',
-          sim: {
-            unitId: cfg.unitId,
-            site: { lat: cfg.sim.lat, lon: cfg.sim.lon },
-            scenario: cfg.sim.scenario as ScenarioName,
-            link: cfg.sim.link,
-            clock,
-            ...(opts.simSoc === undefined ? {} : { soc: opts.simSoc }),
-          },
-        }
-      : { mode: 'real' },
+    sim ? { mode: 'sim', sim: simOptions } : { mode: 'real', ...(cfg.real.simulateIo ? { simulate: { io: simOptions } } : {}) },
   );
   const target = new URL(cfg.mqtt.url);
   const path = await handles.uplink({ host: target.hostname, port: Number(target.port || 1883) });
@@ -63,7 +71,11 @@ export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: Open
       mode: cfg.mode,
       mqttUrl,
       modem: profile,
-      ...(sim ? { scenario: cfg.sim.scenario, timeScale: cfg.sim.timeScale } : {}),
+      gps: cfg.gps.enabled ? `${def.gps.path} ${def.gps.baudRate} Bd` : 'off',
+      modemPort: cfg.modem.enabled ? `${def.modem.path} ${def.modem.baudRate} Bd` : 'off',
+      ...(sim || cfg.real.simulateIo
+        ? { scenario: cfg.sim.scenario, timeScale: cfg.sim.timeScale, simulated: sim ? 'all' : 'io, camera' }
+        : {}),
     },
     'board open',
   );
@@ -72,10 +84,10 @@ export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: Open
     device: {
       boardId: def.id,
       clock,
-      gps: handles.gps,
-      modem: handles.modem,
-      io: handles.io,
-      camera: handles.camera,
+      ...(cfg.gps.enabled ? { gps: handles.gps } : {}),
+      ...(cfg.modem.enabled ? { modem: handles.modem } : {}),
+      ...(cfg.parts.io ? { io: handles.io } : {}),
+      ...(cfg.parts.camera ? { camera: handles.camera } : {}),
       sensors: def,
       modemProfile: profile,
       battery: { ...LIFEPO4_4S, capacityWh: def.battery.capacityWh },

@@ -1,7 +1,6 @@
 import type { CommissionItem } from '@shouwang/protocol';
-import { judgeBattery, judgeCharge, judgeGps, judgeSignal } from '../domain/commissioning.ts';
+import { type GpsDiagnosis, judgeBattery, judgeCharge, judgeGps, judgeSignal } from '../domain/commissioning.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
-import type { GnssFix } from '../drivers/nmea.ts';
 import type { MonitorReading } from '../drivers/power-monitor.ts';
 import { within } from './within.ts';
 
@@ -12,9 +11,12 @@ import { within } from './within.ts';
  * fails, each bounded in time, so the technician gets the whole list in one go.
  */
 export interface CommissionDeps {
-  fix: () => GnssFix | undefined;
+  /** The GPS part as its port and driver see it; undefined without a GPS. */
+  gpsPort: () => GpsDiagnosis | undefined;
   link: () => Promise<LinkReading>;
   monitors: () => Promise<Record<string, MonitorReading | undefined>>;
+  /** Why the power monitors cannot be read at all (IO plugin missing or failed). */
+  monitorsMissing?: string;
   soc: () => number | undefined;
   /** Takes a still; resolves with its size. Absent on a board without a camera. */
   snapshot?: () => Promise<number>;
@@ -25,11 +27,26 @@ export interface CommissionDeps {
 
 export async function runCommissioning(d: CommissionDeps): Promise<CommissionItem[]> {
   const limit = d.timeoutMs ?? 20_000;
-  const items: CommissionItem[] = [judgeGps(d.fix())];
-  items.push(await attempt('signal', async () => judgeSignal(await within(d.link(), limit)), 'modem'));
+  const items: CommissionItem[] = [judgeGps(d.gpsPort())];
+  items.push(
+    await attempt(
+      'signal',
+      async () => {
+        const l = await within(d.link(), limit);
+        return judgeSignal({ ...l, ...(l.ports ? { port: l.ports.modem } : {}) });
+      },
+      'modem',
+    ),
+  );
   const monitors = await within(d.monitors(), limit).catch(() => ({}) as Record<string, MonitorReading | undefined>);
-  items.push(judgeBattery(monitors.battery, d.soc()));
-  items.push(judgeCharge(monitors.solar, monitors.wind));
+  const missing = d.monitorsMissing;
+  if (missing) {
+    const detail = `power monitors unavailable: ${missing}`.slice(0, 160);
+    items.push({ check: 'battery', pass: false, detail }, { check: 'charge', pass: false, detail });
+  } else {
+    items.push(judgeBattery(monitors.battery, d.soc()));
+    items.push(judgeCharge(monitors.solar, monitors.wind));
+  }
   const snapshot = d.snapshot;
   items.push(
     snapshot

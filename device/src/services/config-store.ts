@@ -82,8 +82,9 @@ export class ConfigStore {
     this.overrides = { ...this.overrides, ...accepted };
     writeFileAtomic(this.file, JSON.stringify(this.overrides, null, 2));
     const keys = Object.keys(accepted);
-    const restartRequired = keys.some((k) => LEAVES.get(k)?.schema.requiresRestart === true);
-    const liveKeys = keys.filter((k) => LEAVES.get(k)?.schema.requiresRestart !== true);
+    // Live only when the schema says so: a key without the mark is not applied in place.
+    const restartRequired = keys.some((k) => LEAVES.get(k)?.schema.requiresRestart !== false);
+    const liveKeys = keys.filter((k) => LEAVES.get(k)?.schema.requiresRestart === false);
     for (const k of liveKeys) this.current[k] = accepted[k] as Scalar;
     if (liveKeys.length > 0) this.onChange(liveKeys);
     return { ok: true, applied: keys, restartRequired };

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CameraSource, type Clock, type IoPlugin, type SerialLink, systemClock } from '@shouwang/hardware';
+import { type CameraSource, type Clock, systemClock } from '@shouwang/hardware';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
@@ -16,22 +16,19 @@ import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
 import { Outbox } from './outbox.ts';
+import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
 import { Scheduler } from './scheduler.ts';
-import { BoardSensors, openFive, type SensorMap } from './sensors.ts';
+import type { BoardSensors } from './sensors.ts';
 import { Uplink } from './uplink.ts';
 
 /**
  * Wires one running agent from an opened board (real or simulated: the same wire-level handles)
  * and the config. Returned `close` stops everything in reverse order.
  */
-export interface DeviceBoard {
+export interface DeviceBoard extends BoardParts {
   boardId: string;
   clock: Clock;
-  gps: SerialLink;
-  modem: SerialLink;
-  io: IoPlugin;
   camera?: CameraSource;
-  sensors: SensorMap;
   modemProfile: ModemProfile;
   battery: BatterySpec;
   /** Where the MQTT client dials (the simulator's shaped link in sim mode), else the configured URL. */
@@ -44,7 +41,8 @@ export interface RunningDevice {
   outbox: Outbox;
   gps: NmeaReceiver;
   modem: AtModem;
-  sensors: BoardSensors;
+  sensors: BoardSensors | undefined;
+  ports: SerialParts;
   commands: CommandHandler;
   close(): Promise<void>;
 }
@@ -61,25 +59,38 @@ export async function startDevice(
   const clock = board.clock;
   const startedAt = clock.now();
 
-  const gps = new NmeaReceiver();
-  gps.attach(board.gps.stream);
-  gps.on('drop', (reason) => log.debug({ module: 'gps', reason, dropped: gps.dropped.total() }, 'bad NMEA dropped'));
-  // I/O timeouts are physical latencies: wall clock, even when the unit's clock runs simulated time faster.
-  const modem = new AtModem(board.modem.stream, { clock: systemClock });
-  modem.on('drop', (reason) => log.debug({ module: 'modem', reason, dropped: modem.dropped.total() }, 'bad AT input dropped'));
-  for (const s of [board.gps.stream, board.modem.stream]) s.on('error', (err: Error) => log.warn({ err }, 'serial link error'));
-
-  const five = await openFive(board.io, systemClock);
-  const sensors = new BoardSensors(five, board.sensors, systemClock, log.child({ module: 'sensors' }));
+  // I/O timeouts and port silence are physical latencies: wall clock, even when the unit's clock runs simulated time faster.
+  const silentAfterMs = cfg.gps.silentAfterS * 1000;
+  const gps = new NmeaReceiver({ clock: systemClock, staleAfterMs: silentAfterMs });
+  const modem = new AtModem(undefined, { clock: systemClock });
+  const ports = openSerialParts({ gps, modem, board, log, silentAfterMs });
+  const io = await openSensors(board, log);
+  const sensors = 'sensors' in io ? io.sensors : undefined;
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
-  const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => log.info({ keys }, 'live configuration applied'));
+  let agent: Agent | undefined;
+  const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => {
+    log.info({ keys }, 'live configuration applied');
+    if (keys.some((k) => k.startsWith('site.'))) agent?.reconfigure(alarmConfig());
+  });
+  /**
+   * The geofence centre is the deployment site: the registry's (pushed with config-set when the unit
+   * is claimed or its site changes) or the config file's; never the simulator's own position. No
+   * site, no geofence.
+   */
+  const alarmConfig = () => {
+    const lat = config.value('site.lat');
+    const lon = config.value('site.lon');
+    const radiusM = num('site.radiusM', cfg.site.radiusM);
+    return typeof lat === 'number' && typeof lon === 'number'
+      ? { ...DEFAULT_ALARM_CONFIG, site: { lat, lon, radiusM } }
+      : { ...DEFAULT_ALARM_CONFIG };
+  };
   const num = (k: string, d: number) => {
     const v = config.value(k);
     return typeof v === 'number' ? v : d;
   };
 
-  let agent: Agent | undefined;
   const uplink = new Uplink({
     unitId: cfg.unitId,
     url: board.mqttUrl,
@@ -108,11 +119,14 @@ export async function startDevice(
     );
   };
 
+  const readLinkStatus = async () => ({ ...(await readLink(modem, board.modemProfile)), ports: ports.health() });
+
   const commission = async () => {
     const items = await runCommissioning({
-      fix: () => gps.current(),
-      link: () => readLink(modem, board.modemProfile),
-      monitors: () => sensors.monitors.readAll(),
+      link: readLinkStatus,
+      gpsPort: () => ports.gps?.diagnosis(gps),
+      monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
+      ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,
       ...(camera ? { snapshot: async () => statSync(await camera.capture(clock.now())).size } : {}),
       testUpload: async () => {
@@ -150,11 +164,14 @@ export async function startDevice(
     outbox,
     uplink,
     commands,
-    sensors,
+    sensors: sensors ?? { read: async () => undefined },
     gps,
-    link: { read: () => readLink(modem, board.modemProfile), setPower: (up) => setRadio(modem, board.modemProfile, up) },
+    link: {
+      read: readLinkStatus,
+      setPower: (up) => setRadio(modem, board.modemProfile, up),
+    },
     battery: board.battery,
-    alarmConfig: { ...DEFAULT_ALARM_CONFIG, site: { lat: cfg.sim.lat, lon: cfg.sim.lon, radiusM: cfg.site.radiusM } },
+    alarmConfig: alarmConfig(),
     stateFile: join(dataDir, 'state.json'),
     reportIntervalS: () => num('report.intervalS', cfg.report.intervalS),
     heartbeatS: () => num('report.heartbeatS', cfg.report.heartbeatS),
@@ -192,12 +209,15 @@ export async function startDevice(
     gps,
     modem,
     sensors,
+    ports,
     commands,
     async close() {
       scheduler.stop();
       await agent.stop();
       await uplink.close();
+      ports.stop();
       modem.close();
+      gps.detach();
       outbox.close();
     },
   };

@@ -1,3 +1,4 @@
+import { positionOf } from '@shouwang/protocol';
 import type { AtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
@@ -90,13 +91,14 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
   }
   if (u.location) {
     const l = u.location;
+    const at = positionOf(l);
     const away = u.outlook?.location.distanceM;
     rows.push([
       'location',
-      `${l.lat.toFixed(5)}, ${l.lon.toFixed(5)}  fix ${l.fix}${away == null ? '' : `  ${Math.round(away)} m from site`}`,
+      `${at ? `${at.lat.toFixed(5)}, ${at.lon.toFixed(5)}` : 'no position'}  fix ${l.fix}${away == null ? '' : `  ${Math.round(away)} m from site`}`,
     ]);
   }
-  if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars}/5 bars  ${u.link.rssiDbm} dBm`]);
+  if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars ?? '?'}/5 bars  ${u.link.rssiDbm ?? '?'} dBm`]);
   const d = u.outlook?.link;
   if (d && d.bytesMonth !== null && d.budgetBytes !== null) {
     const spent =

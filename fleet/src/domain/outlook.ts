@@ -1,4 +1,4 @@
-import type { Link, Location, Power } from '@shouwang/protocol';
+import { type Link, type Location, type Power, positionOf } from '@shouwang/protocol';
 
 /**
  * Derived state: what the last readings mean for the next hours. Pure functions of readings and
@@ -81,9 +81,11 @@ const MOVING_MPS = 0.5;
 const MOVED_M = 25;
 
 export function locationOutlook(loc: Location | null, previous: Location | null, deployment: Point | null): LocationOutlook {
-  if (!loc || loc.fix === 'none') return { deployment, distanceM: null, moving: false };
-  const distanceM = deployment ? distanceMeters(deployment, loc) : null;
-  const moving = loc.speedMps !== undefined ? loc.speedMps >= MOVING_MPS : previous !== null && distanceMeters(previous, loc) >= MOVED_M;
+  const at = loc ? positionOf(loc) : undefined;
+  if (!loc || !at) return { deployment, distanceM: null, moving: false };
+  const distanceM = deployment ? distanceMeters(deployment, at) : null;
+  const was = previous ? positionOf(previous) : undefined;
+  const moving = loc.speedMps !== undefined ? loc.speedMps >= MOVING_MPS : was !== undefined && distanceMeters(was, at) >= MOVED_M;
   return { deployment, distanceM, moving };
 }
 

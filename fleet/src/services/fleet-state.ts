@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { DecodedMessage, Location, Power } from '@shouwang/protocol';
+import { type DecodedMessage, type Location, type Power, positionOf } from '@shouwang/protocol';
 import { classifyLiveness, DEFAULT_LIVENESS_POLICY, type LivenessPolicy, type LivenessStatus } from '../domain/liveness.ts';
 import { addSample, linkOutlook, locationOutlook, type Point, powerOutlook, type SocSample, socTrend } from '../domain/outlook.ts';
 import { applyMessage, type CommissioningSummary, digestParts, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
@@ -80,9 +80,10 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     const charge = power ?? (track.state.power !== before.power ? track.state.power : null);
     if (charge) track.samples = addSample(track.samples, { ts: charge.ts, soc: charge.soc });
     const loc = track.state.location;
-    if (loc !== before.location && loc && loc.fix !== 'none') {
+    const at = loc ? positionOf(loc) : undefined;
+    if (loc !== before.location && at) {
       track.previousLocation = before.location;
-      track.deployment ??= { lat: loc.lat, lon: loc.lon };
+      track.deployment ??= at;
     }
     this.#units.set(m.unitId, track);
     this.#announce(track);

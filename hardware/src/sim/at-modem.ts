@@ -38,11 +38,15 @@ const CELL = { mccMnc: '46000', tac: '5A1F', ci: '0B3C4D21' } as const;
 
 export class SimModem {
   readonly state: ModemState;
-  readonly #io: Duplex;
+  #io: Duplex;
   readonly #clock: Clock;
   #buf = '';
   #echo: boolean;
   #truncateNext = false;
+  /** Faults: answers held back this long; text written just before the next answer; commands answered without their information lines. */
+  #delayMs = 0;
+  readonly #stray = new Map<string, string>();
+  readonly #bare = new Set<string>();
   readonly #urc = { creg: 0, cereg: 0 };
   #lastStat: number;
   /** Told whenever the module gains or loses its network (radio, signal, supply): the data path follows it. */
@@ -70,6 +74,13 @@ export class SimModem {
     // Most deployed module configs store ATE0 in the profile; drivers must cope with either.
     this.#echo = false;
     this.#lastStat = this.#stat();
+    this.connect(io);
+  }
+
+  /** The AT port was reopened: a half-received command line on the old one is gone. */
+  connect(io: Duplex): void {
+    this.#io = io;
+    this.#buf = '';
     io.on('data', (chunk: Buffer) => this.#onData(chunk.toString('latin1')));
   }
 
@@ -86,6 +97,23 @@ export class SimModem {
   /** The next answer is cut off part-way (a UART FIFO overrun, a module reset mid-reply). */
   truncateNext(): void {
     this.#truncateNext = true;
+  }
+
+  /** Every answer goes out `ms` late (a busy module, a congested USB serial bridge); 0 restores. */
+  delayAnswers(ms: number): void {
+    this.#delayMs = Math.max(0, ms);
+  }
+
+  /** `text` (unsolicited lines, an echo, a leftover answer) goes out just before the next answer to `command`. */
+  strayBefore(command: string, text: string): void {
+    const key = command.toUpperCase();
+    this.#stray.set(key, (this.#stray.get(key) ?? '') + text);
+  }
+
+  /** `command` is answered with its final result only, its information line left out (firmware that does so). */
+  answerBare(command: string, bare: boolean): void {
+    if (bare) this.#bare.add(command.toUpperCase());
+    else this.#bare.delete(command.toUpperCase());
   }
 
   #write(s: string): void {
@@ -121,8 +149,11 @@ export class SimModem {
   #command(line: string): void {
     if (this.state.silent || !this.state.powered) return;
     const echo = this.#echo ? `${line}\r` : '';
-    const lines = this.#answer(line);
-    const out = `${echo}${lines.map((l) => `\r\n${l}\r\n`).join('')}`;
+    const all = this.#answer(line);
+    const lines = this.#bare.has(line.toUpperCase()) ? all.slice(-1) : all;
+    const stray = this.#stray.get(line.toUpperCase()) ?? '';
+    this.#stray.delete(line.toUpperCase());
+    const out = `${stray}${echo}${lines.map((l) => `\r\n${l}\r\n`).join('')}`;
     // An SBD session holds the line while the ISU talks to the constellation (seconds, not ms):
     // that runs on the injected clock. Ordinary answers take a module milliseconds, far inside any
     // driver timeout; on the injected clock those would round up to a whole timer tick at high time
@@ -135,7 +166,8 @@ export class SimModem {
       }, SBD_SESSION_MS);
       return;
     }
-    this.#send(out);
+    if (this.#delayMs > 0) this.#clock.setTimeout(() => this.#send(out), this.#delayMs);
+    else this.#send(out);
     this.#reportRegistration();
   }
 

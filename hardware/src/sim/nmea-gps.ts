@@ -111,7 +111,7 @@ export function epoch(t: number, s: GpsState, speedKnots = 0.02, courseDeg?: num
 export class SimGps {
   /** Epochs lost because the reader left the line's buffer full. */
   overruns = 0;
-  readonly #out: Duplex;
+  #out: Duplex;
   readonly #clock: Clock;
   readonly #rand: () => number;
   readonly #periodMs: number;
@@ -133,6 +133,11 @@ export class SimGps {
     this.#periodMs = periodMs;
     this.#state = { lat: site.lat, lon: site.lon, altM: 142, fix: true, sats: 11 };
     this.#lastTick = clock.now();
+  }
+
+  /** The line was reopened: epochs go to the new one. */
+  connect(out: Duplex): void {
+    this.#out = out;
   }
 
   get position(): GpsState {

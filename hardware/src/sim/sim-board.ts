@@ -1,4 +1,4 @@
-import { duplexPair } from 'node:stream';
+import { type Duplex, duplexPair } from 'node:stream';
 import type { BoardDefinition } from '../boards/index.ts';
 import type { CameraSource, Clock, SerialLink, UplinkPath } from '../ports.ts';
 import { type ModemKind, SimModem } from './at-modem.ts';
@@ -93,6 +93,16 @@ export interface SimControl {
   serialGarbage(port: 'gps' | 'modem', bytes: string): void;
   /** The next GPS epoch / modem answer on `port` is cut off part-way. */
   serialTruncate(port: 'gps' | 'modem'): void;
+  /** The port closes under the agent (a USB device re-enumerating, a cable pulled); `open()` works again. */
+  serialClose(port: 'gps' | 'modem'): void;
+  /** The receiver stops writing (a dead module, a broken TX wire) while its port stays open. */
+  gpsSilent(silent: boolean): void;
+  /** Modem answers go out `ms` late (0 restores). */
+  modemDelay(ms: number): void;
+  /** `text` goes out on the AT port just before the next answer to `command` (URCs, echoes, a leftover answer). */
+  modemStray(command: string, text: string): void;
+  /** `command` is answered with its final result code only, without its information line. */
+  modemBare(command: string, bare: boolean): void;
   /** Cuts the radio path to the gateway for `ms` of real time. */
   linkOutage(ms: number): void;
   /** The monitor at this I²C address stops answering (a loose connector). */
@@ -132,10 +142,13 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     { ...DEFAULT_POWER, battery: { cells: board.battery.cells, capacityWh: board.battery.capacityWh } },
     o.soc ?? 80,
   );
-  const [gpsAgent, gpsSim] = duplexPair();
-  const [modemAgent, modemSim] = duplexPair();
-  const gps = new SimGps(gpsSim, o.clock, o.site, seed, Math.max(1000, (scale * 1000) / MAX_REPORTS_PER_REAL_S));
-  const modem = new SimModem(modemSim, o.clock, o.link);
+  const gpsLine = simSerial(board.gps);
+  const modemLine = simSerial(board.modem);
+  const gps = new SimGps(gpsLine.device, o.clock, o.site, seed, Math.max(1000, (scale * 1000) / MAX_REPORTS_PER_REAL_S));
+  const modem = new SimModem(modemLine.device, o.clock, o.link);
+  gpsLine.onReopen = (device) => gps.connect(device);
+  modemLine.onReopen = (device) => modem.connect(device);
+  let gpsSilent = false;
   const state = { tamper: false, motion: false, tiltDeg: 2, cameraOn: true, powered: true, cutReason: 'manual' as PowerEvent['reason'] };
   const powerListeners = new Set<(e: PowerEvent) => void>();
   let last = o.clock.now();
@@ -154,7 +167,7 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     if (state.powered === on) return;
     state.powered = on;
     state.cutReason = reason;
-    gps.setPowered(on);
+    gps.setPowered(on && !gpsSilent);
     modem.setPowered(on);
     io.powered = on;
     // Delivered on microtasks, outside the physics step: a listener may close the board from inside it.
@@ -264,6 +277,14 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     },
     serialGarbage: (port, bytes) => (port === 'gps' ? gps.injectGarbage(bytes) : modem.injectGarbage(bytes)),
     serialTruncate: (port) => (port === 'gps' ? gps.truncateNext() : modem.truncateNext()),
+    serialClose: (port) => (port === 'gps' ? gpsLine : modemLine).close(),
+    gpsSilent: (silent) => {
+      gpsSilent = silent;
+      gps.setPowered(state.powered && !silent);
+    },
+    modemDelay: (ms) => modem.delayAnswers(ms),
+    modemStray: (command, text) => modem.strayBefore(command, text),
+    modemBare: (command, bare) => modem.answerBare(command, bare),
     linkOutage: (ms) => {
       for (const s of shapers) s.outage(ms);
     },
@@ -288,8 +309,8 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
   };
 
   return {
-    gps: { path: board.gps.path, baudRate: board.gps.baudRate, stream: gpsAgent },
-    modem: { path: board.modem.path, baudRate: board.modem.baudRate, stream: modemAgent },
+    gps: gpsLine.link,
+    modem: modemLine.link,
     io,
     // ffmpeg's synthetic source stands in for the mast camera: real frames, real encoder, no device.
     camera: { ffmpegInput: ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10'] },
@@ -305,10 +326,46 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
       powerListeners.clear();
       gps.stop();
       io.close();
-      for (const s of [gpsAgent, gpsSim, modemAgent, modemSim]) s.destroy();
+      gpsLine.destroy();
+      modemLine.destroy();
       await Promise.all(shapers.map((s) => s.close()));
     },
   };
+}
+
+/**
+ * A simulated serial line: an in-memory duplex pair between the agent's end (`link`) and the
+ * device's. Closing it ends the agent's stream as a vanished USB device does; `open()` then gives
+ * a fresh pair and hands the device its new end.
+ */
+function simSerial(port: { path: string; baudRate: number }) {
+  let [agent, device] = duplexPair();
+  const line = {
+    device,
+    onReopen: undefined as ((device: Duplex) => void) | undefined,
+    link: {
+      ...port,
+      get stream() {
+        return agent;
+      },
+      open: async () => {
+        if (agent.destroyed) {
+          [agent, device] = duplexPair();
+          line.device = device;
+          line.onReopen?.(device);
+        }
+        return agent;
+      },
+    } satisfies SerialLink,
+    close() {
+      agent.destroy();
+      device.destroy();
+    },
+    destroy() {
+      line.close();
+    },
+  };
+  return line;
 }
 
 /** `clock`, with now() shifted so that it reads `startTime` at this instant. */
