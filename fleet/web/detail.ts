@@ -190,7 +190,7 @@ export class UnitPage {
       ? entries
           .map(
             (e) =>
-              `<li class="${e.result === 'ok' ? 'ok' : 'refused'}"><time>${clock(e.at)}</time> <b>${esc(e.actor)}</b> <span class="dim">(${t(`role.${e.role}` as Key)})</span> ${esc(actionLabel(e.action))} → ${esc(e.result === 'ok' ? t('audit.ok') : e.result)}</li>`,
+              `<li class="${e.result === 'ok' ? 'ok' : 'refused'}"><time>${clock(e.at)}</time> <b>${esc(e.actorId === 'bootstrap' ? t('role.bootstrap') : e.actor)}</b> <span class="dim">(${t(`role.${e.role}` as Key)})</span> ${esc(actionLabel(e.action))} → ${esc(e.result === 'ok' ? t('audit.ok') : e.result)}</li>`,
           )
           .join('')
       : `<li class="dim">${t('audit.none')}</li>`;

@@ -13,7 +13,7 @@ import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
 import { type Route, route } from './router.ts';
 import { check, signIn, signOut, storedToken } from './session.ts';
-import { openStream } from './stream.ts';
+import { openStream, type StreamState } from './stream.ts';
 import css from './style.css';
 import { setTimeZone } from './time.ts';
 
@@ -66,7 +66,9 @@ const cards = new CardList($('cards'), (id) => {
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
 
 function showWho(): void {
-  $('role').textContent = session.role ? `${session.name ?? ''} · ${t(`role.${session.role}`)}` : t('role.none');
+  // The configured admin token's name is the fleet's, not a person's: say what it is instead.
+  const name = session.tokenId === 'bootstrap' ? t('role.bootstrap') : (session.name ?? '');
+  $('role').textContent = session.role ? `${name} · ${t(`role.${session.role}`)}` : t('role.none');
   $('signout').textContent = token ? t('signin.out') : t('signin.submit');
 }
 showWho();
@@ -84,6 +86,7 @@ $('claim-link').addEventListener('click', () => {
   location.hash = '#/claim';
 });
 
+const conn = $('conn');
 const filter = $<HTMLInputElement>('filter');
 const sort = $<HTMLSelectElement>('sort');
 const SORTS: Record<string, (a: Row, b: Row) => number> = {
@@ -209,6 +212,7 @@ route(show);
 
 onLangChange(() => {
   translateStatic(document);
+  if (conn.dataset.state) conn.textContent = t(`conn.${conn.dataset.state as StreamState}`);
   langSelect.value = lang();
   showWho();
   cards.relabel();
@@ -228,7 +232,6 @@ async function loadRegistry(): Promise<void> {
   }
 }
 
-const conn = $('conn');
 openStream(
   token,
   (u) => {

@@ -45,12 +45,14 @@ export class FleetMap {
   readonly #geo: Leaflet.GeoJSON;
   readonly #selection: Leaflet.LayerGroup;
   readonly #config: DashboardConfig;
+  #zoom: Leaflet.Control.Zoom;
   #fitted = false;
   #selected: string | null = null;
 
   constructor(el: HTMLElement, geo: Geo, config: DashboardConfig, onSelect: (id: string) => void) {
     this.#config = config;
-    this.#map = L.map(el, { zoomSnap: 0.5, minZoom: 7, maxZoom: config.tiles.maxZoom });
+    this.#map = L.map(el, { zoomSnap: 0.5, minZoom: 7, maxZoom: config.tiles.maxZoom, zoomControl: false });
+    this.#zoom = L.control.zoom({ zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(this.#map);
     this.#map.attributionControl.setPrefix(false);
     if (config.tiles.url) {
       L.tileLayer(config.tiles.url, { maxZoom: config.tiles.maxZoom, attribution: esc(config.tiles.attribution) }).addTo(this.#map);
@@ -105,6 +107,8 @@ export class FleetMap {
       Object.assign(marker.options, { unitId: row.id, level: cond.level });
       e = { marker, key, shown: false, level: cond.level, track: [at] };
       this.#entries.set(row.id, e);
+      // Opened by its address before its first update arrived: bring it into view now.
+      if (this.#selected === row.id) this.select(row);
       return;
     }
     if (!e.marker.getLatLng().equals(at)) {
@@ -153,6 +157,8 @@ export class FleetMap {
 
   relabel(): void {
     this.#labelGeo();
+    this.#zoom.remove();
+    this.#zoom = L.control.zoom({ zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(this.#map);
     this.#map.attributionControl.removeAttribution(t('map.synthetic', {}, 'en')).removeAttribution(t('map.synthetic', {}, 'zh-CN'));
     this.#map.attributionControl.addAttribution(t('map.synthetic'));
   }

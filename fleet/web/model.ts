@@ -36,6 +36,8 @@ export interface Session {
 export interface AuditEntry {
   at: number;
   actor: string;
+  /** Token id; `bootstrap` for the configured admin token. */
+  actorId: string;
   role: string;
   action: string;
   status: number;
