@@ -4,7 +4,7 @@ import { type AtRisk, unitsAtRisk } from '../src/domain/risk.ts';
 import { createApi } from './api.ts';
 import { CardList } from './cards.ts';
 import { mountClaim } from './claim.ts';
-import { condition, worse } from './condition.ts';
+import { type Condition, condition, worse } from './condition.ts';
 import { UnitPage } from './detail.ts';
 import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
@@ -92,7 +92,7 @@ const sort = $<HTMLSelectElement>('sort');
 const SORTS: Record<string, (a: Row, b: Row) => number> = {
   id: (a, b) => a.id.localeCompare(b.id),
   battery: (a, b) => (a.view?.power?.soc ?? -1) - (b.view?.power?.soc ?? -1) || a.id.localeCompare(b.id),
-  worst: (a, b) => worse(condition(a), condition(b)) || a.id.localeCompare(b.id),
+  worst: (a, b) => worse(conditionOf(a), conditionOf(b)) || a.id.localeCompare(b.id),
   seen: (a, b) => (a.view?.lastSeen ?? 0) - (b.view?.lastSeen ?? 0) || a.id.localeCompare(b.id),
 };
 
@@ -109,6 +109,17 @@ function matches(row: Row, q: string): boolean {
   return words.some((w) => w.toLowerCase().includes(q));
 }
 
+/** Each unit's condition, kept until its row changes: the sort and the summary read it for every unit. */
+let conditions = new Map<string, Condition>();
+function conditionOf(row: Row): Condition {
+  let c = conditions.get(row.id);
+  if (!c) {
+    c = condition(row);
+    conditions.set(row.id, c);
+  }
+  return c;
+}
+
 let arrangeAll = true;
 let lastRisk = '';
 let lastSummary = '';
@@ -116,27 +127,39 @@ let lastSummary = '';
 function frame(): void {
   const changed = fleet.takeDirty();
   const c = ctx();
+  const before = cards.size;
   for (const id of changed) {
     const row = fleet.rows.get(id);
     if (!row) continue;
+    conditions.delete(id);
     cards.upsert(row, c);
-    map.upsert(row, condition(row));
+    map.upsert(row, conditionOf(row));
     unitPage.update(row);
   }
   if (changed.length === 0 && !arrangeAll) return;
+  const q = filter.value.trim().toLowerCase();
+  // By id and unfiltered, readings never move a card: only new units need placing.
+  const rearrange = arrangeAll || cards.size !== before || q !== '' || sort.value !== 'id';
   arrangeAll = false;
   const all = [...fleet.rows.values()];
-  const q = filter.value.trim().toLowerCase();
+  if (rearrange) arrange(all, q);
+  summarize(all);
+}
+
+function arrange(all: Row[], q: string): void {
   const shown = all.filter((r) => matches(r, q)).sort(SORTS[sort.value] ?? SORTS.id);
   cards.arrange(shown.map((r) => r.id));
   map.show(new Set(shown.map((r) => r.id)));
+}
+
+function summarize(all: Row[]): void {
   const views = all.flatMap((r) => (r.view ? [r.view] : []));
   const atRisk = unitsAtRisk(views, RISK_HORIZON_H);
   const risk = riskHtml(atRisk);
   if (risk !== lastRisk) $('risk').innerHTML = lastRisk = risk;
   const online = views.filter((u) => u.online).length;
   const dark = views.filter((u) => ['late', 'missing', 'presumed-out-of-power'].includes(u.liveness.status)).length;
-  const low = all.filter((r) => condition(r).cause === 'power').length;
+  const low = all.filter((r) => conditionOf(r).cause === 'power').length;
   const summary = t('summary', { total: all.length, online, dark, low, risk: atRisk.length, unheard: all.length - views.length });
   if (summary !== lastSummary) $('summary').textContent = lastSummary = summary;
 }
@@ -211,6 +234,7 @@ function show(r: Route): void {
 route(show);
 
 onLangChange(() => {
+  conditions = new Map();
   translateStatic(document);
   if (conn.dataset.state) conn.textContent = t(`conn.${conn.dataset.state as StreamState}`);
   langSelect.value = lang();

@@ -35,6 +35,8 @@ const TRACK_POINTS = 100;
 const TRACK_STEP_M = 25;
 const LABEL_ZOOM = 13;
 const SELECTED_ZOOM = 15;
+/** Beyond this many markers hidden at once the clusters are rebuilt instead. */
+const REBUILD_AT = 100;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -136,8 +138,15 @@ export class FleetMap {
       e.shown = want;
       (want ? add : remove).push(e.marker);
     }
-    if (remove.length) this.#cluster.removeLayers(remove);
-    if (add.length) this.#cluster.addLayers(add);
+    if (remove.length > REBUILD_AT) {
+      // Taking hundreds of markers out one by one costs more than rebuilding the clusters, which
+      // the plugin does in chunks between frames.
+      this.#cluster.clearLayers();
+      this.#cluster.addLayers([...this.#entries.values()].filter((e) => e.shown).map((e) => e.marker));
+    } else {
+      if (remove.length) this.#cluster.removeLayers(remove);
+      if (add.length) this.#cluster.addLayers(add);
+    }
     if (!this.#fitted && this.#entries.size > 0) {
       this.#fitted = true;
       const b = this.#geo.getBounds();
