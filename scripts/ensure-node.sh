@@ -4,7 +4,7 @@
 
 NODE_MAJOR=24
 TOOLS_DIR="$PWD/.tools"
-DEBIAN_PACKAGES=(influxdb redis-server mosquitto mosquitto-clients ffmpeg chromium postgresql)
+DEBIAN_PACKAGES=(influxdb redis-server mosquitto mosquitto-clients ffmpeg chromium postgresql fonts-noto-cjk)
 
 ensure_node() {
   local have

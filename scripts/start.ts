@@ -2,6 +2,7 @@
  * `./dev start`: the whole system on embedded defaults — gateway, fleet manager with its
  * dashboard, and several simulated units in Harbin — until Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { HARBIN_SITES } from './sites.ts';
@@ -28,7 +29,8 @@ if (values.help) {
   --influx URL  an InfluxDB 1.x HTTP API (e.g. http://127.0.0.1:8086) for readings and history;
                 without it readings stay in the gateway's embedded journal and the fleet keeps its own history
 Env: SHOUWANG_UNITS, SHOUWANG_MQTT_PORT, SHOUWANG_HTTP_PORT, SHOUWANG_GATEWAY_HTTP_PORT, SHOUWANG_DATA_DIR,
-     SHOUWANG_SCENARIO, SHOUWANG_TIME_SCALE, SHOUWANG_INFLUX_URL; LOG_LEVEL for every process.`);
+     SHOUWANG_SCENARIO, SHOUWANG_TIME_SCALE, SHOUWANG_INFLUX_URL; LOG_LEVEL for every process;
+     SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN to keep one admin token across runs (else a new one each run).`);
   process.exit(0);
 }
 
@@ -45,6 +47,8 @@ const units = int('units', values.units, 1, 500);
 const pretty = prettyFactory({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' });
 const quiet = !values.verbose;
 const started = Date.now();
+// An admin token for this run (unless one is given): the dashboard's sign-in link and the CLI's token.
+const adminToken = process.env.SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN || `swt_${randomBytes(24).toString('base64url')}`;
 
 let stopping = false;
 let stop: (() => Promise<void>) | undefined;
@@ -68,7 +72,7 @@ const system = await startSystem({
   httpPort: int('http-port', values['http-port'], 0, 65535),
   gatewayHttpPort: int('gateway-http-port', values['gateway-http-port'], 0, 65535),
   dataDir: values['data-dir'] ?? '.data/system',
-  env: quiet ? { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } : { LOG_LEVEL: 'debug' },
+  env: { LOG_LEVEL: quiet ? (process.env.LOG_LEVEL ?? 'info') : 'debug', SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: adminToken },
   ...(values.scenario ? { scenario: values.scenario } : {}),
   ...(values['time-scale'] ? { timeScale: Number(values['time-scale']) } : {}),
   ...(values.influx ? { influxUrl: values.influx } : {}),
@@ -94,6 +98,8 @@ const took = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`
   Shouwang is running (started in ${took} s)
     dashboard + API   http://127.0.0.1:${system.httpPort}/         (GET /api/units)
+    sign in (admin)   http://127.0.0.1:${system.httpPort}/#token=${adminToken}
+    CLI               SHOUWANG_TOKEN=${adminToken} ./dev shouwang units
     MQTT gateway      mqtt://127.0.0.1:${system.mqttPort}
     gateway health    http://127.0.0.1:${system.gatewayHttpPort}/health   metrics: /metrics
     simulated units   ${system.units.map((u) => `${u.id} (${u.site.name})`).join(', ')}

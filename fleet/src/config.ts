@@ -66,6 +66,28 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  dashboard: Type.Object(
+    {
+      timeZone: Type.String({ default: 'Asia/Shanghai', description: 'IANA time zone the dashboard shows times in' }),
+      siteRadiusM: Type.Number({
+        minimum: 1,
+        default: 50,
+        description: 'A unit this close to its deployment point is at site (GNSS wander); drawn as a circle on the map',
+      }),
+      tiles: Type.Object(
+        {
+          url: Type.String({
+            default: '',
+            description: "A tile server the operator runs, '{z}/{x}/{y}' template; '' draws the shipped GeoJSON and nothing is fetched",
+          }),
+          attribution: Type.String({ default: '' }),
+          maxZoom: Type.Integer({ minimum: 1, maximum: 22, default: 18 }),
+        },
+        { default: {} },
+      ),
+    },
+    { default: {} },
+  ),
   liveness: Type.Object(
     {
       silenceS: Type.Integer({ minimum: 1, default: 900, description: 'Silence allowed to a unit that declared no nextContactBy' }),

@@ -10,6 +10,7 @@ import { FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
+import { AuditStore } from './storage/audit-store.ts';
 import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
 import { FleetStore } from './storage/store.ts';
@@ -52,7 +53,20 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const commandClient = new CommandClient(ingest.client);
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   await commands.restore();
-  const api = createApi({ state, store, history, registry, tokens, ingest, commands, dashboard: await bundleDashboard(), log });
+  const api = createApi({
+    state,
+    store,
+    history,
+    registry,
+    tokens,
+    ingest,
+    commands,
+    dashboard: await bundleDashboard(),
+    dashboardConfig: config.dashboard,
+    audit: new AuditStore(db),
+    now: clock.now,
+    log,
+  });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

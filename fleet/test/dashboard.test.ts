@@ -1,25 +1,24 @@
 /**
- * The dashboard in a real headless Chromium (Debian's, driven by playwright-core; no browser is
- * ever downloaded): the map and the cards show the units and follow the wire live.
+ * The command dashboard in a real headless Chromium: the map (Leaflet, offline) and the unit list
+ * follow the wire live; markers by worst condition answer a click with the unit's page; zoom and
+ * pan move the view; the filter hides markers and cards alike. Screenshots: test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Power } from '@shouwang/protocol';
-import { chromium } from 'playwright-core';
-import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { DESKTOP, openPage, PHONE, startBrowser } from './dashboard-browser.ts';
+import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const ADMIN = 'dashboard-admin-token';
 const SITES = [
-  ['hrb-001', 45.7792, 126.6183, 82],
-  ['hrb-002', 45.7437, 126.5618, 35],
-  ['hrb-003', 45.7046, 126.5761, 64],
+  ['hrb-001', 45.7792, 126.6183, 82, 'Songhua River embankment works', 'HRB-C4'],
+  ['hrb-002', 45.7437, 126.5618, 35, 'Qunli New District construction site', 'HRB-A1'],
+  ['hrb-003', 45.7046, 126.5761, 64, 'Harbin West Station rail works', null],
 ] as const;
 
-const power = (seq: number, soc: number): Power => ({
+const power = (seq: number, soc: number, ts = Date.now()): Power => ({
   seq,
-  ts: 1_763_856_000_000 + seq * 1000,
+  ts,
   soc,
   batteryV: 12.4 + soc / 100,
   solarW: 18.2,
@@ -28,95 +27,126 @@ const power = (seq: number, soc: number): Power => ({
   state: soc < 40 ? 'alarm-camera' : 'full',
 });
 
-test('map and cards show the units and update live', { timeout: 60_000 }, async (t) => {
+test('map and list: live, marker by worst condition, click to detail, zoom and pan, filter hides markers', {
+  timeout: 90_000,
+}, async (t) => {
   const broker = await startBroker(t);
-  const fleet = await startTestFleet(t, broker.url);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  const api = apiClient(fleet.base);
   const units = [];
-  for (const [id, lat, lon, soc] of SITES) {
+  for (const [id, lat, lon, soc, site, grid] of SITES) {
+    await api('POST', '/api/registry/units', ADMIN, { id, site: { name: site, lat, lon }, gridCell: grid });
     const u = await unitClient(t, broker.url, id);
     units.push(u);
-    await send(u, id, 'presence', { state: 'online', ts: 1 });
+    await send(u, id, 'presence', { state: 'online', ts: Date.now() });
     await send(u, id, 'power', power(1, soc));
-    await send(u, id, 'location', { seq: 2, ts: 2, lat, lon, fix: '3d', sats: 11 });
-    await send(u, id, 'link', { seq: 3, ts: 3, type: id === 'hrb-003' ? 'nr' : 'lte', rssiDbm: -79, bars: 4 });
+    await send(u, id, 'location', { seq: 2, ts: Date.now(), lat, lon, fix: '3d', sats: 11 });
+    await send(u, id, 'link', { seq: 3, ts: Date.now(), type: id === 'hrb-003' ? 'nr' : 'lte', rssiDbm: -79, bars: 4 });
   }
+  // Registered, never heard: on the list as such, on the map at its registered site.
+  await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-009', site: { name: 'Acheng quarry slope', lat: 45.5421, lon: 126.9563 } });
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(fleet.base);
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`, { viewport: DESKTOP });
+  const { page } = p;
+  const card = (id: string) => page.locator(`article.card[data-unit="${id}"]`);
+  const marker = (id: string) => page.locator(`#map .mk b[data-unit="${id}"]`);
 
-  await page.locator('article.card').nth(2).waitFor();
-  assert.equal(await page.locator('article.card').count(), 3);
-  assert.equal(await page.locator('#map g.unit').count(), 3);
-  assert.match((await page.locator('article[data-unit="hrb-001"]').textContent()) ?? '', /82 %/);
-  assert.match((await page.locator('#summary').textContent()) ?? '', /3 units · 3 online · 0 offline · 1 low battery/);
+  await card('hrb-009').waitFor();
+  await page.locator('#summary', { hasText: '4 units · 3 online' }).waitFor();
+  assert.equal(await page.locator('#map .mk').count(), 4);
+  // At a glance: site and grid cell, each reading's age, the power rung, the next contact.
+  const c1 = card('hrb-001');
+  await c1.locator('[data-field="site"]', { hasText: 'Songhua River embankment works' }).waitFor();
+  assert.equal(await c1.locator('[data-field="grid"]').textContent(), 'grid HRB-C4');
+  assert.match((await c1.locator('[data-field="soc"]').textContent()) ?? '', /^82 % · 13\.22 V · \d+ s ago$/);
+  assert.equal(await c1.locator('[data-field="rung"]').textContent(), 'full power');
+  assert.equal(await c1.locator('[data-field="next"]').textContent(), 'connected now');
+  assert.equal(await card('hrb-009').locator('[data-field="liveness"]').textContent(), 'registered, not claimed');
+  assert.equal(await page.locator('#map .mk.lvl-unheard b[data-unit="hrb-009"]').count(), 1);
+  // Worst condition: low battery is amber and square (power); healthy is green and round.
+  assert.equal(await page.locator('#map .mk.lvl-warn.cause-power b[data-unit="hrb-002"]').count(), 1);
+  assert.equal(await page.locator('#map .mk.lvl-ok b[data-unit="hrb-001"]').count(), 1);
 
-  // Live: a new reading and a unit dying, with no reload.
+  // Live: a new reading patches the card; a unit dying turns its marker red (liveness).
   const [u1, u2, u3] = units;
   assert.ok(u1 && u2 && u3);
+  const socNode = await c1.locator('[data-field="soc"]').elementHandle();
   await send(u1, 'hrb-001', 'power', power(9, 41));
-  await page.locator('article[data-unit="hrb-001"] [data-field="soc"]', { hasText: '41 %' }).waitFor();
+  await c1.locator('[data-field="soc"]', { hasText: '41 %' }).waitFor();
+  assert.ok(await socNode?.evaluate((n) => n.isConnected), 'the card was patched, not rebuilt');
   await send(u3, 'hrb-003', 'presence', { state: 'offline', ts: 1 });
-  await page.locator('article.card.offline[data-unit="hrb-003"]').waitFor();
-  assert.equal(await page.locator('#map g.unit[data-unit="hrb-003"] circle').getAttribute('fill'), '#f85149');
-  assert.equal(await page.locator('article[data-unit="hrb-003"] [data-field="liveness"]').textContent(), 'late');
-
-  // A battery forecast to run out within 48 h puts the unit on the at-risk list, below the dark one.
-  await send(u2, 'hrb-002', 'power', { ...power(10, 33), ts: Date.now(), timeToEmptyH: 20 });
+  await page.locator('#map .mk.lvl-bad.cause-liveness b[data-unit="hrb-003"]').waitFor();
+  assert.equal(await card('hrb-003').locator('[data-field="liveness"]').textContent(), 'late');
+  await send(u2, 'hrb-002', 'power', { ...power(10, 33), timeToEmptyH: 20 });
   await page.locator('#risk li[data-unit="hrb-002"]', { hasText: 'battery empty in 20' }).waitFor();
-  // History: a back-filled reading from an hour ago lands in the chart at its own time.
-  await send(u2, 'hrb-002', 'power', { ...power(8, 45), ts: Date.now() - 3_600_000 });
-  await waitFor(async () => (await fleet.store.powerHistory('hrb-002', Date.now() - 7_200_000, Date.now(), 10)).length === 2);
-  await page.locator('article[data-unit="hrb-002"] button.chart-toggle').click();
-  await page.locator('article[data-unit="hrb-002"] svg.chart path.soc').waitFor();
-  assert.match((await page.locator('article[data-unit="hrb-002"] .legend').textContent()) ?? '', /1\.0 h/);
-  assert.deepEqual(await page.locator('#risk li').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit'))), [
+
+  // Zoom and pan change the view: the marker moves on screen.
+  const at = async () => {
+    const b = await marker('hrb-001').boundingBox();
+    assert.ok(b, 'marker on screen');
+    return b;
+  };
+  // Where the marker rests once Leaflet's animation is over.
+  const settled = async () => {
+    let last = await at();
+    for (;;) {
+      await page.waitForTimeout(100);
+      const now = await at();
+      if (now.x === last.x && now.y === last.y) return now;
+      last = now;
+    }
+  };
+  const before = await settled();
+  await page.click('.leaflet-control-zoom-in');
+  await waitFor(async () => (await at()).x !== before.x);
+  const zoomed = await settled();
+  const mapBox = await page.locator('#map').boundingBox();
+  assert.ok(mapBox);
+  await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height - 60);
+  await page.mouse.down();
+  await page.mouse.move(mapBox.x + mapBox.width / 2 - 120, mapBox.y + mapBox.height - 100, { steps: 8 });
+  await page.mouse.up();
+  await waitFor(async () => (await at()).x < zoomed.x - 60);
+  // …and back, so every marker is in the pane for what follows.
+  await page.click('.leaflet-control-zoom-out');
+  await page.mouse.move(mapBox.x + mapBox.width / 2 - 120, mapBox.y + mapBox.height - 100);
+  await page.mouse.down();
+  await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height - 60, { steps: 8 });
+  await page.mouse.up();
+  await settled();
+
+  // The filter hides markers too, and shows them back.
+  await page.fill('#filter', 'late');
+  await waitFor(async () => (await page.locator('#map .mk').count()) === 1);
+  assert.deepEqual(await page.locator('article.card:not([hidden])').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit'))), [
     'hrb-003',
-    'hrb-002',
   ]);
-
-  // Data use against the plan, and the last commissioning run, on the card.
-  await send(u1, 'hrb-001', 'link', { seq: 11, ts: Date.now(), type: 'lte', rssiDbm: -79, bars: 4, bytesMonth: 31_000_000 });
-  await page.locator('article[data-unit="hrb-001"] [data-field="data"]', { hasText: 'over budget' }).waitFor();
-  assert.match((await page.locator('article[data-unit="hrb-001"] [data-field="data"]').textContent()) ?? '', /^31\.0 MB of 30\.0 MB/);
-  fleet.state.setCommissioning('hrb-002', { at: Date.UTC(2026, 10, 23, 3, 5), passed: false, failed: ['camera', 'charge'] });
-  await page.locator('article[data-unit="hrb-002"] [data-field="commissioning"].fail', { hasText: 'failed: camera, charge' }).waitFor();
-  assert.match((await page.locator('article[data-unit="hrb-003"] [data-field="commissioning"]').textContent()) ?? '', /not yet/);
-
-  // A unit that announces a planned sleep is shown asleep, not lost.
-  const sleeper = await unitClient(t, broker.url, 'hrb-004');
-  await send(sleeper, 'hrb-004', 'location', { seq: 1, ts: 1, lat: 45.76, lon: 126.66, fix: '3d' });
-  await send(sleeper, 'hrb-004', 'presence', { state: 'offline', ts: Date.now(), nextContactBy: Date.now() + 6 * 3_600_000 });
-  await page.locator('article[data-unit="hrb-004"] [data-field="liveness"]', { hasText: 'asleep' }).waitFor();
-  assert.equal(await page.locator('#map g.unit[data-unit="hrb-004"] circle').getAttribute('fill'), '#58a6ff');
-  // Its location alone already reads as a quiet unit due within the default silence; the presence
-  // that follows carries the planned sleep, so wait for the card to show that deadline.
-  await page.locator('article[data-unit="hrb-004"] [data-field="due"]', { hasText: /^in (5|6) h$/ }).waitFor({ timeout: 10_000 });
-
-  // Filter and sort are the technician's way to one unit on a phone.
-  await page.fill('#filter', 'asleep');
-  assert.deepEqual(await page.locator('article.card').evaluateAll((els) => els.map((e) => e.getAttribute('data-unit'))), ['hrb-004']);
+  assert.equal(await marker('hrb-003').count(), 1);
+  await page.fill('#filter', 'Qunli');
+  await waitFor(async () => (await page.locator('#map .mk').count()) === 1 && (await marker('hrb-002').count()) === 1);
   await page.fill('#filter', '');
-  await page.selectOption('#sort', 'battery');
-  assert.equal(await page.locator('article.card').first().getAttribute('data-unit'), 'hrb-004', 'no reading sorts first');
+  await waitFor(async () => (await page.locator('#map .mk').count()) === 4);
+  await page.selectOption('#sort', 'worst');
+  await waitFor(async () => (await card('hrb-003').evaluate((e) => (e as unknown as { style: { order: string } }).style.order)) === '0');
 
-  await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: `${ARTIFACTS}dashboard-phone.png`, fullPage: true });
-  assert.deepEqual(errors, []);
+  // Click a marker → the unit's page, with its deployment radius and grid cell on the map.
+  await p.shot('dashboard-desktop');
+  await marker('hrb-002').click();
+  await page.locator('#unit-view .unit-page[data-unit="hrb-002"]').waitFor();
+  assert.equal(await page.locator('#unit-view [data-field="site"]').textContent(), 'Qunli New District construction site');
+  await page.locator('#map path.site-radius').waitFor();
+  await page.locator('#map path.grid-selected').waitFor();
+  // A unit that moved shows its track.
+  await send(u2, 'hrb-002', 'location', { seq: 12, ts: Date.now(), lat: 45.7537, lon: 126.5718, fix: '3d', sats: 9 });
+  await page.locator('#map path.track').waitFor();
+  await page.locator('#unit-view [data-field="place"]', { hasText: 'moving' }).waitFor();
+  await p.shot('dashboard-unit-desktop');
+  await page.click('#unit-view a.back');
+  await card('hrb-001').waitFor();
+
+  await page.setViewportSize(PHONE);
+  await p.shot('dashboard-phone');
+  assert.deepEqual(p.errors, []);
+  await waitFor(async () => (await fleet.store.loadStates()).length === 3);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPostgres } from '@shouwang/testkit';
 import { type Kysely, sql } from 'kysely';
+import { AuditStore } from '../src/storage/audit-store.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import type { Database, NewUnitRow, PowerRow, UnitStateRow } from '../src/storage/schema.ts';
 import { FleetStore } from '../src/storage/store.ts';
@@ -167,6 +168,36 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>, 
       );
       assert.equal(runs[0]?.items, items);
       assert.equal((await store.commissioningHistory('hrb-010', 1)).length, 1);
+    });
+
+    test("audit log: a unit's entries newest first, limited; other units and unit-less entries apart", async () => {
+      const audit = new AuditStore(db);
+      const entry = (id: string, unitId: string | null, at: number, action: string, result = 'ok') => ({
+        id,
+        unit_id: unitId,
+        at,
+        actor_id: 'tok-1',
+        actor_name: 'Technician Wang',
+        role: 'technician',
+        action,
+        status: result === 'ok' ? 200 : 403,
+        result,
+        message: result === 'ok' ? null : 'role technician may not manage-units',
+      });
+      await audit.append(entry('a-1', 'hrb-020', T0, 'ping'));
+      await audit.append(entry('a-2', 'hrb-020', T0 + 1000, 'reboot', 'FORBIDDEN'));
+      await audit.append(entry('a-3', 'hrb-021', T0 + 2000, 'ping'));
+      await audit.append(entry('a-4', null, T0 + 3000, 'issue-token'));
+      const rows = await audit.forUnit('hrb-020', 10);
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.action, r.status, r.result, r.at]),
+        [
+          ['a-2', 'reboot', 403, 'FORBIDDEN', T0 + 1000],
+          ['a-1', 'ping', 200, 'ok', T0],
+        ],
+      );
+      assert.deepEqual({ ...rows[0] }, entry('a-2', 'hrb-020', T0 + 1000, 'reboot', 'FORBIDDEN'));
+      assert.equal((await audit.forUnit('hrb-020', 1)).length, 1);
     });
 
     if (server)

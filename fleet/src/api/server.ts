@@ -1,17 +1,21 @@
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.ts';
+import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
+import type { AuditStore } from '../storage/audit-store.ts';
 import type { PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
+import { registerAudit } from './audit-hook.ts';
 import { registerAuth } from './auth-hook.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
@@ -26,6 +30,9 @@ export interface ApiDeps {
   ingest: MqttIngest;
   commands: UnitCommands;
   dashboard: DashboardAssets;
+  dashboardConfig: FleetConfig['dashboard'];
+  audit: AuditStore;
+  now: () => number;
   log: Logger;
 }
 
@@ -44,6 +51,7 @@ export function createApi(deps: ApiDeps) {
 
   const openapi = collectOpenApi(app);
   registerAuth(app, deps.tokens);
+  registerAudit(app, deps.audit, deps.now, deps.log.child({ module: 'audit' }));
   const read = { config: { action: 'read' as const } };
 
   app.get('/api/openapi.json', async () => openapi());
@@ -140,9 +148,6 @@ export function createApi(deps: ApiDeps) {
     });
   });
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(deps.dashboard.html));
-  app.get('/app.js', async (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(deps.dashboard.js),
-  );
+  registerDashboardRoutes(app, { dashboard: deps.dashboard, config: deps.dashboardConfig, tokens: deps.tokens, audit: deps.audit });
   return app;
 }

@@ -10,6 +10,8 @@ export interface Principal {
   role: Role;
   /** Token id, or `bootstrap` for the configured admin token. */
   tokenId: string;
+  /** The name the token was issued under: who, in the audit log and on the dashboard. */
+  name: string;
 }
 
 export interface IssuedToken {
@@ -38,9 +40,10 @@ export class TokenService {
 
   async authenticate(token: string): Promise<Principal | null> {
     const hash = sha256(token);
-    if (this.#bootstrap && timingSafeEqual(Buffer.from(hash), this.#bootstrap)) return { role: 'admin', tokenId: 'bootstrap' };
+    if (this.#bootstrap && timingSafeEqual(Buffer.from(hash), this.#bootstrap))
+      return { role: 'admin', tokenId: 'bootstrap', name: 'bootstrap admin' };
     const row = await this.#store.findToken(hash);
-    return row && isRole(row.role) ? { role: row.role, tokenId: row.id } : null;
+    return row && isRole(row.role) ? { role: row.role, tokenId: row.id, name: row.name } : null;
   }
 
   async issue(role: Role, name: string): Promise<IssuedToken> {

@@ -10,6 +10,7 @@ export interface Database {
   power_history: PowerHistoryTable;
   api_tokens: ApiTokensTable;
   commissioning: CommissioningTable;
+  audit_log: AuditLogTable;
 }
 
 export interface UnitsTable {
@@ -80,9 +81,28 @@ export interface CommissioningTable {
   items: string;
 }
 
+/** One write through the API: who did what to which unit, when, and how it ended. */
+export interface AuditLogTable {
+  id: string;
+  /** Null for writes that concern no unit (API tokens). */
+  unit_id: string | null;
+  at: number;
+  /** API token id (`bootstrap` for the configured admin token), its name and role at the time. */
+  actor_id: string;
+  actor_name: string;
+  role: string;
+  /** What was asked: a command name (`reboot`), or `claim`, `register`, `update`, `rotate`, `revoke`, … */
+  action: string;
+  status: number;
+  /** `ok`, or the error code the caller was answered with. */
+  result: string;
+  message: string | null;
+}
+
 export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
 export type PowerRow = Selectable<PowerHistoryTable>;
 export type TokenRow = Selectable<ApiTokensTable>;
 export type CommissioningRow = Selectable<CommissioningTable>;
+export type AuditRow = Selectable<AuditLogTable>;

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import type { TokenService } from '../auth/tokens.ts';
+import type { FleetConfig } from '../config.ts';
+import type { AuditStore } from '../storage/audit-store.ts';
+import type { DashboardAssets } from './dashboard-bundle.ts';
+
+const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+
+/**
+ * What the dashboard needs besides the unit API: its page and script, who the caller is (the
+ * sign-in screen checks a token here), how to draw (time zone, tile source) and each unit's audit log.
+ */
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  deps: { dashboard: DashboardAssets; config: FleetConfig['dashboard']; tokens: TokenService; audit: AuditStore },
+): void {
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(deps.dashboard.html));
+  app.get('/app.js', async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(deps.dashboard.js),
+  );
+
+  // Open: the page needs it before anyone signs in, and it holds nothing secret.
+  app.get('/api/dashboard/config', async () => deps.config);
+
+  app.get(
+    '/api/session',
+    { config: { action: 'read', summary: "The caller's role and token name; role null when reading without a token (open-read mode)" } },
+    async (req) => ({
+      role: req.principal?.role ?? null,
+      name: req.principal?.name ?? null,
+      tokenId: req.principal?.tokenId ?? null,
+      tokenRequired: deps.tokens.enforced,
+    }),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+    '/api/units/:id/audit',
+    {
+      config: { action: 'read', summary: 'Writes through the API that concerned this unit, newest first: who, what, when, result' },
+      schema: {
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => ({
+      id: req.params.id,
+      entries: (await deps.audit.forUnit(req.params.id, req.query.limit)).map((r) => ({
+        at: r.at,
+        actor: r.actor_name,
+        actorId: r.actor_id,
+        role: r.role,
+        action: r.action,
+        status: r.status,
+        result: r.result,
+        message: r.message,
+      })),
+    }),
+  );
+}

@@ -1,0 +1,153 @@
+import { positionOf } from '@shouwang/protocol';
+import { CRITICAL_SOC, LOW_SOC } from './condition.ts';
+import { t } from './i18n.ts';
+import type { Row } from './model.ts';
+import { ago, clock, hours, until } from './time.ts';
+
+/**
+ * What a unit card (and the unit's page) says, field by field, as plain text and a class: the
+ * card patches only the fields whose text changed, so a reading updates two nodes, not a card.
+ */
+export const FIELDS = [
+  'site',
+  'grid',
+  'liveness',
+  'soc',
+  'bar',
+  'rung',
+  'harvest',
+  'tte',
+  'link',
+  'data',
+  'place',
+  'commissioned',
+  'seen',
+  'next',
+] as const;
+export type FieldName = (typeof FIELDS)[number];
+/** Fields shown as a labelled list, in order; site, grid, liveness and the bar sit in the head. */
+export const LISTED = [
+  'soc',
+  'rung',
+  'harvest',
+  'tte',
+  'link',
+  'data',
+  'place',
+  'commissioned',
+  'seen',
+  'next',
+] as const satisfies readonly FieldName[];
+export interface Field {
+  text: string;
+  cls: string;
+}
+export type Fields = Record<FieldName, Field>;
+
+export interface FieldContext {
+  now: number;
+  siteRadiusM: number;
+}
+
+const f = (text: string, cls = ''): Field => ({ text, cls });
+
+function megabytes(b: number): string {
+  return b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${Math.round(b / 1e3)} kB`;
+}
+
+function bars(n: number): string {
+  return `${'▮'.repeat(n)}${'▯'.repeat(5 - n)}`;
+}
+
+function linkType(type: string): string {
+  return type === 'nr' ? '5G' : type === 'lte' ? '4G' : type === 'satellite' ? t('link.satellite') : t('link.none');
+}
+
+export function unitFields(row: Row, ctx: FieldContext): Fields {
+  const u = row.view;
+  const reg = row.reg;
+  const now = ctx.now;
+  const site = f(reg?.site?.name ?? t('card.noSite'), reg?.site?.name ? '' : 'dim');
+  const grid = f(reg?.gridCell ? t('card.grid', { cell: reg.gridCell }) : '', 'dim');
+  if (!u) {
+    const never = f('—', 'dim');
+    const status = reg?.status === 'awaiting-claim' ? t('status.awaiting-claim') : t('status.never-heard');
+    return {
+      site,
+      grid,
+      liveness: f(status, 'unheard'),
+      soc: never,
+      bar: f('', ''),
+      rung: never,
+      harvest: never,
+      tte: never,
+      link: never,
+      data: never,
+      place: never,
+      commissioned: f(t('card.notCommissioned'), 'dim'),
+      seen: f(t('time.never'), 'dim'),
+      next: never,
+    };
+  }
+  const p = u.power;
+  const l = u.outlook.link;
+  const loc = u.outlook.location;
+  const pos = u.location ? positionOf(u.location) : undefined;
+  const c = u.commissioning;
+  const over = l.budgetHoursLeft !== null;
+  const level = p ? (p.soc < CRITICAL_SOC ? 'critical' : p.soc < LOW_SOC ? 'low' : '') : '';
+  const trend = u.liveness.socTrendPctH;
+  const distance =
+    loc.distanceM === null
+      ? ''
+      : loc.distanceM <= ctx.siteRadiusM
+        ? t('place.atSite')
+        : loc.distanceM < 1000
+          ? t('place.fromSite', { d: `${Math.round(loc.distanceM)} m` })
+          : t('place.fromSite', { d: `${(loc.distanceM / 1000).toFixed(2)} km` });
+  return {
+    site,
+    grid,
+    liveness: f(t(`liveness.${u.liveness.status}`), u.liveness.status),
+    soc: p ? f(`${p.soc.toFixed(0)} % · ${p.batteryV.toFixed(2)} V · ${ago(p.ts, now)}`, level) : f('—', 'dim'),
+    bar: f(p ? p.soc.toFixed(0) : '', level),
+    rung: p ? f(t(`rung.${p.state}`), `rung-${p.state}`) : f('—', 'dim'),
+    harvest: p ? f(`☀ ${p.solarW.toFixed(1)} W · ≋ ${p.windW.toFixed(1)} W · ${t('card.load')} ${p.loadW.toFixed(1)} W`) : f('—', 'dim'),
+    tte: f(
+      `${hours(u.outlook.power.timeToEmptyH)}${trend === null ? '' : ` (${trend > 0 ? '+' : ''}${trend.toFixed(1)} %/h)`}`,
+      u.outlook.power.timeToEmptyH !== null && u.outlook.power.timeToEmptyH < 48 ? 'low' : '',
+    ),
+    link: u.link
+      ? f(`${linkType(u.link.type)} ${bars(u.link.bars ?? 0)} ${u.link.rssiDbm ?? '?'} dBm · ${ago(u.link.ts, now)}`)
+      : f('—', 'dim'),
+    data:
+      l.bytesMonth === null || l.budgetBytes === null
+        ? f('—', 'dim')
+        : f(
+            `${t('data.of', { used: megabytes(l.bytesMonth), budget: megabytes(l.budgetBytes) })}${
+              l.bytesMonthForecast !== null ? ` · ${t('data.monthEnd', { mb: megabytes(l.bytesMonthForecast) })}` : ''
+            }${over ? ` · ${t('data.over')}` : ''}`,
+            over ? 'over' : '',
+          ),
+    place:
+      pos && u.location
+        ? f(
+            `${distance || `${pos.lat.toFixed(4)}, ${pos.lon.toFixed(4)}`}${loc.moving ? ` · ${t('place.moving')}` : ''} · ${ago(u.location.ts, now)}`,
+            loc.moving ? 'moving' : '',
+          )
+        : f('—', 'dim'),
+    commissioned: c
+      ? f(
+          `${c.passed ? t('comm.passed') : t('comm.failed', { checks: c.failed.map((k) => t(`check.${k}`)).join(', ') })} · ${clock(c.at)}`,
+          c.passed ? 'pass' : 'fail',
+        )
+      : f(t('card.notCommissioned'), 'dim'),
+    seen: f(ago(u.lastSeen, now)),
+    next:
+      u.liveness.dueBy !== null
+        ? f(`${until(u.liveness.dueBy, now)} · ${clock(u.liveness.dueBy)}`, u.liveness.dueBy < now ? 'late' : '')
+        : u.online
+          ? f(t('next.connected'))
+          : f('—', 'dim'),
+  };
+}
