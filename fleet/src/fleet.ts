@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -6,7 +7,7 @@ import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { CommandClient } from './services/commands.ts';
-import { FleetState } from './services/fleet-state.ts';
+import { type Clock, FleetState } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -19,14 +20,15 @@ export interface Fleet {
   store: FleetStore;
   registry: Registry;
   ingest: MqttIngest;
+  loop: AlarmLoop;
   httpPort: number;
   close(): Promise<void>;
 }
 
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
-export async function startFleet(config: FleetConfig, log: Logger): Promise<Fleet> {
+export async function startFleet(config: FleetConfig, log: Logger, options: { clock?: Clock } = {}): Promise<Fleet> {
   const l = config.liveness;
-  const clock = { now: () => Date.now() };
+  const clock = options.clock ?? { now: () => Date.now() };
   const state = new FleetState({
     clock,
     policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },
@@ -52,10 +54,12 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const commandClient = new CommandClient(ingest.client);
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   await commands.restore();
-  const api = createApi({ state, store, history, registry, tokens, ingest, commands, dashboard: await bundleDashboard(), log });
+  const loop = await startAlarmLoop({ config, db, dialect, state, clock, log });
+  const api = await createApi({ state, store, history, registry, tokens, ingest, commands, loop, dashboard: await bundleDashboard(), log });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await loop.close();
     await ingest.close();
     await persister.close();
     await store.close();
@@ -69,11 +73,13 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
     store,
     registry,
     ingest,
+    loop,
     httpPort: typeof address === 'object' && address ? address.port : config.http.port,
     async close() {
       clearInterval(sweep);
       await api.close();
       commandClient.close();
+      await loop.close();
       await ingest.close();
       await persister.close();
       await store.close();

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlarmLoop } from '../alarms/loop.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
@@ -9,11 +10,13 @@ import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
 import type { PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
+import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuth } from './auth-hook.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
-import { collectOpenApi } from './openapi.ts';
+import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { registerTicketRoutes } from './ticket-routes.ts';
 
 const REGISTRY_STATUS: Record<RegistryError['code'], number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, CLAIM_REJECTED: 403 };
 
@@ -26,16 +29,18 @@ export interface ApiDeps {
   tokens: TokenService;
   ingest: MqttIngest;
   commands: UnitCommands;
+  loop: AlarmLoop;
   dashboard: DashboardAssets;
   log: Logger;
 }
 
 /** JSON API, live updates over Server-Sent Events, and the dashboard page. */
-export function createApi(deps: ApiDeps) {
+export async function createApi(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
+    ajv: AJV_OPTIONS,
   });
 
   // One error shape for the whole API, with the failing field's path like the protocol's errors.
@@ -52,11 +57,9 @@ export function createApi(deps: ApiDeps) {
     },
   );
 
-  const openapi = collectOpenApi(app);
+  await registerOpenApi(app);
   registerAuth(app, deps.tokens);
   const read = { config: { action: 'read' as const } };
-
-  app.get('/api/openapi.json', async () => openapi());
 
   app.get('/api/units', read, async () => ({ units: deps.state.list() }));
 
@@ -120,6 +123,8 @@ export function createApi(deps: ApiDeps) {
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
+  registerAlarmRoutes(app, deps.loop);
+  registerTicketRoutes(app, deps.loop);
 
   app.get('/api/health', async () => ({
     status: 'ok',
