@@ -103,5 +103,50 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  alarms: Type.Object(
+    {
+      rulesFile: Type.String({ default: '', description: "Alarm rules (JSON, see src/domain/alarm-rules.ts); '' = the shipped defaults" }),
+      instanceId: Type.String({
+        default: '',
+        description:
+          "This instance's name, stable across restarts and distinct per instance: the alarm session's client id and the timers' owner. '' = the host name",
+      }),
+    },
+    { default: {} },
+  ),
+  grid: Type.Object(
+    {
+      file: Type.String({ default: '', description: "The city's grid cells (GeoJSON); '' = the shipped SYNTHETIC Harbin sample" }),
+      cityDispatcher: Type.String({
+        default: 'Harbin city command centre',
+        description: 'Who dispatches a ticket from outside every district',
+      }),
+    },
+    { default: {} },
+  ),
+  tickets: Type.Object(
+    {
+      calendarFile: Type.String({
+        default: '',
+        description: "Holidays and make-up working days for years the chinese-days package does not cover yet; '' = none",
+      }),
+      deadlinesFile: Type.String({
+        default: '',
+        description: "Deadline rules (JSON array, see src/domain/ticket-flow.ts); '' = the shipped defaults",
+      }),
+      workingHours: Type.Array(Type.String({ pattern: '^\\d\\d:\\d\\d-\\d\\d:\\d\\d$' }), {
+        default: ['08:30-12:00', '13:00-17:30'],
+        minItems: 1,
+        description: 'Working hours of a working day, local time',
+      }),
+      utcOffsetMin: Type.Integer({ default: 480, description: 'Local time for working hours, minutes east of UTC (China: 480)' }),
+      timerPollS: Type.Number({
+        exclusiveMinimum: 0,
+        default: 5,
+        description: 'How often due deadline warnings and escalations are fired',
+      }),
+    },
+    { default: {} },
+  ),
 });
 export type FleetConfig = Static<typeof FleetConfig>;

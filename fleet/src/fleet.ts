@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
@@ -6,7 +7,7 @@ import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { CommandClient } from './services/commands.ts';
-import { FleetState, fleetClock } from './services/fleet-state.ts';
+import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -20,14 +21,15 @@ export interface Fleet {
   store: FleetStore;
   registry: Registry;
   ingest: MqttIngest;
+  loop: AlarmLoop;
   httpPort: number;
   close(): Promise<void>;
 }
 
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
-export async function startFleet(config: FleetConfig, log: Logger): Promise<Fleet> {
+export async function startFleet(config: FleetConfig, log: Logger, options: { clock?: Clock } = {}): Promise<Fleet> {
   const l = config.liveness;
-  const clock = fleetClock(config.timeScale);
+  const clock = options.clock ?? fleetClock(config.timeScale);
   const state = new FleetState({
     clock,
     policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },
@@ -53,7 +55,8 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   const commandClient = new CommandClient(ingest.client);
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   await commands.restore();
-  const api = createApi({
+  const loop = await startAlarmLoop({ config, db, dialect, state, clock, log });
+  const api = await createApi({
     state,
     store,
     history,
@@ -61,6 +64,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
     tokens,
     ingest,
     commands,
+    loop,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     audit: new AuditStore(db),
@@ -70,6 +74,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await loop.close();
     await ingest.close();
     await persister.close();
     await store.close();
@@ -83,11 +88,13 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Flee
     store,
     registry,
     ingest,
+    loop,
     httpPort: typeof address === 'object' && address ? address.port : config.http.port,
     async close() {
       clearInterval(sweep);
       await api.close();
       commandClient.close();
+      await loop.close();
       await ingest.close();
       await persister.close();
       await store.close();

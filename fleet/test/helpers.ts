@@ -59,19 +59,28 @@ export async function startTestFleet(
     registry?: { credentialsFile: string };
     /** Where the fleet logs (default: silent, or TEST_LOG's level). */
     log?: Logger;
+    /** Time for the alarm loop's deadlines (default: the wall clock). */
+    clock?: { now(): number };
+    /** This instance's name: its alarm session and timers (two instances need two names). */
+    instanceId?: string;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
   const raw = {
     dataDir,
     http: { port: 0 },
-    mqtt: { url: mqttUrl, ...options.mqtt },
+    mqtt: { url: mqttUrl, ...options.mqtt, ...(options.instanceId ? { clientId: `fleet-${options.instanceId}` } : {}) },
+    alarms: { instanceId: options.instanceId ?? `test-${Math.random().toString(36).slice(2, 10)}` },
     storage: { url: options.storageUrl ?? '', flushMs: 50 },
     auth: options.auth ?? {},
     registry: options.registry ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
-  const fleet = await startFleet(config, options.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }));
+  const fleet = await startFleet(
+    config,
+    options.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    options.clock ? { clock: options.clock } : {},
+  );
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -80,6 +89,7 @@ export async function startTestFleet(
   };
   t.after(close);
   await fleet.ingest.subscribed;
+  await fleet.loop.intake.subscribed;
   return { ...fleet, close, base: `http://127.0.0.1:${fleet.httpPort}` };
 }
 

@@ -12,4 +12,5 @@ export * from './messages/power.ts';
 export * from './messages/presence.ts';
 export * from './messages/telemetry.ts';
 export * from './messages/video.ts';
+export { StringEnum, UnitId } from './schema-kit.ts';
 export * from './topics.ts';

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlarmLoop } from '../alarms/loop.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
@@ -11,14 +12,16 @@ import type { UnitCommands } from '../services/unit-commands.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 import type { PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
+import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAudit } from './audit-hook.ts';
 import { registerAuth } from './auth-hook.ts';
 import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { collectOpenApi } from './openapi.ts';
+import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { registerTicketRoutes } from './ticket-routes.ts';
 
 export interface ApiDeps {
   state: FleetState;
@@ -29,6 +32,7 @@ export interface ApiDeps {
   tokens: TokenService;
   ingest: MqttIngest;
   commands: UnitCommands;
+  loop: AlarmLoop;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
   audit: AuditStore;
@@ -37,11 +41,12 @@ export interface ApiDeps {
 }
 
 /** JSON API, live updates over Server-Sent Events, and the dashboard page. */
-export function createApi(deps: ApiDeps) {
+export async function createApi(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
+    ajv: AJV_OPTIONS,
   });
 
   // One error shape for the whole API, unknown routes included (errors.ts).
@@ -49,12 +54,10 @@ export function createApi(deps: ApiDeps) {
   app.setErrorHandler(errorHandler(httpLog));
   app.setNotFoundHandler(notFoundHandler(httpLog));
 
-  const openapi = collectOpenApi(app);
+  await registerOpenApi(app);
   registerAuth(app, deps.tokens);
   registerAudit(app, deps.audit, deps.now, deps.log.child({ module: 'audit' }));
   const read = { config: { action: 'read' as const } };
-
-  app.get('/api/openapi.json', async () => openapi());
 
   app.get('/api/units', read, async () => ({ units: deps.state.list() }));
 
@@ -118,6 +121,8 @@ export function createApi(deps: ApiDeps) {
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
+  registerAlarmRoutes(app, deps.loop);
+  registerTicketRoutes(app, deps.loop);
 
   // Without the gateway the fleet serves a picture that no longer moves: degraded, and a 503 so a
   // load balancer or a probe that reads only the status sees it too.

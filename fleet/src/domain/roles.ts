@@ -1,21 +1,37 @@
 import type { CommandName } from '@shouwang/protocol';
 
 /**
- * Who may do what. Commanders watch; technicians also bring units into service on site (claim,
- * commission, ping, read config); maintainers also register, rotate and revoke, and change how a
- * unit behaves (config-set, restart, reboot); admins also manage API tokens.
+ * Who may do what. Commanders watch and answer alarms (acknowledge, shelve); technicians also
+ * bring units into service on site (claim, commission, ping, read config); maintainers also
+ * register, rotate and revoke, and change how a unit behaves (config-set, restart, reboot); admins
+ * also manage API tokens. The work-order loop adds dispatchers (send a ticket to a department,
+ * close it or reopen it after feedback), department operators (sign for, handle, give feedback,
+ * send back a misrouted ticket) and supervisors (escalate; they also dispatch).
  */
-export const ROLES = ['technician', 'commander', 'maintainer', 'admin'] as const;
+export const ROLES = ['technician', 'commander', 'maintainer', 'admin', 'dispatcher', 'department-operator', 'supervisor'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ACTIONS = ['read', 'claim', 'command', 'manage-units', 'manage-tokens'] as const;
+export const ACTIONS = [
+  'read',
+  'claim',
+  'command',
+  'manage-units',
+  'manage-tokens',
+  'answer-alarms',
+  'dispatch',
+  'handle',
+  'supervise',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const GRANTS: Record<Role, readonly Action[]> = {
-  commander: ['read'],
+  commander: ['read', 'answer-alarms'],
   technician: ['read', 'claim', 'command'],
   maintainer: ['read', 'claim', 'command', 'manage-units'],
-  admin: ['read', 'claim', 'command', 'manage-units', 'manage-tokens'],
+  admin: ACTIONS,
+  dispatcher: ['read', 'answer-alarms', 'dispatch'],
+  'department-operator': ['read', 'handle'],
+  supervisor: ['read', 'answer-alarms', 'dispatch', 'supervise'],
 };
 
 export function can(role: Role, action: Action): boolean {

@@ -98,6 +98,117 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_unit').on('audit_log').columns(['unit_id', 'at']).execute();
     },
   },
+  '0005-alarms-tickets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alarm_inbox')
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alarm_inbox_pk', ['unit_id', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('alarms')
+        .addColumn('episode', 'text', (c) => c.primaryKey())
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('raised_at', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('cleared_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('late', 'integer', (c) => c.notNull())
+        .addColumn('repeats', 'integer', (c) => c.notNull())
+        .addColumn('chatter', 'integer', (c) => c.notNull())
+        .addColumn('inhibited_by', 'text')
+        .addColumn('acked_by', 'text')
+        .addColumn('acked_at', 'bigint')
+        .addColumn('shelved_until', 'bigint')
+        .addColumn('shelved_by', 'text')
+        .addColumn('shelve_reason', 'text')
+        .addColumn('lat', 'double precision')
+        .addColumn('lon', 'double precision')
+        .addColumn('value', 'double precision')
+        .addColumn('message', 'text')
+        .addColumn('ticket_id', 'text')
+        .addColumn('district', 'text')
+        .execute();
+      await db.schema.createIndex('alarms_unit_kind').on('alarms').columns(['unit_id', 'kind', 'raised_at']).execute();
+      await db.schema.createIndex('alarms_state').on('alarms').columns(['state', 'raised_at']).execute();
+      await db.schema.createIndex('alarms_district_received').on('alarms').columns(['district', 'received_at']).execute();
+      await db.schema
+        .createTable('alarm_occurrences')
+        .addColumn('fingerprint', 'text', (c) => c.primaryKey())
+        .addColumn('episode', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alarm_comments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('episode', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alarm_comments_episode').on('alarm_comments').columns(['episode', 'at']).execute();
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('alarm_kind', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('cell', 'text')
+        .addColumn('community', 'text')
+        .addColumn('street', 'text')
+        .addColumn('district', 'text')
+        .addColumn('team', 'text')
+        .addColumn('department', 'text')
+        .addColumn('dispatcher', 'text', (c) => c.notNull())
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('deadline_at', 'bigint', (c) => c.notNull())
+        .addColumn('yellow_at', 'bigint', (c) => c.notNull())
+        .addColumn('escalate_at', 'bigint', (c) => c.notNull())
+        .addColumn('light', 'text', (c) => c.notNull())
+        .addColumn('escalated', 'integer', (c) => c.notNull())
+        .addColumn('rework', 'integer', (c) => c.notNull())
+        .addColumn('alarm_count', 'integer', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tickets_open').on('tickets').columns(['unit_id', 'alarm_kind', 'state']).execute();
+      await db.schema.createIndex('tickets_deadline').on('tickets').columns(['state', 'deadline_at']).execute();
+      await db.schema
+        .createTable('ticket_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('ticket_events_ticket').on('ticket_events').columns(['ticket_id', 'at']).execute();
+      await db.schema
+        .createTable('ticket_timers')
+        .addColumn('ticket_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('fired_by', 'text')
+        .addPrimaryKeyConstraint('ticket_timers_pk', ['ticket_id', 'kind'])
+        .execute();
+      await db.schema.createIndex('ticket_timers_due').on('ticket_timers').columns(['fired_at', 'due_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,6 +11,13 @@ export interface Database {
   api_tokens: ApiTokensTable;
   commissioning: CommissioningTable;
   audit_log: AuditLogTable;
+  alarm_inbox: AlarmInboxTable;
+  alarms: AlarmsTable;
+  alarm_occurrences: AlarmOccurrencesTable;
+  alarm_comments: AlarmCommentsTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  ticket_timers: TicketTimersTable;
 }
 
 export interface UnitsTable {
@@ -99,6 +106,111 @@ export interface AuditLogTable {
   message: string | null;
 }
 
+/** Every alarm-bearing message taken, keyed as the unit numbers them: a redelivery is taken once. */
+export interface AlarmInboxTable {
+  unit_id: string;
+  seq: number;
+  received_at: number;
+}
+
+/** One alarm episode (see domain/alarm-engine.ts); booleans as 0/1. */
+export interface AlarmsTable {
+  episode: string;
+  unit_id: string;
+  kind: string;
+  source: string;
+  severity: string;
+  priority: string;
+  category: string;
+  state: string;
+  raised_at: number;
+  received_at: number;
+  cleared_at: number | null;
+  updated_at: number;
+  late: number;
+  repeats: number;
+  chatter: number;
+  inhibited_by: string | null;
+  acked_by: string | null;
+  acked_at: number | null;
+  shelved_until: number | null;
+  shelved_by: string | null;
+  shelve_reason: string | null;
+  lat: number | null;
+  lon: number | null;
+  value: number | null;
+  message: string | null;
+  ticket_id: string | null;
+  district: string | null;
+}
+
+/** Occurrence fingerprint (unit~kind~occurrence) → the episode it belongs to. */
+export interface AlarmOccurrencesTable {
+  fingerprint: string;
+  episode: string;
+}
+
+export interface AlarmCommentsTable {
+  id: string;
+  episode: string;
+  at: number;
+  author: string;
+  text: string;
+}
+
+export interface TicketsTable {
+  id: string;
+  /** The alarm episode that opened it: no outside system gets a second ticket for one episode. */
+  idempotency_key: string;
+  state: string;
+  unit_id: string;
+  alarm_kind: string;
+  category: string;
+  severity: string;
+  priority: string;
+  cell: string | null;
+  community: string | null;
+  street: string | null;
+  district: string | null;
+  team: string | null;
+  department: string | null;
+  dispatcher: string;
+  opened_at: number;
+  deadline_at: number;
+  yellow_at: number;
+  escalate_at: number;
+  light: string;
+  escalated: number;
+  rework: number;
+  alarm_count: number;
+  /** JSON: position, readings around the alarm, snapshot and clip references. */
+  evidence: string;
+  updated_at: number;
+}
+
+/** The ticket's history: every transition with actor, time and reason; KPIs are computed from it. */
+export interface TicketEventsTable {
+  id: string;
+  ticket_id: string;
+  at: number;
+  action: string;
+  from_state: string | null;
+  to_state: string | null;
+  actor: string;
+  reason: string | null;
+  /** JSON of what the move carried (department, merged alarm, satisfaction). */
+  detail: string | null;
+}
+
+/** Deadline warnings and escalation, due at a time; fired once by whichever instance claims it. */
+export interface TicketTimersTable {
+  ticket_id: string;
+  kind: string;
+  due_at: number;
+  fired_at: number | null;
+  fired_by: string | null;
+}
+
 export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
@@ -106,3 +218,8 @@ export type PowerRow = Selectable<PowerHistoryTable>;
 export type TokenRow = Selectable<ApiTokensTable>;
 export type CommissioningRow = Selectable<CommissioningTable>;
 export type AuditRow = Selectable<AuditLogTable>;
+export type AlarmRow = Selectable<AlarmsTable>;
+export type TicketRow = Selectable<TicketsTable>;
+export type TicketEventRow = Selectable<TicketEventsTable>;
+export type TicketTimerRow = Selectable<TicketTimersTable>;
+export type AlarmCommentRow = Selectable<AlarmCommentsTable>;

@@ -1,0 +1,208 @@
+import type { Alarm, Digest } from '@shouwang/protocol';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import {
+  type AlarmRecord,
+  type AlarmSignal,
+  decide,
+  fingerprint,
+  floodReport,
+  isShelved,
+  isStale,
+  reconcileDigest,
+} from '../domain/alarm-engine.ts';
+import type { AlarmRules } from '../domain/alarm-rules.ts';
+import type { Grid } from '../grid/grid.ts';
+import type { AlarmStore } from '../storage/alarm-store.ts';
+import type { Database } from '../storage/schema.ts';
+import type { Evidence, TicketService } from '../tickets/ticket-service.ts';
+
+export interface AlarmServiceOptions {
+  alarms: AlarmStore;
+  tickets: TicketService;
+  rules: AlarmRules;
+  grid: Grid;
+  clock: { now(): number };
+  /** Where the unit is when its alarm carries no position: live state, else the registry's site. */
+  positionOf(unitId: string): { lat: number; lon: number } | null;
+  /** The unit's latest readings, attached to the ticket as evidence. */
+  readingsOf(unitId: string): Record<string, unknown>;
+  log: Logger;
+}
+
+export class AlarmError extends Error {
+  readonly code: 'NOT_FOUND' | 'CONFLICT';
+  constructor(code: AlarmError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** An episode as the API shows it: the record plus what it means now. */
+export type AlarmView = AlarmRecord & { district: string | null; stale: boolean; shelved: boolean };
+
+/**
+ * Alarms from the wire and from the fleet's own rules, through the engine, into storage and the
+ * ticket loop — each message in one transaction that also records it as taken, so a redelivered
+ * or doubly delivered message (two instances) changes nothing the second time.
+ */
+export class AlarmService {
+  readonly #o: AlarmServiceOptions;
+  /** Messages taken and duplicates skipped, for health. */
+  readonly counts = { taken: 0, duplicates: 0, signals: 0 };
+
+  constructor(o: AlarmServiceOptions) {
+    this.#o = o;
+  }
+
+  get rules(): AlarmRules {
+    return this.#o.rules;
+  }
+
+  /** One alarm message from a unit; false when it had been taken already. */
+  takeAlarm(unitId: string, a: Alarm, receivedAt: number): Promise<boolean> {
+    const signal: AlarmSignal = {
+      unitId,
+      kind: a.kind,
+      occurrence: a.id,
+      state: a.state,
+      severity: a.severity,
+      source: 'unit',
+      ts: a.ts,
+      receivedAt,
+      ...(a.lat !== undefined && a.lon !== undefined ? { lat: a.lat, lon: a.lon } : {}),
+      ...(a.value !== undefined ? { value: a.value } : {}),
+      ...(a.message !== undefined ? { message: a.message } : {}),
+    };
+    return this.#take(unitId, a.seq, receivedAt, async (tx) => {
+      await this.#apply(tx, signal);
+    });
+  }
+
+  /** A satellite digest: its open alarms reconcile the unit's episodes. */
+  takeDigest(unitId: string, d: Digest, receivedAt: number): Promise<boolean> {
+    return this.#take(unitId, d.seq, receivedAt, async (tx) => {
+      const open = await this.#o.alarms.openOfUnit(tx, unitId);
+      for (const s of reconcileDigest(unitId, d, open, receivedAt)) {
+        const known = s.state === 'cleared' ? open.find((r) => r.episode === s.occurrence) : undefined;
+        await this.#apply(tx, s, known);
+      }
+    });
+  }
+
+  /** A fleet-side rule's raise or clear (no message to take: the condition itself is the key). */
+  async signal(s: AlarmSignal): Promise<void> {
+    this.counts.signals++;
+    await this.#o.alarms.inUnit(s.unitId, (tx) => this.#apply(tx, s));
+  }
+
+  async #take(unitId: string, seq: number, at: number, fn: (tx: Kysely<Database>) => Promise<void>): Promise<boolean> {
+    const taken = await this.#o.alarms.inUnit(unitId, async (tx) => {
+      if (!(await this.#o.alarms.take(tx, unitId, seq, at))) return false;
+      await fn(tx);
+      return true;
+    });
+    if (taken) this.counts.taken++;
+    else this.counts.duplicates++;
+    return taken;
+  }
+
+  async #apply(tx: Kysely<Database>, s: AlarmSignal, knownOverride?: AlarmRecord): Promise<void> {
+    const fp = fingerprint(s.unitId, s.kind, s.occurrence);
+    const a = this.#o.alarms;
+    const d = decide(
+      this.#o.rules,
+      {
+        known: knownOverride ?? (await a.byFingerprint(tx, fp)),
+        lastOfKind: await a.lastOfKind(tx, s.unitId, s.kind),
+        unitOpen: await a.openOfUnit(tx, s.unitId),
+      },
+      s,
+    );
+    if (!d.record) return;
+    let record = d.record;
+    const position = record.lat !== null && record.lon !== null ? { lat: record.lat, lon: record.lon } : this.#o.positionOf(s.unitId);
+    const route = this.#o.grid.route(position, record.category);
+    if (d.ticket !== 'none') {
+      const evidence: Evidence = {
+        position,
+        readings: this.#o.readingsOf(s.unitId),
+        alarm: {
+          ts: s.ts,
+          receivedAt: s.receivedAt,
+          severity: s.severity,
+          value: record.value,
+          message: record.message,
+          late: record.late,
+        },
+        snapshots: [],
+        clips: [],
+      };
+      if (d.ticket === 'open') record = { ...record, ticketId: await this.#o.tickets.openOrMerge(tx, record, route, evidence) };
+      else if (record.ticketId) await this.#o.tickets.merge(tx, record.ticketId, record, evidence);
+    }
+    await a.save(tx, record, fp, route.district);
+    await a.inhibit(tx, d.inhibits, record.episode);
+  }
+
+  // The console's side
+
+  async list(filter: {
+    state?: 'active' | 'acknowledged' | 'cleared';
+    unitId?: string;
+    district?: string;
+    limit: number;
+  }): Promise<AlarmView[]> {
+    const now = this.#o.clock.now();
+    return (await this.#o.alarms.list(filter)).map((r) => ({ ...r, stale: isStale(this.#o.rules, r, now), shelved: isShelved(r, now) }));
+  }
+
+  async get(episode: string): Promise<AlarmRecord> {
+    const r = await this.#o.alarms.get(episode);
+    if (!r) throw new AlarmError('NOT_FOUND', `no alarm ${episode}`);
+    return r;
+  }
+
+  async acknowledge(episode: string, who: string): Promise<void> {
+    await this.get(episode);
+    const now = this.#o.clock.now();
+    if (!(await this.#o.alarms.update(episode, ['active'], { state: 'acknowledged', acked_by: who, acked_at: now, updated_at: now })))
+      throw new AlarmError('CONFLICT', `alarm ${episode} is not active`);
+  }
+
+  async shelve(episode: string, who: string, reason: string, minutes: number): Promise<void> {
+    await this.get(episode);
+    const now = this.#o.clock.now();
+    const until = now + minutes * 60_000;
+    const ok = await this.#o.alarms.update(episode, ['active', 'acknowledged'], {
+      shelved_until: until,
+      shelved_by: who,
+      shelve_reason: reason,
+      updated_at: now,
+    });
+    if (!ok) throw new AlarmError('CONFLICT', `alarm ${episode} is cleared`);
+  }
+
+  async comment(episode: string, who: string, text: string): Promise<void> {
+    await this.get(episode);
+    await this.#o.alarms.comment({ id: crypto.randomUUID(), episode, at: this.#o.clock.now(), author: who, text });
+  }
+
+  comments(episode: string) {
+    return this.#o.alarms.comments(episode);
+  }
+
+  /** Flood state per district over a period (ISA-18.2: more than 10 alarms in 10 minutes). */
+  async flood(from: number, to: number) {
+    const rows = await this.#o.alarms.arrivals(from - this.#o.rules.flood.windowS * 1000, to);
+    const byDistrict = new Map<string, { at: number; priority: AlarmRecord['priority'] }[]>();
+    for (const r of rows) {
+      const k = r.district ?? '(none)';
+      const arrival = { at: r.received_at, priority: r.priority as AlarmRecord['priority'] };
+      const l = byDistrict.get(k);
+      if (l) l.push(arrival);
+      else byDistrict.set(k, [arrival]);
+    }
+    return [...byDistrict.entries()].map(([district, arrivals]) => ({ district, ...floodReport(this.#o.rules, arrivals, from, to) }));
+  }
+}

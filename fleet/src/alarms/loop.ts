@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { positionOf as fixedPosition } from '@shouwang/protocol';
+import type { FeatureCollection } from 'geojson';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { FleetConfig } from '../config.ts';
+import { DEFAULT_ALARM_RULES, parseAlarmRules } from '../domain/alarm-rules.ts';
+import { DEFAULT_DEADLINES, parseDeadlines } from '../domain/ticket-flow.ts';
+import { Grid } from '../grid/grid.ts';
+import type { FleetState } from '../services/fleet-state.ts';
+import { AlarmStore } from '../storage/alarm-store.ts';
+import type { Dialect } from '../storage/open.ts';
+import type { Database } from '../storage/schema.ts';
+import { TicketStore } from '../storage/ticket-store.ts';
+import { loadChinaCalendar } from '../tickets/calendar.ts';
+import { TicketService } from '../tickets/ticket-service.ts';
+import { AlarmService } from './alarm-service.ts';
+import { FleetRuleWatcher } from './fleet-rules.ts';
+import { type AlarmIntake, startAlarmIntake } from './intake.ts';
+
+export const SAMPLE_GRID = new URL('../grid/harbin-grid.sample.geojson', import.meta.url);
+
+export interface AlarmLoop {
+  alarms: AlarmService;
+  tickets: TicketService;
+  ticketStore: TicketStore;
+  grid: Grid;
+  intake: AlarmIntake;
+  watcher: FleetRuleWatcher;
+  instanceId: string;
+  close(): Promise<void>;
+}
+
+function readJson(path: string | URL, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${what} ${String(path)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Alarms to tickets: rules, grid and calendar loaded and validated (a bad file stops the start with
+ * its problems listed), the durable intake session, the fleet-side rules over live state, and the
+ * deadline timers on a beat (`tickets.timerPollS`; every instance polls, each timer fires once).
+ */
+export async function startAlarmLoop(o: {
+  config: FleetConfig;
+  db: Kysely<Database>;
+  dialect: Dialect;
+  state: FleetState;
+  clock: { now(): number };
+  log: Logger;
+}): Promise<AlarmLoop> {
+  const c = o.config;
+  const rules = parseAlarmRules(c.alarms.rulesFile ? readJson(c.alarms.rulesFile, 'alarm rules') : DEFAULT_ALARM_RULES);
+  const deadlines = c.tickets.deadlinesFile ? parseDeadlines(readJson(c.tickets.deadlinesFile, 'deadline rules')) : DEFAULT_DEADLINES;
+  const grid = new Grid(readJson(c.grid.file || SAMPLE_GRID, 'grid') as FeatureCollection, c.grid.cityDispatcher);
+  const calendar = loadChinaCalendar({
+    extraFile: c.tickets.calendarFile,
+    workingHours: c.tickets.workingHours,
+    offsetMin: c.tickets.utcOffsetMin,
+  });
+  const year = new Date(o.clock.now()).getUTCFullYear();
+  if (calendar.years.last < year + 1 && new Date(o.clock.now()).getUTCMonth() >= 10)
+    o.log.warn(
+      { lastYear: calendar.years.last },
+      'no holiday list for next year yet: add it to tickets.calendarFile when the State Council publishes it',
+    );
+  const instanceId = c.alarms.instanceId || hostname();
+  const ticketStore = new TicketStore(o.db);
+  const alarmStore = new AlarmStore(o.db, o.dialect);
+  const log = o.log.child({ module: 'alarms' });
+  const tickets = new TicketService({ store: ticketStore, deadlines, calendar, clock: o.clock, instanceId, log });
+  const alarms = new AlarmService({
+    alarms: alarmStore,
+    tickets,
+    rules,
+    grid,
+    clock: o.clock,
+    positionOf(id) {
+      const u = o.state.get(id);
+      return (u?.location && fixedPosition(u.location)) ?? u?.outlook.location.deployment ?? null;
+    },
+    readingsOf(id) {
+      const u = o.state.get(id);
+      return u ? { power: u.power, location: u.location, link: u.link, liveness: u.liveness.status } : {};
+    },
+    log,
+  });
+  const watcher = new FleetRuleWatcher(alarms, o.clock, log);
+  watcher.restore(await alarmStore.openFleetSide());
+  const onUnit = (v: Parameters<FleetRuleWatcher['observe']>[0]) => watcher.observe(v);
+  o.state.on('unit', onUnit);
+  const intake = startAlarmIntake(
+    {
+      url: c.mqtt.url,
+      username: c.mqtt.username,
+      password: c.mqtt.password,
+      clientId: `${c.mqtt.clientId}-alarms-${instanceId}`,
+      clock: o.clock,
+    },
+    alarms,
+    log,
+  );
+  let polling: Promise<unknown> = Promise.resolve();
+  const poll = setInterval(() => {
+    polling = tickets.runDue().catch((err: unknown) => log.error({ err }, 'ticket timers failed; next beat retries'));
+  }, c.tickets.timerPollS * 1000);
+  log.info({ instanceId, cells: grid.cellCount, calendarYears: calendar.years }, 'alarm loop ready');
+  return {
+    alarms,
+    tickets,
+    ticketStore,
+    grid,
+    intake,
+    watcher,
+    instanceId,
+    async close() {
+      clearInterval(poll);
+      o.state.off('unit', onUnit);
+      await intake.close();
+      await polling;
+      await watcher.idle();
+    },
+  };
+}

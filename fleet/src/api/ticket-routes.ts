@@ -1,0 +1,170 @@
+import type { FastifyInstance } from 'fastify';
+import type { AlarmLoop } from '../alarms/loop.ts';
+import { computeKpis, KPI_LEVELS, type KpiLevel } from '../domain/kpi.ts';
+import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/ticket-flow.ts';
+import type { TicketRow } from '../storage/schema.ts';
+import { moveRole } from '../tickets/ticket-service.ts';
+import { actorOf, answering } from './loop-errors.ts';
+
+const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
+
+function view(t: TicketRow) {
+  return {
+    id: t.id,
+    idempotencyKey: t.idempotency_key,
+    state: t.state,
+    unitId: t.unit_id,
+    alarmKind: t.alarm_kind,
+    category: t.category,
+    severity: t.severity,
+    priority: t.priority,
+    grid: { cell: t.cell, community: t.community, street: t.street, district: t.district, team: t.team },
+    department: t.department,
+    dispatcher: t.dispatcher,
+    openedAt: t.opened_at,
+    deadlineAt: t.deadline_at,
+    yellowAt: t.yellow_at,
+    escalateAt: t.escalate_at,
+    light: t.light,
+    escalated: t.escalated === 1,
+    rework: t.rework,
+    alarmCount: t.alarm_count,
+    evidence: JSON.parse(t.evidence) as unknown,
+    updatedAt: t.updated_at,
+  };
+}
+
+/**
+ * The work-order API: the queue (by deadline, filtered by grid level, department, state, light),
+ * one ticket with its timeline, one route per move of the loop — each with the role the state
+ * machine names — and the KPIs.
+ */
+export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): void {
+  type Filter = {
+    state?: string;
+    open?: boolean;
+    district?: string;
+    street?: string;
+    community?: string;
+    cell?: string;
+    department?: string;
+    light?: string;
+    limit: number;
+  };
+  app.get<{ Querystring: Filter }>(
+    '/api/tickets',
+    {
+      config: { action: 'read', summary: 'Tickets, soonest deadline first' },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', enum: [...TICKET_STATES] },
+            open: { type: 'boolean' },
+            district: { type: 'string' },
+            street: { type: 'string' },
+            community: { type: 'string' },
+            cell: { type: 'string' },
+            department: { type: 'string' },
+            light: { type: 'string', enum: ['green', 'yellow', 'red'] },
+            limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => ({ tickets: (await loop.ticketStore.list(req.query)).map(view) }),
+  );
+
+  app.get<{ Querystring: { from: number; to?: number; level: KpiLevel } }>(
+    '/api/kpis',
+    {
+      config: {
+        action: 'read',
+        summary: 'Sign-for, on-time close, rework, satisfaction and more, for tickets opened in [from, to), by level',
+      },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'integer', minimum: 0, default: 0 },
+            to: { type: 'integer', minimum: 0 },
+            level: { type: 'string', enum: [...KPI_LEVELS], default: 'district' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const to = req.query.to ?? Date.now();
+      const { tickets, events } = await loop.ticketStore.forKpis(req.query.from, to);
+      const kpis = computeKpis(
+        tickets.map((t) => ({
+          id: t.id,
+          cell: t.cell,
+          community: t.community,
+          street: t.street,
+          district: t.district,
+          department: t.department ?? '(none)',
+          openedAt: t.opened_at,
+          deadlineAt: t.deadline_at,
+          alarmCount: t.alarm_count,
+        })),
+        events.map((e) => ({ ticketId: e.ticket_id, at: e.at, action: e.action })),
+        { from: req.query.from, to },
+        req.query.level,
+      );
+      return { from: req.query.from, to, level: req.query.level, kpis };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/tickets/:id',
+    { config: { action: 'read', summary: 'One ticket with its timeline (every move: actor, time, reason)' }, schema: { params: ID } },
+    async (req, reply) => {
+      const t = await loop.ticketStore.get(loop.ticketStore.db, req.params.id);
+      if (!t) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no ticket ${req.params.id}` } });
+      const timeline = (await loop.ticketStore.events(t.id)).map((e) => ({
+        at: e.at,
+        action: e.action,
+        from: e.from_state,
+        to: e.to_state,
+        actor: e.actor,
+        reason: e.reason,
+        detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
+      }));
+      return { ticket: view(t), timeline };
+    },
+  );
+
+  for (const action of TICKET_ACTIONS) {
+    if (action === 'report') continue;
+    registerMove(app, loop, action);
+  }
+}
+
+function registerMove(app: FastifyInstance, loop: AlarmLoop, action: Exclude<TicketAction, 'report'>): void {
+  const role = moveRole(action);
+  if (role === 'system') return;
+  app.post<{ Params: { id: string }; Body: { reason?: string; department?: string } | undefined }>(
+    `/api/tickets/:id/${action}`,
+    {
+      config: { action: role, summary: `Ticket move \`${action}\`; 409 when the ticket's state does not allow it` },
+      schema: {
+        params: ID,
+        body: {
+          type: 'object',
+          properties: {
+            reason: { type: 'string', maxLength: 2000 },
+            ...(action === 'dispatch' ? { department: { type: 'string', minLength: 1, maxLength: 200 } } : {}),
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) =>
+      answering(reply, async () =>
+        view(await loop.tickets.act(req.params.id, action, actorOf(req), { reason: req.body?.reason, department: req.body?.department })),
+      ),
+  );
+}

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { AlarmRecord } from '../domain/alarm-engine.ts';
+import {
+  checkMove,
+  type DeadlineRule,
+  deadlineRule,
+  type Light,
+  MOVES,
+  type TicketAction,
+  type TicketState,
+} from '../domain/ticket-flow.ts';
+import { addDuration, type Duration, type WorkCalendar } from '../domain/working-time.ts';
+import type { Route } from '../grid/grid.ts';
+import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
+import type { TicketStore } from '../storage/ticket-store.ts';
+
+/** What a ticket carries to the people who act: where, what the unit read around then, media references. */
+export interface Evidence {
+  position: { lat: number; lon: number } | null;
+  /** The unit's latest readings when the alarm was taken (power, location, link). */
+  readings: Record<string, unknown>;
+  alarm: { ts: number; receivedAt: number; severity: string; value: number | null; message: string | null; late: boolean };
+  /** References the video pipeline fills in (snapshot and clip ids). */
+  snapshots: string[];
+  clips: string[];
+}
+
+export class TicketError extends Error {
+  readonly code: 'NOT_FOUND' | 'CONFLICT' | 'REASON_REQUIRED' | 'INVALID';
+  constructor(code: TicketError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface TicketServiceOptions {
+  store: TicketStore;
+  deadlines: readonly DeadlineRule[];
+  calendar: WorkCalendar;
+  clock: { now(): number };
+  /** Who fires timers here (the instance id), recorded on each timer. */
+  instanceId: string;
+  log: Logger;
+}
+
+const TIMER_KINDS = ['yellow', 'red', 'escalate'] as const;
+type TimerKind = (typeof TIMER_KINDS)[number];
+
+let sequence = 0;
+/** Sorts by time then by order of creation in this process: events of one ms keep their order. */
+function eventId(at: number): string {
+  sequence = (sequence + 1) % 1_000_000;
+  return `${at.toString(36).padStart(9, '0')}-${String(sequence).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+}
+
+function scale(d: Duration, f: number): Duration {
+  if ('hours' in d) return { hours: d.hours * f };
+  if ('workingHours' in d) return { workingHours: d.workingHours * f };
+  return { workingDays: d.workingDays * f };
+}
+
+/**
+ * Opens tickets from alarm episodes (or merges repeats into the open one), moves them along the
+ * loop as the roles act, and fires their deadline timers exactly once across instances: timers are
+ * rows claimed by a conditional update in the same transaction as their effect.
+ */
+export class TicketService {
+  readonly #o: TicketServiceOptions;
+
+  constructor(o: TicketServiceOptions) {
+    this.#o = o;
+  }
+
+  /** Inside the alarm's transaction: the episode's ticket, new or merged into. */
+  async openOrMerge(tx: Kysely<Database>, a: AlarmRecord, route: Route, evidence: Evidence): Promise<string> {
+    const open = await this.#o.store.openFor(tx, a.unitId, a.kind);
+    if (open) {
+      await this.merge(tx, open.id, a, evidence);
+      return open.id;
+    }
+    const existing = await this.#o.store.byKey(tx, a.episode);
+    // The episode already had its ticket (closed since): one episode, one ticket, ever.
+    if (existing) return existing.id;
+    const now = this.#o.clock.now();
+    const rule = deadlineRule(this.#o.deadlines, a.category, a.severity);
+    const cal = this.#o.calendar;
+    const deadline = addDuration(cal, now, rule.close);
+    const row: TicketRow = {
+      id: randomUUID(),
+      idempotency_key: a.episode,
+      state: 'discovered',
+      unit_id: a.unitId,
+      alarm_kind: a.kind,
+      category: a.category,
+      severity: a.severity,
+      priority: a.priority,
+      cell: route.cell,
+      community: route.community,
+      street: route.street,
+      district: route.district,
+      team: route.team,
+      department: route.department,
+      dispatcher: route.dispatcher,
+      opened_at: now,
+      deadline_at: deadline,
+      yellow_at: addDuration(cal, now, scale(rule.close, rule.yellowAt)),
+      escalate_at: addDuration(cal, deadline, rule.escalateAfter),
+      light: 'green',
+      escalated: 0,
+      rework: 0,
+      alarm_count: 1,
+      evidence: JSON.stringify(evidence),
+      updated_at: now,
+    };
+    if (!(await this.#o.store.insert(tx, row))) throw new Error(`ticket for episode ${a.episode} inserted concurrently`);
+    const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
+      this.#event(tx, row.id, now, action, from, to, 'system', reason, detail);
+    await ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind });
+    await ev('report', 'discovered', 'reported', null);
+    let state: TicketState = 'reported';
+    // A cell with a department for the category: straight to it. Otherwise the dispatcher decides.
+    if (route.matched && route.department) {
+      await ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team });
+      state = 'dispatched';
+    }
+    await this.#o.store.patch(tx, row.id, { state });
+    await this.#o.store.addTimers(tx, [
+      { ticket_id: row.id, kind: 'yellow', due_at: row.yellow_at, fired_at: null, fired_by: null },
+      { ticket_id: row.id, kind: 'red', due_at: row.deadline_at, fired_at: null, fired_by: null },
+      { ticket_id: row.id, kind: 'escalate', due_at: row.escalate_at, fired_at: null, fired_by: null },
+    ]);
+    return row.id;
+  }
+
+  /** A repeat of the alarm: counted on the ticket, with the latest evidence. */
+  async merge(tx: Kysely<Database>, ticketId: string, a: AlarmRecord, evidence: Evidence): Promise<void> {
+    const t = await this.#o.store.get(tx, ticketId);
+    if (!t) return;
+    const now = this.#o.clock.now();
+    await this.#o.store.patch(tx, ticketId, { alarm_count: t.alarm_count + 1, evidence: JSON.stringify(evidence), updated_at: now });
+    await this.#event(tx, ticketId, now, 'merge', null, null, 'system', null, { episode: a.episode });
+  }
+
+  /** A person's move; the role was checked by the route. 409 for a move the loop does not allow. */
+  async act(
+    id: string,
+    action: Exclude<TicketAction, 'report'>,
+    actor: string,
+    body: { reason?: string | undefined; department?: string | undefined },
+  ): Promise<TicketRow> {
+    const db = this.#o.store.db;
+    return db.transaction().execute(async (tx) => {
+      const t = await this.#o.store.get(tx, id);
+      if (!t) throw new TicketError('NOT_FOUND', `no ticket ${id}`);
+      const check = checkMove(t.state as TicketState, action, body.reason);
+      if (!check.ok) throw new TicketError(check.code, check.message);
+      const department = body.department ?? t.department;
+      if (action === 'dispatch' && !department)
+        throw new TicketError('INVALID', 'dispatch needs a department: the grid has none for this ticket');
+      const now = this.#o.clock.now();
+      const patch: Partial<TicketRow> = { state: check.to, updated_at: now };
+      if (action === 'dispatch') patch.department = department;
+      if (action === 'reopen') patch.rework = t.rework + 1;
+      if (action === 'escalate') patch.escalated = 1;
+      if (!(await this.#o.store.move(tx, id, t.state, patch)))
+        throw new TicketError('CONFLICT', `ticket ${id} changed meanwhile; read it again`);
+      const detail =
+        action === 'dispatch'
+          ? { department }
+          : action === 'close'
+            ? { satisfied: true }
+            : action === 'reopen'
+              ? { satisfied: false }
+              : null;
+      await this.#event(tx, id, now, action, t.state as TicketState, check.to, actor, body.reason ?? null, detail);
+      return { ...t, ...patch };
+    });
+  }
+
+  /** Fires every due timer this instance can claim; returns how many it fired. */
+  async runDue(limit = 500): Promise<number> {
+    const now = this.#o.clock.now();
+    const due = await this.#o.store.dueTimers(now, limit);
+    let fired = 0;
+    for (const timer of due) {
+      const done = await this.#o.store.db.transaction().execute(async (tx) => {
+        if (!(await this.#o.store.claimTimer(tx, timer.ticket_id, timer.kind, now, this.#o.instanceId))) return false;
+        const t = await this.#o.store.get(tx, timer.ticket_id);
+        if (!t || t.state === 'closed') return true;
+        await this.#fire(tx, t, timer.kind as TimerKind, timer.due_at);
+        return true;
+      });
+      if (done) fired++;
+    }
+    if (fired > 0) this.#o.log.debug({ fired }, 'ticket timers fired');
+    return fired;
+  }
+
+  async #fire(tx: Kysely<Database>, t: TicketRow, kind: TimerKind, dueAt: number): Promise<void> {
+    const now = this.#o.clock.now();
+    if (kind === 'escalate') {
+      await this.#o.store.patch(tx, t.id, { escalated: 1, updated_at: now });
+      await this.#event(tx, t.id, dueAt, 'escalate', null, null, 'system', 'overdue', { firedAt: now });
+      return;
+    }
+    const light: Light = kind;
+    // A late yellow never paints over a red already shown.
+    if (!(light === 'yellow' && t.light === 'red')) await this.#o.store.patch(tx, t.id, { light, updated_at: now });
+    await this.#event(tx, t.id, dueAt, light === 'red' ? 'overdue' : 'warn', null, null, 'system', null, { light, firedAt: now });
+  }
+
+  #event(
+    tx: Kysely<Database>,
+    ticketId: string,
+    at: number,
+    action: string,
+    from: TicketState | null,
+    to: TicketState | null,
+    actor: string,
+    reason: string | null,
+    detail?: unknown,
+  ): Promise<void> {
+    const row: TicketEventRow = {
+      id: eventId(at),
+      ticket_id: ticketId,
+      at,
+      action,
+      from_state: from,
+      to_state: to,
+      actor,
+      reason,
+      detail: detail ? JSON.stringify(detail) : null,
+    };
+    return this.#o.store.event(tx, row);
+  }
+}
+
+/** The role each person's move needs, from the state machine's data. */
+export function moveRole(action: Exclude<TicketAction, 'report'>) {
+  return MOVES[action].role;
+}

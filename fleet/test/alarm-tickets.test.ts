@@ -1,0 +1,189 @@
+/**
+ * Alarms to tickets end to end, on SQLite and on a real PostgreSQL: a unit's alarm over a real
+ * broker → the fleet's durable intake → engine → ticket in the grid cell with its department and
+ * deadline; repeats, restarts, a fleet that was down; the loop's moves through the API by role.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Alarm } from '@shouwang/protocol';
+import { startPostgres } from '@shouwang/testkit';
+import pg from 'pg';
+import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+
+const DAOLI = { lat: 45.75, lon: 126.55 };
+
+export const intrusion = (seq: number, id: string, extra: Partial<Alarm> = {}): Alarm => ({
+  seq,
+  ts: Date.now(),
+  id,
+  kind: 'motion',
+  severity: 'major',
+  state: 'raised',
+  ...DAOLI,
+  ...extra,
+});
+
+const ADMIN = 'admin-token-for-alarm-tests-0123456789';
+
+function suite(name: string, storage: () => Promise<string>) {
+  describe(`alarms to tickets on ${name}`, () => {
+    test('an intrusion makes one ticket in its cell, with its department and a deadline, however often it repeats and across a restart', async (t) => {
+      const broker = await startBroker(t);
+      const dataDir = await tempDir(t);
+      const storageUrl = await storage();
+      const opts = { dataDir, storageUrl, instanceId: 'one', auth: { bootstrapAdminToken: ADMIN } };
+      let fleet = await startTestFleet(t, broker.url, opts);
+      const unit = await unitClient(t, broker.url, 'hrb-501');
+      const tickets = async () =>
+        (await apiClient(fleet.base)('GET', '/api/tickets?open=true', ADMIN)).body.tickets as Record<string, unknown>[];
+      await send(unit, 'hrb-501', 'alarm', intrusion(1, 'motion-1'));
+      await waitFor(async () => (await tickets()).length === 1);
+      await send(unit, 'hrb-501', 'alarm', intrusion(1, 'motion-1')); // the same message again
+      await send(unit, 'hrb-501', 'alarm', intrusion(2, 'motion-1')); // the same occurrence, re-sent
+      await waitFor(() => fleet.loop.alarms.counts.taken + fleet.loop.alarms.counts.duplicates === 3);
+      await fleet.close();
+      await send(unit, 'hrb-501', 'alarm', intrusion(3, 'motion-1')); // while the fleet is down
+      fleet = await startTestFleet(t, broker.url, opts);
+      await send(unit, 'hrb-501', 'alarm', intrusion(4, 'motion-2')); // a new occurrence while the ticket is open
+      // Message 3 (queued by the broker for this instance's session) and message 4.
+      await waitFor(() => fleet.loop.alarms.counts.taken + fleet.loop.alarms.counts.duplicates === 2);
+      const list = await tickets();
+      assert.equal(list[0]?.alarmCount, 4, 'four reports taken once each: the duplicate delivery is not counted');
+      assert.equal(list.length, 1, 'one ticket');
+      const ticket = list[0] as {
+        grid: { cell: string; district: string };
+        department: string;
+        state: string;
+        deadlineAt: number;
+        openedAt: number;
+      };
+      assert.equal(ticket.grid.cell, fleet.loop.grid.cellAt(DAOLI.lat, DAOLI.lon));
+      assert.equal(ticket.grid.district, 'daoli');
+      assert.equal(ticket.department, 'Daoli 道里 public security sub-bureau');
+      assert.equal(ticket.state, 'dispatched', 'routed straight to the department of the cell');
+      assert.ok(ticket.deadlineAt > ticket.openedAt);
+    });
+
+    test('an alarm published while the fleet is stopped opens its ticket when the fleet returns', async (t) => {
+      const broker = await startBroker(t);
+      const dataDir = await tempDir(t);
+      const opts = { dataDir, storageUrl: await storage(), instanceId: 'back' };
+      const first = await startTestFleet(t, broker.url, opts);
+      await first.close();
+      const unit = await unitClient(t, broker.url, 'hrb-502');
+      await send(unit, 'hrb-502', 'alarm', { ...intrusion(1, 'fire-1'), kind: 'fire', severity: 'critical' });
+      const fleet = await startTestFleet(t, broker.url, opts);
+      const api = apiClient(fleet.base);
+      await waitFor(async () => ((await api('GET', '/api/tickets', null)).body.tickets as unknown[]).length === 1);
+      const [ticket] = (await api('GET', '/api/tickets', null)).body.tickets as { department: string; category: string }[];
+      assert.equal(ticket?.department, 'Daoli 道里 fire rescue brigade');
+    });
+
+    test('returned, re-dispatched, unsatisfied feedback reopens as rework; disallowed moves are 409, wrong roles 403', async (t) => {
+      const broker = await startBroker(t);
+      const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage(), auth: { bootstrapAdminToken: ADMIN } });
+      const api = apiClient(fleet.base);
+      const token = async (role: string) => (await api('POST', '/api/tokens', ADMIN, { role, name: role })).body.token as string;
+      const [dispatcher, operator, supervisor, commander] = await Promise.all(
+        ['dispatcher', 'department-operator', 'supervisor', 'commander'].map(token),
+      );
+      const unit = await unitClient(t, broker.url, 'hrb-503');
+      await send(unit, 'hrb-503', 'alarm', intrusion(1, 'motion-9'));
+      await waitFor(async () => ((await api('GET', '/api/tickets', ADMIN)).body.tickets as unknown[]).length === 1);
+      const [{ id }] = (await api('GET', '/api/tickets', ADMIN)).body.tickets as [{ id: string }];
+      const move = (action: string, who: string | undefined, body: Record<string, unknown> = {}) =>
+        api('POST', `/api/tickets/${id}/${action}`, who ?? null, body);
+
+      assert.equal((await move('sign', commander)).status, 403, 'a commander does not sign for work');
+      assert.equal((await move('close', dispatcher)).status, 409, 'a dispatched ticket cannot be closed');
+      assert.equal((await move('return', operator)).status, 400, 'a return needs a reason');
+      assert.equal((await move('return', operator, { reason: 'not ours: private site' })).body.state, 'returned');
+      assert.equal((await move('dispatch', dispatcher, { department: 'Daoli 道里 urban management bureau' })).body.state, 'dispatched');
+      assert.equal((await move('sign', operator)).body.state, 'signed-for');
+      assert.equal((await move('handle', operator)).body.state, 'handling');
+      assert.equal((await move('feedback', operator, { reason: 'gate closed, patrol added' })).body.state, 'feedback');
+      const reopened = await move('reopen', dispatcher, { reason: 'citizen unsatisfied: gate open again' });
+      assert.deepEqual([reopened.body.state, reopened.body.rework], ['handling', 1]);
+      assert.equal((await move('escalate', dispatcher, { reason: 'x' })).status, 403);
+      assert.equal((await move('escalate', supervisor, { reason: 'second complaint' })).body.escalated, true);
+      await move('feedback', operator, { reason: 'gate welded' });
+      assert.equal((await move('close', dispatcher)).body.state, 'closed');
+      assert.equal((await move('sign', operator)).status, 409);
+
+      const { timeline } = (await api('GET', `/api/tickets/${id}`, ADMIN)).body as {
+        timeline: { action: string; actor: string; reason: string | null }[];
+      };
+      assert.deepEqual(
+        timeline.map((e) => e.action),
+        ['discover', 'report', 'dispatch', 'return', 'dispatch', 'sign', 'handle', 'feedback', 'reopen', 'escalate', 'feedback', 'close'],
+      );
+      assert.match(timeline[3]?.actor ?? '', /^department-operator:/);
+      assert.equal(timeline[3]?.reason, 'not ours: private site');
+      const kpis = (await api('GET', '/api/kpis?level=district', ADMIN)).body.kpis as {
+        key: string;
+        reworkRate: number;
+        satisfaction: number;
+      }[];
+      assert.deepEqual(
+        kpis.map((k) => [k.key, k.reworkRate, k.satisfaction]),
+        [['daoli', 1, 0.5]],
+      );
+      const doc = (await api('GET', '/api/openapi.json', null)).body.paths as Record<string, Record<string, { 'x-action'?: string }>>;
+      assert.equal(doc['/api/tickets/{id}/escalate']?.post?.['x-action'], 'supervise');
+      assert.equal(doc['/api/alarms/{episode}/acknowledge']?.post?.['x-action'], 'answer-alarms');
+    });
+
+    test('a satellite digest reconciles: an alarm seen only there opens its ticket; a digest without it clears it', async (t) => {
+      const broker = await startBroker(t);
+      const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage() });
+      const api = apiClient(fleet.base);
+      const unit = await unitClient(t, broker.url, 'hrb-504');
+      await send(unit, 'hrb-504', 'location', { seq: 1, ts: Date.now(), ...DAOLI, fix: '3d' });
+      await waitFor(() => fleet.state.get('hrb-504')?.location !== null && fleet.state.get('hrb-504') !== undefined);
+      const power = { soc: 40, batteryV: 12.8, solarW: 0, windW: 1, loadW: 2, state: 'satellite-digest' as const };
+      const since = Date.now() - 60_000;
+      await send(unit, 'hrb-504', 'digest', {
+        seq: 2,
+        ts: Date.now(),
+        power,
+        alarms: [{ id: 'tamper-1', kind: 'tamper', severity: 'major', since }],
+      });
+      await waitFor(async () => ((await api('GET', '/api/alarms?unit=hrb-504', null)).body.alarms as unknown[]).length === 1);
+      const [alarm] = (await api('GET', '/api/alarms?unit=hrb-504', null)).body.alarms as {
+        source: string;
+        raisedAt: number;
+        ticketId: string;
+      }[];
+      assert.deepEqual([alarm?.source, alarm?.raisedAt], ['digest', since]);
+      assert.ok(alarm?.ticketId, 'the digest alone opened a ticket');
+      await send(unit, 'hrb-504', 'digest', { seq: 3, ts: Date.now(), power, alarms: [] });
+      await waitFor(async () => ((await api('GET', '/api/alarms?unit=hrb-504', null)).body.alarms as unknown[]).length === 0);
+      const cleared = (await api('GET', '/api/alarms?unit=hrb-504&state=cleared', null)).body.alarms as unknown[];
+      assert.equal(cleared.length, 1);
+    });
+  });
+}
+
+suite('SQLite', async () => '');
+
+let pgUrl = '';
+const teardown: (() => Promise<unknown>)[] = [];
+let databases = 0;
+before(async () => {
+  pgUrl = (await startPostgres((fn) => teardown.unshift(fn))).url;
+});
+after(async () => {
+  for (const fn of teardown) await fn();
+});
+/** A fresh database on the shared server for each test. */
+async function freshPostgres(): Promise<string> {
+  const name = `alarms_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+suite('PostgreSQL 15', freshPostgres);
