@@ -5,23 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Alarm } from '@shouwang/protocol';
 import { startPostgres } from '@shouwang/testkit';
 import pg from 'pg';
+import { DAOLI, intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
-
-const DAOLI = { lat: 45.75, lon: 126.55 };
-
-export const intrusion = (seq: number, id: string, extra: Partial<Alarm> = {}): Alarm => ({
-  seq,
-  ts: Date.now(),
-  id,
-  kind: 'motion',
-  severity: 'major',
-  state: 'raised',
-  ...DAOLI,
-  ...extra,
-});
 
 const ADMIN = 'admin-token-for-alarm-tests-0123456789';
 
