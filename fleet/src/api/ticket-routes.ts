@@ -124,7 +124,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): voi
     async (req, reply) => {
       const t = await loop.ticketStore.get(loop.ticketStore.db, req.params.id);
       if (!t) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no ticket ${req.params.id}` } });
-      const timeline = (await loop.ticketStore.events(t.id)).map((e) => ({
+      const timeline = (await loop.ticketStore.timeline(t.id)).map((e) => ({
         at: e.at,
         action: e.action,
         from: e.from_state,
