@@ -32,8 +32,21 @@ async function storm(url: string, prefix: string): Promise<number> {
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: UNITS }, (_, i) => {
-      const alarm = { seq: 1, ts: Date.now(), id: 'motion-1', kind: 'motion', severity: 'major', state: 'raised', lat: 45.75, lon: 126.55 } as const;
-      return c.publishAsync(topics.uplink(`${prefix}-${String(i).padStart(4, '0')}`, 'alarm'), Buffer.from(encodeUplink('alarm', alarm, 'json')), { qos: 1 });
+      const alarm = {
+        seq: 1,
+        ts: Date.now(),
+        id: 'motion-1',
+        kind: 'motion',
+        severity: 'major',
+        state: 'raised',
+        lat: 45.75,
+        lon: 126.55,
+      } as const;
+      return c.publishAsync(
+        topics.uplink(`${prefix}-${String(i).padStart(4, '0')}`, 'alarm'),
+        Buffer.from(encodeUplink('alarm', alarm, 'json')),
+        { qos: 1 },
+      );
     }),
   );
   await c.endAsync();
@@ -59,7 +72,13 @@ async function bare(url: string): Promise<{ p50: number; p99: number; perS: numb
 }
 
 async function fleetStorm(url: string, storageUrl: string, dataDir: string, prefix: string) {
-  const raw = { dataDir, http: { port: 0 }, mqtt: { url, clientId: `fleet-${prefix}` }, storage: { url: storageUrl }, alarms: { instanceId: prefix } };
+  const raw = {
+    dataDir,
+    http: { port: 0 },
+    mqtt: { url, clientId: `fleet-${prefix}` },
+    storage: { url: storageUrl },
+    alarms: { instanceId: prefix },
+  };
   const fleet = await startFleet(Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig, pino({ level: 'silent' }));
   try {
     await fleet.loop.intake.subscribed;
@@ -93,11 +112,30 @@ export async function bench(): Promise<BenchRow[]> {
     const { url: pgUrl } = await startPostgres((fn) => teardown.unshift(fn));
     const postgres = await fleetStorm(url, pgUrl, dir, 'pg');
     const rows: BenchRow[] = [];
-    for (const [name, r] of [['SQLite', sqlite], ['PostgreSQL', postgres]] as const) {
+    for (const [name, r] of [
+      ['SQLite', sqlite],
+      ['PostgreSQL', postgres],
+    ] as const) {
       rows.push(
-        { name: `storm of ${UNITS}: alarm → ticket p50, ${name} (baseline: bare subscriber delivery)`, value: r.p50, unit: 'ms', baseline: base.p50 },
-        { name: `storm of ${UNITS}: alarm → ticket p99, ${name} (baseline: bare subscriber delivery)`, value: r.p99, unit: 'ms', baseline: base.p99, target: '< 250 ms' },
-        { name: `storm of ${UNITS}: tickets/s, ${name} (baseline: bare subscriber msgs/s)`, value: r.perS, unit: '/s', baseline: base.perS },
+        {
+          name: `storm of ${UNITS}: alarm → ticket p50, ${name} (baseline: bare subscriber delivery)`,
+          value: r.p50,
+          unit: 'ms',
+          baseline: base.p50,
+        },
+        {
+          name: `storm of ${UNITS}: alarm → ticket p99, ${name} (baseline: bare subscriber delivery)`,
+          value: r.p99,
+          unit: 'ms',
+          baseline: base.p99,
+          target: '< 250 ms',
+        },
+        {
+          name: `storm of ${UNITS}: tickets/s, ${name} (baseline: bare subscriber msgs/s)`,
+          value: r.perS,
+          unit: '/s',
+          baseline: base.perS,
+        },
       );
     }
     return rows;

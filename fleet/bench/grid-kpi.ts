@@ -23,7 +23,11 @@ function cityGrid(): Grid {
   const map = JSON.parse(readFileSync(new URL('../web/harbin.geojson', import.meta.url), 'utf8')) as FeatureCollection;
   const districts = map.features
     .filter((f) => f.properties?.level === 'district')
-    .map((f) => ({ id: String(f.properties?.name).split(' ')[0]?.toLowerCase() ?? '', name: String(f.properties?.name), polygon: f.geometry as Polygon }));
+    .map((f) => ({
+      id: String(f.properties?.name).split(' ')[0]?.toLowerCase() ?? '',
+      name: String(f.properties?.name),
+      polygon: f.geometry as Polygon,
+    }));
   return new Grid(synthesizeGrid(districts, CITY_SIDE_DEG), 'city');
 }
 
@@ -64,8 +68,14 @@ function winter(): { tickets: KpiTicket[]; events: KpiEvent[] } {
       deadlineAt: openedAt + 24 * H,
       alarmCount: 1 + (i % 3),
     });
-    events.push({ ticketId: id, at: openedAt, action: 'dispatch' }, { ticketId: id, at: openedAt + H, action: 'sign' }, { ticketId: id, at: openedAt + 2 * H, action: 'handle' }, { ticketId: id, at: openedAt + 5 * H, action: 'feedback' });
-    if (i % 17 === 0) events.push({ ticketId: id, at: openedAt + 6 * H, action: 'reopen' }, { ticketId: id, at: openedAt + 9 * H, action: 'feedback' });
+    events.push(
+      { ticketId: id, at: openedAt, action: 'dispatch' },
+      { ticketId: id, at: openedAt + H, action: 'sign' },
+      { ticketId: id, at: openedAt + 2 * H, action: 'handle' },
+      { ticketId: id, at: openedAt + 5 * H, action: 'feedback' },
+    );
+    if (i % 17 === 0)
+      events.push({ ticketId: id, at: openedAt + 6 * H, action: 'reopen' }, { ticketId: id, at: openedAt + 9 * H, action: 'feedback' });
     events.push({ ticketId: id, at: openedAt + (i % 50 === 0 ? 30 : 10) * H, action: 'close' });
   }
   return { tickets, events };
@@ -91,7 +101,13 @@ export async function bench(): Promise<BenchRow[]> {
   if (kpis.length === 0 || closes === 0) throw new Error('KPI bench computed nothing');
   return [
     { name: `cell lookup, ${grid.cellCount} cells (baseline: linear scan)`, value: indexed, unit: 'µs', baseline: scan, target: '< 20 µs' },
-    { name: `KPIs by community, ${TICKETS} tickets / ${events.length} events (baseline: one pass over the log)`, value: kpiMs, unit: 'ms', baseline: passMs, target: '< 1000 ms' },
+    {
+      name: `KPIs by community, ${TICKETS} tickets / ${events.length} events (baseline: one pass over the log)`,
+      value: kpiMs,
+      unit: 'ms',
+      baseline: passMs,
+      target: '< 1000 ms',
+    },
   ];
 }
 

@@ -3,6 +3,7 @@ import type { AlarmLoop } from '../alarms/loop.ts';
 import { computeKpis, KPI_LEVELS, type KpiLevel } from '../domain/kpi.ts';
 import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/ticket-flow.ts';
 import type { TicketRow } from '../storage/schema.ts';
+import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
 import { actorOf, answering } from './loop-errors.ts';
 
@@ -40,18 +41,7 @@ function view(t: TicketRow) {
  * machine names — and the KPIs.
  */
 export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): void {
-  type Filter = {
-    state?: string;
-    open?: boolean;
-    district?: string;
-    street?: string;
-    community?: string;
-    cell?: string;
-    department?: string;
-    light?: string;
-    limit: number;
-  };
-  app.get<{ Querystring: Filter }>(
+  app.get<{ Querystring: TicketFilter }>(
     '/api/tickets',
     {
       config: { action: 'read', summary: 'Tickets, soonest deadline first' },

@@ -67,7 +67,10 @@ export class TicketStore {
   }
 
   async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
-    await tx.insertInto('ticket_events').values([...rows]).execute();
+    await tx
+      .insertInto('ticket_events')
+      .values([...rows])
+      .execute();
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {

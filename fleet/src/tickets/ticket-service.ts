@@ -119,11 +119,13 @@ export class TicketService {
     if (!(await this.#o.store.insert(tx, { ...row, state: routed ? 'dispatched' : 'reported' })))
       throw new Error(`ticket for episode ${a.episode} inserted concurrently`);
     const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
-      this.#eventRow(row.id, now, action, from, to, 'system', reason, detail);
+      this.eventRow(row.id, now, action, from, to, 'system', reason, detail);
     await this.#o.store.events(tx, [
       ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
       ev('report', 'discovered', 'reported', null),
-      ...(routed ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })] : []),
+      ...(routed
+        ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
+        : []),
     ]);
     await this.#o.store.addTimers(tx, [
       { ticket_id: row.id, kind: 'yellow', due_at: row.yellow_at, fired_at: null, fired_by: null },
@@ -210,21 +212,12 @@ export class TicketService {
     await this.#event(tx, t.id, dueAt, light === 'red' ? 'overdue' : 'warn', null, null, 'system', null, { light, firedAt: now });
   }
 
-  #event(
-    tx: Kysely<Database>,
-    ticketId: string,
-    at: number,
-    action: string,
-    from: TicketState | null,
-    to: TicketState | null,
-    actor: string,
-    reason: string | null,
-    detail?: unknown,
-  ): Promise<void> {
-    return this.#o.store.events(tx, [this.#eventRow(ticketId, at, action, from, to, actor, reason, detail)]);
+  #event(tx: Kysely<Database>, ...row: Parameters<TicketService['eventRow']>): Promise<void> {
+    return this.#o.store.events(tx, [this.eventRow(...row)]);
   }
 
-  #eventRow(
+  /** One line of a ticket's timeline. */
+  eventRow(
     ticketId: string,
     at: number,
     action: string,
