@@ -75,7 +75,7 @@ async function fleetStorm(url: string, storageUrl: string, dataDir: string, pref
   const raw = {
     dataDir,
     http: { port: 0 },
-    mqtt: { url, clientId: `fleet-${prefix}` },
+    mqtt: { url },
     storage: { url: storageUrl },
     alarms: { instanceId: prefix },
   };
