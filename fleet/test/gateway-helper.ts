@@ -10,7 +10,6 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
-const ADMIN = 'admin-token-for-tests';
 
 export async function startGateway(t: TestContext, dir: string, credentialsFile: string): Promise<string> {
   const child = fork(GATEWAY, [], {
