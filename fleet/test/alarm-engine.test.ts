@@ -94,6 +94,12 @@ test("an offline unit's dependent alarms are inhibited, ordered by event time â€
   assert.equal(intrusion.episodes.find((r) => r.kind === 'motion')?.inhibitedBy, null);
 });
 
+test('a fleet-side condition raised twice (two instances watching one unit) is one episode with no repeats', () => {
+  const fleetSig = (ts: number) => ({ ...sig('power-runout', String(ts), 'raised', ts), source: 'fleet' as const });
+  const { episodes, tickets } = run([fleetSig(T0), fleetSig(T0 + 1000), fleetSig(T0)]);
+  assert.deepEqual([episodes.length, episodes[0]?.repeats, episodes[0]?.chatter, tickets.length], [1, 0, 0, 1]);
+});
+
 test('an alarm found in back-filled data is marked late and keeps both times; stale when untouched', () => {
   const { episodes } = run([sig('tamper', 't1', 'raised', T0, T0 + 3 * 3_600_000)]);
   const r = episodes[0];
