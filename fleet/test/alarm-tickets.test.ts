@@ -125,7 +125,7 @@ function suite(name: string, storage: () => Promise<string>) {
       const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage(), auth: { bootstrapAdminToken: ADMIN } });
       const api = apiClient(fleet.base);
       const token = async (role: string) => (await api('POST', '/api/tokens', ADMIN, { role, name: role })).body.token as string;
-      const [commander, operator] = await Promise.all(['commander', 'department-operator'].map(token));
+      const [commander, operator] = (await Promise.all(['commander', 'department-operator'].map(token))) as [string, string];
       const unit = await unitClient(t, broker.url, 'hrb-505');
       for (let i = 0; i < 11; i++)
         await send(unit, 'hrb-505', 'alarm', { ...intrusion(i + 1, `o-${i}`), kind: i % 2 ? 'tilt' : 'tamper', state: 'raised' });
