@@ -22,7 +22,10 @@ export const FleetConfig = Type.Object({
       url: Type.String({ default: 'mqtt://127.0.0.1:1883' }),
       username: Type.String({ default: 'fleet' }),
       password: Type.String({ default: '' }),
-      clientId: Type.String({ default: 'fleet' }),
+      clientId: Type.String({
+        default: '',
+        description: "The fleet's MQTT client id; '' = fleet-<alarms.instanceId>, so two instances never take over each other's session",
+      }),
     },
     { default: {} },
   ),

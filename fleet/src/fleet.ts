@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
@@ -50,12 +51,15 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   const influx = config.history.influxUrl;
   const history = influx ? new InfluxPowerHistory(influx, config.history.database) : store;
   const persister = startPersister(state, store, config.storage.flushMs, log.child({ module: 'storage' }), !influx);
-  const ingest = startMqttIngest(config.mqtt, state, log.child({ module: 'mqtt' }));
+  // One name per instance: the broker keeps one session per client id, and two instances sharing one would evict each other.
+  const instanceId = config.alarms.instanceId || hostname();
+  const mqtt = { ...config.mqtt, clientId: config.mqtt.clientId || `fleet-${instanceId}` };
+  const ingest = startMqttIngest(mqtt, state, log.child({ module: 'mqtt' }));
   // Requests ride the ingest's session: one service connection to the gateway.
   const commandClient = new CommandClient(ingest.client);
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   await commands.restore();
-  const loop = await startAlarmLoop({ config, db, dialect, state, clock, log });
+  const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
   const api = await createApi({
     state,
     store,

@@ -5,23 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Alarm } from '@shouwang/protocol';
 import { startPostgres } from '@shouwang/testkit';
 import pg from 'pg';
+import { DAOLI, intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
-
-const DAOLI = { lat: 45.75, lon: 126.55 };
-
-export const intrusion = (seq: number, id: string, extra: Partial<Alarm> = {}): Alarm => ({
-  seq,
-  ts: Date.now(),
-  id,
-  kind: 'motion',
-  severity: 'major',
-  state: 'raised',
-  ...DAOLI,
-  ...extra,
-});
 
 const ADMIN = 'admin-token-for-alarm-tests-0123456789';
 
@@ -131,6 +118,48 @@ function suite(name: string, storage: () => Promise<string>) {
       const doc = (await api('GET', '/api/openapi.json', null)).body.paths as Record<string, Record<string, { 'x-action'?: string }>>;
       assert.equal(doc['/api/tickets/{id}/escalate']?.post?.['x-action'], 'supervise');
       assert.equal(doc['/api/alarms/{episode}/acknowledge']?.post?.['x-action'], 'answer-alarms');
+    });
+
+    test('the console: acknowledge once, shelve with a reason, comment; by role; the flood state per district', async (t) => {
+      const broker = await startBroker(t);
+      const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage(), auth: { bootstrapAdminToken: ADMIN } });
+      const api = apiClient(fleet.base);
+      const token = async (role: string) => (await api('POST', '/api/tokens', ADMIN, { role, name: role })).body.token as string;
+      const [commander, operator] = (await Promise.all(['commander', 'department-operator'].map(token))) as [string, string];
+      const unit = await unitClient(t, broker.url, 'hrb-505');
+      for (let i = 0; i < 11; i++)
+        await send(unit, 'hrb-505', 'alarm', { ...intrusion(i + 1, `o-${i}`), kind: i % 2 ? 'tilt' : 'tamper', state: 'raised' });
+      await waitFor(async () => ((await api('GET', '/api/alarms?unit=hrb-505', commander)).body.alarms as unknown[]).length === 2);
+      const [first] = (await api('GET', '/api/alarms?unit=hrb-505', commander)).body.alarms as [{ episode: string }];
+      const path = `/api/alarms/${encodeURIComponent(first.episode)}`;
+      assert.equal((await api('POST', `${path}/acknowledge`, operator, {})).status, 403);
+      const acked = await api('POST', `${path}/acknowledge`, commander, {});
+      assert.deepEqual([acked.status, acked.body.state], [200, 'acknowledged']);
+      assert.match(acked.body.ackedBy as string, /^commander:/);
+      assert.equal((await api('POST', `${path}/acknowledge`, commander, {})).status, 409, 'acknowledged already');
+      assert.equal((await api('POST', `${path}/shelve`, commander, { minutes: 30 })).status, 400, 'a shelf needs a reason');
+      const shelved = await api('POST', `${path}/shelve`, commander, { reason: 'crane works on site today', minutes: 30 });
+      assert.equal(shelved.body.shelveReason, 'crane works on site today');
+      assert.equal(
+        ((await api('GET', '/api/alarms?unit=hrb-505', commander)).body.alarms as { episode: string; shelved: boolean }[]).find(
+          (a) => a.episode === first.episode,
+        )?.shelved,
+        true,
+      );
+      assert.equal((await api('POST', `${path}/comments`, commander, { text: 'site manager called' })).status, 201);
+      assert.equal(((await api('GET', path, commander)).body.comments as unknown[]).length, 1);
+      const sneaky = await api('POST', `${path}/shelve`, commander, { reason: 'x', minutes: 5, forever: true });
+      assert.deepEqual([sneaky.status, (sneaky.body.error as { code: string }).code], [400, 'BAD_REQUEST'], 'unknown fields are refused');
+      // Two episodes only (repeats fold), so no flood from this unit.
+      const flood = (await api('GET', '/api/alarms/flood', commander)).body.districts as {
+        district: string;
+        inFlood: boolean;
+        alarms: number;
+      }[];
+      assert.deepEqual(
+        flood.map((d) => [d.district, d.inFlood, d.alarms]),
+        [['daoli', false, 2]],
+      );
     });
 
     test('a satellite digest reconciles: an alarm seen only there opens its ticket; a digest without it clears it', async (t) => {

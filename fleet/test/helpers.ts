@@ -69,7 +69,7 @@ export async function startTestFleet(
   const raw = {
     dataDir,
     http: { port: 0 },
-    mqtt: { url: mqttUrl, ...options.mqtt, ...(options.instanceId ? { clientId: `fleet-${options.instanceId}` } : {}) },
+    mqtt: { url: mqttUrl, ...options.mqtt },
     alarms: { instanceId: options.instanceId ?? `test-${Math.random().toString(36).slice(2, 10)}` },
     storage: { url: options.storageUrl ?? '', flushMs: 50 },
     auth: options.auth ?? {},

@@ -4,42 +4,15 @@
  * own secret, revocation ends its session at once and it cannot log in again.
  */
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import mqtt from 'mqtt';
+import { startGateway } from './gateway-helper.ts';
 import { apiClient, send, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
-const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
 const ADMIN = 'admin-token-for-tests';
-
-async function startGateway(t: TestContext, dir: string, credentialsFile: string): Promise<string> {
-  const child = fork(GATEWAY, [], {
-    env: {
-      ...process.env,
-      SHOUWANG_GATEWAY_DATA_DIR: join(dir, 'gateway'),
-      SHOUWANG_GATEWAY_MQTT_PORT: '0',
-      SHOUWANG_GATEWAY_HTTP_PORT: '0',
-      SHOUWANG_GATEWAY_AUTH_CREDENTIALS_FILE: credentialsFile,
-      SHOUWANG_GATEWAY_BROKER_STATE: 'memory',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  t.after(async () => {
-    if (child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  });
-  const [ready] = (await once(child, 'message')) as [{ type: string; mqttPort: number }];
-  assert.equal(ready.type, 'ready');
-  return `mqtt://127.0.0.1:${ready.mqttPort}`;
-}
 
 /** Resolves with the connected client, or with the reason it could not connect (never hangs on a refusal). */
 function tryConnect(url: string, password: string): Promise<mqtt.MqttClient | Error> {

@@ -164,17 +164,21 @@ export class AlarmService {
   }
 
   async acknowledge(episode: string, who: string): Promise<void> {
-    await this.get(episode);
     const now = this.#o.clock.now();
-    if (!(await this.#o.alarms.update(episode, ['active'], { state: 'acknowledged', acked_by: who, acked_at: now, updated_at: now })))
-      throw new AlarmError('CONFLICT', `alarm ${episode} is not active`);
+    const ok = await this.#person(episode, ['active'], { state: 'acknowledged', acked_by: who, acked_at: now, updated_at: now });
+    if (!ok) throw new AlarmError('CONFLICT', `alarm ${episode} is not active`);
+  }
+
+  /** A person's change, under the unit's lock: a signal being decided meanwhile cannot write over it. */
+  async #person(episode: string, from: readonly AlarmRecord['state'][], patch: Parameters<AlarmStore['update']>[3]): Promise<boolean> {
+    const r = await this.get(episode);
+    return this.#o.alarms.inUnit(r.unitId, (tx) => this.#o.alarms.update(tx, episode, from, patch));
   }
 
   async shelve(episode: string, who: string, reason: string, minutes: number): Promise<void> {
-    await this.get(episode);
     const now = this.#o.clock.now();
     const until = now + minutes * 60_000;
-    const ok = await this.#o.alarms.update(episode, ['active', 'acknowledged'], {
+    const ok = await this.#person(episode, ['active', 'acknowledged'], {
       shelved_until: until,
       shelved_by: who,
       shelve_reason: reason,

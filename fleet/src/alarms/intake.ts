@@ -50,7 +50,8 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
     }),
     async close() {
       closing = true;
-      await client.endAsync();
+      // Forced: a message being stored is not acknowledged, and the broker redelivers it.
+      await client.endAsync(true);
     },
   };
   const process = async (topic: string, payload: Buffer): Promise<void> => {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { positionOf as fixedPosition } from '@shouwang/protocol';
 import type { FeatureCollection } from 'geojson';
 import type { Kysely } from 'kysely';
@@ -47,6 +46,9 @@ function readJson(path: string | URL, what: string): unknown {
  */
 export async function startAlarmLoop(o: {
   config: FleetConfig;
+  /** The fleet's MQTT settings with its resolved client id; the alarm session is `<clientId>-alarms`. */
+  mqtt: FleetConfig['mqtt'];
+  instanceId: string;
   db: Kysely<Database>;
   dialect: Dialect;
   state: FleetState;
@@ -68,7 +70,7 @@ export async function startAlarmLoop(o: {
       { lastYear: calendar.years.last },
       'no holiday list for next year yet: add it to tickets.calendarFile when the State Council publishes it',
     );
-  const instanceId = c.alarms.instanceId || hostname();
+  const instanceId = o.instanceId;
   const ticketStore = new TicketStore(o.db);
   const alarmStore = new AlarmStore(o.db, o.dialect);
   const log = o.log.child({ module: 'alarms' });

@@ -3,6 +3,7 @@ import type { AlarmLoop } from '../alarms/loop.ts';
 import { computeKpis, KPI_LEVELS, type KpiLevel } from '../domain/kpi.ts';
 import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/ticket-flow.ts';
 import type { TicketRow } from '../storage/schema.ts';
+import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
 import { actorOf, answering } from './loop-errors.ts';
 
@@ -40,18 +41,7 @@ function view(t: TicketRow) {
  * machine names — and the KPIs.
  */
 export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): void {
-  type Filter = {
-    state?: string;
-    open?: boolean;
-    district?: string;
-    street?: string;
-    community?: string;
-    cell?: string;
-    department?: string;
-    light?: string;
-    limit: number;
-  };
-  app.get<{ Querystring: Filter }>(
+  app.get<{ Querystring: TicketFilter }>(
     '/api/tickets',
     {
       config: { action: 'read', summary: 'Tickets, soonest deadline first' },
@@ -124,7 +114,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): voi
     async (req, reply) => {
       const t = await loop.ticketStore.get(loop.ticketStore.db, req.params.id);
       if (!t) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no ticket ${req.params.id}` } });
-      const timeline = (await loop.ticketStore.events(t.id)).map((e) => ({
+      const timeline = (await loop.ticketStore.timeline(t.id)).map((e) => ({
         at: e.at,
         action: e.action,
         from: e.from_state,

@@ -127,6 +127,9 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
     };
     return { effect, record, ticket: record.ticketId ? 'merge' : 'none', inhibits: [] };
   };
+  // A fleet-side condition already raised (by this instance or another watching the same unit)
+  // is no news: only a unit's own reports count as repeats.
+  if (s.source === 'fleet' && (ctx.known || (ctx.lastOfKind && ctx.lastOfKind.state !== 'cleared'))) return IGNORED;
   if (ctx.known) {
     // A re-sent raise from before the clear is history, not a new problem.
     const k = ctx.known;

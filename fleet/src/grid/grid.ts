@@ -117,7 +117,8 @@ export class Grid {
   /** The cell holding a position (lat, lon in degrees), through the index. */
   cellAt(lat: number, lon: number): string | null {
     const pt = [lon, lat];
-    for (const i of this.#cellIndex.search(lon, lat, lon, lat)) {
+    // In file order, as a scan would: a point on an edge two cells share belongs to the first.
+    for (const i of this.#cellIndex.search(lon, lat, lon, lat).sort((a, b) => a - b)) {
       const c = this.#cells[i];
       if (c && booleanPointInPolygon(pt, c.geometry)) return c.id;
     }

@@ -116,8 +116,8 @@ export class AlarmStore {
   }
 
   /** A person's change to an episode, only if it is in one of `from` (else false: a 409). */
-  async update(episode: string, from: readonly AlarmState[], patch: Partial<AlarmRow>): Promise<boolean> {
-    const r = await this.#db.updateTable('alarms').set(patch).where('episode', '=', episode).where('state', 'in', from).executeTakeFirst();
+  async update(tx: Kysely<Database>, episode: string, from: readonly AlarmState[], patch: Partial<AlarmRow>): Promise<boolean> {
+    const r = await tx.updateTable('alarms').set(patch).where('episode', '=', episode).where('state', 'in', from).executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
 

@@ -66,11 +66,14 @@ export class TicketStore {
     await tx.updateTable('tickets').set(patch).where('id', '=', id).execute();
   }
 
-  async event(tx: Kysely<Database>, row: TicketEventRow): Promise<void> {
-    await tx.insertInto('ticket_events').values(row).execute();
+  async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
+    await tx
+      .insertInto('ticket_events')
+      .values([...rows])
+      .execute();
   }
 
-  events(ticketId: string): Promise<TicketEventRow[]> {
+  timeline(ticketId: string): Promise<TicketEventRow[]> {
     return this.#db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', ticketId).orderBy('at').orderBy('id').execute();
   }
 

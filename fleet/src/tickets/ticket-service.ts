@@ -114,18 +114,19 @@ export class TicketService {
       evidence: JSON.stringify(evidence),
       updated_at: now,
     };
-    if (!(await this.#o.store.insert(tx, row))) throw new Error(`ticket for episode ${a.episode} inserted concurrently`);
-    const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
-      this.#event(tx, row.id, now, action, from, to, 'system', reason, detail);
-    await ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind });
-    await ev('report', 'discovered', 'reported', null);
-    let state: TicketState = 'reported';
     // A cell with a department for the category: straight to it. Otherwise the dispatcher decides.
-    if (route.matched && route.department) {
-      await ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team });
-      state = 'dispatched';
-    }
-    await this.#o.store.patch(tx, row.id, { state });
+    const routed = route.matched && route.department !== null;
+    if (!(await this.#o.store.insert(tx, { ...row, state: routed ? 'dispatched' : 'reported' })))
+      throw new Error(`ticket for episode ${a.episode} inserted concurrently`);
+    const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
+      this.eventRow(row.id, now, action, from, to, 'system', reason, detail);
+    await this.#o.store.events(tx, [
+      ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
+      ev('report', 'discovered', 'reported', null),
+      ...(routed
+        ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
+        : []),
+    ]);
     await this.#o.store.addTimers(tx, [
       { ticket_id: row.id, kind: 'yellow', due_at: row.yellow_at, fired_at: null, fired_by: null },
       { ticket_id: row.id, kind: 'red', due_at: row.deadline_at, fired_at: null, fired_by: null },
@@ -211,8 +212,12 @@ export class TicketService {
     await this.#event(tx, t.id, dueAt, light === 'red' ? 'overdue' : 'warn', null, null, 'system', null, { light, firedAt: now });
   }
 
-  #event(
-    tx: Kysely<Database>,
+  #event(tx: Kysely<Database>, ...row: Parameters<TicketService['eventRow']>): Promise<void> {
+    return this.#o.store.events(tx, [this.eventRow(...row)]);
+  }
+
+  /** One line of a ticket's timeline. */
+  eventRow(
     ticketId: string,
     at: number,
     action: string,
@@ -221,8 +226,8 @@ export class TicketService {
     actor: string,
     reason: string | null,
     detail?: unknown,
-  ): Promise<void> {
-    const row: TicketEventRow = {
+  ): TicketEventRow {
+    return {
       id: eventId(at),
       ticket_id: ticketId,
       at,
@@ -233,7 +238,6 @@ export class TicketService {
       reason,
       detail: detail ? JSON.stringify(detail) : null,
     };
-    return this.#o.store.event(tx, row);
   }
 }
 

@@ -1,0 +1,150 @@
+/**
+ * An alarm storm: 1,000 units raise an intrusion at once, through a real broker into the fleet's
+ * durable intake, engine and ticket loop, on SQLite and on PostgreSQL.
+ *
+ * Rows per store: alarm → ticket latency p50 and p99 (publish → the ticket's opened_at, both on
+ * this machine's clock) against a bare MQTT.js subscriber's delivery latency for the same storm in
+ * the same run; tickets/s against the messages/s that bare subscriber received.
+ *
+ * Runnable alone: `node fleet/bench/alarm-storm.ts`.
+ */
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeMessage, encodeUplink, filters, topics } from '@shouwang/protocol';
+import type { BenchRow } from '@shouwang/runtime';
+import { startPostgres } from '@shouwang/testkit';
+import { Value } from '@sinclair/typebox/value';
+import { Aedes } from 'aedes';
+import { sql } from 'kysely';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { FleetConfig } from '../src/config.ts';
+import { startFleet } from '../src/fleet.ts';
+
+const UNITS = 1000;
+const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+async function storm(url: string, prefix: string): Promise<number> {
+  const c = await mqtt.connectAsync(url, { clientId: `storm-${prefix}`, reconnectPeriod: 0 });
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: UNITS }, (_, i) => {
+      const alarm = {
+        seq: 1,
+        ts: Date.now(),
+        id: 'motion-1',
+        kind: 'motion',
+        severity: 'major',
+        state: 'raised',
+        lat: 45.75,
+        lon: 126.55,
+      } as const;
+      return c.publishAsync(
+        topics.uplink(`${prefix}-${String(i).padStart(4, '0')}`, 'alarm'),
+        Buffer.from(encodeUplink('alarm', alarm, 'json')),
+        { qos: 1 },
+      );
+    }),
+  );
+  await c.endAsync();
+  return t0;
+}
+
+/** Delivery latency and rate of a subscriber that does nothing with the alarms: the floor. */
+async function bare(url: string): Promise<{ p50: number; p99: number; perS: number }> {
+  const sub = await mqtt.connectAsync(url, { clientId: 'bench-bare', reconnectPeriod: 0 });
+  const lat: number[] = [];
+  let last = 0;
+  sub.on('message', (topic, p) => {
+    last = Date.now();
+    const m = decodeMessage(topic, p);
+    if (m.ok && m.value.type === 'uplink' && m.value.kind === 'alarm') lat.push(last - m.value.payload.ts);
+  });
+  await sub.subscribeAsync(filters.allUplink('alarm'), { qos: 1 });
+  const t0 = await storm(url, 'bare');
+  while (lat.length < UNITS) await new Promise((r) => setTimeout(r, 10));
+  await sub.endAsync();
+  lat.sort((a, b) => a - b);
+  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), perS: UNITS / ((last - t0) / 1000) };
+}
+
+async function fleetStorm(url: string, storageUrl: string, dataDir: string, prefix: string) {
+  const raw = {
+    dataDir,
+    http: { port: 0 },
+    mqtt: { url },
+    storage: { url: storageUrl },
+    alarms: { instanceId: prefix },
+  };
+  const fleet = await startFleet(Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig, pino({ level: 'silent' }));
+  try {
+    await fleet.loop.intake.subscribed;
+    const t0 = await storm(url, prefix);
+    const db = fleet.loop.ticketStore.db;
+    for (;;) {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from tickets`.execute(db);
+      if (Number(rows[0]?.n) >= UNITS) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { rows } = await sql<{ opened_at: number; evidence: string }>`select opened_at, evidence from tickets`.execute(db);
+    const lat = rows.map((r) => Number(r.opened_at) - (JSON.parse(r.evidence) as { alarm: { ts: number } }).alarm.ts).sort((a, b) => a - b);
+    const end = Math.max(...rows.map((r) => Number(r.opened_at)));
+    return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), perS: UNITS / ((end - t0) / 1000) };
+  } finally {
+    await fleet.close();
+  }
+}
+
+export async function bench(): Promise<BenchRow[]> {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'bench-storm-'));
+  const teardown: (() => Promise<unknown>)[] = [];
+  try {
+    const base = await bare(url);
+    const sqlite = await fleetStorm(url, '', dir, 'sq');
+    const { url: pgUrl } = await startPostgres((fn) => teardown.unshift(fn));
+    const postgres = await fleetStorm(url, pgUrl, dir, 'pg');
+    const rows: BenchRow[] = [];
+    for (const [name, r] of [
+      ['SQLite', sqlite],
+      ['PostgreSQL', postgres],
+    ] as const) {
+      rows.push(
+        {
+          name: `storm of ${UNITS}: alarm → ticket p50, ${name} (baseline: bare subscriber delivery)`,
+          value: r.p50,
+          unit: 'ms',
+          baseline: base.p50,
+        },
+        {
+          name: `storm of ${UNITS}: alarm → ticket p99, ${name} (baseline: bare subscriber delivery)`,
+          value: r.p99,
+          unit: 'ms',
+          baseline: base.p99,
+          target: '< 250 ms',
+        },
+        {
+          name: `storm of ${UNITS}: tickets/s, ${name} (baseline: bare subscriber msgs/s)`,
+          value: r.perS,
+          unit: '/s',
+          baseline: base.perS,
+        },
+      );
+    }
+    return rows;
+  } finally {
+    for (const fn of teardown) await fn();
+    await new Promise<void>((r) => broker.close(() => r()));
+    await new Promise<void>((r) => server.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) console.table(await bench());

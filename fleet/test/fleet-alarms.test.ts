@@ -1,0 +1,72 @@
+/**
+ * The fleet's own alarms over live state, through the real intake and store: a unit that misses
+ * its declared contact window is late (missed contact), then missing (offline); the offline
+ * suppresses the unit's dependent alarms; a unit back online clears them.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DAOLI } from './alarm-helpers.ts';
+import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+
+const MIN = 60_000;
+
+test('a missed contact window raises missed-contact, then unit-offline; a camera lost after it is inhibited; back online clears them', async (t) => {
+  const broker = await startBroker(t);
+  const clock = {
+    at: Date.parse('2026-12-01T02:00:00Z'),
+    now() {
+      return this.at;
+    },
+  };
+  const fleet = await startTestFleet(t, broker.url, { clock });
+  const api = apiClient(fleet.base);
+  const unit = await unitClient(t, broker.url, 'hrb-701');
+  await send(unit, 'hrb-701', 'location', { seq: 1, ts: clock.at, ...DAOLI, fix: '3d' });
+  await send(unit, 'hrb-701', 'power', {
+    seq: 2,
+    ts: clock.at,
+    soc: 80,
+    batteryV: 13.1,
+    solarW: 5,
+    windW: 1,
+    loadW: 3,
+    state: 'scheduled-modem',
+  });
+  await send(unit, 'hrb-701', 'presence', { state: 'offline', ts: clock.at, nextContactBy: clock.at + 30 * MIN });
+  await waitFor(() => fleet.state.get('hrb-701')?.presence?.state === 'offline');
+  const alarms = async () =>
+    (await api('GET', '/api/alarms?unit=hrb-701', null)).body.alarms as {
+      kind: string;
+      inhibitedBy: string | null;
+      ticketId: string | null;
+      raisedAt: number;
+      episode: string;
+    }[];
+  const at = async (minutes: number) => {
+    clock.at = Date.parse('2026-12-01T02:00:00Z') + minutes * MIN;
+    fleet.state.sweep();
+    await fleet.loop.watcher.idle();
+  };
+  await at(29);
+  assert.deepEqual(await alarms(), [], 'still inside the promised window');
+  await at(31);
+  const late = await alarms();
+  assert.deepEqual(
+    late.map((a) => [a.kind, a.raisedAt]),
+    [['missed-contact', clock.at - 31 * MIN + 30 * MIN]],
+    'raised at the deadline it missed',
+  );
+  await at(45); // past the grace (10 min): missing
+  const missing = await alarms();
+  const offline = missing.find((a) => a.kind === 'unit-offline');
+  assert.ok(offline?.ticketId, 'an offline unit is a maintenance ticket');
+  // The camera check fails after the unit went offline: explained by it, no ticket of its own.
+  fleet.state.setCommissioning('hrb-701', { at: clock.at, passed: false, failed: ['camera'] });
+  await fleet.loop.watcher.idle();
+  const camera = (await alarms()).find((a) => a.kind === 'camera-lost');
+  assert.deepEqual([camera?.inhibitedBy, camera?.ticketId], [offline?.episode, null]);
+  await send(unit, 'hrb-701', 'presence', { state: 'online', ts: clock.at });
+  await waitFor(async () => (await alarms()).every((a) => a.kind === 'camera-lost'));
+  const cleared = (await api('GET', '/api/alarms?unit=hrb-701&state=cleared', null)).body.alarms as { kind: string }[];
+  assert.deepEqual(cleared.map((a) => a.kind).sort(), ['missed-contact', 'unit-offline']);
+});
