@@ -18,13 +18,13 @@ import {
   type BatterySpec,
   DEFAULT_LADDER,
   type LadderConfig,
-  modemUp,
   nextContactBy,
   type PowerEstimate,
   PowerEstimator,
   PowerLadder,
   RUNG_LIMITS,
 } from '../domain/power.ts';
+import { radioWanted } from '../domain/radio-duty.ts';
 import { digestSignificant, linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
@@ -33,6 +33,7 @@ import type { GnssFix, NmeaReceiver } from '../drivers/nmea.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import type { CommandHandler } from './commands.ts';
 import type { Outbox } from './outbox.ts';
+import { Radio } from './radio.ts';
 import type { Uplink } from './uplink.ts';
 
 /**
@@ -108,13 +109,7 @@ export class Agent {
   private readonly batcher: TelemetryBatcher;
   private sampleTimer: unknown;
   private radioTimer: unknown;
-  private radioOn = true;
-  /** A radio open or close under way (the close waits for the last word): one at a time. */
-  private radioChange: Promise<void> | undefined;
-  /** Ends a closing radio's wait for its last word (on stop). */
-  private endWait: (() => void) | undefined;
-  /** Seq of the newest last word not yet known to be acknowledged. */
-  private unsaid: number | undefined;
+  private readonly radio: Radio;
   private reportTimer: unknown;
   private lastEstimate: PowerEstimate | undefined;
   private lastReading: SensorReading | undefined;
@@ -140,6 +135,20 @@ export class Agent {
     this.ladder = new PowerLadder(deps.ladder ?? DEFAULT_LADDER, initial);
     this.alarms = new AlarmEngine(deps.alarmConfig ?? DEFAULT_ALARM_CONFIG, saved.alarms ?? {});
     this.batcher = new TelemetryBatcher(deps.telemetryBatch);
+    this.radio = new Radio({
+      clock: deps.clock,
+      log: deps.log,
+      uplink: deps.uplink,
+      link: deps.link,
+      wanted: () =>
+        radioWanted(RUNG_LIMITS[this.ladder.state], deps.clock.now(), {
+          alarms: deps.outbox.pending(['alarm']),
+          satellite: deps.outbox.pending(SATELLITE_KINDS),
+        }),
+      lastWord: () => this.lastWord(deps.clock.now(), false),
+      nextContactBy: () => this.presenceExtra().nextContactBy,
+      lastWordWaitMs: LAST_WORD_WAIT_MS,
+    });
   }
 
   get powerState(): PowerState {
@@ -172,76 +181,7 @@ export class Agent {
       this.d.uplink.kick();
     });
     this.track(this.sample().then(() => this.report()));
-    this.radioTimer = this.d.clock.setInterval(() => this.updateRadio(), 60_000);
-  }
-
-  /**
-   * The rung's modem duty: always up; up in the hourly window; or up only while an alarm (or, on the
-   * lowest rungs, the compact status) waits to go. An alarm opens the radio on any rung.
-   */
-  private radioWanted(now: number): boolean {
-    const lim = RUNG_LIMITS[this.ladder.state];
-    if (lim.modem === 'always') return true;
-    if (this.d.outbox.pending(['alarm']) > 0) return true;
-    if (lim.modem === 'windows') return modemUp(lim, now);
-    return this.d.outbox.pending(SATELLITE_KINDS) > 0;
-  }
-
-  private updateRadio(): void {
-    if (this.stopped || this.radioChange) return;
-    const want = this.radioWanted(this.d.clock.now());
-    if (want === this.radioOn) return;
-    this.radioOn = want;
-    this.radioChange = (want ? this.openRadio() : this.closeRadio())
-      .catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'))
-      .finally(() => {
-        this.radioChange = undefined;
-        // The duty may have changed while the last word was going out (an alarm came, a window opened).
-        this.updateRadio();
-      });
-  }
-
-  private async openRadio(): Promise<void> {
-    this.log.info({ state: this.ladder.state }, 'modem up');
-    await this.d.link.setPower?.(true);
-    await this.d.uplink.setAllowed(true);
-  }
-
-  /**
-   * The fleet must not read a planned sleep as a fault: before the modem goes down, the unit's
-   * charge and rung go out (and wait for their PUBACK, within LAST_WORD_WAIT_MS), then the uplink
-   * says `offline` with the next-contact promise and disconnects; only then is the modem powered
-   * down. Cutting the modem first would kill the link under the goodbye and leave the broker to
-   * publish the last will, whose promise dates from the connect.
-   */
-  private async closeRadio(): Promise<void> {
-    this.lastWord(this.d.clock.now(), false);
-    const seq = this.unsaid;
-    if (seq !== undefined && this.d.uplink.connected) {
-      this.d.uplink.kick();
-      await this.deliveredWithin(seq, LAST_WORD_WAIT_MS);
-    }
-    if (this.stopped) return;
-    this.log.info({ state: this.ladder.state, nextContactBy: this.presenceExtra().nextContactBy }, 'modem down to save power');
-    await this.d.uplink.setAllowed(false);
-    await this.d.link.setPower?.(false);
-  }
-
-  /** Resolves when the row is acknowledged or after `ms` of unit time, whichever comes first. */
-  private deliveredWithin(seq: number, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.d.clock.clearTimeout(timer);
-        this.endWait = undefined;
-        resolve();
-      };
-      const timer = this.d.clock.setTimeout(done, ms);
-      this.endWait = done;
-      void this.d.uplink.delivered(seq).then(() => {
-        if (this.unsaid === seq) this.unsaid = undefined;
-        done();
-      });
-    });
+    this.radioTimer = this.d.clock.setInterval(() => this.radio.update(), 60_000);
   }
 
   /**
@@ -249,7 +189,7 @@ export class Agent {
    * rung now, in the form the link's policy carries (a digest, with the promise, on the satellite
    * diet; the power status otherwise), queued after alarms and ahead of routine data. `force` sends
    * it even when nothing significant changed (a new rung always is). A closing radio waits for the
-   * newest such row (`unsaid`) to be acknowledged.
+   * newest such row to be acknowledged.
    */
   private lastWord(ts: number, force: boolean): void {
     const power = this.powerStatus(ts);
@@ -260,7 +200,7 @@ export class Agent {
       this.sent.power = power;
       seq = this.d.outbox.enqueue('power', power, LAST_WORD_PRIORITY).seq;
     }
-    if (seq !== undefined) this.unsaid = seq;
+    if (seq !== undefined) this.radio.expect(seq);
   }
 
   /** Applies live configuration (alarm thresholds, report interval) without a restart. */
@@ -276,8 +216,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.endWait?.();
-    await Promise.allSettled([...this.inflight, this.radioChange]);
+    await Promise.allSettled([...this.inflight, this.radio.stop()]);
     if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     if (this.radioTimer !== undefined) this.d.clock.clearInterval(this.radioTimer);
@@ -337,7 +276,7 @@ export class Agent {
       this.d.outbox.enqueue('alarm', c);
       if (c.state === 'raised' && RUNG_LIMITS[this.ladder.state].camera !== 'off') this.d.onAlarmRaised?.(ts);
     }
-    if (changes.length > 0) this.updateRadio();
+    if (changes.length > 0) this.radio.update();
     if (changes.length > 0) this.saveState();
     // Telemetry on whole slots of its period, so a batch stays regular however the reads jitter.
     const slot = ts - (ts % periodMs);
@@ -380,8 +319,8 @@ export class Agent {
     const b = this.batcher.flush();
     if (b) this.d.outbox.enqueue('telemetry', b);
     this.saveState();
-    // The new rung's modem duty, applied after the last word has gone (closeRadio waits for it).
-    this.updateRadio();
+    // The new rung's modem duty, applied after the last word has gone (a closing radio waits for it).
+    this.radio.update();
     // Re-arm the report loop at the new rung's cadence.
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     this.scheduleReport();
@@ -411,7 +350,7 @@ export class Agent {
         this.sent.link = link;
       }
     }
-    this.updateRadio();
+    this.radio.update();
     this.d.uplink.kick();
     this.scheduleReport();
   }
