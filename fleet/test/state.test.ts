@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import type { DecodedMessage, Power } from '@shouwang/protocol';
 import { applyMessage, emptyUnit } from '../src/domain/unit-state.ts';
 
+const powerAt = (ts: number, soc: number): Power => ({ seq: ts, ts, soc, batteryV: 13, solarW: 0, windW: 0, loadW: 5, state: 'full' });
 const power = (ts: number, soc: number): DecodedMessage => ({
   unitId: 'hrb-001',
   type: 'uplink',
   kind: 'power',
-  payload: { seq: ts, ts, soc, batteryV: 13, solarW: 0, windW: 0, loadW: 5, state: 'full' } satisfies Power,
+  payload: powerAt(ts, soc),
 });
 const presence = (state: 'online' | 'offline', ts: number, nextContactBy?: number): DecodedMessage => ({
   unitId: 'hrb-001',
@@ -93,6 +94,16 @@ test('charge and rung come from power-state events and telemetry too, by event t
     [34.3, 'scheduled-modem', 5],
     'the other fields are the last full status',
   );
+  // The unit's own forecast keeps its empty time: 10 h at 5_000 is 10 h − 7 s at 12_000.
+  const forecast: DecodedMessage = {
+    unitId: 'hrb-001',
+    type: 'uplink',
+    kind: 'power',
+    payload: { ...powerAt(5_000, 76), timeToEmptyH: 10 },
+  };
+  let f = applyMessage(emptyUnit('hrb-001'), forecast, 1);
+  f = applyMessage(f, event(12_000, 'alarm-camera', 56), 2);
+  assert.equal(f.power?.timeToEmptyH, 10 - 7_000 / 3_600_000);
 });
 
 test('the newest promise by event time stands: a digest makes one; a will composed at the connect does not undo it', () => {

@@ -101,12 +101,18 @@ interface Charge {
   state?: PowerState;
 }
 
-/** Laid over the last full status when newer; before the first full status there is nothing to lay it on. */
+/**
+ * Laid over the last full status when newer; before the first full status there is nothing to lay
+ * it on. The status's own time-to-empty is counted down to the new time, so the empty time it
+ * forecast stays where it was.
+ */
 function charged(unit: UnitState, c: Charge | undefined, receivedAt: number): UnitState {
   const next = { ...unit, lastSeen: receivedAt };
   const p = unit.power;
   if (!c || !p || p.ts >= c.ts) return next;
-  return { ...next, power: { ...p, ts: c.ts, ...(c.soc === undefined ? {} : { soc: c.soc }), ...(c.state ? { state: c.state } : {}) } };
+  const power: Power = { ...p, ts: c.ts, ...(c.soc === undefined ? {} : { soc: c.soc }), ...(c.state ? { state: c.state } : {}) };
+  if (p.timeToEmptyH !== undefined) power.timeToEmptyH = Math.max(0, p.timeToEmptyH - (c.ts - p.ts) / 3_600_000);
+  return { ...next, power };
 }
 
 function eventCharge(e: UnitEvent): Charge | undefined {
