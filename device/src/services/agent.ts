@@ -1,19 +1,7 @@
 import type { Clock } from '@shouwang/hardware';
-import {
-  type Digest,
-  encodeUplink,
-  type Link,
-  type LinkType,
-  type Location,
-  POWER_STATES,
-  type Power,
-  type PowerState,
-  topics,
-  UPLINK,
-} from '@shouwang/protocol';
+import { type LinkType, POWER_STATES, type PowerState, topics } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
-import { buildDigest } from '../domain/digest.ts';
 import {
   type BatterySpec,
   DEFAULT_LADDER,
@@ -25,15 +13,15 @@ import {
   RUNG_LIMITS,
 } from '../domain/power.ts';
 import { radioWanted } from '../domain/radio-duty.ts';
-import { digestSignificant, linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
-import type { GnssFix, NmeaReceiver } from '../drivers/nmea.ts';
+import type { NmeaReceiver } from '../drivers/nmea.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import type { CommandHandler } from './commands.ts';
 import type { Outbox } from './outbox.ts';
 import { Radio } from './radio.ts';
+import { StatusReporter } from './status-reporter.ts';
 import type { Uplink } from './uplink.ts';
 
 /**
@@ -90,8 +78,6 @@ export interface AgentDeps {
   onAlarmRaised?: (ts: number) => void;
 }
 
-/** The last word rides in the event class: after alarms, ahead of routine status and telemetry. */
-const LAST_WORD_PRIORITY = UPLINK.event.priority;
 /** How long a closing radio waits for the last word's PUBACK before it goes down anyway, unit ms. */
 const LAST_WORD_WAIT_MS = 30_000;
 
@@ -119,12 +105,7 @@ export class Agent {
   private lastSlot: number | undefined;
   private lastTick: number | undefined;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly sent: {
-    power?: Omit<Power, 'seq'>;
-    location?: Omit<Location, 'seq'>;
-    link?: Omit<Link, 'seq'>;
-    digest?: Omit<Digest, 'seq'>;
-  } = {};
+  private readonly reporter: StatusReporter;
 
   constructor(deps: AgentDeps) {
     this.d = deps;
@@ -135,6 +116,20 @@ export class Agent {
     this.ladder = new PowerLadder(deps.ladder ?? DEFAULT_LADDER, initial);
     this.alarms = new AlarmEngine(deps.alarmConfig ?? DEFAULT_ALARM_CONFIG, saved.alarms ?? {});
     this.batcher = new TelemetryBatcher(deps.telemetryBatch);
+    this.reporter = new StatusReporter({
+      outbox: deps.outbox,
+      heartbeatMs: () => this.heartbeatMs(),
+      source: {
+        rung: () => this.ladder.state,
+        estimate: () => this.lastEstimate,
+        reading: () => this.lastReading,
+        link: () => this.lastLink,
+        fix: () => deps.gps.current(),
+        openAlarms: () => this.alarms.open(),
+        bytesMonth: () => deps.uplink.bytesMonth(),
+        nextContactBy: () => this.presenceExtra().nextContactBy,
+      },
+    });
     this.radio = new Radio({
       clock: deps.clock,
       log: deps.log,
@@ -177,29 +172,16 @@ export class Agent {
     // A receiver needs seconds to a first fix: report it as soon as it comes instead of a period later.
     this.d.gps.once('fix', () => {
       if (this.locationReported || this.stopped) return;
-      this.reportLocation(this.d.clock.now());
+      this.locationReported = this.reporter.reportLocation(this.d.clock.now());
       this.d.uplink.kick();
     });
     this.track(this.sample().then(() => this.report()));
     this.radioTimer = this.d.clock.setInterval(() => this.radio.update(), 60_000);
   }
 
-  /**
-   * What the fleet needs to read the unit right before it goes quiet or spends less: its charge and
-   * rung now, in the form the link's policy carries (a digest, with the promise, on the satellite
-   * diet; the power status otherwise), queued after alarms and ahead of routine data. `force` sends
-   * it even when nothing significant changed (a new rung always is). A closing radio waits for the
-   * newest such row to be acknowledged.
-   */
+  /** The last word (status-reporter.ts), which a closing radio waits for. */
   private lastWord(ts: number, force: boolean): void {
-    const power = this.powerStatus(ts);
-    if (!power) return;
-    let seq: number | undefined;
-    if (!this.statusAllowed()) seq = this.reportDigest(ts, power, force);
-    else if (force || shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
-      this.sent.power = power;
-      seq = this.d.outbox.enqueue('power', power, LAST_WORD_PRIORITY).seq;
-    }
+    const seq = this.reporter.lastWord(ts, force);
     if (seq !== undefined) this.radio.expect(seq);
   }
 
@@ -335,104 +317,15 @@ export class Agent {
       this.log.warn({ err }, 'link poll failed');
     }
     if (this.stopped) return;
-    const power = this.powerStatus(ts);
-    if (!this.statusAllowed()) {
-      if (power) this.reportDigest(ts, power);
-    } else {
-      if (power && shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
-        this.d.outbox.enqueue('power', power);
-        this.sent.power = power;
-      }
-      this.reportLocation(ts);
-      const link = this.linkStatus(ts);
-      if (link && shouldReport(this.sent.link, link, linkSignificant, this.heartbeatMs())) {
-        this.d.outbox.enqueue('link', link);
-        this.sent.link = link;
-      }
-    }
+    this.reporter.report(ts);
+    if (this.d.gps.current()) this.locationReported = true;
     this.radio.update();
     this.d.uplink.kick();
     this.scheduleReport();
   }
 
-  private powerStatus(ts: number): Omit<Power, 'seq'> | undefined {
-    const est = this.lastEstimate;
-    const r = this.lastReading;
-    if (!est || !r) return undefined;
-    return {
-      ts,
-      soc: est.soc,
-      batteryV: r.batteryV,
-      solarW: r.solarW,
-      windW: r.windW,
-      loadW: r.loadW,
-      state: this.ladder.state,
-      batteryTempC: r.batteryTempC,
-      autonomyD: Math.min(10_000, est.autonomyD),
-      ...(est.timeToEmptyH === undefined ? {} : { timeToEmptyH: est.timeToEmptyH }),
-    };
-  }
-
-  private linkStatus(ts: number): Omit<Link, 'seq'> | undefined {
-    const l = this.lastLink;
-    if (!l) return undefined;
-    return {
-      ts,
-      type: l.type,
-      rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)),
-      bars: l.bars,
-      ...(l.operator ? { operator: l.operator } : {}),
-      bytesMonth: this.d.uplink.bytesMonth(),
-    };
-  }
-
-  /** On the satellite diet the whole status travels as one digest, sized to one SBD message; returns its seq when sent. */
-  private reportDigest(ts: number, power: Omit<Power, 'seq'>, force = false): number | undefined {
-    const { ts: _ts, ...powerFields } = power;
-    const fix = this.d.gps.current();
-    const link = this.linkStatus(ts);
-    const digest = buildDigest(
-      {
-        ts,
-        power: powerFields,
-        ...(fix && fix.fix !== 'none' ? { location: { lat: fix.lat, lon: fix.lon, fix: fix.fix } } : {}),
-        ...(link ? { link: { type: link.type, rssiDbm: link.rssiDbm, bars: link.bars, bytesMonth: link.bytesMonth ?? 0 } } : {}),
-        nextContactBy: this.presenceExtra().nextContactBy,
-      },
-      this.alarms.open(),
-      (d) => encodeUplink('digest', { seq: 0xffffffff, ...d }, 'compact').length,
-    );
-    if (!force && !shouldReport(this.sent.digest, digest, digestSignificant, this.heartbeatMs())) return undefined;
-    this.sent.digest = digest;
-    return this.d.outbox.enqueue('digest', digest).seq;
-  }
-
-  private reportLocation(ts: number): void {
-    const fix: GnssFix | undefined = this.d.gps.current();
-    if (!fix || !this.statusAllowed()) return;
-    this.locationReported = true;
-    const location = {
-      ts,
-      lat: fix.lat,
-      lon: fix.lon,
-      fix: fix.fix,
-      ...(fix.altM === undefined ? {} : { altM: fix.altM }),
-      ...(fix.speedMps === undefined ? {} : { speedMps: fix.speedMps }),
-      ...(fix.sats === undefined ? {} : { sats: fix.sats }),
-      ...(fix.hdop === undefined ? {} : { hdop: fix.hdop }),
-    };
-    if (!shouldReport(this.sent.location, location, locationSignificant, this.heartbeatMs())) return;
-    this.d.outbox.enqueue('location', location);
-    this.sent.location = location;
-  }
-
   private heartbeatMs(): number {
     return Math.max(this.d.heartbeatS(), this.d.reportIntervalS()) * 1000;
-  }
-
-  /** Separate status messages on cellular; on the satellite diet they give way to the digest. */
-  private statusAllowed(): boolean {
-    return this.linkType !== 'satellite' && RUNG_LIMITS[this.ladder.state].modem !== 'alarms-only';
   }
 
   private scheduleReport(): void {
