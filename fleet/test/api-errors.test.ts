@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { startPostgres } from '@shouwang/testkit';
 import { pino } from 'pino';
 import { startBroker, startTestFleet, waitFor } from './helpers.ts';
 
@@ -91,4 +92,26 @@ test('health is degraded (503) while the fleet has no session with the gateway',
   assert.equal(down.status, 503);
   assert.equal(down.body.status, 'degraded');
   assert.equal(down.body.mqtt, 'disconnected');
+});
+
+test('health is degraded (503) while the database does not answer', async (t) => {
+  const broker = await startBroker(t);
+  // The server's own stop is taken out of the cleanup list to be run mid-test.
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const pg = await startPostgres((fn) => cleanups.push(fn));
+  t.after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  const fleet = await startTestFleet(t, broker.url, { storageUrl: pg.url });
+  const health = async () => {
+    const r = await fetch(`${fleet.base}/api/health`);
+    return { status: r.status, body: (await r.json()) as { status: string; storage: string } };
+  };
+  const up = await health();
+  assert.deepEqual([up.status, up.body.status, up.body.storage], [200, 'ok', 'ok']);
+  const stopServer = cleanups[1];
+  assert.ok(stopServer);
+  await stopServer();
+  const down = await health();
+  assert.deepEqual([down.status, down.body.status, down.body.storage], [503, 'degraded', 'unreachable']);
 });

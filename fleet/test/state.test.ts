@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import type { DecodedMessage, Power } from '@shouwang/protocol';
 import { applyMessage, emptyUnit } from '../src/domain/unit-state.ts';
 
+const powerAt = (ts: number, soc: number): Power => ({ seq: ts, ts, soc, batteryV: 13, solarW: 0, windW: 0, loadW: 5, state: 'full' });
 const power = (ts: number, soc: number): DecodedMessage => ({
   unitId: 'hrb-001',
   type: 'uplink',
   kind: 'power',
-  payload: { seq: ts, ts, soc, batteryV: 13, solarW: 0, windW: 0, loadW: 5, state: 'full' } satisfies Power,
+  payload: powerAt(ts, soc),
 });
 const presence = (state: 'online' | 'offline', ts: number, nextContactBy?: number): DecodedMessage => ({
   unitId: 'hrb-001',
@@ -75,7 +76,7 @@ const telemetry = (ts: number, periodMs: number, soc: number[]): DecodedMessage 
   payload: { seq: ts, ts, periodMs, series: { soc_pct: soc, load_dW: soc.map(() => 50) } },
 });
 
-test('charge and rung come from power-state events and telemetry too, by event time', () => {
+test('charge and rung come from power-state events, low-battery alarms and telemetry too, by event time', () => {
   let u = applyMessage(emptyUnit('hrb-001'), power(5_000, 76), 10);
   u = applyMessage(u, event(7_000, 'alarm-camera', 56.7), 11);
   assert.deepEqual([u.power?.soc, u.power?.state, u.power?.ts], [56.7, 'alarm-camera', 7_000]);
@@ -93,6 +94,26 @@ test('charge and rung come from power-state events and telemetry too, by event t
     [34.3, 'scheduled-modem', 5],
     'the other fields are the last full status',
   );
+  // A low-battery alarm carries the charge that raised it; other alarms' values are not charges.
+  const alarm = (ts: number, kind: 'low-battery' | 'tilt', value: number): DecodedMessage => ({
+    unitId: 'hrb-001',
+    type: 'uplink',
+    kind: 'alarm',
+    payload: { seq: ts, ts, id: `${kind}:${ts}`, kind, severity: 'major', state: 'raised', value },
+  });
+  u = applyMessage(u, alarm(13_000, 'low-battery', 14.2), 17);
+  u = applyMessage(u, alarm(14_000, 'tilt', 35), 18);
+  assert.deepEqual([u.power?.soc, u.power?.ts], [14.2, 13_000]);
+  // The unit's own forecast keeps its empty time: 10 h at 5_000 is 10 h − 7 s at 12_000.
+  const forecast: DecodedMessage = {
+    unitId: 'hrb-001',
+    type: 'uplink',
+    kind: 'power',
+    payload: { ...powerAt(5_000, 76), timeToEmptyH: 10 },
+  };
+  let f = applyMessage(emptyUnit('hrb-001'), forecast, 1);
+  f = applyMessage(f, event(12_000, 'alarm-camera', 56), 2);
+  assert.equal(f.power?.timeToEmptyH, 10 - 7_000 / 3_600_000);
 });
 
 test('the newest promise by event time stands: a digest makes one; a will composed at the connect does not undo it', () => {

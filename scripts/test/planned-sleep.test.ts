@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type RunningSystem, startSystem } from '../system.ts';
+import type { RunningSystem } from '../system.ts';
+import { startTestSystem } from './harness.ts';
 
 interface Seen {
   online: boolean;
@@ -34,16 +32,11 @@ const SIM = fileURLToPath(new URL('../sim.ts', import.meta.url));
 test('a draining unit is shown at every rung with its charge, asleep while its radio is off; a broken promise turns late', {
   timeout: 300_000,
 }, async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-sleep-'));
   const logs: string[] = [];
   /** What each unit said about its own rung changes: the charge that made each one. */
   const rungs: { unitId: string; to: string; soc: number }[] = [];
-  const sys = await startSystem({
+  const { sys, dataDir } = await startTestSystem(t, {
     units: 2,
-    mqttPort: 0,
-    httpPort: 0,
-    gatewayHttpPort: 0,
-    dataDir,
     timeScale: 60,
     onLog: (source, line) => {
       logs.push(`${source} ${line}`);
@@ -69,8 +62,6 @@ test('a draining unit is shown at every rung with its charge, asleep while its r
   t.after(async () => {
     polling = false;
     await poller;
-    await sys.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
   const [drained, sleeper] = sys.units;
   assert.ok(drained && sleeper);

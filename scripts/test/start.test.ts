@@ -4,7 +4,7 @@
  * a second run on a data dir in use is refused before it touches anything.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSystem } from '../system.ts';
+import { spawnCaptured } from './harness.ts';
 
 const START = fileURLToPath(new URL('../start.ts', import.meta.url));
 
@@ -36,27 +37,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(t: TestContext, args: string[]): Run {
-  const child = spawn(process.execPath, [START, '--units', '1', '--http-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, out: () => out, exited };
-}
+const run = (t: TestContext, args: string[]) => spawnCaptured(t, process.execPath, [START, '--units', '1', '--http-port', '0', ...args]);
 
 async function until(what: string, ok: () => boolean, timeoutMs: number, show: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;

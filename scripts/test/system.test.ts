@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
-import { type RunningSystem, startSystem } from '../system.ts';
+import type { RunningSystem } from '../system.ts';
+import { startTestSystem } from './harness.ts';
 
 interface UnitView {
   id: string;
@@ -42,21 +40,12 @@ async function until(sys: RunningSystem, what: string, ok: (u: UnitView[]) => bo
 test('two simulated units come online, report, follow the simulator (towed, drained, link cut), and go offline through their last will', {
   timeout: 120_000,
 }, async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
   const logs: string[] = [];
-  const sys = await startSystem({
+  const { sys, dataDir } = await startTestSystem(t, {
     units: 2,
-    mqttPort: 0,
-    httpPort: 0,
-    gatewayHttpPort: 0,
-    dataDir,
     // Half a minute of unit time a second: a status report every two seconds.
     timeScale: 30,
     onLog: (source, line) => logs.push(`${source} ${line}`),
-  });
-  t.after(async () => {
-    await sys.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
   try {
     await bothOnlineThenOneKilled(sys, dataDir);
@@ -131,12 +120,7 @@ async function bothOnlineThenOneKilled(sys: RunningSystem, dataDir: string): Pro
 }
 
 test('a unit with wrong credentials is refused', { timeout: 60_000 }, async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
-  const sys = await startSystem({ units: 1, mqttPort: 0, httpPort: 0, gatewayHttpPort: 0, dataDir });
-  t.after(async () => {
-    await sys.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const { sys } = await startTestSystem(t, { units: 1 });
   const unit = sys.units[0];
   assert.ok(unit);
   for (const [username, password] of [

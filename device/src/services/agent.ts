@@ -1,38 +1,27 @@
 import type { Clock } from '@shouwang/hardware';
-import {
-  type Digest,
-  encodeUplink,
-  type Link,
-  type LinkType,
-  type Location,
-  POWER_STATES,
-  type Power,
-  type PowerState,
-  topics,
-  UPLINK,
-} from '@shouwang/protocol';
+import { type LinkType, POWER_STATES, type PowerState, topics } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
-import { buildDigest } from '../domain/digest.ts';
 import {
   type BatterySpec,
   DEFAULT_LADDER,
   type LadderConfig,
-  modemUp,
   nextContactBy,
   type PowerEstimate,
   PowerEstimator,
   PowerLadder,
   RUNG_LIMITS,
 } from '../domain/power.ts';
-import { digestSignificant, linkSignificant, locationSignificant, powerSignificant, shouldReport } from '../domain/significance.ts';
+import { radioWanted } from '../domain/radio-duty.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
-import type { GnssFix, NmeaReceiver } from '../drivers/nmea.ts';
+import type { NmeaReceiver } from '../drivers/nmea.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import type { CommandHandler } from './commands.ts';
 import type { Outbox } from './outbox.ts';
+import { Radio } from './radio.ts';
+import { StatusReporter } from './status-reporter.ts';
 import type { Uplink } from './uplink.ts';
 
 /**
@@ -89,8 +78,6 @@ export interface AgentDeps {
   onAlarmRaised?: (ts: number) => void;
 }
 
-/** The last word rides in the event class: after alarms, ahead of routine status and telemetry. */
-const LAST_WORD_PRIORITY = UPLINK.event.priority;
 /** How long a closing radio waits for the last word's PUBACK before it goes down anyway, unit ms. */
 const LAST_WORD_WAIT_MS = 30_000;
 
@@ -108,13 +95,7 @@ export class Agent {
   private readonly batcher: TelemetryBatcher;
   private sampleTimer: unknown;
   private radioTimer: unknown;
-  private radioOn = true;
-  /** A radio open or close under way (the close waits for the last word): one at a time. */
-  private radioChange: Promise<void> | undefined;
-  /** Ends a closing radio's wait for its last word (on stop). */
-  private endWait: (() => void) | undefined;
-  /** Seq of the newest last word not yet known to be acknowledged. */
-  private unsaid: number | undefined;
+  private readonly radio: Radio;
   private reportTimer: unknown;
   private lastEstimate: PowerEstimate | undefined;
   private lastReading: SensorReading | undefined;
@@ -124,12 +105,7 @@ export class Agent {
   private lastSlot: number | undefined;
   private lastTick: number | undefined;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly sent: {
-    power?: Omit<Power, 'seq'>;
-    location?: Omit<Location, 'seq'>;
-    link?: Omit<Link, 'seq'>;
-    digest?: Omit<Digest, 'seq'>;
-  } = {};
+  private readonly reporter: StatusReporter;
 
   constructor(deps: AgentDeps) {
     this.d = deps;
@@ -140,6 +116,34 @@ export class Agent {
     this.ladder = new PowerLadder(deps.ladder ?? DEFAULT_LADDER, initial);
     this.alarms = new AlarmEngine(deps.alarmConfig ?? DEFAULT_ALARM_CONFIG, saved.alarms ?? {});
     this.batcher = new TelemetryBatcher(deps.telemetryBatch);
+    this.reporter = new StatusReporter({
+      outbox: deps.outbox,
+      heartbeatMs: () => this.heartbeatMs(),
+      source: {
+        rung: () => this.ladder.state,
+        estimate: () => this.lastEstimate,
+        reading: () => this.lastReading,
+        link: () => this.lastLink,
+        fix: () => deps.gps.current(),
+        openAlarms: () => this.alarms.open(),
+        bytesMonth: () => deps.uplink.bytesMonth(),
+        nextContactBy: () => this.presenceExtra().nextContactBy,
+      },
+    });
+    this.radio = new Radio({
+      clock: deps.clock,
+      log: deps.log,
+      uplink: deps.uplink,
+      link: deps.link,
+      wanted: () =>
+        radioWanted(RUNG_LIMITS[this.ladder.state], deps.clock.now(), {
+          alarms: deps.outbox.pending(['alarm']),
+          satellite: deps.outbox.pending(SATELLITE_KINDS),
+        }),
+      lastWord: () => this.lastWord(deps.clock.now(), false),
+      nextContactBy: () => this.presenceExtra().nextContactBy,
+      lastWordWaitMs: LAST_WORD_WAIT_MS,
+    });
   }
 
   get powerState(): PowerState {
@@ -168,99 +172,17 @@ export class Agent {
     // A receiver needs seconds to a first fix: report it as soon as it comes instead of a period later.
     this.d.gps.once('fix', () => {
       if (this.locationReported || this.stopped) return;
-      this.reportLocation(this.d.clock.now());
+      this.locationReported = this.reporter.reportLocation(this.d.clock.now());
       this.d.uplink.kick();
     });
     this.track(this.sample().then(() => this.report()));
-    this.radioTimer = this.d.clock.setInterval(() => this.updateRadio(), 60_000);
+    this.radioTimer = this.d.clock.setInterval(() => this.radio.update(), 60_000);
   }
 
-  /**
-   * The rung's modem duty: always up; up in the hourly window; or up only while an alarm (or, on the
-   * lowest rungs, the compact status) waits to go. An alarm opens the radio on any rung.
-   */
-  private radioWanted(now: number): boolean {
-    const lim = RUNG_LIMITS[this.ladder.state];
-    if (lim.modem === 'always') return true;
-    if (this.d.outbox.pending(['alarm']) > 0) return true;
-    if (lim.modem === 'windows') return modemUp(lim, now);
-    return this.d.outbox.pending(SATELLITE_KINDS) > 0;
-  }
-
-  private updateRadio(): void {
-    if (this.stopped || this.radioChange) return;
-    const want = this.radioWanted(this.d.clock.now());
-    if (want === this.radioOn) return;
-    this.radioOn = want;
-    this.radioChange = (want ? this.openRadio() : this.closeRadio())
-      .catch((err: unknown) => this.log.warn({ err }, 'modem power change failed'))
-      .finally(() => {
-        this.radioChange = undefined;
-        // The duty may have changed while the last word was going out (an alarm came, a window opened).
-        this.updateRadio();
-      });
-  }
-
-  private async openRadio(): Promise<void> {
-    this.log.info({ state: this.ladder.state }, 'modem up');
-    await this.d.link.setPower?.(true);
-    await this.d.uplink.setAllowed(true);
-  }
-
-  /**
-   * The fleet must not read a planned sleep as a fault: before the modem goes down, the unit's
-   * charge and rung go out (and wait for their PUBACK, within LAST_WORD_WAIT_MS), then the uplink
-   * says `offline` with the next-contact promise and disconnects; only then is the modem powered
-   * down. Cutting the modem first would kill the link under the goodbye and leave the broker to
-   * publish the last will, whose promise dates from the connect.
-   */
-  private async closeRadio(): Promise<void> {
-    this.lastWord(this.d.clock.now(), false);
-    const seq = this.unsaid;
-    if (seq !== undefined && this.d.uplink.connected) {
-      this.d.uplink.kick();
-      await this.deliveredWithin(seq, LAST_WORD_WAIT_MS);
-    }
-    if (this.stopped) return;
-    this.log.info({ state: this.ladder.state, nextContactBy: this.presenceExtra().nextContactBy }, 'modem down to save power');
-    await this.d.uplink.setAllowed(false);
-    await this.d.link.setPower?.(false);
-  }
-
-  /** Resolves when the row is acknowledged or after `ms` of unit time, whichever comes first. */
-  private deliveredWithin(seq: number, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.d.clock.clearTimeout(timer);
-        this.endWait = undefined;
-        resolve();
-      };
-      const timer = this.d.clock.setTimeout(done, ms);
-      this.endWait = done;
-      void this.d.uplink.delivered(seq).then(() => {
-        if (this.unsaid === seq) this.unsaid = undefined;
-        done();
-      });
-    });
-  }
-
-  /**
-   * What the fleet needs to read the unit right before it goes quiet or spends less: its charge and
-   * rung now, in the form the link's policy carries (a digest, with the promise, on the satellite
-   * diet; the power status otherwise), queued after alarms and ahead of routine data. `force` sends
-   * it even when nothing significant changed (a new rung always is). A closing radio waits for the
-   * newest such row (`unsaid`) to be acknowledged.
-   */
+  /** The last word (status-reporter.ts), which a closing radio waits for. */
   private lastWord(ts: number, force: boolean): void {
-    const power = this.powerStatus(ts);
-    if (!power) return;
-    let seq: number | undefined;
-    if (!this.statusAllowed()) seq = this.reportDigest(ts, power, force);
-    else if (force || shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
-      this.sent.power = power;
-      seq = this.d.outbox.enqueue('power', power, LAST_WORD_PRIORITY).seq;
-    }
-    if (seq !== undefined) this.unsaid = seq;
+    const seq = this.reporter.lastWord(ts, force);
+    if (seq !== undefined) this.radio.expect(seq);
   }
 
   /** Applies live configuration (alarm thresholds, report interval) without a restart. */
@@ -276,8 +198,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.endWait?.();
-    await Promise.allSettled([...this.inflight, this.radioChange]);
+    await Promise.allSettled([...this.inflight, this.radio.stop()]);
     if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     if (this.radioTimer !== undefined) this.d.clock.clearInterval(this.radioTimer);
@@ -337,7 +258,7 @@ export class Agent {
       this.d.outbox.enqueue('alarm', c);
       if (c.state === 'raised' && RUNG_LIMITS[this.ladder.state].camera !== 'off') this.d.onAlarmRaised?.(ts);
     }
-    if (changes.length > 0) this.updateRadio();
+    if (changes.length > 0) this.radio.update();
     if (changes.length > 0) this.saveState();
     // Telemetry on whole slots of its period, so a batch stays regular however the reads jitter.
     const slot = ts - (ts % periodMs);
@@ -380,8 +301,8 @@ export class Agent {
     const b = this.batcher.flush();
     if (b) this.d.outbox.enqueue('telemetry', b);
     this.saveState();
-    // The new rung's modem duty, applied after the last word has gone (closeRadio waits for it).
-    this.updateRadio();
+    // The new rung's modem duty, applied after the last word has gone (a closing radio waits for it).
+    this.radio.update();
     // Re-arm the report loop at the new rung's cadence.
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
     this.scheduleReport();
@@ -396,121 +317,15 @@ export class Agent {
       this.log.warn({ err }, 'link poll failed');
     }
     if (this.stopped) return;
-    const power = this.powerStatus(ts);
-    if (!this.statusAllowed()) {
-      if (power) this.reportDigest(ts, power);
-    } else {
-      if (power && shouldReport(this.sent.power, power, powerSignificant, this.heartbeatMs())) {
-        this.d.outbox.enqueue('power', power);
-        this.sent.power = power;
-      }
-      this.reportLocation(ts);
-      const link = this.linkStatus(ts);
-      if (link && shouldReport(this.sent.link, link, linkSignificant, this.heartbeatMs())) {
-        this.d.outbox.enqueue('link', link);
-        this.sent.link = link;
-      }
-    }
-    this.updateRadio();
+    this.reporter.report(ts);
+    if (this.d.gps.current()) this.locationReported = true;
+    this.radio.update();
     this.d.uplink.kick();
     this.scheduleReport();
   }
 
-  private powerStatus(ts: number): Omit<Power, 'seq'> | undefined {
-    const est = this.lastEstimate;
-    const r = this.lastReading;
-    if (!est || !r) return undefined;
-    return {
-      ts,
-      soc: est.soc,
-      batteryV: r.batteryV,
-      solarW: r.solarW,
-      windW: r.windW,
-      loadW: r.loadW,
-      state: this.ladder.state,
-      batteryTempC: r.batteryTempC,
-      autonomyD: Math.min(10_000, est.autonomyD),
-      ...(est.timeToEmptyH === undefined ? {} : { timeToEmptyH: est.timeToEmptyH }),
-    };
-  }
-
-  private linkStatus(ts: number): Omit<Link, 'seq'> | undefined {
-    const l = this.lastLink;
-    if (!l) return undefined;
-    // What the modem did not say stays out: unknown is not −150 dBm, 0 bars or "not registered".
-    return {
-      ts,
-      type: l.type,
-      ...(l.rssiDbm === undefined ? {} : { rssiDbm: Math.max(-150, Math.min(0, l.rssiDbm)) }),
-      ...(l.bars === undefined ? {} : { bars: l.bars }),
-      ...(l.operator ? { operator: l.operator } : {}),
-      bytesMonth: this.d.uplink.bytesMonth(),
-      ...(l.registered === undefined ? {} : { registered: l.registered }),
-      ...(l.ports ? { ports: l.ports } : {}),
-    };
-  }
-
-  /** On the satellite diet the whole status travels as one digest, sized to one SBD message; returns its seq when sent. */
-  private reportDigest(ts: number, power: Omit<Power, 'seq'>, force = false): number | undefined {
-    const { ts: _ts, ...powerFields } = power;
-    const fix = this.d.gps.current();
-    const link = this.linkStatus(ts);
-    const digest = buildDigest(
-      {
-        ts,
-        power: powerFields,
-        ...(fix && fix.fix !== 'none' ? { location: { lat: fix.lat, lon: fix.lon, fix: fix.fix } } : {}),
-        ...(link
-          ? {
-              link: {
-                type: link.type,
-                ...(link.rssiDbm === undefined ? {} : { rssiDbm: link.rssiDbm }),
-                ...(link.bars === undefined ? {} : { bars: link.bars }),
-                bytesMonth: link.bytesMonth ?? 0,
-              },
-            }
-          : {}),
-        nextContactBy: this.presenceExtra().nextContactBy,
-      },
-      this.alarms.open(),
-      (d) => encodeUplink('digest', { seq: 0xffffffff, ...d }, 'compact').length,
-    );
-    if (!force && !shouldReport(this.sent.digest, digest, digestSignificant, this.heartbeatMs())) return undefined;
-    this.sent.digest = digest;
-    return this.d.outbox.enqueue('digest', digest).seq;
-  }
-
-  private reportLocation(ts: number): void {
-    const fix: GnssFix | undefined = this.d.gps.current();
-    // Nothing to say before the receiver's first position; after it, losing the fix is news.
-    if ((!fix && !this.sent.location) || !this.statusAllowed()) return;
-    this.locationReported = true;
-    // Without a current fix the message carries no position: the last one is history, not where the unit is.
-    const location: Omit<Location, 'seq'> =
-      fix && fix.fix !== 'none'
-        ? {
-            ts,
-            lat: fix.lat,
-            lon: fix.lon,
-            fix: fix.fix,
-            ...(fix.altM === undefined ? {} : { altM: fix.altM }),
-            ...(fix.speedMps === undefined ? {} : { speedMps: fix.speedMps }),
-            ...(fix.sats === undefined ? {} : { sats: fix.sats }),
-            ...(fix.hdop === undefined ? {} : { hdop: fix.hdop }),
-          }
-        : { ts, fix: 'none' };
-    if (!shouldReport(this.sent.location, location, locationSignificant, this.heartbeatMs())) return;
-    this.d.outbox.enqueue('location', location);
-    this.sent.location = location;
-  }
-
   private heartbeatMs(): number {
     return Math.max(this.d.heartbeatS(), this.d.reportIntervalS()) * 1000;
-  }
-
-  /** Separate status messages on cellular; on the satellite diet they give way to the digest. */
-  private statusAllowed(): boolean {
-    return this.linkType !== 'satellite' && RUNG_LIMITS[this.ladder.state].modem !== 'alarms-only';
   }
 
   private scheduleReport(): void {

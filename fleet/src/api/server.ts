@@ -40,6 +40,23 @@ export interface ApiDeps {
   log: Logger;
 }
 
+/** A database that does not answer a ping within this is unreachable for health. */
+const HEALTH_STORAGE_MS = 2000;
+
+function reachable(ping: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([
+    ping.then(
+      () => true,
+      () => false,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** JSON API, live updates over Server-Sent Events, and the dashboard page. */
 export async function createApi(deps: ApiDeps) {
   const app = Fastify({
@@ -124,13 +141,17 @@ export async function createApi(deps: ApiDeps) {
   registerAlarmRoutes(app, deps.loop);
   registerTicketRoutes(app, deps.loop);
 
-  // Without the gateway the fleet serves a picture that no longer moves: degraded, and a 503 so a
-  // load balancer or a probe that reads only the status sees it too.
+  // Without the gateway the fleet serves a picture that no longer moves, without its database it
+  // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe
+  // that reads only the status sees it too.
   app.get('/api/health', async (_req, reply) => {
     const mqtt = deps.ingest.client.connected;
-    return reply.code(mqtt ? 200 : 503).send({
-      status: mqtt ? 'ok' : 'degraded',
+    const storage = await reachable(deps.store.ping(), HEALTH_STORAGE_MS);
+    const ok = mqtt && storage;
+    return reply.code(ok ? 200 : 503).send({
+      status: ok ? 'ok' : 'degraded',
       mqtt: mqtt ? 'connected' : 'disconnected',
+      storage: storage ? 'ok' : 'unreachable',
       units: deps.state.list().length,
       messages: deps.ingest.received,
       rejected: Object.fromEntries(deps.ingest.rejected),

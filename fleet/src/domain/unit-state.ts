@@ -1,4 +1,5 @@
 import {
+  type Alarm,
   type CommissionCheck,
   type DecodedMessage,
   type Digest,
@@ -27,8 +28,8 @@ import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
  * undo the promise the unit made since.
  *
  * Charge and rung come from every message that carries them, by event time: a power status or
- * digest in full, a power-state event (rung and the charge that made it) and telemetry's
- * `soc_pct` series over the fields of the last full status.
+ * digest in full, a power-state event (rung and the charge that made it), a low-battery alarm's
+ * value and telemetry's `soc_pct` series over the fields of the last full status.
  */
 export interface UnitState {
   id: string;
@@ -81,6 +82,7 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
   }
   if (m.type === 'uplink' && m.kind === 'event') return charged(unit, eventCharge(m.payload), receivedAt);
   if (m.type === 'uplink' && m.kind === 'telemetry') return charged(unit, telemetryCharge(m.payload), receivedAt);
+  if (m.type === 'uplink' && m.kind === 'alarm') return charged(unit, alarmCharge(m.payload), receivedAt);
   if (m.type !== 'uplink' || !TRACKED.has(m.kind)) return { ...unit, lastSeen: receivedAt };
   const kind = m.kind as Exclude<Tracked, 'presence'>;
   return newest({ ...unit, lastSeen: receivedAt }, kind, m.payload as Power & Location & Link);
@@ -101,12 +103,18 @@ interface Charge {
   state?: PowerState;
 }
 
-/** Laid over the last full status when newer; before the first full status there is nothing to lay it on. */
+/**
+ * Laid over the last full status when newer; before the first full status there is nothing to lay
+ * it on. The status's own time-to-empty is counted down to the new time, so the empty time it
+ * forecast stays where it was.
+ */
 function charged(unit: UnitState, c: Charge | undefined, receivedAt: number): UnitState {
   const next = { ...unit, lastSeen: receivedAt };
   const p = unit.power;
   if (!c || !p || p.ts >= c.ts) return next;
-  return { ...next, power: { ...p, ts: c.ts, ...(c.soc === undefined ? {} : { soc: c.soc }), ...(c.state ? { state: c.state } : {}) } };
+  const power: Power = { ...p, ts: c.ts, ...(c.soc === undefined ? {} : { soc: c.soc }), ...(c.state ? { state: c.state } : {}) };
+  if (p.timeToEmptyH !== undefined) power.timeToEmptyH = Math.max(0, p.timeToEmptyH - (c.ts - p.ts) / 3_600_000);
+  return { ...next, power };
 }
 
 function eventCharge(e: UnitEvent): Charge | undefined {
@@ -115,6 +123,11 @@ function eventCharge(e: UnitEvent): Charge | undefined {
   return state || e.soc !== undefined
     ? { ts: e.ts, ...(state ? { state } : {}), ...(e.soc === undefined ? {} : { soc: e.soc }) }
     : undefined;
+}
+
+/** A low-battery alarm's value is the charge that raised or cleared it; alarms go first, on any link. */
+function alarmCharge(a: Alarm): Charge | undefined {
+  return a.kind === 'low-battery' && a.value !== undefined && a.value >= 0 && a.value <= 100 ? { ts: a.ts, soc: a.value } : undefined;
 }
 
 /** The newest `soc_pct` sample of a batch (sample i was taken at ts + i × periodMs). */

@@ -45,14 +45,14 @@ export function startMqttIngest(config: FleetConfig['mqtt'], state: FleetState, 
     }
     state.apply(m.value);
   });
-  client.on('error', (err) => log.error({ err: err.message }, 'MQTT error'));
+  client.on('error', (err) => log.error({ err }, 'MQTT error'));
   client.on('connect', () => {
     log.info({ url: config.url }, 'connected to gateway');
     // Subscribe on every (re)connect: a clean session forgets its subscriptions.
     client.subscribe(
       UPLINK_KINDS.map((k) => filters.allUplink(k)),
       { qos: 1 },
-      (err) => (err ? log.error({ err: err.message }, 'subscribe failed') : markSubscribed()),
+      (err) => (err ? log.error({ err }, 'subscribe failed') : markSubscribed()),
     );
   });
   // Not awaited: the API serves (with what it knows) while the gateway is unreachable.

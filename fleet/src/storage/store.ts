@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { CommissioningRow, Database, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
 
 /** Rows per statement: well under SQLite's bound-parameter limit (32,766) at ten columns. */
@@ -25,6 +25,11 @@ export class FleetStore {
 
   close(): Promise<void> {
     return this.#db.destroy();
+  }
+
+  /** One round trip to the database (health): rejects while it cannot be reached. */
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.#db);
   }
 
   // Registry

@@ -1,0 +1,45 @@
+/**
+ * Harness vocabulary for the end-to-end tests: `startTestSystem(t, …)` runs the whole system
+ * (`startSystem`) on free ports in a temporary data dir, stopped and removed after the test;
+ * `spawnCaptured(t, …)` runs a command with its stdout and stderr collected (`out()`), killed
+ * after the test if it is still running.
+ */
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type RunningSystem, type SystemOptions, startSystem } from '../system.ts';
+
+export async function startTestSystem(
+  t: TestContext,
+  opts: Omit<SystemOptions, 'mqttPort' | 'httpPort' | 'gatewayHttpPort' | 'dataDir'>,
+): Promise<{ sys: RunningSystem; dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
+  const sys = await startSystem({ mqttPort: 0, httpPort: 0, gatewayHttpPort: 0, dataDir, ...opts });
+  t.after(async () => {
+    await sys.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return { sys, dataDir };
+}
+
+export interface Captured {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+export function spawnCaptured(t: TestContext, cmd: string, args: string[], options: SpawnOptions = {}): Captured {
+  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, out: () => out, exited };
+}
