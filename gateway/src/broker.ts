@@ -252,7 +252,14 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
   broker.on('connackSent', (_packet, client) => gate.leave(client));
   broker.on('subscribe', (_subs, client) => grants.changed(client));
   broker.on('unsubscribe', (_subs, client) => grants.changed(client));
+  // A connection cut by Aedes reports the error once per pending write (a drain timeout with 100
+  // deliveries queued is 100 errors): the first one is the refusal.
+  const ended = new WeakSet<Client>();
   const onError = (client: Client | null, err: Error & { code?: string; errorCode?: number }) => {
+    if (client) {
+      if (ended.has(client)) return;
+      ended.add(client);
+    }
     const reason = refusalOf(err);
     if (reason) refusals.reject(reason, { client: client?.id, from: client ? source(client) : undefined, err: err.message });
     else log.debug({ client: client?.id, err }, 'connection ended');

@@ -14,7 +14,7 @@ import { hashSecret } from '@shouwang/runtime/secrets';
 import { defer, waitUntil } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { GatewayConfig } from '../src/config.ts';
 import { createGateway, type Gateway } from '../src/index.ts';
 
@@ -71,6 +71,8 @@ export async function startGateway(
       ws?: Record<string, unknown>;
       dataDir?: string;
     };
+    /** Where the gateway logs (silent unless TEST_LOG is set). */
+    log?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-'));
@@ -89,7 +91,7 @@ export async function startGateway(
       ws: { port: 0, ...opts.config?.ws },
     }),
   ) as GatewayConfig;
-  const gateway = createGateway({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  const gateway = createGateway({ config, log: opts.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const { mqttPort, httpPort, tlsPort, wsPort } = await gateway.listen();
   defer(t, async () => {
     await gateway.close();

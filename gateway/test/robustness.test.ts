@@ -81,6 +81,12 @@ test('a frozen subscriber (a stalled satellite link) does not stall delivery to 
   }
   await all;
   assert.equal(received, N);
+  // The frozen one was cut, and that is counted.
+  const end = Date.now() + 5000;
+  while (!(await metricsText(gw)).includes('rejects_total{reason="drain-timeout"} 1') && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(await metricsText(gw), /rejects_total\{reason="drain-timeout"\} 1/);
 });
 
 test('a reconnect storm: hundreds of units at once all get back in, none locked out', async (t) => {
