@@ -3,6 +3,8 @@
  * credentials file in a temp dir; a *unit* is an MQTT.js client logged in as a unit
  * (username = client id = unit id); a *service* is one logged in from the file's services.
  */
+
+import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,8 +135,18 @@ export function nextMessage(
   });
 }
 
-export async function metricsText(gw: TestGateway): Promise<string> {
+export async function metricsText(gw: TestGateway | { httpPort: number }): Promise<string> {
   return (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+}
+
+/** Polls `cond` until it holds; fails with `what` at the deadline. */
+export async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`${what} not met within ${timeoutMs} ms`);
 }
 
 /** A valid power reading for sequence number `seq` (≤ 500): event time a second apart, charge rising. */

@@ -9,7 +9,7 @@ import { filters } from '@shouwang/protocol';
 import { defer } from '@shouwang/testkit';
 import { pino } from 'pino';
 import { LogBudget } from '../src/domain/log-budget.ts';
-import { metricsText, startGateway } from './helpers.ts';
+import { metricsText, startGateway, waitFor } from './helpers.ts';
 import { closed, connectPacket, packet, packetReader, rawSocket, str, subscribePacket } from './raw.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1' }, services: { fleet: 'svc' } };
@@ -24,15 +24,6 @@ function capture(): { log: pino.Logger; lines: Record<string, unknown>[] } {
     },
   });
   return { log: pino({ level: 'info' }, sink), lines };
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail('condition not met');
 }
 
 test('refusals Aedes makes on its own are counted and logged: connect timeout, malformed SUBSCRIBE, wildcard PUBLISH', async (t) => {
