@@ -283,9 +283,9 @@ function ownerTag(p: Principal): string {
 
 function principalOfTag(tag: unknown): Principal | undefined {
   if (typeof tag !== 'string') return undefined;
-  const [kind, name] = tag.split(':', 2);
-  if (name === undefined) return undefined;
-  return kind === 'unit' || kind === 'service' ? principalFor(name, kind === 'service') : undefined;
+  const colon = tag.indexOf(':');
+  const kind = tag.slice(0, colon);
+  return colon > 0 && (kind === 'unit' || kind === 'service') ? principalFor(tag.slice(colon + 1), kind === 'service') : undefined;
 }
 
 /** Why a Will may not be registered: the connection's principal could not publish it itself. */
@@ -304,7 +304,12 @@ function willRefusal(principal: Principal, will: PublishPacket): string | undefi
  */
 function refusalOf(err: Error & { code?: string; errorCode?: number }): string | undefined {
   if (err.code !== undefined) return undefined;
-  if (err.errorCode !== undefined) return err.errorCode === 1 ? 'connect-protocol-level' : err.errorCode === 6 ? 'keepalive' : undefined;
+  if (err.errorCode !== undefined) {
+    if (err.errorCode === 1) return 'connect-protocol-level';
+    // Aedes's own return code 2 (an MQTT 3.1 client id over 23 characters); ours carry our messages.
+    if (err.errorCode === 2 && err.message === 'identifier rejected') return 'client-id-rejected';
+    return err.errorCode === 6 ? 'keepalive' : undefined;
+  }
   const m = err.message;
   for (const [text, reason] of AEDES_ERRORS) if (m.startsWith(text)) return reason;
   if (m === 'bad user name or password' || m === 'not authorized') return undefined;
