@@ -1,10 +1,10 @@
-/** Topic matching and the QoS a delivery goes out at ([MQTT-4.7.1], [MQTT-3.8.4-6], [MQTT-3.3.5-1]), without a broker. */
+/** Topic matching (MQTT 3.1.1 §4.7.1) and the QoS a delivery goes out at ([MQTT-3.8.4-6], [MQTT-3.3.5-1]), without a broker. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { filterMatches } from '../src/domain/filter-match.ts';
 import { GrantedQos } from '../src/domain/granted-qos.ts';
 
-test('[MQTT-4.7.1-2] [MQTT-4.7.1-3] filters match by level: + one level, # this level and below, $ topics not by a leading wildcard', () => {
+test('§4.7.1.2–3 filters match by level: + one level, # this level and below, $ topics not by a leading wildcard', () => {
   const cases: [string, string, boolean][] = [
     ['sw/v1/+/presence', 'sw/v1/hrb-001/presence', true],
     ['sw/v1/+/presence', 'sw/v1/hrb-001/power', false],
