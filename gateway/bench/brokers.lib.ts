@@ -70,8 +70,11 @@ export const DEPLOYED = readServiceUnit(fileURLToPath(new URL('../deploy/shouwan
 /** Node's own defaults, for comparison. */
 export const NODE_DEFAULTS: ServiceUnit = { flags: [], env: {} };
 
-/** Our gateway as it runs in the field; units get credentials of the cost the registry issues. */
-export async function startGatewayProcess(units: string[], node: ServiceUnit = DEPLOYED): Promise<RunningBroker> {
+/**
+ * Our gateway as it runs in the field; units get credentials of the cost the registry issues,
+ * the `fleet` service `serviceHash` (the same by default).
+ */
+export async function startGatewayProcess(units: string[], node: ServiceUnit = DEPLOYED, serviceHash?: string): Promise<RunningBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-bench-'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -79,7 +82,10 @@ export async function startGatewayProcess(units: string[], node: ServiceUnit = D
   const file = join(dir, 'credentials.json');
   await writeFile(
     file,
-    JSON.stringify({ units: Object.fromEntries(units.map((u) => [u, hash])), services: { fleet: { hash, role: 'service' } } }),
+    JSON.stringify({
+      units: Object.fromEntries(units.map((u) => [u, hash])),
+      services: { fleet: { hash: serviceHash ?? hash, role: 'service' } },
+    }),
   );
   return launchGateway(dir, file, port, httpPort, node);
 }

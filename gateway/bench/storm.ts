@@ -2,7 +2,8 @@
  * A reconnect storm: 10,000 units connect, the gateway restarts, and all 10,000 come back at
  * once. Clients are raw sockets with hand-made CONNECT packets (an MQTT.js client each would
  * measure the load generator, not the gateway). A refused or dropped unit retries after a
- * random 0–2 s, as the agent's capped backoff does.
+ * random 0–2 s, as the agent's capped backoff does. The units come from 50 addresses (200 behind
+ * each, as behind carrier NATs): the gateway caps connections not yet logged in per address.
  */
 import { connect, type Socket } from 'node:net';
 import type { ServiceUnit } from '@shouwang/testkit';
@@ -11,6 +12,7 @@ import { DEPLOYED, NODE_DEFAULTS, type Row, rssKb, startGatewayProcess } from '.
 
 const UNITS = Number(process.env.STORM_UNITS ?? 10_000);
 const ids = Array.from({ length: UNITS }, (_, i) => `storm-${String(i).padStart(5, '0')}`);
+const sourceOf = (id: string) => `127.0.5.${(Number(id.slice(6)) % 50) + 1}`;
 
 /** Connects every unit; resolves with the time until all have a CONNACK 0, and the retries needed. */
 async function herd(port: number, sockets: Socket[], deadlineMs: number): Promise<{ seconds: number; retries: number; failed: number }> {
@@ -20,7 +22,7 @@ async function herd(port: number, sockets: Socket[], deadlineMs: number): Promis
     new Promise<boolean>((resolve) => {
       const attempt = () => {
         if (performance.now() - start > deadlineMs) return resolve(false);
-        const s = connect(port, '127.0.0.1');
+        const s = connect({ port, host: '127.0.0.1', localAddress: sourceOf(id) });
         let done = false;
         const retry = () => {
           if (done) return;

@@ -252,7 +252,14 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
   broker.on('connackSent', (_packet, client) => gate.leave(client));
   broker.on('subscribe', (_subs, client) => grants.changed(client));
   broker.on('unsubscribe', (_subs, client) => grants.changed(client));
+  // A connection cut by Aedes reports the error once per pending write (a drain timeout with 100
+  // deliveries queued is 100 errors): the first one is the refusal.
+  const ended = new WeakSet<Client>();
   const onError = (client: Client | null, err: Error & { code?: string; errorCode?: number }) => {
+    if (client) {
+      if (ended.has(client)) return;
+      ended.add(client);
+    }
     const reason = refusalOf(err);
     if (reason) refusals.reject(reason, { client: client?.id, from: client ? source(client) : undefined, err: err.message });
     else log.debug({ client: client?.id, err }, 'connection ended');
@@ -276,9 +283,9 @@ function ownerTag(p: Principal): string {
 
 function principalOfTag(tag: unknown): Principal | undefined {
   if (typeof tag !== 'string') return undefined;
-  const [kind, name] = tag.split(':', 2);
-  if (name === undefined) return undefined;
-  return kind === 'unit' || kind === 'service' ? principalFor(name, kind === 'service') : undefined;
+  const colon = tag.indexOf(':');
+  const kind = tag.slice(0, colon);
+  return colon > 0 && (kind === 'unit' || kind === 'service') ? principalFor(tag.slice(colon + 1), kind === 'service') : undefined;
 }
 
 /** Why a Will may not be registered: the connection's principal could not publish it itself. */
@@ -297,7 +304,12 @@ function willRefusal(principal: Principal, will: PublishPacket): string | undefi
  */
 function refusalOf(err: Error & { code?: string; errorCode?: number }): string | undefined {
   if (err.code !== undefined) return undefined;
-  if (err.errorCode !== undefined) return err.errorCode === 1 ? 'connect-protocol-level' : err.errorCode === 6 ? 'keepalive' : undefined;
+  if (err.errorCode !== undefined) {
+    if (err.errorCode === 1) return 'connect-protocol-level';
+    // Aedes's own return code 2 (an MQTT 3.1 client id over 23 characters); ours carry our messages.
+    if (err.errorCode === 2 && err.message === 'identifier rejected') return 'client-id-rejected';
+    return err.errorCode === 6 ? 'keepalive' : undefined;
+  }
   const m = err.message;
   for (const [text, reason] of AEDES_ERRORS) if (m.startsWith(text)) return reason;
   if (m === 'bad user name or password' || m === 'not authorized') return undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { connect, metricsText, startGateway, writeCredentials } from './helpers.ts';
+import { connect, metricsText, startGateway, waitFor, writeCredentials } from './helpers.ts';
 import { connectPacket, rawSocket } from './raw.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } };
@@ -66,13 +66,4 @@ test('a broken credentials file locks everyone out loudly instead of crashing', 
 
 async function health(port: number): Promise<{ credentials: number }> {
   return (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())) as { credentials: number };
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail('condition not met');
 }

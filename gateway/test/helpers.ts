@@ -3,6 +3,8 @@
  * credentials file in a temp dir; a *unit* is an MQTT.js client logged in as a unit
  * (username = client id = unit id); a *service* is one logged in from the file's services.
  */
+
+import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { hashSecret } from '@shouwang/runtime/secrets';
 import { defer, waitUntil } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { GatewayConfig } from '../src/config.ts';
 import { createGateway, type Gateway } from '../src/index.ts';
 
@@ -71,6 +73,8 @@ export async function startGateway(
       ws?: Record<string, unknown>;
       dataDir?: string;
     };
+    /** Where the gateway logs (silent unless TEST_LOG is set). */
+    log?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'gw-'));
@@ -89,7 +93,7 @@ export async function startGateway(
       ws: { port: 0, ...opts.config?.ws },
     }),
   ) as GatewayConfig;
-  const gateway = createGateway({ config, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  const gateway = createGateway({ config, log: opts.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const { mqttPort, httpPort, tlsPort, wsPort } = await gateway.listen();
   defer(t, async () => {
     await gateway.close();
@@ -131,8 +135,18 @@ export function nextMessage(
   });
 }
 
-export async function metricsText(gw: TestGateway): Promise<string> {
+export async function metricsText(gw: TestGateway | { httpPort: number }): Promise<string> {
   return (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+}
+
+/** Polls `cond` until it holds; fails with `what` at the deadline. */
+export async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`${what} not met within ${timeoutMs} ms`);
 }
 
 /** A valid power reading for sequence number `seq` (≤ 500): event time a second apart, charge rising. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { type Alarm, encodeUplink, filters, topics } from '@shouwang/protocol';
-import { connect, metricsText, nextMessage, startGateway } from './helpers.ts';
+import { connect, metricsText, nextMessage, startGateway, waitFor } from './helpers.ts';
 import { connectPacket, rawSocket, subscribePacket } from './raw.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc', flows: 'svc2' } };
@@ -81,6 +81,8 @@ test('a frozen subscriber (a stalled satellite link) does not stall delivery to 
   }
   await all;
   assert.equal(received, N);
+  // The frozen one was cut, and that is counted.
+  await waitFor(async () => (await metricsText(gw)).includes('rejects_total{reason="drain-timeout"} 1'), 5000, 'the cut counted');
 });
 
 test('a reconnect storm: hundreds of units at once all get back in, none locked out', async (t) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeUplink, filters, topics } from '@shouwang/protocol';
 import type { MqttClient } from 'mqtt';
-import { connect, metricsText, nextMessage, startGateway, type TestGateway } from './helpers.ts';
+import { connect, metricsText, nextMessage, startGateway, type TestGateway, waitFor } from './helpers.ts';
 import { closed, connectPacket, rawSocket, reply } from './raw.ts';
 
 const creds = { units: { 'hrb-001': 'pw-1', 'hrb-002': 'pw-2' }, services: { fleet: 'svc' } };
@@ -174,12 +174,3 @@ test("a stored Will is published only inside its owner's subtree: one stamped fo
   await late.subscribeAsync(topics.uplink('hrb-001', 'presence'), { qos: 1 });
   await assert.rejects(retained, /no message/);
 });
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail('condition not met');
-}

@@ -5,16 +5,14 @@
  * fleet must keep hearing every other unit, including the Will of one that dies.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { encodeUplink, topics } from '@shouwang/protocol';
 import { connectPacket, rawSocket, reply } from '../../gateway/test/raw.ts';
 import { type RunningSystem, startSystem } from '../system.ts';
+import { units as fleetUnits, sim, until as waitForFleet } from './fleet-view.ts';
 
 interface UnitView {
   id: string;
@@ -22,30 +20,9 @@ interface UnitView {
   location: { lat: number; lon: number } | null;
 }
 
-const SIM = fileURLToPath(new URL('../sim.ts', import.meta.url));
-
-/** `./dev sim` as an operator runs it against this system's data dir. */
-async function sim(dataDir: string, ...args: string[]): Promise<unknown> {
-  const { stdout } = await promisify(execFile)(process.execPath, [SIM, '--data-dir', dataDir, ...args]);
-  return JSON.parse(stdout);
-}
-
-async function units(sys: RunningSystem): Promise<UnitView[]> {
-  const res = await fetch(`http://127.0.0.1:${sys.httpPort}/api/units`);
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { units: UnitView[] }).units;
-}
-
-async function until(sys: RunningSystem, what: string, ok: (u: UnitView[]) => boolean, timeoutMs: number): Promise<UnitView[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: UnitView[] = [];
-  while (Date.now() < deadline) {
-    last = await units(sys);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`${what} not reached within ${timeoutMs} ms; last state: ${JSON.stringify(last)}`);
-}
+const units = (sys: RunningSystem) => fleetUnits<UnitView>(sys);
+const until = (sys: RunningSystem, what: string, ok: (u: UnitView[]) => boolean, timeoutMs: number) =>
+  waitForFleet<UnitView>(sys, what, ok, timeoutMs);
 
 test("a unit's malformed will does not blind the fleet: it keeps receiving every other unit's messages", {
   timeout: 120_000,
