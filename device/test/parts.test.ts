@@ -78,3 +78,20 @@ test('the geofence centre is the configured deployment site, never the simulator
   assert.deepEqual(r.status === 'ok' && r.data, { applied: ['site.lat', 'site.lon'], restartRequired: false });
   await until('geofence raised against the configured site', () => geofence().length === 1, 15_000);
 });
+
+test('a modem that stops answering is reported silent in the link status and by commissioning; answering again, it is open', async (t) => {
+  const { log, lines } = capture('info');
+  const u = await startUnit(t, { timeScale: 60, log, config: { modem: { timeoutMs: 200 }, report: { intervalS: 60 } } });
+  await until('a registered link', () => links(u).some((l) => l.registered === true), 15_000);
+  u.sim.modemSilent(true);
+  await until('silence logged', () => said(lines, 'modem silent on an open port; reopening it')?.port === '/dev/ttyUSB2', 10_000);
+  await until('the link status says so', () => links(u).some((l) => l.ports?.modem.state === 'silent'), 10_000);
+  const silent = links(u).find((l) => l.ports?.modem.state === 'silent');
+  assert.equal(silent?.rssiDbm, undefined, 'no answer: signal unknown, not −150 dBm');
+  assert.ok((silent?.ports?.modem.drops.timeout ?? 0) >= 3);
+  const signal = (await commission(u, 'c-modem')).find((i) => i.check === 'signal');
+  assert.match(signal?.detail ?? '', /^modem silent on \/dev\/ttyUSB2/);
+  u.sim.modemSilent(false);
+  await until('talking again', () => u.device.ports.modem?.state === 'open', 10_000);
+  await until('registered again', () => links(u).at(-1)?.registered === true, 10_000);
+});

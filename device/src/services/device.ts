@@ -62,8 +62,8 @@ export async function startDevice(
   // I/O timeouts and port silence are physical latencies: wall clock, even when the unit's clock runs simulated time faster.
   const silentAfterMs = cfg.gps.silentAfterS * 1000;
   const gps = new NmeaReceiver({ clock: systemClock, staleAfterMs: silentAfterMs });
-  const modem = new AtModem(undefined, { clock: systemClock });
-  const ports = openSerialParts({ gps, modem, board, log, silentAfterMs });
+  const modem = new AtModem(undefined, { clock: systemClock, timeoutMs: cfg.modem.timeoutMs });
+  const ports = openSerialParts({ gps, modem, board, log, silentAfterMs, modemTimeoutMs: cfg.modem.timeoutMs });
   const io = await openSensors(board, log);
   const sensors = 'sensors' in io ? io.sensors : undefined;
 
@@ -114,8 +114,8 @@ export async function startDevice(
   const snapshot = (ts: number, why: string) => {
     if (!camera) return;
     camera.capture(ts).then(
-      (file) => log.info({ module: 'camera', file, why }, 'snapshot'),
-      (err: unknown) => log.warn({ module: 'camera', err, why }, 'snapshot failed'),
+      (file) => log.info({ module: 'camera', part: 'camera', file, why }, 'snapshot'),
+      (err: unknown) => log.warn({ module: 'camera', part: 'camera', err, why }, 'snapshot failed'),
     );
   };
 

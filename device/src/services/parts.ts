@@ -37,8 +37,9 @@ export function openSerialParts(o: {
   board: BoardParts;
   log: Logger;
   silentAfterMs: number;
+  modemTimeoutMs: number;
 }): SerialParts {
-  const { gps, modem, board, log, silentAfterMs } = o;
+  const { gps, modem, board, log, silentAfterMs, modemTimeoutMs } = o;
   const gpsLink = board.gps;
   const modemLink = board.modem;
   const gpsPort = gpsLink
@@ -68,7 +69,7 @@ export function openSerialParts(o: {
         },
         detach: () => modem.detach(),
         quiet: () => timeoutsInRow >= MODEM_QUIET_TIMEOUTS,
-        checkMs: 5000,
+        checkMs: Math.max(500, modemTimeoutMs),
       })
     : undefined;
   const gpsLog = log.child({ part: 'gps', port: gpsLink?.path });
