@@ -105,7 +105,7 @@ test('one config: real serial GPS and modem on their own ports, the rest of the 
   ) as DeviceConfig;
   const log = createLogger('test', { level: process.env.TEST_LOG ?? 'silent' });
   const board = await openDeviceBoard(cfg, log);
-  const device = await startDevice(cfg, board.device, log, { restart: () => undefined });
+  let device = await startDevice(cfg, board.device, log, { restart: () => undefined });
   t.after(async () => {
     await device.close();
     await board.close();
@@ -127,4 +127,10 @@ test('one config: real serial GPS and modem on their own ports, the rest of the 
   assert.deepEqual([link()?.ports?.gps.path, link()?.ports?.gps.state], [gpsPath, 'open']);
   assert.deepEqual([link()?.ports?.modem.path, link()?.ports?.modem.state], [modemPath, 'open']);
   await until('power from the simulated monitors', () => uplinks().some((m) => m.kind === 'power'), 20_000);
+
+  // The restart command restarts the agent in this process: it must get its (locked) ttys back.
+  await device.close();
+  device = await startDevice(cfg, board.device, log, { restart: () => undefined });
+  await until('both ports open again', () => device.ports.gps?.state === 'open' && device.ports.modem?.state === 'open', 10_000);
+  await until('a fix read after the restart', () => device.gps.current()?.fix === '3d', 10_000);
 });

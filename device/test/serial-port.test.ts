@@ -32,6 +32,9 @@ class UnpluggedPort {
         [self.current] = duplexPair();
         return self.current;
       },
+      close: async () => {
+        self.current?.destroy();
+      },
     };
   }
 }

@@ -215,7 +215,7 @@ export async function startDevice(
       scheduler.stop();
       await agent.stop();
       await uplink.close();
-      ports.stop();
+      await ports.stop();
       modem.close();
       gps.detach();
       outbox.close();

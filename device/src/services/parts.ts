@@ -25,7 +25,7 @@ export interface SerialParts {
   gps: (PortSupervisor & { diagnosis(rx: NmeaReceiver): GpsDiagnosis }) | undefined;
   modem: PortSupervisor | undefined;
   health(): Link['ports'];
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** A modem that let a whole command's attempts time out (3 in a row) has gone quiet. */
@@ -105,9 +105,8 @@ export function openSerialParts(o: {
       gps: gpsPort?.health(gps.dropped.snapshot()) ?? absent,
       modem: modemPort?.health(modem.dropped.snapshot()) ?? absent,
     }),
-    stop() {
-      gpsPort?.stop();
-      modemPort?.stop();
+    async stop() {
+      await Promise.all([gpsPort?.stop(), modemPort?.stop()]);
     },
   };
 }

@@ -67,11 +67,14 @@ export class PortSupervisor {
     this.check = this.o.clock.setInterval(() => this.watch(), this.o.checkMs);
   }
 
-  stop(): void {
+  /** Lets go of the port and closes it, so an agent restarted in the same process can open it again (serialport locks it). */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.o.clock.clearInterval(this.check);
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    const open = this.stream !== undefined;
     this.release();
+    if (open) await this.o.link.close();
   }
 
   private async open(): Promise<void> {
@@ -110,7 +113,7 @@ export class PortSupervisor {
     }
     if (!this.silent) this.log.warn(`${this.o.part} silent on an open port; reopening it`);
     this.silent = true;
-    this.stream?.destroy();
+    this.o.link.close().catch((err: unknown) => this.log.warn({ err }, `${this.o.part} port did not close`));
   }
 
   /** The port closed under us (or we closed it because it fell silent): reopen after a backoff. */
