@@ -63,6 +63,9 @@ test('without its IO plugin the unit still reports position and link; commission
   assert.equal(items.find((i) => i.check === 'signal')?.pass, true);
   const link = links(u).at(-1);
   assert.deepEqual([link?.ports?.gps.state, link?.ports?.modem.state], ['open', 'open']);
+  const presence = u.decoded().find((m) => m.type === 'uplink' && m.kind === 'presence' && m.payload.state === 'online');
+  assert.ok(presence?.type === 'uplink' && presence.kind === 'presence');
+  assert.deepEqual(presence.payload.parts, { io: 'absent', camera: 'ok' }, 'the unit’s status says which part is missing');
 });
 
 test('the geofence centre is the configured deployment site, never the simulator’s position; config-set applies it live', async (t) => {

@@ -66,6 +66,10 @@ export async function startDevice(
   const ports = openSerialParts({ gps, modem, board, log, silentAfterMs, modemTimeoutMs: cfg.modem.timeoutMs });
   const io = await openSensors(board, log);
   const sensors = 'sensors' in io ? io.sensors : undefined;
+  const parts = {
+    io: sensors ? 'ok' : board.io === undefined ? 'absent' : 'failed',
+    camera: board.camera ? 'ok' : 'absent',
+  } as const;
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
   let agent: Agent | undefined;
@@ -106,7 +110,7 @@ export async function startDevice(
         satelliteBudgetBytes: num('outbox.satelliteBudgetBytes', cfg.outbox.satelliteBudgetBytes),
         compactOnCellular: config.value('report.compactOnCellular') !== false,
       }),
-    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, ...(agent?.presenceExtra() ?? {}) }),
+    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, parts, ...(agent?.presenceExtra() ?? {}) }),
     connect: connectMqtt,
   });
 
