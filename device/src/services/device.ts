@@ -128,7 +128,7 @@ export async function startDevice(
   const commission = async () => {
     const items = await runCommissioning({
       link: readLinkStatus,
-      gpsPort: () => ports.gps?.diagnosis(gps),
+      gpsPort: () => ports.gpsDiagnosis(),
       monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
       ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,

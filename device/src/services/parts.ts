@@ -22,8 +22,10 @@ import { PortSupervisor } from './serial-port.ts';
  * each; their state and their drivers' drop counters travel to the fleet with the link status.
  */
 export interface SerialParts {
-  gps: (PortSupervisor & { diagnosis(rx: NmeaReceiver): GpsDiagnosis }) | undefined;
+  gps: PortSupervisor | undefined;
   modem: PortSupervisor | undefined;
+  /** What the GPS part's port and driver have seen, for commissioning; undefined without a GPS. */
+  gpsDiagnosis(): GpsDiagnosis | undefined;
   health(): Link['ports'];
   stop(): Promise<void>;
 }
@@ -86,20 +88,20 @@ export function openSerialParts(o: {
   modemPort?.start();
   const absent = { state: 'absent', reopens: 0, drops: {} } as const;
   return {
-    gps: gpsPort
-      ? Object.assign(gpsPort, {
-          diagnosis: (rx: NmeaReceiver): GpsDiagnosis => ({
-            path: gpsPort.health({}).path ?? '',
-            baudRate: gpsLink?.baudRate ?? 0,
+    gps: gpsPort,
+    gpsDiagnosis: () =>
+      gpsPort && gpsLink
+        ? {
+            path: gpsLink.path,
+            baudRate: gpsLink.baudRate,
             state: gpsPort.state,
             ...(gpsPort.error ? { error: gpsPort.error } : {}),
-            bytes: rx.bytes,
-            sentences: rx.sentences,
-            ...(rx.satellitesInView === undefined ? {} : { satellitesInView: rx.satellitesInView }),
-            fix: rx.current(),
-          }),
-        })
-      : undefined,
+            bytes: gps.bytes,
+            sentences: gps.sentences,
+            ...(gps.satellitesInView === undefined ? {} : { satellitesInView: gps.satellitesInView }),
+            fix: gps.current(),
+          }
+        : undefined,
     modem: modemPort,
     health: () => ({
       gps: gpsPort?.health(gps.dropped.snapshot()) ?? absent,
