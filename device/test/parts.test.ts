@@ -48,8 +48,12 @@ test('a GPS that falls silent: no current fix, a location without position, sile
   const gps = (await commission(u, 'c-silent')).find((i) => i.check === 'gps');
   assert.equal(gps?.pass, false);
   assert.match(gps?.detail ?? '', /^no data on \/dev\/ttyAMA0/);
-  // Silence is said once, however many times the port is reopened meanwhile.
+  // Silence is said once, however many times the port is reopened meanwhile, and a reopened port is not taken for a talking one.
   assert.equal(lines.filter((l) => l.msg === 'gps silent on an open port; reopening it').length, 1);
+  assert.equal(said(lines, 'gps talking again'), undefined);
+  u.sim.gpsSilent(false);
+  await until('talking again', () => said(lines, 'gps talking again') !== undefined && u.device.ports.gps?.state === 'open', 10_000);
+  await until('a current fix again', () => u.device.gps.current()?.fix === '3d', 5000);
 });
 
 test('without its IO plugin the unit still reports position and link; commissioning says why the power checks fail', async (t) => {

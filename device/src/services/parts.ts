@@ -64,6 +64,8 @@ export function openSerialParts(o: {
         clock: systemClock,
         log,
         attach: (s) => {
+          // A reopened port starts with a clean record: its own timeouts will say whether it is still silent.
+          timeoutsInRow = 0;
           s.on('data', () => {
             timeoutsInRow = 0;
           });
