@@ -113,6 +113,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         SHOUWANG_DEVICE_MQTT_PASSWORD: password,
         SHOUWANG_DEVICE_SIM_LAT: String(site.lat),
         SHOUWANG_DEVICE_SIM_LON: String(site.lon),
+        SHOUWANG_DEVICE_SITE_LAT: String(site.lat),
+        SHOUWANG_DEVICE_SITE_LON: String(site.lon),
         SHOUWANG_DEVICE_DATA_DIR: join(dataDir, 'units', id),
       };
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;

@@ -29,7 +29,8 @@ case "$(uname -m)" in
 esac
 
 apt-get update -q
-apt-get install -y -q npm ffmpeg i2c-tools
+# build-essential and pigpio: raspi-io (the boards' johnny-five IO plugin) compiles its pigpio binding here.
+apt-get install -y -q npm ffmpeg i2c-tools build-essential pigpio
 if ! /opt/shouwang/node/bin/node --version 2>/dev/null | grep -q '^v24\.'; then
   npm install --prefix /opt/shouwang/node-pkg --no-audit --no-fund "node-linux-${arch}@24"
   ln -sfn "/opt/shouwang/node-pkg/node_modules/node-linux-${arch}" /opt/shouwang/node
@@ -47,8 +48,11 @@ usermod -a -G dialout,i2c,gpio,video shouwang
 
 install -d -o root -g root -m 0755 /opt/shouwang
 install -m 0644 "$bundle" /opt/shouwang/agent.mjs
-# The bundle keeps native addons outside (built per architecture): serialport's prebuilt binding for this Pi.
-PATH="/opt/shouwang/node/bin:$PATH" npm install --prefix /opt/shouwang --no-audit --no-fund --omit=dev serialport@13
+# The bundle keeps native addons outside (built per architecture): serialport's prebuilt binding for
+# this Pi, and the IO plugin every board definition names (hardware/src/boards/parts.ts RASPI_IO),
+# which the agent loads by name. Without it the agent still runs GPS, modem and camera and says
+# once that the power monitors and sensors are unavailable.
+PATH="/opt/shouwang/node/bin:$PATH" npm install --prefix /opt/shouwang --no-audit --no-fund --omit=dev serialport@13 raspi-io@11
 install -d -o root -g shouwang -m 0750 /etc/shouwang
 if [ -n "$config" ]; then
   install -o root -g shouwang -m 0640 "$config" /etc/shouwang/device.json

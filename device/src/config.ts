@@ -46,6 +46,13 @@ export const DeviceConfig = Type.Object(
       { default: {}, ...closed },
     ),
     modem: serialPart('modem', {
+      timeoutMs: Type.Integer({
+        minimum: 100,
+        maximum: 60_000,
+        default: 2000,
+        description: 'Per-attempt AT answer timeout; raise it for a modem that answers slowly (an answer past it is discarded as late)',
+        ...restart,
+      }),
       profile: Type.Union([Type.Literal('cellular'), Type.Literal('satellite')], {
         default: 'cellular',
         description: 'Real board: AT dialect of the modem (27.007 cellular or Iridium); in sim mode sim.link decides',

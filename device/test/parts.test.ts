@@ -48,8 +48,12 @@ test('a GPS that falls silent: no current fix, a location without position, sile
   const gps = (await commission(u, 'c-silent')).find((i) => i.check === 'gps');
   assert.equal(gps?.pass, false);
   assert.match(gps?.detail ?? '', /^no data on \/dev\/ttyAMA0/);
-  // Silence is said once, however many times the port is reopened meanwhile.
+  // Silence is said once, however many times the port is reopened meanwhile, and a reopened port is not taken for a talking one.
   assert.equal(lines.filter((l) => l.msg === 'gps silent on an open port; reopening it').length, 1);
+  assert.equal(said(lines, 'gps talking again'), undefined);
+  u.sim.gpsSilent(false);
+  await until('talking again', () => said(lines, 'gps talking again') !== undefined && u.device.ports.gps?.state === 'open', 10_000);
+  await until('a current fix again', () => u.device.gps.current()?.fix === '3d', 5000);
 });
 
 test('without its IO plugin the unit still reports position and link; commissioning says why the power checks fail', async (t) => {
@@ -63,6 +67,9 @@ test('without its IO plugin the unit still reports position and link; commission
   assert.equal(items.find((i) => i.check === 'signal')?.pass, true);
   const link = links(u).at(-1);
   assert.deepEqual([link?.ports?.gps.state, link?.ports?.modem.state], ['open', 'open']);
+  const presence = u.decoded().find((m) => m.type === 'uplink' && m.kind === 'presence' && m.payload.state === 'online');
+  assert.ok(presence?.type === 'uplink' && presence.kind === 'presence');
+  assert.deepEqual(presence.payload.parts, { io: 'absent', camera: 'ok' }, 'the unit’s status says which part is missing');
 });
 
 test('the geofence centre is the configured deployment site, never the simulator’s position; config-set applies it live', async (t) => {
@@ -77,4 +84,21 @@ test('the geofence centre is the configured deployment site, never the simulator
   const r = await request(u, 'config-set', 'site-1', { config: { 'site.lat': 45.7578, 'site.lon': 126.6425 } });
   assert.deepEqual(r.status === 'ok' && r.data, { applied: ['site.lat', 'site.lon'], restartRequired: false });
   await until('geofence raised against the configured site', () => geofence().length === 1, 15_000);
+});
+
+test('a modem that stops answering is reported silent in the link status and by commissioning; answering again, it is open', async (t) => {
+  const { log, lines } = capture('info');
+  const u = await startUnit(t, { timeScale: 60, log, config: { modem: { timeoutMs: 200 }, report: { intervalS: 60 } } });
+  await until('a registered link', () => links(u).some((l) => l.registered === true), 15_000);
+  u.sim.modemSilent(true);
+  await until('silence logged', () => said(lines, 'modem silent on an open port; reopening it')?.port === '/dev/ttyUSB2', 10_000);
+  await until('the link status says so', () => links(u).some((l) => l.ports?.modem.state === 'silent'), 10_000);
+  const silent = links(u).find((l) => l.ports?.modem.state === 'silent');
+  assert.equal(silent?.rssiDbm, undefined, 'no answer: signal unknown, not −150 dBm');
+  assert.ok((silent?.ports?.modem.drops.timeout ?? 0) >= 3);
+  const signal = (await commission(u, 'c-modem')).find((i) => i.check === 'signal');
+  assert.match(signal?.detail ?? '', /^modem silent on \/dev\/ttyUSB2/);
+  u.sim.modemSilent(false);
+  await until('talking again', () => u.device.ports.modem?.state === 'open', 10_000);
+  await until('registered again', () => links(u).at(-1)?.registered === true, 10_000);
 });

@@ -23,13 +23,16 @@ import {
 import { createLogger, type Logger } from '@shouwang/runtime';
 import { Value } from '@sinclair/typebox/value';
 import { DeviceConfig } from '../src/config.ts';
-import { openDeviceBoard } from '../src/services/board.ts';
+import { type OpenedBoard, openDeviceBoard } from '../src/services/board.ts';
 import { type RunningDevice, startDevice } from '../src/services/device.ts';
 import { connectMqtt } from '../src/services/mqtt-connect.ts';
 import { startBroker, type TestBroker } from './broker.ts';
 
 export interface Unit {
+  /** The running agent; a test that restarts it in place puts the new one here (teardown closes this one). */
   device: RunningDevice;
+  board: OpenedBoard;
+  log: Logger;
   sim: SimControl;
   broker: TestBroker;
   cfg: DeviceConfig;
@@ -63,16 +66,12 @@ export async function startUnit(t: TestContext, o: UnitOptions): Promise<Unit> {
   const clock = scaledClock(o.timeScale, o.start ?? Date.now());
   const board = await openDeviceBoard(cfg, log, { clock, ...(o.simSoc === undefined ? {} : { simSoc: o.simSoc }) });
   const device = await startDevice(cfg, board.device, log, { restart: () => undefined });
-  t.after(async () => {
-    await device.close();
-    await board.close();
-    await broker.close();
-    await rm(dir, { recursive: true, force: true });
-  });
   const sim = board.handles.sim;
   if (!sim) throw new Error('sim board without SimControl');
-  return {
+  const unit: Unit = {
     device,
+    board,
+    log,
     sim,
     broker,
     cfg,
@@ -82,6 +81,13 @@ export async function startUnit(t: TestContext, o: UnitOptions): Promise<Unit> {
         return m.ok ? [m.value] : [];
       }),
   };
+  t.after(async () => {
+    await unit.device.close();
+    await board.close();
+    await broker.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return unit;
 }
 
 /** Sends one command to the unit as the fleet would (a technician's client on the broker) and resolves with its response. */

@@ -7,6 +7,7 @@ import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
+import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
@@ -43,7 +44,15 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   for (const row of rows) state.restore(fromStateRow(row));
   log.info({ dialect, units: rows.length }, 'storage open; live state restored');
   const credentials = config.registry.credentialsFile ? new CredentialsWriter(config.registry.credentialsFile) : null;
-  const registry = new Registry({ store, state, credentials, clock, claimTtlMs: config.registry.claimTtlH * 3_600_000 });
+  let pushSite: ((unitId: string, site: { lat: number; lon: number }) => Promise<void>) | undefined;
+  const registry = new Registry({
+    store,
+    state,
+    credentials,
+    clock,
+    claimTtlMs: config.registry.claimTtlH * 3_600_000,
+    pushSite: async (unitId, site) => pushSite?.(unitId, site),
+  });
   const tokens = new TokenService(store, config.auth.bootstrapAdminToken, clock);
   // The file may have been edited or lost while the fleet was down: the registry is the truth.
   await registry.syncCredentials();
@@ -58,6 +67,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   // Requests ride the ingest's session: one service connection to the gateway.
   const commandClient = new CommandClient(ingest.client);
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
+  pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
   const api = await createApi({

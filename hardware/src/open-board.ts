@@ -49,7 +49,7 @@ async function openRealBoard(board: BoardDefinition, simIo: SimOptions | undefin
     uplink: async (target) => target,
     ...(sim ? { sim: sim.sim } : {}),
     async close() {
-      for (const l of [gps, modem]) if (l.opened) l.stream.destroy();
+      await Promise.all([gps.close(), modem.close()]);
       await sim?.close();
     },
   };
@@ -59,14 +59,11 @@ async function openRealBoard(board: BoardDefinition, simIo: SimOptions | undefin
  * A port on the serialport package, opened on demand. Never SerialPort.list(): it crashes the
  * process where udevadm is missing. Paths are board data, overridden by the unit's config.
  */
-async function realSerial(s: { path: string; baudRate: number }): Promise<SerialLink & { readonly opened: boolean }> {
+async function realSerial(s: { path: string; baudRate: number }): Promise<SerialLink> {
   const { SerialPort } = await import('serialport');
   let current: InstanceType<typeof SerialPort> | undefined;
   return {
     ...s,
-    get opened() {
-      return current !== undefined;
-    },
     get stream() {
       if (!current) throw new Error(`${s.path} has not been opened`);
       return current;
@@ -79,6 +76,12 @@ async function realSerial(s: { path: string; baudRate: number }): Promise<Serial
           current = port;
           resolve(port);
         });
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const port = current;
+        if (!port?.isOpen) return resolve();
+        port.close(() => resolve());
       }),
   };
 }

@@ -34,6 +34,11 @@ export interface SerialLink {
   readonly baudRate: number;
   readonly stream: Duplex;
   open(): Promise<Duplex>;
+  /**
+   * Closes the port if it is open (its stream emits `close`); `open` opens it again. Not the
+   * stream's `destroy()`: a SerialPort destroyed without closing keeps its file and lock.
+   */
+  close(): Promise<void>;
 }
 
 /**

@@ -80,6 +80,8 @@ export interface AgentDeps {
 
 /** How long a closing radio waits for the last word's PUBACK before it goes down anyway, unit ms. */
 const LAST_WORD_WAIT_MS = 30_000;
+/** One NMEA navigation epoch at the usual 1 Hz: its sentences arrive within it. */
+const NMEA_EPOCH_MS = 1000;
 
 interface SavedState {
   alarms?: AlarmSnapshot;
@@ -97,6 +99,7 @@ export class Agent {
   private radioTimer: unknown;
   private readonly radio: Radio;
   private reportTimer: unknown;
+  private firstFixTimer: unknown;
   private lastEstimate: PowerEstimate | undefined;
   private lastReading: SensorReading | undefined;
   private lastLink: LinkReading | undefined;
@@ -169,11 +172,14 @@ export class Agent {
         .finally(() => r.after?.());
     });
     this.d.outbox.enqueue('event', { ts: this.d.clock.now(), kind: 'boot', to: this.ladder.state, reason: 'agent started' });
-    // A receiver needs seconds to a first fix: report it as soon as it comes instead of a period later.
+    // A receiver needs seconds to a first fix: report it as soon as it comes instead of a period later,
+    // once the rest of its epoch is in (the GGA altitude and GSA mode that follow an RMC within the second).
     this.d.gps.once('fix', () => {
-      if (this.locationReported || this.stopped) return;
-      this.locationReported = this.reporter.reportLocation(this.d.clock.now());
-      this.d.uplink.kick();
+      this.firstFixTimer = this.d.clock.setTimeout(() => {
+        if (this.locationReported || this.stopped) return;
+        this.locationReported = this.reporter.reportLocation(this.d.clock.now());
+        this.d.uplink.kick();
+      }, NMEA_EPOCH_MS);
     });
     this.track(this.sample().then(() => this.report()));
     this.radioTimer = this.d.clock.setInterval(() => this.radio.update(), 60_000);
@@ -201,6 +207,7 @@ export class Agent {
     await Promise.allSettled([...this.inflight, this.radio.stop()]);
     if (this.sampleTimer !== undefined) this.d.clock.clearTimeout(this.sampleTimer);
     if (this.reportTimer !== undefined) this.d.clock.clearTimeout(this.reportTimer);
+    if (this.firstFixTimer !== undefined) this.d.clock.clearTimeout(this.firstFixTimer);
     if (this.radioTimer !== undefined) this.d.clock.clearInterval(this.radioTimer);
     const last = this.batcher.flush();
     if (last) this.d.outbox.enqueue('telemetry', last);

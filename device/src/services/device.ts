@@ -62,10 +62,14 @@ export async function startDevice(
   // I/O timeouts and port silence are physical latencies: wall clock, even when the unit's clock runs simulated time faster.
   const silentAfterMs = cfg.gps.silentAfterS * 1000;
   const gps = new NmeaReceiver({ clock: systemClock, staleAfterMs: silentAfterMs });
-  const modem = new AtModem(undefined, { clock: systemClock });
-  const ports = openSerialParts({ gps, modem, board, log, silentAfterMs });
+  const modem = new AtModem(undefined, { clock: systemClock, timeoutMs: cfg.modem.timeoutMs });
+  const ports = openSerialParts({ gps, modem, board, log, silentAfterMs, modemTimeoutMs: cfg.modem.timeoutMs });
   const io = await openSensors(board, log);
   const sensors = 'sensors' in io ? io.sensors : undefined;
+  const parts = {
+    io: sensors ? 'ok' : board.io === undefined ? 'absent' : 'failed',
+    camera: board.camera ? 'ok' : 'absent',
+  } as const;
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
   let agent: Agent | undefined;
@@ -106,7 +110,7 @@ export async function startDevice(
         satelliteBudgetBytes: num('outbox.satelliteBudgetBytes', cfg.outbox.satelliteBudgetBytes),
         compactOnCellular: config.value('report.compactOnCellular') !== false,
       }),
-    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, ...(agent?.presenceExtra() ?? {}) }),
+    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, parts, ...(agent?.presenceExtra() ?? {}) }),
     connect: connectMqtt,
   });
 
@@ -114,8 +118,8 @@ export async function startDevice(
   const snapshot = (ts: number, why: string) => {
     if (!camera) return;
     camera.capture(ts).then(
-      (file) => log.info({ module: 'camera', file, why }, 'snapshot'),
-      (err: unknown) => log.warn({ module: 'camera', err, why }, 'snapshot failed'),
+      (file) => log.info({ module: 'camera', part: 'camera', file, why }, 'snapshot'),
+      (err: unknown) => log.warn({ module: 'camera', part: 'camera', err, why }, 'snapshot failed'),
     );
   };
 
@@ -124,7 +128,7 @@ export async function startDevice(
   const commission = async () => {
     const items = await runCommissioning({
       link: readLinkStatus,
-      gpsPort: () => ports.gps?.diagnosis(gps),
+      gpsPort: () => ports.gpsDiagnosis(),
       monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
       ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,
@@ -215,7 +219,7 @@ export async function startDevice(
       scheduler.stop();
       await agent.stop();
       await uplink.close();
-      ports.stop();
+      await ports.stop();
       modem.close();
       gps.detach();
       outbox.close();

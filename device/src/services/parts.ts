@@ -22,10 +22,12 @@ import { PortSupervisor } from './serial-port.ts';
  * each; their state and their drivers' drop counters travel to the fleet with the link status.
  */
 export interface SerialParts {
-  gps: (PortSupervisor & { diagnosis(rx: NmeaReceiver): GpsDiagnosis }) | undefined;
+  gps: PortSupervisor | undefined;
   modem: PortSupervisor | undefined;
+  /** What the GPS part's port and driver have seen, for commissioning; undefined without a GPS. */
+  gpsDiagnosis(): GpsDiagnosis | undefined;
   health(): Link['ports'];
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** A modem that let a whole command's attempts time out (3 in a row) has gone quiet. */
@@ -37,8 +39,9 @@ export function openSerialParts(o: {
   board: BoardParts;
   log: Logger;
   silentAfterMs: number;
+  modemTimeoutMs: number;
 }): SerialParts {
-  const { gps, modem, board, log, silentAfterMs } = o;
+  const { gps, modem, board, log, silentAfterMs, modemTimeoutMs } = o;
   const gpsLink = board.gps;
   const modemLink = board.modem;
   const gpsPort = gpsLink
@@ -61,6 +64,8 @@ export function openSerialParts(o: {
         clock: systemClock,
         log,
         attach: (s) => {
+          // A reopened port starts with a clean record: its own timeouts will say whether it is still silent.
+          timeoutsInRow = 0;
           s.on('data', () => {
             timeoutsInRow = 0;
           });
@@ -68,7 +73,7 @@ export function openSerialParts(o: {
         },
         detach: () => modem.detach(),
         quiet: () => timeoutsInRow >= MODEM_QUIET_TIMEOUTS,
-        checkMs: 5000,
+        checkMs: Math.max(500, modemTimeoutMs),
       })
     : undefined;
   const gpsLog = log.child({ part: 'gps', port: gpsLink?.path });
@@ -85,28 +90,27 @@ export function openSerialParts(o: {
   modemPort?.start();
   const absent = { state: 'absent', reopens: 0, drops: {} } as const;
   return {
-    gps: gpsPort
-      ? Object.assign(gpsPort, {
-          diagnosis: (rx: NmeaReceiver): GpsDiagnosis => ({
-            path: gpsPort.health({}).path ?? '',
-            baudRate: gpsLink?.baudRate ?? 0,
+    gps: gpsPort,
+    gpsDiagnosis: () =>
+      gpsPort && gpsLink
+        ? {
+            path: gpsLink.path,
+            baudRate: gpsLink.baudRate,
             state: gpsPort.state,
             ...(gpsPort.error ? { error: gpsPort.error } : {}),
-            bytes: rx.bytes,
-            sentences: rx.sentences,
-            ...(rx.satellitesInView === undefined ? {} : { satellitesInView: rx.satellitesInView }),
-            fix: rx.current(),
-          }),
-        })
-      : undefined,
+            bytes: gps.bytes,
+            sentences: gps.sentences,
+            ...(gps.satellitesInView === undefined ? {} : { satellitesInView: gps.satellitesInView }),
+            fix: gps.current(),
+          }
+        : undefined,
     modem: modemPort,
     health: () => ({
       gps: gpsPort?.health(gps.dropped.snapshot()) ?? absent,
       modem: modemPort?.health(modem.dropped.snapshot()) ?? absent,
     }),
-    stop() {
-      gpsPort?.stop();
-      modemPort?.stop();
+    async stop() {
+      await Promise.all([gpsPort?.stop(), modemPort?.stop()]);
     },
   };
 }

@@ -38,6 +38,8 @@ export class PortSupervisor {
   private stopped = false;
   private silent = false;
   private lastData = 0;
+  /** Whether any byte came on the port as currently opened: only that says a silent part talks again. */
+  private dataSinceOpen = false;
 
   constructor(options: PortSupervisorOptions) {
     this.o = options;
@@ -67,11 +69,14 @@ export class PortSupervisor {
     this.check = this.o.clock.setInterval(() => this.watch(), this.o.checkMs);
   }
 
-  stop(): void {
+  /** Lets go of the port and closes it, so an agent restarted in the same process can open it again (serialport locks it). */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.o.clock.clearInterval(this.check);
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    const open = this.stream !== undefined;
     this.release();
+    if (open) await this.o.link.close();
   }
 
   private async open(): Promise<void> {
@@ -93,24 +98,31 @@ export class PortSupervisor {
     stream.once('close', () => this.lost('closed'));
     stream.on('data', () => {
       this.lastData = this.o.clock.now();
+      this.dataSinceOpen = true;
     });
     this.lastData = this.o.clock.now();
+    this.dataSinceOpen = false;
     this.o.attach(stream);
     this.set('open');
     if (!this.silent) this.log.info(`${this.o.part} port open`);
   }
 
-  /** Silence is said once; the port is reopened each check until the part talks again. */
+  /**
+   * Silence is said once; while it lasts the port is reopened each time the part is quiet again on
+   * the reopened port, and it ends only when bytes arrive (a freshly opened port proves nothing).
+   */
   private watch(): void {
     if (this.state_ !== 'open') return;
-    if (!this.o.quiet(this.o.clock.now() - this.lastData)) {
-      if (this.silent) this.log.info(`${this.o.part} talking again`);
+    const quiet = this.o.quiet(this.o.clock.now() - this.lastData);
+    if (this.silent && this.dataSinceOpen && !quiet) {
+      this.log.info(`${this.o.part} talking again`);
       this.silent = false;
       return;
     }
+    if (!quiet) return;
     if (!this.silent) this.log.warn(`${this.o.part} silent on an open port; reopening it`);
     this.silent = true;
-    this.stream?.destroy();
+    this.o.link.close().catch((err: unknown) => this.log.warn({ err }, `${this.o.part} port did not close`));
   }
 
   /** The port closed under us (or we closed it because it fell silent): reopen after a backoff. */

@@ -66,6 +66,8 @@ export interface RegistryDeps {
   credentials: CredentialsWriter | null;
   clock: Clock;
   claimTtlMs: number;
+  /** Tells a claimed unit its deployment site (its geofence centre) whenever the registry records one. */
+  pushSite?: (unitId: string, site: { lat: number; lon: number }) => Promise<void>;
 }
 
 /**
@@ -111,9 +113,11 @@ export class Registry {
   }
 
   async update(id: string, details: UnitDetails): Promise<RegisteredUnit> {
-    await this.#row(id);
+    const row = await this.#row(id);
     await this.#d.store.updateUnit(id, toPatch(details));
     this.#pin(id, details);
+    // Only a claimed unit has a session to receive it; an unclaimed one gets its site at the claim.
+    if (details.site && row.claimed_at !== null) await this.#d.pushSite?.(id, { lat: details.site.lat, lon: details.site.lon });
     return this.get(id);
   }
 
@@ -130,6 +134,8 @@ export class Registry {
     if (!(await this.#d.store.claimUnit(row.id, hash, { ...toPatch(details), claimed_at: now, secret_hash: secretHash }))) throw rejected;
     await this.#d.credentials?.update({ [row.id]: secretHash });
     this.#pin(row.id, details);
+    const site = details.site ?? (row.site_lat !== null && row.site_lon !== null ? { lat: row.site_lat, lon: row.site_lon } : undefined);
+    if (site) await this.#d.pushSite?.(row.id, { lat: site.lat, lon: site.lon });
     return { unitId: row.id, username: row.id, password };
   }
 

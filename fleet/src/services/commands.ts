@@ -26,6 +26,8 @@ const realTimers: Timers = {
 export interface SendOptions {
   /** How long to wait for the answer, ms. */
   timeoutMs?: number;
+  /** Nobody awaits the answer but a log line: the wait does not keep the process alive. */
+  background?: boolean;
   /**
    * The unit must not act on the request after this long, ms (it answers SW_ERR_EXPIRED): a reboot
    * queued for a sleeping unit must not fire hours later when nobody is watching. Defaults to the timeout.
@@ -76,6 +78,16 @@ export class CommandClient {
     args: CommandArgs<C>,
     options: SendOptions = {},
   ): Promise<CommandResponse<C>> {
+    return (await this.post(unitId, command, args, options)).answer;
+  }
+
+  /** Publishes the request and resolves once the broker has it (PUBACK); the answer comes on `answer`. */
+  async post<C extends CommandName>(
+    unitId: string,
+    command: C,
+    args: CommandArgs<C>,
+    options: SendOptions = {},
+  ): Promise<{ answer: Promise<CommandResponse<C>> }> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     await this.#subscribe();
     const id = randomUUID();
@@ -85,6 +97,7 @@ export class CommandClient {
         this.#pending.delete(id);
         reject(new CommandTimeout(unitId, command, timeoutMs));
       }, timeoutMs);
+      if (options.background) (timer as { unref?: () => void }).unref?.();
       this.#pending.set(id, { unitId, command, resolve: resolve as Pending['resolve'], timer });
     });
     try {
@@ -94,7 +107,7 @@ export class CommandClient {
       this.#settle(id);
       throw err;
     }
-    return answer;
+    return { answer };
   }
 
   /** Stops listening; requests still waiting are left to their timers. */

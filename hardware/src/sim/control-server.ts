@@ -43,6 +43,15 @@ export const Fault = Type.Union([
   Type.Object({ op: Type.Literal('modemSilent'), silent: On }),
   Type.Object({ op: Type.Literal('serialGarbage'), port: Port, bytes: Type.String({ maxLength: 4096 }) }),
   Type.Object({ op: Type.Literal('serialTruncate'), port: Port }),
+  Type.Object({ op: Type.Literal('serialClose'), port: Port }),
+  Type.Object({ op: Type.Literal('gpsSilent'), silent: On }),
+  Type.Object({ op: Type.Literal('modemDelay'), ms: Type.Integer({ minimum: 0, maximum: 600_000 }) }),
+  Type.Object({
+    op: Type.Literal('modemStray'),
+    command: Type.String({ minLength: 2, maxLength: 64 }),
+    text: Type.String({ maxLength: 4096 }),
+  }),
+  Type.Object({ op: Type.Literal('modemBare'), command: Type.String({ minLength: 2, maxLength: 64 }), bare: On }),
   Type.Object({ op: Type.Literal('linkOutage'), ms: Type.Integer({ minimum: 1, maximum: 86_400_000 }) }),
   Type.Object({ op: Type.Literal('i2cSilent'), address: Type.Integer({ minimum: 0, maximum: 0x7f }), silent: On }),
   Type.Object({ op: Type.Literal('powerCut') }),
@@ -116,6 +125,21 @@ export function applyFault(sim: SimControl, f: Fault): void {
       return;
     case 'serialTruncate':
       sim.serialTruncate(f.port);
+      return;
+    case 'serialClose':
+      sim.serialClose(f.port);
+      return;
+    case 'gpsSilent':
+      sim.gpsSilent(f.silent);
+      return;
+    case 'modemDelay':
+      sim.modemDelay(f.ms);
+      return;
+    case 'modemStray':
+      sim.modemStray(f.command, f.text);
+      return;
+    case 'modemBare':
+      sim.modemBare(f.command, f.bare);
       return;
     case 'linkOutage':
       sim.linkOutage(f.ms);

@@ -326,8 +326,8 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
       powerListeners.clear();
       gps.stop();
       io.close();
-      gpsLine.destroy();
-      modemLine.destroy();
+      gpsLine.close();
+      modemLine.close();
       await Promise.all(shapers.map((s) => s.close()));
     },
   };
@@ -338,11 +338,24 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
  * device's. Closing it ends the agent's stream as a vanished USB device does; `open()` then gives
  * a fresh pair and hands the device its new end.
  */
-function simSerial(port: { path: string; baudRate: number }) {
+interface SimSerial {
+  /** The device's end (the simulated receiver or modem writes and reads here). */
+  device: Duplex;
+  /** Told the device's new end when the agent opens the line again. */
+  onReopen: ((device: Duplex) => void) | undefined;
+  link: SerialLink;
+  close(): void;
+}
+
+function simSerial(port: { path: string; baudRate: number }): SimSerial {
   let [agent, device] = duplexPair();
-  const line = {
+  const close = () => {
+    agent.destroy();
+    device.destroy();
+  };
+  const line: SimSerial = {
     device,
-    onReopen: undefined as ((device: Duplex) => void) | undefined,
+    onReopen: undefined,
     link: {
       ...port,
       get stream() {
@@ -356,14 +369,9 @@ function simSerial(port: { path: string; baudRate: number }) {
         }
         return agent;
       },
-    } satisfies SerialLink,
-    close() {
-      agent.destroy();
-      device.destroy();
+      close: async () => close(),
     },
-    destroy() {
-      line.close();
-    },
+    close,
   };
   return line;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseNmeaSentence } from 'nmea-simple';
 import { boardDefinition, openBoard, scaledClock } from '../../src/index.ts';
+import { deadline } from '../deadline.ts';
 
 const SITE = { lat: 45.7792, lon: 126.6183 };
 
@@ -22,7 +23,7 @@ async function epochs(
   t.after(() => b.close());
   assert.ok(b.sim);
   before?.(b.sim);
-  return new Promise<string[]>((resolve) => {
+  const got = new Promise<string[]>((resolve) => {
     let buf = '';
     b.gps.stream.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
@@ -36,6 +37,7 @@ async function epochs(
         );
     });
   });
+  return deadline(`${n + 1} RMC sentences on the GPS line`, got);
 }
 
 test('every line is $…*hh with a matching XOR checksum and parses; each epoch is RMC GGA GSA VTG GSV…', async (t) => {

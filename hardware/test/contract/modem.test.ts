@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boardDefinition, openBoard, scaledClock, systemClock } from '../../src/index.ts';
+import { until } from '../deadline.ts';
 
 type Link = 'lte' | 'nr' | 'satellite';
 
@@ -19,27 +20,24 @@ async function modemOf(t: import('node:test').TestContext, link: Link, clock = s
   b.modem.stream.on('data', (d: Buffer) => {
     buf += d.toString('latin1');
   });
+  const lines = () => buf.split('\r\n').filter(Boolean);
   /** Sends a command line and resolves with the response lines once a final result code arrives. */
-  const ask = (cmd: string) =>
-    new Promise<string[]>((resolve) => {
-      buf = '';
-      b.modem.stream.write(`${cmd}\r`);
-      const poll = setInterval(() => {
-        const ls = buf.split('\r\n').filter(Boolean);
-        if (ls.some((l) => l === 'OK' || l === 'ERROR')) {
-          clearInterval(poll);
-          buf = '';
-          resolve(ls);
-        }
-      }, 2);
-    });
-  const drain = async (ms: number) => {
-    await new Promise((r) => setTimeout(r, ms));
+  const ask = async (cmd: string) => {
+    buf = '';
+    b.modem.stream.write(`${cmd}\r`);
+    await until(`a final result code for ${cmd}`, () => lines().some((l) => l === 'OK' || l === 'ERROR'));
+    const got = lines();
+    buf = '';
+    return got;
+  };
+  /** Waits until what arrived unasked satisfies `ok`, and takes it. */
+  const take = async (what: string, ok: (text: string) => boolean) => {
+    await until(what, () => ok(buf));
     const got = buf;
     buf = '';
     return got;
   };
-  return { b, ask, drain };
+  return { b, ask, take };
 }
 
 test('NR: COPS reports <AcT> 11, QNWINFO names the 5G band, identity answers', async (t) => {
@@ -51,15 +49,16 @@ test('NR: COPS reports <AcT> 11, QNWINFO names the 5G band, identity answers', a
 });
 
 test('LTE: CEREG <n>=2 adds tac/ci/AcT; a lost cell raises +CEREG URCs; no service in QNWINFO', async (t) => {
-  const { b, ask, drain } = await modemOf(t, 'lte');
+  const { b, ask, take } = await modemOf(t, 'lte');
   assert.deepEqual(await ask('AT+CEREG=2'), ['OK']);
   assert.deepEqual(await ask('AT+CEREG?'), ['+CEREG: 2,1,"5A1F","0B3C4D21",7', 'OK']);
   b.sim?.setSignal(-120);
-  assert.equal(await drain(30), '\r\n+CEREG: 2\r\n', 'searching, reported unsolicited');
+  const urc = (text: string) => text.endsWith('\r\n') && text.includes('+CEREG');
+  assert.equal(await take('the +CEREG URC', urc), '\r\n+CEREG: 2\r\n', 'searching, reported unsolicited');
   assert.deepEqual(await ask('AT+QNWINFO'), ['+QNWINFO: No Service', 'OK']);
   assert.deepEqual(await ask('AT+CSQ'), ['+CSQ: 0,99', 'OK']);
   b.sim?.setSignal(-85);
-  assert.equal(await drain(30), '\r\n+CEREG: 1\r\n');
+  assert.equal(await take('the +CEREG URC', urc), '\r\n+CEREG: 1\r\n');
 });
 
 test('echo on (V.250 §6.2.4) repeats the command line before the answer', async (t) => {
@@ -70,10 +69,11 @@ test('echo on (V.250 §6.2.4) repeats the command line before the answer', async
 });
 
 test('a truncated answer stops mid-reply; the next command is answered whole', async (t) => {
-  const { b, ask, drain } = await modemOf(t, 'lte');
+  const { b, ask, take } = await modemOf(t, 'lte');
   b.sim?.serialTruncate('modem');
   b.modem.stream.write('AT+COPS?\r');
-  const cut = await drain(40);
+  // The simulator writes an answer in one chunk: once anything has arrived, all of it has.
+  const cut = await take('the cut answer', (text) => text.length > 0);
   assert.ok(cut.length > 0 && !cut.includes('OK'), JSON.stringify(cut));
   assert.deepEqual(await ask('AT+CSQ'), ['+CSQ: 17,99', 'OK']);
 });

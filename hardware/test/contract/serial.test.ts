@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { parseNmeaSentence } from 'nmea-simple';
 import { boardDefinition, openBoard, systemClock } from '../../src/index.ts';
+import { deadline } from '../deadline.ts';
 
 async function simBoard(t: import('node:test').TestContext, link: 'lte' | 'satellite' = 'lte') {
   const b = await openBoard(boardDefinition('pi4'), {
@@ -18,7 +19,7 @@ async function simBoard(t: import('node:test').TestContext, link: 'lte' | 'satel
 }
 
 function lines(stream: NodeJS.ReadableStream, n: number): Promise<string[]> {
-  return new Promise((resolve) => {
+  const got = new Promise<string[]>((resolve) => {
     let buf = '';
     const on = (d: Buffer) => {
       buf += d.toString('latin1');
@@ -30,6 +31,7 @@ function lines(stream: NodeJS.ReadableStream, n: number): Promise<string[]> {
     };
     stream.on('data', on);
   });
+  return deadline(`${n} lines on the serial line`, got);
 }
 
 test('GPS: NMEA 0183 sentences with valid checksums, a 3D fix within metres of the site', async (t) => {
@@ -64,6 +66,7 @@ test('modem: 27.007 answers for signal, registration and operator; silence when 
   assert.deepEqual(await ask('AT+BOGUS', 1), ['ERROR']);
   b.sim?.modemSilent(true);
   b.modem.stream.write('AT\r');
+  // Silence is an absence: it can only be watched for a while (a real module answers AT in well under 200 ms).
   const silence = await Promise.race([
     once(b.modem.stream, 'data').then(() => 'answered'),
     new Promise((r) => setTimeout(() => r('silent'), 200)),

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { test } from 'node:test';
 import { boardDefinition, openBoard, systemClock } from '../../src/index.ts';
+import { until } from '../deadline.ts';
 
 /** A simulated board whose uplink leads, through the shaper, to an echo server on loopback. */
 async function shapedToEcho(t: import('node:test').TestContext, link: 'lte' | 'nr') {
@@ -34,7 +35,7 @@ test('the shaped uplink forwards bytes both ways, counts them, and is dead durin
   assert.equal(b.sim?.truth().linkDown, true);
   const refused = connect(path.port, path.host);
   await once(refused, 'close');
-  await new Promise((r) => setTimeout(r, 350));
+  await until('the outage ends', () => b.sim?.truth().linkDown === false);
   const again = connect(path.port, path.host);
   await once(again, 'connect');
   again.write('back');
