@@ -4,7 +4,7 @@
 
 NODE_MAJOR=24
 TOOLS_DIR="$PWD/.tools"
-DEBIAN_PACKAGES=(influxdb redis-server mosquitto mosquitto-clients ffmpeg chromium postgresql fonts-noto-cjk)
+DEBIAN_PACKAGES=(influxdb redis-server mosquitto mosquitto-clients ffmpeg chromium postgresql fonts-noto-cjk python3)
 
 ensure_node() {
   local have
