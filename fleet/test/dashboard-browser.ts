@@ -12,8 +12,9 @@ export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.m
 export const DESKTOP = { width: 1440, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-export async function startBrowser(t: TestContext): Promise<Browser> {
-  const browser = await chromium.launch({
+/** Debian's Chromium, headless, with nothing of its own reaching the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
       '--no-sandbox',
@@ -25,6 +26,10 @@ export async function startBrowser(t: TestContext): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+export async function startBrowser(t: TestContext): Promise<Browser> {
+  const browser = await launchChromium();
   t.after(() => browser.close());
   return browser;
 }
