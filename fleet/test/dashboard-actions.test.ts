@@ -55,6 +55,10 @@ test('a technician commissions and claims from the phone view; a commander is re
   assert.ok(list && map && list.y < map.y, 'unit list above the map');
   for (const target of [card, page.locator('#filter'), page.locator('#sort'), page.locator('#claim-link'), page.locator('#signout')])
     assert.ok((await height(target)) >= 44, `${await target.evaluate((e) => e.id || e.tagName)} is a touch target`);
+  // The header summary stays one line, whole (not cut off), on a phone.
+  const summary = page.locator('#summary');
+  assert.ok((await height(summary)) < 24, 'one line');
+  assert.ok(await summary.evaluate((e) => e.scrollWidth <= e.clientWidth), 'nothing cut off');
   await p.shot('actions-phone-list');
 
   await card.click();

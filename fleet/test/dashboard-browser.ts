@@ -38,6 +38,8 @@ export interface DashboardPage {
   page: Page;
   /** Uncaught errors in the page; a test ends by asserting there were none. */
   errors: string[];
+  /** Every URL the page asked for (the dashboard must work with no internet: all on the fleet). */
+  requests: string[];
   shot(name: string): Promise<string>;
 }
 
@@ -55,11 +57,14 @@ export async function openPage(
   });
   const page = await context.newPage();
   const errors: string[] = [];
+  const requests: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
   await page.goto(url);
   return {
     page,
     errors,
+    requests,
     async shot(name) {
       await mkdir(ARTIFACTS, { recursive: true });
       const path = `${ARTIFACTS}${name}.png`;

@@ -57,6 +57,7 @@ export async function startTestFleet(
     mqtt?: { username: string; password: string };
     auth?: { bootstrapAdminToken: string };
     registry?: { credentialsFile: string };
+    dashboard?: { tiles?: { url: string } };
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -67,6 +68,7 @@ export async function startTestFleet(
     storage: { url: options.storageUrl ?? '', flushMs: 50 },
     auth: options.auth ?? {},
     registry: options.registry ?? {},
+    dashboard: options.dashboard ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(config, pino({ level: process.env.TEST_LOG ?? 'silent' }));
