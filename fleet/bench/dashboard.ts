@@ -57,7 +57,7 @@ async function measure(browser: Browser, base: string, units: mqtt.MqttClient, b
   await page.locator('#filter').fill('');
   await page.selectOption('#sort', 'battery');
   await streaming;
-  const slowestInteractionMs = Math.max(0, ...(await interactions()).map((e) => e.duration));
+  const slowestInteractionMs = Math.max(0, ...(await interactions()).map((i) => i.duration));
   await context.close();
   return { firstRenderMs, perUpdateMs, slowestInteractionMs };
 }

@@ -26,6 +26,13 @@ import { setTimeZone } from './time.ts';
 const RISK_HORIZON_H = 48;
 /** Ages ("4 min ago") are refreshed on this beat; readings patch their card at once. */
 const AGE_TICK_MS = 5000;
+/**
+ * Cards listed at once, in the chosen order (worst first finds the ones that matter); more on
+ * request. The map shows every match. A thousand cards laid out at once cost a commander's
+ * keystroke ~100 ms of style and layout on a slow machine; a hundred do not.
+ */
+const LIST_PAGE = 100;
+let listed = LIST_PAGE;
 
 const style = document.createElement('style');
 style.textContent = `${leafletCss}\n${clusterCss}\n${css}`;
@@ -148,8 +155,36 @@ function frame(): void {
 
 function arrange(all: Row[], q: string): void {
   const shown = all.filter((r) => matches(r, q)).sort(SORTS[sort.value] ?? SORTS.id);
-  cards.arrange(shown.map((r) => r.id));
-  map.show(new Set(shown.map((r) => r.id)));
+  // A card hidden while its unit's ages ticked on is brought up to date as it is shown.
+  const c = ctx();
+  for (const id of cards.arrange(shown.slice(0, listed).map((r) => r.id))) {
+    const row = fleet.rows.get(id);
+    if (row) cards.upsert(row, c);
+  }
+  showOnMap(new Set(shown.map((r) => r.id)));
+  const more = $('more');
+  more.hidden = shown.length <= listed;
+  if (!more.hidden)
+    more.textContent = t('list.more', { shown: listed, total: shown.length, n: Math.min(LIST_PAGE, shown.length - listed) });
+}
+
+/**
+ * The map follows the list once typing pauses: re-clustering a thousand markers per keystroke
+ * would hold up the list's answer to that keystroke. Stream updates (no typing) apply at once.
+ */
+const MAP_FOLLOW_MS = 150;
+let mapTimer: ReturnType<typeof setTimeout> | undefined;
+let typing = false;
+function showOnMap(ids: ReadonlySet<string>): void {
+  clearTimeout(mapTimer);
+  if (!typing) {
+    map.show(ids);
+    return;
+  }
+  mapTimer = setTimeout(() => {
+    typing = false;
+    map.show(ids);
+  }, MAP_FOLLOW_MS);
 }
 
 function summarize(all: Row[]): void {
@@ -200,10 +235,18 @@ function schedule(): void {
 }
 
 filter.addEventListener('input', () => {
+  typing = true;
+  listed = LIST_PAGE;
   arrangeAll = true;
   schedule();
 });
 sort.addEventListener('change', () => {
+  listed = LIST_PAGE;
+  arrangeAll = true;
+  schedule();
+});
+$('more').addEventListener('click', () => {
+  listed += LIST_PAGE;
   arrangeAll = true;
   schedule();
 });
@@ -211,7 +254,8 @@ sort.addEventListener('change', () => {
 function show(r: Route): void {
   const main = document.querySelector('main') as HTMLElement;
   main.dataset.view = r.view;
-  $('list-view').hidden = r.view !== 'list';
+  // Set aside, not hidden: the list keeps its layout while a unit is open, so coming back is cheap.
+  $('list-view').classList.toggle('aside', r.view !== 'list');
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
   if (r.view === 'unit') {
@@ -276,7 +320,8 @@ openStream(
   },
 );
 void loadRegistry();
+// Ages move on for the cards on the list and the open unit only: a hidden card catches up when shown.
 setInterval(() => {
-  fleet.markAll();
+  fleet.mark([...cards.shown(), ...(unitPage.current ? [unitPage.current] : [])]);
   schedule();
 }, AGE_TICK_MS);

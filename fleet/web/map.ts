@@ -76,7 +76,10 @@ export class FleetMap {
       maxClusterRadius: 40,
       disableClusteringAtZoom: 14,
       showCoverageOnHover: false,
+      // Rebuilding the clusters for a new filter yields every 25 ms, so typing stays answered.
       chunkedLoading: true,
+      chunkInterval: 25,
+      chunkDelay: 10,
       iconCreateFunction: (cluster) => {
         const levels = new Set(cluster.getAllChildMarkers().map((m) => (m.options as { level?: string }).level));
         const worst = ['bad', 'warn', 'unheard', 'asleep', 'ok'].find((l) => levels.has(l)) ?? 'ok';
