@@ -8,6 +8,7 @@ import { type Condition, condition, worse } from './condition.ts';
 import { UnitPage } from './detail.ts';
 import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
+import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
@@ -209,7 +210,8 @@ function riskHtml(atRisk: AtRisk[]): string {
             ? t('risk.data', { h: hoursText(r.hoursLeft) })
             : t('risk.dataSpent')
           : t(`liveness.${r.reason}`);
-    return `<li data-unit="${r.id}" class="${r.reason}"><a href="#/unit/${r.id}"><b>${r.id}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</a></li>`;
+    const id = esc(r.id);
+    return `<li data-unit="${id}" class="${r.reason}"><a href="#/unit/${id}"><b>${id}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</a></li>`;
   };
   return `<h2>${t('risk.title', { h: RISK_HORIZON_H })} <span class="count">${atRisk.length}</span></h2>${
     atRisk.length ? `<ol>${atRisk.map(row).join('')}</ol>` : `<p class="dim">${t('risk.none')}</p>`
