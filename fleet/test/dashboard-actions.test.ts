@@ -94,6 +94,8 @@ test('a technician commissions and claims from the phone view; a commander is re
   assert.match((await form.locator('.claim-result').textContent()) ?? '', /hrb-005 \/ \S{20,}/);
   const claimed = (await api('GET', '/api/registry/units/hrb-005', tech)).body;
   assert.deepEqual([claimed.status, claimed.gridCell, (claimed.site as { name: string }).name], ['active', 'HRB-F4', 'Hulan bridge site']);
+  await page.goto(`${fleet.base}/#/`);
+  await page.locator('article.card[data-unit="hrb-005"] [data-field="liveness"]', { hasText: 'claimed, never heard' }).waitFor();
   await p.shot('actions-phone-claimed');
 
   // A commander asks for a reboot: asked to confirm, then refused by the fleet, in words.

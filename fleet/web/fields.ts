@@ -44,7 +44,12 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
   const grid = f(reg?.gridCell ? t('card.grid', { cell: reg.gridCell }) : '', 'dim');
   if (!u) {
     const never = f('—', 'dim');
-    const status = reg?.status === 'awaiting-claim' ? t('status.awaiting-claim') : t('status.never-heard');
+    const status =
+      reg?.status === 'awaiting-claim'
+        ? t('status.awaiting-claim')
+        : reg?.status === 'active'
+          ? t('status.claimed')
+          : t('status.never-heard');
     return {
       site,
       grid,
