@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
+import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
@@ -26,6 +27,7 @@ export interface Fleet {
 
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger): Promise<Fleet> {
+  checkTimeZone(config.dashboard);
   const l = config.liveness;
   const clock = { now: () => Date.now() };
   const state = new FleetState({

@@ -102,3 +102,11 @@ test('switch to Chinese: no English label left on the main views, times in Asia/
   assert.deepEqual(englishLeft(await visibleText(page)), [], 'claim page');
   assert.deepEqual(p.errors, []);
 });
+
+test('an unknown dashboard.timeZone stops the start with the key and the value', async (t) => {
+  const broker = await startBroker(t);
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { timeZone: 'Asia/Harbin-Songbei' } }),
+    /dashboard\.timeZone: unknown time zone 'Asia\/Harbin-Songbei'/,
+  );
+});

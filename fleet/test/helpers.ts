@@ -57,7 +57,7 @@ export async function startTestFleet(
     mqtt?: { username: string; password: string };
     auth?: { bootstrapAdminToken: string };
     registry?: { credentialsFile: string };
-    dashboard?: { tiles?: { url: string } };
+    dashboard?: { timeZone?: string; tiles?: { url: string } };
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
