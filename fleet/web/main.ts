@@ -46,10 +46,11 @@ langSelect.value = lang();
 langSelect.addEventListener('change', () => setLang(langSelect.value as Lang));
 translateStatic(document);
 
+// Before the first await: a /#token=… link is read before anything (a click, a route) can change the address.
+let token = storedToken();
 const config = (await (await fetch('/api/dashboard/config')).json()) as DashboardConfig;
 setTimeZone(config.timeZone);
 
-let token = storedToken();
 let session: Session;
 const signinRoot = $('signin');
 {
