@@ -7,20 +7,20 @@
  * Runnable alone: `node fleet/bench/dashboard.ts` prints a table.
  */
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchRow } from '@shouwang/runtime';
 import { Value } from '@sinclair/typebox/value';
 import { Aedes } from 'aedes';
-import { build } from 'esbuild';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { bundlePage, type DashboardAssets } from '../src/api/dashboard-bundle.ts';
 import { FleetConfig } from '../src/config.ts';
 import { startFleet } from '../src/fleet.ts';
+import { launchChromium } from '../test/dashboard-browser.ts';
 import { firstRender, mainThread, publishFleet, recordInteractions, streamUpdates } from './dashboard.lib.ts';
 
 const UNITS = 1000;
@@ -28,33 +28,13 @@ const RATE = 200;
 const STREAM_MS = Number(process.env.BENCH_STREAM_MS ?? 6000);
 const TOKEN = 'bench-admin-token';
 
-async function baselineAssets(): Promise<{ html: string; js: string }> {
-  const dir = new URL('./dashboard-baseline/', import.meta.url);
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('main.ts', dir))],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    loader: { '.geojson': 'json', '.css': 'text' },
-    logLevel: 'silent',
-  });
-  return { html: await readFile(new URL('index.html', dir), 'utf8'), js: out.outputFiles[0]?.text ?? '' };
-}
-
 interface Figures {
   firstRenderMs: number;
   perUpdateMs: number;
   slowestInteractionMs: number;
 }
 
-async function measure(
-  browser: Browser,
-  base: string,
-  units: mqtt.MqttClient,
-  baseline: { html: string; js: string } | null,
-): Promise<Figures> {
+async function measure(browser: Browser, base: string, units: mqtt.MqttClient, baseline: DashboardAssets | null): Promise<Figures> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en' });
   const page = await context.newPage();
   if (baseline) {
@@ -77,7 +57,7 @@ async function measure(
   await page.locator('#filter').fill('');
   await page.selectOption('#sort', 'battery');
   await streaming;
-  const slowestInteractionMs = Math.max(0, ...(await interactions()).map((e) => e.duration));
+  const slowestInteractionMs = Math.max(0, ...(await interactions()).map((i) => i.duration));
   await context.close();
   return { firstRenderMs, perUpdateMs, slowestInteractionMs };
 }
@@ -95,22 +75,12 @@ export async function bench(): Promise<BenchRow[]> {
   ) as FleetConfig;
   const fleet = await startFleet(config, pino({ level: 'silent' }));
   const units = await mqtt.connectAsync(url, { clientId: 'bench-units', reconnectPeriod: 0 });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     await publishFleet(units, UNITS);
     while (fleet.state.list().length < UNITS) await new Promise((r) => setTimeout(r, 50));
     const base = `http://127.0.0.1:${fleet.httpPort}`;
-    const old = await baselineAssets();
+    const old = await bundlePage(new URL('./dashboard-baseline/', import.meta.url));
     // Alternate, best of two each: these machines are shared and runs vary.
     const runs: { keyed: Figures[]; full: Figures[] } = { keyed: [], full: [] };
     for (let i = 0; i < 2; i++) {

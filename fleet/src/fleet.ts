@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
+import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
@@ -30,6 +31,7 @@ export interface Fleet {
 
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger, options: { clock?: Clock } = {}): Promise<Fleet> {
+  checkTimeZone(config.dashboard);
   const l = config.liveness;
   const clock = options.clock ?? fleetClock(config.timeScale);
   const state = new FleetState({

@@ -55,6 +55,10 @@ test('a technician commissions and claims from the phone view; a commander is re
   assert.ok(list && map && list.y < map.y, 'unit list above the map');
   for (const target of [card, page.locator('#filter'), page.locator('#sort'), page.locator('#claim-link'), page.locator('#signout')])
     assert.ok((await height(target)) >= 44, `${await target.evaluate((e) => e.id || e.tagName)} is a touch target`);
+  // The header summary stays one line, whole (not cut off), on a phone.
+  const summary = page.locator('#summary');
+  assert.ok((await height(summary)) < 24, 'one line');
+  assert.ok(await summary.evaluate((e) => e.scrollWidth <= e.clientWidth), 'nothing cut off');
   await p.shot('actions-phone-list');
 
   await card.click();
@@ -90,6 +94,8 @@ test('a technician commissions and claims from the phone view; a commander is re
   assert.match((await form.locator('.claim-result').textContent()) ?? '', /hrb-005 \/ \S{20,}/);
   const claimed = (await api('GET', '/api/registry/units/hrb-005', tech)).body;
   assert.deepEqual([claimed.status, claimed.gridCell, (claimed.site as { name: string }).name], ['active', 'HRB-F4', 'Hulan bridge site']);
+  await page.goto(`${fleet.base}/#/`);
+  await page.locator('article.card[data-unit="hrb-005"] [data-field="liveness"]', { hasText: 'claimed, never heard' }).waitFor();
   await p.shot('actions-phone-claimed');
 
   // A commander asks for a reboot: asked to confirm, then refused by the fleet, in words.

@@ -5,20 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { AuditEntry as Entry } from '../web/model.ts';
 import { apiClient, startBroker, startTestFleet } from './helpers.ts';
 
 const ADMIN = 'audit-admin-token';
-
-interface Entry {
-  at: number;
-  actor: string;
-  actorId: string;
-  role: string;
-  action: string;
-  status: number;
-  result: string;
-  message: string | null;
-}
 
 test('every API write on a unit is on its audit log, refusals included; unauthenticated calls are not', async (t) => {
   const broker = await startBroker(t);

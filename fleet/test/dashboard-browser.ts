@@ -12,8 +12,9 @@ export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.m
 export const DESKTOP = { width: 1440, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-export async function startBrowser(t: TestContext): Promise<Browser> {
-  const browser = await chromium.launch({
+/** Debian's Chromium, headless, with nothing of its own reaching the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
       '--no-sandbox',
@@ -25,6 +26,10 @@ export async function startBrowser(t: TestContext): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+export async function startBrowser(t: TestContext): Promise<Browser> {
+  const browser = await launchChromium();
   t.after(() => browser.close());
   return browser;
 }
@@ -33,6 +38,8 @@ export interface DashboardPage {
   page: Page;
   /** Uncaught errors in the page; a test ends by asserting there were none. */
   errors: string[];
+  /** Every URL the page asked for (the dashboard must work with no internet: all on the fleet). */
+  requests: string[];
   shot(name: string): Promise<string>;
 }
 
@@ -50,11 +57,14 @@ export async function openPage(
   });
   const page = await context.newPage();
   const errors: string[] = [];
+  const requests: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
   await page.goto(url);
   return {
     page,
     errors,
+    requests,
     async shot(name) {
       await mkdir(ARTIFACTS, { recursive: true });
       const path = `${ARTIFACTS}${name}.png`;

@@ -34,6 +34,7 @@ async function visibleText(page: Page): Promise<string> {
     const attrs = [...doc.querySelectorAll('[placeholder], [aria-label], [title]')].flatMap((e) =>
       ['placeholder', 'aria-label', 'title'].map((a) => e.getAttribute(a) ?? ''),
     );
+    // biome-ignore lint/performance/useDomNodeTextContent: what a reader sees; hidden nodes' text is not on the page
     return `${doc.body.innerText}\n${attrs.join('\n')}`;
   });
 }
@@ -100,4 +101,12 @@ test('switch to Chinese: no English label left on the main views, times in Asia/
   await page.locator('form.claim').waitFor();
   assert.deepEqual(englishLeft(await visibleText(page)), [], 'claim page');
   assert.deepEqual(p.errors, []);
+});
+
+test('an unknown dashboard.timeZone stops the start with the key and the value', async (t) => {
+  const broker = await startBroker(t);
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { timeZone: 'Asia/Harbin-Songbei' } }),
+    /dashboard\.timeZone: unknown time zone 'Asia\/Harbin-Songbei'/,
+  );
 });

@@ -4,6 +4,9 @@
  * pan move the view; the filter hides markers and cards alike. Screenshots: test-artifacts/.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Power } from '@shouwang/protocol';
 import { DESKTOP, openPage, PHONE, startBrowser } from './dashboard-browser.ts';
@@ -148,5 +151,35 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await page.setViewportSize(PHONE);
   await p.shot('dashboard-phone');
   assert.deepEqual(p.errors, []);
-  await waitFor(async () => (await fleet.store.loadStates()).length === 3);
+  // Offline: map library, styles, outlines and data all come from the fleet itself.
+  assert.deepEqual(
+    p.requests.filter((u) => !u.startsWith(`${fleet.base}/`)),
+    [],
+  );
+  assert.ok(p.requests.length > 5);
+});
+
+test('an operator tile server, when configured, is the base layer under the outlines', { timeout: 60_000 }, async (t) => {
+  // One grey 1×1 PNG for every tile; the server records what Leaflet asked for.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64');
+  const asked: string[] = [];
+  const tiles = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+  });
+  tiles.listen(0, '127.0.0.1');
+  await once(tiles, 'listening');
+  t.after(() => new Promise<void>((r) => tiles.close(() => r())));
+  const tileUrl = `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png`;
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, dashboard: { tiles: { url: tileUrl } } });
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`);
+  await p.page.locator('#map img.leaflet-tile-loaded').first().waitFor();
+  // Harbin at the fitted zoom: tiles around x/2^z ≈ 0.85, y/2^z ≈ 0.35 of the web-mercator world.
+  const [, z, x, y] = /^\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(asked[0] ?? '')?.map(Number) ?? [];
+  assert.ok(z !== undefined && x !== undefined && y !== undefined, asked[0]);
+  assert.ok(Math.abs(x / 2 ** z - 0.851) < 0.01 && Math.abs(y / 2 ** z - 0.356) < 0.01, asked[0]);
+  assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
+  assert.deepEqual(p.errors, []);
 });

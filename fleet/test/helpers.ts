@@ -63,6 +63,7 @@ export async function startTestFleet(
     clock?: { now(): number };
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
+    dashboard?: { timeZone?: string; tiles?: { url: string } };
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -74,6 +75,7 @@ export async function startTestFleet(
     storage: { url: options.storageUrl ?? '', flushMs: 50 },
     auth: options.auth ?? {},
     registry: options.registry ?? {},
+    dashboard: options.dashboard ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(

@@ -10,6 +10,8 @@ import { InfluxPowerHistory } from '../src/storage/influx-history.ts';
 
 test('power history from InfluxDB: window, order, limit, one unit only', async (t) => {
   const influx = await startInfluxd((fn) => t.after(fn));
+  const h = new InfluxPowerHistory(influx.url, 'shouwang');
+  assert.deepEqual(await h.powerHistory('hrb-001', 0, Date.now(), 10), [], 'before the gateway wrote anything: no history, no error');
   await fetch(`${influx.url}/query?q=${encodeURIComponent('CREATE DATABASE shouwang')}`, { method: 'POST' });
   const t0 = 1_763_856_000_000;
   // Written out of order, as a back-filled burst arrives; one reading for a unit with a quote in no id.
@@ -20,7 +22,6 @@ test('power history from InfluxDB: window, order, limit, one unit only', async (
   const w = await fetch(`${influx.url}/write?db=shouwang&precision=ms`, { method: 'POST', body: lines.join('\n') });
   assert.equal(w.status, 204, await w.text());
 
-  const h = new InfluxPowerHistory(influx.url, 'shouwang');
   const all = await h.powerHistory('hrb-001', t0, t0 + 10 * 60_000, 100);
   assert.deepEqual(
     all.map((r) => [r.ts - t0, r.soc]),

@@ -51,19 +51,29 @@ export class CardList {
     patch(card, unitFields(row, ctx), condition(row));
   }
 
-  /** Shows `ids` in this order and hides the rest. */
-  arrange(ids: readonly string[]): void {
+  /** Shows `ids` in this order and hides the rest; answers the ids that were hidden until now. */
+  arrange(ids: readonly string[]): string[] {
     const shown = new Set(ids);
+    const revealed: string[] = [];
     ids.forEach((id, i) => {
       const card = this.#cards.get(id);
       if (!card) return;
-      if (card.el.hidden) card.el.hidden = false;
+      if (card.el.hidden) {
+        card.el.hidden = false;
+        revealed.push(id);
+      }
       if (this.#order.get(id) !== i) {
         this.#order.set(id, i);
         card.el.style.order = String(i);
       }
     });
     for (const [id, card] of this.#cards) if (!shown.has(id) && !card.el.hidden) card.el.hidden = true;
+    return revealed;
+  }
+
+  /** Ids of the cards on the list now (not hidden by the filter or the page size). */
+  shown(): string[] {
+    return [...this.#cards].flatMap(([id, card]) => (card.el.hidden ? [] : [id]));
   }
 
   /** The language changed: labels are rebuilt, values re-patched on the next upsert. */

@@ -4,12 +4,11 @@ import { type PowerPoint, powerChart } from './chart.ts';
 import { COMMISSION_ORDER } from './checks.ts';
 import { confirmAction } from './confirm.ts';
 import { FIELDS, type FieldContext, LISTED, unitFields } from './fields.ts';
+import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { AuditEntry, CommissionRun, Row, Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { ago, clock } from './time.ts';
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export interface UnitPageDeps {
   api: Api;
@@ -45,8 +44,14 @@ export class UnitPage {
     this.#row = row;
     this.#render();
     void this.#loadHistory();
-    void this.#loadCommissioning();
-    void this.#loadAudit();
+    this.#loadCommissioning().catch(() => this.#failed('.comm-result'));
+    this.#loadAudit().catch(() => this.#failed('.audit-list'));
+  }
+
+  /** A part of the page the fleet would not give: say so where it would have been. */
+  #failed(selector: string): void {
+    const n = this.#root.querySelector<HTMLElement>(selector);
+    if (n) n.textContent = t('unit.loadFailed');
   }
 
   close(): void {
@@ -227,7 +232,7 @@ export class UnitPage {
       out.className = `${a === 'commission' ? 'comm-result' : 'action-result'} refused`;
       out.textContent = explain(err, need, session);
     }
-    await this.#loadAudit();
+    await this.#loadAudit().catch(() => this.#failed('.audit-list'));
   }
 }
 

@@ -8,36 +8,10 @@ import { ago, clock, hours, until } from './time.ts';
  * What a unit card (and the unit's page) says, field by field, as plain text and a class: the
  * card patches only the fields whose text changed, so a reading updates two nodes, not a card.
  */
-export const FIELDS = [
-  'site',
-  'grid',
-  'liveness',
-  'soc',
-  'bar',
-  'rung',
-  'harvest',
-  'tte',
-  'link',
-  'data',
-  'place',
-  'commissioned',
-  'seen',
-  'next',
-] as const;
-export type FieldName = (typeof FIELDS)[number];
 /** Fields shown as a labelled list, in order; site, grid, liveness and the bar sit in the head. */
-export const LISTED = [
-  'soc',
-  'rung',
-  'harvest',
-  'tte',
-  'link',
-  'data',
-  'place',
-  'commissioned',
-  'seen',
-  'next',
-] as const satisfies readonly FieldName[];
+export const LISTED = ['soc', 'rung', 'harvest', 'tte', 'link', 'data', 'place', 'commissioned', 'seen', 'next'] as const;
+export const FIELDS = ['site', 'grid', 'liveness', 'bar', ...LISTED] as const;
+export type FieldName = (typeof FIELDS)[number];
 export interface Field {
   text: string;
   cls: string;
@@ -71,7 +45,12 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
   const grid = f(reg?.gridCell ? t('card.grid', { cell: reg.gridCell }) : '', 'dim');
   if (!u) {
     const never = f('—', 'dim');
-    const status = reg?.status === 'awaiting-claim' ? t('status.awaiting-claim') : t('status.never-heard');
+    const status =
+      reg?.status === 'awaiting-claim'
+        ? t('status.awaiting-claim')
+        : reg?.status === 'active'
+          ? t('status.claimed')
+          : t('status.never-heard');
     return {
       site,
       grid,

@@ -8,6 +8,7 @@ import { type Condition, condition, worse } from './condition.ts';
 import { UnitPage } from './detail.ts';
 import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
+import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
@@ -26,6 +27,13 @@ import { setTimeZone } from './time.ts';
 const RISK_HORIZON_H = 48;
 /** Ages ("4 min ago") are refreshed on this beat; readings patch their card at once. */
 const AGE_TICK_MS = 5000;
+/**
+ * Cards listed at once, in the chosen order (worst first finds the ones that matter); more on
+ * request. The map shows every match. A thousand cards laid out at once cost a commander's
+ * keystroke ~100 ms of style and layout on a slow machine; a hundred do not.
+ */
+const LIST_PAGE = 100;
+let listed = LIST_PAGE;
 
 const style = document.createElement('style');
 style.textContent = `${leafletCss}\n${clusterCss}\n${css}`;
@@ -38,10 +46,11 @@ langSelect.value = lang();
 langSelect.addEventListener('change', () => setLang(langSelect.value as Lang));
 translateStatic(document);
 
+// Before the first await: a /#token=… link is read before anything (a click, a route) can change the address.
+let token = storedToken();
 const config = (await (await fetch('/api/dashboard/config')).json()) as DashboardConfig;
 setTimeZone(config.timeZone);
 
-let token = storedToken();
 let session: Session;
 const signinRoot = $('signin');
 {
@@ -148,8 +157,36 @@ function frame(): void {
 
 function arrange(all: Row[], q: string): void {
   const shown = all.filter((r) => matches(r, q)).sort(SORTS[sort.value] ?? SORTS.id);
-  cards.arrange(shown.map((r) => r.id));
-  map.show(new Set(shown.map((r) => r.id)));
+  // A card hidden while its unit's ages ticked on is brought up to date as it is shown.
+  const c = ctx();
+  for (const id of cards.arrange(shown.slice(0, listed).map((r) => r.id))) {
+    const row = fleet.rows.get(id);
+    if (row) cards.upsert(row, c);
+  }
+  showOnMap(new Set(shown.map((r) => r.id)));
+  const more = $('more');
+  more.hidden = shown.length <= listed;
+  if (!more.hidden)
+    more.textContent = t('list.more', { shown: listed, total: shown.length, n: Math.min(LIST_PAGE, shown.length - listed) });
+}
+
+/**
+ * The map follows the list once typing pauses: re-clustering a thousand markers per keystroke
+ * would hold up the list's answer to that keystroke. Stream updates (no typing) apply at once.
+ */
+const MAP_FOLLOW_MS = 150;
+let mapTimer: ReturnType<typeof setTimeout> | undefined;
+let typing = false;
+function showOnMap(ids: ReadonlySet<string>): void {
+  clearTimeout(mapTimer);
+  if (!typing) {
+    map.show(ids);
+    return;
+  }
+  mapTimer = setTimeout(() => {
+    typing = false;
+    map.show(ids);
+  }, MAP_FOLLOW_MS);
 }
 
 function summarize(all: Row[]): void {
@@ -174,7 +211,8 @@ function riskHtml(atRisk: AtRisk[]): string {
             ? t('risk.data', { h: hoursText(r.hoursLeft) })
             : t('risk.dataSpent')
           : t(`liveness.${r.reason}`);
-    return `<li data-unit="${r.id}" class="${r.reason}"><a href="#/unit/${r.id}"><b>${r.id}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</a></li>`;
+    const id = esc(r.id);
+    return `<li data-unit="${id}" class="${r.reason}"><a href="#/unit/${id}"><b>${id}</b> ${why}${r.soc !== null ? ` · ${r.soc.toFixed(0)} %` : ''}</a></li>`;
   };
   return `<h2>${t('risk.title', { h: RISK_HORIZON_H })} <span class="count">${atRisk.length}</span></h2>${
     atRisk.length ? `<ol>${atRisk.map(row).join('')}</ol>` : `<p class="dim">${t('risk.none')}</p>`
@@ -200,10 +238,18 @@ function schedule(): void {
 }
 
 filter.addEventListener('input', () => {
+  typing = true;
+  listed = LIST_PAGE;
   arrangeAll = true;
   schedule();
 });
 sort.addEventListener('change', () => {
+  listed = LIST_PAGE;
+  arrangeAll = true;
+  schedule();
+});
+$('more').addEventListener('click', () => {
+  listed += LIST_PAGE;
   arrangeAll = true;
   schedule();
 });
@@ -211,7 +257,8 @@ sort.addEventListener('change', () => {
 function show(r: Route): void {
   const main = document.querySelector('main') as HTMLElement;
   main.dataset.view = r.view;
-  $('list-view').hidden = r.view !== 'list';
+  // Set aside, not hidden: the list keeps its layout while a unit is open, so coming back is cheap.
+  $('list-view').classList.toggle('aside', r.view !== 'list');
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
   if (r.view === 'unit') {
@@ -276,7 +323,8 @@ openStream(
   },
 );
 void loadRegistry();
+// Ages move on for the cards on the list and the open unit only: a hidden card catches up when shown.
 setInterval(() => {
-  fleet.markAll();
+  fleet.mark([...cards.shown(), ...(unitPage.current ? [unitPage.current] : [])]);
   schedule();
 }, AGE_TICK_MS);

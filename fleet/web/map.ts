@@ -3,6 +3,7 @@ import type * as Leaflet from 'leaflet';
 import L from './leaflet-global.ts';
 import 'leaflet.markercluster';
 import type { Condition } from './condition.ts';
+import { esc } from './html.ts';
 import { lang, t } from './i18n.ts';
 import type { DashboardConfig, Row } from './model.ts';
 
@@ -29,6 +30,8 @@ interface Entry {
   shown: boolean;
   level: Condition['level'];
   track: Leaflet.LatLng[];
+  /** At its registered site, not at a reported position. */
+  placed: boolean;
 }
 
 const TRACK_POINTS = 100;
@@ -38,8 +41,6 @@ const LABEL_ZOOM = 13;
 const SELECTED_ZOOM = 15;
 /** Beyond this many markers hidden at once the clusters are rebuilt instead. */
 const REBUILD_AT = 100;
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export class FleetMap {
   readonly #map: Leaflet.Map;
@@ -77,7 +78,10 @@ export class FleetMap {
       maxClusterRadius: 40,
       disableClusteringAtZoom: 14,
       showCoverageOnHover: false,
+      // Rebuilding the clusters for a new filter yields every 25 ms, so typing stays answered.
       chunkedLoading: true,
+      chunkInterval: 25,
+      chunkDelay: 10,
       iconCreateFunction: (cluster) => {
         const levels = new Set(cluster.getAllChildMarkers().map((m) => (m.options as { level?: string }).level));
         const worst = ['bad', 'warn', 'unheard', 'asleep', 'ok'].find((l) => levels.has(l)) ?? 'ok';
@@ -100,8 +104,8 @@ export class FleetMap {
 
   /** Creates, moves or restyles the unit's marker; a unit with no position has none. */
   upsert(row: Row, cond: Condition): void {
-    const loc =
-      (row.view?.location && positionOf(row.view.location)) ?? (row.reg?.site ? { lat: row.reg.site.lat, lon: row.reg.site.lon } : null);
+    const heard = (row.view?.location && positionOf(row.view.location)) ?? null;
+    const loc = heard ?? (row.reg?.site ? { lat: row.reg.site.lat, lon: row.reg.site.lon } : null);
     if (!loc) return;
     const at = L.latLng(loc.lat, loc.lon);
     const key = `${cond.level}|${cond.cause}`;
@@ -109,11 +113,16 @@ export class FleetMap {
     if (!e) {
       const marker = L.marker(at, { icon: icon(row.id, cond), title: row.reg?.site?.name ?? row.id, keyboard: true });
       Object.assign(marker.options, { unitId: row.id, level: cond.level });
-      e = { marker, key, shown: false, level: cond.level, track: [at] };
+      e = { marker, key, shown: false, level: cond.level, track: heard ? [at] : [], placed: !heard };
       this.#entries.set(row.id, e);
       // Opened by its address before its first update arrived: bring it into view now.
       if (this.#selected === row.id) this.select(row);
       return;
+    }
+    // Drawn at its registered site until it reported a position: that is no part of its track.
+    if (e.placed && heard) {
+      e.placed = false;
+      e.track = [at];
     }
     if (!e.marker.getLatLng().equals(at)) {
       e.marker.setLatLng(at);

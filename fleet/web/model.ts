@@ -74,7 +74,11 @@ export class Fleet {
   }
 
   markAll(): void {
-    for (const id of this.rows.keys()) this.#dirty.add(id);
+    this.mark(this.rows.keys());
+  }
+
+  mark(ids: Iterable<string>): void {
+    for (const id of ids) this.#dirty.add(id);
   }
 }
 

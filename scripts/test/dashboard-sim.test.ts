@@ -4,15 +4,13 @@
  * unit's card as its new charge, its power rung and the reading's age within seconds.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { openPage, startBrowser } from '../../fleet/test/dashboard-browser.ts';
 import { startSystem } from '../system.ts';
 
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const ADMIN = 'dashboard-e2e-admin-token';
 const RUNG: Record<string, string> = {
   full: 'full power',
@@ -42,22 +40,9 @@ test('a unit drained in the simulator shows its new charge, power rung and readi
   const id = sys.units[0]?.id ?? '';
   const base = `http://127.0.0.1:${sys.httpPort}`;
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'en' });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/#token=${ADMIN}`);
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${base}/#token=${ADMIN}`);
+  const { page } = p;
   const card = page.locator(`article.card[data-unit="${id}"]`);
   await card.locator('[data-field="soc"]', { hasText: / % · / }).waitFor({ timeout: 30_000 });
   const before = Number.parseFloat((await card.locator('[data-field="soc"]').textContent()) ?? '');
@@ -89,7 +74,6 @@ test('a unit drained in the simulator shows its new charge, power rung and readi
   };
   await card.locator('[data-field="rung"]', { hasText: RUNG[view.power.state] ?? '?' }).waitFor();
   assert.match((await card.locator('[data-field="soc"]').textContent()) ?? '', /^\d+ % · \d+\.\d\d V · \d+ (s|min) ago$/);
-  await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}dashboard-sim-drained.png` });
-  assert.deepEqual(errors, []);
+  await p.shot('dashboard-sim-drained');
+  assert.deepEqual(p.errors, []);
 });

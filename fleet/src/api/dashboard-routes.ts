@@ -4,6 +4,15 @@ import type { FleetConfig } from '../config.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 
+/** The page formats every time in this zone: an unknown one would break it in every browser, so it stops the start. */
+export function checkTimeZone(config: FleetConfig['dashboard']): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: config.timeZone });
+  } catch {
+    throw new Error(`dashboard.timeZone: unknown time zone '${config.timeZone}' (an IANA name such as Asia/Shanghai)`);
+  }
+}
+
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 
 /**

@@ -31,10 +31,16 @@ export class InfluxPowerHistory implements PowerHistorySource {
 
   async powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
     // Times in ms, bound as integers with the ms precision suffix; the unit id is escaped as a tag value.
-    const rows = await this.#influx.query<PowerPoint>(
-      `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${influxql.stringLit(unitId)} ` +
-        `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ASC LIMIT ${Math.floor(limit)}`,
-    );
+    const rows = await this.#influx
+      .query<PowerPoint>(
+        `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${influxql.stringLit(unitId)} ` +
+          `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ASC LIMIT ${Math.floor(limit)}`,
+      )
+      .catch((err: Error) => {
+        // The gateway creates the database with its first write: until then there is no history yet, not a failure.
+        if (/database not found/.test(err.message)) return [];
+        throw err;
+      });
     return rows.flatMap((r) =>
       r.soc === null || r.batteryV === null
         ? []
