@@ -72,7 +72,8 @@ const system = await startSystem({
   httpPort: int('http-port', values['http-port'], 0, 65535),
   gatewayHttpPort: int('gateway-http-port', values['gateway-http-port'], 0, 65535),
   dataDir: values['data-dir'] ?? '.data/system',
-  env: { LOG_LEVEL: quiet ? (process.env.LOG_LEVEL ?? 'info') : 'debug', SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: adminToken },
+  env: { LOG_LEVEL: quiet ? (process.env.LOG_LEVEL ?? 'info') : 'debug' },
+  adminToken,
   ...(values.scenario ? { scenario: values.scenario } : {}),
   ...(values['time-scale'] ? { timeScale: Number(values['time-scale']) } : {}),
   ...(values.influx ? { influxUrl: values.influx } : {}),
@@ -102,6 +103,7 @@ console.log(`
     CLI               SHOUWANG_TOKEN=${adminToken} ./dev shouwang units
     MQTT gateway      mqtt://127.0.0.1:${system.mqttPort}
     gateway health    http://127.0.0.1:${system.gatewayHttpPort}/health   metrics: /metrics
-    simulated units   ${system.units.map((u) => `${u.id} (${u.site.name})`).join(', ')}
-  of ${HARBIN_SITES.length} demo sites. Ctrl-C stops everything.
+    simulated units   ${system.units.length} of ${HARBIN_SITES.length} demo sites, registered and claimed through the API:
+${system.units.map((u) => `                      ${u.id}  ${u.site.name}`).join('\n')}
+  Ctrl-C stops everything.
 `);

@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime/secrets';
+import { provisionUnit } from './provision.ts';
 import { HARBIN_SITES, unitIdFor } from './sites.ts';
 
 /**
@@ -30,6 +31,13 @@ export interface SystemOptions {
   timeScale?: number;
   /** An InfluxDB (1.x HTTP API): the gateway writes readings to it and the fleet reads history from it. */
   influxUrl?: string;
+  /**
+   * With an admin token the fleet owns the units' credentials, as in the field: each unit is
+   * registered with its demo site and claimed through the fleet's API before it starts
+   * (scripts/provision.ts), so the registry, the dashboard's sites and rotate/revoke are real.
+   * Without one (tests reading the API openly) the units get credentials written beforehand.
+   */
+  adminToken?: string;
   /** A part exited while the system was running (not through `stop`). */
   onPartExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -97,15 +105,21 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       SHOUWANG_FLEET_MQTT_USERNAME: 'fleet',
       SHOUWANG_FLEET_MQTT_PASSWORD: fleetPassword,
       SHOUWANG_FLEET_DATA_DIR: join(dataDir, 'fleet'),
+      ...(opts.adminToken
+        ? { SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: opts.adminToken, SHOUWANG_FLEET_REGISTRY_CREDENTIALS_FILE: credentialsFile }
+        : {}),
       ...(opts.influxUrl ? { SHOUWANG_FLEET_HISTORY_INFLUX_URL: opts.influxUrl } : {}),
       // The units' clocks run faster: the fleet keeps step, or it would judge their promises in slow motion.
       ...(opts.timeScale ? { SHOUWANG_FLEET_TIME_SCALE: String(opts.timeScale) } : {}),
     });
 
+    const api = `http://127.0.0.1:${Number(fleet.ready.httpPort)}`;
     const startUnit = async (index: number, passwordOverride?: string): Promise<UnitProcess> => {
       const id = unitIdFor(index);
-      const password = passwordOverride ?? unitSecrets[index]?.password ?? newSecret();
       const site = HARBIN_SITES[index % HARBIN_SITES.length] as (typeof HARBIN_SITES)[number];
+      const password =
+        passwordOverride ??
+        (opts.adminToken ? await provisionUnit(api, opts.adminToken, id, site) : (unitSecrets[index]?.password ?? newSecret()));
       const env: NodeJS.ProcessEnv = {
         SHOUWANG_DEVICE_UNIT_ID: id,
         SHOUWANG_DEVICE_MODE: 'sim',

@@ -1,7 +1,8 @@
 /**
  * The dashboard over the whole system — gateway, fleet and a simulated unit process on ephemeral
  * ports — in Debian's headless Chromium: a pack drained in the unit's simulator shows on the
- * unit's card as its new charge, its power rung and the reading's age within seconds.
+ * unit's card as its new charge, its power rung and the reading's age within seconds. The unit was
+ * registered with its demo site and claimed through the fleet's API, as `./dev start` does.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -31,7 +32,7 @@ test('a unit drained in the simulator shows its new charge, power rung and readi
     gatewayHttpPort: 0,
     dataDir,
     timeScale: 30,
-    env: { SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: ADMIN },
+    adminToken: ADMIN,
   });
   t.after(async () => {
     await sys.stop();
@@ -44,6 +45,14 @@ test('a unit drained in the simulator shows its new charge, power rung and readi
   const p = await openPage(browser, `${base}/#token=${ADMIN}`);
   const { page } = p;
   const card = page.locator(`article.card[data-unit="${id}"]`);
+  // Provisioned through the API: the registry holds it as claimed, with the site the card names.
+  const reg = (await (await fetch(`${base}/api/registry/units/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+    status: string;
+    site: { name: string } | null;
+  };
+  assert.equal(reg.status, 'active');
+  assert.equal(reg.site?.name, sys.units[0]?.site.name);
+  await card.getByText(sys.units[0]?.site.name ?? '?').waitFor({ timeout: 30_000 });
   await card.locator('[data-field="soc"]', { hasText: / % · / }).waitFor({ timeout: 30_000 });
   const before = Number.parseFloat((await card.locator('[data-field="soc"]').textContent()) ?? '');
 
