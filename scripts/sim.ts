@@ -13,13 +13,36 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { 'data-dir': { type: 'string', default: process.env.SHOUWANG_DATA_DIR ?? '.data/system' } },
-});
+const USAGE = `usage: ./dev sim [--data-dir DIR] <unit> truth | <op> [key=value …]
+  ./dev sim hrb-001 truth                      what the simulator knows (charge, position, link)
+  ./dev sim hrb-001 tamper on=true             open the enclosure
+  ./dev sim hrb-001 setSoc soc=12              drain the pack
+  ./dev sim hrb-001 move lat=45.80 lon=126.60  tow the unit
+  ./dev sim hrb-001 linkOutage ms=60000        cut the radio path for a minute
+every fault and its fields: hardware/src/sim/control-server.ts; DIR defaults to $SHOUWANG_DATA_DIR or .data/system`;
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string', default: process.env.SHOUWANG_DATA_DIR ?? '.data/system' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const [unit, op, ...pairs] = positionals;
 if (!unit || !op) {
-  console.error('usage: ./dev sim <unit> truth | <op> [key=value …]   (see scripts/sim.ts)');
+  console.error(USAGE);
   process.exit(2);
 }
 
