@@ -144,6 +144,21 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await send(u2, 'hrb-002', 'location', { seq: 12, ts: Date.now(), lat: 45.7537, lon: 126.5718, fix: '3d', sats: 9 });
   await page.locator('#map path.track').waitFor();
   await page.locator('#unit-view [data-field="place"]', { hasText: 'moving' }).waitFor();
+  // Link diagnostics: the serial ports as the unit's drivers see them; an unknown signal says so.
+  await send(u2, 'hrb-002', 'link', {
+    seq: 13,
+    ts: Date.now(),
+    type: 'lte',
+    registered: true,
+    ports: {
+      gps: { state: 'silent', path: '/dev/ttyUSB1', reopens: 3, drops: { checksum: 2, framing: 0 } },
+      modem: { state: 'open', path: '/dev/ttyUSB2', reopens: 0, drops: {} },
+    },
+  });
+  const diag = page.locator('#unit-view .link-figures');
+  await diag.getByText('/dev/ttyUSB1 · silent · reopened 3× · dropped checksum 2').waitFor();
+  await diag.getByText('/dev/ttyUSB2 · open · reopened 0×', { exact: true }).waitFor();
+  assert.match((await diag.textContent()) ?? '', /signalunknown/);
   await p.shot('dashboard-unit-desktop');
   await page.click('#unit-view a.back');
   await card('hrb-001').waitFor();

@@ -1,3 +1,4 @@
+import type { Link } from '@shouwang/protocol';
 import { actionPath, allowed, apiAction, DESTRUCTIVE, explain, neededRole, UNIT_ACTIONS, type UnitAction } from './actions.ts';
 import type { Api } from './api.ts';
 import { type PowerPoint, powerChart } from './chart.ts';
@@ -123,9 +124,11 @@ export class UnitPage {
       const items: [Key, string][] = l
         ? [
             ['link.type', l.type],
-            ['link.rssi', `${l.rssiDbm} dBm`],
-            ['link.bars', `${l.bars} / 5`],
+            ['link.rssi', l.rssiDbm === undefined ? t('link.unknown') : `${l.rssiDbm} dBm`],
+            ['link.bars', l.bars === undefined ? t('link.unknown') : `${l.bars} / 5`],
+            ['link.registered', t(l.registered === undefined ? 'link.unknown' : l.registered ? 'link.yes' : 'link.no')],
             ['link.reported', ago(l.ts, this.#deps.ctx().now)],
+            ...portRows(l.ports),
           ]
         : [];
       figures.innerHTML = items.length
@@ -247,4 +250,22 @@ function parseValue(raw: string): string | number | boolean {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   const n = Number(raw);
   return raw !== '' && Number.isFinite(n) ? n : raw;
+}
+
+/** The GPS and modem serial ports as the unit's drivers see them: state, reopens, input dropped by reason. */
+function portRows(ports: Link['ports']): [Key, string][] {
+  if (!ports) return [];
+  return (['gps', 'modem'] as const).map((part) => {
+    const p = ports[part];
+    const drops = Object.entries(p.drops).filter(([, n]) => n > 0);
+    return [
+      `link.port.${part}`,
+      t('link.port', {
+        path: p.path ?? '—',
+        state: t(`port.${p.state}`),
+        reopens: String(p.reopens),
+        drops: drops.length ? t('link.drops', { list: drops.map(([why, n]) => `${why} ${n}`).join(', ') }) : '',
+      }),
+    ];
+  });
 }
