@@ -4,11 +4,10 @@
  * deadline; repeats, restarts, a fleet that was down; the loop's moves through the API by role.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startPostgres } from '@shouwang/testkit';
-import pg from 'pg';
+import { describe, test } from 'node:test';
 import { DAOLI, intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { postgresDatabases } from './postgres-helper.ts';
 
 const ADMIN = 'admin-token-for-alarm-tests-0123456789';
 
@@ -195,24 +194,4 @@ function suite(name: string, storage: () => Promise<string>) {
 
 suite('SQLite', async () => '');
 
-let pgUrl = '';
-const teardown: (() => Promise<unknown>)[] = [];
-let databases = 0;
-before(async () => {
-  pgUrl = (await startPostgres((fn) => teardown.unshift(fn))).url;
-});
-after(async () => {
-  for (const fn of teardown) await fn();
-});
-/** A fresh database on the shared server for each test. */
-async function freshPostgres(): Promise<string> {
-  const name = `alarms_${process.pid}_${++databases}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(pgUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-suite('PostgreSQL 15', freshPostgres);
+suite('PostgreSQL 15', postgresDatabases('alarms'));

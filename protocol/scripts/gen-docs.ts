@@ -9,10 +9,19 @@ import {
   COMMAND_MAX_BYTES,
   COMMANDS,
   ErrorCode,
+  FLOWS_ROUTES,
+  LeasedEvents,
+  LeaseRequest,
   MAX_PACKET_BYTES,
   MAX_TOPIC_LENGTH,
   MAX_TOPIC_LEVELS,
   PREFIX,
+  Settlement,
+  SettleRequest,
+  StatusChange,
+  StatusResult,
+  TicketEvent,
+  TicketSnapshot,
   UPLINK,
   UPLINK_KINDS,
 } from '@shouwang/protocol';
@@ -89,6 +98,22 @@ export function render(): string {
   for (const [name, c] of Object.entries(COMMANDS)) {
     out.push(`### ${name}`, '', '`args`:', '', fieldTable(c.args as Node), '', '`data`:', '', fieldTable(c.data as Node), '');
   }
+  out.push(
+    '## Flows contract (fleet ↔ Node-RED, HTTP)',
+    '',
+    'Bearer token of the `flows` role. Events leave the fleet from a transactional outbox: leased, settled, leased again when a lease runs out.',
+    '',
+    '| route | body | answer |',
+    '|---|---|---|',
+    `| \`POST ${FLOWS_ROUTES.lease}\` | LeaseRequest | LeasedEvents |`,
+    `| \`POST ${FLOWS_ROUTES.settle}\` | SettleRequest | \`{ settled }\` |`,
+    `| \`POST ${FLOWS_ROUTES.status}\` | StatusChange | StatusResult |`,
+    `| \`GET ${FLOWS_ROUTES.deadLetters}\` | — | \`{ deadLetters }\` |`,
+    `| \`POST ${FLOWS_ROUTES.retry}\` | — | \`{ seq, state }\` |`,
+    '',
+  );
+  const flows = { LeaseRequest, LeasedEvents, TicketEvent, TicketSnapshot, SettleRequest, Settlement, StatusChange, StatusResult };
+  for (const [name, schema] of Object.entries(flows)) out.push(`### ${name}`, '', fieldTable(schema as Node), '');
   out.push('## Error codes', '', '| code |', '|---|', ...Object.values(ErrorCode).map((c) => `| \`${c}\` |`), '');
   return out.join('\n');
 }

@@ -55,6 +55,11 @@ export function decodeWith<S extends TSchema>(schema: S, bytes: Uint8Array, maxB
     if (err instanceof CompactShapeError) return fail(ErrorCode.Schema, err.message, err.path || '/');
     return fail(ErrorCode.Encoding, `malformed ${encoding} payload: ${(err as Error).message}`);
   }
+  return checkValue(schema, value);
+}
+
+/** Validate a value already parsed (an HTTP body, a Node-RED message); names the failing field. */
+export function checkValue<S extends TSchema>(schema: S, value: unknown): Result<Static<S>> {
   const check = checker(schema);
   if (check.Check(value)) return { ok: true, value: value as Static<S> };
   const first = check.Errors(value).First();

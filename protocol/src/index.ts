@@ -5,6 +5,7 @@ export * from './messages/alarm.ts';
 export * from './messages/command.ts';
 export * from './messages/digest.ts';
 export * from './messages/event.ts';
+export * from './messages/flows.ts';
 export * from './messages/link.ts';
 export * from './messages/location.ts';
 export * from './messages/ota.ts';

@@ -9,6 +9,7 @@ import { DEFAULT_DEADLINES, parseDeadlines } from '../domain/ticket-flow.ts';
 import { Grid } from '../grid/grid.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import { AlarmStore } from '../storage/alarm-store.ts';
+import { FlowsOutbox } from '../storage/flows-outbox.ts';
 import type { Dialect } from '../storage/open.ts';
 import type { Database } from '../storage/schema.ts';
 import { TicketStore } from '../storage/ticket-store.ts';
@@ -24,6 +25,7 @@ export interface AlarmLoop {
   alarms: AlarmService;
   tickets: TicketService;
   ticketStore: TicketStore;
+  outbox: FlowsOutbox;
   grid: Grid;
   intake: AlarmIntake;
   watcher: FleetRuleWatcher;
@@ -74,7 +76,8 @@ export async function startAlarmLoop(o: {
   const ticketStore = new TicketStore(o.db);
   const alarmStore = new AlarmStore(o.db, o.dialect);
   const log = o.log.child({ module: 'alarms' });
-  const tickets = new TicketService({ store: ticketStore, deadlines, calendar, clock: o.clock, instanceId, log });
+  const outbox = new FlowsOutbox(o.db);
+  const tickets = new TicketService({ store: ticketStore, outbox, deadlines, calendar, clock: o.clock, instanceId, log });
   const alarms = new AlarmService({
     alarms: alarmStore,
     tickets,
@@ -115,6 +118,7 @@ export async function startAlarmLoop(o: {
     alarms,
     tickets,
     ticketStore,
+    outbox,
     grid,
     intake,
     watcher,

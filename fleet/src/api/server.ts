@@ -19,6 +19,7 @@ import { registerCommandRoutes } from './command-routes.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { registerFlowsRoutes } from './flows-routes.ts';
 import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerTicketRoutes } from './ticket-routes.ts';
@@ -140,6 +141,7 @@ export async function createApi(deps: ApiDeps) {
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
   registerAlarmRoutes(app, deps.loop);
   registerTicketRoutes(app, deps.loop);
+  registerFlowsRoutes(app, deps.loop, deps.now);
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

@@ -6,9 +6,19 @@ import type { CommandName } from '@shouwang/protocol';
  * register, rotate and revoke, and change how a unit behaves (config-set, restart, reboot); admins
  * also manage API tokens. The work-order loop adds dispatchers (send a ticket to a department,
  * close it or reopen it after feedback), department operators (sign for, handle, give feedback,
- * send back a misrouted ticket) and supervisors (escalate; they also dispatch).
+ * send back a misrouted ticket) and supervisors (escalate; they also dispatch). The flows (Node-RED)
+ * have a role of their own that only takes ticket events out and brings outside statuses in.
  */
-export const ROLES = ['technician', 'commander', 'maintainer', 'admin', 'dispatcher', 'department-operator', 'supervisor'] as const;
+export const ROLES = [
+  'technician',
+  'commander',
+  'maintainer',
+  'admin',
+  'dispatcher',
+  'department-operator',
+  'supervisor',
+  'flows',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ACTIONS = [
@@ -21,6 +31,7 @@ export const ACTIONS = [
   'dispatch',
   'handle',
   'supervise',
+  'integrate',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -32,6 +43,7 @@ const GRANTS: Record<Role, readonly Action[]> = {
   dispatcher: ['read', 'answer-alarms', 'dispatch'],
   'department-operator': ['read', 'handle'],
   supervisor: ['read', 'answer-alarms', 'dispatch', 'supervise'],
+  flows: ['integrate'],
 };
 
 export function can(role: Role, action: Action): boolean {

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity, StringEnum } from '@shouwang/protocol';
+import { SEVERITIES, type Severity, StringEnum, TICKET_STATES, type TicketState } from '@shouwang/protocol';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { CATEGORIES, type Category } from './alarm-rules.ts';
@@ -12,8 +12,8 @@ import type { Duration } from './working-time.ts';
  * as rework). Escalation to supervision is a mark on an open ticket, not a state: the department
  * still has to do the work. Only the moves listed here are accepted.
  */
-export const TICKET_STATES = ['discovered', 'reported', 'dispatched', 'signed-for', 'handling', 'feedback', 'closed', 'returned'] as const;
-export type TicketState = (typeof TICKET_STATES)[number];
+// The states are on the wire (the flows contract), so the protocol defines them.
+export { TICKET_STATES, type TicketState };
 
 export const TICKET_ACTIONS = ['report', 'dispatch', 'sign', 'return', 'handle', 'feedback', 'close', 'reopen', 'escalate'] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];

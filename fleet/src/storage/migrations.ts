@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 /**
@@ -207,6 +207,30 @@ const MIGRATIONS: Record<string, Migration> = {
         .addPrimaryKeyConstraint('ticket_timers_pk', ['ticket_id', 'kind'])
         .execute();
       await db.schema.createIndex('ticket_timers_due').on('ticket_timers').columns(['fired_at', 'due_at']).execute();
+    },
+  },
+  '0006-flows-outbox': {
+    async up(db: Kysely<unknown>) {
+      // The outbox position must be assigned by the database; each dialect spells that its own way.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      await db.schema
+        .createTable('flows_outbox')
+        .addColumn('seq', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('ticket_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('ticket', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('leased_until', 'bigint', (c) => c.notNull())
+        .addColumn('settled_at', 'bigint')
+        .addColumn('outcome_reason', 'text')
+        .addColumn('target', 'text')
+        .execute();
+      await db.schema.createIndex('flows_outbox_state').on('flows_outbox').columns(['state', 'seq']).execute();
+      await db.schema.createIndex('flows_outbox_ticket').on('flows_outbox').columns(['ticket_id', 'seq']).execute();
     },
   },
 };

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 /**
  * Tables as Kysely sees them. JSON payloads are stored as text so one schema serves SQLite and
@@ -18,6 +18,7 @@ export interface Database {
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
   ticket_timers: TicketTimersTable;
+  flows_outbox: FlowsOutboxTable;
 }
 
 export interface UnitsTable {
@@ -211,6 +212,28 @@ export interface TicketTimersTable {
   fired_by: string | null;
 }
 
+/**
+ * Ticket events for the flows, written in the ticket change's own transaction (the outbox):
+ * `pending` until the consumer settles them as `delivered` or `dead-letter`.
+ */
+export interface FlowsOutboxTable {
+  seq: Generated<number>;
+  ticket_id: string;
+  type: string;
+  action: string;
+  at: number;
+  reason: string | null;
+  /** JSON of the protocol's TicketSnapshot at the time of the change. */
+  ticket: string;
+  state: string;
+  attempts: number;
+  /** Not leased again before this (ms); 0 = never leased. */
+  leased_until: number;
+  settled_at: number | null;
+  outcome_reason: string | null;
+  target: string | null;
+}
+
 export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
@@ -223,3 +246,4 @@ export type TicketRow = Selectable<TicketsTable>;
 export type TicketEventRow = Selectable<TicketEventsTable>;
 export type TicketTimerRow = Selectable<TicketTimersTable>;
 export type AlarmCommentRow = Selectable<AlarmCommentsTable>;
+export type OutboxRow = Selectable<FlowsOutboxTable>;

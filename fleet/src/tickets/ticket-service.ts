@@ -12,7 +12,9 @@ import {
   type TicketState,
 } from '../domain/ticket-flow.ts';
 import { addDuration, type Duration, type WorkCalendar } from '../domain/working-time.ts';
+import { ticketSnapshot } from '../flows/snapshot.ts';
 import type { Route } from '../grid/grid.ts';
+import type { FlowsOutbox, OutboxEventType } from '../storage/flows-outbox.ts';
 import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
 import type { TicketStore } from '../storage/ticket-store.ts';
 
@@ -37,6 +39,8 @@ export class TicketError extends Error {
 
 export interface TicketServiceOptions {
   store: TicketStore;
+  /** Every change is also written here, in its transaction, for the flows to deliver outside. */
+  outbox: FlowsOutbox;
   deadlines: readonly DeadlineRule[];
   calendar: WorkCalendar;
   clock: { now(): number };
@@ -127,6 +131,8 @@ export class TicketService {
         ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
         : []),
     ]);
+    const last = routed ? 'dispatch' : 'report';
+    await this.#publish(tx, { ...row, state: routed ? 'dispatched' : 'reported' }, 'ticket.created', last, null, now);
     await this.#o.store.addTimers(tx, [
       { ticket_id: row.id, kind: 'yellow', due_at: row.yellow_at, fired_at: null, fired_by: null },
       { ticket_id: row.id, kind: 'red', due_at: row.deadline_at, fired_at: null, fired_by: null },
@@ -140,8 +146,10 @@ export class TicketService {
     const t = await this.#o.store.get(tx, ticketId);
     if (!t) return;
     const now = this.#o.clock.now();
-    await this.#o.store.patch(tx, ticketId, { alarm_count: t.alarm_count + 1, evidence: JSON.stringify(evidence), updated_at: now });
+    const patch = { alarm_count: t.alarm_count + 1, evidence: JSON.stringify(evidence), updated_at: now };
+    await this.#o.store.patch(tx, ticketId, patch);
     await this.#event(tx, ticketId, now, 'merge', null, null, 'system', null, { episode: a.episode });
+    await this.#publish(tx, { ...t, ...patch }, 'ticket.changed', 'merge', null, now);
   }
 
   /** A person's move; the role was checked by the route. 409 for a move the loop does not allow. */
@@ -176,6 +184,7 @@ export class TicketService {
               ? { satisfied: false }
               : null;
       await this.#event(tx, id, now, action, t.state as TicketState, check.to, actor, body.reason ?? null, detail);
+      await this.#publish(tx, { ...t, ...patch }, 'ticket.changed', action, body.reason ?? null, now);
       return { ...t, ...patch };
     });
   }
@@ -204,12 +213,21 @@ export class TicketService {
     if (kind === 'escalate') {
       await this.#o.store.patch(tx, t.id, { escalated: 1, updated_at: now });
       await this.#event(tx, t.id, dueAt, 'escalate', null, null, 'system', 'overdue', { firedAt: now });
+      await this.#publish(tx, { ...t, escalated: 1, updated_at: now }, 'ticket.changed', 'escalate', 'overdue', now);
       return;
     }
     const light: Light = kind;
-    // A late yellow never paints over a red already shown.
-    if (!(light === 'yellow' && t.light === 'red')) await this.#o.store.patch(tx, t.id, { light, updated_at: now });
-    await this.#event(tx, t.id, dueAt, light === 'red' ? 'overdue' : 'warn', null, null, 'system', null, { light, firedAt: now });
+    const action = light === 'red' ? 'overdue' : 'warn';
+    // A late yellow never paints over a red already shown (and so tells the outside nothing).
+    const paints = !(light === 'yellow' && t.light === 'red');
+    if (paints) await this.#o.store.patch(tx, t.id, { light, updated_at: now });
+    await this.#event(tx, t.id, dueAt, action, null, null, 'system', null, { light, firedAt: now });
+    if (paints) await this.#publish(tx, { ...t, light, updated_at: now }, 'ticket.changed', action, null, now);
+  }
+
+  /** After the ticket row is written: on PostgreSQL its row lock orders the outbox positions. */
+  #publish(tx: Kysely<Database>, t: TicketRow, type: OutboxEventType, action: string, reason: string | null, at: number): Promise<void> {
+    return this.#o.outbox.append(tx, ticketSnapshot(t), type, action, reason, at);
   }
 
   #event(tx: Kysely<Database>, ...row: Parameters<TicketService['eventRow']>): Promise<void> {

@@ -1,0 +1,168 @@
+import type { Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
+import type { Kysely } from 'kysely';
+import type { Database, OutboxRow } from './schema.ts';
+
+export type OutboxEventType = TicketEvent['type'];
+
+function toEvent(r: OutboxRow): TicketEvent {
+  return {
+    seq: r.seq,
+    type: r.type as OutboxEventType,
+    at: r.at,
+    action: r.action,
+    reason: r.reason,
+    attempts: r.attempts,
+    ticket: JSON.parse(r.ticket) as TicketEvent['ticket'],
+  };
+}
+
+export interface DeadLetter {
+  seq: number;
+  ticketId: string;
+  type: OutboxEventType;
+  action: string;
+  at: number;
+  attempts: number;
+  settledAt: number | null;
+  reason: string | null;
+  target: string | null;
+}
+
+/**
+ * The transactional outbox of ticket events for the flows (SQLite and PostgreSQL alike). A row is
+ * written in the transaction of the ticket change it reports, after the ticket row is written —
+ * so on PostgreSQL the row lock on the ticket orders two changes' positions as they commit.
+ * Consumers lease the oldest unsettled event of each ticket and settle it; a lease that runs out
+ * hands the event out again (at least once).
+ */
+export class FlowsOutbox {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async append(
+    tx: Kysely<Database>,
+    ticket: TicketSnapshot,
+    type: OutboxEventType,
+    action: string,
+    reason: string | null,
+    at: number,
+  ): Promise<void> {
+    await tx
+      .insertInto('flows_outbox')
+      .values({
+        ticket_id: ticket.id,
+        type,
+        action,
+        at,
+        reason,
+        ticket: JSON.stringify(ticket),
+        state: 'pending',
+        attempts: 0,
+        leased_until: 0,
+        settled_at: null,
+        outcome_reason: null,
+        target: null,
+      })
+      .execute();
+  }
+
+  /**
+   * Leases up to `limit` events: pending, not leased now, and with no earlier unsettled event of
+   * their ticket (in flight or dead-lettered) — a ticket's changes never overtake each other.
+   * The conditional update makes two concurrent leases take disjoint events.
+   */
+  async lease(now: number, leaseMs: number, limit: number): Promise<TicketEvent[]> {
+    const candidates = await this.#db
+      .selectFrom('flows_outbox as o')
+      .select('o.seq')
+      .where('o.state', '=', 'pending')
+      .where('o.leased_until', '<=', now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('flows_outbox as p')
+              .select('p.seq')
+              .whereRef('p.ticket_id', '=', 'o.ticket_id')
+              .whereRef('p.seq', '<', 'o.seq')
+              .where('p.state', '!=', 'delivered'),
+          ),
+        ),
+      )
+      .orderBy('o.seq')
+      .limit(limit)
+      .execute();
+    if (candidates.length === 0) return [];
+    const rows = await this.#db
+      .updateTable('flows_outbox')
+      .set((eb) => ({ leased_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+      .where(
+        'seq',
+        'in',
+        candidates.map((c) => c.seq),
+      )
+      .where('state', '=', 'pending')
+      .where('leased_until', '<=', now)
+      .returningAll()
+      .execute();
+    // attempts counts leases before this one.
+    return rows.sort((a, b) => a.seq - b.seq).map((r) => toEvent({ ...r, attempts: r.attempts - 1 }));
+  }
+
+  /** Settles pending events; one already settled is left as it is. Returns how many changed. */
+  async settle(settlements: readonly Settlement[], now: number): Promise<number> {
+    let changed = 0;
+    await this.#db.transaction().execute(async (tx) => {
+      for (const s of settlements) {
+        const r = await tx
+          .updateTable('flows_outbox')
+          .set({ state: s.outcome, settled_at: now, outcome_reason: s.reason ?? null, target: s.target ?? null, leased_until: 0 })
+          .where('seq', '=', s.seq)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        changed += Number(r.numUpdatedRows);
+      }
+    });
+    return changed;
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
+    const rows = await this.#db
+      .selectFrom('flows_outbox')
+      .selectAll()
+      .where('state', '=', 'dead-letter')
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      seq: r.seq,
+      ticketId: r.ticket_id,
+      type: r.type as OutboxEventType,
+      action: r.action,
+      at: r.at,
+      attempts: r.attempts,
+      settledAt: r.settled_at,
+      reason: r.outcome_reason,
+      target: r.target,
+    }));
+  }
+
+  /** A dead letter back to pending, for the next lease; false when there is no such dead letter. */
+  async retry(seq: number): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('flows_outbox')
+      .set({ state: 'pending', leased_until: 0, settled_at: null })
+      .where('seq', '=', seq)
+      .where('state', '=', 'dead-letter')
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Events for one ticket in outbox order, any state (tests and the operator's view). */
+  async forTicket(ticketId: string): Promise<(TicketEvent & { state: string })[]> {
+    const rows = await this.#db.selectFrom('flows_outbox').selectAll().where('ticket_id', '=', ticketId).orderBy('seq').execute();
+    return rows.map((r) => ({ ...toEvent(r), state: r.state }));
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The slice of Node-RED's runtime API the Shouwang nodes use (node-red ships no types), written
+ * down once so each node is checked against it.
+ */
+export interface NodeMessage {
+  _msgid?: string;
+  payload?: unknown;
+  topic?: string;
+  [key: string]: unknown;
+}
+
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+export interface Node {
+  id: string;
+  credentials: Record<string, string | undefined>;
+  status(s: NodeStatus): void;
+  error(err: unknown, msg?: NodeMessage): void;
+  warn(what: unknown): void;
+  send(msg: NodeMessage | null): void;
+  on(event: 'input', fn: (msg: NodeMessage, send: (m: NodeMessage | null) => void, done: (err?: Error) => void) => void): void;
+  on(event: 'close', fn: (done: () => void) => void): void;
+}
+
+export interface NodeAPI {
+  nodes: {
+    createNode(node: object, config: object): void;
+    getNode(id: string): unknown;
+    registerType(type: string, ctor: (this: Node, config: never) => void, opts?: { credentials?: Record<string, { type: string }> }): void;
+  };
+}
