@@ -4,10 +4,8 @@
  * repeats: the gateway keeps the fleet's alarm session meanwhile.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import mqtt from 'mqtt';
 import { DAOLI, intrusion } from './alarm-helpers.ts';
 import { startGateway } from './gateway-helper.ts';
@@ -17,13 +15,7 @@ const ADMIN = 'admin-token-for-gateway-alarm-test';
 
 test('through the real gateway: one intrusion, repeated across a fleet restart, is one ticket in its cell', async (t) => {
   const dir = await tempDir(t);
-  const credentialsFile = join(dir, 'credentials.json');
-  const fleetPassword = 'fleet-service-secret';
-  await writeFile(
-    credentialsFile,
-    JSON.stringify({ units: {}, services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } } }),
-  );
-  const mqttUrl = await startGateway(t, dir, credentialsFile);
+  const { mqttUrl, credentialsFile, fleetPassword } = await startGateway(t, dir);
   const opts = {
     dataDir: join(dir, 'fleet'),
     instanceId: 'gw',

@@ -1,17 +1,31 @@
 /**
  * The real gateway process (spawned from gateway/src/main.ts, met only on the wire and through the
- * credentials file) on free ports, with its state in `dir`.
+ * credentials file) on free ports, with its state in `dir`. The credentials file starts with the
+ * fleet's service account only: units get theirs through the fleet's registry, as in the field.
  */
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 
 const GATEWAY = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
 
-export async function startGateway(t: TestContext, dir: string, credentialsFile: string): Promise<string> {
+export interface TestGateway {
+  mqttUrl: string;
+  credentialsFile: string;
+  /** The `fleet` service account's password. */
+  fleetPassword: string;
+}
+
+export async function startGateway(t: TestContext, dir: string): Promise<TestGateway> {
+  const credentialsFile = join(dir, 'credentials.json');
+  const fleetPassword = 'fleet-service-secret';
+  const fleet = { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' };
+  await writeFile(credentialsFile, JSON.stringify({ units: {}, services: { fleet } }));
   const child = fork(GATEWAY, [], {
     env: {
       ...process.env,
@@ -32,5 +46,5 @@ export async function startGateway(t: TestContext, dir: string, credentialsFile:
   });
   const [ready] = (await once(child, 'message')) as [{ type: string; mqttPort: number }];
   assert.equal(ready.type, 'ready');
-  return `mqtt://127.0.0.1:${ready.mqttPort}`;
+  return { mqttUrl: `mqtt://127.0.0.1:${ready.mqttPort}`, credentialsFile, fleetPassword };
 }

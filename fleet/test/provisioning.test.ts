@@ -4,10 +4,7 @@
  * own secret, revocation ends its session at once and it cannot log in again.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { hashSecret, MACHINE_SECRET_COST } from '@shouwang/runtime/secrets';
 import mqtt from 'mqtt';
 import { startGateway } from './gateway-helper.ts';
 import { apiClient, send, startTestFleet, tempDir, waitFor } from './helpers.ts';
@@ -30,13 +27,7 @@ function tryConnect(url: string, password: string): Promise<mqtt.MqttClient | Er
 
 test('claim by code, connect with the issued secret, revoke: the gateway ends the session and refuses the unit', async (t) => {
   const dir = await tempDir(t);
-  const credentialsFile = join(dir, 'credentials.json');
-  const fleetPassword = 'fleet-service-secret';
-  await writeFile(
-    credentialsFile,
-    JSON.stringify({ units: {}, services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } } }),
-  );
-  const mqttUrl = await startGateway(t, dir, credentialsFile);
+  const { mqttUrl, credentialsFile, fleetPassword } = await startGateway(t, dir);
   const fleet = await startTestFleet(t, mqttUrl, {
     mqtt: { username: 'fleet', password: fleetPassword },
     auth: { bootstrapAdminToken: ADMIN },
