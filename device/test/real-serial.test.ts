@@ -89,7 +89,7 @@ test('one config: real serial GPS and modem on their own ports, the rest of the 
   t.after(() => far.close());
   const gpsPath = await ptyFor(t, far.gps.stream);
   const modemPath = await ptyFor(t, far.modem.stream);
-  const dir = await mkdtemp(join(tmpdir(), 'sw-bench-'));
+  const dir = await mkdtemp(join(tmpdir(), 'sw-real-serial-'));
   const cfg = Value.Default(
     DeviceConfig,
     Value.Convert(DeviceConfig, {

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { commandAction } from '../domain/roles.ts';
 import { CommandTimeout } from '../services/commands.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
-
-const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,31}$' } }, required: ['id'] };
+import { limitQuery, UNIT_ID_PARAMS } from './params.ts';
 
 /**
  * One route per command, `POST /api/units/:id/commands/<name>`, each with the protocol's own
@@ -21,12 +20,8 @@ export function registerCommandRoutes(app: FastifyInstance, commands: UnitComman
     {
       config: { action: 'read', summary: "The unit's commissioning runs, newest first: each item pass/fail with what was measured" },
       schema: {
-        params: ID_PARAMS,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
-          additionalProperties: false,
-        },
+        params: UNIT_ID_PARAMS,
+        querystring: limitQuery(200, 20),
       },
     },
     async (req) => ({ id: req.params.id, runs: await commands.commissioning(req.params.id, req.query.limit) }),
@@ -45,7 +40,7 @@ function registerCommand(app: FastifyInstance, name: CommandName, commands: Unit
             : `Sends \`${name}\` to the unit and answers with its response`,
       },
       schema: {
-        params: ID_PARAMS,
+        params: UNIT_ID_PARAMS,
         body: {
           type: 'object',
           properties: {

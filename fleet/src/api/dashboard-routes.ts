@@ -3,6 +3,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { ID_PARAMS, limitQuery } from './params.ts';
 
 /** The page formats every time in this zone: an unknown one would break it in every browser, so it stops the start. */
 export function checkTimeZone(config: FleetConfig['dashboard']): void {
@@ -12,8 +13,6 @@ export function checkTimeZone(config: FleetConfig['dashboard']): void {
     throw new Error(`dashboard.timeZone: unknown time zone '${config.timeZone}' (an IANA name such as Asia/Shanghai)`);
   }
 }
-
-const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 
 /**
  * What the dashboard needs besides the unit API: its page and script, who the caller is (the
@@ -48,11 +47,7 @@ export function registerDashboardRoutes(
       config: { action: 'read', summary: 'Writes through the API that concerned this unit, newest first: who, what, when, result' },
       schema: {
         params: ID_PARAMS,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
-          additionalProperties: false,
-        },
+        querystring: limitQuery(500, 50),
       },
     },
     async (req) => ({

@@ -13,6 +13,7 @@ import type { AlarmLoop } from '../alarms/loop.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
 import { answering } from './loop-errors.ts';
+import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_LEASE_MS = 60_000;
@@ -90,11 +91,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     {
       config: { action: 'read', summary: 'Ticket events an outside system refused for good, with the reason' },
       schema: {
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 } },
-          additionalProperties: false,
-        },
+        querystring: limitQuery(5000, 500),
       },
     },
     async (req) => ({ deadLetters: await loop.outbox.deadLetters(req.query.limit) }),

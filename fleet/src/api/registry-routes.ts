@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../auth/tokens.ts';
 import { ROLES, type Role } from '../domain/roles.ts';
 import type { Registry, UnitDetails } from '../registry/registry.ts';
+import { ID_PARAMS } from './params.ts';
 
 const SITE = {
   type: ['object', 'null'],
@@ -24,7 +25,6 @@ const DETAILS = {
     description: "Monthly data budget of the unit's SIM or satellite plan, bytes; null = the link type's default",
   },
 };
-const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 
 /** Registry, provisioning and API tokens. */
 export function registerRegistryRoutes(app: FastifyInstance, registry: Registry, tokens: TokenService): void {
