@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RunningSystem } from '../system.ts';
+import { units as fleetUnits } from './fleet-view.ts';
 import { startTestSystem } from './harness.ts';
 
 interface Seen {
@@ -134,8 +135,4 @@ test('a draining unit is shown at every rung with its charge, asleep while its r
   );
 });
 
-async function units(sys: RunningSystem): Promise<UnitView[]> {
-  const res = await fetch(`http://127.0.0.1:${sys.httpPort}/api/units`);
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { units: UnitView[] }).units;
-}
+const units = (sys: RunningSystem) => fleetUnits<UnitView>(sys);

@@ -3,12 +3,10 @@
  * over MQTT and HTTP as in the field.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import type { RunningSystem } from '../system.ts';
+import { units as fleetUnits, sim, until as untilFleet } from './fleet-view.ts';
 import { startTestSystem } from './harness.ts';
 
 interface UnitView {
@@ -19,23 +17,8 @@ interface UnitView {
   link: { type: string; bars: number } | null;
 }
 
-async function units(sys: RunningSystem): Promise<UnitView[]> {
-  const res = await fetch(`http://127.0.0.1:${sys.httpPort}/api/units`);
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { units: UnitView[] }).units;
-}
-
-/** Polls the fleet API (not a sleep): returns as soon as the condition holds, fails at the deadline. */
-async function until(sys: RunningSystem, what: string, ok: (u: UnitView[]) => boolean, timeoutMs: number): Promise<UnitView[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: UnitView[] = [];
-  while (Date.now() < deadline) {
-    last = await units(sys);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`${what} not reached within ${timeoutMs} ms; last state: ${JSON.stringify(last)}`);
-}
+const units = (sys: RunningSystem) => fleetUnits<UnitView>(sys);
+const until = (sys: RunningSystem, what: string, ok: (u: UnitView[]) => boolean, ms: number) => untilFleet<UnitView>(sys, what, ok, ms);
 
 test('two simulated units come online, report, follow the simulator (towed, drained, link cut), and go offline through their last will', {
   timeout: 120_000,
@@ -54,14 +37,6 @@ test('two simulated units come online, report, follow the simulator (towed, drai
     throw err;
   }
 });
-
-const SIM = fileURLToPath(new URL('../sim.ts', import.meta.url));
-
-/** `./dev sim` as an operator runs it against this system's data dir. */
-async function sim(dataDir: string, ...args: string[]): Promise<unknown> {
-  const { stdout } = await promisify(execFile)(process.execPath, [SIM, '--data-dir', dataDir, ...args]);
-  return JSON.parse(stdout);
-}
 
 async function bothOnlineThenOneKilled(sys: RunningSystem, dataDir: string): Promise<void> {
   const live = await until(
