@@ -38,9 +38,16 @@ export class Radio {
     this.d = deps;
   }
 
-  /** A last word was queued: a closing radio waits for this row. */
+  /**
+   * A last word was queued: a closing radio waits for this row until the gateway has it. Cleared on
+   * its PUBACK whether or not a close is waiting, so a later close never waits on a row already
+   * delivered (the uplink answers `delivered` only on a PUBACK still to come).
+   */
   expect(seq: number): void {
     this.unsaid = seq;
+    void this.d.uplink.delivered(seq).then(() => {
+      if (this.unsaid === seq) this.unsaid = undefined;
+    });
   }
 
   /** Brings the modem to what the rung wants now, if no change is under way. */
@@ -93,10 +100,7 @@ export class Radio {
       };
       const timer = this.d.clock.setTimeout(done, this.d.lastWordWaitMs);
       this.endWait = done;
-      void this.d.uplink.delivered(seq).then(() => {
-        if (this.unsaid === seq) this.unsaid = undefined;
-        done();
-      });
+      void this.d.uplink.delivered(seq).then(done);
     });
   }
 }
