@@ -163,6 +163,17 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await page.click('#unit-view a.back');
   await card('hrb-001').waitFor();
 
+  // A unit listed before it had any position (heard before its first fix) gets its marker with that
+  // fix, in the default order too, where a reading moves no card.
+  await page.selectOption('#sort', 'id');
+  const u10 = await unitClient(t, broker.url, 'hrb-010');
+  await send(u10, 'hrb-010', 'presence', { state: 'online', ts: Date.now() });
+  await send(u10, 'hrb-010', 'power', power(1, 70));
+  await card('hrb-010').waitFor();
+  assert.equal(await marker('hrb-010').count(), 0);
+  await send(u10, 'hrb-010', 'location', { seq: 2, ts: Date.now(), lat: 45.76, lon: 126.6, fix: '3d', sats: 8 });
+  await marker('hrb-010').waitFor({ timeout: 10_000 });
+
   await page.setViewportSize(PHONE);
   await p.shot('dashboard-phone');
   assert.deepEqual(p.errors, []);

@@ -137,6 +137,7 @@ function frame(): void {
   const changed = fleet.takeDirty();
   const c = ctx();
   const before = cards.size;
+  const markersBefore = map.size;
   for (const id of changed) {
     const row = fleet.rows.get(id);
     if (!row) continue;
@@ -147,8 +148,9 @@ function frame(): void {
   }
   if (changed.length === 0 && !arrangeAll) return;
   const q = filter.value.trim().toLowerCase();
-  // By id and unfiltered, readings never move a card: only new units need placing.
-  const rearrange = arrangeAll || cards.size !== before || q !== '' || sort.value !== 'id';
+  // By id and unfiltered, readings never move a card: only new cards and new markers (a unit's
+  // first position, its card already listed) need placing.
+  const rearrange = arrangeAll || cards.size !== before || map.size !== markersBefore || q !== '' || sort.value !== 'id';
   arrangeAll = false;
   const all = [...fleet.rows.values()];
   if (rearrange) arrange(all, q);

@@ -102,6 +102,11 @@ export class FleetMap {
     labels();
   }
 
+  /** Units with a marker (placed on the map or not). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** Creates, moves or restyles the unit's marker; a unit with no position has none. */
   upsert(row: Row, cond: Condition): void {
     const heard = (row.view?.location && positionOf(row.view.location)) ?? null;
