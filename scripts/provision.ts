@@ -17,7 +17,8 @@ export async function provisionUnit(api: string, adminToken: string, id: string,
       headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    // A body that is not JSON (a proxy's error page) still gets the step and the status reported.
+    return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
   const fail = (step: string, r: { status: number; json: unknown }) =>
     new Error(`provisioning ${id}: ${step} answered ${r.status} ${JSON.stringify(r.json)}`);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { positionOf as fixedPosition } from '@shouwang/protocol';
 import type { FeatureCollection } from 'geojson';
 import type { Kysely } from 'kysely';
@@ -7,6 +6,7 @@ import type { FleetConfig } from '../config.ts';
 import { DEFAULT_ALARM_RULES, parseAlarmRules } from '../domain/alarm-rules.ts';
 import { DEFAULT_DEADLINES, parseDeadlines } from '../domain/ticket-flow.ts';
 import { Grid } from '../grid/grid.ts';
+import { readJsonFile } from '../json-file.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import { AlarmStore } from '../storage/alarm-store.ts';
 import { FlowsOutbox } from '../storage/flows-outbox.ts';
@@ -33,14 +33,6 @@ export interface AlarmLoop {
   close(): Promise<void>;
 }
 
-function readJson(path: string | URL, what: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${what} ${String(path)}: ${(err as Error).message}`);
-  }
-}
-
 /**
  * Alarms to tickets: rules, grid and calendar loaded and validated (a bad file stops the start with
  * its problems listed), the durable intake session, the fleet-side rules over live state, and the
@@ -58,9 +50,9 @@ export async function startAlarmLoop(o: {
   log: Logger;
 }): Promise<AlarmLoop> {
   const c = o.config;
-  const rules = parseAlarmRules(c.alarms.rulesFile ? readJson(c.alarms.rulesFile, 'alarm rules') : DEFAULT_ALARM_RULES);
-  const deadlines = c.tickets.deadlinesFile ? parseDeadlines(readJson(c.tickets.deadlinesFile, 'deadline rules')) : DEFAULT_DEADLINES;
-  const grid = new Grid(readJson(c.grid.file || SAMPLE_GRID, 'grid') as FeatureCollection, c.grid.cityDispatcher);
+  const rules = parseAlarmRules(c.alarms.rulesFile ? readJsonFile(c.alarms.rulesFile, 'alarm rules') : DEFAULT_ALARM_RULES);
+  const deadlines = c.tickets.deadlinesFile ? parseDeadlines(readJsonFile(c.tickets.deadlinesFile, 'deadline rules')) : DEFAULT_DEADLINES;
+  const grid = new Grid(readJsonFile(c.grid.file || SAMPLE_GRID, 'grid') as FeatureCollection, c.grid.cityDispatcher);
   const calendar = loadChinaCalendar({
     extraFile: c.tickets.calendarFile,
     workingHours: c.tickets.workingHours,

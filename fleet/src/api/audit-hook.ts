@@ -5,20 +5,21 @@ import type { AuditStore } from '../storage/audit-store.ts';
 
 const COMMAND_ROUTE = '/api/units/:id/commands/';
 
+/** The audited write routes, in the audit log's words (commands are named by their route). */
+const NAMED: Record<string, string> = {
+  'POST /api/claim': 'claim',
+  'POST /api/registry/units': 'register',
+  'PATCH /api/registry/units/:id': 'update',
+  'POST /api/registry/units/:id/rotate': 'rotate',
+  'POST /api/registry/units/:id/revoke': 'revoke',
+  'POST /api/tokens': 'issue-token',
+  'DELETE /api/tokens/:id': 'revoke-token',
+};
+
 /** What a write route does, in the audit log's words; null for routes that are not audited. */
 function actionOf(method: string, url: string): string | null {
   if (url.startsWith(COMMAND_ROUTE)) return url.slice(COMMAND_ROUTE.length);
-  const key = `${method} ${url}`;
-  const named: Record<string, string> = {
-    'POST /api/claim': 'claim',
-    'POST /api/registry/units': 'register',
-    'PATCH /api/registry/units/:id': 'update',
-    'POST /api/registry/units/:id/rotate': 'rotate',
-    'POST /api/registry/units/:id/revoke': 'revoke',
-    'POST /api/tokens': 'issue-token',
-    'DELETE /api/tokens/:id': 'revoke-token',
-  };
-  return named[key] ?? null;
+  return NAMED[`${method} ${url}`] ?? null;
 }
 
 /** The unit a write concerns: the route's `:id` on unit routes, the body's id on register, the answer's on claim. */
@@ -41,7 +42,8 @@ function parse(payload: unknown): Record<string, unknown> | null {
 }
 
 /**
- * Every write through the API by a known caller leaves one audit entry — who, what, which unit,
+ * Every write on units and tokens through the API by a known caller (the routes above: commands,
+ * registry, claim, tokens) leaves one audit entry — who, what, which unit,
  * when, and how it ended (refusals included: a commander trying a maintainer's action is on
  * record). Written before the answer leaves, so a page that reloads the log after an action sees
  * it. Requests with no valid token are not recorded: there is no one to name.

@@ -40,7 +40,7 @@ function view(t: TicketRow) {
  * one ticket with its timeline, one route per move of the loop — each with the role the state
  * machine names — and the KPIs.
  */
-export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): void {
+export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, now: () => number): void {
   app.get<{ Querystring: TicketFilter }>(
     '/api/tickets',
     {
@@ -86,7 +86,8 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop): voi
       },
     },
     async (req) => {
-      const to = req.query.to ?? Date.now();
+      // The fleet's clock, as the tickets' own times are (it runs faster beside simulated units).
+      const to = req.query.to ?? now();
       const { tickets, events } = await loop.ticketStore.forKpis(req.query.from, to);
       const kpis = computeKpis(
         tickets.map((t) => ({

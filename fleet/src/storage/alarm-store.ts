@@ -89,7 +89,7 @@ export class AlarmStore {
     return row && toRecord(row);
   }
 
-  /** For the console: not cleared (or everything with `all`), most urgent first then newest. */
+  /** For the console: not cleared (or those in `state`), newest first by event time. */
   async list(filter: {
     state?: AlarmState;
     unitId?: string;
@@ -105,24 +105,20 @@ export class AlarmStore {
   }
 
   /** Episodes that arrived in a window, for flood detection. */
-  arrivals(from: number, to: number, district?: string): Promise<{ received_at: number; priority: string; district: string | null }[]> {
-    let q = this.#db
+  arrivals(from: number, to: number): Promise<{ received_at: number; priority: string; district: string | null }[]> {
+    return this.#db
       .selectFrom('alarms')
       .select(['received_at', 'priority', 'district'])
       .where('received_at', '>=', from)
-      .where('received_at', '<=', to);
-    if (district) q = q.where('district', '=', district);
-    return q.orderBy('received_at').execute();
+      .where('received_at', '<=', to)
+      .orderBy('received_at')
+      .execute();
   }
 
   /** A person's change to an episode, only if it is in one of `from` (else false: a 409). */
   async update(tx: Kysely<Database>, episode: string, from: readonly AlarmState[], patch: Partial<AlarmRow>): Promise<boolean> {
     const r = await tx.updateTable('alarms').set(patch).where('episode', '=', episode).where('state', 'in', from).executeTakeFirst();
     return r.numUpdatedRows > 0n;
-  }
-
-  async setTicket(tx: Kysely<Database>, episode: string, ticketId: string): Promise<void> {
-    await tx.updateTable('alarms').set({ ticket_id: ticketId }).where('episode', '=', episode).execute();
   }
 
   /** Active fleet-side episodes, to know at start-up which conditions are already raised. */
@@ -137,18 +133,6 @@ export class AlarmStore {
 
   comments(episode: string): Promise<AlarmCommentRow[]> {
     return this.#db.selectFrom('alarm_comments').selectAll().where('episode', '=', episode).orderBy('at').execute();
-  }
-
-  async counts(): Promise<{ alarms: number; inbox: number }> {
-    const a = await this.#db
-      .selectFrom('alarms')
-      .select((e) => e.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    const i = await this.#db
-      .selectFrom('alarm_inbox')
-      .select((e) => e.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return { alarms: Number(a.n), inbox: Number(i.n) };
   }
 }
 

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { calendarFromLists, parseWorkingHours, type WorkCalendar } from '../domain/working-time.ts';
+import { readJsonFile } from '../json-file.ts';
 
 /** The `chinese-days` data file and an operator's file share one shape: days → a label. */
 interface DayLists {
@@ -11,7 +11,7 @@ interface DayLists {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function readLists(path: string): DayLists {
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const raw = readJsonFile(path, 'holiday list');
   const lists = raw as DayLists;
   for (const key of ['holidays', 'workdays'] as const) {
     const v = lists[key];
