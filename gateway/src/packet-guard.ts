@@ -13,7 +13,7 @@ export interface GuardOptions {
   maxPreAuthBytes: number;
   onViolation: (reason: GuardViolation) => void;
   /** Once, when the connection's CONNACK 0 leaves or the connection ends without one. */
-  onHandshakeOver: (accepted: boolean) => void;
+  onHandshakeOver: () => void;
 }
 
 const CONNACK_1 = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -35,7 +35,7 @@ export function guardConnection(socket: Duplex, remoteAddress: string | undefine
     if (handshakeOver) return;
     handshakeOver = true;
     accepted = ok;
-    options.onHandshakeOver(ok);
+    options.onHandshakeOver();
   };
 
   // Outgoing packets are gathered and written once per event-loop turn: Aedes writes every

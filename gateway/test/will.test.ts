@@ -95,7 +95,7 @@ test('a unit with a valid Will still gets in, and its Will is published on its o
   assert.equal(JSON.parse((await got).payload.toString()).state, 'offline');
 });
 
-test('a stored retained message with QoS 3 (from before this check) does not disconnect the wildcard subscribers it matches', async (t) => {
+test('a stored retained message with QoS 3 (left in the store by a broker without this check) does not disconnect the wildcard subscribers it matches', async (t) => {
   const gw = await startGateway(t, creds);
   await persistenceOf(gw).storeRetained({
     cmd: 'publish',

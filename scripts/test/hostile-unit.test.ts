@@ -1,7 +1,7 @@
 /**
  * End to end with the real fleet: a unit holding its own valid credentials tries to blind the
- * fleet with a malformed last will (QoS 3 on its own presence, retained, valid payload — the
- * CONNECT Aedes accepts and whose stored Will then disconnected every wildcard subscriber). The
+ * fleet with a malformed last will (QoS 3 on its own presence, retained, valid payload — a
+ * CONNECT bare Aedes accepts, and whose stored Will closes every wildcard subscriber it reaches). The
  * fleet must keep hearing every other unit, including the Will of one that dies.
  */
 import assert from 'node:assert/strict';

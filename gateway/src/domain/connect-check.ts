@@ -2,10 +2,10 @@ import { isUtf8 } from 'node:buffer';
 
 /**
  * Checks a CONNECT packet's bytes in full before the broker acts on any of it. mqtt-packet parses
- * leniently and Aedes stores what it parsed: a Will with QoS 3, a Will Topic that is not valid
- * UTF-8 or holds a wildcard, trailing bytes, `MQIsdp` at level 4 all got through, and a Will
- * with QoS 3 later became a stored message that disconnected every wildcard subscriber it
- * reached. Pure: bytes in, verdict out.
+ * leniently and Aedes stores what it parsed: it accepts a Will with QoS 3, a Will Topic that is
+ * not valid UTF-8 or holds a wildcard, trailing bytes and `MQIsdp` at level 4. A stored QoS 3
+ * message cannot be encoded for a subscriber, and Aedes answers that by closing the subscriber:
+ * every wildcard subscriber the Will reaches. Pure: bytes in, verdict out.
  *
  * `connack1` means answer CONNACK 0x01 and close ([MQTT-3.1.2-2]); every other refusal is a
  * malformed packet, which the spec answers by closing the connection without a CONNACK

@@ -14,7 +14,7 @@ export type ScanViolation =
   | 'subscribe-empty'
   | 'unsubscribe-empty';
 
-export type ScanResult = { ok: true } | { ok: false; reason: ScanViolation; length?: number };
+export type ScanResult = { ok: true } | { ok: false; reason: ScanViolation };
 
 const CONNECT = 1;
 const PUBLISH = 3;
@@ -59,7 +59,7 @@ export class PacketScanner {
           if (this.#lengthBytes >= 4) return { ok: false, reason: 'packet-malformed' };
           continue;
         }
-        if (this.#length > this.#max) return { ok: false, reason: 'packet-too-large', length: this.#length };
+        if (this.#length > this.#max) return { ok: false, reason: 'packet-too-large' };
         const bad = this.#checkLength();
         if (bad) return { ok: false, reason: bad };
         this.#remaining = this.#length;
