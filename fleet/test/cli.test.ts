@@ -170,6 +170,12 @@ test('bad invocations are refused locally with a reason and exit code 2', async 
   const badArgs = await cli(['command', 'hrb-001', 'config-get', '--args', '{"keys":"all"}', '--api', 'http://127.0.0.1:1']);
   assert.equal(badArgs.code, 2);
   assert.match(badArgs.err, /--args \/keys: /);
+  // The protocol's alphabet has no I, L, O or U: such a code is a misreading, refused before the fleet is asked.
+  for (const misread of ['7KQ2-M9XD-4HTI', '7kq2 m9xd 4htl', '7KQ2-M9XD-4HTO', '7KQ2-M9XD-4HTU']) {
+    const r = await cli(['claim', misread, '--api', 'http://127.0.0.1:1']);
+    assert.equal(r.code, 2, `${misread}: ${r.err}`);
+    assert.match(r.err, /no I, L, O or U/);
+  }
   const unknown = await cli(['command', 'hrb-001', 'self-destruct']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown command name/);

@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './claim-code.ts';
 export * from './codec.ts';
 export * from './errors.ts';
 export * from './messages/alarm.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
-import { actorOf, answering } from './loop-errors.ts';
+import { actorOf } from './actor.ts';
 
 const EPISODE = { type: 'object', properties: { episode: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['episode'] };
 const STATE = { type: 'string', enum: ['active', 'acknowledged', 'cleared'] };
@@ -62,21 +62,19 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
   app.get<{ Params: { episode: string } }>(
     '/api/alarms/:episode',
     { config: { action: 'read', summary: 'One alarm episode with its comments' }, schema: { params: EPISODE } },
-    async (req, reply) =>
-      answering(reply, async () => ({
-        alarm: await loop.alarms.get(req.params.episode),
-        comments: await loop.alarms.comments(req.params.episode),
-      })),
+    async (req) => ({
+      alarm: await loop.alarms.get(req.params.episode),
+      comments: await loop.alarms.comments(req.params.episode),
+    }),
   );
 
   app.post<{ Params: { episode: string } }>(
     '/api/alarms/:episode/acknowledge',
     { config: { action: 'answer-alarms', summary: 'Acknowledges an active alarm' }, schema: { params: EPISODE } },
-    async (req, reply) =>
-      answering(reply, async () => {
-        await loop.alarms.acknowledge(req.params.episode, actorOf(req));
-        return loop.alarms.get(req.params.episode);
-      }),
+    async (req) => {
+      await loop.alarms.acknowledge(req.params.episode, actorOf(req));
+      return loop.alarms.get(req.params.episode);
+    },
   );
 
   app.post<{ Params: { episode: string }; Body: { reason: string; minutes: number } }>(
@@ -96,11 +94,10 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
         },
       },
     },
-    async (req, reply) =>
-      answering(reply, async () => {
-        await loop.alarms.shelve(req.params.episode, actorOf(req), req.body.reason, req.body.minutes);
-        return loop.alarms.get(req.params.episode);
-      }),
+    async (req) => {
+      await loop.alarms.shelve(req.params.episode, actorOf(req), req.body.reason, req.body.minutes);
+      return loop.alarms.get(req.params.episode);
+    },
   );
 
   app.post<{ Params: { episode: string }; Body: { text: string } }>(
@@ -117,10 +114,9 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
         },
       },
     },
-    async (req, reply) =>
-      answering(reply, async () => {
-        await loop.alarms.comment(req.params.episode, actorOf(req), req.body.text);
-        return reply.code(201).send({ comments: await loop.alarms.comments(req.params.episode) });
-      }),
+    async (req, reply) => {
+      await loop.alarms.comment(req.params.episode, actorOf(req), req.body.text);
+      return reply.code(201).send({ comments: await loop.alarms.comments(req.params.episode) });
+    },
   );
 }

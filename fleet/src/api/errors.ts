@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { AlarmError } from '../alarms/alarm-service.ts';
 import { RegistryError } from '../registry/registry.ts';
+import { TicketError } from '../tickets/ticket-service.ts';
 
 /**
  * One error shape for the whole API, `{ error: { code, message, path? } }`, with codes a client
@@ -15,7 +17,14 @@ export interface ApiError {
   path?: string;
 }
 
-const REGISTRY_STATUS: Record<RegistryError['code'], number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, CLAIM_REJECTED: 403 };
+/** The domain's refusals by code: registry, alarms and tickets share one table. */
+const DOMAIN_STATUS: Record<RegistryError['code'] | AlarmError['code'] | TicketError['code'], number> = {
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID: 400,
+  CLAIM_REJECTED: 403,
+  REASON_REQUIRED: 400,
+};
 
 interface FastifyLikeError {
   code?: string;
@@ -52,7 +61,8 @@ function fromFastify(err: FastifyLikeError, req: FastifyRequest): { status: numb
 }
 
 export function classify(err: FastifyLikeError, req: FastifyRequest): { status: number; error: ApiError } {
-  if (err instanceof RegistryError) return { status: REGISTRY_STATUS[err.code], error: { code: err.code, message: err.message } };
+  if (err instanceof RegistryError || err instanceof AlarmError || err instanceof TicketError)
+    return { status: DOMAIN_STATUS[err.code], error: { code: err.code, message: err.message } };
   if (err.validation) {
     const first = err.validation[0];
     const path = `${err.validationContext ?? ''}${first?.instancePath ?? ''}`;

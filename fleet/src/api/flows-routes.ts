@@ -12,7 +12,6 @@ import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
-import { answering } from './loop-errors.ts';
 import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
@@ -68,22 +67,21 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
       },
       schema: { body: StatusChange },
     },
-    async (req, reply) =>
-      answering(reply, async (): Promise<StatusResult> => {
-        const c = req.body;
-        const { action, reason } = moveFor(c);
-        const actor = `${c.source}:${c.actor ?? 'outside'}`;
-        try {
-          const t = await loop.tickets.act(c.ticketId, action, actor, { reason });
-          return { ticketId: t.id, applied: true, state: t.state as TicketState };
-        } catch (err) {
-          // The outside answering twice: the ticket is already where this status puts it.
-          if (!(err instanceof TicketError) || err.code !== 'CONFLICT') throw err;
-          const t = await loop.ticketStore.get(loop.ticketStore.db, c.ticketId);
-          if (t && t.state === MOVES[action].to) return { ticketId: t.id, applied: false, state: t.state as TicketState };
-          throw err;
-        }
-      }),
+    async (req): Promise<StatusResult> => {
+      const c = req.body;
+      const { action, reason } = moveFor(c);
+      const actor = `${c.source}:${c.actor ?? 'outside'}`;
+      try {
+        const t = await loop.tickets.act(c.ticketId, action, actor, { reason });
+        return { ticketId: t.id, applied: true, state: t.state as TicketState };
+      } catch (err) {
+        // The outside answering twice: the ticket is already where this status puts it.
+        if (!(err instanceof TicketError) || err.code !== 'CONFLICT') throw err;
+        const t = await loop.ticketStore.get(loop.ticketStore.db, c.ticketId);
+        if (t && t.state === MOVES[action].to) return { ticketId: t.id, applied: false, state: t.state as TicketState };
+        throw err;
+      }
+    },
   );
 
   app.get<{ Querystring: { limit: number } }>(

@@ -5,7 +5,7 @@ import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/tick
 import type { TicketRow } from '../storage/schema.ts';
 import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
-import { actorOf, answering } from './loop-errors.ts';
+import { actorOf } from './actor.ts';
 
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
 
@@ -153,9 +153,7 @@ function registerMove(app: FastifyInstance, loop: AlarmLoop, action: Exclude<Tic
         },
       },
     },
-    async (req, reply) =>
-      answering(reply, async () =>
-        view(await loop.tickets.act(req.params.id, action, actorOf(req), { reason: req.body?.reason, department: req.body?.department })),
-      ),
+    async (req) =>
+      view(await loop.tickets.act(req.params.id, action, actorOf(req), { reason: req.body?.reason, department: req.body?.department })),
   );
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { COMMAND_NAMES, COMMANDS, type CommandName } from '@shouwang/protocol';
+import { COMMAND_NAMES, COMMANDS, type CommandName, claimCodeSymbols, formatClaimCode } from '@shouwang/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { AtRisk } from '../domain/risk.ts';
 import { type Action, can, commandAction, ROLES } from '../domain/roles.ts';
@@ -157,10 +157,10 @@ function need(v: string | undefined, what: string): string {
  * registry hashes the 12 symbols alone; they go as XXXX-XXXX-XXXX.
  */
 export function normaliseClaimCode(typed: string): string {
-  const s = typed.toUpperCase().replace(/[\s-]/g, '');
-  if (!/^[0-9A-Z]{12}$/.test(s))
-    throw new UsageError(`a claim code is 12 letters and digits, e.g. 7KQ2-M9XD-4HTP (got ${JSON.stringify(typed)})`);
-  return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
+  const s = claimCodeSymbols(typed);
+  if (!s)
+    throw new UsageError(`a claim code is 12 letters and digits, no I, L, O or U, e.g. 7KQ2-M9XD-4HTP (got ${JSON.stringify(typed)})`);
+  return formatClaimCode(s);
 }
 
 async function register(

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { isUnitId } from '@shouwang/protocol';
+import { CLAIM_CODE_ALPHABET, CLAIM_CODE_LENGTH, claimCodeSymbols, formatClaimCode, isUnitId } from '@shouwang/protocol';
 import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime/secrets';
 import type { Clock, FleetState } from '../services/fleet-state.ts';
 import type { UnitRow } from '../storage/schema.ts';
@@ -45,18 +45,18 @@ export class RegistryError extends Error {
   }
 }
 
-// Crockford's base32 without I, L, O, U: a code read off a label over a bad phone line survives.
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** 12 symbols = 60 bits, shown as XXXX-XXXX-XXXX; single use and short-lived, so a fast hash finds it. */
+/** The protocol's claim code (60 bits); single use and short-lived, so a fast hash finds it. */
 export function newClaimCode(): string {
-  const s = Array.from({ length: 12 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-  return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
+  return formatClaimCode(
+    Array.from({ length: CLAIM_CODE_LENGTH }, () => CLAIM_CODE_ALPHABET[randomInt(CLAIM_CODE_ALPHABET.length)]).join(''),
+  );
 }
 
+/** A typed code that cannot be one hashes as nothing, which matches no unit: the same refusal as a wrong code. */
 export function claimHash(code: string): string {
-  const normalized = code.toUpperCase().replace(/[^0-9A-Z]/g, '');
-  return createHash('sha256').update(normalized).digest('hex');
+  return createHash('sha256')
+    .update(claimCodeSymbols(code) ?? '')
+    .digest('hex');
 }
 
 export interface RegistryDeps {
