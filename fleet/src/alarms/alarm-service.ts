@@ -14,11 +14,18 @@ import {
 import type { AlarmRules } from '../domain/alarm-rules.ts';
 import type { Grid } from '../grid/grid.ts';
 import type { AlarmStore } from '../storage/alarm-store.ts';
+import { type BatchStores, LoopBatch } from '../storage/loop-batch.ts';
 import type { Database } from '../storage/schema.ts';
 import type { Evidence, TicketService } from '../tickets/ticket-service.ts';
 
+/** An alarm-bearing message as it came off the wire, decoded. */
+export type IntakeMessage =
+  | { kind: 'alarm'; unitId: string; payload: Alarm; receivedAt: number }
+  | { kind: 'digest'; unitId: string; payload: Digest; receivedAt: number };
+
 export interface AlarmServiceOptions {
-  alarms: AlarmStore;
+  db: Kysely<Database>;
+  stores: BatchStores;
   tickets: TicketService;
   rules: AlarmRules;
   grid: Grid;
@@ -38,13 +45,29 @@ export class AlarmError extends Error {
   }
 }
 
+function alarmSignal(unitId: string, a: Alarm, receivedAt: number): AlarmSignal {
+  return {
+    unitId,
+    kind: a.kind,
+    occurrence: a.id,
+    state: a.state,
+    severity: a.severity,
+    source: 'unit',
+    ts: a.ts,
+    receivedAt,
+    ...(a.lat !== undefined && a.lon !== undefined ? { lat: a.lat, lon: a.lon } : {}),
+    ...(a.value !== undefined ? { value: a.value } : {}),
+    ...(a.message !== undefined ? { message: a.message } : {}),
+  };
+}
+
 /** An episode as the API shows it: the record plus what it means now. */
 export type AlarmView = AlarmRecord & { district: string | null; stale: boolean; shelved: boolean };
 
 /**
  * Alarms from the wire and from the fleet's own rules, through the engine, into storage and the
- * ticket loop — each message in one transaction that also records it as taken, so a redelivered
- * or doubly delivered message (two instances) changes nothing the second time.
+ * ticket loop — messages in batches, each batch one transaction that also records its messages as
+ * taken, so a redelivered or doubly delivered message (two instances) changes nothing the second time.
  */
 export class AlarmService {
   readonly #o: AlarmServiceOptions;
@@ -59,64 +82,68 @@ export class AlarmService {
     return this.#o.rules;
   }
 
-  /** One alarm message from a unit; false when it had been taken already. */
-  takeAlarm(unitId: string, a: Alarm, receivedAt: number): Promise<boolean> {
-    const signal: AlarmSignal = {
-      unitId,
-      kind: a.kind,
-      occurrence: a.id,
-      state: a.state,
-      severity: a.severity,
-      source: 'unit',
-      ts: a.ts,
-      receivedAt,
-      ...(a.lat !== undefined && a.lon !== undefined ? { lat: a.lat, lon: a.lon } : {}),
-      ...(a.value !== undefined ? { value: a.value } : {}),
-      ...(a.message !== undefined ? { message: a.message } : {}),
-    };
-    return this.#take(unitId, a.seq, receivedAt, async (tx) => {
-      await this.#apply(tx, signal);
+  /**
+   * Messages from the wire, in the order they arrived, in one transaction: each is recorded as
+   * taken (a redelivery, or the other instance's copy, changes nothing the second time) and its
+   * signals go through the engine one after another. Answers, per message, whether it was new.
+   */
+  async take(messages: readonly IntakeMessage[]): Promise<boolean[]> {
+    const first = new Map<string, number>();
+    messages.forEach((m, i) => {
+      const k = `${m.unitId}~${m.payload.seq}`;
+      if (!first.has(k)) first.set(k, i);
     });
-  }
-
-  /** A satellite digest: its open alarms reconcile the unit's episodes. */
-  takeDigest(unitId: string, d: Digest, receivedAt: number): Promise<boolean> {
-    return this.#take(unitId, d.seq, receivedAt, async (tx) => {
-      const open = await this.#o.alarms.openOfUnit(tx, unitId);
-      for (const s of reconcileDigest(unitId, d, open, receivedAt)) {
-        const known = s.state === 'cleared' ? open.find((r) => r.episode === s.occurrence) : undefined;
-        await this.#apply(tx, s, known);
+    const fingerprints = messages.flatMap((m) =>
+      m.kind === 'alarm'
+        ? [fingerprint(m.unitId, m.payload.kind, m.payload.id)]
+        : m.payload.alarms.map((a) => fingerprint(m.unitId, a.kind, a.id)),
+    );
+    const taken = await this.#o.db.transaction().execute(async (tx) => {
+      const b = await LoopBatch.open(tx, this.#o.stores, new Set(messages.map((m) => m.unitId)), fingerprints);
+      const fresh = await this.#o.stores.alarms.takeMany(
+        tx,
+        [...first.values()].map((i) => {
+          const m = messages[i] as IntakeMessage;
+          return { unit_id: m.unitId, seq: m.payload.seq, received_at: m.receivedAt };
+        }),
+      );
+      const out = messages.map((m, i) => {
+        const k = `${m.unitId}~${m.payload.seq}`;
+        return first.get(k) === i && fresh.has(k);
+      });
+      for (const [i, m] of messages.entries()) {
+        if (!out[i]) continue;
+        if (m.kind === 'alarm') await this.#apply(b, alarmSignal(m.unitId, m.payload, m.receivedAt));
+        else
+          for (const s of reconcileDigest(m.unitId, m.payload, b.openOfUnit(m.unitId), m.receivedAt)) {
+            const known = s.state === 'cleared' ? b.openOfUnit(m.unitId).find((r) => r.episode === s.occurrence) : undefined;
+            await this.#apply(b, s, known);
+          }
       }
+      await b.flush();
+      return out;
     });
+    for (const t of taken)
+      if (t) this.counts.taken++;
+      else this.counts.duplicates++;
+    return taken;
   }
 
   /** A fleet-side rule's raise or clear (no message to take: the condition itself is the key). */
   async signal(s: AlarmSignal): Promise<void> {
     this.counts.signals++;
-    await this.#o.alarms.inUnit(s.unitId, (tx) => this.#apply(tx, s));
-  }
-
-  async #take(unitId: string, seq: number, at: number, fn: (tx: Kysely<Database>) => Promise<void>): Promise<boolean> {
-    const taken = await this.#o.alarms.inUnit(unitId, async (tx) => {
-      if (!(await this.#o.alarms.take(tx, unitId, seq, at))) return false;
-      await fn(tx);
-      return true;
+    await this.#o.db.transaction().execute(async (tx) => {
+      const b = await LoopBatch.open(tx, this.#o.stores, [s.unitId], [fingerprint(s.unitId, s.kind, s.occurrence)]);
+      await this.#apply(b, s);
+      await b.flush();
     });
-    if (taken) this.counts.taken++;
-    else this.counts.duplicates++;
-    return taken;
   }
 
-  async #apply(tx: Kysely<Database>, s: AlarmSignal, knownOverride?: AlarmRecord): Promise<void> {
+  async #apply(b: LoopBatch, s: AlarmSignal, knownOverride?: AlarmRecord): Promise<void> {
     const fp = fingerprint(s.unitId, s.kind, s.occurrence);
-    const a = this.#o.alarms;
     const d = decide(
       this.#o.rules,
-      {
-        known: knownOverride ?? (await a.byFingerprint(tx, fp)),
-        lastOfKind: await a.lastOfKind(tx, s.unitId, s.kind),
-        unitOpen: await a.openOfUnit(tx, s.unitId),
-      },
+      { known: knownOverride ?? (await b.known(fp)), lastOfKind: b.lastOfKind(s.unitId, s.kind), unitOpen: b.openOfUnit(s.unitId) },
       s,
     );
     if (!d.record) return;
@@ -138,11 +165,11 @@ export class AlarmService {
         snapshots: [],
         clips: [],
       };
-      if (d.ticket === 'open') record = { ...record, ticketId: await this.#o.tickets.openOrMerge(tx, record, route, evidence) };
-      else if (record.ticketId) await this.#o.tickets.merge(tx, record.ticketId, record, evidence);
+      if (d.ticket === 'open') record = { ...record, ticketId: await this.#o.tickets.openOrMerge(b, record, route, evidence) };
+      else if (record.ticketId) await this.#o.tickets.merge(b, record.ticketId, record, evidence);
     }
-    await a.save(tx, record, fp, route.district);
-    await a.inhibit(tx, d.inhibits, record.episode);
+    b.save(record, fp, route.district);
+    b.inhibit(d.inhibits, record.episode);
   }
 
   // The console's side
@@ -154,11 +181,15 @@ export class AlarmService {
     limit: number;
   }): Promise<AlarmView[]> {
     const now = this.#o.clock.now();
-    return (await this.#o.alarms.list(filter)).map((r) => ({ ...r, stale: isStale(this.#o.rules, r, now), shelved: isShelved(r, now) }));
+    return (await this.#o.stores.alarms.list(filter)).map((r) => ({
+      ...r,
+      stale: isStale(this.#o.rules, r, now),
+      shelved: isShelved(r, now),
+    }));
   }
 
   async get(episode: string): Promise<AlarmRecord> {
-    const r = await this.#o.alarms.get(episode);
+    const r = await this.#o.stores.alarms.get(episode);
     if (!r) throw new AlarmError('NOT_FOUND', `no alarm ${episode}`);
     return r;
   }
@@ -172,7 +203,7 @@ export class AlarmService {
   /** A person's change, under the unit's lock: a signal being decided meanwhile cannot write over it. */
   async #person(episode: string, from: readonly AlarmRecord['state'][], patch: Parameters<AlarmStore['update']>[3]): Promise<boolean> {
     const r = await this.get(episode);
-    return this.#o.alarms.inUnit(r.unitId, (tx) => this.#o.alarms.update(tx, episode, from, patch));
+    return this.#o.stores.alarms.inUnit(r.unitId, (tx) => this.#o.stores.alarms.update(tx, episode, from, patch));
   }
 
   async shelve(episode: string, who: string, reason: string, minutes: number): Promise<void> {
@@ -189,16 +220,16 @@ export class AlarmService {
 
   async comment(episode: string, who: string, text: string): Promise<void> {
     await this.get(episode);
-    await this.#o.alarms.comment({ id: crypto.randomUUID(), episode, at: this.#o.clock.now(), author: who, text });
+    await this.#o.stores.alarms.comment({ id: crypto.randomUUID(), episode, at: this.#o.clock.now(), author: who, text });
   }
 
   comments(episode: string) {
-    return this.#o.alarms.comments(episode);
+    return this.#o.stores.alarms.comments(episode);
   }
 
   /** Flood state per district over a period (ISA-18.2: more than 10 alarms in 10 minutes). */
   async flood(from: number, to: number) {
-    const rows = await this.#o.alarms.arrivals(from - this.#o.rules.flood.windowS * 1000, to);
+    const rows = await this.#o.stores.alarms.arrivals(from - this.#o.rules.flood.windowS * 1000, to);
     const byDistrict = new Map<string, { at: number; priority: AlarmRecord['priority'] }[]>();
     for (const r of rows) {
       const k = r.district ?? '(none)';

@@ -71,7 +71,8 @@ export async function startAlarmLoop(o: {
   const outbox = new FlowsOutbox(o.db);
   const tickets = new TicketService({ store: ticketStore, outbox, deadlines, calendar, clock: o.clock, instanceId, log });
   const alarms = new AlarmService({
-    alarms: alarmStore,
+    db: o.db,
+    stores: { alarms: alarmStore, tickets: ticketStore, outbox },
     tickets,
     rules,
     grid,

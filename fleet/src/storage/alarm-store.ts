@@ -2,6 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
+import { chunks } from './chunks.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -27,61 +28,99 @@ export class AlarmStore {
     });
   }
 
-  /** Records a message as taken; false when it was taken before (a redelivery, or the other instance). */
-  async take(tx: Kysely<Database>, unitId: string, seq: number, at: number): Promise<boolean> {
-    const r = await tx
-      .insertInto('alarm_inbox')
-      .values({ unit_id: unitId, seq, received_at: at })
-      .onConflict((oc) => oc.columns(['unit_id', 'seq']).doNothing())
-      .executeTakeFirst();
-    return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  /**
+   * Inside a transaction: holds the locks of all these units until it ends, taken in one order
+   * (by lock key) so two instances locking overlapping sets wait for each other instead of deadlocking.
+   */
+  async lockUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<void> {
+    if (this.#dialect !== 'postgres' || unitIds.length === 0) return;
+    await sql`select pg_advisory_xact_lock(k) from (select distinct hashtext(u) as k from unnest(${[...unitIds]}::text[]) as u order by k) as keys`.execute(
+      tx,
+    );
   }
 
-  async byFingerprint(tx: Kysely<Database>, fingerprint: string): Promise<AlarmRecord | undefined> {
-    const row = await tx
-      .selectFrom('alarm_occurrences as o')
-      .innerJoin('alarms as a', 'a.episode', 'o.episode')
-      .selectAll('a')
-      .where('o.fingerprint', '=', fingerprint)
-      .executeTakeFirst();
-    return row && toRecord(row);
+  /** Records messages as taken; answers the keys (`unit~seq`) newly taken, not those taken before. */
+  async takeMany(tx: Kysely<Database>, rows: readonly { unit_id: string; seq: number; received_at: number }[]): Promise<Set<string>> {
+    const taken = new Set<string>();
+    for (const part of chunks(rows)) {
+      const r = await tx
+        .insertInto('alarm_inbox')
+        .values(part)
+        .onConflict((oc) => oc.columns(['unit_id', 'seq']).doNothing())
+        .returning(['unit_id', 'seq'])
+        .execute();
+      for (const k of r) taken.add(`${k.unit_id}~${Number(k.seq)}`);
+    }
+    return taken;
   }
 
-  async lastOfKind(tx: Kysely<Database>, unitId: string, kind: string): Promise<AlarmRecord | undefined> {
-    const row = await tx
-      .selectFrom('alarms')
-      .selectAll()
-      .where('unit_id', '=', unitId)
-      .where('kind', '=', kind)
-      .orderBy('raised_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row && toRecord(row);
+  /** The episodes of these fingerprints, by fingerprint. */
+  async byFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]): Promise<Map<string, AlarmRecord>> {
+    const out = new Map<string, AlarmRecord>();
+    for (const part of chunks(fingerprints.map((f) => ({ f })))) {
+      const rows = await tx
+        .selectFrom('alarm_occurrences as o')
+        .innerJoin('alarms as a', 'a.episode', 'o.episode')
+        .selectAll('a')
+        .select('o.fingerprint')
+        .where(
+          'o.fingerprint',
+          'in',
+          part.map((p) => p.f),
+        )
+        .execute();
+      for (const r of rows) out.set(r.fingerprint, toRecord(r));
+    }
+    return out;
   }
 
-  async openOfUnit(tx: Kysely<Database>, unitId: string): Promise<AlarmRecord[]> {
-    const rows = await tx.selectFrom('alarms').selectAll().where('unit_id', '=', unitId).where('state', '!=', 'cleared').execute();
-    return rows.map(toRecord);
+  /** For these units: every episode not cleared, and the latest episode of each kind (cleared or not). */
+  async contextOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<AlarmRecord[]> {
+    const out: AlarmRecord[] = [];
+    for (const part of chunks(unitIds.map((u) => ({ u })))) {
+      const ids = part.map((p) => p.u);
+      const latest = tx
+        .selectFrom('alarms')
+        .selectAll()
+        .select(sql<number>`row_number() over (partition by unit_id, kind order by raised_at desc)`.as('rank'))
+        .where('unit_id', 'in', ids)
+        .as('l');
+      const rows = await tx
+        .selectFrom(latest)
+        .selectAll()
+        .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
+        .execute();
+      out.push(...rows.map(toRecord));
+    }
+    return out;
   }
 
-  async save(tx: Kysely<Database>, r: AlarmRecord, fingerprint: string | null, district: string | null): Promise<void> {
-    const row = { ...toRow(r), district };
-    await tx
-      .insertInto('alarms')
-      .values(row)
-      .onConflict((oc) => oc.column('episode').doUpdateSet({ ...row, district: undefined }))
-      .execute();
-    if (fingerprint)
+  /** Episodes as they now stand (new or changed), with their district, and new fingerprints of them. */
+  async saveMany(
+    tx: Kysely<Database>,
+    records: readonly { record: AlarmRecord; district: string | null }[],
+    occurrences: readonly { fingerprint: string; episode: string }[],
+  ): Promise<void> {
+    const rows = records.map(({ record, district }) => ({ ...toRow(record), district }));
+    for (const part of chunks(rows))
+      await tx
+        .insertInto('alarms')
+        .values(part)
+        .onConflict((oc) =>
+          oc.column('episode').doUpdateSet((eb) => {
+            // Every column but the district, which stays where the episode was first routed.
+            const set: Record<string, unknown> = {};
+            for (const k of Object.keys(toRow(records[0]?.record as AlarmRecord))) set[k] = eb.ref(`excluded.${k}` as 'excluded.state');
+            return set as Partial<AlarmRow>;
+          }),
+        )
+        .execute();
+    for (const part of chunks(occurrences))
       await tx
         .insertInto('alarm_occurrences')
-        .values({ fingerprint, episode: r.episode })
+        .values(part)
         .onConflict((oc) => oc.column('fingerprint').doNothing())
         .execute();
-  }
-
-  async inhibit(tx: Kysely<Database>, episodes: readonly string[], by: string): Promise<void> {
-    if (episodes.length === 0) return;
-    await tx.updateTable('alarms').set({ inhibited_by: by }).where('episode', 'in', episodes).execute();
   }
 
   async get(episode: string): Promise<AlarmRecord | undefined> {

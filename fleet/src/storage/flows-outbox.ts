@@ -1,8 +1,18 @@
 import type { Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
+import { chunks } from './chunks.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
 export type OutboxEventType = TicketEvent['type'];
+
+/** A ticket change for the outbox: the ticket as it stands after it. */
+export interface OutboxEntry {
+  ticket: TicketSnapshot;
+  type: OutboxEventType;
+  action: string;
+  reason: string | null;
+  at: number;
+}
 
 function toEvent(r: OutboxRow): TicketEvent {
   return {
@@ -42,31 +52,23 @@ export class FlowsOutbox {
     this.#db = db;
   }
 
-  async append(
-    tx: Kysely<Database>,
-    ticket: TicketSnapshot,
-    type: OutboxEventType,
-    action: string,
-    reason: string | null,
-    at: number,
-  ): Promise<void> {
-    await tx
-      .insertInto('flows_outbox')
-      .values({
-        ticket_id: ticket.id,
-        type,
-        action,
-        at,
-        reason,
-        ticket: JSON.stringify(ticket),
-        state: 'pending',
-        attempts: 0,
-        leased_until: 0,
-        settled_at: null,
-        outcome_reason: null,
-        target: null,
-      })
-      .execute();
+  /** Events in the order given (the order their changes happened in the transaction). */
+  async append(tx: Kysely<Database>, events: readonly OutboxEntry[]): Promise<void> {
+    const rows = events.map((e) => ({
+      ticket_id: e.ticket.id,
+      type: e.type,
+      action: e.action,
+      at: e.at,
+      reason: e.reason,
+      ticket: JSON.stringify(e.ticket),
+      state: 'pending',
+      attempts: 0,
+      leased_until: 0,
+      settled_at: null,
+      outcome_reason: null,
+      target: null,
+    }));
+    for (const part of chunks(rows)) await tx.insertInto('flows_outbox').values(part).execute();
   }
 
   /**

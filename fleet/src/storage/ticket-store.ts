@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { chunks } from './chunks.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -25,31 +26,44 @@ export class TicketStore {
     return this.#db;
   }
 
-  /** The open ticket of a unit's alarm kind, if any: repeats merge into it. */
-  openFor(tx: Kysely<Database>, unitId: string, kind: string): Promise<TicketRow | undefined> {
-    return tx
-      .selectFrom('tickets')
-      .selectAll()
-      .where('unit_id', '=', unitId)
-      .where('alarm_kind', '=', kind)
-      .where('state', '!=', 'closed')
-      .orderBy('opened_at')
-      .limit(1)
-      .executeTakeFirst();
+  /** The tickets not closed of these units, oldest first: a repeat merges into its kind's oldest. */
+  openOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<TicketRow[]> {
+    return this.#whereIn(tx, 'unit_id', unitIds, true);
   }
 
-  /** Inserts unless a ticket with the same idempotency key exists; true when inserted. */
-  async insert(tx: Kysely<Database>, row: TicketRow): Promise<boolean> {
-    const r = await tx
-      .insertInto('tickets')
-      .values(row)
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .executeTakeFirst();
-    return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  /** Tickets by idempotency key (one episode, one ticket ever). */
+  byKeys(tx: Kysely<Database>, keys: readonly string[]): Promise<TicketRow[]> {
+    return this.#whereIn(tx, 'idempotency_key', keys, false);
   }
 
-  byKey(tx: Kysely<Database>, key: string): Promise<TicketRow | undefined> {
-    return tx.selectFrom('tickets').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
+    const out: TicketRow[] = [];
+    for (const part of chunks(values.map((v) => ({ v })))) {
+      let q = tx
+        .selectFrom('tickets')
+        .selectAll()
+        .where(
+          column,
+          'in',
+          part.map((p) => p.v),
+        );
+      if (open) q = q.where('state', '!=', 'closed');
+      out.push(...(await q.orderBy('opened_at').execute()));
+    }
+    return out;
+  }
+
+  /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
+  async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
+    for (const part of chunks(rows)) {
+      const r = await tx
+        .insertInto('tickets')
+        .values(part)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== part.length)
+        throw new Error('a ticket for one of these episodes was inserted concurrently');
+    }
   }
 
   get(tx: Kysely<Database>, id: string): Promise<TicketRow | undefined> {
@@ -67,10 +81,7 @@ export class TicketStore {
   }
 
   async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
-    await tx
-      .insertInto('ticket_events')
-      .values([...rows])
-      .execute();
+    for (const part of chunks(rows)) await tx.insertInto('ticket_events').values(part).execute();
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {
@@ -78,11 +89,12 @@ export class TicketStore {
   }
 
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
-    await tx
-      .insertInto('ticket_timers')
-      .values([...rows])
-      .onConflict((oc) => oc.columns(['ticket_id', 'kind']).doNothing())
-      .execute();
+    for (const part of chunks(rows))
+      await tx
+        .insertInto('ticket_timers')
+        .values(part)
+        .onConflict((oc) => oc.columns(['ticket_id', 'kind']).doNothing())
+        .execute();
   }
 
   dueTimers(now: number, limit: number): Promise<TicketTimerRow[]> {

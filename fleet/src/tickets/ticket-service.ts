@@ -14,7 +14,8 @@ import {
 import { addDuration, type Duration, type WorkCalendar } from '../domain/working-time.ts';
 import { ticketSnapshot } from '../flows/snapshot.ts';
 import type { Route } from '../grid/grid.ts';
-import type { FlowsOutbox, OutboxEventType } from '../storage/flows-outbox.ts';
+import type { FlowsOutbox, OutboxEntry, OutboxEventType } from '../storage/flows-outbox.ts';
+import type { LoopBatch } from '../storage/loop-batch.ts';
 import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
 import type { TicketStore } from '../storage/ticket-store.ts';
 
@@ -77,24 +78,26 @@ export class TicketService {
     this.#o = o;
   }
 
-  /** Inside the alarm's transaction: the episode's ticket, new or merged into. */
-  async openOrMerge(tx: Kysely<Database>, a: AlarmRecord, route: Route, evidence: Evidence): Promise<string> {
-    const open = await this.#o.store.openFor(tx, a.unitId, a.kind);
+  /** Inside the alarm's batch: the episode's ticket, new or merged into. */
+  async openOrMerge(b: LoopBatch, a: AlarmRecord, route: Route, evidence: Evidence): Promise<string> {
+    const open = b.openTicket(a.unitId, a.kind);
     if (open) {
-      await this.merge(tx, open.id, a, evidence);
+      await this.merge(b, open.id, a, evidence);
       return open.id;
     }
-    const existing = await this.#o.store.byKey(tx, a.episode);
+    const existing = await b.ticketByKey(a.episode);
     // The episode already had its ticket (closed since): one episode, one ticket, ever.
     if (existing) return existing.id;
     const now = this.#o.clock.now();
     const rule = deadlineRule(this.#o.deadlines, a.category, a.severity);
     const cal = this.#o.calendar;
     const deadline = addDuration(cal, now, rule.close);
+    // A cell with a department for the category: straight to it. Otherwise the dispatcher decides.
+    const routed = route.matched && route.department !== null;
     const row: TicketRow = {
       id: randomUUID(),
       idempotency_key: a.episode,
-      state: 'discovered',
+      state: routed ? 'dispatched' : 'reported',
       unit_id: a.unitId,
       alarm_kind: a.kind,
       category: a.category,
@@ -118,38 +121,32 @@ export class TicketService {
       evidence: JSON.stringify(evidence),
       updated_at: now,
     };
-    // A cell with a department for the category: straight to it. Otherwise the dispatcher decides.
-    const routed = route.matched && route.department !== null;
-    if (!(await this.#o.store.insert(tx, { ...row, state: routed ? 'dispatched' : 'reported' })))
-      throw new Error(`ticket for episode ${a.episode} inserted concurrently`);
     const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
       this.eventRow(row.id, now, action, from, to, 'system', reason, detail);
-    await this.#o.store.events(tx, [
-      ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
-      ev('report', 'discovered', 'reported', null),
-      ...(routed
-        ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
-        : []),
-    ]);
-    const last = routed ? 'dispatch' : 'report';
-    await this.#publish(tx, { ...row, state: routed ? 'dispatched' : 'reported' }, 'ticket.created', last, null, now);
-    await this.#o.store.addTimers(tx, [
-      { ticket_id: row.id, kind: 'yellow', due_at: row.yellow_at, fired_at: null, fired_by: null },
-      { ticket_id: row.id, kind: 'red', due_at: row.deadline_at, fired_at: null, fired_by: null },
-      { ticket_id: row.id, kind: 'escalate', due_at: row.escalate_at, fired_at: null, fired_by: null },
-    ]);
+    const timer = (kind: TimerKind, due: number) => ({ ticket_id: row.id, kind, due_at: due, fired_at: null, fired_by: null });
+    b.addTicket(
+      row,
+      [
+        ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
+        ev('report', 'discovered', 'reported', null),
+        ...(routed
+          ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
+          : []),
+      ],
+      [timer('yellow', row.yellow_at), timer('red', row.deadline_at), timer('escalate', row.escalate_at)],
+    );
+    b.publish(this.#entry(row, 'ticket.created', routed ? 'dispatch' : 'report', null, now));
     return row.id;
   }
 
   /** A repeat of the alarm: counted on the ticket, with the latest evidence. */
-  async merge(tx: Kysely<Database>, ticketId: string, a: AlarmRecord, evidence: Evidence): Promise<void> {
-    const t = await this.#o.store.get(tx, ticketId);
+  async merge(b: LoopBatch, ticketId: string, a: AlarmRecord, evidence: Evidence): Promise<void> {
+    const t = await b.ticket(ticketId);
     if (!t) return;
     const now = this.#o.clock.now();
     const patch = { alarm_count: t.alarm_count + 1, evidence: JSON.stringify(evidence), updated_at: now };
-    await this.#o.store.patch(tx, ticketId, patch);
-    await this.#event(tx, ticketId, now, 'merge', null, null, 'system', null, { episode: a.episode });
-    await this.#publish(tx, { ...t, ...patch }, 'ticket.changed', 'merge', null, now);
+    const next = b.patchTicket(ticketId, patch, this.eventRow(ticketId, now, 'merge', null, null, 'system', null, { episode: a.episode }));
+    b.publish(this.#entry(next, 'ticket.changed', 'merge', null, now));
   }
 
   /** A person's move; the role was checked by the route. 409 for a move the loop does not allow. */
@@ -225,9 +222,13 @@ export class TicketService {
     if (paints) await this.#publish(tx, { ...t, light, updated_at: now }, 'ticket.changed', action, null, now);
   }
 
+  #entry(t: TicketRow, type: OutboxEventType, action: string, reason: string | null, at: number): OutboxEntry {
+    return { ticket: ticketSnapshot(t), type, action, reason, at };
+  }
+
   /** After the ticket row is written: on PostgreSQL its row lock orders the outbox positions. */
   #publish(tx: Kysely<Database>, t: TicketRow, type: OutboxEventType, action: string, reason: string | null, at: number): Promise<void> {
-    return this.#o.outbox.append(tx, ticketSnapshot(t), type, action, reason, at);
+    return this.#o.outbox.append(tx, [this.#entry(t, type, action, reason, at)]);
   }
 
   #event(tx: Kysely<Database>, ...row: Parameters<TicketService['eventRow']>): Promise<void> {
