@@ -175,6 +175,7 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>, 
       const entry = (id: string, unitId: string | null, at: number, action: string, result = 'ok') => ({
         id,
         unit_id: unitId,
+        ticket_id: null,
         at,
         actor_id: 'tok-1',
         actor_name: 'Technician Wang',

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { FLOWS_ROUTES } from '@shouwang/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { episodeUnit } from '../domain/alarm-engine.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 
 const COMMAND_ROUTE = '/api/units/:id/commands/';
+const TICKET_ROUTE = '/api/tickets/:id/';
+const ALARM_ROUTE = '/api/alarms/:episode/';
 
-/** The audited write routes, in the audit log's words (commands are named by their route). */
+/** The audited write routes, in the audit log's words (commands and ticket moves are named by their route). */
 const NAMED: Record<string, string> = {
   'POST /api/claim': 'claim',
   'POST /api/registry/units': 'register',
@@ -14,20 +18,43 @@ const NAMED: Record<string, string> = {
   'POST /api/registry/units/:id/revoke': 'revoke',
   'POST /api/tokens': 'issue-token',
   'DELETE /api/tokens/:id': 'revoke-token',
+  [`POST ${ALARM_ROUTE}acknowledge`]: 'acknowledge-alarm',
+  [`POST ${ALARM_ROUTE}shelve`]: 'shelve-alarm',
+  [`POST ${ALARM_ROUTE}comments`]: 'comment-alarm',
+  // A lease is not: the flows poll it every few seconds, and each event leased is settled on record.
+  [`POST ${FLOWS_ROUTES.settle}`]: 'flows-settle',
+  [`POST ${FLOWS_ROUTES.status}`]: 'flows-status',
+  [`POST ${FLOWS_ROUTES.retry}`]: 'flows-retry',
 };
 
 /** What a write route does, in the audit log's words; null for routes that are not audited. */
 function actionOf(method: string, url: string): string | null {
   if (url.startsWith(COMMAND_ROUTE)) return url.slice(COMMAND_ROUTE.length);
+  if (method === 'POST' && url.startsWith(TICKET_ROUTE)) return `ticket-${url.slice(TICKET_ROUTE.length)}`;
   return NAMED[`${method} ${url}`] ?? null;
 }
 
-/** The unit a write concerns: the route's `:id` on unit routes, the body's id on register, the answer's on claim. */
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/**
+ * The unit a write concerns: the route's `:id` on unit routes, the body's id on register, the
+ * answer's on claim and on ticket moves, the episode's on alarm routes (refusals included).
+ */
 function unitOf(req: FastifyRequest, answer: Record<string, unknown> | null): string | null {
   const url = req.routeOptions.url ?? '';
   if (url.startsWith('/api/units/:id') || url.startsWith('/api/registry/units/:id')) return (req.params as { id: string }).id;
-  if (url === '/api/registry/units') return String((req.body as { id?: unknown } | undefined)?.id ?? '') || null;
-  if (url === '/api/claim' && typeof answer?.unitId === 'string') return answer.unitId;
+  if (url.startsWith(ALARM_ROUTE)) return text(episodeUnit((req.params as { episode: string }).episode));
+  if (url === '/api/registry/units') return text((req.body as { id?: unknown } | undefined)?.id);
+  if (url === '/api/claim' || url.startsWith(TICKET_ROUTE)) return text(answer?.unitId);
+  return null;
+}
+
+/** The ticket a write concerns: the route's on ticket moves, the status's, the alarm's once it has one. */
+function ticketOf(req: FastifyRequest, answer: Record<string, unknown> | null): string | null {
+  const url = req.routeOptions.url ?? '';
+  if (url.startsWith(TICKET_ROUTE)) return (req.params as { id: string }).id;
+  if (url === FLOWS_ROUTES.status) return text((req.body as { ticketId?: unknown } | undefined)?.ticketId);
+  if (url.startsWith(ALARM_ROUTE)) return text(answer?.ticketId);
   return null;
 }
 
@@ -42,9 +69,9 @@ function parse(payload: unknown): Record<string, unknown> | null {
 }
 
 /**
- * Every write on units and tokens through the API by a known caller (the routes above: commands,
- * registry, claim, tokens) leaves one audit entry — who, what, which unit,
- * when, and how it ended (refusals included: a commander trying a maintainer's action is on
+ * Every write through the API by a known caller (the routes above: commands, registry, claim,
+ * tokens, alarm answers, ticket moves, the flows' settlements and statuses) leaves one audit
+ * entry — who, what, which unit and ticket, when, and how it ended (refusals included: a commander trying a maintainer's action is on
  * record). Written before the answer leaves, so a page that reloads the log after an action sees
  * it. Requests with no valid token are not recorded: there is no one to name.
  */
@@ -60,6 +87,7 @@ export function registerAudit(app: FastifyInstance, audit: AuditStore, now: () =
       await audit.append({
         id: randomUUID(),
         unit_id: unitOf(req, answer),
+        ticket_id: ticketOf(req, answer),
         at: now(),
         actor_id: principal.tokenId,
         actor_name: principal.name,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
-import type { AuditStore } from '../storage/audit-store.ts';
+import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
 
@@ -52,16 +52,7 @@ export function registerDashboardRoutes(
     },
     async (req) => ({
       id: req.params.id,
-      entries: (await deps.audit.forUnit(req.params.id, req.query.limit)).map((r) => ({
-        at: r.at,
-        actor: r.actor_name,
-        actorId: r.actor_id,
-        role: r.role,
-        action: r.action,
-        status: r.status,
-        result: r.result,
-        message: r.message,
-      })),
+      entries: (await deps.audit.forUnit(req.params.id, req.query.limit)).map(auditEntry),
     }),
   );
 }

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { computeKpis, KPI_LEVELS, type KpiLevel } from '../domain/kpi.ts';
 import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/ticket-flow.ts';
+import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
 import type { TicketRow } from '../storage/schema.ts';
 import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
 import { actorOf } from './actor.ts';
+import { limitQuery } from './params.ts';
 
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
 
@@ -40,7 +42,7 @@ function view(t: TicketRow) {
  * one ticket with its timeline, one route per move of the loop — each with the role the state
  * machine names — and the KPIs.
  */
-export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, now: () => number): void {
+export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audit: AuditStore, now: () => number): void {
   app.get<{ Querystring: TicketFilter }>(
     '/api/tickets',
     {
@@ -126,6 +128,15 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, now:
       }));
       return { ticket: view(t), timeline };
     },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+    '/api/tickets/:id/audit',
+    {
+      config: { action: 'read', summary: "Writes through the API on this ticket (moves, the flows' statuses), newest first" },
+      schema: { params: ID, querystring: limitQuery(500, 50) },
+    },
+    async (req) => ({ id: req.params.id, entries: (await audit.forTicket(req.params.id, req.query.limit)).map(auditEntry) }),
   );
 
   for (const action of TICKET_ACTIONS) {

@@ -100,6 +100,11 @@ export function fingerprint(unitId: string, kind: string, occurrence: string): s
   return `${unitId}~${kind}~${occurrence}`;
 }
 
+/** The unit an episode id (a fingerprint) names: unit ids have no `~`. */
+export function episodeUnit(episode: string): string {
+  return episode.slice(0, Math.max(0, episode.indexOf('~')));
+}
+
 const IGNORED: Decision = { effect: 'ignored', record: undefined, ticket: 'none', inhibits: [] };
 
 export function decide(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision {

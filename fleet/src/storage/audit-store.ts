@@ -1,6 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { AuditRow, Database } from './schema.ts';
 
+/** An entry as the API shows it. */
+export function auditEntry(r: AuditRow) {
+  return {
+    at: r.at,
+    actor: r.actor_name,
+    actorId: r.actor_id,
+    role: r.role,
+    action: r.action,
+    unitId: r.unit_id,
+    ticketId: r.ticket_id,
+    status: r.status,
+    result: r.result,
+    message: r.message,
+  };
+}
+
 /** The audit log's queries, apart from FleetStore: one aggregate per module. */
 export class AuditStore {
   readonly #db: Kysely<Database>;
@@ -15,10 +31,19 @@ export class AuditStore {
 
   /** Newest first. */
   forUnit(unitId: string, limit: number): Promise<AuditRow[]> {
+    return this.#newest('unit_id', unitId, limit);
+  }
+
+  /** Newest first. */
+  forTicket(ticketId: string, limit: number): Promise<AuditRow[]> {
+    return this.#newest('ticket_id', ticketId, limit);
+  }
+
+  #newest(column: 'unit_id' | 'ticket_id', value: string, limit: number): Promise<AuditRow[]> {
     return this.#db
       .selectFrom('audit_log')
       .selectAll()
-      .where('unit_id', '=', unitId)
+      .where(column, '=', value)
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)

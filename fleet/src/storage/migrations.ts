@@ -233,6 +233,13 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('flows_outbox_ticket').on('flows_outbox').columns(['ticket_id', 'seq']).execute();
     },
   },
+  '0007-audit-ticket': {
+    async up(db: Kysely<unknown>) {
+      // Alarm, ticket and flows writes are audited too: a ticket's entries are read by its id.
+      await db.schema.alterTable('audit_log').addColumn('ticket_id', 'text').execute();
+      await db.schema.createIndex('audit_log_ticket').on('audit_log').columns(['ticket_id', 'at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -94,6 +94,8 @@ export interface AuditLogTable {
   id: string;
   /** Null for writes that concern no unit (API tokens). */
   unit_id: string | null;
+  /** The ticket an alarm, ticket or flows write concerned, if any. */
+  ticket_id: string | null;
   at: number;
   /** API token id (`bootstrap` for the configured admin token), its name and role at the time. */
   actor_id: string;
