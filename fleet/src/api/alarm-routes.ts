@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { actorOf } from './actor.ts';
+import { AlarmComments, AlarmList, AlarmRecord, AlarmWithComments, answers, FloodAnswer } from './loop-schemas.ts';
 
 const EPISODE = { type: 'object', properties: { episode: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['episode'] };
 const STATE = { type: 'string', enum: ['active', 'acknowledged', 'cleared'] };
@@ -25,6 +26,7 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
           },
           additionalProperties: false,
         },
+        response: answers(AlarmList),
       },
     },
     async (req) => ({
@@ -50,6 +52,7 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
           properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
           additionalProperties: false,
         },
+        response: answers(FloodAnswer),
       },
     },
     async (req) => {
@@ -61,7 +64,10 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
 
   app.get<{ Params: { episode: string } }>(
     '/api/alarms/:episode',
-    { config: { action: 'read', summary: 'One alarm episode with its comments' }, schema: { params: EPISODE } },
+    {
+      config: { action: 'read', summary: 'One alarm episode with its comments' },
+      schema: { params: EPISODE, response: answers(AlarmWithComments) },
+    },
     async (req) => ({
       alarm: await loop.alarms.get(req.params.episode),
       comments: await loop.alarms.comments(req.params.episode),
@@ -70,7 +76,10 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
 
   app.post<{ Params: { episode: string } }>(
     '/api/alarms/:episode/acknowledge',
-    { config: { action: 'answer-alarms', summary: 'Acknowledges an active alarm' }, schema: { params: EPISODE } },
+    {
+      config: { action: 'answer-alarms', summary: 'Acknowledges an active alarm' },
+      schema: { params: EPISODE, response: answers(AlarmRecord) },
+    },
     async (req) => {
       await loop.alarms.acknowledge(req.params.episode, actorOf(req));
       return loop.alarms.get(req.params.episode);
@@ -92,6 +101,7 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
           required: ['reason', 'minutes'],
           additionalProperties: false,
         },
+        response: answers(AlarmRecord),
       },
     },
     async (req) => {
@@ -112,6 +122,7 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
           required: ['text'],
           additionalProperties: false,
         },
+        response: answers(AlarmComments, 201),
       },
     },
     async (req, reply) => {

@@ -5,13 +5,14 @@ import {
   SettleRequest,
   type StatusAction,
   StatusChange,
-  type StatusResult,
+  StatusResult,
   type TicketState,
 } from '@shouwang/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
+import { answers, DeadLetterList, Retried, Settled } from './loop-schemas.ts';
 import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
@@ -39,7 +40,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     FLOWS_ROUTES.lease,
     {
       config: { action: 'integrate', summary: 'Lease the next ticket events to deliver (oldest unsettled per ticket)' },
-      schema: { body: LeaseRequest, response: { 200: LeasedEvents } },
+      schema: { body: LeaseRequest, response: answers(LeasedEvents) },
     },
     async (req) => {
       const leaseMs = req.body?.leaseMs ?? DEFAULT_LEASE_MS;
@@ -53,7 +54,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     FLOWS_ROUTES.settle,
     {
       config: { action: 'integrate', summary: 'Settle leased events: delivered, or dead-letter with the reason' },
-      schema: { body: SettleRequest },
+      schema: { body: SettleRequest, response: answers(Settled) },
     },
     async (req) => ({ settled: await loop.outbox.settle(req.body.settlements, now()) }),
   );
@@ -65,7 +66,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
         action: 'integrate',
         summary: "An outside system's status applied to the ticket; a repeat of the last one changes nothing",
       },
-      schema: { body: StatusChange },
+      schema: { body: StatusChange, response: answers(StatusResult) },
     },
     async (req): Promise<StatusResult> => {
       const c = req.body;
@@ -90,6 +91,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
       config: { action: 'read', summary: 'Ticket events an outside system refused for good, with the reason' },
       schema: {
         querystring: limitQuery(5000, 500),
+        response: answers(DeadLetterList),
       },
     },
     async (req) => ({ deadLetters: await loop.outbox.deadLetters(req.query.limit) }),
@@ -99,7 +101,10 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     FLOWS_ROUTES.retry,
     {
       config: { action: 'dispatch', summary: 'Send a dead letter again: back to pending, for the next lease' },
-      schema: { params: { type: 'object', properties: { seq: { type: 'integer', minimum: 1 } }, required: ['seq'] } },
+      schema: {
+        params: { type: 'object', properties: { seq: { type: 'integer', minimum: 1 } }, required: ['seq'] },
+        response: answers(Retried),
+      },
     },
     async (req, reply) => {
       if (await loop.outbox.retry(req.params.seq)) return { seq: req.params.seq, state: 'pending' };

@@ -27,6 +27,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
   });
   app.get('/api/openapi.json', async () => app.swagger());
+  // Response schemas document; they never reshape. Fastify's default serializer
+  // (fast-json-stringify) writes only the properties a schema names, so a field an answer gained
+  // and its schema lacks would vanish silently — the trap `removeAdditional` is on the way in.
+  // The tests check real answers against the schemas instead.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 }
 
 /** AJV as the protocol has it: unknown fields refused (never silently stripped), the protocol's `scale` keyword known. */

@@ -7,6 +7,7 @@ import type { TicketRow } from '../storage/schema.ts';
 import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
 import { actorOf } from './actor.ts';
+import { AuditAnswer, answers, KpiAnswer, TicketList, TicketView, TicketWithTimeline } from './loop-schemas.ts';
 import { limitQuery } from './params.ts';
 
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
@@ -63,6 +64,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
           },
           additionalProperties: false,
         },
+        response: answers(TicketList),
       },
     },
     async (req) => ({ tickets: (await loop.ticketStore.list(req.query)).map(view) }),
@@ -85,6 +87,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
           },
           additionalProperties: false,
         },
+        response: answers(KpiAnswer),
       },
     },
     async (req) => {
@@ -113,7 +116,10 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
 
   app.get<{ Params: { id: string } }>(
     '/api/tickets/:id',
-    { config: { action: 'read', summary: 'One ticket with its timeline (every move: actor, time, reason)' }, schema: { params: ID } },
+    {
+      config: { action: 'read', summary: 'One ticket with its timeline (every move: actor, time, reason)' },
+      schema: { params: ID, response: answers(TicketWithTimeline) },
+    },
     async (req, reply) => {
       const t = await loop.ticketStore.get(loop.ticketStore.db, req.params.id);
       if (!t) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no ticket ${req.params.id}` } });
@@ -134,7 +140,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
     '/api/tickets/:id/audit',
     {
       config: { action: 'read', summary: "Writes through the API on this ticket (moves, the flows' statuses), newest first" },
-      schema: { params: ID, querystring: limitQuery(500, 50) },
+      schema: { params: ID, querystring: limitQuery(500, 50), response: answers(AuditAnswer) },
     },
     async (req) => ({ id: req.params.id, entries: (await audit.forTicket(req.params.id, req.query.limit)).map(auditEntry) }),
   );
@@ -162,6 +168,7 @@ function registerMove(app: FastifyInstance, loop: AlarmLoop, action: Exclude<Tic
           },
           additionalProperties: false,
         },
+        response: answers(TicketView),
       },
     },
     async (req) =>
