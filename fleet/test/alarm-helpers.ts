@@ -1,4 +1,9 @@
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { Alarm } from '@shouwang/protocol';
+import mqtt from 'mqtt';
+import { startGateway } from './gateway-helper.ts';
+import { apiClient, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
 /** A position in the sample grid's Daoli district. */
 export const DAOLI = { lat: 45.75, lon: 126.55 };
@@ -14,3 +19,48 @@ export const intrusion = (seq: number, id: string, extra: Partial<Alarm> = {}): 
   ...DAOLI,
   ...extra,
 });
+
+/** The admin token of the fleets `gatewaySystem` starts. */
+export const ADMIN = 'admin-token-for-alarm-tests-0123456789';
+
+export interface Ticket {
+  alarmCount: number;
+  grid: { cell: string; district: string };
+  department: string;
+  state: string;
+  openedAt: number;
+  yellowAt: number;
+  deadlineAt: number;
+  escalateAt: number;
+}
+
+/** The real gateway process, a fleet that issues unit credentials into its file, and a way to provision and connect a unit. */
+export async function gatewaySystem(t: TestContext, instanceId: string, storageUrl: string) {
+  const dir = await tempDir(t);
+  const { mqttUrl, credentialsFile, fleetPassword } = await startGateway(t, dir);
+  const opts = {
+    dataDir: join(dir, 'fleet'),
+    storageUrl,
+    instanceId,
+    mqtt: { username: 'fleet', password: fleetPassword },
+    auth: { bootstrapAdminToken: ADMIN },
+    registry: { credentialsFile },
+  };
+  const start = () => startTestFleet(t, mqttUrl, opts);
+  const provision = async (base: string, id: string): Promise<mqtt.MqttClient> => {
+    const api = apiClient(base);
+    const code = (await api('POST', '/api/registry/units', ADMIN, { id })).body.claimCode as string;
+    const password = (await api('POST', '/api/claim', ADMIN, { code, site: DAOLI })).body.password as string;
+    let unit: mqtt.MqttClient | undefined;
+    // The gateway picks the new credential up when it sees the file change.
+    await waitFor(async () => {
+      unit = await mqtt.connectAsync(mqttUrl, { clientId: id, username: id, password, reconnectPeriod: 0 }).catch(() => undefined);
+      return unit !== undefined;
+    }, 10_000);
+    t.after(() => unit?.end(true));
+    return unit as mqtt.MqttClient;
+  };
+  return { start, provision };
+}
+
+export const ticketsOf = async (base: string) => (await apiClient(base)('GET', '/api/tickets', ADMIN)).body.tickets as Ticket[];

@@ -1,68 +1,55 @@
 /**
- * Alarms to tickets end to end, on SQLite and on a real PostgreSQL: a unit's alarm over a real
- * broker → the fleet's durable intake → engine → ticket in the grid cell with its department and
- * deadline; repeats, restarts, a fleet that was down; the loop's moves through the API by role.
+ * Alarms to tickets end to end, on SQLite and on a real PostgreSQL: a provisioned unit's alarm
+ * through the real gateway process (credentials, ACLs, validation at the edge, journal) → the
+ * fleet's durable intake → engine → ticket in the grid cell with its department and deadline,
+ * however often repeated and across a fleet restart; an alarm published while the fleet is stopped.
+ * The loop's moves, the console and digests by role over a plain broker.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DAOLI, intrusion } from './alarm-helpers.ts';
-import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { ADMIN, DAOLI, gatewaySystem, intrusion, type Ticket, ticketsOf } from './alarm-helpers.ts';
+import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
-
-const ADMIN = 'admin-token-for-alarm-tests-0123456789';
 
 function suite(name: string, storage: () => Promise<string>) {
   describe(`alarms to tickets on ${name}`, () => {
-    test('an intrusion makes one ticket in its cell, with its department and a deadline, however often it repeats and across a restart', async (t) => {
-      const broker = await startBroker(t);
-      const dataDir = await tempDir(t);
-      const storageUrl = await storage();
-      const opts = { dataDir, storageUrl, instanceId: 'one', auth: { bootstrapAdminToken: ADMIN } };
-      let fleet = await startTestFleet(t, broker.url, opts);
-      const unit = await unitClient(t, broker.url, 'hrb-501');
-      const tickets = async () =>
-        (await apiClient(fleet.base)('GET', '/api/tickets?open=true', ADMIN)).body.tickets as Record<string, unknown>[];
-      await send(unit, 'hrb-501', 'alarm', intrusion(1, 'motion-1'));
-      await waitFor(async () => (await tickets()).length === 1);
-      await send(unit, 'hrb-501', 'alarm', intrusion(1, 'motion-1')); // the same message again
-      await send(unit, 'hrb-501', 'alarm', intrusion(2, 'motion-1')); // the same occurrence, re-sent
-      await waitFor(() => fleet.loop.alarms.counts.taken + fleet.loop.alarms.counts.duplicates === 3);
+    test('through the real gateway: one intrusion, however often repeated and across a fleet restart, is one ticket in its cell with a deadline', async (t) => {
+      const sys = await gatewaySystem(t, 'gw', await storage());
+      let fleet = await sys.start();
+      const u = await sys.provision(fleet.base, 'hrb-801');
+      await send(u, 'hrb-801', 'alarm', intrusion(1, 'motion-1'));
+      await waitFor(async () => (await ticketsOf(fleet.base)).length === 1, 10_000);
+      await send(u, 'hrb-801', 'alarm', intrusion(1, 'motion-1')); // the same message again
+      await send(u, 'hrb-801', 'alarm', intrusion(2, 'motion-1')); // the same occurrence, re-sent
+      await waitFor(() => fleet.loop.alarms.counts.taken + fleet.loop.alarms.counts.duplicates === 3, 10_000);
       await fleet.close();
-      await send(unit, 'hrb-501', 'alarm', intrusion(3, 'motion-1')); // while the fleet is down
-      fleet = await startTestFleet(t, broker.url, opts);
-      await send(unit, 'hrb-501', 'alarm', intrusion(4, 'motion-2')); // a new occurrence while the ticket is open
-      // Message 3 (queued by the broker for this instance's session) and message 4.
-      await waitFor(() => fleet.loop.alarms.counts.taken + fleet.loop.alarms.counts.duplicates === 2);
-      const list = await tickets();
-      assert.equal(list[0]?.alarmCount, 4, 'four reports taken once each: the duplicate delivery is not counted');
-      assert.equal(list.length, 1, 'one ticket');
-      const ticket = list[0] as {
-        grid: { cell: string; district: string };
-        department: string;
-        state: string;
-        deadlineAt: number;
-        openedAt: number;
-      };
+      await send(u, 'hrb-801', 'alarm', intrusion(3, 'motion-1')); // while the fleet is down
+      fleet = await sys.start();
+      await send(u, 'hrb-801', 'alarm', intrusion(4, 'motion-2')); // a new occurrence while the ticket is open
+      // Message 3 (kept by the gateway for this instance's session) and message 4.
+      await waitFor(() => fleet.loop.alarms.counts.taken === 2, 10_000);
+      const tickets = await ticketsOf(fleet.base);
+      assert.equal(tickets.length, 1, 'one ticket');
+      const [ticket] = tickets as [Ticket];
+      assert.equal(ticket.alarmCount, 4, 'four reports taken once each: the duplicate delivery is not counted');
       assert.equal(ticket.grid.cell, fleet.loop.grid.cellAt(DAOLI.lat, DAOLI.lon));
       assert.equal(ticket.grid.district, 'daoli');
       assert.equal(ticket.department, 'Daoli 道里 public security sub-bureau');
       assert.equal(ticket.state, 'dispatched', 'routed straight to the department of the cell');
-      assert.ok(ticket.deadlineAt > ticket.openedAt);
+      assert.ok(ticket.openedAt < ticket.yellowAt && ticket.yellowAt < ticket.deadlineAt && ticket.deadlineAt < ticket.escalateAt);
     });
 
-    test('an alarm published while the fleet is stopped opens its ticket when the fleet returns', async (t) => {
-      const broker = await startBroker(t);
-      const dataDir = await tempDir(t);
-      const opts = { dataDir, storageUrl: await storage(), instanceId: 'back' };
-      const first = await startTestFleet(t, broker.url, opts);
+    test('through the real gateway: an alarm published while the fleet is stopped opens its ticket when the fleet returns', async (t) => {
+      const sys = await gatewaySystem(t, 'back', await storage());
+      const first = await sys.start();
+      const u = await sys.provision(first.base, 'hrb-802');
       await first.close();
-      const unit = await unitClient(t, broker.url, 'hrb-502');
-      await send(unit, 'hrb-502', 'alarm', { ...intrusion(1, 'fire-1'), kind: 'fire', severity: 'critical' });
-      const fleet = await startTestFleet(t, broker.url, opts);
-      const api = apiClient(fleet.base);
-      await waitFor(async () => ((await api('GET', '/api/tickets', null)).body.tickets as unknown[]).length === 1);
-      const [ticket] = (await api('GET', '/api/tickets', null)).body.tickets as { department: string; category: string }[];
-      assert.equal(ticket?.department, 'Daoli 道里 fire rescue brigade');
+      await send(u, 'hrb-802', 'alarm', { ...intrusion(1, 'fire-1'), kind: 'fire', severity: 'critical' });
+      const fleet = await sys.start();
+      await waitFor(async () => (await ticketsOf(fleet.base)).length === 1, 10_000);
+      const [ticket] = (await ticketsOf(fleet.base)) as [Ticket];
+      assert.equal(ticket.department, 'Daoli 道里 fire rescue brigade');
+      assert.ok(ticket.deadlineAt > ticket.openedAt);
     });
 
     test('returned, re-dispatched, unsatisfied feedback reopens as rework; disallowed moves are 409, wrong roles 403', async (t) => {

@@ -1,19 +1,28 @@
 /**
  * Two fleet instances on one PostgreSQL, both subscribed to every unit's alarms through their own
- * persistent sessions: each alarm is taken once, each episode has one ticket, each deadline timer
- * fires once however many instances poll.
+ * persistent sessions on the real gateway process (each unit with its own credentials, ACLs and
+ * validation at the edge): each alarm is taken once, each episode has one ticket, each deadline
+ * timer fires once however many instances poll.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startPostgres } from '@shouwang/testkit';
 import { sql } from 'kysely';
+import mqtt from 'mqtt';
 import { intrusion } from './alarm-helpers.ts';
-import { send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { addUnitCredentials, startGateway } from './gateway-helper.ts';
+import { send, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
 const ALARMS = 1000;
+const SECRET = 'storm-unit-secret';
+/** Units connecting at once: the gateway checks each login with scrypt. */
+const WAVE = 100;
 
 test('two instances on one PostgreSQL: 1,000 alarms → 1,000 tickets, no duplicates, every escalation fired once', async (t) => {
-  const broker = await startBroker(t);
+  const dir = await tempDir(t);
+  const gw = await startGateway(t, dir);
+  const units = Array.from({ length: ALARMS }, (_, i) => `hrb-${String(i).padStart(4, '0')}`);
+  await addUnitCredentials(gw, units, SECRET);
   let a: Awaited<ReturnType<typeof startTestFleet>> | undefined;
   let b: typeof a;
   // The fleets close before their database stops (after-hooks run in the order they were added).
@@ -29,15 +38,25 @@ test('two instances on one PostgreSQL: 1,000 alarms → 1,000 tickets, no duplic
       return this.at;
     },
   };
-  a = await startTestFleet(t, broker.url, { storageUrl, instanceId: 'a', clock });
-  b = await startTestFleet(t, broker.url, { storageUrl, instanceId: 'b', clock });
-  // One connection publishes for many units (the test broker has no ACL); QoS 1, in flight together.
-  const publisher = await unitClient(t, broker.url, 'storm');
-  await Promise.all(
-    Array.from({ length: ALARMS }, (_, i) =>
-      send(publisher, `hrb-${String(i).padStart(4, '0')}`, 'alarm', { ...intrusion(1, 'motion-1'), ts: clock.at }),
-    ),
-  );
+  const mqttOptions = { username: 'fleet', password: gw.fleetPassword };
+  a = await startTestFleet(t, gw.mqttUrl, { storageUrl, instanceId: 'a', clock, mqtt: mqttOptions });
+  b = await startTestFleet(t, gw.mqttUrl, { storageUrl, instanceId: 'b', clock, mqtt: mqttOptions });
+  // Each unit on its own connection with its own credentials (the gateway's ACL lets a unit publish
+  // only as itself); the gateway may still be reloading the credentials file for the first ones.
+  const connectUnit = (id: string) => mqtt.connectAsync(gw.mqttUrl, { clientId: id, username: id, password: SECRET, reconnectPeriod: 0 });
+  await waitFor(async () => {
+    const c = await connectUnit(units[0] as string).catch(() => undefined);
+    await c?.endAsync();
+    return c !== undefined;
+  }, 10_000);
+  for (let i = 0; i < ALARMS; i += WAVE)
+    await Promise.all(
+      units.slice(i, i + WAVE).map(async (id) => {
+        const c = await connectUnit(id);
+        await send(c, id, 'alarm', { ...intrusion(1, 'motion-1'), ts: clock.at });
+        await c.endAsync();
+      }),
+    );
   const db = a.loop.ticketStore.db;
   const count = async (q: string) => Number((await sql<{ n: number }>`${sql.raw(q)}`.execute(db)).rows[0]?.n);
   await waitFor(

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +47,16 @@ export async function startGateway(t: TestContext, dir: string): Promise<TestGat
   const [ready] = (await once(child, 'message')) as [{ type: string; mqttPort: number }];
   assert.equal(ready.type, 'ready');
   return { mqttUrl: `mqtt://127.0.0.1:${ready.mqttPort}`, credentialsFile, fleetPassword };
+}
+
+/**
+ * Gives these units MQTT credentials on the gateway, all with one secret, as provisioning by other
+ * means than the fleet's registry would (the file is replaced whole, as the fleet writes it).
+ */
+export async function addUnitCredentials(gw: TestGateway, ids: readonly string[], password: string): Promise<void> {
+  const hash = await hashSecret(password, MACHINE_SECRET_COST);
+  const file = JSON.parse(await readFile(gw.credentialsFile, 'utf8')) as { units: Record<string, string> };
+  for (const id of ids) file.units[id] = hash;
+  await writeFile(`${gw.credentialsFile}.tmp`, JSON.stringify(file));
+  await rename(`${gw.credentialsFile}.tmp`, gw.credentialsFile);
 }
