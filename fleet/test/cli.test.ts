@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { encodeResponse, type Power } from '@shouwang/protocol';
 import { runCli } from '../src/cli/run.ts';
+import { intrusion } from './alarm-helpers.ts';
 import { responder, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const ADMIN = 'admin-token-for-cli-tests';
@@ -154,8 +155,84 @@ test('a claim code is read as a person reads the label; a refused role is told w
   assert.match(invalid.err, /^400 INVALID: not a valid unit id/);
 });
 
+test('a dispatcher at a terminal: alarms, ack, the queue by deadline, a ticket and its timeline, moves by role', async (t) => {
+  const { base, fleet } = await system(t);
+  const issue = async (role: string) => {
+    const r = await fetch(`${base}/api/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role, name: role }),
+    });
+    return ['--api', base, '--token', ((await r.json()) as { token: string }).token];
+  };
+  const dispatcher = await issue('dispatcher');
+  const operator = await issue('department-operator');
+  const unit = await unitClient(t, fleet.mqttUrl, 'hrb-001-alarm');
+  // Raised at T0, long before it arrives: back-filled, so the console flags it late.
+  await send(unit, 'hrb-001', 'alarm', intrusion(10, 'motion-1', { ts: T0 }));
+  let id = '';
+  await waitFor(async () => {
+    const r = await cli(['tickets', '--json', ...dispatcher]);
+    id = (JSON.parse(r.out) as { tickets: { id: string }[] }).tickets[0]?.id ?? '';
+    return id !== '';
+  });
+
+  const alarms = await cli(['alarms', ...dispatcher]);
+  assert.equal(alarms.code, 0, alarms.err);
+  const [head, row] = alarms.out.trim().split('\n');
+  assert.match(head ?? '', /^EPISODE\s+SEVERITY\s+PRIORITY\s+STATE\s+RAISED\s+FLAGS\s+TICKET$/);
+  assert.match(row ?? '', new RegExp(`^hrb-001~motion~motion-1\\s+major\\s+\\S+\\s+active\\s+12 s ago\\s+late\\s+${id}$`));
+  assert.equal((await cli(['ack', 'hrb-001~motion~motion-1', ...dispatcher])).code, 0);
+  const again = await cli(['ack', 'hrb-001~motion~motion-1', ...dispatcher]);
+  assert.equal(again.code, 4);
+  assert.match(again.err, /^409 CONFLICT: /);
+
+  const queue = await cli(['tickets', ...dispatcher]);
+  assert.equal(queue.code, 0, queue.err);
+  assert.match(queue.out, /^TICKET\s+STATE\s+LIGHT\s+DUE\s+UNIT\s+KIND\s+DISTRICT\s+DEPARTMENT\n/);
+  assert.match(
+    queue.out,
+    new RegExp(`${id}\\s+dispatched\\s+GREEN\\s+in [\\d.]+ (h|d)\\s+hrb-001\\s+motion\\s+daoli\\s+Daoli 道里 public security sub-bureau`),
+  );
+
+  const denied = await cli(['sign', id, ...dispatcher]);
+  assert.equal(denied.code, 4);
+  assert.match(denied.err, /^403 FORBIDDEN: role dispatcher may not handle \(a .*department-operator.* token may\)/);
+  const noReason = await cli(['return', id, ...operator]);
+  assert.equal(noReason.code, 2, 'a return needs a reason: what was typed is short');
+  assert.match(noReason.err, /^400 REASON_REQUIRED: /);
+  const returned = await cli(['return', id, '--reason', 'not ours: private site', ...operator]);
+  assert.deepEqual([returned.code, returned.out], [0, `${id} return: now returned, Daoli 道里 public security sub-bureau\n`]);
+  const redispatched = await cli(['dispatch', id, '--department', 'Daoli 道里 urban management bureau', ...dispatcher]);
+  assert.equal(redispatched.code, 0, redispatched.err);
+  assert.match(redispatched.out, /now dispatched, Daoli 道里 urban management bureau/);
+
+  const one = await cli(['ticket', id, ...dispatcher]);
+  assert.equal(one.code, 0, one.err);
+  assert.match(one.out, /^ticket\s+\S+\nstate\s+dispatched {2}GREEN\n/);
+  assert.match(one.out, /department\s+Daoli 道里 urban management bureau/);
+  assert.match(one.out, /\s+return\s+dispatched → returned\s+department-operator:\S+\s+not ours: private site\n/);
+  assert.match(one.out, /\s+dispatch\s+returned → dispatched\s+dispatcher:/);
+  assert.equal((await cli(['ticket', 'no-such-ticket', ...dispatcher])).code, 4);
+});
+
 test('--help works on every command and exits 0', async () => {
-  for (const verb of ['units', 'unit', 'at-risk', 'register', 'claim', 'commission', 'command']) {
+  for (const verb of [
+    'units',
+    'unit',
+    'at-risk',
+    'register',
+    'claim',
+    'commission',
+    'command',
+    'alarms',
+    'ack',
+    'shelve',
+    'tickets',
+    'ticket',
+    'dispatch',
+    'escalate',
+  ]) {
     const h = await cli([verb, '--help']);
     assert.equal(h.code, 0, `${verb}: ${h.err}`);
     assert.match(h.out, new RegExp(`^usage: shouwang ${verb}\\b`), verb);

@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { COMMAND_NAMES, COMMANDS, type CommandName, claimCodeSymbols, formatClaimCode } from '@shouwang/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { AtRisk } from '../domain/risk.ts';
-import { type Action, can, commandAction, ROLES } from '../domain/roles.ts';
+import { commandAction } from '../domain/roles.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
+import { call, need, refused, UsageError } from './api.ts';
 import { atRiskTable, clockIn, commissioningTable, unitDetail, unitsTable } from './format.ts';
+import { LOOP_VERBS, runLoopVerb } from './loop.ts';
 
 /**
  * `shouwang`: the technician's and maintainer's command line, over the fleet API only — the same
@@ -34,7 +36,8 @@ const VERBS = {
   command: `command <id> <name> [--args JSON] [--timeout S]
                                 send a command and wait for the unit's answer
                                 names: ${COMMAND_NAMES.join(', ')}`,
-} as const;
+  ...LOOP_VERBS,
+};
 type Verb = keyof typeof VERBS;
 
 const OPTIONS = `options (environment in brackets):
@@ -55,8 +58,6 @@ ${Object.values(VERBS)
 ${OPTIONS}`;
 
 const isVerb = (v: string | undefined): v is Verb => v !== undefined && Object.hasOwn(VERBS, v);
-
-class UsageError extends Error {}
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -109,8 +110,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'help':
         io.out(USAGE);
         return verb === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(verb)}`);
+      default: {
+        const loop = runLoopVerb(verb, rest, { o, out: io.out, err: io.err, api, token, now: now(), at });
+        if (!loop) throw new UsageError(`unknown command ${JSON.stringify(verb)}`);
+        return await loop;
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -139,6 +143,14 @@ function parse(argv: readonly string[]) {
       timeout: { type: 'string' },
       hours: { type: 'string' },
       tz: { type: 'string' },
+      all: { type: 'boolean' },
+      state: { type: 'string' },
+      unit: { type: 'string' },
+      district: { type: 'string' },
+      department: { type: 'string' },
+      light: { type: 'string' },
+      reason: { type: 'string' },
+      minutes: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -146,11 +158,6 @@ function parse(argv: readonly string[]) {
 }
 
 type Options = ReturnType<typeof parse>['values'];
-
-function need(v: string | undefined, what: string): string {
-  if (!v) throw new UsageError(`missing ${what}`);
-  return v;
-}
 
 /**
  * A claim code as a person reads it off a label: any case, grouped with spaces or dashes. The
@@ -246,44 +253,4 @@ function timeout(o: Options): { timeoutS?: number } {
   const s = Number(o.timeout);
   if (!(s >= 1 && s <= 600)) throw new UsageError('--timeout must be 1 to 600 seconds');
   return { timeoutS: s };
-}
-
-interface Answer {
-  ok: boolean;
-  status: number;
-  body: unknown;
-  error?: { code?: string; message?: string; path?: string };
-}
-
-async function call(api: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-  const url = new URL(path, api);
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  }).catch((err: Error) => {
-    throw new Error(`cannot reach the fleet API at ${url.origin}: ${(err.cause as Error | undefined)?.message ?? err.message}`);
-  });
-  const parsed = (await res.json().catch(() => null)) as { error?: Answer['error'] } | null;
-  return { ok: res.ok, status: res.status, body: parsed, ...(parsed?.error ? { error: parsed.error } : {}) };
-}
-
-/** Prints the fleet's refusal with what to do about it; the exit code says whose move it is. */
-function refused(io: CliIo, r: Answer, action: Action): number {
-  const may = ROLES.filter((role) => can(role, action));
-  const hint =
-    r.status === 401
-      ? ' (set --token or SHOUWANG_TOKEN)'
-      : r.status === 403 && r.error?.code === 'FORBIDDEN'
-        ? ` (a ${may.join(', ').replace(/, ([^,]*)$/, ' or $1')} token may)`
-        : '';
-  io.err(
-    `${r.status} ${r.error?.code ?? ''}: ${r.error?.message ?? 'request failed'}${r.error?.path ? ` at ${r.error.path}` : ''}${hint}\n`,
-  );
-  if (r.status === 400) return 2;
-  if (r.status >= 500 || r.status === 408) return 3;
-  return 4;
 }

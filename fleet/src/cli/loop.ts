@@ -1,0 +1,112 @@
+import { MOVES, TICKET_ACTIONS, type TicketAction } from '../domain/ticket-flow.ts';
+import { type Answer, call, need, refused, UsageError } from './api.ts';
+import { alarmsTable, type CliAlarm, type CliTicket, type CliTimelineEntry, ticketDetail, ticketsTable } from './loop-format.ts';
+
+/** The alarm console and the work-order loop at a dispatcher's, operator's or supervisor's terminal. */
+
+type Move = Exclude<TicketAction, 'report'>;
+const MOVE_VERBS = TICKET_ACTIONS.filter((a): a is Move => a !== 'report');
+
+export const LOOP_VERBS: Record<string, string> = {
+  alarms: 'alarms [--state S] [--unit U] [--district D]   alarm episodes, newest first (not cleared unless --state)',
+  ack: 'ack <episode>                 (commander, dispatcher) acknowledge an active alarm',
+  shelve: 'shelve <episode> --minutes N --reason TEXT   (commander, dispatcher) shelve an alarm',
+  tickets: `tickets [--all] [--state S] [--district D] [--department D] [--light green|yellow|red]
+                                the queue, soonest deadline first (open tickets unless --all or --state)`,
+  ticket: 'ticket <id>                   one ticket with its timeline',
+  ...Object.fromEntries(
+    MOVE_VERBS.map((m) => [
+      m,
+      `${m} <ticket> [--reason TEXT]${m === 'dispatch' ? ' [--department D]' : ''}`.padEnd(30) +
+        `(${MOVES[m].role}) ${MOVES[m].reason === 'required' ? 'reason required' : 'ticket move'}`,
+    ]),
+  ),
+};
+
+export interface LoopOptions {
+  json?: boolean | undefined;
+  all?: boolean | undefined;
+  state?: string | undefined;
+  unit?: string | undefined;
+  district?: string | undefined;
+  department?: string | undefined;
+  light?: string | undefined;
+  reason?: string | undefined;
+  minutes?: string | undefined;
+}
+
+interface Ctx {
+  o: LoopOptions;
+  out(s: string): void;
+  err(s: string): void;
+  api: string;
+  token: string | undefined;
+  now: number;
+  at: (ts: number) => string;
+}
+
+const query = (q: Record<string, string | undefined>) => {
+  const p = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+  return p.size ? `?${p}` : '';
+};
+
+/** Runs a loop verb; undefined when `verb` is not one. */
+export function runLoopVerb(verb: string, rest: readonly string[], c: Ctx): Promise<number> | undefined {
+  const { o } = c;
+  const show = (r: Answer, text: () => string) => {
+    c.out(o.json ? `${JSON.stringify(r.body, null, 2)}\n` : text());
+    return 0;
+  };
+  const episode = () => encodeURIComponent(need(rest[0], 'alarm episode'));
+  switch (verb) {
+    case 'alarms':
+      return (async () => {
+        const r = await call(c.api, 'GET', `/api/alarms${query({ state: o.state, unit: o.unit, district: o.district })}`, c.token);
+        if (!r.ok) return refused(c, r, 'read');
+        return show(r, () => alarmsTable((r.body as { alarms: CliAlarm[] }).alarms, c.now));
+      })();
+    case 'ack':
+      return (async () => {
+        const r = await call(c.api, 'POST', `/api/alarms/${episode()}/acknowledge`, c.token);
+        if (!r.ok) return refused(c, r, 'answer-alarms');
+        return show(r, () => `${rest[0]} acknowledged\n`);
+      })();
+    case 'shelve':
+      return (async () => {
+        const minutes = Number(o.minutes);
+        if (!Number.isInteger(minutes) || minutes < 1) throw new UsageError('--minutes must be a whole number of minutes');
+        const body = { reason: need(o.reason, '--reason'), minutes };
+        const r = await call(c.api, 'POST', `/api/alarms/${episode()}/shelve`, c.token, body);
+        if (!r.ok) return refused(c, r, 'answer-alarms');
+        return show(r, () => `${rest[0]} shelved until ${c.at((r.body as { shelvedUntil: number }).shelvedUntil)}\n`);
+      })();
+    case 'tickets':
+      return (async () => {
+        const open = o.all || o.state ? undefined : 'true';
+        const q = query({ open, state: o.state, district: o.district, department: o.department, light: o.light });
+        const r = await call(c.api, 'GET', `/api/tickets${q}`, c.token);
+        if (!r.ok) return refused(c, r, 'read');
+        return show(r, () => ticketsTable((r.body as { tickets: CliTicket[] }).tickets, c.now));
+      })();
+    case 'ticket':
+      return (async () => {
+        const r = await call(c.api, 'GET', `/api/tickets/${encodeURIComponent(need(rest[0], 'ticket id'))}`, c.token);
+        if (!r.ok) return refused(c, r, 'read');
+        const b = r.body as { ticket: CliTicket; timeline: CliTimelineEntry[] };
+        return show(r, () => ticketDetail(b.ticket, b.timeline, c.now, c.at));
+      })();
+  }
+  const move = MOVE_VERBS.find((m) => m === verb);
+  if (!move) return undefined;
+  return (async () => {
+    const id = encodeURIComponent(need(rest[0], 'ticket id'));
+    const body = {
+      ...(o.reason ? { reason: o.reason } : {}),
+      ...(move === 'dispatch' && o.department ? { department: o.department } : {}),
+    };
+    const r = await call(c.api, 'POST', `/api/tickets/${id}/${move}`, c.token, body);
+    if (!r.ok) return refused(c, r, MOVES[move].role as Parameters<typeof refused>[2]);
+    const t = r.body as CliTicket;
+    return show(r, () => `${t.id} ${move}: now ${t.state}${t.department ? `, ${t.department}` : ''}\n`);
+  })();
+}
