@@ -81,6 +81,7 @@ test('alarm, ticket and flows answers agree with their response schemas, and the
   await call('POST', '/api/tickets/:id/close', `/api/tickets/${id}/close`, dispatcher, ApiErrorBody, 409, {});
   await call('GET', '/api/kpis', '/api/kpis?level=district', ADMIN, KpiAnswer, 200);
   await call('GET', '/api/tickets/:id/audit', `/api/tickets/${id}/audit`, ADMIN, AuditAnswer, 200);
+  await call('GET', '/api/units/:id/audit', '/api/units/hrb-701/audit', ADMIN, AuditAnswer, 200);
 
   const { events } = (await call('POST', FLOWS_ROUTES.lease, FLOWS_ROUTES.lease, flows, LeasedEvents, 200, {})) as {
     events: { seq: number }[];

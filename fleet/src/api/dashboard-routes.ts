@@ -3,6 +3,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { AuditAnswer, answers } from './loop-schemas.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
 
 /** The page formats every time in this zone: an unknown one would break it in every browser, so it stops the start. */
@@ -48,6 +49,7 @@ export function registerDashboardRoutes(
       schema: {
         params: ID_PARAMS,
         querystring: limitQuery(500, 50),
+        response: answers(AuditAnswer),
       },
     },
     async (req) => ({
