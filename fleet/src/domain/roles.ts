@@ -56,5 +56,7 @@ export function isRole(s: string): s is Role {
 
 /** Commands that change a unit's behaviour need a maintainer; the rest only look or test. */
 export function commandAction(command: CommandName): Action {
-  return command === 'config-set' || command === 'restart' || command === 'reboot' ? 'manage-units' : 'command';
+  return command === 'config-set' || command === 'restart' || command === 'reboot' || command === 'ota' || command === 'ota-cancel'
+    ? 'manage-units'
+    : 'command';
 }
