@@ -51,6 +51,7 @@ const CampaignBody = {
       description: 'Units matching every selector given (tags: any of them)',
     },
     canary: { type: 'integer', minimum: 1, maximum: 1000, default: 1, description: 'Units in the canary group (the first wave)' },
+    canaryUnits: { ...Names, maxItems: 1000, description: 'Units to put in the canary group first (those in the target)' },
     waves: {
       type: 'array',
       items: { type: 'number', exclusiveMinimum: 0, maximum: 100 },

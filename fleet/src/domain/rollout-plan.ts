@@ -47,13 +47,23 @@ function spread(s: string): number {
   return h;
 }
 
-/** The target's unit ids in rollout order. */
-export function selectTargets(campaignId: string, candidates: readonly TargetCandidate[], t: RolloutTarget): string[] {
-  return candidates
+/**
+ * The target's unit ids in rollout order: the units the maintainer named as canaries first (those
+ * in the target, in the order given: a unit at the depot, one on each kind of link), then the rest.
+ */
+export function selectTargets(
+  campaignId: string,
+  candidates: readonly TargetCandidate[],
+  t: RolloutTarget,
+  canaryUnits: readonly string[] = [],
+): string[] {
+  const ids = candidates
     .filter((c) => matches(c, t))
     .map((c) => ({ id: c.id, key: spread(`${campaignId}/${c.id}`) }))
     .sort((a, b) => a.key - b.key || a.id.localeCompare(b.id))
     .map((c) => c.id);
+  const first = canaryUnits.filter((id) => ids.includes(id));
+  return [...new Set([...first, ...ids])];
 }
 
 /** Problems with a plan, each with its field; empty when it is sound. */

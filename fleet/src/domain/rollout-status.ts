@@ -27,7 +27,17 @@ export const UNIT_STATES = ['pending', 'queued', 'delivered', 'deferred', ...UNI
 export type UnitRolloutState = (typeof UNIT_STATES)[number];
 
 /** What a person reads first: the count buckets of the campaign page, CLI and API. */
-export const BUCKETS = ['pending', 'waiting', 'in-progress', 'updated', 'failed', 'rolled-back', 'no-report', 'cancelled'] as const;
+export const BUCKETS = [
+  'pending',
+  'waiting',
+  'in-progress',
+  'updated',
+  'failed',
+  'rolled-back',
+  'no-report',
+  'expired',
+  'cancelled',
+] as const;
 export type Bucket = (typeof BUCKETS)[number];
 
 export const CAMPAIGN_STATES = ['draft', 'running', 'paused', 'completed', 'aborted'] as const;
@@ -76,10 +86,9 @@ export function bucketOf(s: UnitRolloutState, reach: Reachability): Bucket {
     case 'failed':
     case 'rolled-back':
     case 'no-report':
+    case 'expired':
     case 'cancelled':
       return s;
-    case 'expired':
-      return 'no-report';
   }
 }
 

@@ -29,6 +29,8 @@ export interface CampaignInput {
   version: string;
   target: RolloutTarget;
   canary: number;
+  /** Units to put in the canary group first, when in the target. */
+  canaryUnits?: string[] | undefined;
   waves: number[];
   failureThreshold: number;
   soakS: number;
@@ -59,6 +61,8 @@ export interface JobPort {
 /** A unit's progress or outcome, as the wire adapter reads it from the unit's report. */
 export interface UnitReport {
   campaignId: string;
+  /** The unit's message sequence: a report older than the last one taken changes nothing. */
+  seq: number;
   state: Exclude<UnitRolloutState, 'pending' | 'queued' | 'no-report'>;
   bytes?: number | undefined;
   totalBytes?: number | undefined;
@@ -178,6 +182,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       id,
       registry.map((u) => ({ id: u.id, board: u.board, tags: JSON.parse(u.tags) as string[], site: u.site_name, cell: u.grid_cell })),
       input.target,
+      input.canaryUnits,
     );
     if (ordered.length === 0) throw new CampaignError('EMPTY_TARGET', 'no registered unit matches the target', '/target');
     const waves = assignWaves(ordered, input);
@@ -212,6 +217,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
           wave,
           state: 'pending',
           reported: 0,
+          report_seq: null,
           from_version: null,
           download: null,
           bytes: null,
@@ -344,7 +350,8 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       const c = await this.#o.store.getCampaign(tx, r.campaignId);
       const u = c && (await this.#o.store.unit(tx, c.id, unitId));
       if (!c || !u || !acceptsReport(u.state as UnitRolloutState)) return false;
-      const patch: Partial<OtaCampaignUnitRow> = { state: r.state, reported: 1, updated_at: now };
+      if (u.report_seq !== null && r.seq <= u.report_seq) return false;
+      const patch: Partial<OtaCampaignUnitRow> = { state: r.state, reported: 1, report_seq: r.seq, updated_at: now };
       if (r.bytes !== undefined) patch.bytes = r.bytes;
       if (r.totalBytes !== undefined) patch.total_bytes = r.totalBytes;
       if (r.transferred !== undefined) patch.transferred = r.transferred;

@@ -80,6 +80,7 @@ export function reportOf(s: OtaStatus & { campaign: string }): UnitReport {
     .join(' · ');
   return {
     campaignId: s.campaign,
+    seq: s.seq,
     state: stateOfStep(s.step, s.reason),
     bytes: s.download?.done,
     totalBytes: s.download?.total,
@@ -143,16 +144,27 @@ export class OtaWire implements JobPort {
 
   /** Listens on the fleet's session for `ota` reports (it subscribes to every uplink kind already). */
   listen(client: MqttClient, campaigns: CampaignService, log: Logger): () => void {
+    // One unit's reports are taken in the order they came: taken concurrently, a later one could
+    // commit first and the earlier, now older by sequence, would be dropped with its progress.
+    const queues = new Map<string, Promise<void>>();
     const onMessage = (topic: string, payload: Buffer) => {
       if (kindOfAcceptedTopic(topic) !== 'ota') return;
       const m = decodeMessage(topic, payload);
       if (!m.ok || m.value.type !== 'uplink' || m.value.kind !== 'ota') return; // counted by the ingest
-      const s = m.value.payload;
-      this.running.set(m.value.unitId, s.running);
+      const { unitId, payload: s } = m.value;
+      this.running.set(unitId, s.running);
       if (s.campaign === undefined) return;
-      campaigns
-        .report(m.value.unitId, reportOf({ ...s, campaign: s.campaign }))
-        .catch((err: unknown) => log.error({ err, unitId: m.value.unitId }, 'ota report not stored'));
+      const report = reportOf({ ...s, campaign: s.campaign });
+      const next = (queues.get(unitId) ?? Promise.resolve())
+        .then(() => campaigns.report(unitId, report))
+        .then(
+          () => undefined,
+          (err: unknown) => log.error({ err, unitId }, 'ota report not stored'),
+        );
+      queues.set(unitId, next);
+      void next.then(() => {
+        if (queues.get(unitId) === next) queues.delete(unitId);
+      });
     };
     client.on('message', onMessage);
     return () => client.off('message', onMessage);

@@ -285,6 +285,7 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('wave', 'integer', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('reported', 'integer', (c) => c.notNull())
+        .addColumn('report_seq', 'bigint')
         .addColumn('from_version', 'text')
         .addColumn('download', 'text')
         .addColumn('bytes', 'bigint')

@@ -301,6 +301,8 @@ export interface OtaCampaignUnitsTable {
   state: string;
   /** 1 once the unit has said anything of this job. */
   reported: number;
+  /** Sequence number of the unit's last report taken: older or repeated reports are ignored. */
+  report_seq: number | null;
   from_version: string | null;
   /** `delta` or `full`, once the unit knows which it fetches. */
   download: string | null;
