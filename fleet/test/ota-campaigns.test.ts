@@ -176,6 +176,25 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.equal(done.counts['no-report'], 1);
       assert.equal(done.counts.expired, 1);
     });
+
+    test('abort: units that never had the job are cancelled, a unit holding it is told to drop it and says so', async (t) => {
+      const r = await rig(t, await storage());
+      await r.register(['hrb-x01', 'hrb-x02'], ['east']);
+      const holder = await r.unit('hrb-x01', lowBattery);
+      await waitFor(() => r.fleet.state.get('hrb-x01')?.liveness.status === 'online');
+      const id = await r.create({ target: { tags: ['east'] }, canary: 1, canaryUnits: ['hrb-x01'], waves: [100] });
+      await r.move(id, 'start');
+      await waitFor(async () => (await r.unitOf(id, 'hrb-x01'))?.state === 'deferred', 10_000);
+      assert.equal((await r.move(id, 'abort')).status, 200);
+      const aborted = await r.campaign(id);
+      assert.equal(aborted.state, 'aborted');
+      assert.deepEqual(Object.fromEntries(aborted.units.map((u) => [u.unitId, u.state])), {
+        'hrb-x01': 'cancelled',
+        'hrb-x02': 'cancelled',
+      });
+      assert.equal(holder.jobs.length, 1);
+      assert.equal((await r.move(id, 'resume')).status, 409, 'an aborted campaign stays aborted');
+    });
   });
 }
 

@@ -134,6 +134,19 @@ export async function protocolUnit(
     client = await mqtt.connectAsync(url, { clientId: id, clean: false, reconnectPeriod: 0 });
     client.on('message', (topic, bytes) => {
       const p = parseTopic(topic);
+      if (p.ok && p.value.type === 'request' && p.value.command === 'ota-cancel') {
+        const req = decodeRequest('ota-cancel', bytes);
+        if (!req.ok) return;
+        const data = { campaign: req.value.args.campaign, step: 'cancelled' as const };
+        void client
+          .publishAsync(
+            topics.response(id, 'ota-cancel'),
+            Buffer.from(encodeResponse('ota-cancel', { id: req.value.id, status: 'ok', data })),
+            { qos: 1 },
+          )
+          .then(() => publishStatus({ step: 'cancelled' }));
+        return;
+      }
       if (!p.ok || p.value.type !== 'request' || p.value.command !== 'ota') return;
       const req = decodeRequest('ota', bytes);
       if (!req.ok) return;

@@ -56,6 +56,8 @@ export interface DeliveryAnswer {
 /** How jobs reach units: a request they answer, or a failure (no answer: the job stays queued). */
 export interface JobPort {
   deliver(order: JobOrder): Promise<DeliveryAnswer>;
+  /** Asks the unit to drop the campaign's job; one past the switch runs to its outcome. */
+  cancel(unitId: string, campaignId: string): Promise<DeliveryAnswer>;
 }
 
 /** A unit's progress or outcome, as the wire adapter reads it from the unit's report. */
@@ -140,7 +142,6 @@ export interface CampaignView {
 }
 
 const LIVE_STATES = UNIT_STATES.filter((s) => s !== 'pending' && !isTerminal(s));
-const NOT_ENDED = UNIT_STATES.filter((s) => !isTerminal(s));
 const TIMERS = new SqlTimers('ota_timers', 'campaign_id');
 
 function waveTimer(wave: number, at: number): DueTimer['kind'] {
@@ -253,13 +254,33 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       }
       if (move === 'resume' && c.released_wave + 1 < c.wave_count)
         await TIMERS.add(tx, [{ owner: id, kind: waveTimer(c.released_wave + 1, now), dueAt: now }]);
+      // Units that never had the job end here; those that have it are asked to drop it (below).
       if (move === 'abort')
-        await this.#o.store.moveUnits(tx, id, NOT_ENDED, { state: 'cancelled', detail: 'campaign aborted', updated_at: now });
+        await this.#o.store.moveUnits(tx, id, ['pending', 'queued'], { state: 'cancelled', detail: 'campaign aborted', updated_at: now });
     });
     this.#o.log.info({ campaign: id, move, actor }, 'campaign moved');
     this.emit('campaign', id);
     if (move === 'start' || move === 'resume') await this.deliver(id);
+    if (move === 'abort') await this.#cancelAll(id);
     return this.view(id);
+  }
+
+  /** Each unit holding an aborted campaign's job is told to drop it; its answer (or later reports) say how it ended. */
+  async #cancelAll(id: string): Promise<void> {
+    const db = this.#o.store.db;
+    const live = (await this.#o.store.units(db, id)).filter((u) => (LIVE_STATES as readonly string[]).includes(u.state));
+    await Promise.all(
+      live.map(async (u) => {
+        try {
+          const a = await this.#o.jobs.cancel(u.unit_id, id);
+          const patch = { state: a.state, ...(a.detail ? { detail: a.detail } : {}), updated_at: this.#o.clock.now() };
+          await this.#o.store.moveUnit(db, id, u.unit_id, LIVE_STATES, patch);
+        } catch (err) {
+          this.#o.log.info({ err, unitId: u.unit_id, campaign: id }, 'cancel not answered; the unit gives the job up at its deadline');
+        }
+      }),
+    );
+    this.emit('campaign', id);
   }
 
   #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: string, now: number): Partial<OtaCampaignRow> {

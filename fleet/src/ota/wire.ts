@@ -142,6 +142,12 @@ export class OtaWire implements JobPort {
     return { state: stateOfStep(r.data.step) };
   }
 
+  async cancel(unitId: string, campaignId: string): Promise<DeliveryAnswer> {
+    const r = await this.#commands.send(unitId, 'ota-cancel', { campaign: campaignId }, { timeoutMs: this.#answerMs, background: true });
+    if (r.status === 'error') return { state: 'failed', detail: `${r.error.code}: ${r.error.message}` };
+    return { state: stateOfStep(r.data.step) };
+  }
+
   /** Listens on the fleet's session for `ota` reports (it subscribes to every uplink kind already). */
   listen(client: MqttClient, campaigns: CampaignService, log: Logger): () => void {
     // One unit's reports are taken in the order they came: taken concurrently, a later one could
