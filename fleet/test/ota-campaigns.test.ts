@@ -186,6 +186,7 @@ function suite(name: string, storage: () => Promise<string>) {
       await r.move(id, 'start');
       await waitFor(async () => (await r.unitOf(id, 'hrb-x01'))?.state === 'deferred', 10_000);
       assert.equal((await r.move(id, 'abort')).status, 200);
+      await waitFor(async () => (await r.unitOf(id, 'hrb-x01'))?.state === 'cancelled', 10_000);
       const aborted = await r.campaign(id);
       assert.equal(aborted.state, 'aborted');
       assert.deepEqual(Object.fromEntries(aborted.units.map((u) => [u.unitId, u.state])), {

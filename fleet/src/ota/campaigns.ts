@@ -165,6 +165,8 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   readonly #o: CampaignServiceOptions;
   /** Deliveries under way, so a wake and a beat do not hand the same job twice at once. */
   readonly #delivering = new Set<string>();
+  /** Hand-overs run behind the caller (a sleeping unit's answer may take the whole answer timeout). */
+  readonly #background = new Set<Promise<void>>();
 
   constructor(o: CampaignServiceOptions) {
     super();
@@ -260,9 +262,25 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     });
     this.#o.log.info({ campaign: id, move, actor }, 'campaign moved');
     this.emit('campaign', id);
-    if (move === 'start' || move === 'resume') await this.deliver(id);
-    if (move === 'abort') await this.#cancelAll(id);
+    if (move === 'start' || move === 'resume') this.#behind(this.deliver(id));
+    if (move === 'abort') this.#behind(this.#cancelAll(id));
     return this.view(id);
+  }
+
+  #behind(p: Promise<void>): void {
+    const tracked = p.catch((err: unknown) => this.#o.log.error({ err }, 'job hand-over failed'));
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
+  }
+
+  /** A unit just woke up: the jobs that waited for it go now. */
+  wake(unitId: string): void {
+    this.#behind(this.deliver(null, unitId));
+  }
+
+  /** Resolves once every hand-over under way has ended (before the fleet closes its session). */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
   }
 
   /** Each unit holding an aborted campaign's job is told to drop it; its answer (or later reports) say how it ended. */
@@ -419,7 +437,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     });
     for (const id of touched) {
       this.emit('campaign', id);
-      await this.deliver(id);
+      this.#behind(this.deliver(id));
     }
     return fired;
   }

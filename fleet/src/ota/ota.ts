@@ -87,8 +87,7 @@ export function startOta(o: {
     const now = reachOf(v);
     const before = last.get(v.id);
     last.set(v.id, now);
-    if (now === 'online' && before !== 'online')
-      campaigns.deliver(null, v.id).catch((err: unknown) => log.error({ err, unitId: v.id }, 'jobs for a waking unit failed'));
+    if (now === 'online' && before !== 'online') campaigns.wake(v.id);
   };
   o.state.on('unit', onUnit);
   let beat: Promise<unknown> = Promise.resolve();
@@ -106,6 +105,7 @@ export function startOta(o: {
       o.state.off('unit', onUnit);
       unlisten();
       await beat;
+      await campaigns.idle();
     },
   };
 }
