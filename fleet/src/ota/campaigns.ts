@@ -20,9 +20,12 @@ import {
   UNIT_STATES,
   type UnitRolloutState,
 } from '../domain/rollout-status.ts';
+import type { CampaignView, UnitView } from '../domain/rollout-view.ts';
 import type { OtaStore } from '../storage/ota-store.ts';
 import type { Database, OtaCampaignRow, OtaCampaignUnitRow, UnitRow } from '../storage/schema.ts';
 import { type DueTimer, SqlTimers } from '../storage/sql-timers.ts';
+
+export type { CampaignView, UnitView };
 
 export interface CampaignInput {
   name: string;
@@ -97,48 +100,6 @@ export interface CampaignServiceOptions {
   /** How soon a wave that could not go yet (units still working) is looked at again, ms. */
   recheckMs: number;
   log: Logger;
-}
-
-export interface UnitView {
-  unitId: string;
-  wave: number;
-  state: UnitRolloutState;
-  bucket: ReturnType<typeof bucketOf>;
-  reach: Reachability;
-  download: string | null;
-  fromVersion: string | null;
-  bytes: number | null;
-  totalBytes: number | null;
-  transferred: number | null;
-  etaS: number | null;
-  detail: string | null;
-  deliveredAt: number | null;
-  updatedAt: number;
-}
-
-export interface CampaignView {
-  id: string;
-  name: string;
-  version: string;
-  state: CampaignState;
-  pauseReason: string | null;
-  target: RolloutTarget;
-  canary: number;
-  waves: number[];
-  failureThreshold: number;
-  soakS: number;
-  policy: UpdatePolicy;
-  createdAt: number;
-  createdBy: string;
-  startedAt: number | null;
-  deadlineAt: number | null;
-  finishedAt: number | null;
-  releasedWave: number;
-  counts: ReturnType<typeof countBuckets>;
-  /** Units fetching a delta and units fetching the full bundle (no delta applied to what they run): never silent. */
-  downloads: { delta: number; full: number };
-  /** Each wave's size and counts, canary first. */
-  waveSummary: { wave: number; units: number; released: boolean; counts: ReturnType<typeof countBuckets> }[];
 }
 
 const LIVE_STATES = UNIT_STATES.filter((s) => s !== 'pending' && !isTerminal(s));
@@ -371,6 +332,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       createdBy: c.created_by,
       startedAt: c.started_at,
       deadlineAt: c.deadline_at,
+      deadlineH: c.deadline_ms / 3_600_000,
       finishedAt: c.finished_at,
       releasedWave: c.released_wave,
       counts: countBuckets(units),
