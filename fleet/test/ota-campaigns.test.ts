@@ -155,7 +155,10 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.equal(waiting.counts.waiting, 3, 'deferred for battery, asleep, never heard');
       assert.equal(waiting.counts.failed + waiting.counts['rolled-back'], 0);
       const low = waiting.units.find((u) => u.unitId === 'hrb-a02');
-      assert.deepEqual([low?.state, low?.bucket, low?.detail], ['deferred', 'waiting', 'battery']);
+      assert.deepEqual(
+        [low?.state, low?.bucket, low?.reason, low?.soc, low?.detail],
+        ['deferred', 'waiting', 'battery', 12, 'battery 12 %'],
+      );
       const asleep = waiting.units.find((u) => u.unitId === 'hrb-a03');
       assert.deepEqual([asleep?.state, asleep?.bucket, asleep?.reach], ['queued', 'waiting', 'asleep']);
 

@@ -77,10 +77,10 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   const row = (unit: string) => view.locator(`tr[data-unit="${unit}"]`);
   const words = async (l: ReturnType<typeof view.locator>) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ');
   assert.match(await words(row('hrb-d01')), /canary.*updated/);
-  assert.match(await words(row('hrb-d02')), /deferred by the unit.*battery/);
+  assert.match(await words(row('hrb-d02')), /deferred by the unit.*battery too low \(14 %\)/);
   assert.match(await words(row('hrb-d03')), /hrb-d03 asleep.*job waiting for the unit/);
   assert.match(await words(row('hrb-d04')), /downloading 61\.4 kB \/ 190\.0 kB full 2 min/);
-  assert.match(await words(row('hrb-d05')), /rolled back.*health-check · checks failed: gps/);
+  assert.match(await words(row('hrb-d05')), /rolled back.*health check failed · checks failed: GPS fix/);
   assert.match((await view.locator('.ota-legend').first().textContent()) ?? '', /waiting 2.*updated 1.*rolled back 1/s);
   assert.match((await view.textContent()) ?? '', /1 unit\(s\) had no delta for the version they run and fetch the full bundle/);
   await p.shot('ota-campaign-desktop');
@@ -91,7 +91,9 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   assert.match((await dialog.textContent()) ?? '', /Pause "Songbei winter patch"\? No further wave/);
   await p.shot('ota-campaign-confirm-pause');
   await dialog.locator('button.danger').click();
-  await page.locator('#ota-view .campaign-page[data-state="paused"] .paused', { hasText: 'paused by maintainer:' }).waitFor();
+  await page
+    .locator('#ota-view .campaign-page[data-state="paused"] .paused', { hasText: 'Paused by Maintainer Li (maintainer)' })
+    .waitFor();
   assert.equal(await page.locator('#ota-view button[data-move="resume"]').count(), 1);
 
   // A commander reads; the moves say who may.
@@ -110,7 +112,8 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   const zh = await openPage(browser, `${fleet.base}/#token=${maintainer}`, { lang: 'zh-CN' });
   await zh.page.goto(`${fleet.base}/#/campaign/${id}`);
   await zh.page.locator('#ota-view .campaign-page', { hasText: '已暂停' }).waitFor();
-  assert.match((await zh.page.locator('#ota-view tr[data-unit="hrb-d02"]').textContent()) ?? '', /设备推迟/);
+  assert.match((await zh.page.locator('#ota-view tr[data-unit="hrb-d02"]').textContent()) ?? '', /设备推迟[\s\S]*电量过低 \(14 %\)/);
+  assert.match((await zh.page.locator('#ota-view .paused').textContent()) ?? '', /Maintainer Li \(maintainer\) 已暂停/);
   await zh.shot('ota-campaign-zh-desktop');
 
   for (const x of [p, c, zh]) {

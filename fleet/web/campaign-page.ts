@@ -39,7 +39,8 @@ function bytes(n: number | null): string {
 function progress(u: UnitView): string {
   if (u.totalBytes === null || u.totalBytes === 0) return '—';
   const pct = Math.min(100, Math.round(((u.bytes ?? 0) / u.totalBytes) * 100));
-  const kind = u.download ? ` <span class="dl-${esc(u.download)}">${esc(u.download)}</span>` : '';
+  const kind =
+    u.download === 'delta' || u.download === 'full' ? ` <span class="dl-${u.download}">${esc(t(`ota.dl.${u.download}`))}</span>` : '';
   return `<div class="dl"><progress max="100" value="${pct}"></progress> ${bytes(u.bytes)} / ${bytes(u.totalBytes)}${kind}</div>`;
 }
 
@@ -53,8 +54,28 @@ function policyText(c: CampaignView): string {
 }
 
 function targetText(c: CampaignView): string {
-  const parts = Object.entries(c.target).flatMap(([k, v]) => (Array.isArray(v) && v.length ? [`${k}: ${v.join(', ')}`] : []));
+  const keys = ['tags', 'sites', 'boards', 'cells', 'units'] as const;
+  const parts = keys.flatMap((k) => {
+    const v = c.target[k];
+    return v?.length ? [`${t(`ota.target.${k}`)}: ${v.join(', ')}`] : [];
+  });
   return parts.join(' · ') || '—';
+}
+
+/** The unit's reason and failed checks in the page's language; the fleet's own words otherwise. */
+function detailText(u: UnitView): string {
+  if (!u.reason) return u.detail ?? '';
+  const reason = `${t(`ota.reason.${u.reason}` as Key)}${u.reason === 'battery' && u.soc !== null ? ` (${Math.round(u.soc)} %)` : ''}`;
+  const checks = u.failedChecks.length ? t('ota.checks', { list: u.failedChecks.map((c) => t(`ota.check.${c}` as Key)).join(', ') }) : '';
+  return [reason, checks].filter(Boolean).join(' · ');
+}
+
+function pausedText(c: CampaignView): string {
+  const p = c.pause;
+  if (!p) return '';
+  return p.by === 'person'
+    ? t('ota.pausedBy', { who: p.who })
+    : t('ota.pausedFailures', { failures: p.failures, released: p.released, pct: p.thresholdPct });
 }
 
 function movesHtml(c: CampaignView, session: Session): string {
@@ -77,7 +98,7 @@ function unitRow(u: UnitView, now: number): string {
 <td data-label="${esc(t('ota.col.step'))}"><span class="chip b-${u.bucket}">${esc(t(`ota.ustate.${u.state}` as Key))}</span></td>
 <td data-label="${esc(t('ota.col.download'))}">${progress(u)}</td>
 <td data-label="${esc(t('ota.col.eta'))}">${u.etaS === null ? '—' : esc(span(u.etaS * 1000))}</td>
-<td data-label="${esc(t('ota.col.detail'))}" class="detail">${esc(u.detail ?? '')}</td>
+<td data-label="${esc(t('ota.col.detail'))}" class="detail">${esc(detailText(u))}</td>
 <td data-label="${esc(t('ota.col.updated'))}" class="dim">${esc(ago(u.updatedAt, now))}</td>
 </tr>`;
 }
@@ -104,7 +125,7 @@ export function campaignHtml(c: FullCampaign, session: Session, now: number): st
 <a class="back" href="#/campaigns">${esc(t('ota.back'))}</a>
 <h2>${esc(c.name)} <span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span></h2>
 <p class="meta">${esc(t('ota.release', { version: c.version }))} · ${times.map(esc).join(' · ')}</p>
-${c.pauseReason ? `<p class="paused" role="status">${esc(t('ota.paused', { reason: c.pauseReason }))}</p>` : ''}
+${c.pause ? `<p class="paused" role="status">${esc(pausedText(c))}</p>` : ''}
 <div class="moves">${movesHtml(c, session)}</div>
 <p class="move-result" aria-live="polite"></p>
 <section class="ota-counts">${countsHtml(c.counts)}

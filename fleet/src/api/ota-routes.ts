@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { ArtifactName, OTA_RELEASES_ROUTE, ReleasePublish, ReleaseVersion, UpdatePolicy } from '@shouwang/protocol';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CAMPAIGN_MOVES, type CampaignMove } from '../domain/rollout-status.ts';
 import { CampaignError, type CampaignInput } from '../ota/campaigns.ts';
 import type { Ota } from '../ota/ota.ts';
 import { openRange, ReleaseError } from '../ota/releases.ts';
-import { actorOf } from './loop-errors.ts';
+
 import { limitQuery } from './params.ts';
 
 const RELEASE_STATUS: Record<ReleaseError['code'], number> = {
@@ -26,6 +26,11 @@ const CAMPAIGN_STATUS: Record<CampaignError['code'], number> = {
   NO_RELEASE: 422,
   EMPTY_TARGET: 422,
 };
+
+/** Who acted, as a campaign and a release record it: the token's name and role. */
+function actorOf(req: FastifyRequest): string {
+  return req.principal ? `${req.principal.name} (${req.principal.role})` : 'loopback';
+}
 
 /** Release and campaign refusals in the API's one error shape, with the failing part's path. */
 async function answering<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | FastifyReply> {

@@ -197,7 +197,7 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
         (b) => campaignDetail(b as CampaignView & { units: UnitView[] }, t.at),
         (b) => {
           const c = b as CampaignView;
-          return c.counts.failed + c.counts['rolled-back'] > 0 || (c.state === 'paused' && c.pauseReason?.includes('failed')) ? 1 : 0;
+          return c.counts.failed + c.counts['rolled-back'] > 0 || (c.state === 'paused' && c.pause?.by === 'failures') ? 1 : 0;
         },
       );
     case 'create': {

@@ -2,6 +2,14 @@ import type { UpdatePolicy } from '@shouwang/protocol';
 import type { RolloutTarget } from './rollout-plan.ts';
 import type { Bucket, CampaignState, Counts, Reachability, UnitRolloutState } from './rollout-status.ts';
 
+export type PauseReason = { by: 'person'; who: string } | { by: 'failures'; failures: number; released: number; thresholdPct: number };
+
+export function pauseText(p: PauseReason): string {
+  return p.by === 'person'
+    ? `paused by ${p.who}`
+    : `${p.failures} of ${p.released} units failed or rolled back (threshold ${p.thresholdPct} %)`;
+}
+
 /** A campaign and its units as the API, the CLI and the dashboard show them. */
 export interface UnitView {
   unitId: string;
@@ -15,6 +23,10 @@ export interface UnitView {
   totalBytes: number | null;
   transferred: number | null;
   etaS: number | null;
+  /** Why the unit deferred or failed: the protocol's OTA_REASONS, or `aborted`. */
+  reason: string | null;
+  failedChecks: string[];
+  soc: number | null;
   detail: string | null;
   deliveredAt: number | null;
   updatedAt: number;
@@ -25,7 +37,9 @@ export interface CampaignView {
   name: string;
   version: string;
   state: CampaignState;
+  /** Why the campaign is paused, in words (CLI), and as data (the dashboard words it in its language). */
   pauseReason: string | null;
+  pause: PauseReason | null;
   target: RolloutTarget;
   canary: number;
   waves: number[];

@@ -20,7 +20,7 @@ import {
   UNIT_STATES,
   type UnitRolloutState,
 } from '../domain/rollout-status.ts';
-import type { CampaignView, UnitView } from '../domain/rollout-view.ts';
+import { type CampaignView, type PauseReason, pauseText, type UnitView } from '../domain/rollout-view.ts';
 import type { OtaStore } from '../storage/ota-store.ts';
 import type { Database, OtaCampaignRow, OtaCampaignUnitRow, UnitRow } from '../storage/schema.ts';
 import { type DueTimer, SqlTimers } from '../storage/sql-timers.ts';
@@ -76,6 +76,9 @@ export interface UnitReport {
   etaS?: number | undefined;
   download?: 'delta' | 'full' | undefined;
   fromVersion?: string | undefined;
+  reason?: string | undefined;
+  failedChecks?: string[] | undefined;
+  soc?: number | undefined;
   detail?: string | undefined;
 }
 
@@ -188,6 +191,9 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
           total_bytes: null,
           transferred: null,
           eta_s: null,
+          reason: null,
+          failed_checks: null,
+          soc: null,
           detail: null,
           delivered_at: null,
           updated_at: now,
@@ -219,7 +225,12 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
         await TIMERS.add(tx, [{ owner: id, kind: waveTimer(c.released_wave + 1, now), dueAt: now }]);
       // Units that never had the job end here; those that have it are asked to drop it (below).
       if (move === 'abort')
-        await this.#o.store.moveUnits(tx, id, ['pending', 'queued'], { state: 'cancelled', detail: 'campaign aborted', updated_at: now });
+        await this.#o.store.moveUnits(tx, id, ['pending', 'queued'], {
+          state: 'cancelled',
+          reason: 'aborted',
+          detail: 'campaign aborted',
+          updated_at: now,
+        });
     });
     this.#o.log.info({ campaign: id, move, actor }, 'campaign moved');
     this.emit('campaign', id);
@@ -267,7 +278,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       case 'start':
         return { state: 'running', released_wave: 0, started_at: now, deadline_at: now + c.deadline_ms };
       case 'pause':
-        return { state: 'paused', pause_reason: `paused by ${actor}` };
+        return { state: 'paused', pause_reason: JSON.stringify({ by: 'person', who: actor } satisfies PauseReason) };
       case 'resume':
         return { state: 'running', pause_reason: null };
       case 'abort':
@@ -308,6 +319,9 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       totalBytes: u.total_bytes,
       transferred: u.transferred,
       etaS: u.eta_s,
+      reason: u.reason,
+      failedChecks: u.failed_checks ? (JSON.parse(u.failed_checks) as string[]) : [],
+      soc: u.soc,
       detail: u.detail,
       deliveredAt: u.delivered_at,
       updatedAt: u.updated_at,
@@ -315,13 +329,15 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   }
 
   #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[]): CampaignView {
+    const pause = c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
     const units = rows.map((u) => ({ state: u.state as UnitRolloutState, reach: this.#o.reach(u.unit_id), wave: u.wave }));
     return {
       id: c.id,
       name: c.name,
       version: c.version,
       state: c.state as CampaignState,
-      pauseReason: c.pause_reason,
+      pauseReason: pause && pauseText(pause),
+      pause,
       target: JSON.parse(c.target) as RolloutTarget,
       canary: c.canary,
       waves: JSON.parse(c.waves) as number[],
@@ -360,6 +376,10 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       if (r.download !== undefined) patch.download = r.download;
       if (r.fromVersion !== undefined) patch.from_version = r.fromVersion;
       if (r.detail !== undefined) patch.detail = r.detail;
+      // Reason and checks belong to the step reported: a later step without one clears them.
+      patch.reason = r.reason ?? null;
+      patch.failed_checks = r.failedChecks?.length ? JSON.stringify(r.failedChecks) : null;
+      patch.soc = r.soc ?? null;
       if (!(await this.#o.store.moveUnit(tx, c.id, unitId, LIVE_STATES, patch))) return false;
       await this.#settle(tx, c, now);
       return true;
@@ -385,8 +405,8 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const p = shouldPause(units, c.released_wave, { failureThreshold: c.failure_threshold });
     if (c.state === 'running' && p.pause) {
       const released = units.filter((u) => u.wave <= c.released_wave).length;
-      const reason = `${p.failures} of ${released} units failed or rolled back (threshold ${Math.round(c.failure_threshold * 100)} %)`;
-      await this.#o.store.moveCampaign(tx, c.id, 'running', { state: 'paused', pause_reason: reason, updated_at: now });
+      const reason: PauseReason = { by: 'failures', failures: p.failures, released, thresholdPct: Math.round(c.failure_threshold * 100) };
+      await this.#o.store.moveCampaign(tx, c.id, 'running', { state: 'paused', pause_reason: JSON.stringify(reason), updated_at: now });
       this.#o.log.warn({ campaign: c.id, failures: p.failures, released }, 'campaign paused by itself');
     }
   }

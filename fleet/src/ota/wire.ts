@@ -75,7 +75,8 @@ export function stateOfStep(step: OtaStep, reason?: string): UnitReport['state']
 
 /** A report as the campaign folds it in. */
 export function reportOf(s: OtaStatus & { campaign: string }): UnitReport {
-  const detail = [s.reason, s.failedChecks?.length ? `checks failed: ${s.failedChecks.join(', ')}` : undefined, s.detail]
+  const reason = s.reason === 'battery' && s.soc !== undefined ? `battery ${s.soc} %` : s.reason;
+  const detail = [reason, s.failedChecks?.length ? `checks failed: ${s.failedChecks.join(', ')}` : undefined, s.detail]
     .filter(Boolean)
     .join(' · ');
   return {
@@ -88,6 +89,9 @@ export function reportOf(s: OtaStatus & { campaign: string }): UnitReport {
     etaS: s.etaS,
     download: s.download?.kind,
     fromVersion: s.running,
+    reason: s.reason,
+    failedChecks: s.failedChecks,
+    soc: s.soc,
     detail: detail || undefined,
   };
 }

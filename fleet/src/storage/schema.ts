@@ -311,7 +311,13 @@ export interface OtaCampaignUnitsTable {
   /** Bytes the unit fetched over its link for the artifact, resumes and retries included. */
   transferred: number | null;
   eta_s: number | null;
-  /** The unit's reason (deferral, failure) or the fleet's. */
+  /** Why the unit deferred or failed (the protocol's OTA_REASONS), or `aborted`. */
+  reason: string | null;
+  /** JSON array of the health checks that failed. */
+  failed_checks: string | null;
+  /** Charge when deferred for battery, %. */
+  soc: number | null;
+  /** Reason, checks and the unit's own words in one line (CLI, logs), or the fleet's. */
   detail: string | null;
   delivered_at: number | null;
   updated_at: number;
