@@ -1,4 +1,6 @@
+import { StringEnum } from '@shouwang/protocol';
 import { type Static, type TProperties, Type } from '@sinclair/typebox';
+import { OTA_CUT_POINTS } from './domain/ota-plan.ts';
 
 /**
  * The agent's one config schema; defaults live here only. Loaded file → env (SHOUWANG_DEVICE_*) →
@@ -211,6 +213,11 @@ export const DeviceConfig = Type.Object(
           description: 'How often a waiting or interrupted update is tried again',
           ...restart,
         }),
+        simPowerCutAt: Type.Optional(
+          StringEnum(OTA_CUT_POINTS, {
+            description: 'Simulator only: cut the power (SIGKILL) once, at this point of an update, to test recovery',
+          }),
+        ),
       },
       { default: {}, ...closed },
     ),

@@ -192,7 +192,8 @@ export async function supervisedUnit(
         SHOUWANG_DEVICE_OTA_HEALTH_DEADLINE_S: '20',
         ...o.env,
       },
-      stdio: ['ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+      // A crashing release's stack trace is expected noise unless a log is asked for.
+      stdio: ['ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', 'ipc'],
     });
     child = c;
     exited = new Promise((r) =>

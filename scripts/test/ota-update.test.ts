@@ -42,3 +42,41 @@ test('a patch release goes on by delta, passes its health check in the new slot 
   assert.ok(server.sent() <= (delta?.size ?? 0), `${server.sent()} bytes sent for a ${delta?.size} B delta`);
   assert.deepEqual(unit.starts, ['a', 'b']);
 });
+
+test('a unit on a version no delta starts from gets the full bundle, counted; cut three times it resumes', async (t) => {
+  const rel = await makeReleases(t);
+  const full = await rel.release('0.4.0');
+  const server = await artifactServer(t, rel.root);
+  const fleet = await otaFleet(t, ['ota-002']);
+  await supervisedUnit(t, { unitId: 'ota-002', url: fleet.url, password: fleet.password, base: rel.base, trustedFile: rel.trustedFile });
+  await until('the unit online', () => fleet.online.has('ota-002'), 20_000);
+  const size = full.manifest.full.size;
+  server.cutNext(3, Math.floor(size / 5));
+  await fleet.send('ota-002', jobFor(full, server));
+  await until('the update committed', () => fleet.latest('ota-002')?.step === 'committed', 90_000);
+  const s = fleet.latest('ota-002');
+  assert.equal(s?.running, '0.4.0');
+  assert.equal(s?.download?.kind, 'full', 'the full download is reported as such');
+  assert.ok(
+    fleet.reports.some((r) => r.status.detail?.startsWith('full download: no delta from 0.1.0')),
+    'with its reason',
+  );
+  assert.ok((s?.download?.resumes ?? 0) >= 3, `${s?.download?.resumes} resumes`);
+  assert.ok(server.sent() <= 1.1 * size, `${server.sent()} bytes sent for ${size} needed`);
+  assert.ok((s?.download?.transferred ?? 0) <= 1.1 * size);
+});
+
+test('a unit below the release battery floor defers, downloads nothing, and says why', async (t) => {
+  const rel = await makeReleases(t);
+  const heavy = await rel.release('0.5.0', { from: [rel.base], minBatteryPct: 99.5 });
+  const server = await artifactServer(t, rel.root);
+  const fleet = await otaFleet(t, ['ota-003']);
+  await supervisedUnit(t, { unitId: 'ota-003', url: fleet.url, password: fleet.password, base: rel.base, trustedFile: rel.trustedFile });
+  await until('the unit online', () => fleet.online.has('ota-003'), 20_000);
+  await fleet.send('ota-003', jobFor(heavy, server));
+  await until('the deferral reported', () => fleet.latest('ota-003')?.step === 'deferred', 30_000);
+  const s = fleet.latest('ota-003');
+  assert.equal(s?.reason, 'battery');
+  assert.match(s?.detail ?? '', /below 99.5 %/);
+  assert.equal(server.sent(), 0);
+});

@@ -84,6 +84,21 @@ export function chooseArtifact(
   return { kind: 'full', artifact: manifest.full, url: full, why };
 }
 
+/**
+ * Where a simulated power cut can strike an update (`ota.simPowerCutAt`): after each step is
+ * persisted, and between the writes of the switch and of the commit.
+ */
+export const OTA_CUT_POINTS = [
+  'downloading',
+  'verifying',
+  'installed',
+  'trial-written',
+  'switched',
+  'health-check',
+  'boot-committed',
+] as const;
+export type OtaCutPoint = (typeof OTA_CUT_POINTS)[number];
+
 export type Slot = 'a' | 'b';
 export const otherSlot = (s: Slot): Slot => (s === 'a' ? 'b' : 'a');
 

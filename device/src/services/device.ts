@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CameraSource, type Clock, systemClock } from '@shouwang/hardware';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import type { OtaCutPoint } from '../domain/ota-plan.ts';
 import { type BatterySpec, RUNG_LIMITS } from '../domain/power.ts';
 import { linkPolicy } from '../domain/upload-policy.ts';
 import { AtModem } from '../drivers/at-modem.ts';
@@ -51,6 +52,15 @@ export interface RunningDevice {
 
 /** A release bundle has its version built in (deploy/build.ts defines this expression); sources run as 0.1.0. */
 export const AGENT_VERSION = process.env.SHOUWANG_AGENT_VERSION ?? '0.1.0';
+
+/** Once per data dir, so the restarted agent gets past the point it was cut at. */
+function simPowerCut(at: OtaCutPoint, marker: string): (point: OtaCutPoint) => void {
+  return (point) => {
+    if (point !== at || existsSync(marker)) return;
+    writeFileSync(marker, point);
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 export async function startDevice(
   cfg: DeviceConfig,
@@ -225,6 +235,9 @@ export async function startDevice(
       maxBoots: cfg.ota.maxBoots,
       healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
       retryMs: cfg.ota.retryS * 1000,
+      ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
+        ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
+        : {}),
     });
   }
 

@@ -12,7 +12,7 @@ import {
   type UpdateJob,
 } from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import { type Conditions, chooseArtifact, mayProceed, otherSlot, type Slot } from '../domain/ota-plan.ts';
+import { type Conditions, chooseArtifact, mayProceed, type OtaCutPoint, otherSlot, type Slot } from '../domain/ota-plan.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { DownloadError, type DownloadProgress, discardDownload, downloadOnce, downloadProgress, readPart } from './ota-download.ts';
 import { type HealthProbes, runHealthCheck } from './ota-health.ts';
@@ -53,6 +53,8 @@ export interface OtaDeps {
   maxBoots: number;
   healthDeadlineMs: number;
   retryMs: number;
+  /** The simulator's power cut at a point of the update (tests of recovery); absent on a unit. */
+  cut?: (at: OtaCutPoint) => void;
 }
 
 interface JobRecord {
@@ -111,8 +113,10 @@ export class OtaService {
     ) {
       this.move('rolled-back', { reason: boot.last.reason, detail: `rolled back to ${this.d.version} (${boot.last.reason})` });
     } else if (rec && (rec.step === 'restarting' || rec.step === 'health-check')) {
-      // Switched, or about to: a cut before the switch leaves `current` on the old slot and no trial.
-      this.move('installing');
+      // No trial open: either the new slot committed and was cut before saying so, or a cut came
+      // before the switch and the old slot still runs (the bundle waits installed in the other one).
+      if (this.slot !== rec.from.slot) this.move('committed', { detail: `running ${this.d.version}` });
+      else this.move('installing');
     }
     this.timer = this.d.clock.setInterval(() => void this.kick(), this.d.retryMs);
     void this.kick();
@@ -188,14 +192,17 @@ export class OtaService {
       const art = rec.artifact;
       if (!art) return void this.move('queued');
       if (rec.step === 'downloading') {
+        this.d.cut?.('downloading');
         if (!(await this.download(art))) return;
         this.move('verifying');
         continue;
       }
       if (rec.step === 'verifying') {
+        this.d.cut?.('verifying');
         const bundle = this.verify(art, manifest.bundle.sha256);
         if (!bundle) return;
         installIntoSlot(this.d.slotsDir, otherSlot(this.slot), bundle, rec.job.release);
+        this.d.cut?.('installed');
         discardDownload(this.downloadPath());
         this.move('installing');
         continue;
@@ -280,13 +287,16 @@ export class OtaService {
         version: rec.version,
       },
     });
+    this.d.cut?.('trial-written');
     switchTo(this.d.slotsDir, to);
+    this.d.cut?.('switched');
     this.d.log.warn({ from: this.slot, to, version: rec.version }, 'switched slots: restarting into the new release');
     this.d.exit();
   }
 
   private async healthCheck(until: number, campaign: string): Promise<void> {
     const seq = this.rec?.job.campaign === campaign ? this.move('health-check') : this.report('health-check', {});
+    this.d.cut?.('health-check');
     const failed = await runHealthCheck(
       { ...this.d.health, published: () => this.d.health.delivered(seq), now: () => this.d.clock.now() },
       until,
@@ -296,6 +306,7 @@ export class OtaService {
     const boot = readBootState(this.d.slotsDir);
     if (failed.length === 0) {
       writeBootState(this.d.slotsDir, { format: 1 });
+      this.d.cut?.('boot-committed');
       if (this.rec?.job.campaign === campaign) this.move('committed', { detail: `running ${this.d.version}` });
       return;
     }

@@ -4,7 +4,7 @@ import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
  * Release artifacts in zstd through Node's own zlib (24+), no native binding to build per board.
  * A delta is the new bundle compressed with the old one as a raw-content dictionary, which is what
  * `zstd --patch-from` does: every run the two bundles share costs a short back-reference.
- * `zstd -d -D <old bundle> <delta>` reads it too.
+ * `zstd -d --long=24 -D <old bundle> <delta>` reads it too.
  *
  * 2^24: the window must span the whole bundle (~1 MB) so a match anywhere in the old one is reachable.
  */
