@@ -92,7 +92,7 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   await p.shot('ota-campaign-confirm-pause');
   await dialog.locator('button.danger').click();
   await page
-    .locator('#ota-view .campaign-page[data-state="paused"] .paused', { hasText: 'Paused by Maintainer Li (maintainer)' })
+    .locator('#ota-view .campaign-page[data-state="paused"] .paused', { hasText: 'Paused by Maintainer Li · maintainer' })
     .waitFor();
   assert.equal(await page.locator('#ota-view button[data-move="resume"]').count(), 1);
 
@@ -113,7 +113,7 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   await zh.page.goto(`${fleet.base}/#/campaign/${id}`);
   await zh.page.locator('#ota-view .campaign-page', { hasText: '已暂停' }).waitFor();
   assert.match((await zh.page.locator('#ota-view tr[data-unit="hrb-d02"]').textContent()) ?? '', /设备推迟[\s\S]*电量过低 \(14 %\)/);
-  assert.match((await zh.page.locator('#ota-view .paused').textContent()) ?? '', /Maintainer Li \(maintainer\) 已暂停/);
+  assert.match((await zh.page.locator('#ota-view .paused').textContent()) ?? '', /Maintainer Li · 运维员 已暂停/);
   await zh.shot('ota-campaign-zh-desktop');
 
   for (const x of [p, c, zh]) {

@@ -74,7 +74,7 @@ function pausedText(c: CampaignView): string {
   const p = c.pause;
   if (!p) return '';
   return p.by === 'person'
-    ? t('ota.pausedBy', { who: p.who })
+    ? t('ota.pausedBy', { who: `${p.who} · ${t(`role.${p.role}` as Key)}` })
     : t('ota.pausedFailures', { failures: p.failures, released: p.released, pct: p.thresholdPct });
 }
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { ArtifactName, OTA_RELEASES_ROUTE, ReleasePublish, ReleaseVersion, UpdatePolicy } from '@shouwang/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CAMPAIGN_MOVES, type CampaignMove } from '../domain/rollout-status.ts';
-import { CampaignError, type CampaignInput } from '../ota/campaigns.ts';
+import { type Actor, CampaignError, type CampaignInput } from '../ota/campaigns.ts';
 import type { Ota } from '../ota/ota.ts';
 import { openRange, ReleaseError } from '../ota/releases.ts';
 
@@ -28,8 +28,8 @@ const CAMPAIGN_STATUS: Record<CampaignError['code'], number> = {
 };
 
 /** Who acted, as a campaign and a release record it: the token's name and role. */
-function actorOf(req: FastifyRequest): string {
-  return req.principal ? `${req.principal.name} (${req.principal.role})` : 'loopback';
+function actorOf(req: FastifyRequest): Actor {
+  return req.principal ? { name: req.principal.name, role: req.principal.role } : { name: 'loopback', role: 'none' };
 }
 
 /** Release and campaign refusals in the API's one error shape, with the failing part's path. */
@@ -112,7 +112,10 @@ export function registerOtaRoutes(app: FastifyInstance, ota: Ota, now: () => num
       bodyLimit: 80 * 1024 * 1024,
       schema: { body: ReleasePublish },
     },
-    async (req, reply) => answering(reply, async () => reply.code(201).send(await ota.releases.publish(req.body, actorOf(req)))),
+    async (req, reply) =>
+      answering(reply, async () =>
+        reply.code(201).send(await ota.releases.publish(req.body, `${actorOf(req).name} (${actorOf(req).role})`)),
+      ),
   );
   app.get(OTA_RELEASES_ROUTE, { config: { action: 'read', summary: 'Published releases, newest first' } }, async () => ({
     releases: await ota.releases.list(),

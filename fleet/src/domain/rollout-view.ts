@@ -2,11 +2,13 @@ import type { UpdatePolicy } from '@shouwang/protocol';
 import type { RolloutTarget } from './rollout-plan.ts';
 import type { Bucket, CampaignState, Counts, Reachability, UnitRolloutState } from './rollout-status.ts';
 
-export type PauseReason = { by: 'person'; who: string } | { by: 'failures'; failures: number; released: number; thresholdPct: number };
+export type PauseReason =
+  | { by: 'person'; who: string; role: string }
+  | { by: 'failures'; failures: number; released: number; thresholdPct: number };
 
 export function pauseText(p: PauseReason): string {
   return p.by === 'person'
-    ? `paused by ${p.who}`
+    ? `paused by ${p.who} (${p.role})`
     : `${p.failures} of ${p.released} units failed or rolled back (threshold ${p.thresholdPct} %)`;
 }
 

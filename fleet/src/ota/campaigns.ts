@@ -82,6 +82,12 @@ export interface UnitReport {
   detail?: string | undefined;
 }
 
+/** Who acts on a campaign: the API token's name and role. */
+export interface Actor {
+  name: string;
+  role: string;
+}
+
 export class CampaignError extends Error {
   readonly code: 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'NO_RELEASE' | 'EMPTY_TARGET';
   readonly path: string | undefined;
@@ -138,7 +144,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     this.setMaxListeners(0);
   }
 
-  async create(input: CampaignInput, actor: string): Promise<CampaignView> {
+  async create(input: CampaignInput, actor: Actor): Promise<CampaignView> {
     const problems = checkWavePlan(input);
     const first = problems[0];
     if (first) throw new CampaignError('INVALID', first.message, first.path);
@@ -171,7 +177,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       deadline_ms: input.deadlineH * 3_600_000,
       deadline_at: null,
       created_at: now,
-      created_by: actor,
+      created_by: `${actor.name} (${actor.role})`,
       started_at: null,
       finished_at: null,
       updated_at: now,
@@ -206,7 +212,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   }
 
   /** A person's move on a campaign; 409 for a move its state does not allow. */
-  async move(id: string, move: CampaignMove, actor: string): Promise<CampaignView> {
+  async move(id: string, move: CampaignMove, actor: Actor): Promise<CampaignView> {
     const now = this.#o.clock.now();
     await this.#o.store.db.transaction().execute(async (tx) => {
       const c = await this.#o.store.getCampaign(tx, id);
@@ -273,12 +279,12 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     this.emit('campaign', id);
   }
 
-  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: string, now: number): Partial<OtaCampaignRow> {
+  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: Actor, now: number): Partial<OtaCampaignRow> {
     switch (move) {
       case 'start':
         return { state: 'running', released_wave: 0, started_at: now, deadline_at: now + c.deadline_ms };
       case 'pause':
-        return { state: 'paused', pause_reason: JSON.stringify({ by: 'person', who: actor } satisfies PauseReason) };
+        return { state: 'paused', pause_reason: JSON.stringify({ by: 'person', who: actor.name, role: actor.role } satisfies PauseReason) };
       case 'resume':
         return { state: 'running', pause_reason: null };
       case 'abort':
