@@ -178,6 +178,11 @@ export const FleetConfig = Type.Object({
         default: 30,
         description: 'How long a job handed to an awake unit waits for its answer',
       }),
+      retryS: Type.Number({
+        exclusiveMinimum: 0,
+        default: 300,
+        description: 'A job handed to a unit that stays online without answering is handed again after this long',
+      }),
     },
     { default: {} },
   ),

@@ -180,6 +180,26 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.equal(done.counts.expired, 1);
     });
 
+    test('a job handed to a unit that stays online and never answered is handed again on the beat, once per retry', async (t) => {
+      const r = await rig(t, await storage());
+      await r.register(['hrb-r01'], ['river']);
+      let asked = 0;
+      // The first request is lost on the unit's side (say, the fleet restarted before the answer).
+      await r.unit('hrb-r01', (job) => (++asked === 1 ? { answer: null, reports: [] } : healthy(job)));
+      await waitFor(() => r.fleet.state.get('hrb-r01')?.liveness.status === 'online');
+      const id = await r.create({ target: { tags: ['river'] }, canary: 1, waves: [100] });
+      await r.move(id, 'start');
+      await waitFor(() => asked === 1);
+      await r.fleet.ota.campaigns.runDue();
+      await r.fleet.ota.campaigns.idle();
+      assert.equal(asked, 1, 'not again before the retry time');
+      assert.equal((await r.unitOf(id, 'hrb-r01'))?.state, 'queued');
+      r.clock.at += 300_001;
+      await r.fleet.ota.campaigns.runDue();
+      await waitFor(async () => (await r.unitOf(id, 'hrb-r01'))?.state === 'updated', 10_000);
+      assert.equal(asked, 2);
+    });
+
     test('abort: units that never had the job are cancelled, a unit holding it is told to drop it and says so', async (t) => {
       const r = await rig(t, await storage());
       await r.register(['hrb-x01', 'hrb-x02'], ['east']);

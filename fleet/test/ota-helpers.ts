@@ -86,8 +86,8 @@ export function release(
   };
 }
 
-/** What a protocol unit does with a job: the step it answers, then the reports it publishes in order. */
-export type Behaviour = (job: UpdateJob) => { answer: OtaStep; reports: Partial<OtaStatus>[] };
+/** What a protocol unit does with a job: the step it answers (null: it says nothing), then the reports it publishes in order. */
+export type Behaviour = (job: UpdateJob) => { answer: OtaStep | null; reports: Partial<OtaStatus>[] };
 
 export interface ProtocolUnit {
   id: string;
@@ -151,9 +151,10 @@ export async function protocolUnit(
       const req = decodeRequest('ota', bytes);
       if (!req.ok) return;
       const job = req.value.args;
+      const b = behave(job);
+      if (b.answer === null) return;
       const known = jobs.find((j) => j.campaign === job.campaign);
       if (!known) jobs.push(job);
-      const b = behave(job);
       const target = JSON.parse(job.release.body).version as string;
       void client
         .publishAsync(

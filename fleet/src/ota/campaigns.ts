@@ -108,6 +108,8 @@ export interface CampaignServiceOptions {
   instanceId: string;
   /** How soon a wave that could not go yet (units still working) is looked at again, ms. */
   recheckMs: number;
+  /** A job handed to a unit that is online and has not answered is handed again after this long, ms. */
+  retryMs: number;
   log: Logger;
 }
 
@@ -423,10 +425,9 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const fired = await TIMERS.fireDue(this.#o.store.db, this.#o.clock.now(), this.#o.instanceId, async (tx, t) => {
       if (await this.#fire(tx, t)) touched.add(t.owner);
     });
-    for (const id of touched) {
-      this.emit('campaign', id);
-      this.#behind(this.deliver(id));
-    }
+    for (const id of touched) this.emit('campaign', id);
+    // Every beat: what the timers released, and jobs still waiting on a unit that is online.
+    for (const c of await this.#o.store.campaignsIn('running')) this.#behind(this.deliver(c.id));
     return fired;
   }
 
@@ -482,7 +483,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
         if (this.#delivering.has(key)) return;
         this.#delivering.add(key);
         try {
-          await this.#o.store.moveUnit(db, j.campaign_id, j.unit_id, ['queued'], { delivered_at: this.#o.clock.now() });
+          if (!(await this.#o.store.markHanded(db, j.campaign_id, j.unit_id, j.delivered_at, this.#o.clock.now()))) return;
           const order: JobOrder = {
             campaignId: j.campaign_id,
             unitId: j.unit_id,
@@ -500,12 +501,18 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     );
   }
 
+  /**
+   * Queued jobs of a running campaign never handed over, and those handed to a unit that is online
+   * but did not answer within `retryMs` (the fleet restarted before the answer, the publish was
+   * lost): a unit that never sleeps never "wakes", so the beat tries again.
+   */
   async #unsentIn(campaignId: string) {
     const db = this.#o.store.db;
     const c = await this.#o.store.getCampaign(db, campaignId);
     if (c?.state !== 'running') return [];
+    const stale = this.#o.clock.now() - this.#o.retryMs;
     return (await this.#o.store.units(db, campaignId))
-      .filter((u) => u.state === 'queued' && u.delivered_at === null)
+      .filter((u) => u.state === 'queued' && (u.delivered_at === null || (u.delivered_at < stale && this.#o.reach(u.unit_id) === 'online')))
       .map((u) => ({ ...u, version: c.version, deadline_at: c.deadline_at, policy: c.policy }));
   }
 

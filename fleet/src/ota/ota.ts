@@ -78,6 +78,7 @@ export function startOta(o: {
     clock: o.clock,
     instanceId: o.instanceId,
     recheckMs: c.recheckS * 1000,
+    retryMs: c.retryS * 1000,
     log,
   });
   const unlisten = wire.listen(o.client, campaigns, log);

@@ -73,6 +73,10 @@ export class OtaStore {
     return this.#db.selectFrom('ota_campaigns').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
   }
 
+  campaignsIn(state: string): Promise<OtaCampaignRow[]> {
+    return this.#db.selectFrom('ota_campaigns').selectAll().where('state', '=', state).execute();
+  }
+
   /** Changes a campaign only from the state it was read in: of two racing moves, one wins. */
   async moveCampaign(tx: Kysely<Database>, id: string, from: string, patch: CampaignPatch): Promise<boolean> {
     const r = await tx.updateTable('ota_campaigns').set(patch).where('id', '=', id).where('state', '=', from).executeTakeFirst();
@@ -110,6 +114,21 @@ export class OtaStore {
       .where('state', 'in', [...from])
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Marks a queued job as handed over now, only if nobody else did since it was read (`before`): of
+   * two instances handing the same job, one sends it.
+   */
+  async markHanded(db: Kysely<Database>, campaignId: string, unitId: string, before: number | null, now: number): Promise<boolean> {
+    let q = db
+      .updateTable('ota_campaign_units')
+      .set({ delivered_at: now })
+      .where('campaign_id', '=', campaignId)
+      .where('unit_id', '=', unitId)
+      .where('state', '=', 'queued');
+    q = before === null ? q.where('delivered_at', 'is', null) : q.where('delivered_at', '=', before);
+    return (await q.executeTakeFirst()).numUpdatedRows > 0n;
   }
 
   /** Moves every unit of a campaign in one of `from` (optionally of one wave) to `patch`; returns how many. */
