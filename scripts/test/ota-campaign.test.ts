@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import { sql } from 'kysely';
 import { publishBody } from '../../device/release/release.ts';
 import { makeReleases, type Release, supervisedUnit } from '../../device/test/ota-harness.ts';
 import type { CampaignView, UnitView } from '../../fleet/src/ota/campaigns.ts';
@@ -88,4 +89,37 @@ test('a release that crashes on start is rolled back by the canary unit and the 
   assert.match(canary?.detail ?? '', /crash-loop/);
   assert.equal(s.fleet.ota.wire.running.get(canary?.unitId ?? ''), '0.1.0', 'back on the good slot, and reporting');
   assert.equal(paused.counts.pending, 2, 'no unit beyond the canary group was offered the release');
+});
+
+test('a unit below the campaign battery floor defers: counted waiting, the campaign does not pause, nothing is downloaded', async (t) => {
+  const s = await system(t, ['e2e-201', 'e2e-202']);
+  await s.publish(s.rel.next);
+  const id = await s.run('0.2.0', {
+    canary: 1,
+    waves: [100],
+    soakS: 1,
+    failureThreshold: 0,
+    policy: { allowSatellite: false, minBatteryPct: 99.5 },
+  });
+  await waitFor(
+    async () => (await s.campaign(id)).counts.waiting === 1 && (await s.campaign(id)).units.some((u) => u.state === 'deferred'),
+    60_000,
+  );
+  // The wave timer has looked at it twice since: still waiting, never failed, no wave past the canary.
+  const fired = async () =>
+    Number(
+      (
+        await sql<{
+          n: number;
+        }>`select count(*) as n from ota_timers where campaign_id = ${id} and fired_at is not null and kind like 'wave-%'`.execute(
+          s.fleet.loop.ticketStore.db,
+        )
+      ).rows[0]?.n,
+    );
+  await waitFor(async () => (await fired()) >= 2, 30_000);
+  const c = await s.campaign(id);
+  const canary = c.units.find((u) => u.wave === 0);
+  assert.deepEqual([c.state, canary?.state, canary?.bucket, canary?.reason], ['running', 'deferred', 'waiting', 'battery']);
+  assert.equal(c.counts.pending, 1, 'the next wave waits for a unit that proves the release');
+  assert.equal(s.fleet.ota.served.of(canary?.unitId ?? ''), 0);
 });
