@@ -12,9 +12,9 @@
  * - `no-report`: the campaign's deadline came and the unit had said nothing of this job;
  *   `expired`: it had, but never finished. `cancelled`: the campaign was aborted first.
  *
- * Waiting is not failing: a unit asleep on schedule (liveness `on-schedule`) or deferring for
- * power or link counts as `waiting` and never towards the pause threshold; only the deadline ends
- * its wait.
+ * Waiting is not failing: a unit asleep on schedule (liveness `on-schedule`, also one that went
+ * to sleep mid-download) or deferring for power or link counts as `waiting` and never towards the
+ * pause threshold; only the deadline ends its wait.
  */
 
 export const UNIT_STEPS = ['downloading', 'verifying', 'installing', 'restarting', 'health-check'] as const;
@@ -79,8 +79,11 @@ export function bucketOf(s: UnitRolloutState, reach: Reachability): Bucket {
     case 'downloading':
     case 'verifying':
     case 'installing':
+      // Gone to planned sleep mid-download: the unit resumes where it stopped when it wakes.
+      return reach === 'asleep' ? 'waiting' : 'in-progress';
     case 'restarting':
     case 'health-check':
+      // Silent while it switches slots: that is the step, not sleep.
       return 'in-progress';
     case 'updated':
     case 'failed':
