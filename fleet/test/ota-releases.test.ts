@@ -64,6 +64,10 @@ test('a release signed by a trusted key is published; tampered, wrongly signed a
   assert.equal((await api('POST', '/api/ota/releases', maintainer, good.publish)).status, 409, 'a version is published once');
   const shown = await api('GET', '/api/ota/releases/1.1.0', commander);
   assert.equal((shown.body.manifest as { version: string }).version, '1.1.0');
+  const paths = (await api('GET', '/api/openapi.json', null)).body.paths as Record<string, Record<string, { 'x-action'?: string }>>;
+  assert.equal(paths['/api/ota/releases']?.post?.['x-action'], 'manage-updates');
+  assert.equal(paths['/api/ota/campaigns/{id}/pause']?.post?.['x-action'], 'manage-updates');
+  assert.equal(paths['/api/ota/campaigns/{id}']?.get?.['x-action'], 'read');
 });
 
 test('artifacts are served behind signed, expiring links, and a Range request resumes where a download stopped', async (t) => {
