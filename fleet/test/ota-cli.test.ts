@@ -30,6 +30,8 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '2.0.1', ['2.0.0']).publish)).status, 201);
   for (const id of ['hrb-k01', 'hrb-k02', 'hrb-k03'])
     assert.equal((await api('POST', '/api/registry/units', ADMIN, { id, board: 'pi4', tags: ['ridge'] })).status, 201);
+  // A Zero 2 W on the ridge: the release is for the Pi 4 only, so it is left out of the campaign.
+  assert.equal((await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-k04', board: 'zero2w', tags: ['ridge'] })).status, 201);
   await protocolUnit(t, broker.url, 'hrb-k01', Date.now, rollsBack);
   await waitFor(() => fleet.state.get('hrb-k01')?.liveness.status === 'online');
   const commander = ((await api('POST', '/api/tokens', ADMIN, { role: 'commander', name: 'cmd' })).body as { token: string }).token;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { UpdatePolicy } from '@shouwang/protocol';
+import type { ReleaseManifest, UpdatePolicy } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { assignWaves, checkWavePlan, type RolloutTarget, selectTargets } from '../domain/rollout-plan.ts';
@@ -150,16 +150,21 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const problems = checkWavePlan(input);
     const first = problems[0];
     if (first) throw new CampaignError('INVALID', first.message, first.path);
-    if (!(await this.#o.store.getRelease(input.version))) throw new CampaignError('NO_RELEASE', `no release ${input.version}`, '/version');
+    const release = await this.#o.store.getRelease(input.version);
+    if (!release) throw new CampaignError('NO_RELEASE', `no release ${input.version}`, '/version');
     const id = randomUUID();
-    const registry = (await this.#o.registryUnits()).filter((u) => u.revoked_at === null);
+    // A unit registered on a board the release does not run on is left out, not counted a failure
+    // when it refuses; a unit whose board is unknown is offered the job and decides.
+    const boards = (JSON.parse(release.manifest) as ReleaseManifest).boards;
+    const registry = (await this.#o.registryUnits()).filter((u) => u.revoked_at === null && (u.board === null || boards.includes(u.board)));
     const ordered = selectTargets(
       id,
       registry.map((u) => ({ id: u.id, board: u.board, tags: JSON.parse(u.tags) as string[], site: u.site_name, cell: u.grid_cell })),
       input.target,
       input.canaryUnits,
     );
-    if (ordered.length === 0) throw new CampaignError('EMPTY_TARGET', 'no registered unit matches the target', '/target');
+    if (ordered.length === 0)
+      throw new CampaignError('EMPTY_TARGET', `no registered unit on ${boards.join(', ')} matches the target`, '/target');
     const waves = assignWaves(ordered, input);
     const now = this.#o.clock.now();
     const row: OtaCampaignRow = {
