@@ -10,7 +10,7 @@ import { build, type Plugin } from 'esbuild';
 import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
 export const BUNDLE = new URL('../../.data/deploy/agent.mjs', import.meta.url).pathname;
-const outfile = process.argv[2] ?? BUNDLE;
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const NATIVE = ['@serialport/bindings-cpp', 'serialport', 'bufferutil', 'utf-8-validate'];
 
 /**
@@ -50,23 +50,49 @@ const builtinsByRequire: Plugin = {
   },
 };
 
-const result = await build({
-  entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  // Minified source is ASCII-only and a third the size: V8 keeps the whole script text in the heap,
-  // and one non-ASCII character in a comment would make it a two-byte string (4.7 MB instead of ~1 MB).
-  minify: true,
-  sourcemap: 'linked',
-  external: NATIVE,
-  // CommonJS dependencies (johnny-five, mqtt's deps) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  plugins: [builtinsByRequire, noJohnnyFiveRepl, nodeCronLocalTime],
-  metafile: true,
-  logLevel: 'warning',
-});
-const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+export interface BundleOptions {
+  /** The agent's entry; another checkout's device/src/main.ts when a release is built from history. */
+  entry?: string;
+  /**
+   * `kept` (the default) minifies whitespace and syntax but keeps identifiers: renaming shifts
+   * every short name when one module changes, so a patch release's binary delta grows 5–20×
+   * (device/bench/ota.ts measures both). `mangled` is esbuild's full minify.
+   */
+  names?: 'kept' | 'mangled';
+  /** The version the agent reports (presence, ota); the release CLI stamps the release's. */
+  version?: string;
+}
+
+/** Builds the agent bundle; returns its size in bytes. */
+export async function buildBundle(outfile: string, o: BundleOptions = {}): Promise<number> {
+  const result = await build({
+    entryPoints: [o.entry ?? MAIN],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // Minified source is ASCII-only and a fraction of the size: V8 keeps the whole script text in the heap,
+    // and one non-ASCII character in a comment would make it a two-byte string (4.7 MB instead of ~1 MB).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: o.names === 'mangled',
+    charset: 'ascii',
+    sourcemap: 'linked',
+    external: NATIVE,
+    // CommonJS dependencies (johnny-five, mqtt's deps) call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    // The agent reads its version from this expression (services/device.ts); the bundle carries it as a literal.
+    ...(o.version === undefined ? {} : { define: { 'process.env.SHOUWANG_AGENT_VERSION': JSON.stringify(o.version) } }),
+    plugins: [builtinsByRequire, noJohnnyFiveRepl, nodeCronLocalTime],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return Object.entries(result.metafile.outputs).reduce((sum, [path, out]) => sum + (path.endsWith('.map') ? 0 : out.bytes), 0);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const outfile = process.argv[2] ?? BUNDLE;
+  const bytes = await buildBundle(outfile);
+  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+}

@@ -1,4 +1,6 @@
+import { StringEnum } from '@shouwang/protocol';
 import { type Static, type TProperties, Type } from '@sinclair/typebox';
+import { OTA_CUT_POINTS } from './domain/ota-plan.ts';
 
 /**
  * The agent's one config schema; defaults live here only. Loaded file → env (SHOUWANG_DEVICE_*) →
@@ -171,6 +173,51 @@ export const DeviceConfig = Type.Object(
           ...live,
         }),
         closed: Type.Boolean({ default: false, description: 'Site closed: motion raises an intrusion alarm', ...live }),
+      },
+      { default: {}, ...closed },
+    ),
+    ota: Type.Object(
+      {
+        slotsDir: Type.Optional(
+          Type.String({
+            maxLength: 256,
+            description: 'The A/B slots folder the agent runs from (deploy/shouwang-device.service); without it update jobs are refused',
+            ...restart,
+          }),
+        ),
+        trustedKeys: Type.Optional(
+          Type.String({
+            maxLength: 256,
+            description: 'Trusted release signing keys (JSON, protocol TrustedKeys); none = no release is trusted',
+            ...restart,
+          }),
+        ),
+        maxBoots: Type.Integer({
+          minimum: 1,
+          maximum: 10,
+          default: 3,
+          description: 'Starts a new release gets to pass its health check before the launcher rolls back',
+          ...restart,
+        }),
+        healthDeadlineS: Type.Integer({
+          minimum: 10,
+          maximum: 3600,
+          default: 300,
+          description: 'A new release must pass its health check (publish acknowledged, GPS fix, camera frame, alarm path) within this',
+          ...restart,
+        }),
+        retryS: Type.Integer({
+          minimum: 1,
+          maximum: 86_400,
+          default: 60,
+          description: 'How often a waiting or interrupted update is tried again',
+          ...restart,
+        }),
+        simPowerCutAt: Type.Optional(
+          StringEnum(OTA_CUT_POINTS, {
+            description: 'Simulator only: cut the power (SIGKILL) once, at this point of an update, to test recovery',
+          }),
+        ),
       },
       { default: {}, ...closed },
     ),

@@ -44,7 +44,7 @@ await runService(log, async () => {
     restarting ??= (async () => {
       unitLog.warn({ why }, 'restarting agent');
       await device?.close();
-      device = await startDevice(cfg, board.device, unitLog, { restart });
+      device = await startDevice(cfg, board.device, unitLog, { restart, exit });
       restarting = undefined;
     })().catch((err: unknown) => {
       unitLog.fatal({ err }, 'restart failed; exiting for the supervisor to restart');
@@ -52,7 +52,17 @@ await runService(log, async () => {
     });
   };
 
-  device = await startDevice(cfg, board.device, unitLog, { restart });
+  // A slot switch needs a new process: the launcher (boot-select) runs before it and picks the slot.
+  const exit = () => {
+    unitLog.warn('exiting for the supervisor to start the selected slot');
+    void (async () => {
+      await device?.close();
+      await board.close();
+      process.exit(0);
+    })();
+  };
+
+  device = await startDevice(cfg, board.device, unitLog, { restart, exit });
   // The simulator lives in this process: its control plane (faults, truth) is how a demo or a
   // harness outside reaches it. Loopback only; the URL is left where `./dev sim` looks for it.
   let control: SimControlServer | undefined;

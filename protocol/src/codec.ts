@@ -5,6 +5,7 @@ import { COMMAND_MAX_BYTES, UPLINK, type UplinkPayload } from './api.ts';
 import { CompactShapeError, pack, unpack } from './compact.ts';
 import { ErrorCode, fail, type Result } from './errors.ts';
 import { type CommandName, type CommandRequest, type CommandResponse, requestSchema, responseSchema } from './messages/command.ts';
+import { MANIFEST_MAX_BYTES, ReleaseManifest } from './messages/ota.ts';
 import { type ParsedTopic, parseTopic, type UplinkKind } from './topics.ts';
 
 /**
@@ -64,6 +65,22 @@ export function checkValue<S extends TSchema>(schema: S, value: unknown): Result
   if (check.Check(value)) return { ok: true, value: value as Static<S> };
   const first = check.Errors(value).First();
   return fail(ErrorCode.Schema, first?.message ?? 'does not match schema', first?.path || '/');
+}
+
+/**
+ * Reads a signed manifest's body. Call it only after the signature over `body` checked out: what
+ * was signed is these bytes, so they are parsed, never re-serialised and compared.
+ */
+export function decodeManifestBody(body: string): Result<ReleaseManifest> {
+  if (new TextEncoder().encode(body).length > MANIFEST_MAX_BYTES)
+    return fail(ErrorCode.TooLarge, `manifest over ${MANIFEST_MAX_BYTES} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return fail(ErrorCode.Encoding, `manifest is not JSON: ${(err as Error).message}`);
+  }
+  return checkValue(ReleaseManifest, value);
 }
 
 export function encodeUplink<K extends UplinkKind>(kind: K, payload: UplinkPayload<K>, encoding: Encoding = 'json'): Uint8Array {

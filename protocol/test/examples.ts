@@ -31,7 +31,16 @@ export const EXAMPLES = {
     message: 'lid forced',
   },
   event: { seq: 301, ts: 1_763_856_000_000, kind: 'power-state', from: 'full', to: 'alarm-camera', reason: 'soc 39.5% < 40%' },
-  ota: { seq: 302, ts: 1_763_856_000_000, rollout: 'r-2026-11', version: '0.2.0', phase: 'downloading', progress: 40 },
+  ota: {
+    seq: 302,
+    ts: 1_763_856_000_000,
+    running: '0.1.0',
+    campaign: 'c-2026-11',
+    target: '0.2.0',
+    step: 'downloading',
+    download: { kind: 'delta', done: 4096, total: 7900, transferred: 4352, resumes: 1 },
+    etaS: 12,
+  },
   video: { seq: 303, ts: 1_763_856_000_000, state: 'live', bitrateKbps: 800 },
   digest: {
     seq: 304,

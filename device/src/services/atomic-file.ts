@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
  * Crash-safe replace: write a temp file, fsync it, rename over the target, fsync the directory
  * (POSIX rename is atomic, but the new directory entry is durable only after the directory's fsync).
  */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, data, { mode: 0o600 });
   const fd = openSync(tmp, 'r');

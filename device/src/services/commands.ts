@@ -5,7 +5,9 @@ import {
   decodeRequest,
   ErrorCode,
   encodeResponse,
+  type OtaStep,
   type ProtocolError,
+  type UpdateJob,
 } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { Counters } from '../drivers/counters.ts';
@@ -25,6 +27,8 @@ export interface CommandDeps {
   restart: (why: 'restart' | 'reboot') => void;
   /** Runs the commissioning checklist (takes seconds: a still, a test upload). */
   commission: () => Promise<CommissionItem[]>;
+  /** Update jobs (services/ota-service.ts); absent when the agent does not run from A/B slots. */
+  ota?: { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined };
 }
 
 export type CommandDropReason = 'undecodable';
@@ -87,12 +91,30 @@ export class CommandHandler {
               this.error(command, id, { code: ErrorCode.Failed, message: `commissioning failed: ${(err as Error).message}` }),
           ),
         };
+      case 'ota':
+      case 'ota-cancel':
+        return { response: this.ota(command, id, req.value.args) };
       case 'restart':
       case 'reboot':
         return { response: encodeResponse(command, { id, status: 'ok', data: { at: now } }), after: () => this.d.restart(command) };
       default:
         return { response: this.error(command, id, { code: ErrorCode.Unsupported, message: `command ${command} not implemented` }) };
     }
+  }
+
+  private ota(command: 'ota' | 'ota-cancel', id: string, args: unknown): Uint8Array {
+    const ota = this.d.ota;
+    if (!ota)
+      return this.error(command, id, { code: ErrorCode.Unsupported, message: 'this agent does not run from A/B slots (ota.slotsDir)' });
+    if (command === 'ota') {
+      const job = args as UpdateJob;
+      const r = ota.accept(job);
+      return encodeResponse('ota', { id, status: 'ok', data: { campaign: job.campaign, target: r.target, step: r.step } });
+    }
+    const { campaign } = args as { campaign: string };
+    const step = ota.cancel(campaign);
+    if (step === undefined) return this.error(command, id, { code: ErrorCode.Failed, message: `no job of campaign ${campaign}` });
+    return encodeResponse('ota-cancel', { id, status: 'ok', data: { campaign, step } });
   }
 
   private error(command: CommandName, id: string, error: ProtocolError): Uint8Array {

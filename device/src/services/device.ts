@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CameraSource, type Clock, systemClock } from '@shouwang/hardware';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import type { OtaCutPoint } from '../domain/ota-plan.ts';
 import { type BatterySpec, RUNG_LIMITS } from '../domain/power.ts';
 import { linkPolicy } from '../domain/upload-policy.ts';
 import { AtModem } from '../drivers/at-modem.ts';
@@ -15,6 +16,8 @@ import { CommandHandler } from './commands.ts';
 import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
+import { OtaService } from './ota-service.ts';
+import { readTrustedKeys } from './ota-trust.ts';
 import { Outbox } from './outbox.ts';
 import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
 import { Scheduler } from './scheduler.ts';
@@ -47,13 +50,23 @@ export interface RunningDevice {
   close(): Promise<void>;
 }
 
-export const AGENT_VERSION = '0.1.0';
+/** A release bundle has its version built in (deploy/build.ts defines this expression); sources run as 0.1.0. */
+export const AGENT_VERSION = process.env.SHOUWANG_AGENT_VERSION ?? '0.1.0';
+
+/** Once per data dir, so the restarted agent gets past the point it was cut at. */
+function simPowerCut(at: OtaCutPoint, marker: string): (point: OtaCutPoint) => void {
+  return (point) => {
+    if (point !== at || existsSync(marker)) return;
+    writeFileSync(marker, point);
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 export async function startDevice(
   cfg: DeviceConfig,
   board: DeviceBoard,
   log: Logger,
-  hooks: { restart: (why: 'restart' | 'reboot') => void },
+  hooks: { restart: (why: 'restart' | 'reboot') => void; exit?: () => void },
 ): Promise<RunningDevice> {
   const dataDir = cfg.dataDir ?? join('.data', 'device', cfg.unitId);
   const clock = board.clock;
@@ -152,6 +165,7 @@ export async function startDevice(
     return items;
   };
 
+  let ota: OtaService | undefined;
   const commands = new CommandHandler({
     config,
     log: log.child({ module: 'commands' }),
@@ -159,6 +173,9 @@ export async function startDevice(
     uptimeS: () => (clock.now() - startedAt) / 1000,
     restart: hooks.restart,
     commission,
+    ...(cfg.ota.slotsDir === undefined
+      ? {}
+      : { ota: { accept: (job) => (ota as OtaService).accept(job), cancel: (c) => (ota as OtaService).cancel(c) } }),
   });
 
   agent = new Agent({
@@ -184,6 +201,46 @@ export async function startDevice(
     onAlarmRaised: (ts) => snapshot(ts, 'alarm'),
   });
 
+  if (cfg.ota.slotsDir !== undefined) {
+    const trusted = readTrustedKeys(cfg.ota.trustedKeys);
+    if (trusted.problem) log.warn({ module: 'ota', problem: trusted.problem }, 'no release will be trusted');
+    const a = agent;
+    ota = new OtaService({
+      dataDir,
+      slotsDir: cfg.ota.slotsDir,
+      trusted: trusted.keys,
+      board: board.boardId,
+      version: AGENT_VERSION,
+      clock,
+      log: log.child({ module: 'ota' }),
+      conditions: () => {
+        const local = new Date(clock.now());
+        return { soc: a.soc, link: a.linkType, powerState: a.powerState, localMinutes: local.getHours() * 60 + local.getMinutes() };
+      },
+      report: (status) => {
+        const row = outbox.enqueue('ota', status);
+        uplink.kick();
+        return row.seq;
+      },
+      health: {
+        delivered: (seq) => uplink.delivered(seq),
+        fix: () => {
+          const f = gps.current();
+          return f !== undefined && f.fix !== 'none';
+        },
+        ...(camera ? { frame: async () => void (await camera.capture(clock.now())) } : {}),
+      },
+      // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
+      exit: hooks.exit ?? (() => hooks.restart('restart')),
+      maxBoots: cfg.ota.maxBoots,
+      healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
+      retryMs: cfg.ota.retryS * 1000,
+      ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
+        ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
+        : {}),
+    });
+  }
+
   const scheduler = new Scheduler(clock, log.child({ module: 'scheduler' }));
   scheduler.set({
     name: 'maintenance',
@@ -205,6 +262,7 @@ export async function startDevice(
 
   uplink.start();
   agent.start();
+  ota?.start();
 
   return {
     agent,
@@ -217,6 +275,7 @@ export async function startDevice(
     commands,
     async close() {
       scheduler.stop();
+      await ota?.stop();
       await agent.stop();
       await uplink.close();
       await ports.stop();

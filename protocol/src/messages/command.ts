@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../errors.ts';
 import { StringEnum, Timestamp } from '../schema-kit.ts';
+import { CampaignId, OTA_STEPS, ReleaseVersion, UpdateJob } from './ota.ts';
 
 /**
  * Commands travel on `req/<name>` (to the unit) and are answered on `res/<name>` with the
@@ -60,6 +61,20 @@ export const COMMANDS = {
     ),
   },
   reboot: { args: Type.Object({}, { additionalProperties: false }), data: Type.Object({ at: Timestamp }, { additionalProperties: false }) },
+  /**
+   * Hands the unit an update job (see messages/ota.ts). The answer says the step the unit took it
+   * into (`queued`, or `deferred`/`failed` when a check refused it at once, or the step of the same
+   * campaign's job already under way); what follows is reported on the `ota` uplink.
+   */
+  ota: {
+    args: UpdateJob,
+    data: Type.Object({ campaign: CampaignId, target: ReleaseVersion, step: StringEnum(OTA_STEPS) }, { additionalProperties: false }),
+  },
+  /** Drops a campaign's job that has not reached the switch yet; one past it runs to its outcome. */
+  'ota-cancel': {
+    args: Type.Object({ campaign: CampaignId }, { additionalProperties: false }),
+    data: Type.Object({ campaign: CampaignId, step: StringEnum(OTA_STEPS) }, { additionalProperties: false }),
+  },
 } as const satisfies Record<string, { args: TSchema; data: TSchema }>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -1,0 +1,64 @@
+/**
+ * The fleet's side of an over-the-air test, on the real gateway: a service client that sends
+ * `ota` jobs as the fleet does (QoS 1, `expires` = the job's deadline, so a sleeping unit's session
+ * keeps it) and collects every `ota` report and command answer.
+ */
+import type { TestContext } from 'node:test';
+import { type CommandResponse, decodeMessage, encodeRequest, filters, type OtaStatus, topics, type UpdateJob } from '@shouwang/protocol';
+import { connect, startGateway } from '../../gateway/test/helpers.ts';
+
+export interface OtaFleet {
+  url: string;
+  password: string;
+  reports: { unitId: string; status: OtaStatus }[];
+  answers: Map<string, CommandResponse<'ota'>>;
+  send(unitId: string, job: UpdateJob): Promise<string>;
+  latest(unitId: string): OtaStatus | undefined;
+  /** Units whose retained presence says online (subscribed to their requests by then). */
+  online: Set<string>;
+}
+
+let next = 0;
+
+export async function otaFleet(t: TestContext, unitIds: string[]): Promise<OtaFleet> {
+  const password = 'unit-secret-123';
+  const gw = await startGateway(t, {
+    units: Object.fromEntries(unitIds.map((u) => [u, password])),
+    services: { fleet: 'fleet-secret-123' },
+  });
+  const client = await connect(t, gw.url, 'fleet', 'fleet-secret-123');
+  const reports: OtaFleet['reports'] = [];
+  const answers = new Map<string, CommandResponse<'ota'>>();
+  const online = new Set<string>();
+  client.on('message', (topic, payload) => {
+    const m = decodeMessage(topic, payload);
+    if (!m.ok) return;
+    const v = m.value;
+    if (v.type === 'uplink' && v.kind === 'presence') {
+      if (v.payload.state === 'online') online.add(v.unitId);
+      else online.delete(v.unitId);
+    }
+    if (v.type === 'uplink' && v.kind === 'ota') reports.push({ unitId: v.unitId, status: v.payload as OtaStatus });
+    if (v.type === 'response' && v.command === 'ota') answers.set(v.payload.id, v.payload as CommandResponse<'ota'>);
+  });
+  await client.subscribeAsync([filters.allUplink('ota'), filters.allUplink('presence'), filters.allResponses()], { qos: 1 });
+  return {
+    url: gw.url,
+    password,
+    reports,
+    answers,
+    async send(unitId, job) {
+      const id = `job-${++next}`;
+      await client.publishAsync(
+        topics.request(unitId, 'ota'),
+        Buffer.from(encodeRequest('ota', { id, args: job, expires: job.deadline })),
+        {
+          qos: 1,
+        },
+      );
+      return id;
+    },
+    online,
+    latest: (unitId) => reports.filter((r) => r.unitId === unitId).at(-1)?.status,
+  };
+}
