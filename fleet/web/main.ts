@@ -10,6 +10,7 @@ import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
 import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
+import { mountLoopViews } from './loop-views.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
 import { type Route, route } from './router.ts';
@@ -73,6 +74,7 @@ const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
+const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -278,6 +280,7 @@ function show(r: Route): void {
       () => session,
       () => void loadRegistry(),
     );
+  loopViews.show(r);
   map.invalidate();
 }
 route(show);
@@ -291,6 +294,7 @@ onLangChange(() => {
   cards.relabel();
   map.relabel();
   unitPage.relabel();
+  loopViews.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();
