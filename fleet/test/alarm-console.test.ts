@@ -49,18 +49,33 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   });
   await send(units, 'hrb-chat', 'alarm', { ...intrusion(3, 'tilt-2', { ts: t0 + 2000 }), kind: 'tilt', severity: 'minor' });
   const open = async () =>
-    (await api('GET', '/api/alarms?limit=5000', commander)).body.alarms as { episode: string; unitId: string; chatter: number }[];
+    (await api('GET', '/api/alarms?limit=5000', commander)).body.alarms as {
+      episode: string;
+      unitId: string;
+      kind: string;
+      chatter: number;
+    }[];
   await waitFor(
     async () => (await open()).length === UNITS + 2 && (await open()).some((a) => a.unitId === 'hrb-chat' && a.chatter === 1),
     60_000,
   );
+  // A unit silent past its promised contact and the grace: offline; its camera lost after that is inhibited.
+  await send(units, 'hrb-dark', 'presence', { state: 'offline', ts: t0 - 60 * 60_000, nextContactBy: t0 - 40 * 60_000 });
+  await waitFor(() => fleet.state.get('hrb-dark')?.presence?.state === 'offline');
+  fleet.state.sweep();
+  await fleet.loop.watcher.idle();
+  await waitFor(async () => (await open()).some((a) => a.unitId === 'hrb-dark' && a.kind === 'unit-offline'));
+  fleet.state.setCommissioning('hrb-dark', { at: now, passed: false, failed: ['camera'] });
+  await fleet.loop.watcher.idle();
+  await waitFor(async () => (await open()).some((a) => a.unitId === 'hrb-dark' && a.kind === 'camera-lost'));
+  const total = (await open()).length;
 
   const browser = await startBrowser(t);
   const p = await openPage(browser, `${fleet.base}/#token=${commander}`, { viewport: DESKTOP });
   const { page } = p;
   await page.goto(`${fleet.base}/#/alarms`);
   const rows = page.locator('article.alarm');
-  await waitFor(async () => (await rows.count()) === UNITS + 2, 30_000);
+  await waitFor(async () => (await rows.count()) === total, 30_000);
   await page.locator('.flood-banner[data-district="daoli"]', { hasText: 'Alarm flood in daoli' }).waitFor();
 
   // Severity first (critical on top), then newest first.
@@ -77,6 +92,9 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   assert.match((await late.locator('.flags .late').textContent()) ?? '', /late: arrived 15 min after it happened/);
   const chat = page.locator('article.alarm', { has: page.locator('a.unit', { hasText: 'hrb-chat' }) });
   assert.equal(await chat.locator('.flags .chatter').textContent(), 'chattering: 1 more raises folded in');
+  const camera = page.locator('article.alarm', { has: page.locator('a.unit', { hasText: 'hrb-dark' }) }).filter({ hasText: 'camera lost' });
+  assert.equal(await camera.locator('.flags .inhibited').textContent(), "inhibited by the unit's alarm: unit offline");
+  assert.match((await camera.getAttribute('class')) ?? '', /set-aside/);
   await p.shot('alarm-console-1000-desktop');
 
   // Answers: filter, acknowledge, shelve with a reason, comment — timed by the page itself.
@@ -105,14 +123,19 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   const done = (await interactions()).map((i) => i.duration).sort((a, b) => a - b);
   const median = done[Math.floor(done.length / 2)] ?? 0;
   const worst = done.at(-1) ?? 0;
-  t.diagnostic(`${UNITS + 2} alarms on the console; interactions over 16 ms: ${done.join(', ') || 'none'} ms`);
+  t.diagnostic(`${total} alarms on the console; interactions over 16 ms: ${done.join(', ') || 'none'} ms`);
   // One shared 2-core machine: an interaction may wait on another process; most answer in 100 ms.
   assert.ok(median <= 100, `median interaction ${median} ms`);
   assert.ok(worst <= 400, `slowest interaction ${worst} ms`);
   const kept = await rows.evaluateAll((els) => (els as unknown as El[]).filter((el) => el.kept).length);
-  assert.equal(kept, UNITS + 2, 'every row is the element first drawn: patched, never rebuilt');
+  assert.equal(kept, total, 'every row is the element first drawn: patched, never rebuilt');
   // Shelved goes below the rest, dimmed; the shelf is on the fleet with its reason.
-  assert.equal(Number(await other.evaluate((e) => (e as unknown as El).style.order)), UNITS + 1, 'the shelved alarm is last');
+  // Below every alarm not set aside (the inhibited ones share the bottom with it).
+  const inhibited = (await open()).filter((a) => a.unitId === 'hrb-dark' && a.kind !== 'unit-offline').length;
+  assert.ok(
+    Number(await other.evaluate((e) => (e as unknown as El).style.order)) >= total - 1 - inhibited,
+    'the shelved alarm is at the bottom',
+  );
   assert.match((await other.getAttribute('class')) ?? '', /set-aside/);
   const shelved = (await open()).find((a) => a.unitId === unitId(57));
   assert.ok(shelved);

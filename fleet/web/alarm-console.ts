@@ -129,7 +129,6 @@ export class AlarmConsole {
         this.#list.append(row.el);
       }
       row.alarm = a;
-      this.#draw(row, now);
     }
     // Cleared since the last answer: gone from the console.
     for (const [episode, row] of this.#rows)
@@ -137,6 +136,8 @@ export class AlarmConsole {
         row.el.remove();
         this.#rows.delete(episode);
       }
+    // Drawn once every episode is known: a row names the episode that inhibits it.
+    for (const row of this.#rows.values()) this.#draw(row, now);
     this.#arrange();
     let active = 0;
     let acked = 0;
@@ -186,7 +187,7 @@ export class AlarmConsole {
     if (a.stale) flags.push(`<li class="stale">${esc(t('alarm.stale'))}</li>`);
     if (a.chatter > 0) flags.push(`<li class="chatter">${esc(t('alarm.chatter', { n: a.chatter }))}</li>`);
     if (a.repeats > 0) flags.push(`<li class="repeats">${esc(t('alarm.repeats', { n: a.repeats }))}</li>`);
-    if (a.inhibitedBy) flags.push(`<li class="inhibited">${esc(t('alarm.inhibited'))}</li>`);
+    if (a.inhibitedBy) flags.push(`<li class="inhibited">${esc(t('alarm.inhibited', { kind: this.#kindOf(a.inhibitedBy) }))}</li>`);
     if (a.shelved && a.shelvedUntil !== null)
       flags.push(
         `<li class="shelved">${esc(t('alarm.shelved', { until: clock(a.shelvedUntil), who: actorName(a.shelvedBy ?? ''), reason: a.shelveReason ?? '' }))}</li>`,
@@ -205,6 +206,12 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
     row.actions.innerHTML = `${a.state === 'active' ? `<button type="button" data-do="ack" class="primary${cls}">${esc(t('alarm.ack'))}</button>` : ''}
 <button type="button" data-do="shelve" class="${cls}">${esc(t('alarm.shelve'))}</button>
 <button type="button" data-do="comment" class="${cls}">${esc(t('alarm.comment'))}</button>`;
+  }
+
+  /** The kind of an episode on the console (the one inhibiting another is open too), else its id. */
+  #kindOf(episode: string): string {
+    const by = this.#rows.get(episode)?.alarm.kind;
+    return by ? t(`kind.${by}` as Key) : episode;
   }
 
   #drawFlood(districts: readonly FloodDistrict[]): void {
