@@ -156,5 +156,13 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   now += 25 * 3_600_000;
   await late.locator('.flags .stale').waitFor({ state: 'attached', timeout: 20_000 });
   await p.shot('alarm-console-stale-desktop');
+  // Switched to Chinese in place: every row relabelled (kept rows, new words), the banner too.
+  await page.selectOption('#lang', 'zh-CN');
+  // A day of silence by the fleet's clock: every unit is offline at once, a flood outside any district.
+  await page.locator('.flood-banner[data-district="(none)"]', { hasText: '不在任何区内 告警泛滥' }).waitFor();
+  await critical.locator('.kind', { hasText: '入侵' }).waitFor();
+  assert.equal(await late.locator('.flags .stale').textContent(), '陈旧：长时间无人处理');
+  await page.locator('.flood').scrollIntoViewIfNeeded();
+  await p.shot('alarm-console-zh-desktop');
   for (const x of [p, o]) assert.deepEqual(x.errors, []);
 });

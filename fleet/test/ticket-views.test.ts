@@ -130,6 +130,7 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   await o.page.locator('dialog.confirm button.danger').click();
   await op.locator('.ticket-actions .result.ok', { hasText: 'return to dispatcher: done' }).waitFor();
   await op.locator('.badge.state', { hasText: 'returned' }).waitFor();
+  await o.shot('ticket-page-phone');
 
   // Re-dispatched by the dispatcher; signed for, handled, fed back by the operator; reopened as rework.
   await d.page.reload();

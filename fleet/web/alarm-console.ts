@@ -226,14 +226,14 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
       ? flooding
           .map(
             (d) =>
-              `<p class="flood-banner" data-district="${esc(d.district)}"><b>${esc(t('flood.banner', { district: d.district, n: 10 }))}</b> · ${esc(
+              `<p class="flood-banner" data-district="${esc(d.district)}"><b>${esc(t('flood.banner', { district: districtName(d.district), n: 10 }))}</b> · ${esc(
                 t('flood.share', { share: pct(d.floodShare) }),
               )} · ${esc(t('flood.mix', { mix: mix(d) }))}</p>`,
           )
           .join('')
       : `<p class="flood-calm dim">${esc(
           t('flood.calm', {
-            list: districts.map((d) => `${d.district} ${d.alarms} · ${pct(d.floodShare)}`).join('; ') || '—',
+            list: districts.map((d) => `${districtName(d.district)} ${d.alarms} · ${pct(d.floodShare)}`).join('; ') || '—',
           }),
         )}</p>`;
     if (this.#flood.innerHTML !== html) this.#flood.innerHTML = html;
@@ -306,6 +306,11 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
 function rank(a: AlarmView): number {
   const aside = a.shelved || a.inhibitedBy ? 100 : 0;
   return aside + (SEVERITY_RANK.get(a.severity) ?? 9) * 2 + (a.state === 'acknowledged' ? 1 : 0);
+}
+
+/** The flood report's district; '(none)' gathers alarms from outside every district. */
+function districtName(d: string): string {
+  return d === '(none)' ? t('ticket.outsideGrid') : d;
 }
 
 function build(a: AlarmView): Row {

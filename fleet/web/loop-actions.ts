@@ -1,6 +1,7 @@
 import { type Action, can, isRole, type Role } from '../src/domain/roles.ts';
 import { explain } from './actions.ts';
 import { ApiError } from './api.ts';
+import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
@@ -34,4 +35,10 @@ export function actorName(actor: string): string {
 /** A ticket id as a person reads it off a list (a UUID's first group; the page shows it whole). */
 export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;
+}
+
+/** District › street › community › cell as markup, each level unbroken; "outside every district" when none. */
+export function gridPath(g: { district: string | null; street: string | null; community: string | null; cell: string | null }): string {
+  const levels = [g.district, g.street, g.community, g.cell].filter((x): x is string => !!x);
+  return levels.length ? levels.map((x) => `<span class="seg">${esc(x)}</span>`).join(' › ') : esc(t('ticket.outsideGrid'));
 }

@@ -5,7 +5,7 @@ import { confirmAction } from './confirm.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
-import { actorName, explainLoop, loopRole } from './loop-actions.ts';
+import { actorName, explainLoop, gridPath, loopRole } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
 import { lightAt, type TicketView, type TimelineEntry } from './loop-model.ts';
 import type { Session } from './model.ts';
@@ -133,7 +133,7 @@ export class TicketPage {
           `${t(`kind.${tk.alarmKind}` as Key)} · ${t(`severity.${tk.severity}`)} · ${t(`priority.${tk.priority}` as Key)} · ${t(`category.${tk.category}` as Key)}`,
         ),
       ),
-      fact('ticket.grid', esc([g.district, g.street, g.community, g.cell].filter((x) => x).join(' › ') || t('ticket.outsideGrid'))),
+      fact('ticket.grid', gridPath(g)),
       fact('ticket.team', esc(g.team ?? '—')),
       fact('ticket.department', esc(tk.department ?? t('ticket.noDepartment')), 'department'),
       fact('ticket.dispatcher', esc(tk.dispatcher)),

@@ -3,7 +3,7 @@ import type { Api } from './api.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
-import { shortId } from './loop-actions.ts';
+import { gridPath, shortId } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
 import { type Light, lightAt, type TicketView } from './loop-model.ts';
 import type { Key } from './strings.ts';
@@ -215,15 +215,13 @@ export class TicketQueue {
     const key = `${tk.updatedAt}|${tk.state}|${tk.alarmCount}|${tk.escalated}|${tk.rework}|${tk.department}`;
     if (row.drawn === key) return;
     row.drawn = key;
-    const g = tk.grid;
-    const path = [g.district, g.street, g.community, g.cell].filter((x) => x).join(' › ');
     const badges = [
       tk.escalated ? `<span class="badge escalated">${esc(t('ticket.escalated'))}</span>` : '',
       tk.rework > 0 ? `<span class="badge rework">${esc(t('ticket.rework', { n: tk.rework }))}</span>` : '',
     ].join('');
     (row.el.querySelector('.body') as HTMLElement).innerHTML = `<span class="id" title="${esc(tk.id)}">${esc(shortId(tk.id))}</span>
 <span class="what"><b>${esc(t(`kind.${tk.alarmKind}` as Key))}</b> · ${esc(t(`severity.${tk.severity}`))} · ${esc(tk.unitId)}</span>
-<span class="grid-path">${esc(path || t('ticket.outsideGrid'))}</span>
+<span class="grid-path">${gridPath(tk.grid)}</span>
 <span class="department">${esc(tk.department ?? `${t('ticket.noDepartment')} (${tk.dispatcher})`)}</span>
 <span class="state">${esc(t(`state.${tk.state}`))} · ${esc(tk.alarmCount === 1 ? t('ticket.alarm') : t('ticket.alarms', { n: tk.alarmCount }))}${badges}</span>`;
   }
