@@ -29,7 +29,7 @@ interface Row {
 }
 
 /** How often the console asks the fleet for changes while it is open. */
-const POLL_MS = 3000;
+const POLL_MS = 5000;
 /**
  * Rows laid out at once, in the console's order; more on request, and the filter finds any. All
  * rows are kept and patched; a thousand laid out would cost each answer to a click or a keystroke
@@ -71,7 +71,7 @@ export class AlarmConsole {
     this.#flood = root.querySelector('.flood') as HTMLElement;
     this.#count = root.querySelector('.count') as HTMLElement;
     this.#list = root.querySelector('.alarm-list') as HTMLElement;
-    this.#beat = new Beat(POLL_MS, () => this.#ask(), root.querySelector('.status'));
+    this.#beat = new Beat(POLL_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
     this.#filter = root.querySelector('.alarm-filter') as HTMLInputElement;
     translateStatic(root);
     this.#more = root.querySelector('button.more') as HTMLButtonElement;
@@ -103,14 +103,17 @@ export class AlarmConsole {
       row.drawn = '';
       this.#draw(row, this.#deps.clock.now());
     }
+    this.#arrange();
+    this.#summarize();
     if (!this.#root.hidden) void this.#beat.run();
   }
 
-  async #ask(): Promise<number> {
+  async #ask(superseded: () => boolean): Promise<number | null> {
     const [list, flood] = await Promise.all([
       this.#deps.api.get<AlarmList>('/api/alarms?limit=5000'),
       this.#deps.api.get<{ districts: FloodDistrict[] }>('/api/alarms/flood'),
     ]);
+    if (superseded()) return null;
     this.#deps.clock.sync(list.now);
     this.#apply(list.alarms);
     this.#drawFlood(flood.districts);
@@ -120,6 +123,7 @@ export class AlarmConsole {
   #apply(alarms: readonly AlarmView[]): void {
     const now = this.#deps.clock.now();
     const seen = new Set<string>();
+    let changed = false;
     for (const a of alarms) {
       seen.add(a.episode);
       let row = this.#rows.get(a.episode);
@@ -127,6 +131,7 @@ export class AlarmConsole {
         row = build(a);
         this.#rows.set(a.episode, row);
         this.#list.append(row.el);
+        changed = true;
       }
       row.alarm = a;
     }
@@ -135,10 +140,17 @@ export class AlarmConsole {
       if (!seen.has(episode)) {
         row.el.remove();
         this.#rows.delete(episode);
+        changed = true;
       }
     // Drawn once every episode is known: a row names the episode that inhibits it.
-    for (const row of this.#rows.values()) this.#draw(row, now);
+    for (const row of this.#rows.values()) if (this.#draw(row, now)) changed = true;
+    // An answer that changed nothing (most of them) costs the page no order or layout.
+    if (!changed && this.#count.textContent) return;
     this.#arrange();
+    this.#summarize();
+  }
+
+  #summarize(): void {
     let active = 0;
     let acked = 0;
     let shelved = 0;
@@ -170,12 +182,13 @@ export class AlarmConsole {
       this.#more.textContent = t('list.more', { shown: this.#listed, total: matching, n: Math.min(PAGE, matching - this.#listed) });
   }
 
-  #draw(row: Row, now: number): void {
+  /** Draws the row if its episode changed since it was drawn; true when it did. */
+  #draw(row: Row, now: number): boolean {
     const a = row.alarm;
     const session = this.#deps.session();
     const may = allowed(session, 'answer-alarms');
     const key = `${a.updatedAt}|${a.state}|${a.stale}|${a.shelved}|${a.inhibitedBy}|${a.repeats}|${a.chatter}|${a.ticketId}|${may}`;
-    if (row.drawn === key) return;
+    if (row.drawn === key) return false;
     row.drawn = key;
     const kind = t(`kind.${a.kind}` as Key);
     const district = a.district ?? t('alarm.noDistrict');
@@ -206,6 +219,7 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
     row.actions.innerHTML = `${a.state === 'active' ? `<button type="button" data-do="ack" class="primary${cls}">${esc(t('alarm.ack'))}</button>` : ''}
 <button type="button" data-do="shelve" class="${cls}">${esc(t('alarm.shelve'))}</button>
 <button type="button" data-do="comment" class="${cls}">${esc(t('alarm.comment'))}</button>`;
+    return true;
   }
 
   /** The kind of an episode on the console (the one inhibiting another is open too), else its id. */

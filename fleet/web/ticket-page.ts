@@ -46,7 +46,7 @@ export class TicketPage {
     this.#root = root;
     this.#deps = deps;
     root.classList.add('ticket-page');
-    this.#beat = new Beat(POLL_MS, () => this.#load(), null);
+    this.#beat = new Beat(POLL_MS, (superseded) => this.#load(superseded), null);
     root.addEventListener('click', (e) => {
       const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-move]');
       if (b) void this.#move(b.dataset.move as Move);
@@ -80,20 +80,20 @@ export class TicketPage {
   }
 
   /** The ticket and its timeline; a refusal is said where the ticket would be (the beat goes on). */
-  async #load(): Promise<null> {
+  async #load(superseded: () => boolean): Promise<null> {
     const id = this.#id;
     if (!id) return null;
     try {
       const a = await this.#deps.api.get<{ now: number; ticket: TicketView; timeline: TimelineEntry[] }>(
         `/api/tickets/${encodeURIComponent(id)}`,
       );
-      if (id !== this.#id) return null;
+      if (id !== this.#id || superseded()) return null;
       this.#deps.clock.sync(a.now);
       if (a.ticket.state === 'reported' || a.ticket.state === 'returned') await this.#loadDepartments();
       this.#ticket = a.ticket;
       this.#draw(a.ticket, a.timeline);
     } catch (err) {
-      if (id !== this.#id) return null;
+      if (id !== this.#id || superseded()) return null;
       const missing = err instanceof ApiError && err.status === 404;
       this.#root.innerHTML = `<a class="back" href="#/tickets">${esc(t('ticket.back'))}</a><p class="refused">${esc(
         missing ? t('ticket.notFound', { id }) : t('loop.loadFailed', { message: (err as Error).message }),

@@ -76,7 +76,7 @@ export class TicketQueue {
 <div class="ticket-list" role="list"></div>`;
     this.#list = root.querySelector('.ticket-list') as HTMLElement;
     this.#count = root.querySelector('.count') as HTMLElement;
-    this.#beat = new Beat(POLL_MS, () => this.#ask(), root.querySelector('.status'));
+    this.#beat = new Beat(POLL_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
     this.#form = root.querySelector('form') as HTMLFormElement;
     translateStatic(root);
     this.#form.addEventListener('change', () => this.#navigate());
@@ -170,14 +170,14 @@ export class TicketQueue {
     if (areas.innerHTML !== list) areas.innerHTML = list;
   }
 
-  async #ask(): Promise<number | null> {
+  async #ask(superseded: () => boolean): Promise<number | null> {
     const asked = this.#query.toString();
     const api = new URLSearchParams(this.#query);
     if (api.get('state') === '') api.delete('state');
     api.set('limit', '1000');
     const answer = await this.#deps.api.get<{ now: number; tickets: TicketView[] }>(`/api/tickets?${api}`);
     // The filter changed while this answer was on its way: it answers a question no longer asked.
-    if (asked !== this.#query.toString()) return null;
+    if (superseded() || asked !== this.#query.toString()) return null;
     this.#deps.clock.sync(answer.now);
     this.#apply(answer.tickets);
     return answer.now;
