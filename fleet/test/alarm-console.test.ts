@@ -111,6 +111,7 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   await late.locator('form.comment input[name="text"]').fill('site manager called, a delivery');
   await late.locator('form.comment button[type="submit"]').click();
   await late.locator('.result', { hasText: 'comment added' }).waitFor();
+  assert.match((await late.locator('.comments li').textContent()) ?? '', /commander · tok_\w+: site manager called, a delivery$/);
   await page.locator('.alarm-filter').fill('');
   await critical.locator('button[data-do="ack"]').click();
   await critical.locator('.state', { hasText: 'acknowledged' }).waitFor();

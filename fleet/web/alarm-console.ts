@@ -21,6 +21,8 @@ interface Row {
   el: HTMLElement;
   info: HTMLElement;
   actions: HTMLElement;
+  /** The episode's comments, shown while its comment form is open or after one is added. */
+  notes: HTMLElement;
   result: HTMLElement;
   /** What the row was last drawn from: unchanged, the row is not touched. */
   drawn: string;
@@ -285,6 +287,11 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
     form.append(cancel);
     row.actions.after(form);
     form.querySelector('input')?.focus();
+    if (what === 'comment')
+      void this.#deps.api
+        .get<{ comments: AlarmComment[] }>(`/api/alarms/${encodeURIComponent(row.alarm.episode)}`)
+        .then((r) => drawComments(row, r.comments))
+        .catch(() => undefined);
   }
 
   #submit(e: Event): void {
@@ -304,7 +311,8 @@ ${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
     row.result.className = 'result';
     row.result.textContent = '…';
     try {
-      await this.#deps.api.post(`/api/alarms/${encodeURIComponent(episode)}/${path}`, body);
+      const answer = await this.#deps.api.post<{ comments?: AlarmComment[] }>(`/api/alarms/${encodeURIComponent(episode)}/${path}`, body);
+      if (answer.comments) drawComments(row, answer.comments);
       row.el.querySelector('form')?.remove();
       row.result.textContent = path === 'comments' ? t('alarm.commentAdded') : '';
     } catch (err) {
@@ -327,6 +335,18 @@ function districtName(d: string): string {
   return d === '(none)' ? t('ticket.outsideGrid') : d;
 }
 
+interface AlarmComment {
+  at: number;
+  author: string;
+  text: string;
+}
+
+function drawComments(row: Row, comments: readonly AlarmComment[]): void {
+  row.notes.innerHTML = comments
+    .map((c) => `<li><time>${esc(clock(c.at))}</time> <span class="actor">${esc(actorName(c.author))}</span>: ${esc(c.text)}</li>`)
+    .join('');
+}
+
 function build(a: AlarmView): Row {
   const el = document.createElement('article');
   el.dataset.episode = a.episode;
@@ -338,6 +358,8 @@ function build(a: AlarmView): Row {
   const result = document.createElement('p');
   result.className = 'result';
   result.setAttribute('aria-live', 'polite');
-  el.append(info, actions, result);
-  return { el, info, actions, result, drawn: '', words: '', alarm: a };
+  const notes = document.createElement('ol');
+  notes.className = 'comments';
+  el.append(info, actions, notes, result);
+  return { el, info, actions, notes, result, drawn: '', words: '', alarm: a };
 }
