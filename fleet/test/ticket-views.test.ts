@@ -196,13 +196,36 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   const kpis = (await api('GET', `/api/kpis?from=${now - 30 * 86_400_000}&level=district`, ADMIN)).body.kpis as {
     key: string;
     tickets: number;
+    signForRate: number | null;
+    onTimeCloseRate: number | null;
     reworkRate: number | null;
+    satisfaction: number | null;
     overdue: number;
+    mergedRepeats: number;
   }[];
   assert.deepEqual(
     await d.page.locator('.kpi-table tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-key'))),
     kpis.map((k) => k.key),
   );
+  // Every figure of every group as the API has it.
+  const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)} %`);
+  for (const k of kpis) {
+    const tr = d.page.locator(`.kpi-table tr[data-key="${k.key}"]`);
+    const cells = await tr.locator('td').allTextContents();
+    assert.deepEqual(
+      cells.slice(0, 7),
+      [
+        String(k.tickets),
+        pct(k.signForRate),
+        pct(k.onTimeCloseRate),
+        pct(k.reworkRate),
+        pct(k.satisfaction),
+        String(k.overdue),
+        String(k.mergedRepeats),
+      ],
+      k.key,
+    );
+  }
   const none = d.page.locator('.kpi-table tr[data-key="(none)"]');
   assert.equal(await none.locator('td[data-kpi="reworkRate"]').textContent(), '100 %', 'the reopened ticket is rework');
   assert.equal(
