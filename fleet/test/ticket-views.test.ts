@@ -135,6 +135,11 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   // Re-dispatched by the dispatcher; signed for, handled, fed back by the operator; reopened as rework.
   await d.page.reload();
   await page.locator('button[data-move="dispatch"]').waitFor();
+  assert.equal(
+    await page.locator('.returned-by').textContent(),
+    'Sent back by Daoli 道里 urban management bureau: not ours: private courtyard. Dispatch it to the department that should act.',
+  );
+  assert.equal(await page.locator('input[name="department"]').inputValue(), '', 'not offered the department that sent it back');
   await page.locator('input[name="department"]').fill('Daoli 道里 public security sub-bureau');
   await page.locator('button[data-move="dispatch"]').click();
   await page.locator('.badge.state', { hasText: 'dispatched' }).waitFor();

@@ -151,7 +151,7 @@ export class TicketPage {
     this.#root.innerHTML = `<a class="back" href="#/tickets">${esc(t('ticket.back'))}</a>
 <header class="ticket-head" data-ticket="${esc(tk.id)}" data-light="${light}"><h2>${esc(tk.id)}</h2>${badges}</header>
 <div class="ticket-cols"><div><dl class="ticket-facts">${facts}</dl>
-<section class="ticket-actions"><h3>${esc(t('ticket.actions'))}</h3>${this.#actions(tk, session, reason)}</section></div>
+<section class="ticket-actions"><h3>${esc(t('ticket.actions'))}</h3>${returned(tk, timeline)}${this.#actions(tk, session, reason)}</section></div>
 <div><section class="timeline"><h3>${esc(t('ticket.timeline'))} <small>${esc(timeZone())}</small></h3><ol>${timeline
       .map((e) => timelineItem(e))
       .join('')}</ol></section>
@@ -172,7 +172,7 @@ export class TicketPage {
       })
       .join('');
     const dispatch = moves.includes('dispatch')
-      ? `<label>${esc(t('ticket.toDepartment'))}<input name="department" list="ticket-departments" value="${esc(tk.department ?? '')}" maxlength="200" autocomplete="off"></label><datalist id="ticket-departments">${this.#departments
+      ? `<label>${esc(t('ticket.toDepartment'))}<input name="department" list="ticket-departments" value="${esc(tk.state === 'returned' ? '' : (tk.department ?? ''))}" maxlength="200" autocomplete="off"></label><datalist id="ticket-departments">${this.#departments
           .map((d) => `<option value="${esc(d)}"></option>`)
           .join('')}</datalist>`
       : '';
@@ -215,6 +215,14 @@ export class TicketPage {
       shown.textContent = message.text;
     }
   }
+}
+
+/** A returned ticket says who sent it back and why, where the dispatcher chooses where it goes next. */
+function returned(tk: TicketView, timeline: readonly TimelineEntry[]): string {
+  if (tk.state !== 'returned') return '';
+  const last = timeline.findLast((e) => e.action === 'return');
+  if (!last) return '';
+  return `<p class="returned-by">${esc(t('ticket.returnedBy', { department: tk.department ?? '—', reason: last.reason ?? '' }))}</p>`;
 }
 
 function evidence(tk: TicketView): string {
