@@ -147,6 +147,8 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   const o = await openPage(browser, `${fleet.base}/#token=${operator}`, { viewport: PHONE, lang: 'zh-CN' });
   await o.page.goto(`${fleet.base}/#/alarms`);
   await o.page.locator('.flood-banner', { hasText: '告警泛滥' }).waitFor();
+  assert.equal(await o.page.locator('.read-only').textContent(), '你的角色（部门处置员）可查看告警但不能处理，需要指挥员。');
+  assert.equal(await page.locator('.read-only').isHidden(), true, 'a commander is not told so');
   const oRow = o.page.locator('article.alarm', { has: o.page.locator('a.unit', { hasText: unitId(107) }) });
   await oRow.locator('button[data-do="ack"]').click();
   await oRow.locator('.result.refused', { hasText: '需要指挥员。' }).waitFor();

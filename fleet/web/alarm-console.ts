@@ -4,7 +4,7 @@ import type { Api } from './api.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
-import { actorName, explainLoop, shortId } from './loop-actions.ts';
+import { actorName, explainLoop, loopRole, shortId } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
 import type { AlarmList, AlarmView, FloodDistrict } from './loop-model.ts';
 import type { Session } from './model.ts';
@@ -68,6 +68,7 @@ export class AlarmConsole {
 <div class="console-head"><h2 data-i18n="alarm.title"></h2><span class="count" aria-live="polite"></span>
 <input type="search" class="alarm-filter" data-i18n-placeholder="alarm.filter" data-i18n-aria="alarm.filter"></div>
 <p class="dim note"><span data-i18n="alarm.clearNote"></span> <span class="status"></span></p>
+<p class="read-only" hidden></p>
 <div class="alarm-list" role="list"></div>
 <button type="button" class="more" hidden></button>`;
     this.#flood = root.querySelector('.flood') as HTMLElement;
@@ -91,7 +92,19 @@ export class AlarmConsole {
 
   open(): void {
     this.#root.hidden = false;
+    this.#sayRole();
     this.#beat.start();
+  }
+
+  /** A role that may not answer alarms is told once, at the top, not on every button. */
+  #sayRole(): void {
+    const note = this.#root.querySelector('.read-only') as HTMLElement;
+    const session = this.#deps.session();
+    note.hidden = allowed(session, 'answer-alarms');
+    note.textContent = t('alarm.readOnly', {
+      role: t(`role.${session.role ?? 'none'}` as Key),
+      needs: t(`role.${loopRole('answer-alarms')}`),
+    });
   }
 
   close(): void {
@@ -107,6 +120,7 @@ export class AlarmConsole {
     }
     this.#arrange();
     this.#summarize();
+    this.#sayRole();
     if (!this.#root.hidden) void this.#beat.run();
   }
 
