@@ -138,6 +138,11 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
     'the shelved alarm is at the bottom',
   );
   assert.match((await other.getAttribute('class')) ?? '', /set-aside/);
+  // Set aside below the page, found again by what it says.
+  await page.locator('.alarm-filter').fill('shelved');
+  await other.waitFor();
+  assert.equal(await page.locator('article.alarm:not([hidden])').count(), 1);
+  await page.locator('.alarm-filter').fill('');
   const shelved = (await open()).find((a) => a.unitId === unitId(57));
   assert.ok(shelved);
   const stored = (await api('GET', `/api/alarms/${encodeURIComponent(shelved.episode)}`, commander)).body.alarm as { shelveReason: string };

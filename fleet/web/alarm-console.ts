@@ -208,29 +208,32 @@ export class AlarmConsole {
     row.drawn = key;
     const kind = t(`kind.${a.kind}` as Key);
     const district = a.district ?? t('alarm.noDistrict');
-    row.words = `${a.unitId} ${kind} ${a.kind} ${district}`.toLowerCase();
     row.el.className = `alarm sev-${a.severity} state-${a.state}${a.shelved || a.inhibitedBy ? ' set-aside' : ''}${a.stale ? ' stale' : ''}`;
-    const flags: string[] = [];
-    if (a.late)
-      flags.push(`<li class="late">${esc(t('alarm.late', { span: span(a.receivedAt - a.raisedAt), time: clock(a.receivedAt) }))}</li>`);
-    if (a.stale) flags.push(`<li class="stale">${esc(t('alarm.stale'))}</li>`);
-    if (a.chatter > 0) flags.push(`<li class="chatter">${esc(t('alarm.chatter', { n: a.chatter }))}</li>`);
-    if (a.repeats > 0) flags.push(`<li class="repeats">${esc(t('alarm.repeats', { n: a.repeats }))}</li>`);
-    if (a.inhibitedBy) flags.push(`<li class="inhibited">${esc(t('alarm.inhibited', { kind: this.#kindOf(a.inhibitedBy) }))}</li>`);
+    const flags: [cls: string, text: string][] = [];
+    if (a.late) flags.push(['late', t('alarm.late', { span: span(a.receivedAt - a.raisedAt), time: clock(a.receivedAt) })]);
+    if (a.stale) flags.push(['stale', t('alarm.stale')]);
+    if (a.chatter > 0) flags.push(['chatter', t('alarm.chatter', { n: a.chatter })]);
+    if (a.repeats > 0) flags.push(['repeats', t('alarm.repeats', { n: a.repeats })]);
+    if (a.inhibitedBy) flags.push(['inhibited', t('alarm.inhibited', { kind: this.#kindOf(a.inhibitedBy) })]);
     if (a.shelved && a.shelvedUntil !== null)
-      flags.push(
-        `<li class="shelved">${esc(t('alarm.shelved', { until: clock(a.shelvedUntil), who: actorName(a.shelvedBy ?? ''), reason: a.shelveReason ?? '' }))}</li>`,
-      );
+      flags.push([
+        'shelved',
+        t('alarm.shelved', { until: clock(a.shelvedUntil), who: actorName(a.shelvedBy ?? ''), reason: a.shelveReason ?? '' }),
+      ]);
     if (a.state === 'acknowledged' && a.ackedAt !== null)
-      flags.push(`<li class="acked">${esc(t('alarm.acked', { who: actorName(a.ackedBy ?? ''), time: clock(a.ackedAt) }))}</li>`);
+      flags.push(['acked', t('alarm.acked', { who: actorName(a.ackedBy ?? ''), time: clock(a.ackedAt) })]);
+    const state = t(`alarm.state.${a.state}`);
+    const severity = t(`severity.${a.severity}`);
+    // What the filter finds a row by: what it says, flags included ("shelved", "stale", "迟到").
+    row.words = [a.unitId, kind, a.kind, district, severity, state, ...flags.map(([, text]) => text)].join(' ').toLowerCase();
     const unit = esc(a.unitId);
-    row.info.innerHTML = `<span class="badge sev">${esc(t(`severity.${a.severity}`))}</span>
+    row.info.innerHTML = `<span class="badge sev">${esc(severity)}</span>
 <b class="kind">${esc(kind)}</b> <a class="unit" href="#/unit/${encodeURIComponent(a.unitId)}">${unit}</a>
 <span class="district">${esc(district)}</span>
 <span class="when" title="${esc(span(Math.max(0, now - a.raisedAt)))}">${esc(t('alarm.raised', { time: clock(a.raisedAt) }))}</span>
-<span class="state">${esc(t(`alarm.state.${a.state}`))}</span>
+<span class="state">${esc(state)}</span>
 ${a.ticketId ? `<a class="ticket" href="#/ticket/${encodeURIComponent(a.ticketId)}" title="${esc(a.ticketId)}">${esc(t('alarm.ticket'))} ${esc(shortId(a.ticketId))}</a>` : ''}
-${flags.length ? `<ul class="flags">${flags.join('')}</ul>` : ''}`;
+${flags.length ? `<ul class="flags">${flags.map(([cls, text]) => `<li class="${cls}">${esc(text)}</li>`).join('')}</ul>` : ''}`;
     const cls = may ? '' : ' not-allowed';
     row.actions.innerHTML = `${a.state === 'active' ? `<button type="button" data-do="ack" class="primary${cls}">${esc(t('alarm.ack'))}</button>` : ''}
 <button type="button" data-do="shelve" class="${cls}">${esc(t('alarm.shelve'))}</button>
