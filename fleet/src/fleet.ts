@@ -100,7 +100,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     audit: new AuditStore(db),
-    now: clock.now,
+    // Bound: a Clock may be an object whose now() reads its own fields (the tests' movable clocks).
+    now: () => clock.now(),
     log,
   });
   try {

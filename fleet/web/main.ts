@@ -11,6 +11,7 @@ import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
 import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
+import { mountLoopViews } from './loop-views.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
 import { type Route, route } from './router.ts';
@@ -74,6 +75,7 @@ const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
+const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -282,6 +284,7 @@ function show(r: Route): void {
       () => session,
       () => void loadRegistry(),
     );
+  loopViews.show(r);
   map.invalidate();
 }
 route(show);
@@ -296,6 +299,7 @@ onLangChange(() => {
   map.relabel();
   unitPage.relabel();
   campaigns.relabel();
+  loopViews.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();

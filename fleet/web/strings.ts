@@ -1,3 +1,4 @@
+import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
 import { OTA_EN, OTA_ZH } from './strings-ota.ts';
 
 /**
@@ -6,6 +7,7 @@ import { OTA_EN, OTA_ZH } from './strings-ota.ts';
  */
 export const EN = {
   ...OTA_EN,
+  ...ALARMS_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -182,6 +184,7 @@ export type Key = keyof typeof EN;
 
 export const ZH: Record<Key, string> = {
   ...OTA_ZH,
+  ...ALARMS_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

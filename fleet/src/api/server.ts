@@ -142,7 +142,7 @@ export async function createApi(deps: ApiDeps) {
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
-  registerAlarmRoutes(app, deps.loop);
+  registerAlarmRoutes(app, deps.loop, deps.now);
   registerTicketRoutes(app, deps.loop, deps.audit, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
   registerOtaRoutes(app, deps.ota, deps.now);
