@@ -88,6 +88,11 @@ export const FleetConfig = Type.Object({
         },
         { default: {} },
       ),
+      overlayPollMs: Type.Integer({
+        minimum: 100,
+        default: 2000,
+        description: "How often the map's standing alarms per unit and open tickets per cell are read from the database",
+      }),
     },
     { default: {} },
   ),

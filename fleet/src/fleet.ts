@@ -10,6 +10,7 @@ import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
+import { DashboardOverlay } from './services/dashboard-overlay.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
@@ -72,6 +73,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
+  const overlay = new DashboardOverlay({ db, now: clock.now, log: log.child({ module: 'dashboard' }) });
+  await overlay.start(config.dashboard.overlayPollMs);
   const api = await createApi({
     state,
     store,
@@ -83,6 +86,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     loop,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
+    overlay,
+    timeScale: config.timeScale,
     audit: new AuditStore(db),
     now: clock.now,
     log,
@@ -90,6 +95,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await overlay.close();
     await loop.close();
     await ingest.close();
     await persister.close();
@@ -110,6 +116,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
       clearInterval(sweep);
       await api.close();
       commandClient.close();
+      await overlay.close();
       await loop.close();
       await ingest.close();
       await persister.close();

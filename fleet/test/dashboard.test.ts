@@ -9,6 +9,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Power } from '@shouwang/protocol';
+import type { FeatureCollection } from 'geojson';
+import { SAMPLE_GRID } from '../src/alarms/loop.ts';
+import { Grid } from '../src/grid/grid.ts';
+import { readJsonFile } from '../src/json-file.ts';
 import { DESKTOP, openPage, PHONE, startBrowser } from './dashboard-browser.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
@@ -61,7 +65,10 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   // At a glance: site and grid cell, each reading's age, the power rung, the next contact.
   const c1 = card('hrb-001');
   await c1.locator('[data-field="site"]', { hasText: 'Songhua River embankment works' }).waitFor();
-  assert.equal(await c1.locator('[data-field="grid"]').textContent(), 'grid HRB-C4');
+  // The cell is the one tickets are routed to (the registry's own label does not override it).
+  const routing = new Grid(readJsonFile(SAMPLE_GRID, 'grid') as FeatureCollection, 'city').cellAt(45.7792, 126.6183);
+  assert.match(routing ?? '', /^daoli-g/);
+  assert.equal(await c1.locator('[data-field="grid"]').textContent(), `grid ${routing}`);
   assert.match((await c1.locator('[data-field="soc"]').textContent()) ?? '', /^82 % · 13\.22 V · \d+ s ago$/);
   assert.equal(await c1.locator('[data-field="rung"]').textContent(), 'full power');
   assert.equal(await c1.locator('[data-field="next"]').textContent(), 'connected now');
@@ -79,7 +86,8 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await c1.locator('[data-field="soc"]', { hasText: '41 %' }).waitFor();
   assert.ok(await socNode?.evaluate((n) => n.isConnected), 'the card was patched, not rebuilt');
   await send(u3, 'hrb-003', 'presence', { state: 'offline', ts: 1 });
-  await page.locator('#map .mk.lvl-bad.cause-liveness b[data-unit="hrb-003"]').waitFor();
+  // Red; its kind turns from liveness to alarm once the fleet's missed-contact rule raises one.
+  await page.locator('#map .mk.lvl-bad b[data-unit="hrb-003"]').waitFor();
   assert.equal(await card('hrb-003').locator('[data-field="liveness"]').textContent(), 'late');
   await send(u2, 'hrb-002', 'power', { ...power(10, 33), timeToEmptyH: 20 });
   await page.locator('#risk li[data-unit="hrb-002"]', { hasText: 'battery empty in 20' }).waitFor();

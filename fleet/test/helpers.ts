@@ -63,7 +63,9 @@ export async function startTestFleet(
     clock?: { now(): number };
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
-    dashboard?: { timeZone?: string; tiles?: { url: string } };
+    dashboard?: { timeZone?: string; tiles?: { url: string }; overlayPollMs?: number };
+    /** Fleet seconds per real second (`./dev start --time-scale`). */
+    timeScale?: number;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -76,6 +78,7 @@ export async function startTestFleet(
     auth: options.auth ?? {},
     registry: options.registry ?? {},
     dashboard: options.dashboard ?? {},
+    ...(options.timeScale ? { timeScale: options.timeScale } : {}),
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(

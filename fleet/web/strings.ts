@@ -2,7 +2,10 @@
  * Every label the dashboard shows, in English and Simplified Chinese. `{name}` marks a value.
  * ZH is typed by EN's keys: a label added in one language and not the other does not build.
  */
+import { MAP_EN, MAP_ZH } from './strings-map.ts';
+
 export const EN = {
+  ...MAP_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -178,6 +181,7 @@ export const EN = {
 export type Key = keyof typeof EN;
 
 export const ZH: Record<Key, string> = {
+  ...MAP_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

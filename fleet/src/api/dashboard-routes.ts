@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Feature, FeatureCollection } from 'geojson';
 import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
+import type { DashboardUnit } from '../domain/dashboard-overlay.ts';
+import type { UnitView } from '../domain/unit-state.ts';
+import type { Grid } from '../grid/grid.ts';
+import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
+import type { FleetState } from '../services/fleet-state.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
+import { openSse } from './sse.ts';
 
 /** The page formats every time in this zone: an unknown one would break it in every browser, so it stops the start. */
 export function checkTimeZone(config: FleetConfig['dashboard']): void {
@@ -14,21 +22,94 @@ export function checkTimeZone(config: FleetConfig['dashboard']): void {
   }
 }
 
+/** The grid as the map draws it: each area's level, id, names and parent, and its outline (teams and departments stay on the fleet). */
+function gridOutline(grid: Grid): FeatureCollection {
+  const keep = ['level', 'id', 'name', 'name_zh', 'parent'];
+  return {
+    type: 'FeatureCollection',
+    features: grid.source.features.map(
+      (f): Feature => ({
+        type: 'Feature',
+        properties: Object.fromEntries(Object.entries(f.properties ?? {}).filter(([k]) => keep.includes(k))),
+        geometry: f.geometry,
+      }),
+    ),
+  };
+}
+
 /**
  * What the dashboard needs besides the unit API: its page and script, who the caller is (the
- * sign-in screen checks a token here), how to draw (time zone, tile source) and each unit's audit log.
+ * sign-in screen checks a token here), how to draw (time zone, tile source, the fleet's clock),
+ * the grid the tickets are routed on, the live stream with each unit's standing alarms and each
+ * cell's open tickets, and each unit's audit log.
  */
 export function registerDashboardRoutes(
   app: FastifyInstance,
-  deps: { dashboard: DashboardAssets; config: FleetConfig['dashboard']; tokens: TokenService; audit: AuditStore },
+  deps: {
+    dashboard: DashboardAssets;
+    config: FleetConfig['dashboard'];
+    tokens: TokenService;
+    audit: AuditStore;
+    state: FleetState;
+    overlay: DashboardOverlay;
+    grid: Grid;
+    now: () => number;
+    timeScale: number;
+  },
 ): void {
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(deps.dashboard.html));
   app.get('/app.js', async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(deps.dashboard.js),
   );
 
+  // The page counts ages and deadlines from the fleet's now, moving at the fleet's rate (--time-scale).
+  const clock = () => ({ now: deps.now(), scale: deps.timeScale });
   // Open: the page needs it before anyone signs in, and it holds nothing secret.
-  app.get('/api/dashboard/config', async () => deps.config);
+  app.get('/api/dashboard/config', async () => ({ ...deps.config, clock: clock() }));
+
+  // Some hundred kB of outlines: built once, and a page that has them already gets a 304.
+  const grid = JSON.stringify(gridOutline(deps.grid));
+  const etag = `"${createHash('sha256').update(grid).digest('base64url').slice(0, 27)}"`;
+  app.get(
+    '/api/dashboard/grid',
+    { config: { action: 'read', summary: 'The grid tickets are routed on (district → street → community → cell), as GeoJSON outlines' } },
+    async (req, reply) => {
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(grid);
+    },
+  );
+
+  app.get(
+    '/api/dashboard/events',
+    {
+      config: {
+        action: 'read',
+        summary:
+          'Server-Sent Events for the dashboard: `clock`, `cells` (open tickets per grid cell), then a `unit` (the unit view with its standing `alarms`) per unit and per change',
+      },
+    },
+    (req, reply) => {
+      const { send, onClose } = openSse(req, reply, () => send('clock', clock()));
+      const unit = (u: UnitView) => send('unit', { ...u, alarms: deps.overlay.alarmsOf(u.id) } satisfies DashboardUnit);
+      const alarms = (id: string) => {
+        const u = deps.state.get(id);
+        if (u) unit(u);
+      };
+      const cells = (c: unknown) => send('cells', c);
+      send('clock', clock());
+      cells(deps.overlay.cells);
+      for (const u of deps.state.list()) unit(u);
+      deps.state.on('unit', unit);
+      deps.overlay.on('alarms', alarms);
+      deps.overlay.on('cells', cells);
+      onClose(() => {
+        deps.state.off('unit', unit);
+        deps.overlay.off('alarms', alarms);
+        deps.overlay.off('cells', cells);
+      });
+    },
+  );
 
   app.get(
     '/api/session',

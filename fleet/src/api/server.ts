@@ -6,6 +6,7 @@ import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
@@ -22,6 +23,7 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { registerFlowsRoutes } from './flows-routes.ts';
 import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { openSse } from './sse.ts';
 import { registerTicketRoutes } from './ticket-routes.ts';
 
 export interface ApiDeps {
@@ -36,6 +38,10 @@ export interface ApiDeps {
   loop: AlarmLoop;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
+  /** Standing alarms per unit and open tickets per cell, for the dashboard's stream. */
+  overlay: DashboardOverlay;
+  /** Fleet seconds per real second: the page's relative times run at this rate. */
+  timeScale: number;
   audit: AuditStore;
   now: () => number;
   log: Logger;
@@ -163,19 +169,23 @@ export async function createApi(deps: ApiDeps) {
   // One `unit` event per change, carrying the whole unit view; a snapshot first so a page
   // that (re)connects needs no second request.
   app.get('/api/events', read, (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (u: UnitView) => res.write(`event: unit\ndata: ${JSON.stringify(u)}\n\n`);
-    for (const u of deps.state.list()) send(u);
-    deps.state.on('unit', send);
-    const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      deps.state.off('unit', send);
-    });
+    const { send, onClose } = openSse(req, reply);
+    const unit = (u: UnitView) => send('unit', u);
+    for (const u of deps.state.list()) unit(u);
+    deps.state.on('unit', unit);
+    onClose(() => deps.state.off('unit', unit));
   });
 
-  registerDashboardRoutes(app, { dashboard: deps.dashboard, config: deps.dashboardConfig, tokens: deps.tokens, audit: deps.audit });
+  registerDashboardRoutes(app, {
+    dashboard: deps.dashboard,
+    config: deps.dashboardConfig,
+    tokens: deps.tokens,
+    audit: deps.audit,
+    state: deps.state,
+    overlay: deps.overlay,
+    grid: deps.loop.grid,
+    now: deps.now,
+    timeScale: deps.timeScale,
+  });
   return app;
 }
