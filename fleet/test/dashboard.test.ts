@@ -182,6 +182,15 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await send(u10, 'hrb-010', 'location', { seq: 2, ts: Date.now(), lat: 45.76, lon: 126.6, fix: '3d', sats: 8 });
   await marker('hrb-010').waitFor({ timeout: 10_000 });
 
+  // The track is the fleet's stored positions: a reload (nothing seen by this page yet) still draws it.
+  await waitFor(
+    async () => ((await api('GET', '/api/units/hrb-002/history/location', ADMIN)).body as { points: unknown[] }).points.length === 2,
+  );
+  await page.goto(`${fleet.base}/#/unit/hrb-002`);
+  await page.reload();
+  await page.locator('#unit-view .unit-page[data-unit="hrb-002"]').waitFor();
+  await page.locator('#map path.track').waitFor();
+
   await page.setViewportSize(PHONE);
   await p.shot('dashboard-phone');
   assert.deepEqual(p.errors, []);

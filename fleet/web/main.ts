@@ -276,6 +276,7 @@ function show(r: Route): void {
     const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null, cell: null };
     if (unitPage.current !== r.id) unitPage.open(row);
     map.select(row);
+    void loadTrack(r.id);
   } else {
     unitPage.close();
     map.select(null);
@@ -304,6 +305,18 @@ onLangChange(() => {
   arrangeAll = true;
   schedule();
 });
+
+/** Where the unit has been (the fleet's stored positions): the track survives a reload. */
+async function loadTrack(id: string): Promise<void> {
+  try {
+    const h = await api.get<{ points: { ts: number; lat: number; lon: number }[] }>(
+      `/api/units/${encodeURIComponent(id)}/history/location`,
+    );
+    map.setTrack(id, h.points);
+  } catch {
+    // No history to hand: the track grows from the positions this page sees.
+  }
+}
 
 async function loadRegistry(): Promise<void> {
   try {

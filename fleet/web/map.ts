@@ -15,7 +15,7 @@ import type { Key } from './strings.ts';
  * cell once zoomed in, and at any zoom the cells with open tickets coloured by their worst light —
  * with the shipped Songhua, or under an operator's tile server. Units are markers clustered when
  * they crowd, coloured and shaped by their worst condition; a click opens the unit. The selected
- * unit shows its deployment radius, its grid cell and the track of the positions this page has seen.
+ * unit shows its deployment radius, its grid cell and its track (stored positions, then live ones).
  */
 interface RiverFeature {
   type: 'Feature';
@@ -32,6 +32,7 @@ interface AreaProps {
   name: string;
   name_zh?: string;
 }
+type TrackPoint = { ts: number; lat: number; lon: number };
 type AreaFeature = GeoJSON.Feature<GeoJSON.Polygon | GeoJSON.MultiPolygon, AreaProps>;
 
 interface Entry {
@@ -72,6 +73,8 @@ export class FleetMap {
   #zoom: Leaflet.Control.Zoom;
   #fitted = false;
   #selected: string | null = null;
+  #selectedRow: Row | null = null;
+  readonly #storedTracks = new Map<string, readonly TrackPoint[]>();
 
   constructor(el: HTMLElement, river: Geo, grid: GeoJSON.FeatureCollection, config: DashboardConfig, onSelect: (id: string) => void) {
     this.#config = config;
@@ -211,6 +214,8 @@ export class FleetMap {
       Object.assign(marker.options, { unitId: row.id, level: cond.level });
       e = { marker, key, shown: false, level: cond.level, track: heard ? [at] : [], placed: !heard };
       this.#entries.set(row.id, e);
+      const stored = this.#storedTracks.get(row.id);
+      if (stored) this.setTrack(row.id, stored);
       // Opened by its address before its first update arrived: bring it into view now.
       if (this.#selected === row.id) this.select(row);
       return;
@@ -219,12 +224,17 @@ export class FleetMap {
     if (e.placed && heard) {
       e.placed = false;
       e.track = [at];
+      const stored = this.#storedTracks.get(row.id);
+      if (stored) this.setTrack(row.id, stored);
     }
     if (!e.marker.getLatLng().equals(at)) {
       e.marker.setLatLng(at);
       const last = e.track.at(-1);
       if (!last || last.distanceTo(at) >= TRACK_STEP_M) e.track = [...e.track.slice(1 - TRACK_POINTS), at];
-      if (this.#selected === row.id) this.#drawSelection(row);
+      if (this.#selected === row.id) {
+        this.#selectedRow = row;
+        this.#drawSelection(row);
+      }
     }
     if (e.key !== key) {
       e.key = key;
@@ -265,10 +275,36 @@ export class FleetMap {
   /** Highlights one unit (null: none): deployment radius, grid cell, track; brings it into view. */
   select(row: Row | null): void {
     this.#selected = row?.id ?? null;
+    this.#selectedRow = row;
     this.#drawSelection(row);
     const e = row ? this.#entries.get(row.id) : undefined;
     // Close enough that the unit is out of any cluster and its site radius reads.
     if (e) this.#map.setView(e.marker.getLatLng(), Math.max(this.#map.getZoom(), SELECTED_ZOOM));
+  }
+
+  /**
+   * The unit's stored track (oldest first, from the fleet's history), thinned as live points are;
+   * positions this page saw since then stay at its end.
+   */
+  setTrack(id: string, points: readonly TrackPoint[]): void {
+    const e = this.#entries.get(id);
+    // Asked for as the unit's page opened, before the stream brought the unit: laid when its marker is.
+    if (!e || e.placed) {
+      this.#storedTracks.set(id, points);
+      return;
+    }
+    this.#storedTracks.delete(id);
+    const track: Leaflet.LatLng[] = [];
+    for (const p of points) {
+      const at = L.latLng(p.lat, p.lon);
+      const last = track.at(-1);
+      if (!last || last.distanceTo(at) >= TRACK_STEP_M) track.push(at);
+    }
+    const now = e.marker.getLatLng();
+    const last = track.at(-1);
+    if (!last || last.distanceTo(now) >= TRACK_STEP_M) track.push(now);
+    e.track = track.slice(-TRACK_POINTS);
+    if (this.#selected === id) this.#drawSelection(this.#selectedRow);
   }
 
   relabel(): void {

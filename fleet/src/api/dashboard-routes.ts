@@ -9,6 +9,7 @@ import type { Grid } from '../grid/grid.ts';
 import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
+import type { LocationHistorySource } from '../storage/influx-history.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
 import { openSse } from './sse.ts';
@@ -53,6 +54,7 @@ export function registerDashboardRoutes(
     state: FleetState;
     overlay: DashboardOverlay;
     grid: Grid;
+    history: LocationHistorySource;
     now: () => number;
     timeScale: number;
   },
@@ -120,6 +122,29 @@ export function registerDashboardRoutes(
       tokenId: req.principal?.tokenId ?? null,
       tokenRequired: deps.tokens.enforced,
     }),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { hours: number; limit: number } }>(
+    '/api/units/:id/history/location',
+    {
+      config: { action: 'read', summary: "The unit's positions with a fix over the last `hours`, oldest first: its track" },
+      schema: {
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: {
+            hours: { type: 'number', minimum: 0.1, maximum: 24 * 31, default: 24 },
+            limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const to = deps.now();
+      const rows = await deps.history.locationHistory(req.params.id, to - req.query.hours * 3_600_000, to, req.query.limit);
+      return { id: req.params.id, points: rows.map((r) => ({ ts: r.ts, lat: r.lat, lon: r.lon })) };
+    },
   );
 
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(

@@ -11,7 +11,7 @@ import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
-import type { PowerHistorySource } from '../storage/influx-history.ts';
+import type { LocationHistorySource, PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAudit } from './audit-hook.ts';
@@ -29,8 +29,8 @@ import { registerTicketRoutes } from './ticket-routes.ts';
 export interface ApiDeps {
   state: FleetState;
   store: FleetStore;
-  /** Where power history is read: the gateway's InfluxDB when configured, else the fleet's store. */
-  history: PowerHistorySource;
+  /** Where power and location history are read: the gateway's InfluxDB when configured, else the fleet's store. */
+  history: PowerHistorySource & LocationHistorySource;
   registry: Registry;
   tokens: TokenService;
   ingest: MqttIngest;
@@ -184,6 +184,7 @@ export async function createApi(deps: ApiDeps) {
     state: deps.state,
     overlay: deps.overlay,
     grid: deps.loop.grid,
+    history: deps.history,
     now: deps.now,
     timeScale: deps.timeScale,
   });
