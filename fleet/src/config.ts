@@ -83,6 +83,10 @@ export const FleetConfig = Type.Object({
             default: '',
             description: "A tile server the operator runs, '{z}/{x}/{y}' template; '' draws the shipped GeoJSON and nothing is fetched",
           }),
+          file: Type.String({
+            default: '',
+            description: "An offline tile file (PMTiles v3, raster) the fleet serves as the map's base layer, before `url`; '' = none",
+          }),
           attribution: Type.String({ default: '' }),
           maxZoom: Type.Integer({ minimum: 1, maximum: 22, default: 18 }),
         },

@@ -4,6 +4,7 @@ import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
 import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
+import { openTileArchive } from './api/tile-archive.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
@@ -33,6 +34,7 @@ export interface Fleet {
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger, options: { clock?: Clock } = {}): Promise<Fleet> {
   checkTimeZone(config.dashboard);
+  const tileArchive = config.dashboard.tiles.file ? await openTileArchive(config.dashboard.tiles.file) : null;
   const l = config.liveness;
   const clock = options.clock ?? fleetClock(config.timeScale);
   const state = new FleetState({
@@ -87,6 +89,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     overlay,
+    tileArchive,
     timeScale: config.timeScale,
     audit: new AuditStore(db),
     now: clock.now,

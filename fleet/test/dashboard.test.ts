@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -14,7 +15,8 @@ import { SAMPLE_GRID } from '../src/alarms/loop.ts';
 import { Grid } from '../src/grid/grid.ts';
 import { readJsonFile } from '../src/json-file.ts';
 import { DESKTOP, openPage, PHONE, startBrowser } from './dashboard-browser.ts';
-import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { pmtilesArchive, solidPng } from './pmtiles-writer.ts';
 
 const ADMIN = 'dashboard-admin-token';
 const SITES = [
@@ -225,4 +227,70 @@ test('an operator tile server, when configured, is the base layer under the outl
   assert.ok(Math.abs(x / 2 ** z - 0.851) < 0.01 && Math.abs(y / 2 ** z - 0.356) < 0.01, asked[0]);
   assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
   assert.deepEqual(p.errors, []);
+});
+
+test('an offline tile file (PMTiles), when configured, is the base layer: served with byte ranges, tiles drawn', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const file = `${dir}/harbin.pmtiles`;
+  // Magenta tiles over Harbin for zooms 6–11: on screen, a drawn tile is told by its colour.
+  const archive = pmtilesArchive({
+    tile: solidPng(200, 30, 150),
+    minZoom: 6,
+    maxZoom: 11,
+    bounds: { minLon: 126.0, minLat: 45.2, maxLon: 127.4, maxLat: 46.2 },
+  });
+  await writeFile(file, archive);
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, dashboard: { tiles: { file } } });
+
+  // Byte ranges as RFC 9110 has them: a part (206), the tail clamped to the file, past the end a 416.
+  const range = (r: string) => fetch(`${fleet.base}/tiles/archive.pmtiles`, { headers: { range: r } });
+  const head = await range('bytes=0-6');
+  assert.equal(head.status, 206);
+  assert.equal(head.headers.get('content-range'), `bytes 0-6/${archive.length}`);
+  assert.equal(await head.text(), 'PMTiles');
+  const clamped = await range('bytes=0-16383');
+  assert.equal(clamped.status, 206);
+  assert.equal((await clamped.arrayBuffer()).byteLength, archive.length);
+  assert.equal((await range(`bytes=${archive.length}-`)).status, 416);
+
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`);
+  const tile = p.page.locator('#map img.leaflet-tile-loaded[src^="blob:"]').first();
+  await tile.waitFor({ timeout: 15_000 });
+  // The centre pixel of a drawn tile, read back in the page (the test runs in Node: the code is the page's).
+  const pixel = await p.page.evaluate(`(() => {
+    const img = document.querySelector('#map img.leaflet-tile-loaded[src^="blob:"]');
+    const c = document.createElement('canvas');
+    c.width = c.height = 1;
+    const g = c.getContext('2d');
+    g.drawImage(img, 128, 128, 1, 1, 0, 0, 1, 1);
+    return [...g.getImageData(0, 0, 1, 1).data].slice(0, 3);
+  })()`);
+  assert.deepEqual(pixel, [200, 30, 150]);
+  assert.ok(p.requests.some((u) => u === `${fleet.base}/tiles/archive.pmtiles`));
+  assert.deepEqual(
+    p.requests.filter((u) => !u.startsWith(`${fleet.base}/`) && !u.startsWith('blob:')),
+    [],
+    'nothing asked of any other host',
+  );
+  assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
+  await p.shot('dashboard-pmtiles-desktop');
+  assert.deepEqual(p.errors, []);
+});
+
+test('a tile file that is no raster PMTiles archive stops the start, named', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  await writeFile(`${dir}/not.pmtiles`, 'not an archive');
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { tiles: { file: `${dir}/not.pmtiles` } } }),
+    /dashboard\.tiles\.file: '.*not\.pmtiles' is not a PMTiles archive/,
+  );
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { tiles: { file: `${dir}/missing.pmtiles` } } }),
+    /dashboard\.tiles\.file: cannot open/,
+  );
 });

@@ -63,7 +63,7 @@ export async function startTestFleet(
     clock?: { now(): number };
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
-    dashboard?: { timeZone?: string; tiles?: { url: string }; overlayPollMs?: number };
+    dashboard?: { timeZone?: string; tiles?: { url?: string; file?: string }; overlayPollMs?: number };
     /** Fleet seconds per real second (`./dev start --time-scale`). */
     timeScale?: number;
   } = {},

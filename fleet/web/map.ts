@@ -2,6 +2,7 @@ import { positionOf } from '@shouwang/protocol';
 import type * as Leaflet from 'leaflet';
 import L from './leaflet-global.ts';
 import 'leaflet.markercluster';
+import { leafletRasterLayer, PMTiles } from 'pmtiles';
 import type { CellTickets } from '../src/domain/dashboard-overlay.ts';
 import type { Condition } from './condition.ts';
 import { esc } from './html.ts';
@@ -13,7 +14,7 @@ import type { Key } from './strings.ts';
  * The command map: Leaflet, bundled and served by the fleet (no CDN), over the fleet's own grid —
  * the one tickets are routed on (GET /api/dashboard/grid): district outlines at city zoom, every
  * cell once zoomed in, and at any zoom the cells with open tickets coloured by their worst light —
- * with the shipped Songhua, or under an operator's tile server. Units are markers clustered when
+ * with the shipped Songhua, over an operator's offline tile file (PMTiles) or tile server. Units are markers clustered when
  * they crowd, coloured and shaped by their worst condition; a click opens the unit. The selected
  * unit shows its deployment radius, its grid cell and its track (stored positions, then live ones).
  */
@@ -81,9 +82,11 @@ export class FleetMap {
     this.#map = L.map(el, { zoomSnap: 0.5, minZoom: 7, maxZoom: config.tiles.maxZoom, zoomControl: false });
     this.#zoom = L.control.zoom({ zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(this.#map);
     this.#map.attributionControl.setPrefix(false);
-    if (config.tiles.url) {
-      L.tileLayer(config.tiles.url, { maxZoom: config.tiles.maxZoom, attribution: esc(config.tiles.attribution) }).addTo(this.#map);
-    }
+    const base = { maxZoom: config.tiles.maxZoom, maxNativeZoom: config.tiles.nativeMaxZoom, attribution: esc(config.tiles.attribution) };
+    // Over a real base map the districts are outlines only, not the shipped map's opaque land.
+    el.classList.toggle('has-tiles', Boolean(config.tiles.archive || config.tiles.url));
+    if (config.tiles.archive) (leafletRasterLayer(new PMTiles(config.tiles.archive), base) as Leaflet.Layer).addTo(this.#map);
+    else if (config.tiles.url) L.tileLayer(config.tiles.url, base).addTo(this.#map);
     this.#canvas = L.canvas({ padding: 0.2 });
     const areas = grid.features as AreaFeature[];
     for (const f of areas) if (f.properties.level === 'cell') this.#cellFeatures.set(f.properties.id, f);
@@ -184,7 +187,9 @@ export class FleetMap {
     const el = this.#legend.getContainer();
     if (!el) return;
     const item = (cls: string, key: Key) => `<li><i class="${cls}"></i>${esc(t(key))}</li>`;
-    el.innerHTML = `<b>${esc(t('legend.title'))}</b><ul>${item('cell-red', 'legend.red')}${item('cell-yellow', 'legend.yellow')}${item(
+    // Folded on a phone, where it would cover most of the map; the choice survives a change of language.
+    const open = el.querySelector('details')?.open ?? window.innerWidth > 760;
+    el.innerHTML = `<details${open ? ' open' : ''}><summary>${esc(t('legend.summary'))}</summary><b>${esc(t('legend.title'))}</b><ul>${item('cell-red', 'legend.red')}${item('cell-yellow', 'legend.yellow')}${item(
       'cell-green',
       'legend.green',
     )}</ul><b>${esc(t('legend.markers'))}</b><ul>${item('mk-key cause-alarm lvl-bad', 'legend.alarm')}${item(
@@ -193,7 +198,7 @@ export class FleetMap {
     )}${item('mk-key cause-power lvl-warn', 'legend.power')}${item('mk-key cause-link lvl-warn', 'legend.link')}${item('mk-key lvl-asleep', 'legend.asleep')}${item(
       'mk-key lvl-unheard',
       'legend.unheard',
-    )}${item('mk-key lvl-ok', 'legend.ok')}</ul>`;
+    )}${item('mk-key lvl-ok', 'legend.ok')}</ul></details>`;
   }
 
   /** Units with a marker (placed on the map or not). */

@@ -28,7 +28,8 @@ export interface Row {
 export interface DashboardConfig {
   timeZone: string;
   siteRadiusM: number;
-  tiles: { url: string; attribution: string; maxZoom: number };
+  /** The base layer: the fleet's offline tile file (its route), else a tile server's template, else none. */
+  tiles: { archive: string; url: string; attribution: string; maxZoom: number; nativeMaxZoom: number };
   clock: FleetClock;
 }
 

@@ -13,6 +13,7 @@ import type { LocationHistorySource } from '../storage/influx-history.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
 import { openSse } from './sse.ts';
+import { registerTileArchive, TILE_ARCHIVE_ROUTE, type TileArchive } from './tile-archive.ts';
 
 /** The page formats every time in this zone: an unknown one would break it in every browser, so it stops the start. */
 export function checkTimeZone(config: FleetConfig['dashboard']): void {
@@ -55,6 +56,7 @@ export function registerDashboardRoutes(
     overlay: DashboardOverlay;
     grid: Grid;
     history: LocationHistorySource;
+    tileArchive: TileArchive | null;
     now: () => number;
     timeScale: number;
   },
@@ -66,8 +68,15 @@ export function registerDashboardRoutes(
 
   // The page counts ages and deadlines from the fleet's now, moving at the fleet's rate (--time-scale).
   const clock = () => ({ now: deps.now(), scale: deps.timeScale });
-  // Open: the page needs it before anyone signs in, and it holds nothing secret.
-  app.get('/api/dashboard/config', async () => ({ ...deps.config, clock: clock() }));
+  // The base layer as the page reads it: an offline tile file the fleet serves, else a tile server, else none (the shipped outlines).
+  const a = deps.tileArchive;
+  if (a) registerTileArchive(app, a);
+  const { url, attribution, maxZoom } = deps.config.tiles;
+  // Zoomed past the archive's deepest tiles, its tiles are scaled up (nativeMaxZoom), so units and cells stay reachable.
+  const tiles = { archive: a ? TILE_ARCHIVE_ROUTE : '', url: a ? '' : url, attribution, maxZoom, nativeMaxZoom: a?.maxZoom ?? maxZoom };
+  const page = { timeZone: deps.config.timeZone, siteRadiusM: deps.config.siteRadiusM, tiles };
+  // Open: the page needs it before anyone signs in, and it holds nothing secret (no file path).
+  app.get('/api/dashboard/config', async () => ({ ...page, clock: clock() }));
 
   // Some hundred kB of outlines: built once, and a page that has them already gets a 304.
   const grid = JSON.stringify(gridOutline(deps.grid));

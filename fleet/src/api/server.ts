@@ -25,6 +25,7 @@ import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { openSse } from './sse.ts';
 import { registerTicketRoutes } from './ticket-routes.ts';
+import type { TileArchive } from './tile-archive.ts';
 
 export interface ApiDeps {
   state: FleetState;
@@ -40,6 +41,8 @@ export interface ApiDeps {
   dashboardConfig: FleetConfig['dashboard'];
   /** Standing alarms per unit and open tickets per cell, for the dashboard's stream. */
   overlay: DashboardOverlay;
+  /** The operator's offline tile file, checked at start-up (null: none configured). */
+  tileArchive: TileArchive | null;
   /** Fleet seconds per real second: the page's relative times run at this rate. */
   timeScale: number;
   audit: AuditStore;
@@ -185,6 +188,7 @@ export async function createApi(deps: ApiDeps) {
     overlay: deps.overlay,
     grid: deps.loop.grid,
     history: deps.history,
+    tileArchive: deps.tileArchive,
     now: deps.now,
     timeScale: deps.timeScale,
   });
