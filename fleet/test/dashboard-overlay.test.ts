@@ -51,6 +51,17 @@ test('one grid: the card names the ticket cell; a cell with an open ticket is co
   await send(u, 'hrb-101', 'power', power(1, 90, Date.now()));
   await send(u, 'hrb-101', 'location', { seq: 2, ts: Date.now(), ...AT, fix: '3d', sats: 10 });
 
+  // The grid the tickets use, served as is (outlines), gzipped, and not sent twice to a page that has it.
+  const auth = { authorization: `Bearer ${ADMIN}` };
+  const served = await fetch(`${fleet.base}/api/dashboard/grid`, { headers: auth });
+  assert.equal(served.headers.get('content-encoding'), 'gzip');
+  const outline = (await served.json()) as FeatureCollection;
+  assert.equal(outline.features.filter((f) => f.properties?.level === 'cell').length, grid.cellCount);
+  const again = await fetch(`${fleet.base}/api/dashboard/grid`, {
+    headers: { ...auth, 'if-none-match': served.headers.get('etag') ?? '' },
+  });
+  assert.equal(again.status, 304);
+
   const browser = await startBrowser(t);
   const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`, { viewport: DESKTOP });
   const { page } = p;

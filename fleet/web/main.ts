@@ -69,12 +69,7 @@ const signinRoot = $('signin');
 const api = createApi(() => token);
 const fleet = new Fleet();
 const ctx = (): FieldContext => ({ now: fleetNow(), siteRadiusM: config.siteRadiusM });
-// The grid tickets are routed on: without it the map still shows the units, only no cells.
-const gridSource = await api
-  .get<FeatureCollection>('/api/dashboard/grid')
-  .catch((): FeatureCollection => ({ type: 'FeatureCollection', features: [] }));
-fleet.setGrid(new Grid(gridSource, ''));
-const map = new FleetMap($('map'), river as Geo, gridSource, config, (id) => {
+const map = new FleetMap($('map'), river as Geo, config, (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const cards = new CardList($('cards'), (id) => {
@@ -306,6 +301,18 @@ onLangChange(() => {
   schedule();
 });
 
+/** The grid tickets are routed on: each unit's cell is looked up in it; until it comes (or without it) the cards name none. */
+async function loadGrid(): Promise<void> {
+  try {
+    const grid = await api.get<FeatureCollection>('/api/dashboard/grid');
+    fleet.setGrid(new Grid(grid, ''));
+    map.setGrid(grid);
+    schedule();
+  } catch {
+    // The units, their markers and alarms stand without it; a reload asks again.
+  }
+}
+
 /** Where the unit has been (the fleet's stored positions): the track survives a reload. */
 async function loadTrack(id: string): Promise<void> {
   try {
@@ -348,6 +355,7 @@ openStream(token, {
   },
 });
 void loadRegistry();
+void loadGrid();
 // Ages move on for the cards on the list and the open unit only: a hidden card catches up when shown.
 setInterval(() => {
   fleet.mark([...cards.shown(), ...(unitPage.current ? [unitPage.current] : [])]);

@@ -77,7 +77,7 @@ export class FleetMap {
   #selectedRow: Row | null = null;
   readonly #storedTracks = new Map<string, readonly TrackPoint[]>();
 
-  constructor(el: HTMLElement, river: Geo, grid: GeoJSON.FeatureCollection, config: DashboardConfig, onSelect: (id: string) => void) {
+  constructor(el: HTMLElement, river: Geo, config: DashboardConfig, onSelect: (id: string) => void) {
     this.#config = config;
     this.#map = L.map(el, { zoomSnap: 0.5, minZoom: 7, maxZoom: config.tiles.maxZoom, zoomControl: false });
     this.#zoom = L.control.zoom({ zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(this.#map);
@@ -88,21 +88,15 @@ export class FleetMap {
     if (config.tiles.archive) (leafletRasterLayer(new PMTiles(config.tiles.archive), base) as Leaflet.Layer).addTo(this.#map);
     else if (config.tiles.url) L.tileLayer(config.tiles.url, base).addTo(this.#map);
     this.#canvas = L.canvas({ padding: 0.2 });
-    const areas = grid.features as AreaFeature[];
-    for (const f of areas) if (f.properties.level === 'cell') this.#cellFeatures.set(f.properties.id, f);
-    this.#districts = L.geoJSON(
-      { type: 'FeatureCollection', features: areas.filter((f) => f.properties.level === 'district') } as GeoJSON.FeatureCollection,
-      {
-        style: () => ({ className: 'geo-district' }),
-        onEachFeature: (_f, layer) => {
-          layer.bindTooltip('', { permanent: true, direction: 'center', className: 'label-district' });
-        },
-        interactive: false,
+    this.#districts = L.geoJSON(undefined, {
+      style: () => ({ className: 'geo-district' }),
+      onEachFeature: (_f, layer) => {
+        layer.bindTooltip('', { permanent: true, direction: 'center', className: 'label-district' });
       },
-    ).addTo(this.#map);
+      interactive: false,
+    }).addTo(this.#map);
     L.geoJSON(river as GeoJSON.FeatureCollection, { style: () => ({ className: 'geo-river' }), interactive: false }).addTo(this.#map);
     this.#ticketCells = L.layerGroup().addTo(this.#map);
-    this.#labelGeo();
     this.#map.attributionControl.addAttribution(t('map.synthetic'));
     this.#map.fitBounds(this.#bounds());
     this.#legend = new (L.Control.extend({ onAdd: () => L.DomUtil.create('div', 'legend') }))({ position: 'bottomleft' }).addTo(this.#map);
@@ -139,6 +133,24 @@ export class FleetMap {
     zoomed();
   }
 
+  /**
+   * The fleet's grid, when it arrives (after the units: hundreds of kB the first render does not
+   * wait for): district outlines and labels now, the cells when zoomed in or holding tickets.
+   */
+  setGrid(grid: GeoJSON.FeatureCollection): void {
+    const areas = grid.features as AreaFeature[];
+    for (const f of areas) if (f.properties.level === 'cell') this.#cellFeatures.set(f.properties.id, f);
+    this.#districts.addData({
+      type: 'FeatureCollection',
+      features: areas.filter((f) => f.properties.level === 'district'),
+    } as GeoJSON.FeatureCollection);
+    this.#labelGeo();
+    if (!this.#fitted) this.#map.fitBounds(this.#bounds());
+    this.setCells([...this.#tickets.values()]);
+    this.#showAllCells(this.#map.getZoom() >= CELL_ZOOM);
+    if (this.#selectedRow) this.#drawSelection(this.#selectedRow);
+  }
+
   /** The open tickets per cell: the cells holding them coloured by their worst light (few: SVG, styled by class), the rest plain. */
   setCells(cells: readonly CellTickets[]): void {
     this.#tickets = new Map(cells.map((c) => [c.cell, c]));
@@ -154,7 +166,7 @@ export class FleetMap {
   }
 
   #showAllCells(on: boolean): void {
-    if (on && !this.#allCells)
+    if (on && !this.#allCells && this.#cellFeatures.size > 0)
       this.#allCells = L.geoJSON({ type: 'FeatureCollection', features: [...this.#cellFeatures.values()] } as GeoJSON.FeatureCollection, {
         // Leaflet hands the GeoJSON options to every path it makes, the renderer among them (its types omit it).
         ...({ renderer: this.#canvas } as Leaflet.GeoJSONOptions),

@@ -13,7 +13,6 @@ import type { Grid } from '../src/grid/grid.ts';
 export interface RegistryEntry {
   id: string;
   site: { name: string | null; lat: number; lon: number } | null;
-  gridCell: string | null;
   status: 'awaiting-claim' | 'active' | 'revoked';
 }
 
