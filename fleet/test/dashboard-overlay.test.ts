@@ -90,6 +90,14 @@ test('one grid: the card names the ticket cell; a cell with an open ticket is co
   // Zoomed in, every cell is drawn.
   await page.locator('#map .mk b[data-unit="hrb-101"]').click();
   await page.locator('#map.cells').waitFor();
+  // On a canvas above the districts' SVG (Leaflet puts a pane's canvas under its SVG, where the fill would hide it).
+  const z = await page.evaluate(
+    `['.leaflet-cells-pane', '.leaflet-overlay-pane'].map((q) => document.querySelector('#map ' + q)).map((e) => e && e.querySelector('canvas, svg') ? Number(getComputedStyle(e).zIndex) : null)`,
+  );
+  assert.ok(
+    Array.isArray(z) && z[0] !== null && z[1] !== null && z[0] > z[1],
+    `the cells' canvas above the districts' SVG: ${JSON.stringify(z)}`,
+  );
   await page.locator('#map path.grid-selected').waitFor();
   await p.shot('dashboard-alarm-desktop');
 

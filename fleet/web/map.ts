@@ -61,6 +61,7 @@ export class FleetMap {
   readonly #cluster: Leaflet.MarkerClusterGroup;
   readonly #entries = new Map<string, Entry>();
   readonly #districts: Leaflet.GeoJSON;
+  readonly #river: Leaflet.GeoJSON;
   readonly #cellFeatures = new Map<string, AreaFeature>();
   /** Every cell, built the first time the map is zoomed in to them (thousands of paths, on a canvas). */
   #allCells: Leaflet.GeoJSON | null = null;
@@ -87,7 +88,9 @@ export class FleetMap {
     el.classList.toggle('has-tiles', Boolean(config.tiles.archive || config.tiles.url));
     if (config.tiles.archive) (leafletRasterLayer(new PMTiles(config.tiles.archive), base) as Leaflet.Layer).addTo(this.#map);
     else if (config.tiles.url) L.tileLayer(config.tiles.url, base).addTo(this.#map);
-    this.#canvas = L.canvas({ padding: 0.2 });
+    // Leaflet draws a pane's canvas under its SVG (the districts' fill): the cells get a pane of their own just above.
+    this.#map.createPane('cells').style.zIndex = '405';
+    this.#canvas = L.canvas({ padding: 0.2, pane: 'cells' });
     this.#districts = L.geoJSON(undefined, {
       style: () => ({ className: 'geo-district' }),
       onEachFeature: (_f, layer) => {
@@ -95,7 +98,9 @@ export class FleetMap {
       },
       interactive: false,
     }).addTo(this.#map);
-    L.geoJSON(river as GeoJSON.FeatureCollection, { style: () => ({ className: 'geo-river' }), interactive: false }).addTo(this.#map);
+    this.#river = L.geoJSON(river as GeoJSON.FeatureCollection, { style: () => ({ className: 'geo-river' }), interactive: false }).addTo(
+      this.#map,
+    );
     this.#ticketCells = L.layerGroup().addTo(this.#map);
     this.#map.attributionControl.addAttribution(t('map.synthetic'));
     this.#map.fitBounds(this.#bounds());
