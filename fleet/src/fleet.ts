@@ -75,7 +75,9 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
-  const overlay = new DashboardOverlay({ db, now: clock.now, log: log.child({ module: 'dashboard' }) });
+  // Bound: an injected clock may be an object whose now() reads its own fields.
+  const now = () => clock.now();
+  const overlay = new DashboardOverlay({ db, now, log: log.child({ module: 'dashboard' }) });
   await overlay.start(config.dashboard.overlayPollMs);
   const api = await createApi({
     state,
@@ -92,7 +94,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     tileArchive,
     timeScale: config.timeScale,
     audit: new AuditStore(db),
-    now: clock.now,
+    now,
     log,
   });
   try {
