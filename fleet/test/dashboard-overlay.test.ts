@@ -128,5 +128,9 @@ test("ages are counted on the fleet's clock, at its rate (--time-scale)", { time
     return first >= 2;
   }, 10_000);
   await waitFor(async () => Number(/(\d+) min ago$/.exec((await soc.textContent()) ?? '')?.[1] ?? 0) >= first + 8, 15_000);
+  // The unit page's history ends at the fleet's now too: the reading, stamped ahead of the wall clock, is in it.
+  const history = async () =>
+    ((await apiClient(fleet.base)('GET', '/api/units/hrb-102/history/power', ADMIN)).body as { points: unknown[] }).points.length;
+  await waitFor(async () => (await history()) === 1);
   assert.deepEqual(p.errors, []);
 });

@@ -111,7 +111,8 @@ export async function createApi(deps: ApiDeps) {
       },
     },
     async (req) => {
-      const to = req.query.to ?? Date.now();
+      // The fleet's now: under --time-scale readings are stamped ahead of the wall clock.
+      const to = req.query.to ?? deps.now();
       const from = req.query.from ?? to - 24 * 3_600_000;
       const rows = await deps.history.powerHistory(req.params.id, from, to, req.query.limit);
       return {
