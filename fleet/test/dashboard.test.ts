@@ -169,6 +169,7 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await diag.getByText('/dev/ttyUSB1 · silent · reopened 3× · dropped checksum 2').waitFor();
   await diag.getByText('/dev/ttyUSB2 · open · reopened 0×', { exact: true }).waitFor();
   assert.match((await diag.textContent()) ?? '', /signalunknown/);
+  await diag.getByText('4G', { exact: true }).waitFor();
   await p.shot('dashboard-unit-desktop');
   await page.click('#unit-view a.back');
   await card('hrb-001').waitFor();
@@ -277,6 +278,8 @@ test('an offline tile file (PMTiles), when configured, is the base layer: served
     'nothing asked of any other host',
   );
   assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
+  // No unit yet: the list says so and what to do, instead of an empty column.
+  await p.page.locator('#empty:not([hidden])', { hasText: 'No unit has been registered or heard yet' }).waitFor();
   await p.shot('dashboard-pmtiles-desktop');
   assert.deepEqual(p.errors, []);
 });

@@ -4,7 +4,7 @@ import type { Api } from './api.ts';
 import { type PowerPoint, powerChart } from './chart.ts';
 import { COMMISSION_ORDER } from './checks.ts';
 import { confirmAction } from './confirm.ts';
-import { FIELDS, type FieldContext, fieldClass, LISTED, unitFields } from './fields.ts';
+import { FIELDS, type FieldContext, fieldClass, LISTED, linkType, unitFields } from './fields.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { AuditEntry, CommissionRun, Row, Session } from './model.ts';
@@ -123,7 +123,7 @@ export class UnitPage {
     if (figures) {
       const items: [Key, string][] = l
         ? [
-            ['link.type', l.type],
+            ['link.type', linkType(l.type)],
             ['link.rssi', l.rssiDbm === undefined ? t('link.unknown') : `${l.rssiDbm} dBm`],
             ['link.bars', l.bars === undefined ? t('link.unknown') : `${l.bars} / 5`],
             ['link.registered', t(l.registered === undefined ? 'link.unknown' : l.registered ? 'link.yes' : 'link.no')],

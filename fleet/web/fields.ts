@@ -38,7 +38,8 @@ function bars(n: number): string {
   return `${'▮'.repeat(n)}${'▯'.repeat(5 - n)}`;
 }
 
-function linkType(type: string): string {
+/** The link as people name it: 4G, 5G, satellite. */
+export function linkType(type: string): string {
   return type === 'nr' ? '5G' : type === 'lte' ? '4G' : type === 'satellite' ? t('link.satellite') : t('link.none');
 }
 

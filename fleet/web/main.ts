@@ -170,6 +170,9 @@ function arrange(all: Row[], q: string): void {
     if (row) cards.upsert(row, c, conditionOf(row));
   }
   showOnMap(new Set(shown.map((r) => r.id)));
+  const empty = $('empty');
+  empty.hidden = shown.length > 0;
+  if (!empty.hidden) empty.textContent = t(all.length === 0 ? 'list.none' : 'list.noMatch');
   const more = $('more');
   more.hidden = shown.length <= listed;
   if (!more.hidden)

@@ -27,6 +27,8 @@ export const MAP_EN = {
   'cell.noTickets': '{cell} · no open ticket',
   'start.configFailed': 'The fleet did not answer ({why}). Retrying in {s} s…',
   'start.retry': 'Retry now',
+  'list.none': 'No unit has been registered or heard yet: register one, claim it on site, or wait for it to report.',
+  'list.noMatch': 'No unit matches the filter.',
 } as const;
 
 export const MAP_ZH: Record<keyof typeof MAP_EN, string> = {
@@ -54,4 +56,6 @@ export const MAP_ZH: Record<keyof typeof MAP_EN, string> = {
   'cell.noTickets': '{cell} · 无未结工单',
   'start.configFailed': '指挥平台未响应（{why}），{s} 秒后重试…',
   'start.retry': '立即重试',
+  'list.none': '尚无已登记或已上报的设备：请先登记，到现场认领，或等待设备上报。',
+  'list.noMatch': '没有符合筛选条件的设备。',
 };
