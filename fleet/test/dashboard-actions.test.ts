@@ -64,6 +64,8 @@ test('a technician commissions and claims from the phone view; a commander is re
   await card.click();
   const unitPage = page.locator('#unit-view .unit-page[data-unit="hrb-001"]');
   await unitPage.waitFor();
+  // The unit page fits the phone: nothing to scroll sideways to (the config fields did overflow).
+  assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scroll');
   const run = unitPage.locator('button[data-act="commission"]');
   assert.ok((await height(run)) >= 44);
   await run.click();
