@@ -17,7 +17,8 @@ export interface NodeStatus {
 
 export interface Node {
   id: string;
-  credentials: Record<string, string | undefined>;
+  /** Absent when the node's type has credentials but none were set. */
+  credentials: Record<string, string | undefined> | undefined;
   status(s: NodeStatus): void;
   error(err: unknown, msg?: NodeMessage): void;
   warn(what: unknown): void;

@@ -99,3 +99,24 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** A real device agent on the hardware simulator, connected to `mqttUrl` (the plain broker takes any password). */
+export async function startUnit(t: TestContext, mqttUrl: string, unitId: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'flows-unit-'));
+  const child = fork(new URL('../../device/src/main.ts', import.meta.url), [], {
+    env: {
+      ...process.env,
+      SHOUWANG_DEVICE_UNIT_ID: unitId,
+      SHOUWANG_DEVICE_MODE: 'sim',
+      SHOUWANG_DEVICE_MQTT_URL: mqttUrl,
+      SHOUWANG_DEVICE_MQTT_PASSWORD: 'any-password-the-test-broker-takes',
+      SHOUWANG_DEVICE_DATA_DIR: dir,
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  defer(t, stopper(child, dir));
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
+    child.once('exit', (code) => reject(new Error(`unit ${unitId} exited with ${code} before it was ready`)));
+  });
+}

@@ -24,6 +24,8 @@ import {
   TicketSnapshot,
   UPLINK,
   UPLINK_KINDS,
+  WorkOrder,
+  WorkOrderCallback,
 } from '@shouwang/protocol';
 
 interface Node {
@@ -114,6 +116,14 @@ export function render(): string {
   );
   const flows = { LeaseRequest, LeasedEvents, TicketEvent, TicketSnapshot, SettleRequest, Settlement, StatusChange, StatusResult };
   for (const [name, schema] of Object.entries(flows)) out.push(`### ${name}`, '', fieldTable(schema as Node), '');
+  out.push(
+    '## Flows → 12345 platform (JSON webhook)',
+    '',
+    'The shipped flows `POST` a WorkOrder per ticket event with an `Idempotency-Key` header (the episode for the creation, episode`#`revision for a change; a 409 answer is a recognised repeat); the platform reports back with a WorkOrderCallback.',
+    '',
+  );
+  for (const [name, schema] of Object.entries({ WorkOrder, WorkOrderCallback }))
+    out.push(`### ${name}`, '', fieldTable(schema as Node), '');
   out.push('## Error codes', '', '| code |', '|---|', ...Object.values(ErrorCode).map((c) => `| \`${c}\` |`), '');
   return out.join('\n');
 }
