@@ -190,13 +190,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       credentialsFile,
       units,
       fleetPassword,
-      ...(flows
-        ? {
-            get flows() {
-              return flows;
-            },
-          }
-        : {}),
+      // A getter: a restarted Node-RED is a new child.
+      get flows() {
+        return flows;
+      },
       startUnit,
       stop: stopAll,
     };

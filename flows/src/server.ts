@@ -34,7 +34,7 @@ interface Red {
   httpNode: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   runtime: {
     flows: {
-      getFlows(o: object): Promise<{ flows: FlowNode[] }>;
+      getFlows(o: object): Promise<{ flows: FlowNode[] } | null>;
       setFlows(o: { flows: { flows: FlowNode[] }; deploymentType: string }): Promise<unknown>;
     };
   };
@@ -182,7 +182,13 @@ async function main(): Promise<void> {
     server.once('error', j);
   });
   await RED.start();
-  const current = await RED.runtime.flows.getFlows({});
+  // start() can resolve before the flow file is loaded (it was, on a second start of a data dir).
+  let current = await RED.runtime.flows.getFlows({});
+  for (const end = Date.now() + 30_000; !current; ) {
+    if (Date.now() > end) throw new Error('Node-RED did not load its flows within 30 s');
+    await new Promise((r) => setTimeout(r, 50));
+    current = await RED.runtime.flows.getFlows({});
+  }
   const { nodes, changed } = withCredentials(current.flows);
   if (changed) await RED.runtime.flows.setFlows({ flows: { flows: nodes }, deploymentType: 'full' });
 

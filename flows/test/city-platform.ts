@@ -23,7 +23,8 @@ export interface Received {
   body: Record<string, unknown>;
 }
 
-type Fault = { kind: 'status'; status: number } | { kind: 'hang' };
+/** `hang`: no answer at all; `accept-hang`: the order is taken, the answer never comes (a lost reply). */
+type Fault = { kind: 'status'; status: number } | { kind: 'hang' } | { kind: 'accept-hang' };
 
 const SWAGGER = new URL('../../../shared/testdata/open311/georeport-v2-swagger.json', import.meta.url);
 
@@ -87,6 +88,8 @@ export interface CityPlatform {
   fault(target: Target, n: number, fault: Fault): void;
   /** Requests whose key matches are refused for good with `status` (e.g. 422). */
   refuse(target: Target, matches: (key: string) => boolean, status?: number): void;
+  /** The city changed its mind: nothing is refused any more. */
+  clearRefusals(): void;
   /** Sets an Open311 request's status, as the city would when it closes it. */
   setOpen311Status(serviceRequestId: string, status: 'open' | 'closed', notes?: string): void;
   onAccepted?: (r: Received) => void;
@@ -114,15 +117,20 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
     res.end(JSON.stringify(body));
   };
 
-  /** Faults, then refusals, then the key: what every target does before it records an order. */
-  const gate = (target: Target, key: string, res: http.ServerResponse): boolean => {
+  /**
+   * Faults, then refusals, then the key: what every target does before it records an order.
+   * True: record it and answer; 'silent': record it and never answer.
+   */
+  const gate = (target: Target, key: string, res: http.ServerResponse): boolean | 'silent' => {
     requests[target]++;
-    const f = faults[target].shift();
+    // A lost reply is for an order the platform takes: a repeat of a key it has passes it by.
+    const next = faults[target][0];
+    const f = next && !(next.kind === 'accept-hang' && seen[target].has(key)) ? faults[target].shift() : undefined;
     if (f?.kind === 'hang') {
       hung.push(res);
       return false;
     }
-    if (f) {
+    if (f?.kind === 'status') {
       answer(res, f.status, { error: `scripted ${f.status}` });
       return false;
     }
@@ -135,6 +143,10 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
       duplicates[target]++;
       answer(res, 409, { error: `duplicate: ${key} already received` });
       return false;
+    }
+    if (f?.kind === 'accept-hang') {
+      hung.push(res);
+      return 'silent';
     }
     return true;
   };
@@ -165,9 +177,10 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
       invalid.push({ target: '12345', reason: `Idempotency-Key ${key}, expected ${expected}` });
       return answer(res, 400, { error: 'Idempotency-Key does not match the work order' });
     }
-    if (!gate('12345', key, res)) return;
+    const go = gate('12345', key, res);
+    if (!go) return;
     record('12345', key, w.value as unknown as Record<string, unknown>);
-    answer(res, 201, { workOrderNo: `WO-${accepted['12345'].length}` });
+    if (go === true) answer(res, 201, { workOrderNo: `WO-${accepted['12345'].length}` });
   };
 
   const onOpen311Post = (req: http.IncomingMessage, res: http.ServerResponse, text: string) => {
@@ -187,11 +200,12 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
       invalid.push({ target: 'open311', reason: 'no idempotency_key attribute' });
       return answer(res, 400, [{ code: 400, description: 'attribute[idempotency_key] required' }]);
     }
-    if (!gate('open311', key, res)) return;
+    const go = gate('open311', key, res);
+    if (!go) return;
     const id = String(100_000 + open311.size + 1);
     open311.set(id, { status: 'open', requested: new Date().toISOString(), code: String(fields.service_code), body: fields });
     record('open311', key, { ...fields, service_request_id: id });
-    answer(res, 200, [{ service_request_id: id, service_notice: 'received' }]);
+    if (go === true) answer(res, 200, [{ service_request_id: id, service_notice: 'received' }]);
   };
 
   const onOpen311Get = (res: http.ServerResponse, id: string) => {
@@ -246,6 +260,10 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
     },
     refuse: (target, matches, status = 422) => {
       refusals[target].push({ matches, status });
+    },
+    clearRefusals: () => {
+      refusals['12345'].length = 0;
+      refusals.open311.length = 0;
     },
     setOpen311Status: (id, status, notes) => {
       const r = open311.get(id);
