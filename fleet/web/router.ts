@@ -2,12 +2,13 @@
  * Hash routes, the seam further views slot into: #/ (map and units), #/unit/<id>, #/claim.
  * Works from a file of bookmarks and with no server-side routing.
  */
-export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' };
+export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' } | { view: 'dead-letters' };
 
 export function parseRoute(hash: string): Route {
   const m = /^#\/unit\/([^/]+)$/.exec(hash);
   if (m?.[1]) return { view: 'unit', id: decodeURIComponent(m[1]) };
   if (hash === '#/claim') return { view: 'claim' };
+  if (hash === '#/dead-letters') return { view: 'dead-letters' };
   return { view: 'list' };
 }
 

@@ -1,3 +1,5 @@
+import { FLOWS_EN, FLOWS_ZH } from './strings-flows.ts';
+
 /**
  * Every label the dashboard shows, in English and Simplified Chinese. `{name}` marks a value.
  * ZH is typed by EN's keys: a label added in one language and not the other does not build.
@@ -173,6 +175,7 @@ export const EN = {
   'risk.battery': 'battery empty in {h}',
   'risk.data': 'data budget spent in {h}',
   'risk.dataSpent': 'data budget spent',
+  ...FLOWS_EN,
 } as const;
 
 export type Key = keyof typeof EN;
@@ -348,4 +351,5 @@ export const ZH: Record<Key, string> = {
   'risk.battery': '电池预计 {h}后耗尽',
   'risk.data': '流量预计 {h}后用尽',
   'risk.dataSpent': '流量已用尽',
+  ...FLOWS_ZH,
 };
