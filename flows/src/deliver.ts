@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, type Settlement, TicketEvent, WorkOrder } from '@shouwang/protocol';
+import { trackRequest } from './open311-requests.ts';
 import { backoffMs, open311Request, type Verdict, verdict, workOrder, workOrderKey } from './outside.ts';
 import type { Node, NodeAPI, NodeMessage } from './red.ts';
 
@@ -154,27 +155,32 @@ export default function register(RED: NodeAPI): void {
           deadLetter(bad);
           return;
         }
-        attempt(e).then(
-          ({ v, body }) => {
-            if (v.kind === 'delivered') {
-              counts[v.duplicate ? 'duplicates' : 'delivered']++;
-              show('green');
-              pass({
-                ...msg,
-                settlement: settled ?? { outcome: 'delivered' },
-                [target === '12345' ? 'workOrder' : 'open311']: answerOf(body),
-              });
-            } else if (v.kind === 'refused') deadLetter(`${target} refused: ${v.reason}`);
-            else if (e.attempts + 1 >= maxLeases)
-              deadLetter(`${target} failed ${e.attempts + 1} leases of ${tries} tries; last: ${v.reason}`);
-            else {
-              counts.deferred++;
-              show('red');
-              done(new Error(`${target}: ${v.reason}; left for the next lease (${e.attempts + 1} of ${maxLeases})`));
-            }
-          },
-          (err: Error) => done(err),
-        );
+        attempt(e)
+          .then(
+            async ({ v, body }) => {
+              if (v.kind === 'delivered') {
+                counts[v.duplicate ? 'duplicates' : 'delivered']++;
+                // Kept before the settlement goes on: a request settled is a request polled.
+                const opened = target === 'open311' ? serviceRequestId(body) : undefined;
+                if (opened) await trackRequest(this, opened, { ticketId: e.ticket.id, at: e.at });
+                show('green');
+                pass({
+                  ...msg,
+                  settlement: settled ?? { outcome: 'delivered' },
+                  [target === '12345' ? 'workOrder' : 'open311']: answerOf(body),
+                });
+              } else if (v.kind === 'refused') deadLetter(`${target} refused: ${v.reason}`);
+              else if (e.attempts + 1 >= maxLeases)
+                deadLetter(`${target} failed ${e.attempts + 1} leases of ${tries} tries; last: ${v.reason}`);
+              else {
+                counts.deferred++;
+                show('red');
+                done(new Error(`${target}: ${v.reason}; left for the next lease (${e.attempts + 1} of ${maxLeases})`));
+              }
+            },
+            (err: Error) => done(err),
+          )
+          .catch((err: Error) => done(err));
       });
       this.on('close', (closed) => {
         closing.abort(new Error('node closed'));
@@ -183,6 +189,13 @@ export default function register(RED: NodeAPI): void {
     } as (this: Node, config: never) => void,
     { credentials: { token: { type: 'password' }, apiKey: { type: 'password' } } },
   );
+}
+
+/** GeoReport v2 answers a POST with `[{ service_request_id, service_notice? }]` (or a `token` to look it up later). */
+function serviceRequestId(body: string): string | undefined {
+  const a = answerOf(body);
+  const id = Array.isArray(a) ? (a[0] as { service_request_id?: unknown } | undefined)?.service_request_id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
 function answerOf(body: string): unknown {

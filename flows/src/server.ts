@@ -169,7 +169,8 @@ async function main(): Promise<void> {
     httpAdminRoot: '/',
     httpNodeRoot: '/',
     adminAuth: { type: 'credentials', users: [{ username: 'admin', password: secrets.adminHash, permissions: '*' }] },
-    contextStorage: { default: { module: 'localfilesystem' } },
+    // `file`: on disk at each write (the palette's Open311 requests; survives kill -9); the default stays as flows expect it.
+    contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { cache: false } } },
     logging: { console: { level, metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false }, tours: false },
     diagnostics: { enabled: false },

@@ -80,6 +80,8 @@ export interface CityPlatform {
   accepted(target: Target): Received[];
   /** Every request each target saw, accepted or not. */
   requests(target: Target): number;
+  /** Open311 status look-ups (GET /requests/{id}.json) answered. */
+  lookups(): number;
   /** Repeats each target recognised (answered 409). */
   duplicates(target: Target): number;
   /** Requests that did not match the contract (answered 400): should stay empty. */
@@ -208,7 +210,9 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
     if (go === true) answer(res, 200, [{ service_request_id: id, service_notice: 'received' }]);
   };
 
+  let lookups = 0;
   const onOpen311Get = (res: http.ServerResponse, id: string) => {
+    lookups++;
     const r = open311.get(id);
     if (!r) return answer(res, 404, [{ code: 404, description: `no request ${id}` }]);
     answer(res, 200, [
@@ -254,6 +258,7 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
     accepted: (target) => accepted[target],
     requests: (target) => requests[target],
     duplicates: (target) => duplicates[target],
+    lookups: () => lookups,
     invalid,
     fault: (target, n, fault) => {
       for (let i = 0; i < n; i++) faults[target].push(fault);

@@ -21,6 +21,7 @@ const TYPES = [
   'shouwang alarm in',
   'shouwang unit command',
   'shouwang deliver',
+  'shouwang open311 status',
 ];
 
 test('Node-RED loads the palette from its package and serves every node with help text', async (t) => {

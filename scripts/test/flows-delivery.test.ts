@@ -62,4 +62,21 @@ test('alarms reach both endpoints once through failures, a time-out, a kill mid-
   assert.match(String(of(third)[0]), /^created:/);
   assert.deepEqual(orderedOnce(city), []);
   assert.deepEqual((await f.api('GET', '/api/flows/dead-letters')).body.deadLetters, []);
+
+  // 4. The city closes the first request in Open311: the poll walks its ticket to closed with the notes.
+  const request = city.accepted('open311').find((r) => r.body['attribute[idempotency_key]'] === city.accepted('12345')[0]?.key);
+  city.setOpen311Status(String(request?.body.service_request_id), 'closed', '已处置：围挡已恢复');
+  await waitFor('the first ticket closed from Open311', async () => (await f.ticket(first)).state === 'closed' || undefined, 30_000);
+  const timeline = (await f.api('GET', `/api/tickets/${first}`)).body.timeline as {
+    action: string;
+    actor: string;
+    reason: string | null;
+  }[];
+  assert.deepEqual(
+    timeline.filter((e) => e.actor.startsWith('open311:')).map((e) => [e.action, e.reason]),
+    [
+      ['feedback', '已处置：围挡已恢复'],
+      ['close', null],
+    ],
+  );
 });

@@ -43,6 +43,7 @@ export async function startFlowsSystem(t: TestContext, units: number): Promise<F
         SHOUWANG_FLOWS_TIMEOUT_S: '0.5',
         SHOUWANG_FLOWS_TRIES: '4',
         SHOUWANG_FLOWS_BACKOFF_MS: '50',
+        SHOUWANG_OPEN311_POLL_S: '1',
         SHOUWANG_FLOWS_INBOUND_TOKEN: INBOUND,
         SHOUWANG_FLOWS_ADMIN_PASSWORD: 'flows-e2e-admin-password',
       },
