@@ -1,4 +1,4 @@
-import { FLOWS_ROUTES, retryPath } from '@shouwang/protocol';
+import { type DeadLetter, type DeadLetters as DeadLetterList, FLOWS_ROUTES, retryPath } from '@shouwang/protocol';
 import { allowed, explain } from './actions.ts';
 import type { Api } from './api.ts';
 import { esc } from './html.ts';
@@ -6,19 +6,6 @@ import { t } from './i18n.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { clock } from './time.ts';
-
-/** A ticket event an outside system refused for good, as GET /api/flows/dead-letters lists it. */
-interface DeadLetter {
-  seq: number;
-  ticketId: string;
-  type: 'ticket.created' | 'ticket.changed';
-  action: string;
-  at: number;
-  attempts: number;
-  settledAt: number | null;
-  reason: string | null;
-  target: string | null;
-}
 
 /** Seen while open: a dead letter appears when a flow settles it, so the list is read again on this beat. */
 const REFRESH_MS = 10_000;
@@ -90,7 +77,7 @@ export class DeadLetters {
 
   async #load(): Promise<void> {
     try {
-      const { deadLetters } = await this.#api.get<{ deadLetters: DeadLetter[] }>(FLOWS_ROUTES.deadLetters);
+      const { deadLetters } = await this.#api.get<DeadLetterList>(FLOWS_ROUTES.deadLetters);
       this.#render(deadLetters);
     } catch (err) {
       this.#root.innerHTML = `<section class="dead-letters"><a class="back" href="#/">${t('nav.back')}</a><p class="outcome refused">${esc(

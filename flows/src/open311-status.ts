@@ -1,6 +1,7 @@
 import { checkValue, FLOWS_ROUTES, type StatusAction, type StatusChange, StatusResult } from '@shouwang/protocol';
 import type { FleetConfigNode } from './fleet-node.ts';
 import { trackedRequests, untrackRequest } from './open311-requests.ts';
+import { poller } from './poller.ts';
 import type { Node, NodeAPI } from './red.ts';
 
 interface Config {
@@ -44,7 +45,6 @@ export default function register(RED: NodeAPI): void {
     const intervalMs = Math.max(1000, Number(config.intervalS ?? 60) * 1000 || 60_000);
     const timeoutMs = Math.max(100, Number(config.timeoutS ?? 5) * 1000 || 5000);
     const base = config.url.replace(/\/+$/, '');
-    let polling = false;
     let closed = 0;
 
     const walk = async (req: Open311Request, ticketId: string): Promise<boolean> => {
@@ -73,46 +73,36 @@ export default function register(RED: NodeAPI): void {
       return false;
     };
 
-    const poll = async () => {
-      if (polling) return;
-      polling = true;
-      try {
-        const tracked = await trackedRequests(this);
-        let open = tracked.length;
-        for (const [id, { ticketId }] of tracked) {
-          const q = config.jurisdictionId ? `?jurisdiction_id=${encodeURIComponent(config.jurisdictionId)}` : '';
-          const res = await fetch(`${base}/requests/${encodeURIComponent(id)}.json${q}`, { signal: AbortSignal.timeout(timeoutMs) });
-          if (res.status === 404) {
-            await untrackRequest(this, id);
-            open--;
-            this.warn(`Open311 no longer knows request ${id} (ticket ${ticketId}): not polled any more`);
-            continue;
-          }
-          if (!res.ok) throw new Error(`Open311 answered ${res.status} for request ${id}`);
-          const body = (await res.json()) as Open311Request[] | Open311Request;
-          const req = Array.isArray(body) ? body[0] : body;
-          if (req?.status !== 'closed') continue;
-          if (await walk(req, ticketId)) {
-            await untrackRequest(this, id);
-            open--;
-            closed++;
-          }
+    const { poll, stop } = poller(this, intervalMs, async () => {
+      const tracked = await trackedRequests(this);
+      let open = tracked.length;
+      for (const [id, { ticketId }] of tracked) {
+        const q = config.jurisdictionId ? `?jurisdiction_id=${encodeURIComponent(config.jurisdictionId)}` : '';
+        const res = await fetch(`${base}/requests/${encodeURIComponent(id)}.json${q}`, { signal: AbortSignal.timeout(timeoutMs) });
+        if (res.status === 404) {
+          await untrackRequest(this, id);
+          open--;
+          this.warn(`Open311 no longer knows request ${id} (ticket ${ticketId}): not polled any more`);
+          continue;
         }
-        this.status({ fill: 'green', shape: 'dot', text: `${open} open, ${closed} closed` });
-      } catch (err) {
-        this.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
-        this.error(err);
-      } finally {
-        polling = false;
+        if (!res.ok) throw new Error(`Open311 answered ${res.status} for request ${id}`);
+        const body = (await res.json()) as Open311Request[] | Open311Request;
+        const req = Array.isArray(body) ? body[0] : body;
+        if (req?.status !== 'closed') continue;
+        if (await walk(req, ticketId)) {
+          await untrackRequest(this, id);
+          open--;
+          closed++;
+        }
       }
-    };
-    const timer = setInterval(() => void poll(), intervalMs);
+      this.status({ fill: 'green', shape: 'dot', text: `${open} open, ${closed} closed` });
+    });
     this.on('input', (_msg, _send, done) => {
       // An inject wired in polls at once.
       poll().then(() => done(), done);
     });
     this.on('close', (done) => {
-      clearInterval(timer);
+      stop();
       done();
     });
   } as (this: Node, config: never) => void);

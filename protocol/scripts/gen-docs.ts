@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   COMMAND_MAX_BYTES,
   COMMANDS,
+  DeadLetter,
   ErrorCode,
   FLOWS_ROUTES,
   LeasedEvents,
@@ -110,11 +111,21 @@ export function render(): string {
     `| \`POST ${FLOWS_ROUTES.lease}\` | LeaseRequest | LeasedEvents |`,
     `| \`POST ${FLOWS_ROUTES.settle}\` | SettleRequest | \`{ settled }\` |`,
     `| \`POST ${FLOWS_ROUTES.status}\` | StatusChange | StatusResult |`,
-    `| \`GET ${FLOWS_ROUTES.deadLetters}\` | — | \`{ deadLetters }\` |`,
+    `| \`GET ${FLOWS_ROUTES.deadLetters}\` | — | \`{ deadLetters: DeadLetter[] }\` |`,
     `| \`POST ${FLOWS_ROUTES.retry}\` | — | \`{ seq, state }\` |`,
     '',
   );
-  const flows = { LeaseRequest, LeasedEvents, TicketEvent, TicketSnapshot, SettleRequest, Settlement, StatusChange, StatusResult };
+  const flows = {
+    LeaseRequest,
+    LeasedEvents,
+    TicketEvent,
+    TicketSnapshot,
+    SettleRequest,
+    Settlement,
+    StatusChange,
+    StatusResult,
+    DeadLetter,
+  };
   for (const [name, schema] of Object.entries(flows)) out.push(`### ${name}`, '', fieldTable(schema as Node), '');
   out.push(
     '## Flows → 12345 platform (JSON webhook)',

@@ -1,4 +1,5 @@
 import {
+  DeadLetters,
   FLOWS_ROUTES,
   LeasedEvents,
   LeaseRequest,
@@ -90,9 +91,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     FLOWS_ROUTES.deadLetters,
     {
       config: { action: 'read', summary: 'Ticket events an outside system refused for good, with the reason' },
-      schema: {
-        querystring: limitQuery(5000, 500),
-      },
+      schema: { querystring: limitQuery(5000, 500), response: { 200: DeadLetters } },
     },
     async (req) => ({ deadLetters: await loop.outbox.deadLetters(req.query.limit) }),
   );

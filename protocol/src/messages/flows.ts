@@ -155,6 +155,26 @@ export const StatusResult = Type.Object(
 );
 export type StatusResult = Static<typeof StatusResult>;
 
+/** A ticket event an outside system refused for good, as the dead-letter list shows it. */
+export const DeadLetter = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    ticketId: Text(64),
+    type: StringEnum(TICKET_EVENT_TYPES),
+    action: Text(32),
+    at: Ms('When the change happened in the fleet'),
+    attempts: Type.Integer({ minimum: 0, description: 'Leases it had' }),
+    settledAt: Type.Union([Ms('When it was dead-lettered'), Type.Null()]),
+    reason: Nullable(Text(2000)),
+    target: Nullable(Text(64)),
+  },
+  { additionalProperties: false },
+);
+export type DeadLetter = Static<typeof DeadLetter>;
+
+export const DeadLetters = Type.Object({ deadLetters: Type.Array(DeadLetter) }, { additionalProperties: false });
+export type DeadLetters = Static<typeof DeadLetters>;
+
 /** The HTTP routes of the contract, so neither side spells a path by hand. */
 export const FLOWS_ROUTES = {
   lease: '/api/flows/events/lease',
