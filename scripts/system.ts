@@ -62,6 +62,8 @@ export interface RunningSystem {
   credentialsFile: string;
   units: UnitProcess[];
   fleetPassword: string;
+  /** The gateway password of the `flows` service account Node-RED's unit nodes log in with. */
+  flowsPassword: string;
   /** Node-RED, when `flows` was asked for; `start` runs it again after it stopped or was killed. */
   flows?: FlowsPart;
   startUnit(index: number, passwordOverride?: string): Promise<UnitProcess>;
@@ -190,6 +192,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       credentialsFile,
       units,
       fleetPassword,
+      flowsPassword,
       // A getter: a restarted Node-RED is a new child.
       get flows() {
         return flows;

@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { filters, topics } from '@shouwang/protocol';
+import mqtt from 'mqtt';
 import { waitFor } from '../../flows/test/support.ts';
 import { orderedOnce, startFlowsSystem } from './flows-e2e.ts';
 
@@ -23,7 +25,21 @@ test('a refused ticket is a dead letter until a dispatcher retries it; 12345 sta
   const f = await startFlowsSystem(t, 1);
   const { city } = f;
   city.refuse('12345', () => true, 422);
+  // The flows' own broker account, as the palette's alarm in uses it: the gateway lets it watch every unit's alarms.
+  const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${f.sys.mqttPort}`, {
+    username: 'flows',
+    password: f.sys.flowsPassword,
+    reconnectPeriod: 0,
+  });
+  t.after(() => watcher.endAsync(true));
+  const granted = await watcher.subscribeAsync(filters.allUplink('alarm'), { qos: 1 });
+  assert.deepEqual(
+    granted.map((g) => g.qos),
+    [1],
+  );
+  const heard = new Promise<string>((r) => watcher.once('message', (topic) => r(topic)));
   const id = await f.tamper(0);
+  assert.equal(await heard, topics.uplink(f.sys.units[0]?.id ?? '', 'alarm'));
   const dead = await waitFor(
     'the dead letter',
     async () => ((await f.api('GET', '/api/flows/dead-letters')).body.deadLetters as DeadLetter[]).find((d) => d.ticketId === id),
