@@ -15,6 +15,7 @@ import { startTestSystem } from './harness.ts';
 export const ADMIN = 'swt_flows-e2e-admin-token-0123456789abcdef';
 export const INBOUND = 'swi_flows-e2e-inbound-token-0123456789';
 export const LEASE_S = 2;
+export const ADMIN_PASSWORD = 'flows-e2e-admin-password';
 
 export interface FlowsSystem {
   sys: RunningSystem;
@@ -45,7 +46,7 @@ export async function startFlowsSystem(t: TestContext, units: number): Promise<F
         SHOUWANG_FLOWS_BACKOFF_MS: '50',
         SHOUWANG_OPEN311_POLL_S: '1',
         SHOUWANG_FLOWS_INBOUND_TOKEN: INBOUND,
-        SHOUWANG_FLOWS_ADMIN_PASSWORD: 'flows-e2e-admin-password',
+        SHOUWANG_FLOWS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       },
     },
   });

@@ -6,11 +6,13 @@
  * clear error and changes nothing.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { filters, topics } from '@shouwang/protocol';
 import mqtt from 'mqtt';
 import { waitFor } from '../../flows/test/support.ts';
-import { orderedOnce, startFlowsSystem } from './flows-e2e.ts';
+import { ADMIN_PASSWORD, orderedOnce, startFlowsSystem } from './flows-e2e.ts';
 
 interface DeadLetter {
   seq: number;
@@ -116,4 +118,29 @@ test('a refused ticket is a dead letter until a dispatcher retries it; 12345 sta
     ['dispatched', 'signed-for', 'handling', 'feedback', 'closed'],
   );
   assert.deepEqual(orderedOnce(city), []);
+
+  // The editor is behind its admin login; the fleet token is in the credentials file, encrypted.
+  const editor = `http://127.0.0.1:${f.flows().httpPort}`;
+  assert.equal((await fetch(`${editor}/flows`)).status, 401);
+  const login = await fetch(`${editor}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  const { access_token } = (await login.json()) as { access_token: string };
+  const deployed = await fetch(`${editor}/flows`, { headers: { authorization: `Bearer ${access_token}` } });
+  assert.equal(deployed.status, 200);
+  assert.ok(
+    ((await deployed.json()) as { type: string }[]).some((n) => n.type === 'shouwang deliver'),
+    'the default flows are deployed',
+  );
+  const dir = join(f.dataDir, 'flows');
+  const [flowFile, credFile] = await Promise.all([
+    readFile(join(dir, 'flows.json'), 'utf8'),
+    readFile(join(dir, 'flows_cred.json'), 'utf8'),
+  ]);
+  assert.doesNotMatch(flowFile, /swt_/, 'no token in the flow file');
+  assert.doesNotMatch(credFile, /swt_/, 'the credentials file is encrypted');
+  assert.match(credFile, /^\{"\$":"[0-9a-f]{32}/);
 });
