@@ -128,8 +128,9 @@ test('answers that fail and one that times out: tried again with backoff, delive
   send(ticketEvent(2));
   await waitFor('the settlement', () => got.length >= 1 || undefined);
   assert.deepEqual(got[0]?.settlement, { outcome: 'delivered' });
-  assert.deepEqual([city.requests('12345'), city.accepted('12345').length], [4, 1]);
-  assert.deepEqual([city.requests('open311'), city.accepted('open311').length], [2, 1]);
+  // The scripted faults, then one order; a try slower than the time-out on a loaded machine is a recognised repeat.
+  assert.deepEqual([city.requests('12345') - city.duplicates('12345'), city.accepted('12345').length], [4, 1]);
+  assert.deepEqual([city.requests('open311') - city.duplicates('open311'), city.accepted('open311').length], [2, 1]);
 });
 
 test('a refusal for good is a dead letter with the answer and the target; the next target is not called', async (t) => {
