@@ -3,7 +3,7 @@ export const FLOWS_EN = {
   'flows.nav': 'undelivered',
   'flows.title': 'Undelivered to the city',
   'flows.help':
-    'Ticket events the 12345 platform or Open311 refused for good. Nothing else is lost: events still being tried wait in the outbox. Retry once the cause is fixed (a category the platform did not take, a field it refused).',
+    'Ticket events the 12345 platform or Open311 refused for good. Nothing else is lost: events still being tried wait in the outbox. Later changes of the same ticket wait behind the refused one. Retry once the cause is fixed (a category the platform did not take, a field it refused).',
   'flows.none': 'Nothing undelivered: every ticket event went out or is still being tried.',
   'flows.count': '{n} undelivered',
   'flows.when': 'refused',
@@ -27,7 +27,7 @@ export const FLOWS_ZH: Record<keyof typeof FLOWS_EN, string> = {
   'flows.nav': '未送达',
   'flows.title': '未送达城市平台的工单',
   'flows.help':
-    '12345 平台或 Open311 明确拒收的工单事件。其余事件不会丢失：仍在重试的事件保留在发件箱中。原因排除后（平台不接受的类别、被拒的字段）可重新发送。',
+    '12345 平台或 Open311 明确拒收的工单事件。其余事件不会丢失：仍在重试的事件保留在发件箱中。同一工单的后续变更排在被拒事件之后等待。原因排除后（平台不接受的类别、被拒的字段）可重新发送。',
   'flows.none': '没有未送达的事件：所有工单事件均已送出或正在重试。',
   'flows.count': '{n} 条未送达',
   'flows.when': '拒收时间',
