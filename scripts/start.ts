@@ -18,6 +18,8 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: process.env.SHOUWANG_SCENARIO },
     'time-scale': { type: 'string', default: process.env.SHOUWANG_TIME_SCALE },
     influx: { type: 'string', default: process.env.SHOUWANG_INFLUX_URL },
+    'flows-port': { type: 'string', default: process.env.SHOUWANG_FLOWS_PORT ?? '1880' },
+    'without-flows': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -25,9 +27,15 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`usage: ./dev start [--units N] [--mqtt-port P] [--http-port P] [--gateway-http-port P]
-                   [--data-dir DIR] [--scenario NAME] [--time-scale X] [--influx URL] [-v]
+                   [--data-dir DIR] [--scenario NAME] [--time-scale X] [--influx URL]
+                   [--flows-port P | --without-flows] [-v]
   --influx URL  an InfluxDB 1.x HTTP API (e.g. http://127.0.0.1:8086) for readings and history;
                 without it readings stay in the gateway's embedded journal and the fleet keeps its own history
+  --flows-port P  Node-RED's editor and inbound webhooks (default 1880); --without-flows runs no Node-RED
+Node-RED's default flows read SHOUWANG_12345_URL, SHOUWANG_OPEN311_URL (+ SHOUWANG_OPEN311_JURISDICTION,
+     SHOUWANG_12345_TOKEN, SHOUWANG_OPEN311_API_KEY); without an endpoint its deliver node sends nothing and
+     ticket events wait in the fleet's outbox. SHOUWANG_FLOWS_ADMIN_PASSWORD / SHOUWANG_FLOWS_INBOUND_TOKEN
+     fix the editor password / webhook token (else made on the data dir's first start and shown once).
 Env: SHOUWANG_UNITS, SHOUWANG_MQTT_PORT, SHOUWANG_HTTP_PORT, SHOUWANG_GATEWAY_HTTP_PORT, SHOUWANG_DATA_DIR,
      SHOUWANG_SCENARIO, SHOUWANG_TIME_SCALE, SHOUWANG_INFLUX_URL; LOG_LEVEL for every process;
      SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN to keep one admin token across runs (else a new one each run).`);
@@ -77,6 +85,7 @@ const system = await startSystem({
   ...(values.scenario ? { scenario: values.scenario } : {}),
   ...(values['time-scale'] ? { timeScale: Number(values['time-scale']) } : {}),
   ...(values.influx ? { influxUrl: values.influx } : {}),
+  ...(values['without-flows'] ? {} : { flows: { httpPort: int('flows-port', values['flows-port'], 0, 65535) } }),
   onLog: (source, line) => {
     let text = line;
     try {
@@ -96,6 +105,21 @@ const system = await startSystem({
 stop = system.stop;
 
 const took = ((Date.now() - started) / 1000).toFixed(1);
+
+function flowsLines(): string {
+  const f = system.flows;
+  if (!f) return '    flows (Node-RED)  not started (--without-flows)';
+  const base = `http://127.0.0.1:${f.httpPort}`;
+  const shown = (v: string | undefined, kept: string) => v ?? kept;
+  const endpoint = (name: string) => process.env[name] || `not set (${name}): events wait in the fleet's outbox`;
+  return [
+    `    flows (Node-RED)  ${base}/   user admin, password ${shown(f.generated.adminPassword, 'kept from an earlier start (hashed in the data dir) or as given')}`,
+    `    inbound webhooks  POST ${base}/hooks/12345/status, ${base}/hooks/status`,
+    `                      Authorization: Bearer ${shown(f.generated.inboundToken, 'kept from an earlier start (hashed in the data dir) or as given')}`,
+    `    12345 webhook     ${endpoint('SHOUWANG_12345_URL')}`,
+    `    Open311           ${endpoint('SHOUWANG_OPEN311_URL')}`,
+  ].join('\n');
+}
 console.log(`
   Shouwang is running (started in ${took} s)
     dashboard + API   http://127.0.0.1:${system.httpPort}/         (GET /api/units)
@@ -103,6 +127,7 @@ console.log(`
     CLI               SHOUWANG_TOKEN=${adminToken} ./dev shouwang units
     MQTT gateway      mqtt://127.0.0.1:${system.mqttPort}
     gateway health    http://127.0.0.1:${system.gatewayHttpPort}/health   metrics: /metrics
+${flowsLines()}
     simulated units   ${system.units.length} of ${HARBIN_SITES.length} demo sites, registered and claimed through the API:
 ${system.units.map((u) => `                      ${u.id}  ${u.site.name}`).join('\n')}
   Ctrl-C stops everything.

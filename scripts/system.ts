@@ -38,6 +38,12 @@ export interface SystemOptions {
    * Without one (tests reading the API openly) the units get credentials written beforehand.
    */
   adminToken?: string;
+  /**
+   * Node-RED beside the fleet (flows/src/server.ts) with the shipped flows, given a `flows` token
+   * and its own broker service account; needs `adminToken` to make the token. `env` carries the
+   * endpoints and knobs the default flows read (SHOUWANG_12345_URL, SHOUWANG_OPEN311_URL, …).
+   */
+  flows?: { httpPort: number; env?: NodeJS.ProcessEnv };
   /** A part exited while the system was running (not through `stop`). */
   onPartExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -56,8 +62,20 @@ export interface RunningSystem {
   credentialsFile: string;
   units: UnitProcess[];
   fleetPassword: string;
+  /** The gateway password of the `flows` service account Node-RED's unit nodes log in with. */
+  flowsPassword: string;
+  /** Node-RED, when `flows` was asked for; `start` runs it again after it stopped or was killed. */
+  flows?: FlowsPart;
   startUnit(index: number, passwordOverride?: string): Promise<UnitProcess>;
   stop(): Promise<void>;
+}
+
+export interface FlowsPart {
+  httpPort: number;
+  child: ChildProcess;
+  /** The admin password and inbound token made on this data dir's first start (shown once). */
+  generated: { adminPassword?: string; inboundToken?: string };
+  start(): Promise<FlowsPart>;
 }
 
 interface Ready {
@@ -86,8 +104,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     const unitSecrets = Array.from({ length: opts.units }, (_, i) => ({ id: unitIdFor(i), password: newSecret() }));
     const fleetPassword = newSecret();
+    const flowsPassword = newSecret();
     const credentialsFile = join(dataDir, 'gateway', 'credentials.json');
-    await writeCredentials(credentialsFile, unitSecrets, fleetPassword);
+    await writeCredentials(credentialsFile, unitSecrets, fleetPassword, flowsPassword);
 
     const gw = await spawnPartWithChild('gateway', 'gateway/src/main.ts', opts, children, {
       SHOUWANG_GATEWAY_MQTT_PORT: String(opts.mqttPort),
@@ -138,6 +157,29 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       return { id, password, site, child };
     };
 
+    let flows: FlowsPart | undefined;
+    if (opts.flows) {
+      if (!opts.adminToken) throw new Error('flows need an admin token to make their fleet token');
+      const flowsToken = await makeToken(api, opts.adminToken, 'flows', 'node-red');
+      const { httpPort, env } = opts.flows;
+      const startFlows = async (): Promise<FlowsPart> => {
+        const { ready, child } = await spawnPartWithChild('flows', 'flows/src/server.ts', opts, children, {
+          ...env,
+          SHOUWANG_FLOWS_DATA_DIR: join(dataDir, 'flows'),
+          SHOUWANG_FLOWS_HTTP_PORT: String(flows?.httpPort ?? httpPort),
+          SHOUWANG_FLOWS_FLEET_URL: api,
+          SHOUWANG_FLOWS_FLEET_TOKEN: flowsToken,
+          SHOUWANG_FLOWS_MQTT_URL: mqttUrl,
+          SHOUWANG_FLOWS_MQTT_USERNAME: 'flows',
+          SHOUWANG_FLOWS_MQTT_PASSWORD: flowsPassword,
+        });
+        watch('flows', child);
+        flows = { httpPort: Number(ready.httpPort), child, generated: ready.generated as FlowsPart['generated'], start: startFlows };
+        return flows;
+      };
+      await startFlows();
+    }
+
     const units: UnitProcess[] = [];
     for (let i = 0; i < opts.units; i++) units.push(await startUnit(i));
     watch('gateway', gw.child);
@@ -150,6 +192,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       credentialsFile,
       units,
       fleetPassword,
+      flowsPassword,
+      // A getter: a restarted Node-RED is a new child.
+      get flows() {
+        return flows;
+      },
       startUnit,
       stop: stopAll,
     };
@@ -159,12 +206,31 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   }
 }
 
-async function writeCredentials(file: string, units: { id: string; password: string }[], fleetPassword: string): Promise<void> {
+async function makeToken(api: string, adminToken: string, role: string, name: string): Promise<string> {
+  const res = await fetch(`${api}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ role, name }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { token?: unknown };
+  if (res.status !== 201 || typeof body.token !== 'string') throw new Error(`a ${role} token: the fleet answered ${res.status}`);
+  return body.token;
+}
+
+async function writeCredentials(
+  file: string,
+  units: { id: string; password: string }[],
+  fleetPassword: string,
+  flowsPassword: string,
+): Promise<void> {
   const body = {
     units: Object.fromEntries(
       await Promise.all(units.map(async (u) => [u.id, await hashSecret(u.password, MACHINE_SECRET_COST)] as const)),
     ),
-    services: { fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' } },
+    services: {
+      fleet: { hash: await hashSecret(fleetPassword, MACHINE_SECRET_COST), role: 'service' },
+      flows: { hash: await hashSecret(flowsPassword, MACHINE_SECRET_COST), role: 'service' },
+    },
   };
   await mkdir(join(file, '..'), { recursive: true });
   // Temp file + rename: the gateway watches this file and must never read half of it.

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FLOWS_ROUTES, LeasedEvents, retryPath, StatusResult } from '@shouwang/protocol';
+import { DeadLetters, FLOWS_ROUTES, LeasedEvents, retryPath, StatusResult } from '@shouwang/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
@@ -15,7 +15,6 @@ import {
   AlarmWithComments,
   ApiErrorBody,
   AuditAnswer,
-  DeadLetterList,
   FloodAnswer,
   KpiAnswer,
   Retried,
@@ -90,7 +89,7 @@ test('alarm, ticket and flows answers agree with their response schemas, and the
   await call('POST', FLOWS_ROUTES.settle, FLOWS_ROUTES.settle, flows, Settled, 200, {
     settlements: [{ seq, outcome: 'dead-letter', reason: 'refused', target: '12345' }],
   });
-  await call('GET', FLOWS_ROUTES.deadLetters, FLOWS_ROUTES.deadLetters, ADMIN, DeadLetterList, 200);
+  await call('GET', FLOWS_ROUTES.deadLetters, FLOWS_ROUTES.deadLetters, ADMIN, DeadLetters, 200);
   await call('POST', FLOWS_ROUTES.retry, retryPath(seq), dispatcher, Retried, 200);
   await call('POST', FLOWS_ROUTES.status, FLOWS_ROUTES.status, flows, StatusResult, 200, {
     ticketId: id,

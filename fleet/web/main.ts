@@ -8,6 +8,7 @@ import { CampaignViews } from './campaigns.ts';
 import { CardList } from './cards.ts';
 import { mountClaim } from './claim.ts';
 import { type Condition, condition, worse } from './condition.ts';
+import { DeadLetters } from './dead-letters.ts';
 import { UnitPage } from './detail.ts';
 import type { FieldContext } from './fields.ts';
 import river from './harbin.geojson';
@@ -79,6 +80,7 @@ const cards = new CardList($('cards'), (id) => {
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
 const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
+const deadLetters = new DeadLetters($('side'), document.querySelector('#list-view .tools'), api, () => session);
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -275,6 +277,7 @@ function show(r: Route): void {
   $('list-view').classList.toggle('aside', r.view !== 'list');
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
+  deadLetters.show(r.view === 'dead-letters');
   if (r.view === 'unit') {
     const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null, cell: null };
     if (unitPage.current !== r.id) unitPage.open(row);
@@ -300,6 +303,7 @@ route(show);
 onLangChange(() => {
   conditions = new Map();
   translateStatic(document);
+  deadLetters.refresh();
   if (conn.dataset.state) conn.textContent = t(`conn.${conn.dataset.state as StreamState}`);
   langSelect.value = lang();
   showWho();

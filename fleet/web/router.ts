@@ -6,7 +6,7 @@ import { type LoopRoute, parseLoopRoute } from './loop-routes.ts';
  * alarm loop's (loop-routes.ts).
  * Works from a file of bookmarks and with no server-side routing.
  */
-export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' } | OtaRoute | LoopRoute;
+export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' } | OtaRoute | LoopRoute | { view: 'dead-letters' };
 
 export function parseRoute(hash: string): Route {
   const loop = parseLoopRoute(hash);
@@ -16,6 +16,7 @@ export function parseRoute(hash: string): Route {
   if (hash === '#/claim') return { view: 'claim' };
   const ota = parseOtaRoute(hash);
   if (ota) return ota;
+  if (hash === '#/dead-letters') return { view: 'dead-letters' };
   return { view: 'list' };
 }
 

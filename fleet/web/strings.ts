@@ -1,4 +1,5 @@
 import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
+import { FLOWS_EN, FLOWS_ZH } from './strings-flows.ts';
 import { MAP_EN, MAP_ZH } from './strings-map.ts';
 import { OTA_EN, OTA_ZH } from './strings-ota.ts';
 
@@ -179,6 +180,7 @@ export const EN = {
   'risk.battery': 'battery empty in {h}',
   'risk.data': 'data budget spent in {h}',
   'risk.dataSpent': 'data budget spent',
+  ...FLOWS_EN,
 } as const;
 
 export type Key = keyof typeof EN;
@@ -356,4 +358,5 @@ export const ZH: Record<Key, string> = {
   'risk.battery': '电池预计 {h}后耗尽',
   'risk.data': '流量预计 {h}后用尽',
   'risk.dataSpent': '流量已用尽',
+  ...FLOWS_ZH,
 };

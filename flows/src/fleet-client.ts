@@ -35,6 +35,8 @@ export class FleetClient {
       headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(this.#timeoutMs),
+    }).catch((err: Error & { cause?: { code?: string } }) => {
+      throw new Error(`fleet unreachable at ${this.#base}: ${err.cause?.code ?? err.message}`, { cause: err });
     });
     const text = await res.text();
     let parsed: unknown = null;

@@ -15,9 +15,18 @@ export interface NodeStatus {
   text?: string;
 }
 
+/** Context in its asynchronous form, which every store (a file store without a cache too) takes. */
+export interface ContextStore {
+  get(key: string, store: string, cb: (err: Error | null | undefined, value?: never) => void): void;
+  set(key: string, value: unknown, store: string, cb: (err: Error | null | undefined) => void): void;
+  keys(store: string, cb: (err: Error | null | undefined, keys?: never) => void): void;
+}
+
 export interface Node {
   id: string;
-  credentials: Record<string, string | undefined>;
+  context(): { global: ContextStore; flow: ContextStore };
+  /** Absent when the node's type has credentials but none were set. */
+  credentials: Record<string, string | undefined> | undefined;
   status(s: NodeStatus): void;
   error(err: unknown, msg?: NodeMessage): void;
   warn(what: unknown): void;

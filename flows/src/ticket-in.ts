@@ -1,5 +1,6 @@
 import { checkValue, FLOWS_ROUTES, LeasedEvents, Settlement } from '@shouwang/protocol';
 import type { FleetConfigNode } from './fleet-node.ts';
+import { poller } from './poller.ts';
 import type { Node, NodeAPI } from './red.ts';
 
 interface Config {
@@ -26,26 +27,35 @@ export default function register(RED: NodeAPI): void {
     const intervalMs = Math.max(100, Number(config.intervalS ?? 1) * 1000 || 1000);
     const leaseMs = Math.max(1000, Number(config.leaseS ?? 60) * 1000 || 60_000);
     const limit = Math.min(500, Math.max(1, Number(config.limit ?? 100) || 100));
-    let polling = false;
     let delivered = 0;
 
-    const poll = async () => {
-      if (polling) return;
-      polling = true;
-      try {
-        const leased = checkValue(LeasedEvents, await fleet.client.call('POST', FLOWS_ROUTES.lease, { limit, leaseMs }));
-        if (!leased.ok) throw new Error(`fleet sent events the protocol refuses at ${leased.error.path}: ${leased.error.message}`);
-        for (const e of leased.value.events) this.send({ topic: e.type, seq: e.seq, payload: e });
-        this.status({ fill: 'green', shape: 'dot', text: `leased ${leased.value.events.length}, settled ${delivered}` });
-      } catch (err) {
-        this.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
-        this.error(err);
-      } finally {
-        polling = false;
-      }
-    };
-    const timer = setInterval(() => void poll(), intervalMs);
+    const { poll, stop } = poller(this, intervalMs, async () => {
+      const leased = checkValue(LeasedEvents, await fleet.client.call('POST', FLOWS_ROUTES.lease, { limit, leaseMs }));
+      if (!leased.ok) throw new Error(`fleet sent events the protocol refuses at ${leased.error.path}: ${leased.error.message}`);
+      for (const e of leased.value.events) this.send({ topic: e.type, seq: e.seq, payload: e });
+      this.status({ fill: 'green', shape: 'dot', text: `leased ${leased.value.events.length}, settled ${delivered}` });
+    });
     void poll();
+
+    // Settlements that arrive while one call is out go together in the next (up to the contract's
+    // 500): under a storm one fleet transaction per batch instead of one per event.
+    const queue: { settlement: Settlement; done: (err?: Error) => void }[] = [];
+    let settling = false;
+    const flush = async (): Promise<void> => {
+      if (settling || queue.length === 0) return;
+      settling = true;
+      const batch = queue.splice(0, 500);
+      try {
+        await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements: batch.map((b) => b.settlement) });
+        delivered += batch.length;
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err as Error);
+      } finally {
+        settling = false;
+      }
+      await flush();
+    };
 
     this.on('input', (msg, _send, done) => {
       const s = checkValue(Settlement, { seq: msg.seq, ...(msg.settlement as object | undefined) });
@@ -53,16 +63,11 @@ export default function register(RED: NodeAPI): void {
         done(new Error(`cannot settle: ${s.error.path} ${s.error.message}`));
         return;
       }
-      fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements: [s.value] }).then(
-        () => {
-          delivered++;
-          done();
-        },
-        (err: Error) => done(err),
-      );
+      queue.push({ settlement: s.value, done });
+      void flush();
     });
     this.on('close', (closed) => {
-      clearInterval(timer);
+      stop();
       closed();
     });
   } as (this: Node, config: never) => void);

@@ -2,6 +2,7 @@
 declare module 'node-red-node-test-helper' {
   interface TestNode {
     on(event: string, fn: (arg: never) => void): void;
+    once(event: string, fn: (arg: never) => void): void;
     receive(msg: object): void;
   }
   const helper: {

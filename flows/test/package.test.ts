@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const TYPES = ['shouwang-fleet', 'shouwang ticket in', 'shouwang ticket update'];
+const TYPES = [
+  'shouwang-fleet',
+  'shouwang ticket in',
+  'shouwang ticket update',
+  'shouwang alarm in',
+  'shouwang unit command',
+  'shouwang deliver',
+  'shouwang open311 status',
+];
 
 test('Node-RED loads the palette from its package and serves every node with help text', async (t) => {
   const userDir = await mkdtemp(join(tmpdir(), 'flows-nr-'));
@@ -43,7 +51,7 @@ test('Node-RED loads the palette from its package and serves every node with hel
   const sets = RED.nodes.getNodeList().filter((n) => n.module === '@shouwang/node-red-shouwang');
   assert.deepEqual(
     sets.map((n) => n.err ?? null),
-    [null, null, null],
+    TYPES.map(() => null),
     'no node file failed to load',
   );
   assert.deepEqual(sets.flatMap((n) => n.types).sort(), [...TYPES].sort());

@@ -17,7 +17,7 @@ import mqtt from 'mqtt';
 
 export const ADMIN = 'admin-token-for-flows-palette-0123456789';
 
-export async function startBroker(t: TestContext): Promise<string> {
+export async function startBroker(t: Parameters<typeof defer>[0]): Promise<string> {
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   server.listen(0, '127.0.0.1');
@@ -37,7 +37,7 @@ export interface TestFleet {
 }
 
 /** The fleet's own entry point, as `./dev start` runs it, on a free port with a temp data dir. */
-export async function startFleet(t: TestContext, mqttUrl: string): Promise<TestFleet> {
+export async function startFleet(t: Parameters<typeof defer>[0], mqttUrl: string): Promise<TestFleet> {
   const dir = await mkdtemp(join(tmpdir(), 'flows-fleet-'));
   const child = fork(new URL('../../fleet/src/main.ts', import.meta.url), [], {
     env: {
@@ -98,4 +98,42 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A real device agent on the hardware simulator, connected to `mqttUrl` (the plain broker takes any password). */
+export async function startUnit(t: TestContext, mqttUrl: string, unitId: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'flows-unit-'));
+  const child = fork(new URL('../../device/src/main.ts', import.meta.url), [], {
+    env: {
+      ...process.env,
+      SHOUWANG_DEVICE_UNIT_ID: unitId,
+      SHOUWANG_DEVICE_MODE: 'sim',
+      SHOUWANG_DEVICE_MQTT_URL: mqttUrl,
+      SHOUWANG_DEVICE_MQTT_PASSWORD: 'any-password-the-test-broker-takes',
+      SHOUWANG_DEVICE_DATA_DIR: dir,
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  defer(t, stopper(child, dir));
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
+    child.once('exit', (code) => reject(new Error(`unit ${unitId} exited with ${code} before it was ready`)));
+  });
+}
+
+/**
+ * Node-RED as `./dev start` runs it (flows/src/server.ts: the shipped default flows on a fresh data
+ * dir), on a free port; `env` points the flows at the fleet, the broker and the endpoints.
+ */
+export async function startNodeRed(t: Parameters<typeof defer>[0], env: NodeJS.ProcessEnv): Promise<{ httpPort: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'flows-nodered-'));
+  const child = fork(new URL('../src/server.ts', import.meta.url), [], {
+    env: { ...process.env, LOG_LEVEL: 'silent', SHOUWANG_FLOWS_DATA_DIR: dir, SHOUWANG_FLOWS_HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  defer(t, stopper(child, dir));
+  return new Promise((resolve, reject) => {
+    child.on('message', (m: { type?: string; httpPort?: number }) => m.type === 'ready' && resolve({ httpPort: Number(m.httpPort) }));
+    child.once('exit', (code) => reject(new Error(`Node-RED exited with ${code} before it was ready`)));
+  });
 }

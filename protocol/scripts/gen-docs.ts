@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   COMMAND_MAX_BYTES,
   COMMANDS,
+  DeadLetter,
   ErrorCode,
   FLOWS_ROUTES,
   LeasedEvents,
@@ -24,6 +25,8 @@ import {
   TicketSnapshot,
   UPLINK,
   UPLINK_KINDS,
+  WorkOrder,
+  WorkOrderCallback,
 } from '@shouwang/protocol';
 
 interface Node {
@@ -108,12 +111,30 @@ export function render(): string {
     `| \`POST ${FLOWS_ROUTES.lease}\` | LeaseRequest | LeasedEvents |`,
     `| \`POST ${FLOWS_ROUTES.settle}\` | SettleRequest | \`{ settled }\` |`,
     `| \`POST ${FLOWS_ROUTES.status}\` | StatusChange | StatusResult |`,
-    `| \`GET ${FLOWS_ROUTES.deadLetters}\` | — | \`{ deadLetters }\` |`,
+    `| \`GET ${FLOWS_ROUTES.deadLetters}\` | — | \`{ deadLetters: DeadLetter[] }\` |`,
     `| \`POST ${FLOWS_ROUTES.retry}\` | — | \`{ seq, state }\` |`,
     '',
   );
-  const flows = { LeaseRequest, LeasedEvents, TicketEvent, TicketSnapshot, SettleRequest, Settlement, StatusChange, StatusResult };
+  const flows = {
+    LeaseRequest,
+    LeasedEvents,
+    TicketEvent,
+    TicketSnapshot,
+    SettleRequest,
+    Settlement,
+    StatusChange,
+    StatusResult,
+    DeadLetter,
+  };
   for (const [name, schema] of Object.entries(flows)) out.push(`### ${name}`, '', fieldTable(schema as Node), '');
+  out.push(
+    '## Flows → 12345 platform (JSON webhook)',
+    '',
+    'The shipped flows `POST` a WorkOrder per ticket event with an `Idempotency-Key` header (the episode for the creation, episode`#`revision for a change; a 409 answer is a recognised repeat); the platform reports back with a WorkOrderCallback.',
+    '',
+  );
+  for (const [name, schema] of Object.entries({ WorkOrder, WorkOrderCallback }))
+    out.push(`### ${name}`, '', fieldTable(schema as Node), '');
   out.push('## Error codes', '', '| code |', '|---|', ...Object.values(ErrorCode).map((c) => `| \`${c}\` |`), '');
   return out.join('\n');
 }

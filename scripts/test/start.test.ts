@@ -37,7 +37,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const run = (t: TestContext, args: string[]) => spawnCaptured(t, process.execPath, [START, '--units', '1', '--http-port', '0', ...args]);
+const run = (t: TestContext, args: string[]) =>
+  spawnCaptured(t, process.execPath, [START, '--units', '1', '--http-port', '0', '--flows-port', '0', ...args]);
 
 async function until(what: string, ok: () => boolean, timeoutMs: number, show: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -96,7 +97,8 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const pid = r.child.pid;
     assert.ok(pid);
     const parts = childPids(pid);
-    assert.equal(parts.length, 3, 'gateway, fleet and one unit');
+    assert.equal(parts.length, 4, 'gateway, fleet, Node-RED and one unit');
+    assert.match(r.out(), /flows \(Node-RED\) {2}http:\/\/127\.0\.0\.1:\d+\/ {3}user admin, password \S+/);
     r.child.kill(signal);
     const left = () =>
       parts.filter(alive).map((p) => execFileSync('ps', ['-o', 'pid=,stat=,args=', '-p', String(p)], { encoding: 'utf8' }));

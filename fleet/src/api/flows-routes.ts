@@ -1,4 +1,5 @@
 import {
+  DeadLetters,
   FLOWS_ROUTES,
   LeasedEvents,
   LeaseRequest,
@@ -12,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
-import { answers, DeadLetterList, Retried, Settled } from './loop-schemas.ts';
+import { answers, Retried, Settled } from './loop-schemas.ts';
 import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
@@ -89,10 +90,7 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     FLOWS_ROUTES.deadLetters,
     {
       config: { action: 'read', summary: 'Ticket events an outside system refused for good, with the reason' },
-      schema: {
-        querystring: limitQuery(5000, 500),
-        response: answers(DeadLetterList),
-      },
+      schema: { querystring: limitQuery(5000, 500), response: answers(DeadLetters) },
     },
     async (req) => ({ deadLetters: await loop.outbox.deadLetters(req.query.limit) }),
   );

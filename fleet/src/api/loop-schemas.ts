@@ -163,21 +163,6 @@ export const AuditAnswer = Obj({
   ),
 });
 
-export const DeadLetterList = Obj({
-  deadLetters: Type.Array(
-    Obj({
-      seq: Type.Integer({ minimum: 1 }),
-      ticketId: Type.String(),
-      type: Type.String(),
-      action: Type.String(),
-      at: Ms,
-      attempts: Type.Integer({ minimum: 0 }),
-      settledAt: Null(Ms),
-      reason: Null(Type.String()),
-      target: Null(Type.String()),
-    }),
-  ),
-});
 export const Settled = Obj({ settled: Type.Integer({ minimum: 0 }) });
 export const Retried = Obj({ seq: Type.Integer({ minimum: 1 }), state: Type.Literal('pending') });
 

@@ -1,4 +1,4 @@
-import type { Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
+import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
 import { chunks } from './chunks.ts';
 import type { Database, OutboxRow } from './schema.ts';
@@ -24,18 +24,6 @@ function toEvent(r: OutboxRow): TicketEvent {
     attempts: r.attempts,
     ticket: JSON.parse(r.ticket) as TicketEvent['ticket'],
   };
-}
-
-export interface DeadLetter {
-  seq: number;
-  ticketId: string;
-  type: OutboxEventType;
-  action: string;
-  at: number;
-  attempts: number;
-  settledAt: number | null;
-  reason: string | null;
-  target: string | null;
 }
 
 /**

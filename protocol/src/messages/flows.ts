@@ -155,6 +155,26 @@ export const StatusResult = Type.Object(
 );
 export type StatusResult = Static<typeof StatusResult>;
 
+/** A ticket event an outside system refused for good, as the dead-letter list shows it. */
+export const DeadLetter = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    ticketId: Text(64),
+    type: StringEnum(TICKET_EVENT_TYPES),
+    action: Text(32),
+    at: Ms('When the change happened in the fleet'),
+    attempts: Type.Integer({ minimum: 0, description: 'Leases it had' }),
+    settledAt: Type.Union([Ms('When it was dead-lettered'), Type.Null()]),
+    reason: Nullable(Text(2000)),
+    target: Nullable(Text(64)),
+  },
+  { additionalProperties: false },
+);
+export type DeadLetter = Static<typeof DeadLetter>;
+
+export const DeadLetters = Type.Object({ deadLetters: Type.Array(DeadLetter) }, { additionalProperties: false });
+export type DeadLetters = Static<typeof DeadLetters>;
+
 /** The HTTP routes of the contract, so neither side spells a path by hand. */
 export const FLOWS_ROUTES = {
   lease: '/api/flows/events/lease',
@@ -167,3 +187,57 @@ export const FLOWS_ROUTES = {
 export function retryPath(seq: number): string {
   return FLOWS_ROUTES.retry.replace(':seq', String(seq));
 }
+
+/**
+ * The work order the shipped flows send to a 12345 platform's webhook (JSON), one per ticket
+ * event. The platform keeps one work order per `idempotencyKey` (the alarm episode) and applies
+ * each `revision` once: a created event sent again, or a change sent again, is a duplicate it
+ * answers 409 to, and the flows count that as delivered.
+ */
+export const WorkOrder = Type.Object(
+  {
+    idempotencyKey: Text(128, 'The alarm episode: the platform opens one work order per key, ever'),
+    event: StringEnum(['created', 'changed'] as const),
+    revision: Type.Integer({ minimum: 1, description: 'The event (outbox seq): a change is applied once per revision' }),
+    code: Text(64, "The fleet's ticket id: the code the platform quotes in its status callbacks"),
+    title: Text(200),
+    content: Text(2000),
+    category: Text(64),
+    severity: StringEnum(SEVERITIES),
+    state: StringEnum(TICKET_STATES),
+    address: Text(800, 'Grid cell, community, street and district, most specific first'),
+    position: Type.Union([
+      Type.Object(
+        { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+    gridCell: Nullable(Text(64)),
+    deadline: Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{3})?Z$',
+      description: 'Close-by deadline, ISO 8601 UTC',
+    }),
+    attachments: Type.Array(Text(500), { maxItems: 100, description: 'URLs of the snapshots and clips' }),
+  },
+  { additionalProperties: false },
+);
+export type WorkOrder = Static<typeof WorkOrder>;
+
+/** What the 12345 platform reports back about a work order (its status callback). */
+export const WORK_ORDER_STATUSES = ['signed', 'handling', 'handled', 'closed'] as const;
+
+export const WorkOrderCallback = Type.Object(
+  {
+    code: Text(64, 'The work order code: the ticket id the fleet sent'),
+    status: StringEnum(WORK_ORDER_STATUSES, {
+      description: 'signed: a department signed for it; handling; handled: with feedback; closed: with satisfaction',
+    }),
+    externalId: Type.Optional(Text(200, "The platform's own work order number")),
+    handler: Type.Optional(Text(200, 'Who acted, as the platform names them')),
+    feedback: Type.Optional(Text(2000, 'What was done: required when handled')),
+    satisfaction: Type.Optional(StringEnum(['satisfied', 'unsatisfied'] as const)),
+  },
+  { additionalProperties: false },
+);
+export type WorkOrderCallback = Static<typeof WorkOrderCallback>;

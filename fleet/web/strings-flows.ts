@@ -1,0 +1,48 @@
+/** Labels of the dead-letter view (ticket events an outside system refused for good). */
+export const FLOWS_EN = {
+  'flows.nav': 'undelivered',
+  'flows.title': 'Undelivered to the city',
+  'flows.help':
+    'Ticket events the 12345 platform or Open311 refused for good. Nothing else is lost: events still being tried wait in the outbox. Later changes of the same ticket wait behind the refused one. Retry once the cause is fixed (a category the platform did not take, a field it refused).',
+  'flows.none': 'Nothing undelivered: every ticket event went out or is still being tried.',
+  'flows.count': '{n} undelivered',
+  'flows.when': 'refused',
+  'flows.target': 'system',
+  'flows.event': 'event',
+  'flows.ticket': 'ticket',
+  'flows.reason': 'answer',
+  'flows.tries': 'tries',
+  'flows.retry': 'retry',
+  'flows.retrying': 'sending again…',
+  'flows.retried': 'queued again: it goes out with the next lease',
+  'flows.needsDispatcher': 'A dispatcher (or supervisor) can retry these.',
+  'flows.type.ticket.created': 'new ticket',
+  'flows.type.ticket.changed': 'change ({action})',
+  'flows.target.12345': '12345 platform',
+  'flows.target.open311': 'Open311',
+  'flows.loadFailed': 'The list could not be read: {message}',
+} as const;
+
+export const FLOWS_ZH: Record<keyof typeof FLOWS_EN, string> = {
+  'flows.nav': '未送达',
+  'flows.title': '未送达城市平台的工单',
+  'flows.help':
+    '12345 平台或 Open311 明确拒收的工单事件。其余事件不会丢失：仍在重试的事件保留在发件箱中。同一工单的后续变更排在被拒事件之后等待。原因排除后（平台不接受的类别、被拒的字段）可重新发送。',
+  'flows.none': '没有未送达的事件：所有工单事件均已送出或正在重试。',
+  'flows.count': '{n} 条未送达',
+  'flows.when': '拒收时间',
+  'flows.target': '系统',
+  'flows.event': '事件',
+  'flows.ticket': '工单',
+  'flows.reason': '对方答复',
+  'flows.tries': '尝试次数',
+  'flows.retry': '重新发送',
+  'flows.retrying': '正在重新发送…',
+  'flows.retried': '已重新排队：将随下一次租用送出',
+  'flows.needsDispatcher': '派遣员（或督办员）可重新发送。',
+  'flows.type.ticket.created': '新工单',
+  'flows.type.ticket.changed': '变更（{action}）',
+  'flows.target.12345': '12345 平台',
+  'flows.target.open311': 'Open311',
+  'flows.loadFailed': '无法读取列表：{message}',
+};

@@ -1,0 +1,40 @@
+import type { Node } from './red.ts';
+
+/**
+ * The Open311 service requests the flows opened, one global-context key per `service_request_id`
+ * (→ ticket id): written by `shouwang deliver` (target open311) when the endpoint answers, read and
+ * dropped by `shouwang open311 status`. They live in the context store named `file`, which the
+ * shipped runner keeps on disk without a cache, so a request opened just before a kill -9 is still
+ * polled after the restart (a cached store flushes every 30 s). Where no such store is configured
+ * Node-RED uses its default one.
+ */
+const STORE = 'file';
+const PREFIX = 'shouwang_open311_';
+
+export interface Tracked {
+  ticketId: string;
+  at: number;
+}
+
+function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+export async function trackedRequests(node: Node): Promise<[string, Tracked][]> {
+  const g = node.context().global;
+  const keys = (await call<string[]>((cb) => g.keys(STORE, cb))) ?? [];
+  const out: [string, Tracked][] = [];
+  for (const k of keys.filter((x) => x.startsWith(PREFIX))) {
+    const v = (await call<Tracked | null>((cb) => g.get(k, STORE, cb))) ?? null;
+    if (v) out.push([k.slice(PREFIX.length), v]);
+  }
+  return out;
+}
+
+export function trackRequest(node: Node, serviceRequestId: string, t: Tracked): Promise<unknown> {
+  return call((cb) => node.context().global.set(`${PREFIX}${serviceRequestId}`, t, STORE, cb));
+}
+
+export function untrackRequest(node: Node, serviceRequestId: string): Promise<unknown> {
+  return call((cb) => node.context().global.set(`${PREFIX}${serviceRequestId}`, undefined, STORE, cb));
+}
