@@ -9,9 +9,9 @@ import { ANY_ALARM_KINDS, CATEGORIES, PRIORITIES } from '../domain/alarm-rules.t
  * answer and not here fails a test instead of vanishing from the document.
  */
 
-const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
-const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
+export const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
+export const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
   Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
 
 export const ApiErrorBody = Obj(
@@ -156,6 +156,8 @@ export const AuditAnswer = Obj({
       action: Type.String(),
       unitId: Null(Type.String()),
       ticketId: Null(Type.String()),
+      campaignId: Null(Type.String()),
+      release: Null(Type.String({ description: 'The release version a publish or a campaign write concerned' })),
       status: Type.Integer(),
       result: Type.String({ description: 'ok, or the error code the write was answered with' }),
       message: Null(Type.String()),

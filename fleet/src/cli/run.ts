@@ -5,7 +5,7 @@ import type { AtRisk } from '../domain/risk.ts';
 import { commandAction } from '../domain/roles.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
-import { call, need, refused, UsageError } from './api.ts';
+import { type Answer, call, need, refused, UsageError } from './api.ts';
 import { atRiskTable, clockIn, commissioningTable, unitDetail, unitsTable } from './format.ts';
 import { LOOP_VERBS, runLoopVerb } from './loop.ts';
 import { OTA_OPTIONS, OTA_VERBS, runOta } from './ota.ts';
