@@ -53,6 +53,8 @@ export interface UnitStateTable {
   power: string | null;
   location: string | null;
   link: string | null;
+  /** JSON `{ version, ts }`: the agent version the unit last reported running. */
+  running: string | null;
   last_seen: number | null;
   deployment_lat: number | null;
   deployment_lon: number | null;
