@@ -1,5 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,8 @@ export interface RunningSystem {
   httpPort: number;
   gatewayHttpPort: number;
   credentialsFile: string;
+  /** The demo release signing key (never in the repository) and the trusted-keys file fleet and units are given. */
+  releaseKeys: ReleaseKeys;
   units: UnitProcess[];
   fleetPassword: string;
   startUnit(index: number, passwordOverride?: string): Promise<UnitProcess>;
@@ -89,6 +91,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const credentialsFile = join(dataDir, 'gateway', 'credentials.json');
     await writeCredentials(credentialsFile, unitSecrets, fleetPassword);
 
+    const releaseKeys = demoReleaseKeys(dataDir);
+
     const gw = await spawnPartWithChild('gateway', 'gateway/src/main.ts', opts, children, {
       SHOUWANG_GATEWAY_MQTT_PORT: String(opts.mqttPort),
       SHOUWANG_GATEWAY_HTTP_PORT: String(opts.gatewayHttpPort),
@@ -109,6 +113,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         ? { SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: opts.adminToken, SHOUWANG_FLEET_REGISTRY_CREDENTIALS_FILE: credentialsFile }
         : {}),
       ...(opts.influxUrl ? { SHOUWANG_FLEET_HISTORY_INFLUX_URL: opts.influxUrl } : {}),
+      SHOUWANG_FLEET_OTA_TRUSTED_KEYS_FILE: releaseKeys.trustedKeys,
       // The units' clocks run faster: the fleet keeps step, or it would judge their promises in slow motion.
       ...(opts.timeScale ? { SHOUWANG_FLEET_TIME_SCALE: String(opts.timeScale) } : {}),
     });
@@ -130,6 +135,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         SHOUWANG_DEVICE_SITE_LAT: String(site.lat),
         SHOUWANG_DEVICE_SITE_LON: String(site.lon),
         SHOUWANG_DEVICE_DATA_DIR: join(dataDir, 'units', id),
+        SHOUWANG_DEVICE_OTA_TRUSTED_KEYS: releaseKeys.trustedKeys,
       };
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;
       if (opts.timeScale) env.SHOUWANG_DEVICE_SIM_TIME_SCALE = String(opts.timeScale);
@@ -148,6 +154,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       httpPort: Number(fleet.ready.httpPort),
       gatewayHttpPort: Number(gw.ready.httpPort),
       credentialsFile,
+      releaseKeys,
       units,
       fleetPassword,
       startUnit,
@@ -157,6 +164,27 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     await stopAll();
     throw err;
   }
+}
+
+export interface ReleaseKeys {
+  keyId: string;
+  privateKey: string;
+  trustedKeys: string;
+}
+
+/**
+ * A demo release signing key under `<dataDir>/release-keys`, made once by the maintainers' own tool
+ * (`./dev release keygen`), so a release can be built, signed and published to the local system.
+ */
+function demoReleaseKeys(dataDir: string): ReleaseKeys {
+  const dir = join(dataDir, 'release-keys');
+  const keys = { keyId: 'demo', privateKey: join(dir, 'demo.pem'), trustedKeys: join(dir, 'trusted-keys.json') };
+  if (!existsSync(keys.privateKey)) {
+    rmSync(keys.trustedKeys, { force: true });
+    const args = ['keygen', '--id', keys.keyId, '--out', dir, '--trusted', keys.trustedKeys];
+    execFileSync(process.execPath, [join(ROOT, 'device/release/cli.ts'), ...args], { stdio: 'ignore' });
+  }
+  return keys;
 }
 
 async function writeCredentials(file: string, units: { id: string; password: string }[], fleetPassword: string): Promise<void> {
