@@ -20,7 +20,7 @@ const CITY_SIDE_DEG = 0.00209;
 const TICKETS = 200_000;
 
 function cityGrid(): Grid {
-  const map = JSON.parse(readFileSync(new URL('../web/harbin.geojson', import.meta.url), 'utf8')) as FeatureCollection;
+  const map = JSON.parse(readFileSync(new URL('../src/grid/harbin-districts.geojson', import.meta.url), 'utf8')) as FeatureCollection;
   const districts = map.features
     .filter((f) => f.properties?.level === 'district')
     .map((f) => ({

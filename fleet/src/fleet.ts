@@ -4,6 +4,7 @@ import { type AlarmLoop, startAlarmLoop } from './alarms/loop.ts';
 import { bundleDashboard } from './api/dashboard-bundle.ts';
 import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
+import { openTileArchive } from './api/tile-archive.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
 import { type Ota, startOta } from './ota/ota.ts';
@@ -11,6 +12,7 @@ import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
+import { DashboardOverlay } from './services/dashboard-overlay.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
@@ -34,6 +36,7 @@ export interface Fleet {
 /** Wires the fleet manager: MQTT ingest → live state → HTTP API, SSE and dashboard. */
 export async function startFleet(config: FleetConfig, log: Logger, options: { clock?: Clock } = {}): Promise<Fleet> {
   checkTimeZone(config.dashboard);
+  const tileArchive = config.dashboard.tiles.file ? await openTileArchive(config.dashboard.tiles.file) : null;
   const l = config.liveness;
   const clock = options.clock ?? fleetClock(config.timeScale);
   const state = new FleetState({
@@ -74,6 +77,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
+  // Bound: an injected clock may be an object whose now() reads its own fields.
+  const now = () => clock.now();
   let httpPort = config.http.port;
   const ota = startOta({
     config,
@@ -87,6 +92,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     httpBase: () => `http://${config.http.host}:${httpPort}`,
     log,
   });
+  const overlay = new DashboardOverlay({ db, now, log: log.child({ module: 'dashboard' }) });
+  await overlay.start(config.dashboard.overlayPollMs);
   const api = await createApi({
     state,
     store,
@@ -99,14 +106,18 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ota,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
+    overlay,
+    tileArchive,
+    timeScale: config.timeScale,
     audit: new AuditStore(db),
-    now: clock.now,
+    now,
     log,
   });
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await ota.close();
+    await overlay.close();
     await loop.close();
     await ingest.close();
     await persister.close();
@@ -130,6 +141,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
       await api.close();
       await ota.close();
       commandClient.close();
+      await overlay.close();
       await loop.close();
       await ingest.close();
       await persister.close();

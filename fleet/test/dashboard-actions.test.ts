@@ -64,6 +64,8 @@ test('a technician commissions and claims from the phone view; a commander is re
   await card.click();
   const unitPage = page.locator('#unit-view .unit-page[data-unit="hrb-001"]');
   await unitPage.waitFor();
+  // The unit page fits the phone: nothing to scroll sideways to (the config fields did overflow).
+  assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scroll');
   const run = unitPage.locator('button[data-act="commission"]');
   assert.ok((await height(run)) >= 44);
   await run.click();
@@ -79,7 +81,7 @@ test('a technician commissions and claims from the phone view; a commander is re
   await unitPage.locator('button[data-act="commission"]').scrollIntoViewIfNeeded();
   await p.shot('actions-phone-commissioned');
 
-  // Claim the new unit on site: code from the label, the site, the grid cell; credentials once.
+  // Claim the new unit on site: code from the label and the site (its grid cell follows from it); credentials once.
   await page.goto(`${fleet.base}/#/claim`);
   const form = page.locator('form.claim');
   await form.waitFor();
@@ -87,15 +89,16 @@ test('a technician commissions and claims from the phone view; a commander is re
   await form.locator('input[name="siteName"]').fill('Hulan bridge site');
   await form.locator('input[name="lat"]').fill('45.8897');
   await form.locator('input[name="lon"]').fill('126.5851');
-  await form.locator('input[name="gridCell"]').fill('HRB-F4');
+  assert.equal(await form.locator('input[name="gridCell"]').count(), 0, 'no cell to type: the grid places the site');
   assert.ok((await height(form.locator('button[type="submit"]'))) >= 44);
   await form.locator('button[type="submit"]').click();
   await form.locator('.claim-result.ok', { hasText: 'Claimed hrb-005' }).waitFor();
   assert.match((await form.locator('.claim-result').textContent()) ?? '', /hrb-005 \/ \S{20,}/);
   const claimed = (await api('GET', '/api/registry/units/hrb-005', tech)).body;
-  assert.deepEqual([claimed.status, claimed.gridCell, (claimed.site as { name: string }).name], ['active', 'HRB-F4', 'Hulan bridge site']);
+  assert.deepEqual([claimed.status, (claimed.site as { name: string }).name], ['active', 'Hulan bridge site']);
   await page.goto(`${fleet.base}/#/`);
   await page.locator('article.card[data-unit="hrb-005"] [data-field="liveness"]', { hasText: 'claimed, never heard' }).waitFor();
+  await page.locator('article.card[data-unit="hrb-005"] [data-field="grid"]', { hasText: /^grid songbei-g\d{3}-\d{3}$/ }).waitFor();
   await p.shot('actions-phone-claimed');
 
   // A commander asks for a reboot: asked to confirm, then refused by the fleet, in words.

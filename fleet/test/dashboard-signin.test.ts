@@ -46,3 +46,27 @@ test('sign in with a token; a wrong token is refused with a message; no token ge
   await page.locator('#signin form.signin').waitFor();
   assert.deepEqual(p.errors, []);
 });
+
+test('a fleet that does not answer the first request: the page says so and tries again, never blank', { timeout: 60_000 }, async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  const browser = await startBrowser(t);
+  const context = await browser.newContext({ locale: 'en' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The fleet restarting: its config answers 503 until it is back.
+  let down = true;
+  await page.route('**/api/dashboard/config', (route) =>
+    down ? route.fulfill({ status: 503, body: '{"error":{"code":"UNAVAILABLE","message":"starting"}}' }) : route.continue(),
+  );
+  await page.goto(`${fleet.base}/#token=${ADMIN}`);
+  await page.locator('#signin .start-failed[role="alert"]', { hasText: 'The fleet did not answer (HTTP 503). Retrying in 5 s' }).waitFor();
+  down = false;
+  // "Retry now" instead of waiting: the page comes up signed in with the token of the link.
+  await page.click('#signin .start-failed button');
+  await page.locator('#conn[data-state="live"]').waitFor();
+  assert.equal(await page.locator('#signin').isHidden(), true);
+  assert.match((await page.locator('#role').textContent()) ?? '', /admin/);
+  assert.deepEqual(errors, []);
+});

@@ -5,12 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Power } from '@shouwang/protocol';
+import type { FeatureCollection } from 'geojson';
+import { SAMPLE_GRID } from '../src/alarms/loop.ts';
+import { Grid } from '../src/grid/grid.ts';
+import { readJsonFile } from '../src/json-file.ts';
 import { DESKTOP, openPage, PHONE, startBrowser } from './dashboard-browser.ts';
-import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
+import { apiClient, send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { pmtilesArchive, solidPng } from './pmtiles-writer.ts';
 
 const ADMIN = 'dashboard-admin-token';
 const SITES = [
@@ -61,7 +67,10 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   // At a glance: site and grid cell, each reading's age, the power rung, the next contact.
   const c1 = card('hrb-001');
   await c1.locator('[data-field="site"]', { hasText: 'Songhua River embankment works' }).waitFor();
-  assert.equal(await c1.locator('[data-field="grid"]').textContent(), 'grid HRB-C4');
+  // The cell is the one tickets are routed to (the registry's own label does not override it).
+  const routing = new Grid(readJsonFile(SAMPLE_GRID, 'grid') as FeatureCollection, 'city').cellAt(45.7792, 126.6183);
+  assert.match(routing ?? '', /^daoli-g/);
+  assert.equal(await c1.locator('[data-field="grid"]').textContent(), `grid ${routing}`);
   assert.match((await c1.locator('[data-field="soc"]').textContent()) ?? '', /^82 % · 13\.22 V · \d+ s ago$/);
   assert.equal(await c1.locator('[data-field="rung"]').textContent(), 'full power');
   assert.equal(await c1.locator('[data-field="next"]').textContent(), 'connected now');
@@ -79,7 +88,8 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await c1.locator('[data-field="soc"]', { hasText: '41 %' }).waitFor();
   assert.ok(await socNode?.evaluate((n) => n.isConnected), 'the card was patched, not rebuilt');
   await send(u3, 'hrb-003', 'presence', { state: 'offline', ts: 1 });
-  await page.locator('#map .mk.lvl-bad.cause-liveness b[data-unit="hrb-003"]').waitFor();
+  // Red; its kind turns from liveness to alarm once the fleet's missed-contact rule raises one.
+  await page.locator('#map .mk.lvl-bad b[data-unit="hrb-003"]').waitFor();
   assert.equal(await card('hrb-003').locator('[data-field="liveness"]').textContent(), 'late');
   await send(u2, 'hrb-002', 'power', { ...power(10, 33), timeToEmptyH: 20 });
   await page.locator('#risk li[data-unit="hrb-002"]', { hasText: 'battery empty in 20' }).waitFor();
@@ -159,6 +169,7 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   await diag.getByText('/dev/ttyUSB1 · silent · reopened 3× · dropped checksum 2').waitFor();
   await diag.getByText('/dev/ttyUSB2 · open · reopened 0×', { exact: true }).waitFor();
   assert.match((await diag.textContent()) ?? '', /signalunknown/);
+  await diag.getByText('4G', { exact: true }).waitFor();
   await p.shot('dashboard-unit-desktop');
   await page.click('#unit-view a.back');
   await card('hrb-001').waitFor();
@@ -173,6 +184,15 @@ test('map and list: live, marker by worst condition, click to detail, zoom and p
   assert.equal(await marker('hrb-010').count(), 0);
   await send(u10, 'hrb-010', 'location', { seq: 2, ts: Date.now(), lat: 45.76, lon: 126.6, fix: '3d', sats: 8 });
   await marker('hrb-010').waitFor({ timeout: 10_000 });
+
+  // The track is the fleet's stored positions: a reload (nothing seen by this page yet) still draws it.
+  await waitFor(
+    async () => ((await api('GET', '/api/units/hrb-002/history/location', ADMIN)).body as { points: unknown[] }).points.length === 2,
+  );
+  await page.goto(`${fleet.base}/#/unit/hrb-002`);
+  await page.reload();
+  await page.locator('#unit-view .unit-page[data-unit="hrb-002"]').waitFor();
+  await page.locator('#map path.track').waitFor();
 
   await page.setViewportSize(PHONE);
   await p.shot('dashboard-phone');
@@ -208,4 +228,72 @@ test('an operator tile server, when configured, is the base layer under the outl
   assert.ok(Math.abs(x / 2 ** z - 0.851) < 0.01 && Math.abs(y / 2 ** z - 0.356) < 0.01, asked[0]);
   assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
   assert.deepEqual(p.errors, []);
+});
+
+test('an offline tile file (PMTiles), when configured, is the base layer: served with byte ranges, tiles drawn', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const file = `${dir}/harbin.pmtiles`;
+  // Magenta tiles over Harbin for zooms 6–11: on screen, a drawn tile is told by its colour.
+  const archive = pmtilesArchive({
+    tile: solidPng(200, 30, 150),
+    minZoom: 6,
+    maxZoom: 11,
+    bounds: { minLon: 126.0, minLat: 45.2, maxLon: 127.4, maxLat: 46.2 },
+  });
+  await writeFile(file, archive);
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, dashboard: { tiles: { file } } });
+
+  // Byte ranges as RFC 9110 has them: a part (206), the tail clamped to the file, past the end a 416.
+  const range = (r: string) => fetch(`${fleet.base}/tiles/archive.pmtiles`, { headers: { range: r } });
+  const head = await range('bytes=0-6');
+  assert.equal(head.status, 206);
+  assert.equal(head.headers.get('content-range'), `bytes 0-6/${archive.length}`);
+  assert.equal(await head.text(), 'PMTiles');
+  const clamped = await range('bytes=0-16383');
+  assert.equal(clamped.status, 206);
+  assert.equal((await clamped.arrayBuffer()).byteLength, archive.length);
+  assert.equal((await range(`bytes=${archive.length}-`)).status, 416);
+
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`);
+  const tile = p.page.locator('#map img.leaflet-tile-loaded[src^="blob:"]').first();
+  await tile.waitFor({ timeout: 15_000 });
+  // The centre pixel of a drawn tile, read back in the page (the test runs in Node: the code is the page's).
+  const pixel = await p.page.evaluate(`(() => {
+    const img = document.querySelector('#map img.leaflet-tile-loaded[src^="blob:"]');
+    const c = document.createElement('canvas');
+    c.width = c.height = 1;
+    const g = c.getContext('2d');
+    g.drawImage(img, 128, 128, 1, 1, 0, 0, 1, 1);
+    return [...g.getImageData(0, 0, 1, 1).data].slice(0, 3);
+  })()`);
+  assert.deepEqual(pixel, [200, 30, 150]);
+  assert.ok(p.requests.some((u) => u === `${fleet.base}/tiles/archive.pmtiles`));
+  assert.deepEqual(
+    p.requests.filter((u) => !u.startsWith(`${fleet.base}/`) && !u.startsWith('blob:')),
+    [],
+    'nothing asked of any other host',
+  );
+  assert.equal(await p.page.locator('#map path.geo-river').count(), 1, 'the outlines stay on top');
+  // No unit yet: the list says so and what to do, instead of an empty column.
+  await p.page.locator('#empty:not([hidden])', { hasText: 'No unit has been registered or heard yet' }).waitFor();
+  await p.shot('dashboard-pmtiles-desktop');
+  assert.deepEqual(p.errors, []);
+});
+
+test('a tile file that is no raster PMTiles archive stops the start, named', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  await writeFile(`${dir}/not.pmtiles`, 'not an archive');
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { tiles: { file: `${dir}/not.pmtiles` } } }),
+    /dashboard\.tiles\.file: '.*not\.pmtiles' is not a PMTiles archive/,
+  );
+  await assert.rejects(
+    startTestFleet(t, broker.url, { dashboard: { tiles: { file: `${dir}/missing.pmtiles` } } }),
+    /dashboard\.tiles\.file: cannot open/,
+  );
 });

@@ -63,7 +63,9 @@ export async function startTestFleet(
     clock?: { now(): number };
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
-    dashboard?: { timeZone?: string; tiles?: { url: string } };
+    dashboard?: { timeZone?: string; tiles?: { url?: string; file?: string }; overlayPollMs?: number };
+    /** Fleet seconds per real second (`./dev start --time-scale`). */
+    timeScale?: number;
     ota?: Partial<FleetConfig['ota']>;
   } = {},
 ): Promise<Fleet & { base: string }> {
@@ -78,6 +80,7 @@ export async function startTestFleet(
     registry: options.registry ?? {},
     dashboard: options.dashboard ?? {},
     ota: options.ota ?? {},
+    ...(options.timeScale ? { timeScale: options.timeScale } : {}),
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(

@@ -1,7 +1,8 @@
 /**
- * Power history read from a real influxd, as the gateway writes it: measurement `power`, tag
- * `unit`, the protocol's field names, event time in ms. Oldest first, bounded by the window and
- * the limit, other units' points never mixed in.
+ * Power and location history read from a real influxd, as the gateway writes it: measurements
+ * `power` and `location`, tag `unit`, the protocol's field names, event time in ms. Oldest first,
+ * bounded by the window and the limit (for a track, the newest positions), other units' points
+ * never mixed in.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -46,5 +47,29 @@ test('power history from InfluxDB: window, order, limit, one unit only', async (
     await h.powerHistory("hrb-001' OR unit='hrb-002", t0, t0 + 10 * 60_000, 100),
     [],
     'the unit id is a value, never query text',
+  );
+});
+
+test('a track from InfluxDB: positions with a fix, the newest within the limit, oldest first', async (t) => {
+  const influx = await startInfluxd((fn) => t.after(fn));
+  const h = new InfluxPowerHistory(influx.url, 'shouwang');
+  assert.deepEqual(await h.locationHistory('hrb-001', 0, Date.now(), 10), [], 'no database yet: no track, no error');
+  await fetch(`${influx.url}/query?q=${encodeURIComponent('CREATE DATABASE shouwang')}`, { method: 'POST' });
+  const t0 = 1_763_856_000_000;
+  const lines = [
+    ...[2, 0, 1, 3].map((i) => `location,unit=hrb-001 seq=${i}i,lat=45.7${i},lon=126.6${i},fix="3d",sats=9i ${t0 + i * 60_000}`),
+    // No fix: no coordinates, no point of the track.
+    `location,unit=hrb-001 seq=4i,fix="none",sats=0i ${t0 + 4 * 60_000}`,
+    `location,unit=hrb-002 seq=9i,lat=45.1,lon=126.1,fix="3d",sats=9i ${t0 + 60_000}`,
+  ];
+  const w = await fetch(`${influx.url}/write?db=shouwang&precision=ms`, { method: 'POST', body: lines.join('\n') });
+  assert.equal(w.status, 204, await w.text());
+  assert.deepEqual(
+    (await h.locationHistory('hrb-001', t0, t0 + 10 * 60_000, 100)).map((r) => [r.ts - t0, r.lat, r.lon]),
+    [0, 1, 2, 3].map((i) => [i * 60_000, Number(`45.7${i}`), Number(`126.6${i}`)]),
+  );
+  assert.deepEqual(
+    (await h.locationHistory('hrb-001', t0, t0 + 10 * 60_000, 2)).map((r) => r.ts - t0),
+    [120_000, 180_000],
   );
 });

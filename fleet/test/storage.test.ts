@@ -141,6 +141,24 @@ function storageSuite(name: string, url: (cleanup: Cleanup) => Promise<string>, 
       assert.equal((await store.powerHistory('hrb-h', T0, T0 + 10_000, 2)).length, 2);
     });
 
+    test('a track is kept at event time, once per fix; the newest within the limit come oldest first', async () => {
+      const fix = (ts: number, lat: number) => ({ unit_id: 'hrb-t', ts: T0 + ts, lat, lon: 126.6 });
+      await store.appendLocations([fix(3000, 45.3), fix(1000, 45.1)]);
+      await store.appendLocations([fix(2000, 45.2), fix(3000, 45.9), { ...fix(1500, 40), unit_id: 'hrb-other' }]);
+      assert.deepEqual(
+        (await store.locationHistory('hrb-t', T0, T0 + 10_000, 100)).map((r) => [r.ts - T0, r.lat]),
+        [
+          [1000, 45.1],
+          [2000, 45.2],
+          [3000, 45.3],
+        ],
+      );
+      assert.deepEqual(
+        (await store.locationHistory('hrb-t', T0, T0 + 10_000, 2)).map((r) => r.ts - T0),
+        [2000, 3000],
+      );
+    });
+
     test('API tokens: found by hash until revoked', async () => {
       await store.insertToken({ id: 'tok-1', token_hash: 'th-1', role: 'commander', name: 'duty desk', created_at: T0, revoked_at: null });
       assert.equal((await store.findToken('th-1'))?.role, 'commander');

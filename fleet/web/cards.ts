@@ -1,5 +1,5 @@
-import { type Condition, condition } from './condition.ts';
-import { FIELDS, type FieldContext, type FieldName, type Fields, LISTED, unitFields } from './fields.ts';
+import type { Condition } from './condition.ts';
+import { FIELDS, type FieldContext, type FieldName, type Fields, fieldClass, LISTED, unitFields } from './fields.ts';
 import { t } from './i18n.ts';
 import type { Row } from './model.ts';
 import type { Key } from './strings.ts';
@@ -41,14 +41,14 @@ export class CardList {
     return this.#cards.size;
   }
 
-  upsert(row: Row, ctx: FieldContext): void {
+  upsert(row: Row, ctx: FieldContext, cond: Condition): void {
     let card = this.#cards.get(row.id);
     if (!card) {
       card = build(row.id);
       this.#cards.set(row.id, card);
       this.#root.append(card.el);
     }
-    patch(card, unitFields(row, ctx), condition(row));
+    patch(card, unitFields(row, ctx), cond);
   }
 
   /** Shows `ids` in this order and hides the rest; answers the ids that were hidden until now. */
@@ -100,7 +100,7 @@ function build(id: string): Card {
     nodes[name] = n;
     return n;
   };
-  head.append(h2, node('liveness'));
+  head.append(h2, node('alarm'), node('liveness'));
   const where = document.createElement('p');
   where.className = 'where';
   where.append(node('site'), ' ', node('grid'));
@@ -131,7 +131,7 @@ function patch(card: Card, fields: Fields, cond: Condition): void {
       continue;
     }
     n.textContent = text;
-    n.className = name === 'liveness' ? `badge ${cls}` : cls;
+    n.className = fieldClass(name, cls);
   }
   const c = `card ${cond.level} cause-${cond.cause}`;
   if (card.cond !== c) {

@@ -10,8 +10,9 @@ interface Issued {
 }
 
 /**
- * Claiming a unit on site from a phone: the code on the unit's label, the site (typed, or the
- * phone's own position) and the grid cell; the unit's MQTT credentials are shown once.
+ * Claiming a unit on site from a phone: the code on the unit's label and the site (typed, or the
+ * phone's own position), whose grid cell the fleet's grid gives; the unit's MQTT credentials are
+ * shown once.
  */
 export function mountClaim(root: HTMLElement, api: Api, session: () => Session, onClaimed: (unitId: string) => void): void {
   root.innerHTML = `<form class="claim" autocomplete="off">
@@ -22,7 +23,6 @@ export function mountClaim(root: HTMLElement, api: Api, session: () => Session, 
   <label>${t('claim.siteName')}<input name="siteName" maxlength="80"></label>
   <div class="pair"><label>${t('claim.lat')}<input name="lat" inputmode="decimal"></label><label>${t('claim.lon')}<input name="lon" inputmode="decimal"></label></div>
   <button type="button" class="locate">${t('claim.locate')}</button>
-  <label>${t('claim.gridCell')}<input name="gridCell" maxlength="32"></label>
   <button type="submit" class="primary">${t('claim.submit')}</button>
   <pre class="claim-result" aria-live="polite"></pre>
 </form>`;
@@ -48,7 +48,6 @@ export function mountClaim(root: HTMLElement, api: Api, session: () => Session, 
     const body = {
       code: input('code').value.trim(),
       ...(hasSite ? { site: { lat, lon, name: input('siteName').value.trim() || null } } : {}),
-      ...(input('gridCell').value.trim() ? { gridCell: input('gridCell').value.trim() } : {}),
     };
     out.className = 'claim-result busy';
     out.textContent = t('claim.sending');

@@ -4,7 +4,7 @@ import type { Api } from './api.ts';
 import { type PowerPoint, powerChart } from './chart.ts';
 import { COMMISSION_ORDER } from './checks.ts';
 import { confirmAction } from './confirm.ts';
-import { FIELDS, type FieldContext, LISTED, unitFields } from './fields.ts';
+import { FIELDS, type FieldContext, fieldClass, LISTED, linkType, unitFields } from './fields.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { AuditEntry, CommissionRun, Row, Session } from './model.ts';
@@ -85,7 +85,7 @@ export class UnitPage {
     this.#root.innerHTML = `<div class="unit-page" data-unit="${esc(row.id)}">
   <div class="unit-head">
     <a class="back" href="#/">${t('nav.back')}</a>
-    <h2>${esc(row.id)} <span class="badge" data-field="liveness"></span></h2>
+    <h2>${esc(row.id)} <span data-field="alarm"></span> <span class="badge" data-field="liveness"></span></h2>
     <p class="where"><span data-field="site"></span> <span data-field="grid"></span></p>
   </div>
   <section class="status"><dl>${LISTED.map((f) => `<dt>${t(`field.${f}`)}</dt><dd data-field="${f}"></dd>`).join('')}</dl></section>
@@ -116,14 +116,14 @@ export class UnitPage {
       const n = this.#root.querySelector<HTMLElement>(`[data-field="${name}"]`);
       if (!n) continue;
       n.textContent = fields[name].text;
-      n.className = name === 'liveness' ? `badge ${fields[name].cls}` : fields[name].cls;
+      n.className = fieldClass(name, fields[name].cls);
     }
     const l = row.view?.link;
     const figures = this.#root.querySelector<HTMLElement>('.link-figures');
     if (figures) {
       const items: [Key, string][] = l
         ? [
-            ['link.type', l.type],
+            ['link.type', linkType(l.type)],
             ['link.rssi', l.rssiDbm === undefined ? t('link.unknown') : `${l.rssiDbm} dBm`],
             ['link.bars', l.bars === undefined ? t('link.unknown') : `${l.bars} / 5`],
             ['link.registered', t(l.registered === undefined ? 'link.unknown' : l.registered ? 'link.yes' : 'link.no')],

@@ -8,9 +8,9 @@ import { ago, clock, hours, until } from './time.ts';
  * What a unit card (and the unit's page) says, field by field, as plain text and a class: the
  * card patches only the fields whose text changed, so a reading updates two nodes, not a card.
  */
-/** Fields shown as a labelled list, in order; site, grid, liveness and the bar sit in the head. */
+/** Fields shown as a labelled list, in order; site, grid, liveness, standing alarms and the bar sit in the head. */
 export const LISTED = ['soc', 'rung', 'harvest', 'tte', 'link', 'data', 'place', 'commissioned', 'version', 'seen', 'next'] as const;
-export const FIELDS = ['site', 'grid', 'liveness', 'bar', ...LISTED] as const;
+export const FIELDS = ['site', 'grid', 'liveness', 'alarm', 'bar', ...LISTED] as const;
 export type FieldName = (typeof FIELDS)[number];
 export interface Field {
   text: string;
@@ -25,6 +25,11 @@ export interface FieldContext {
 
 const f = (text: string, cls = ''): Field => ({ text, cls });
 
+/** The node's class: liveness and a standing alarm are badges (an empty alarm is no badge). */
+export function fieldClass(name: FieldName, cls: string): string {
+  return name === 'liveness' || (name === 'alarm' && cls) ? `badge ${cls}` : cls;
+}
+
 function megabytes(b: number): string {
   return b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${Math.round(b / 1e3)} kB`;
 }
@@ -33,7 +38,8 @@ function bars(n: number): string {
   return `${'▮'.repeat(n)}${'▯'.repeat(5 - n)}`;
 }
 
-function linkType(type: string): string {
+/** The link as people name it: 4G, 5G, satellite. */
+export function linkType(type: string): string {
   return type === 'nr' ? '5G' : type === 'lte' ? '4G' : type === 'satellite' ? t('link.satellite') : t('link.none');
 }
 
@@ -42,7 +48,8 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
   const reg = row.reg;
   const now = ctx.now;
   const site = f(reg?.site?.name ?? t('card.noSite'), reg?.site?.name ? '' : 'dim');
-  const grid = f(reg?.gridCell ? t('card.grid', { cell: reg.gridCell }) : '', 'dim');
+  // The cell its tickets are routed to, so the card and the ticket name the same one.
+  const grid = f(row.cell ? t('card.grid', { cell: row.cell }) : '', 'dim');
   if (!u) {
     const never = f('—', 'dim');
     const status =
@@ -55,6 +62,7 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
       site,
       grid,
       liveness: f(status, 'unheard'),
+      alarm: f('', ''),
       soc: never,
       bar: f('', ''),
       rung: never,
@@ -89,6 +97,9 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
     site,
     grid,
     liveness: f(t(`liveness.${u.liveness.status}`), u.liveness.status),
+    alarm: u.alarms
+      ? f(t('card.alarms', { n: u.alarms.count, severity: t(`overlay.sev.${u.alarms.severity}`) }), `alarm sev-${u.alarms.severity}`)
+      : f('', ''),
     soc: p ? f(`${p.soc.toFixed(0)} % · ${p.batteryV.toFixed(2)} V · ${ago(p.ts, now)}`, level) : f('—', 'dim'),
     bar: f(p ? p.soc.toFixed(0) : '', level),
     rung: p ? f(t(`rung.${p.state}`), `rung-${p.state}`) : f('—', 'dim'),

@@ -1,6 +1,8 @@
+import type { FeatureCollection } from 'geojson';
 import leafletCss from 'leaflet/dist/leaflet.css';
 import clusterCss from 'leaflet.markercluster/dist/MarkerCluster.css';
 import { type AtRisk, unitsAtRisk } from '../src/domain/risk.ts';
+import { Grid } from '../src/grid/grid.ts';
 import { createApi } from './api.ts';
 import { CampaignViews } from './campaigns.ts';
 import { CardList } from './cards.ts';
@@ -8,16 +10,17 @@ import { mountClaim } from './claim.ts';
 import { type Condition, condition, worse } from './condition.ts';
 import { UnitPage } from './detail.ts';
 import type { FieldContext } from './fields.ts';
-import geo from './harbin.geojson';
+import river from './harbin.geojson';
 import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
+import { mountLoopViews } from './loop-views.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
 import { type Route, route } from './router.ts';
 import { check, signIn, signOut, storedToken } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import css from './style.css';
-import { setTimeZone } from './time.ts';
+import { fleetNow, setFleetClock, setTimeZone } from './time.ts';
 
 /**
  * The command dashboard's composition: sign-in, then one live model of the fleet (stream +
@@ -49,8 +52,9 @@ translateStatic(document);
 
 // Before the first await: a /#token=… link is read before anything (a click, a route) can change the address.
 let token = storedToken();
-const config = (await (await fetch('/api/dashboard/config')).json()) as DashboardConfig;
+const config = await loadConfig($('signin'));
 setTimeZone(config.timeZone);
+setFleetClock(config.clock);
 
 let session: Session;
 const signinRoot = $('signin');
@@ -66,14 +70,15 @@ const signinRoot = $('signin');
 
 const api = createApi(() => token);
 const fleet = new Fleet();
-const ctx = (): FieldContext => ({ now: Date.now(), siteRadiusM: config.siteRadiusM });
-const map = new FleetMap($('map'), geo as Geo, config, (id) => {
+const ctx = (): FieldContext => ({ now: fleetNow(), siteRadiusM: config.siteRadiusM });
+const map = new FleetMap($('map'), river as Geo, config, (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
+const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -114,7 +119,7 @@ function matches(row: Row, q: string): boolean {
   const words = [
     row.id,
     row.reg?.site?.name ?? '',
-    row.reg?.gridCell ?? '',
+    row.cell ?? '',
     u ? t(`liveness.${u.liveness.status}`) : t('status.never-heard'),
     u?.power ? t(`rung.${u.power.state}`) : '',
   ];
@@ -145,8 +150,9 @@ function frame(): void {
     const row = fleet.rows.get(id);
     if (!row) continue;
     conditions.delete(id);
-    cards.upsert(row, c);
-    map.upsert(row, conditionOf(row));
+    const cond = conditionOf(row);
+    cards.upsert(row, c, cond);
+    map.upsert(row, cond);
     unitPage.update(row);
   }
   if (changed.length === 0 && !arrangeAll) return;
@@ -166,9 +172,12 @@ function arrange(all: Row[], q: string): void {
   const c = ctx();
   for (const id of cards.arrange(shown.slice(0, listed).map((r) => r.id))) {
     const row = fleet.rows.get(id);
-    if (row) cards.upsert(row, c);
+    if (row) cards.upsert(row, c, conditionOf(row));
   }
   showOnMap(new Set(shown.map((r) => r.id)));
+  const empty = $('empty');
+  empty.hidden = shown.length > 0;
+  if (!empty.hidden) empty.textContent = t(all.length === 0 ? 'list.none' : 'list.noMatch');
   const more = $('more');
   more.hidden = shown.length <= listed;
   if (!more.hidden)
@@ -267,9 +276,10 @@ function show(r: Route): void {
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
   if (r.view === 'unit') {
-    const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null };
+    const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null, cell: null };
     if (unitPage.current !== r.id) unitPage.open(row);
     map.select(row);
+    void loadTrack(r.id);
   } else {
     unitPage.close();
     map.select(null);
@@ -282,6 +292,7 @@ function show(r: Route): void {
       () => session,
       () => void loadRegistry(),
     );
+  loopViews.show(r);
   map.invalidate();
 }
 route(show);
@@ -296,10 +307,35 @@ onLangChange(() => {
   map.relabel();
   unitPage.relabel();
   campaigns.relabel();
+  loopViews.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();
 });
+
+/** The grid tickets are routed on: each unit's cell is looked up in it; until it comes (or without it) the cards name none. */
+async function loadGrid(): Promise<void> {
+  try {
+    const grid = await api.get<FeatureCollection>('/api/dashboard/grid');
+    fleet.setGrid(new Grid(grid, ''));
+    map.setGrid(grid);
+    schedule();
+  } catch {
+    // The units, their markers and alarms stand without it; a reload asks again.
+  }
+}
+
+/** Where the unit has been (the fleet's stored positions): the track survives a reload. */
+async function loadTrack(id: string): Promise<void> {
+  try {
+    const h = await api.get<{ points: { ts: number; lat: number; lon: number }[] }>(
+      `/api/units/${encodeURIComponent(id)}/history/location`,
+    );
+    map.setTrack(id, h.points);
+  } catch {
+    // No history to hand: the track grows from the positions this page sees.
+  }
+}
 
 async function loadRegistry(): Promise<void> {
   try {
@@ -310,13 +346,14 @@ async function loadRegistry(): Promise<void> {
   }
 }
 
-openStream(
-  token,
-  (u) => {
+openStream(token, {
+  unit(u) {
     fleet.setView(u);
     schedule();
   },
-  (s) => {
+  cells: (c) => map.setCells(c),
+  clock: setFleetClock,
+  state(s) {
     conn.textContent = t(`conn.${s}`);
     conn.dataset.state = s;
     if (s === 'reconnecting')
@@ -328,10 +365,42 @@ openStream(
         }
       });
   },
-);
+});
 void loadRegistry();
+void loadGrid();
 // Ages move on for the cards on the list and the open unit only: a hidden card catches up when shown.
 setInterval(() => {
   fleet.mark([...cards.shown(), ...(unitPage.current ? [unitPage.current] : [])]);
   schedule();
 }, AGE_TICK_MS);
+
+/**
+ * The page's settings, asked for until the fleet answers: a fleet restarting or a link dropping
+ * at the first request shows why and when it tries again, never a blank page.
+ */
+async function loadConfig(root: HTMLElement): Promise<DashboardConfig> {
+  const RETRY_S = 5;
+  for (;;) {
+    let why: string;
+    try {
+      const res = await fetch('/api/dashboard/config');
+      if (res.ok) {
+        root.hidden = true;
+        root.replaceChildren();
+        return (await res.json()) as DashboardConfig;
+      }
+      why = `HTTP ${res.status}`;
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    root.hidden = false;
+    root.innerHTML = `<div class="signin start-failed" role="alert"><p class="refused">${esc(t('start.configFailed', { why, s: RETRY_S }))}</p><button type="button" class="primary">${esc(t('start.retry'))}</button></div>`;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, RETRY_S * 1000);
+      root.querySelector('button')?.addEventListener('click', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

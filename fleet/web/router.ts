@@ -1,12 +1,16 @@
 import { type OtaRoute, parseOtaRoute } from './campaigns.ts';
+import { type LoopRoute, parseLoopRoute } from './loop-routes.ts';
 
 /**
- * Hash routes, the seam further views slot into: #/ (map and units), #/unit/<id>, #/claim.
+ * Hash routes, the seam further views slot into: #/ (map and units), #/unit/<id>, #/claim, and the
+ * alarm loop's (loop-routes.ts).
  * Works from a file of bookmarks and with no server-side routing.
  */
-export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' } | OtaRoute;
+export type Route = { view: 'list' } | { view: 'unit'; id: string } | { view: 'claim' } | OtaRoute | LoopRoute;
 
 export function parseRoute(hash: string): Route {
+  const loop = parseLoopRoute(hash);
+  if (loop) return loop;
   const m = /^#\/unit\/([^/]+)$/.exec(hash);
   if (m?.[1]) return { view: 'unit', id: decodeURIComponent(m[1]) };
   if (hash === '#/claim') return { view: 'claim' };

@@ -1,3 +1,5 @@
+import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
+import { MAP_EN, MAP_ZH } from './strings-map.ts';
 import { OTA_EN, OTA_ZH } from './strings-ota.ts';
 
 /**
@@ -6,6 +8,8 @@ import { OTA_EN, OTA_ZH } from './strings-ota.ts';
  */
 export const EN = {
   ...OTA_EN,
+  ...ALARMS_EN,
+  ...MAP_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -153,7 +157,6 @@ export const EN = {
   'claim.lat': 'latitude',
   'claim.lon': 'longitude',
   'claim.locate': 'use this phone’s position',
-  'claim.gridCell': 'grid cell',
   'claim.submit': 'claim',
   'claim.noPosition': 'This phone did not give a position: type it.',
   'claim.sending': 'claiming…',
@@ -182,6 +185,8 @@ export type Key = keyof typeof EN;
 
 export const ZH: Record<Key, string> = {
   ...OTA_ZH,
+  ...ALARMS_ZH,
+  ...MAP_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',
@@ -329,7 +334,6 @@ export const ZH: Record<Key, string> = {
   'claim.lat': '纬度',
   'claim.lon': '经度',
   'claim.locate': '使用本机位置',
-  'claim.gridCell': '网格',
   'claim.submit': '认领',
   'claim.noPosition': '本机未提供位置，请手动输入。',
   'claim.sending': '认领中…',

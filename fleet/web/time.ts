@@ -6,6 +6,20 @@ import { lang, t } from './i18n.ts';
  */
 let zone = 'Asia/Shanghai';
 const formats = new Map<string, Intl.DateTimeFormat>();
+/** The fleet's clock as last sent: its now at our `performance.now()` of that moment, and its rate. */
+let fleet = { now: Date.now(), at: performance.now(), scale: 1 };
+
+/**
+ * Ages and deadlines count from the fleet's now, never the browser's: the browser's clock may be
+ * off, and under `--time-scale` the fleet's runs faster than any wall clock.
+ */
+export function setFleetClock(c: { now: number; scale: number }): void {
+  fleet = { now: c.now, at: performance.now(), scale: c.scale };
+}
+
+export function fleetNow(): number {
+  return Math.round(fleet.now + (performance.now() - fleet.at) * fleet.scale);
+}
 
 export function setTimeZone(tz: string): void {
   zone = tz;

@@ -1,7 +1,7 @@
 import type { LivenessStatus } from '../../src/domain/liveness.ts';
 import { type AtRisk, unitsAtRisk } from '../../src/domain/risk.ts';
 import type { UnitView } from '../../src/domain/unit-state.ts';
-import geo from '../../web/harbin.geojson';
+import geo from '../../src/grid/harbin-districts.geojson';
 import { type PowerPoint, powerChart } from './chart.ts';
 import { type Geo, MapView, type Marker } from './map.ts';
 import css from './style.css';

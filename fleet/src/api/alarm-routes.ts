@@ -10,7 +10,7 @@ const STATE = { type: 'string', enum: ['active', 'acknowledged', 'cleared'] };
  * The alarm console's API: episodes (not cleared by default) with stale and shelved flags,
  * acknowledge, shelve (who, why, until), comments, and the flood state per district.
  */
-export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void {
+export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop, now: () => number): void {
   app.get<{ Querystring: { state?: 'active' | 'acknowledged' | 'cleared'; unit?: string; district?: string; limit: number } }>(
     '/api/alarms',
     {
@@ -30,6 +30,8 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
       },
     },
     async (req) => ({
+      // The fleet's clock (it runs faster beside simulated units): the console reads ages against it.
+      now: now(),
       alarms: await loop.alarms.list({
         limit: req.query.limit,
         ...(req.query.state ? { state: req.query.state } : {}),
@@ -56,7 +58,7 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop): void
       },
     },
     async (req) => {
-      const to = req.query.to ?? Date.now();
+      const to = req.query.to ?? now();
       const from = req.query.from ?? to - 24 * 3_600_000;
       return { from, to, districts: await loop.alarms.flood(from, to) };
     },

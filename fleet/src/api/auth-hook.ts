@@ -14,14 +14,15 @@ declare module 'fastify' {
   }
 }
 
+const SSE_ROUTES: ReadonlySet<string> = new Set(['/api/events', '/api/dashboard/events']);
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (h?.startsWith('Bearer ')) return h.slice(7).trim();
-  // EventSource cannot set headers: the SSE stream (and only a GET) may carry the token in the query.
+  // EventSource cannot set headers: the SSE streams (and only they) may carry the token in the query.
   const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-  return req.routeOptions.url === '/api/events' && typeof q === 'string' ? q : null;
+  return SSE_ROUTES.has(req.routeOptions.url ?? '') && typeof q === 'string' ? q : null;
 }
 
 /**

@@ -57,7 +57,8 @@ export const AlarmView = Obj(
 );
 const AlarmComment = Obj({ id: Type.String(), episode: Type.String(), at: Ms, author: Type.String(), text: Type.String() });
 
-export const AlarmList = Obj({ alarms: Type.Array(AlarmView) });
+const Now = { ...Ms, description: "The fleet's clock when it answered: a page paints ages and deadline lights on it" };
+export const AlarmList = Obj({ now: Now, alarms: Type.Array(AlarmView) });
 export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment) });
 export const AlarmComments = Obj({ comments: Type.Array(AlarmComment) });
 export const FloodAnswer = Obj({
@@ -107,8 +108,9 @@ export const TicketView = Obj(
   },
   'A work order',
 );
-export const TicketList = Obj({ tickets: Type.Array(TicketView) });
+export const TicketList = Obj({ now: Now, tickets: Type.Array(TicketView) });
 export const TicketWithTimeline = Obj({
+  now: Now,
   ticket: TicketView,
   timeline: Type.Array(
     Obj({

@@ -7,11 +7,12 @@ import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { Ota } from '../ota/ota.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
-import type { PowerHistorySource } from '../storage/influx-history.ts';
+import type { LocationHistorySource, PowerHistorySource } from '../storage/influx-history.ts';
 import type { FleetStore } from '../storage/store.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAudit } from './audit-hook.ts';
@@ -24,13 +25,15 @@ import { registerFlowsRoutes } from './flows-routes.ts';
 import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
 import { registerOtaRoutes } from './ota-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { openSse } from './sse.ts';
 import { registerTicketRoutes } from './ticket-routes.ts';
+import type { TileArchive } from './tile-archive.ts';
 
 export interface ApiDeps {
   state: FleetState;
   store: FleetStore;
-  /** Where power history is read: the gateway's InfluxDB when configured, else the fleet's store. */
-  history: PowerHistorySource;
+  /** Where power and location history are read: the gateway's InfluxDB when configured, else the fleet's store. */
+  history: PowerHistorySource & LocationHistorySource;
   registry: Registry;
   tokens: TokenService;
   ingest: MqttIngest;
@@ -39,6 +42,12 @@ export interface ApiDeps {
   ota: Ota;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
+  /** Standing alarms per unit and open tickets per cell, for the dashboard's stream. */
+  overlay: DashboardOverlay;
+  /** The operator's offline tile file, checked at start-up (null: none configured). */
+  tileArchive: TileArchive | null;
+  /** Fleet seconds per real second: the page's relative times run at this rate. */
+  timeScale: number;
   audit: AuditStore;
   now: () => number;
   log: Logger;
@@ -105,7 +114,8 @@ export async function createApi(deps: ApiDeps) {
       },
     },
     async (req) => {
-      const to = req.query.to ?? Date.now();
+      // The fleet's now: under --time-scale readings are stamped ahead of the wall clock.
+      const to = req.query.to ?? deps.now();
       const from = req.query.from ?? to - 24 * 3_600_000;
       const rows = await deps.history.powerHistory(req.params.id, from, to, req.query.limit);
       return {
@@ -142,7 +152,7 @@ export async function createApi(deps: ApiDeps) {
 
   registerRegistryRoutes(app, deps.registry, deps.tokens);
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
-  registerAlarmRoutes(app, deps.loop);
+  registerAlarmRoutes(app, deps.loop, deps.now);
   registerTicketRoutes(app, deps.loop, deps.audit, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
   registerOtaRoutes(app, deps.ota, deps.audit, deps.now);
@@ -167,19 +177,25 @@ export async function createApi(deps: ApiDeps) {
   // One `unit` event per change, carrying the whole unit view; a snapshot first so a page
   // that (re)connects needs no second request.
   app.get('/api/events', read, (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (u: UnitView) => res.write(`event: unit\ndata: ${JSON.stringify(u)}\n\n`);
-    for (const u of deps.state.list()) send(u);
-    deps.state.on('unit', send);
-    const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      deps.state.off('unit', send);
-    });
+    const { send, onClose } = openSse(req, reply);
+    const unit = (u: UnitView) => send('unit', u);
+    for (const u of deps.state.list()) unit(u);
+    deps.state.on('unit', unit);
+    onClose(() => deps.state.off('unit', unit));
   });
 
-  registerDashboardRoutes(app, { dashboard: deps.dashboard, config: deps.dashboardConfig, tokens: deps.tokens, audit: deps.audit });
+  registerDashboardRoutes(app, {
+    dashboard: deps.dashboard,
+    config: deps.dashboardConfig,
+    tokens: deps.tokens,
+    audit: deps.audit,
+    state: deps.state,
+    overlay: deps.overlay,
+    grid: deps.loop.grid,
+    history: deps.history,
+    tileArchive: deps.tileArchive,
+    now: deps.now,
+    timeScale: deps.timeScale,
+  });
   return app;
 }

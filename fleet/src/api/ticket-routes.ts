@@ -67,7 +67,8 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         response: answers(TicketList),
       },
     },
-    async (req) => ({ tickets: (await loop.ticketStore.list(req.query)).map(view) }),
+    // The fleet's clock: the page paints traffic lights against it, not against the browser's.
+    async (req) => ({ now: now(), tickets: (await loop.ticketStore.list(req.query)).map(view) }),
   );
 
   app.get<{ Querystring: { from: number; to?: number; level: KpiLevel } }>(
@@ -132,7 +133,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         reason: e.reason,
         detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
       }));
-      return { ticket: view(t), timeline };
+      return { now: now(), ticket: view(t), timeline };
     },
   );
 

@@ -61,10 +61,13 @@ export class Grid {
   readonly #districts: Area[] = [];
   readonly #cellIndex: Flatbush;
   readonly #cityDispatcher: string;
+  /** The collection as read: the dashboard draws this very grid. */
+  readonly source: FeatureCollection;
 
   /** Validates the whole collection; every problem is reported with the feature's index. */
   constructor(fc: FeatureCollection, cityDispatcher: string) {
     this.#cityDispatcher = cityDispatcher;
+    this.source = fc;
     const problems: string[] = [];
     const levels: ReadonlySet<string> = new Set(GRID_LEVELS);
     const categories: ReadonlySet<string> = new Set(CATEGORIES);

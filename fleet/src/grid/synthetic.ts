@@ -10,6 +10,8 @@ import type { Feature, FeatureCollection, Polygon } from 'geojson';
 export interface DistrictShape {
   id: string;
   name: string;
+  /** The name on the Chinese map (`name_zh`). */
+  nameZh?: string;
   polygon: Polygon;
 }
 
@@ -73,6 +75,7 @@ export function synthesizeGrid(districts: readonly DistrictShape[], side: number
         level: 'district',
         id: d.id,
         name: d.name,
+        ...(d.nameZh ? { name_zh: d.nameZh } : {}),
         dispatcher: `${d.name} district command centre`,
         departments: {
           'public-security': `${d.name} public security sub-bureau`,

@@ -37,6 +37,8 @@ export interface FleetStateEvents {
   unit: [UnitView];
   /** A power reading was accepted, in or out of order: history is kept at event time. */
   power: [unitId: string, power: Power];
+  /** A position with a fix was accepted, in or out of order: the unit's track, at event time. */
+  location: [unitId: string, ts: number, at: Point];
 }
 
 /** What storage keeps of a unit's live state, to resume after a restart. */
@@ -76,6 +78,16 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     const power =
       m.type !== 'uplink' ? undefined : m.kind === 'power' ? m.payload : m.kind === 'digest' ? digestParts(m.payload).power : undefined;
     if (power) this.emit('power', m.unitId, power);
+    const fix =
+      m.type !== 'uplink'
+        ? undefined
+        : m.kind === 'location'
+          ? m.payload
+          : m.kind === 'digest'
+            ? digestParts(m.payload).location
+            : undefined;
+    const fixAt = fix && positionOf(fix);
+    if (fix && fixAt) this.emit('location', m.unitId, fix.ts, fixAt);
     // Every charge the unit reports feeds the trend, also those carried by events and telemetry.
     const charge = power ?? (track.state.power !== before.power ? track.state.power : null);
     if (charge) track.samples = addSample(track.samples, { ts: charge.ts, soc: charge.soc });

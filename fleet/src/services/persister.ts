@@ -1,6 +1,6 @@
 import type { Power } from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import type { PowerRow, UnitStateRow } from '../storage/schema.ts';
+import type { LocationRow, PowerRow, UnitStateRow } from '../storage/schema.ts';
 import type { FleetStore } from '../storage/store.ts';
 import type { FleetState, StoredTrack } from './fleet-state.ts';
 
@@ -18,17 +18,25 @@ export interface Persister {
 export function startPersister(state: FleetState, store: FleetStore, intervalMs: number, log: Logger, keepHistory = true): Persister {
   let dirty = new Set<string>();
   let readings: PowerRow[] = [];
+  let positions: LocationRow[] = [];
   let running: Promise<void> = Promise.resolve();
   const onUnit = (u: { id: string }) => dirty.add(u.id);
   const onPower = (id: string, p: Power) => readings.push(toPowerRow(id, p));
+  const onLocation = (id: string, ts: number, at: { lat: number; lon: number }) =>
+    positions.push({ unit_id: id, ts, lat: at.lat, lon: at.lon });
   state.on('unit', onUnit);
-  if (keepHistory) state.on('power', onPower);
+  if (keepHistory) {
+    state.on('power', onPower);
+    state.on('location', onLocation);
+  }
 
   const flushOnce = async () => {
     const ids = dirty;
     const rows = readings;
+    const fixes = positions;
     dirty = new Set();
     readings = [];
+    positions = [];
     const now = Date.now();
     const states = [...ids].flatMap((id) => {
       const s = state.stored(id);
@@ -36,11 +44,13 @@ export function startPersister(state: FleetState, store: FleetStore, intervalMs:
     });
     try {
       await store.appendPower(rows);
+      await store.appendLocations(fixes);
       await store.saveStates(states);
     } catch (err) {
       log.error({ err: (err as Error).message, units: ids.size, readings: rows.length }, 'storage flush failed; will retry');
       for (const id of ids) dirty.add(id);
       readings = rows.concat(readings);
+      positions = fixes.concat(positions);
     }
   };
   // Flushes never overlap: each waits for the one before.
@@ -55,6 +65,7 @@ export function startPersister(state: FleetState, store: FleetStore, intervalMs:
       clearInterval(timer);
       state.off('unit', onUnit);
       state.off('power', onPower);
+      state.off('location', onLocation);
       await flush();
     },
   };

@@ -1,6 +1,6 @@
 import { influxFromUrl } from '@shouwang/runtime/influx';
 import { type InfluxDB, escape as influxql } from 'influx';
-import type { PowerRow } from './schema.ts';
+import type { LocationRow, PowerRow } from './schema.ts';
 
 /**
  * Power history from InfluxDB, where the gateway writes every accepted reading at its event time
@@ -10,6 +10,11 @@ import type { PowerRow } from './schema.ts';
  */
 export interface PowerHistorySource {
   powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]>;
+}
+
+/** A unit's positions with a fix (measurement `location`), the newest `limit` in [from, to], oldest first. */
+export interface LocationHistorySource {
+  locationHistory(unitId: string, from: number, to: number, limit: number): Promise<LocationRow[]>;
 }
 
 interface PowerPoint {
@@ -22,7 +27,13 @@ interface PowerPoint {
   state: string | null;
 }
 
-export class InfluxPowerHistory implements PowerHistorySource {
+interface LocationPoint {
+  time: Date;
+  lat: number | null;
+  lon: number | null;
+}
+
+export class InfluxPowerHistory implements PowerHistorySource, LocationHistorySource {
   readonly #influx: InfluxDB;
 
   constructor(url: string, database: string) {
@@ -30,17 +41,7 @@ export class InfluxPowerHistory implements PowerHistorySource {
   }
 
   async powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
-    // Times in ms, bound as integers with the ms precision suffix; the unit id is escaped as a tag value.
-    const rows = await this.#influx
-      .query<PowerPoint>(
-        `SELECT soc, batteryV, solarW, windW, loadW, state FROM power WHERE unit = ${influxql.stringLit(unitId)} ` +
-          `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ASC LIMIT ${Math.floor(limit)}`,
-      )
-      .catch((err: Error) => {
-        // The gateway creates the database with its first write: until then there is no history yet, not a failure.
-        if (/database not found/.test(err.message)) return [];
-        throw err;
-      });
+    const rows = await this.#query<PowerPoint>('soc, batteryV, solarW, windW, loadW, state', 'power', unitId, from, to, 'ASC', limit);
     return rows.flatMap((r) =>
       r.soc === null || r.batteryV === null
         ? []
@@ -57,5 +58,26 @@ export class InfluxPowerHistory implements PowerHistorySource {
             },
           ],
     );
+  }
+
+  async locationHistory(unitId: string, from: number, to: number, limit: number): Promise<LocationRow[]> {
+    const rows = await this.#query<LocationPoint>('lat, lon', 'location', unitId, from, to, 'DESC', limit);
+    return rows
+      .flatMap((r) => (r.lat === null || r.lon === null ? [] : [{ unit_id: unitId, ts: r.time.getTime(), lat: r.lat, lon: r.lon }]))
+      .reverse();
+  }
+
+  #query<T>(fields: string, measurement: string, unitId: string, from: number, to: number, order: 'ASC' | 'DESC', limit: number) {
+    // Times in ms, bound as integers with the ms precision suffix; the unit id is escaped as a tag value.
+    return this.#influx
+      .query<T>(
+        `SELECT ${fields} FROM ${measurement} WHERE unit = ${influxql.stringLit(unitId)} ` +
+          `AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms ORDER BY time ${order} LIMIT ${Math.floor(limit)}`,
+      )
+      .catch((err: Error) => {
+        // The gateway creates the database with its first write: until then there is no history yet, not a failure.
+        if (/database not found/.test(err.message)) return [];
+        throw err;
+      });
   }
 }

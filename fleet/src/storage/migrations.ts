@@ -320,6 +320,19 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('ota_timers_due').on('ota_timers').columns(['fired_at', 'due_at']).execute();
     },
   },
+  '0012-location-history': {
+    async up(db: Kysely<unknown>) {
+      // The track a dashboard draws for a unit that moved, when no InfluxDB holds the readings.
+      await db.schema
+        .createTable('location_history')
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('lat', 'double precision', (c) => c.notNull())
+        .addColumn('lon', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('location_history_pk', ['unit_id', 'ts'])
+        .execute();
+    },
+  },
   '0013-ota-audit': {
     async up(db: Kysely<unknown>) {
       // The version a unit runs outlives a fleet restart: a campaign's delta choice reads it.

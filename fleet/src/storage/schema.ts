@@ -8,6 +8,7 @@ export interface Database {
   units: UnitsTable;
   unit_state: UnitStateTable;
   power_history: PowerHistoryTable;
+  location_history: LocationHistoryTable;
   api_tokens: ApiTokensTable;
   commissioning: CommissioningTable;
   audit_log: AuditLogTable;
@@ -70,6 +71,14 @@ export interface PowerHistoryTable {
   wind_w: number;
   load_w: number;
   state: string;
+}
+
+/** Positions with a fix, at event time: a unit's track. */
+export interface LocationHistoryTable {
+  unit_id: string;
+  ts: number;
+  lat: number;
+  lon: number;
 }
 
 export interface ApiTokensTable {
@@ -344,6 +353,7 @@ export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
 export type PowerRow = Selectable<PowerHistoryTable>;
+export type LocationRow = Selectable<LocationHistoryTable>;
 export type TokenRow = Selectable<ApiTokensTable>;
 export type CommissioningRow = Selectable<CommissioningTable>;
 export type AuditRow = Selectable<AuditLogTable>;

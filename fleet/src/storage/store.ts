@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { CommissioningRow, Database, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
+import type { CommissioningRow, Database, LocationRow, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
 
 /** Rows per statement: well under SQLite's bound-parameter limit (32,766) at ten columns. */
 const CHUNK = 500;
@@ -121,6 +121,34 @@ export class FleetStore {
       .orderBy('ts')
       .limit(limit)
       .execute();
+  }
+
+  /** Positions at event time, as power: a fix re-sent after an outage lands once. */
+  async appendLocations(rows: readonly LocationRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#db.transaction().execute(async (tx) => {
+      for (const part of chunks(rows)) {
+        await tx
+          .insertInto('location_history')
+          .values(part)
+          .onConflict((oc) => oc.columns(['unit_id', 'ts']).doNothing())
+          .execute();
+      }
+    });
+  }
+
+  /** The newest `limit` positions in [from, to], oldest first. */
+  async locationHistory(unitId: string, from: number, to: number, limit: number): Promise<LocationRow[]> {
+    const rows = await this.#db
+      .selectFrom('location_history')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('ts', '>=', from)
+      .where('ts', '<=', to)
+      .orderBy('ts', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
   }
 
   // Commissioning
