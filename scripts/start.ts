@@ -125,6 +125,7 @@ console.log(`
     dashboard + API   http://127.0.0.1:${system.httpPort}/         (GET /api/units)
     sign in (admin)   http://127.0.0.1:${system.httpPort}/#token=${adminToken}
     CLI               SHOUWANG_TOKEN=${adminToken} ./dev shouwang units
+    release key       ${system.releaseKeys.privateKey}  (id ${system.releaseKeys.keyId}; trusted by fleet and units: ${system.releaseKeys.trustedKeys})
     MQTT gateway      mqtt://127.0.0.1:${system.mqttPort}
     gateway health    http://127.0.0.1:${system.gatewayHttpPort}/health   metrics: /metrics
 ${flowsLines()}

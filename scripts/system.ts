@@ -1,5 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,8 @@ export interface RunningSystem {
   httpPort: number;
   gatewayHttpPort: number;
   credentialsFile: string;
+  /** The demo release signing key (never in the repository) and the trusted-keys file fleet and units are given. */
+  releaseKeys: ReleaseKeys;
   units: UnitProcess[];
   fleetPassword: string;
   /** The gateway password of the `flows` service account Node-RED's unit nodes log in with. */
@@ -108,6 +110,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const credentialsFile = join(dataDir, 'gateway', 'credentials.json');
     await writeCredentials(credentialsFile, unitSecrets, fleetPassword, flowsPassword);
 
+    const releaseKeys = demoReleaseKeys(dataDir);
+
     const gw = await spawnPartWithChild('gateway', 'gateway/src/main.ts', opts, children, {
       SHOUWANG_GATEWAY_MQTT_PORT: String(opts.mqttPort),
       SHOUWANG_GATEWAY_HTTP_PORT: String(opts.gatewayHttpPort),
@@ -128,6 +132,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         ? { SHOUWANG_FLEET_AUTH_BOOTSTRAP_ADMIN_TOKEN: opts.adminToken, SHOUWANG_FLEET_REGISTRY_CREDENTIALS_FILE: credentialsFile }
         : {}),
       ...(opts.influxUrl ? { SHOUWANG_FLEET_HISTORY_INFLUX_URL: opts.influxUrl } : {}),
+      SHOUWANG_FLEET_OTA_TRUSTED_KEYS_FILE: releaseKeys.trustedKeys,
       // The units' clocks run faster: the fleet keeps step, or it would judge their promises in slow motion.
       ...(opts.timeScale ? { SHOUWANG_FLEET_TIME_SCALE: String(opts.timeScale) } : {}),
     });
@@ -149,6 +154,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         SHOUWANG_DEVICE_SITE_LAT: String(site.lat),
         SHOUWANG_DEVICE_SITE_LON: String(site.lon),
         SHOUWANG_DEVICE_DATA_DIR: join(dataDir, 'units', id),
+        SHOUWANG_DEVICE_OTA_TRUSTED_KEYS: releaseKeys.trustedKeys,
       };
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;
       if (opts.timeScale) env.SHOUWANG_DEVICE_SIM_TIME_SCALE = String(opts.timeScale);
@@ -190,6 +196,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       httpPort: Number(fleet.ready.httpPort),
       gatewayHttpPort: Number(gw.ready.httpPort),
       credentialsFile,
+      releaseKeys,
       units,
       fleetPassword,
       flowsPassword,
@@ -215,6 +222,27 @@ async function makeToken(api: string, adminToken: string, role: string, name: st
   const body = (await res.json().catch(() => ({}))) as { token?: unknown };
   if (res.status !== 201 || typeof body.token !== 'string') throw new Error(`a ${role} token: the fleet answered ${res.status}`);
   return body.token;
+}
+
+export interface ReleaseKeys {
+  keyId: string;
+  privateKey: string;
+  trustedKeys: string;
+}
+
+/**
+ * A demo release signing key under `<dataDir>/release-keys`, made once by the maintainers' own tool
+ * (`./dev release keygen`), so a release can be built, signed and published to the local system.
+ */
+function demoReleaseKeys(dataDir: string): ReleaseKeys {
+  const dir = join(dataDir, 'release-keys');
+  const keys = { keyId: 'demo', privateKey: join(dir, 'demo.pem'), trustedKeys: join(dir, 'trusted-keys.json') };
+  if (!existsSync(keys.privateKey)) {
+    rmSync(keys.trustedKeys, { force: true });
+    const args = ['keygen', '--id', keys.keyId, '--out', dir, '--trusted', keys.trustedKeys];
+    execFileSync(process.execPath, [join(ROOT, 'device/release/cli.ts'), ...args], { stdio: 'ignore' });
+  }
+  return keys;
 }
 
 async function writeCredentials(

@@ -9,7 +9,7 @@ import { ago, clock, hours, until } from './time.ts';
  * card patches only the fields whose text changed, so a reading updates two nodes, not a card.
  */
 /** Fields shown as a labelled list, in order; site, grid, liveness, standing alarms and the bar sit in the head. */
-export const LISTED = ['soc', 'rung', 'harvest', 'tte', 'link', 'data', 'place', 'commissioned', 'seen', 'next'] as const;
+export const LISTED = ['soc', 'rung', 'harvest', 'tte', 'link', 'data', 'place', 'commissioned', 'version', 'seen', 'next'] as const;
 export const FIELDS = ['site', 'grid', 'liveness', 'alarm', 'bar', ...LISTED] as const;
 export type FieldName = (typeof FIELDS)[number];
 export interface Field {
@@ -72,6 +72,7 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
       data: never,
       place: never,
       commissioned: f(t('card.notCommissioned'), 'dim'),
+      version: never,
       seen: f(t('time.never'), 'dim'),
       next: never,
     };
@@ -132,6 +133,8 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
           c.passed ? 'pass' : 'fail',
         )
       : f(t('card.notCommissioned'), 'dim'),
+    // What its updates report running; before any, what it said at connect.
+    version: u.running ? f(`${u.running.version} · ${ago(u.running.ts, now)}`) : u.presence?.agent ? f(u.presence.agent) : f('—', 'dim'),
     seen: f(ago(u.lastSeen, now)),
     next:
       u.liveness.dueBy !== null

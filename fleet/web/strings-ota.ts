@@ -1,5 +1,6 @@
 /** Labels of the update campaign views, in English and Simplified Chinese (spread into strings.ts). */
 export const OTA_EN = {
+  'field.version': 'version',
   'ota.nav': 'updates',
   'ota.title': 'Update campaigns',
   'ota.none': 'No campaign yet. A maintainer creates one with `shouwang campaign create`.',
@@ -113,6 +114,7 @@ export const OTA_EN = {
 } as const;
 
 export const OTA_ZH: Record<keyof typeof OTA_EN, string> = {
+  'field.version': '版本',
   'ota.nav': '升级',
   'ota.title': '升级批次',
   'ota.none': '暂无升级批次。运维员可用 `shouwang campaign create` 创建。',

@@ -68,7 +68,7 @@ test('a patch release rolls out by delta to every unit, canary first, and each i
   assert.deepEqual(done.downloads, { delta: 3, full: 0 });
   const delta = s.rel.next.manifest.deltas[0]?.size ?? 0;
   for (const u of done.units) {
-    assert.equal(s.fleet.ota.wire.running.get(u.unitId), '0.2.0');
+    assert.equal(s.fleet.state.get(u.unitId)?.running?.version, '0.2.0');
     assert.ok((u.transferred ?? 0) <= delta, `${u.unitId} fetched ${u.transferred} B for a ${delta} B delta`);
     assert.ok(s.fleet.ota.served.of(u.unitId) <= delta * 1.1, `served ${s.fleet.ota.served.of(u.unitId)} B to ${u.unitId}`);
   }
@@ -87,7 +87,7 @@ test('a release that crashes on start is rolled back by the canary unit and the 
   const canary = paused.units.find((u) => u.wave === 0);
   assert.equal(canary?.state, 'rolled-back');
   assert.match(canary?.detail ?? '', /crash-loop/);
-  assert.equal(s.fleet.ota.wire.running.get(canary?.unitId ?? ''), '0.1.0', 'back on the good slot, and reporting');
+  assert.equal(s.fleet.state.get(canary?.unitId ?? '')?.running?.version, '0.1.0', 'back on the good slot, and reporting');
   assert.equal(paused.counts.pending, 2, 'no unit beyond the canary group was offered the release');
 });
 

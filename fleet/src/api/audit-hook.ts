@@ -3,11 +3,15 @@ import { FLOWS_ROUTES } from '@shouwang/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { episodeUnit } from '../domain/alarm-engine.ts';
+import { CAMPAIGN_MOVES } from '../domain/rollout-status.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
 
 const COMMAND_ROUTE = '/api/units/:id/commands/';
 const TICKET_ROUTE = '/api/tickets/:id/';
 const ALARM_ROUTE = '/api/alarms/:episode/';
+const CAMPAIGNS_ROUTE = '/api/ota/campaigns';
+const CAMPAIGN_ROUTE = `${CAMPAIGNS_ROUTE}/:id`;
+const RELEASES_ROUTE = '/api/ota/releases';
 
 /** The audited write routes, in the audit log's words (commands and ticket moves are named by their route). */
 const NAMED: Record<string, string> = {
@@ -25,6 +29,9 @@ const NAMED: Record<string, string> = {
   [`POST ${FLOWS_ROUTES.settle}`]: 'flows-settle',
   [`POST ${FLOWS_ROUTES.status}`]: 'flows-status',
   [`POST ${FLOWS_ROUTES.retry}`]: 'flows-retry',
+  [`POST ${RELEASES_ROUTE}`]: 'publish-release',
+  [`POST ${CAMPAIGNS_ROUTE}`]: 'create-campaign',
+  ...Object.fromEntries(Object.keys(CAMPAIGN_MOVES).map((m) => [`POST ${CAMPAIGN_ROUTE}/${m}`, `${m}-campaign`])),
 };
 
 /** What a write route does, in the audit log's words; null for routes that are not audited. */
@@ -58,6 +65,30 @@ function ticketOf(req: FastifyRequest, answer: Record<string, unknown> | null): 
   return null;
 }
 
+/** The campaign a write concerns: the route's on moves, the answer's on create. */
+function campaignOf(req: FastifyRequest, answer: Record<string, unknown> | null): string | null {
+  const url = req.routeOptions.url ?? '';
+  if (url.startsWith(`${CAMPAIGN_ROUTE}/`)) return (req.params as { id: string }).id;
+  if (url === CAMPAIGNS_ROUTE) return text(answer?.id);
+  return null;
+}
+
+/**
+ * The release a write concerns: the version its signed manifest names on publish (refusals
+ * included, when the manifest reads), the body's on campaign create, the campaign's on moves.
+ */
+function releaseOf(req: FastifyRequest, answer: Record<string, unknown> | null): string | null {
+  const url = req.routeOptions.url ?? '';
+  if (url === RELEASES_ROUTE) {
+    const body = (req.body as { manifest?: { body?: unknown } } | undefined)?.manifest?.body;
+    const manifest = typeof body === 'string' ? parse(body) : null;
+    return text(answer?.version) ?? text(manifest?.version);
+  }
+  if (url === CAMPAIGNS_ROUTE) return text((req.body as { version?: unknown } | undefined)?.version);
+  if (url.startsWith(`${CAMPAIGN_ROUTE}/`)) return text(answer?.version);
+  return null;
+}
+
 function parse(payload: unknown): Record<string, unknown> | null {
   if (typeof payload !== 'string') return null;
   try {
@@ -70,7 +101,8 @@ function parse(payload: unknown): Record<string, unknown> | null {
 
 /**
  * Every write through the API by a known caller (the routes above: commands, registry, claim,
- * tokens, alarm answers, ticket moves, the flows' settlements and statuses) leaves one audit
+ * tokens, alarm answers, ticket moves, the flows' settlements and statuses, release publishes and
+ * campaign creates and moves) leaves one audit
  * entry — who, what, which unit and ticket, when, and how it ended (refusals included: a commander trying a maintainer's action is on
  * record). Written before the answer leaves, so a page that reloads the log after an action sees
  * it. Requests with no valid token are not recorded: there is no one to name.
@@ -88,6 +120,8 @@ export function registerAudit(app: FastifyInstance, audit: AuditStore, now: () =
         id: randomUUID(),
         unit_id: unitOf(req, answer),
         ticket_id: ticketOf(req, answer),
+        campaign_id: campaignOf(req, answer),
+        release_version: releaseOf(req, answer),
         at: now(),
         actor_id: principal.tokenId,
         actor_name: principal.name,

@@ -9,9 +9,9 @@ import { ANY_ALARM_KINDS, CATEGORIES, PRIORITIES } from '../domain/alarm-rules.t
  * answer and not here fails a test instead of vanishing from the document.
  */
 
-const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
-const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
+export const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
+export const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
   Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
 
 export const ApiErrorBody = Obj(
@@ -57,7 +57,8 @@ export const AlarmView = Obj(
 );
 const AlarmComment = Obj({ id: Type.String(), episode: Type.String(), at: Ms, author: Type.String(), text: Type.String() });
 
-export const AlarmList = Obj({ alarms: Type.Array(AlarmView) });
+const Now = { ...Ms, description: "The fleet's clock when it answered: a page paints ages and deadline lights on it" };
+export const AlarmList = Obj({ now: Now, alarms: Type.Array(AlarmView) });
 export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment) });
 export const AlarmComments = Obj({ comments: Type.Array(AlarmComment) });
 export const FloodAnswer = Obj({
@@ -107,8 +108,9 @@ export const TicketView = Obj(
   },
   'A work order',
 );
-export const TicketList = Obj({ tickets: Type.Array(TicketView) });
+export const TicketList = Obj({ now: Now, tickets: Type.Array(TicketView) });
 export const TicketWithTimeline = Obj({
+  now: Now,
   ticket: TicketView,
   timeline: Type.Array(
     Obj({
@@ -156,6 +158,8 @@ export const AuditAnswer = Obj({
       action: Type.String(),
       unitId: Null(Type.String()),
       ticketId: Null(Type.String()),
+      campaignId: Null(Type.String()),
+      release: Null(Type.String({ description: 'The release version a publish or a campaign write concerned' })),
       status: Type.Integer(),
       result: Type.String({ description: 'ok, or the error code the write was answered with' }),
       message: Null(Type.String()),

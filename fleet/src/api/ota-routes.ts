@@ -5,7 +5,9 @@ import { CAMPAIGN_MOVES, type CampaignMove } from '../domain/rollout-status.ts';
 import { type Actor, CampaignError, type CampaignInput } from '../ota/campaigns.ts';
 import type { Ota } from '../ota/ota.ts';
 import { openRange, ReleaseError } from '../ota/releases.ts';
-
+import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
+import { AuditAnswer, answers } from './loop-schemas.ts';
+import { CampaignList, CampaignView, CampaignWithUnits, ReleaseList, ReleaseView } from './ota-schemas.ts';
 import { limitQuery } from './params.ts';
 
 const RELEASE_STATUS: Record<ReleaseError['code'], number> = {
@@ -104,26 +106,42 @@ export function parseRange(h: string | undefined, size: number): { start: number
  * Range (a cut download resumes), and campaigns: create, start, pause, resume, abort, and each
  * unit's status and progress. A maintainer publishes and moves; every other role reads.
  */
-export function registerOtaRoutes(app: FastifyInstance, ota: Ota, now: () => number): void {
+export function registerOtaRoutes(app: FastifyInstance, ota: Ota, audit: AuditStore, now: () => number): void {
   app.post<{ Body: ReleasePublish }>(
     OTA_RELEASES_ROUTE,
     {
       config: { action: 'manage-updates', summary: 'Publish a signed release with its artifacts (base64)' },
       bodyLimit: 80 * 1024 * 1024,
-      schema: { body: ReleasePublish },
+      schema: { body: ReleasePublish, response: answers(ReleaseView, 201) },
     },
     async (req, reply) =>
       answering(reply, async () =>
         reply.code(201).send(await ota.releases.publish(req.body, `${actorOf(req).name} (${actorOf(req).role})`)),
       ),
   );
-  app.get(OTA_RELEASES_ROUTE, { config: { action: 'read', summary: 'Published releases, newest first' } }, async () => ({
-    releases: await ota.releases.list(),
-  }));
+  app.get(
+    OTA_RELEASES_ROUTE,
+    { config: { action: 'read', summary: 'Published releases, newest first' }, schema: { response: answers(ReleaseList) } },
+    async () => ({ releases: await ota.releases.list() }),
+  );
   app.get<{ Params: { version: string } }>(
     `${OTA_RELEASES_ROUTE}/:version`,
-    { config: { action: 'read', summary: 'One release: its manifest and artifacts' }, schema: { params: VERSION } },
+    {
+      config: { action: 'read', summary: 'One release: its manifest and artifacts' },
+      schema: { params: VERSION, response: answers(ReleaseView) },
+    },
     async (req, reply) => answering(reply, () => ota.releases.get(req.params.version)),
+  );
+  app.get<{ Params: { version: string }; Querystring: { limit: number } }>(
+    `${OTA_RELEASES_ROUTE}/:version/audit`,
+    {
+      config: { action: 'read', summary: 'Publishes and campaign writes that concerned this release, newest first' },
+      schema: { params: VERSION, querystring: limitQuery(500, 50), response: answers(AuditAnswer) },
+    },
+    async (req) => ({
+      id: req.params.version,
+      entries: (await audit.forRelease(req.params.version, req.query.limit)).map(auditEntry),
+    }),
   );
 
   // No bearer token: the link's own signature, unit and expiry are the credential (a unit has no API token).
@@ -168,24 +186,44 @@ export function registerOtaRoutes(app: FastifyInstance, ota: Ota, now: () => num
 
   app.get<{ Querystring: { limit: number } }>(
     '/api/ota/campaigns',
-    { config: { action: 'read', summary: 'Campaigns, newest first, with their counts' }, schema: { querystring: limitQuery(500, 100) } },
+    {
+      config: { action: 'read', summary: 'Campaigns, newest first, with their counts' },
+      schema: { querystring: limitQuery(500, 100), response: answers(CampaignList) },
+    },
     async (req) => ({ campaigns: await ota.campaigns.list(req.query.limit) }),
   );
   app.post<{ Body: CampaignInput }>(
     '/api/ota/campaigns',
-    { config: { action: 'manage-updates', summary: 'Create a campaign (a draft until started)' }, schema: { body: CampaignBody } },
+    {
+      config: { action: 'manage-updates', summary: 'Create a campaign (a draft until started)' },
+      schema: { body: CampaignBody, response: answers(CampaignView, 201) },
+    },
     async (req, reply) => answering(reply, async () => reply.code(201).send(await ota.campaigns.create(req.body, actorOf(req)))),
   );
   app.get<{ Params: { id: string } }>(
     '/api/ota/campaigns/:id',
-    { config: { action: 'read', summary: 'A campaign, its waves and every unit: state, step, bytes, ETA' }, schema: { params: ID } },
+    {
+      config: { action: 'read', summary: 'A campaign, its waves and every unit: state, step, bytes, ETA' },
+      schema: { params: ID, response: answers(CampaignWithUnits) },
+    },
     async (req, reply) =>
       answering(reply, async () => ({ ...(await ota.campaigns.view(req.params.id)), units: await ota.campaigns.units(req.params.id) })),
+  );
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+    '/api/ota/campaigns/:id/audit',
+    {
+      config: { action: 'read', summary: 'Writes that concerned this campaign, newest first: who, what, when, result' },
+      schema: { params: ID, querystring: limitQuery(500, 50), response: answers(AuditAnswer) },
+    },
+    async (req) => ({ id: req.params.id, entries: (await audit.forCampaign(req.params.id, req.query.limit)).map(auditEntry) }),
   );
   for (const move of Object.keys(CAMPAIGN_MOVES) as CampaignMove[]) {
     app.post<{ Params: { id: string } }>(
       `/api/ota/campaigns/:id/${move}`,
-      { config: { action: 'manage-updates', summary: `${move[0]?.toUpperCase()}${move.slice(1)} a campaign` }, schema: { params: ID } },
+      {
+        config: { action: 'manage-updates', summary: `${move[0]?.toUpperCase()}${move.slice(1)} a campaign` },
+        schema: { params: ID, response: answers(CampaignView) },
+      },
       async (req, reply) => answering(reply, () => ota.campaigns.move(req.params.id, move, actorOf(req))),
     );
   }

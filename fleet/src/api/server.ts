@@ -155,7 +155,7 @@ export async function createApi(deps: ApiDeps) {
   registerAlarmRoutes(app, deps.loop, deps.now);
   registerTicketRoutes(app, deps.loop, deps.audit, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
-  registerOtaRoutes(app, deps.ota, deps.now);
+  registerOtaRoutes(app, deps.ota, deps.audit, deps.now);
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

@@ -83,6 +83,7 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
   ];
   if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule') rows.push(['was due', at(u.liveness.dueBy)]);
   if (u.presence?.agent) rows.push(['agent', `${u.presence.agent}${u.presence.board ? ` on ${u.presence.board}` : ''}`]);
+  if (u.running) rows.push(['running', `${u.running.version}  (reported ${at(u.running.ts)})`]);
   if (u.power) {
     const p = u.power;
     rows.push(['battery', `${pct(p.soc)}  ${p.batteryV.toFixed(2)} V${p.batteryTempC === undefined ? '' : `  ${p.batteryTempC} °C`}`]);

@@ -40,6 +40,8 @@ export interface UnitState {
   power: Power | null;
   location: Location | null;
   link: Link | null;
+  /** The agent version the unit last reported running (its `ota` report), by event time. */
+  running: { version: string; ts: number } | null;
 }
 
 /** The unit's last commissioning run, as the card shows it. */
@@ -60,7 +62,7 @@ type Tracked = Extract<UplinkKind, 'presence' | 'power' | 'location' | 'link'>;
 const TRACKED: ReadonlySet<string> = new Set<Tracked>(['presence', 'power', 'location', 'link']);
 
 export function emptyUnit(id: string): UnitState {
-  return { id, online: false, lastSeen: null, presence: null, power: null, location: null, link: null };
+  return { id, online: false, lastSeen: null, presence: null, power: null, location: null, link: null, running: null };
 }
 
 /** Applies one message; returns the new view, or the same object when nothing visible changed. */
@@ -83,6 +85,11 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
   if (m.type === 'uplink' && m.kind === 'event') return charged(unit, eventCharge(m.payload), receivedAt);
   if (m.type === 'uplink' && m.kind === 'telemetry') return charged(unit, telemetryCharge(m.payload), receivedAt);
   if (m.type === 'uplink' && m.kind === 'alarm') return charged(unit, alarmCharge(m.payload), receivedAt);
+  if (m.type === 'uplink' && m.kind === 'ota') {
+    const held = unit.running;
+    const running = held && held.ts > m.payload.ts ? held : { version: m.payload.running, ts: m.payload.ts };
+    return { ...unit, lastSeen: receivedAt, running };
+  }
   if (m.type !== 'uplink' || !TRACKED.has(m.kind)) return { ...unit, lastSeen: receivedAt };
   const kind = m.kind as Exclude<Tracked, 'presence'>;
   return newest({ ...unit, lastSeen: receivedAt }, kind, m.payload as Power & Location & Link);

@@ -69,7 +69,14 @@ export function startOta(o: {
   const store = new OtaStore(o.db);
   const releases = new Releases({ store, keys, dir: join(o.config.dataDir, 'ota'), now: o.clock.now });
   const links = new ArtifactLinks(() => c.publicUrl || o.httpBase(), c.urlSecret ? Buffer.from(c.urlSecret) : randomBytes(32));
-  const wire = new OtaWire({ commands: o.commands, releases, links, answerMs: c.answerS * 1000, now: o.clock.now });
+  const wire = new OtaWire({
+    commands: o.commands,
+    releases,
+    links,
+    answerMs: c.answerS * 1000,
+    now: o.clock.now,
+    running: (id) => o.state.get(id)?.running?.version,
+  });
   const campaigns = new CampaignService({
     store,
     registryUnits: () => o.store.listUnits(),

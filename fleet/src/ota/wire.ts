@@ -105,8 +105,8 @@ export function artifactsFor(m: ReleaseManifest, running: string | undefined): s
 
 /**
  * Jobs over the `ota` command (QoS 1: the gateway holds it in a sleeping unit's session, the
- * request expiring at the job's deadline) and reports from the retained `ota` uplink. The running
- * version each unit last reported is kept to choose the delta a job offers.
+ * request expiring at the job's deadline) and reports from the retained `ota` uplink. The version a
+ * unit runs, to choose the delta a job offers, is read from live state (persisted with it).
  */
 export class OtaWire implements JobPort {
   readonly #commands: CommandClient;
@@ -114,14 +114,23 @@ export class OtaWire implements JobPort {
   readonly #links: ArtifactLinks;
   readonly #answerMs: number;
   readonly #now: () => number;
-  readonly running = new Map<string, string>();
+  readonly #running: (unitId: string) => string | undefined;
 
-  constructor(o: { commands: CommandClient; releases: Releases; links: ArtifactLinks; answerMs: number; now: () => number }) {
+  constructor(o: {
+    commands: CommandClient;
+    releases: Releases;
+    links: ArtifactLinks;
+    answerMs: number;
+    now: () => number;
+    /** The version the unit was last heard running (live state, kept across restarts). */
+    running: (unitId: string) => string | undefined;
+  }) {
     this.#commands = o.commands;
     this.#releases = o.releases;
     this.#links = o.links;
     this.#answerMs = o.answerMs;
     this.#now = o.now;
+    this.#running = o.running;
   }
 
   async deliver(order: JobOrder): Promise<DeliveryAnswer> {
@@ -130,7 +139,7 @@ export class OtaWire implements JobPort {
     const job: UpdateJob = {
       campaign: order.campaignId,
       release,
-      artifacts: artifactsFor(manifest, this.running.get(order.unitId)).map((name) => ({
+      artifacts: artifactsFor(manifest, this.#running(order.unitId)).map((name) => ({
         name,
         url: this.#links.url(order.version, name, order.unitId, order.deadlineAt),
       })),
@@ -162,7 +171,6 @@ export class OtaWire implements JobPort {
       const m = decodeMessage(topic, payload);
       if (!m.ok || m.value.type !== 'uplink' || m.value.kind !== 'ota') return; // counted by the ingest
       const { unitId, payload: s } = m.value;
-      this.running.set(unitId, s.running);
       if (s.campaign === undefined) return;
       const report = reportOf({ ...s, campaign: s.campaign });
       const next = (queues.get(unitId) ?? Promise.resolve())

@@ -93,6 +93,7 @@ function toStateRow(s: StoredTrack, now: number): UnitStateRow {
     power: json(s.state.power),
     location: json(s.state.location),
     link: json(s.state.link),
+    running: json(s.state.running),
     last_seen: s.state.lastSeen,
     deployment_lat: s.deployment?.lat ?? null,
     deployment_lon: s.deployment?.lon ?? null,
@@ -113,6 +114,7 @@ export function fromStateRow(r: UnitStateRow): StoredTrack {
       power: parse(r.power),
       location: parse(r.location),
       link: parse(r.link),
+      running: parse(r.running),
     },
     deployment: r.deployment_lat !== null && r.deployment_lon !== null ? { lat: r.deployment_lat, lon: r.deployment_lon } : null,
   };

@@ -11,6 +11,8 @@ export function auditEntry(r: AuditRow) {
     action: r.action,
     unitId: r.unit_id,
     ticketId: r.ticket_id,
+    campaignId: r.campaign_id,
+    release: r.release_version,
     status: r.status,
     result: r.result,
     message: r.message,
@@ -39,7 +41,17 @@ export class AuditStore {
     return this.#newest('ticket_id', ticketId, limit);
   }
 
-  #newest(column: 'unit_id' | 'ticket_id', value: string, limit: number): Promise<AuditRow[]> {
+  /** Newest first. */
+  forCampaign(campaignId: string, limit: number): Promise<AuditRow[]> {
+    return this.#newest('campaign_id', campaignId, limit);
+  }
+
+  /** Newest first. */
+  forRelease(version: string, limit: number): Promise<AuditRow[]> {
+    return this.#newest('release_version', version, limit);
+  }
+
+  #newest(column: 'unit_id' | 'ticket_id' | 'campaign_id' | 'release_version', value: string, limit: number): Promise<AuditRow[]> {
     return this.#db
       .selectFrom('audit_log')
       .selectAll()

@@ -333,6 +333,17 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0013-ota-audit': {
+    async up(db: Kysely<unknown>) {
+      // The version a unit runs outlives a fleet restart: a campaign's delta choice reads it.
+      await db.schema.alterTable('unit_state').addColumn('running', 'text').execute();
+      // Release and campaign writes are audited too: read by the campaign and by the release.
+      await db.schema.alterTable('audit_log').addColumn('campaign_id', 'text').execute();
+      await db.schema.alterTable('audit_log').addColumn('release_version', 'text').execute();
+      await db.schema.createIndex('audit_log_campaign').on('audit_log').columns(['campaign_id', 'at']).execute();
+      await db.schema.createIndex('audit_log_release').on('audit_log').columns(['release_version', 'at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -54,6 +54,8 @@ export interface UnitStateTable {
   power: string | null;
   location: string | null;
   link: string | null;
+  /** JSON `{ version, ts }`: the agent version the unit last reported running. */
+  running: string | null;
   last_seen: number | null;
   deployment_lat: number | null;
   deployment_lon: number | null;
@@ -110,6 +112,10 @@ export interface AuditLogTable {
   unit_id: string | null;
   /** The ticket an alarm, ticket or flows write concerned, if any. */
   ticket_id: string | null;
+  /** The campaign a campaign write concerned (its id once created), if any. */
+  campaign_id: string | null;
+  /** The release a publish or a campaign write concerned, if any. */
+  release_version: string | null;
   at: number;
   /** API token id (`bootstrap` for the configured admin token), its name and role at the time. */
   actor_id: string;

@@ -81,6 +81,7 @@ export class FleetStore {
               power: eb.ref('excluded.power'),
               location: eb.ref('excluded.location'),
               link: eb.ref('excluded.link'),
+              running: eb.ref('excluded.running'),
               last_seen: eb.ref('excluded.last_seen'),
               deployment_lat: eb.ref('excluded.deployment_lat'),
               deployment_lon: eb.ref('excluded.deployment_lon'),
