@@ -11,6 +11,8 @@ import { ANY_ALARM_KINDS, CATEGORIES, PRIORITIES } from '../domain/alarm-rules.t
 
 const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
+/** Names of the grid areas an answer mentions, by id (only where the grid gives one beside the id). */
+const Names = Type.Record(Type.String(), Type.String(), { description: 'grid area id → its name in the grid file' });
 const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
   Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
 
@@ -57,12 +59,13 @@ export const AlarmView = Obj(
 );
 const AlarmComment = Obj({ id: Type.String(), episode: Type.String(), at: Ms, author: Type.String(), text: Type.String() });
 
-export const AlarmList = Obj({ alarms: Type.Array(AlarmView) });
+export const AlarmList = Obj({ now: Ms, alarms: Type.Array(AlarmView), names: Names });
 export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment) });
 export const AlarmComments = Obj({ comments: Type.Array(AlarmComment) });
 export const FloodAnswer = Obj({
   from: Ms,
   to: Ms,
+  names: Names,
   districts: Type.Array(
     Obj({
       district: Type.String(),
@@ -107,9 +110,11 @@ export const TicketView = Obj(
   },
   'A work order',
 );
-export const TicketList = Obj({ tickets: Type.Array(TicketView) });
+export const TicketList = Obj({ now: Ms, tickets: Type.Array(TicketView), names: Names });
 export const TicketWithTimeline = Obj({
+  now: Ms,
   ticket: TicketView,
+  names: Names,
   timeline: Type.Array(
     Obj({
       at: Ms,
@@ -128,6 +133,7 @@ export const KpiAnswer = Obj({
   from: Ms,
   to: Ms,
   level: Type.String(),
+  names: Names,
   kpis: Type.Array(
     Obj({
       key: Type.String(),
