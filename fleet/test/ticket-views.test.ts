@@ -86,6 +86,11 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   await d.page.fill('.ticket-filters input[name="area"]', 'nangang');
   await d.page.locator('.ticket-filters input[name="area"]').press('Enter');
   await waitFor(() => d.page.url().includes('district=nangang'));
+  assert.equal(
+    await d.page.locator('#ticket-areas option[value="nangang"]').getAttribute('label'),
+    'Nangang 南岗',
+    'the choice shows the name',
+  );
   await d.page.locator(`a.ticket-row[data-ticket="${intrusionId}"]`).waitFor({ state: 'detached' });
   const shared = d.page.url();
   const other = await openPage(browser, `${fleet.base}/#token=${commander}`, { viewport: PHONE, lang: 'zh-CN' });

@@ -1,6 +1,6 @@
 import { TICKET_STATES } from '@shouwang/protocol';
 import type { Api } from './api.ts';
-import { learnNames } from './area-names.ts';
+import { areaName, learnNames } from './area-names.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
@@ -166,7 +166,8 @@ export class TicketQueue {
     const areas = this.#root.querySelector('datalist') as HTMLElement;
     const list = [...this.#seen[level]]
       .sort()
-      .map((v) => `<option value="${esc(v)}"></option>`)
+      // The filter takes the id; the choice also shows the grid file's name, and typing the name finds it.
+      .map((v) => `<option value="${esc(v)}"${areaName(v) !== v ? ` label="${esc(areaName(v))}"` : ''}></option>`)
       .join('');
     if (areas.innerHTML !== list) areas.innerHTML = list;
   }
