@@ -60,7 +60,11 @@ test('alarm, ticket and flows answers agree with their response schemas, and the
     return r.body as Record<string, unknown>;
   };
 
-  const { alarms } = (await call('GET', '/api/alarms', '/api/alarms', ADMIN, AlarmList, 200)) as { alarms: { episode: string }[] };
+  const { alarms, names: alarmNames } = (await call('GET', '/api/alarms', '/api/alarms', ADMIN, AlarmList, 200)) as {
+    alarms: { episode: string }[];
+    names: unknown;
+  };
+  assert.deepEqual(alarmNames, { daoli: 'Daoli 道里' });
   const ep = encodeURIComponent(alarms[0]?.episode ?? '');
   await call('GET', '/api/alarms/:episode', `/api/alarms/${ep}`, ADMIN, AlarmWithComments, 200);
   await call('POST', '/api/alarms/:episode/acknowledge', `/api/alarms/${ep}/acknowledge`, dispatcher, AlarmRecord, 200);
@@ -70,15 +74,27 @@ test('alarm, ticket and flows answers agree with their response schemas, and the
     minutes: 30,
   });
   await call('POST', '/api/alarms/:episode/comments', `/api/alarms/${ep}/comments`, dispatcher, AlarmComments, 201, { text: 'seen' });
-  await call('GET', '/api/alarms/flood', '/api/alarms/flood', ADMIN, FloodAnswer, 200);
+  const flood = await call('GET', '/api/alarms/flood', '/api/alarms/flood', ADMIN, FloodAnswer, 200);
+  assert.deepEqual(flood.names, { daoli: 'Daoli 道里' });
 
-  const { tickets } = (await call('GET', '/api/tickets', '/api/tickets', ADMIN, TicketList, 200)) as { tickets: { id: string }[] };
+  const { tickets, names } = (await call('GET', '/api/tickets', '/api/tickets', ADMIN, TicketList, 200)) as {
+    tickets: { id: string; grid: { cell: string; district: string } }[];
+    names: Record<string, string>;
+  };
   const id = tickets[0]?.id ?? '';
-  await call('GET', '/api/tickets/:id', `/api/tickets/${id}`, ADMIN, TicketWithTimeline, 200);
+  // The grid's names beside its ids, for the areas the answer mentions: a reader sees "Daoli 道里".
+  const grid = tickets[0]?.grid;
+  assert.deepEqual(
+    [grid?.district, names.daoli, names[grid?.cell ?? '']?.startsWith('Grid ')],
+    ['daoli', 'Daoli 道里', true],
+    JSON.stringify(names),
+  );
+  const one = await call('GET', '/api/tickets/:id', `/api/tickets/${id}`, ADMIN, TicketWithTimeline, 200);
+  assert.deepEqual(one.names, names, 'the ticket names the same areas as its row');
   await call('GET', '/api/tickets/:id', '/api/tickets/no-such-ticket', ADMIN, ApiErrorBody, 404);
   await call('POST', '/api/tickets/:id/sign', `/api/tickets/${id}/sign`, operator, TicketView, 200, {});
   await call('POST', '/api/tickets/:id/close', `/api/tickets/${id}/close`, dispatcher, ApiErrorBody, 409, {});
-  await call('GET', '/api/kpis', '/api/kpis?level=district', ADMIN, KpiAnswer, 200);
+  assert.deepEqual((await call('GET', '/api/kpis', '/api/kpis?level=district', ADMIN, KpiAnswer, 200)).names, { daoli: 'Daoli 道里' });
   await call('GET', '/api/tickets/:id/audit', `/api/tickets/${id}/audit`, ADMIN, AuditAnswer, 200);
   await call('GET', '/api/units/:id/audit', '/api/units/hrb-701/audit', ADMIN, AuditAnswer, 200);
 

@@ -76,7 +76,9 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   await page.goto(`${fleet.base}/#/alarms`);
   const rows = page.locator('article.alarm');
   await waitFor(async () => (await rows.count()) === total, 30_000);
-  await page.locator('.flood-banner[data-district="daoli"]', { hasText: 'Alarm flood in daoli' }).waitFor();
+  // The district by the grid file's name, on the banner and on its rows.
+  await page.locator('.flood-banner[data-district="daoli"]', { hasText: 'Alarm flood in Daoli 道里' }).waitFor();
+  assert.equal(await page.locator('article.alarm .district').first().textContent(), 'Daoli 道里');
 
   // Severity first (critical on top), then newest first.
   type El = { style: { order: string }; className: string; kept?: boolean };
@@ -142,6 +144,8 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   await page.locator('.alarm-filter').fill('shelved');
   await other.waitFor();
   assert.equal(await page.locator('article.alarm:not([hidden])').count(), 1);
+  // Nothing more to show: no "show more" button, not even an empty bar.
+  assert.equal(await page.locator('button.more').isVisible(), false, 'the hidden "more" button takes no room');
   await page.locator('.alarm-filter').fill('');
   const shelved = (await open()).find((a) => a.unitId === unitId(57));
   assert.ok(shelved);
@@ -152,6 +156,8 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   const o = await openPage(browser, `${fleet.base}/#token=${operator}`, { viewport: PHONE, lang: 'zh-CN' });
   await o.page.goto(`${fleet.base}/#/alarms`);
   await o.page.locator('.flood-banner', { hasText: '告警泛滥' }).waitFor();
+  // Alarms counted as alarms (条), not as the unit list's 台.
+  assert.match((await o.page.locator('button.more').textContent()) ?? '', /^已显示 100 \/ \d+ 条告警 · 再显示 100 条$/);
   assert.equal(await o.page.locator('.read-only').textContent(), '你的角色（部门处置员）可查看告警但不能处理，需要指挥员。');
   assert.equal(await page.locator('.read-only').isHidden(), true, 'a commander is not told so');
   const oRow = o.page.locator('article.alarm', { has: o.page.locator('a.unit', { hasText: unitId(107) }) });

@@ -211,6 +211,8 @@ test('a dispatcher at a terminal: alarms, ack, the queue by deadline, a ticket a
   assert.equal(one.code, 0, one.err);
   assert.match(one.out, /^ticket\s+\S+\nstate\s+dispatched {2}GREEN\n/);
   assert.match(one.out, /department\s+Daoli 道里 urban management bureau/);
+  // The grid file's names, each with the id the filters take.
+  assert.match(one.out, /\nwhere\s+cell Grid \d+-\d+ \(daoli-g\d+-\d+\), district Daoli 道里 \(daoli\)\n/);
   assert.match(one.out, /\s+return\s+dispatched → returned\s+department-operator:\S+\s+not ours: private site\n/);
   assert.match(one.out, /\s+dispatch\s+returned → dispatched\s+dispatcher:/);
   assert.equal((await cli(['ticket', 'no-such-ticket', ...dispatcher])).code, 4);
@@ -238,6 +240,10 @@ test('--help works on every command and exits 0', async () => {
     assert.match(h.out, new RegExp(`^usage: shouwang ${verb}\\b`), verb);
     assert.match(h.out, /--token TOKEN/);
   }
+  // A move's help names the roles that may make it and says when a reason is not optional.
+  const ret = await cli(['return', '--help']);
+  assert.match(ret.out, /^usage: shouwang return <ticket> --reason TEXT \(department-operator\) ticket move\n/);
+  assert.match((await cli(['ack', '--help'])).out, /^usage: shouwang ack <episode>\s+\(commander, dispatcher, supervisor\) /);
   const all = await cli(['-h']);
   assert.equal(all.code, 0);
   assert.match(all.out, /usage: shouwang <command>/);

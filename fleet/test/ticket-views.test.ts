@@ -34,7 +34,7 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   await send(units, 'hrb-601', 'alarm', intrusion(1, 'motion-1', { ts: T0 }));
   await send(units, 'hrb-602', 'alarm', { ...intrusion(1, 'fire-1', { ts: T0, ...NANGANG }), kind: 'fire', severity: 'critical' });
   await send(units, 'hrb-603', 'alarm', { ...intrusion(1, 'tamper-1', { ts: T0, ...NOWHERE }), kind: 'tamper' });
-  await send(units, 'hrb-601', 'alarm', intrusion(2, 'motion-2', { ts: T0 })); // a new occurrence: merged into the open ticket
+  await send(units, 'hrb-601', 'alarm', intrusion(2, 'motion-2', { ts: T0, message: 'motion at the north gate' })); // a new occurrence: merged into the open ticket
   const tickets = async () =>
     (await api('GET', '/api/tickets', ADMIN)).body.tickets as { id: string; unitId: string; alarmCount: number }[];
   await waitFor(async () => {
@@ -65,6 +65,12 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   assert.equal(order[0], fireId, 'the fire (2 h) first');
   for (const id of [intrusionId, fireId, tamperId]) assert.equal(await row(id).getAttribute('data-light'), 'green', `${id} green at 10:00`);
   assert.match((await row(fireId).locator('.due').textContent()) ?? '', /06\/02, 12:00 \(in 2 h\)/);
+  // The grid's areas by the names in the grid file (the id stays on hover and in the filters).
+  assert.match(
+    (await row(fireId).locator('.grid-path').textContent()) ?? '',
+    /^Nangang 南岗 › nangang-s\S+ › nangang-c\S+ › Grid \d+-\d+$/,
+  );
+  assert.equal(await row(fireId).locator('.grid-path .seg').first().getAttribute('title'), 'nangang');
   await d.shot('tickets-queue-desktop');
 
   // 10:00 + 90 min: the fire's warning (half its 2 h); + 3 h: its deadline has passed, red.
@@ -80,6 +86,11 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   await d.page.fill('.ticket-filters input[name="area"]', 'nangang');
   await d.page.locator('.ticket-filters input[name="area"]').press('Enter');
   await waitFor(() => d.page.url().includes('district=nangang'));
+  assert.equal(
+    await d.page.locator('#ticket-areas option[value="nangang"]').getAttribute('label'),
+    'Nangang 南岗',
+    'the choice shows the name',
+  );
   await d.page.locator(`a.ticket-row[data-ticket="${intrusionId}"]`).waitFor({ state: 'detached' });
   const shared = d.page.url();
   const other = await openPage(browser, `${fleet.base}/#token=${commander}`, { viewport: PHONE, lang: 'zh-CN' });
@@ -188,6 +199,8 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   assert.equal(await page.locator('[data-field="key"]').textContent(), intrusionView.idempotencyKey);
   assert.equal(await page.locator('[data-field="position"]').textContent(), `${DAOLI.lat.toFixed(5)}, ${DAOLI.lon.toFixed(5)}`);
   assert.equal(await page.locator('.no-media').textContent(), 'no media yet');
+  // The unit's own words on the latest report, under a label (not a bare "·").
+  assert.equal(await page.locator('dt', { hasText: 'unit says' }).locator('+ dd').textContent(), 'motion at the north gate');
   const z = await openPage(browser, `${fleet.base}/#token=${operator}`, { viewport: PHONE, lang: 'zh-CN' });
   await z.page.goto(`${fleet.base}/#/ticket/${intrusionId}`);
   await z.page.locator('#ticket-view .no-media', { hasText: '暂无影像' }).waitFor();
@@ -214,6 +227,7 @@ test('ticket queue, ticket page and KPI panel: lights on the fleet clock, filter
   );
   // Every figure of every group as the API has it.
   const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)} %`);
+  assert.equal(await d.page.locator('.kpi-table tr[data-key="nangang"] th').textContent(), 'Nangang 南岗', 'a group by its name');
   for (const k of kpis) {
     const tr = d.page.locator(`.kpi-table tr[data-key="${k.key}"]`);
     const cells = await tr.locator('td').allTextContents();

@@ -1,12 +1,13 @@
 import { SEVERITIES } from '@shouwang/protocol';
 import { allowed } from './actions.ts';
 import type { Api } from './api.ts';
+import { areaName, learnNames } from './area-names.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
 import { actorName, explainLoop, loopRole, shortId } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
-import type { AlarmList, AlarmView, FloodDistrict } from './loop-model.ts';
+import type { AlarmList, AlarmView, AreaNames, FloodDistrict } from './loop-model.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { clock, span } from './time.ts';
@@ -127,10 +128,12 @@ export class AlarmConsole {
   async #ask(superseded: () => boolean): Promise<number | null> {
     const [list, flood] = await Promise.all([
       this.#deps.api.get<AlarmList>('/api/alarms?limit=5000'),
-      this.#deps.api.get<{ districts: FloodDistrict[] }>('/api/alarms/flood'),
+      this.#deps.api.get<{ districts: FloodDistrict[]; names: AreaNames }>('/api/alarms/flood'),
     ]);
     if (superseded()) return null;
     this.#deps.clock.sync(list.now);
+    learnNames(list.names);
+    learnNames(flood.names);
     this.#apply(list.alarms);
     this.#drawFlood(flood.districts);
     return list.now;
@@ -195,7 +198,7 @@ export class AlarmConsole {
     });
     this.#more.hidden = matching <= this.#listed;
     if (!this.#more.hidden)
-      this.#more.textContent = t('list.more', { shown: this.#listed, total: matching, n: Math.min(PAGE, matching - this.#listed) });
+      this.#more.textContent = t('alarm.more', { shown: this.#listed, total: matching, n: Math.min(PAGE, matching - this.#listed) });
   }
 
   /** Draws the row if its episode changed since it was drawn; true when it did. */
@@ -207,7 +210,7 @@ export class AlarmConsole {
     if (row.drawn === key) return false;
     row.drawn = key;
     const kind = t(`kind.${a.kind}` as Key);
-    const district = a.district ?? t('alarm.noDistrict');
+    const district = a.district ? areaName(a.district) : t('alarm.noDistrict');
     row.el.className = `alarm sev-${a.severity} state-${a.state}${a.shelved || a.inhibitedBy ? ' set-aside' : ''}${a.stale ? ' stale' : ''}`;
     const flags: [cls: string, text: string][] = [];
     if (a.late) flags.push(['late', t('alarm.late', { span: span(a.receivedAt - a.raisedAt), time: clock(a.receivedAt) })]);
@@ -225,7 +228,9 @@ export class AlarmConsole {
     const state = t(`alarm.state.${a.state}`);
     const severity = t(`severity.${a.severity}`);
     // What the filter finds a row by: what it says, flags included ("shelved", "stale", "迟到").
-    row.words = [a.unitId, kind, a.kind, district, severity, state, ...flags.map(([, text]) => text)].join(' ').toLowerCase();
+    row.words = [a.unitId, kind, a.kind, a.district ?? '', district, severity, state, ...flags.map(([, text]) => text)]
+      .join(' ')
+      .toLowerCase();
     const unit = esc(a.unitId);
     row.info.innerHTML = `<span class="badge sev">${esc(severity)}</span>
 <b class="kind">${esc(kind)}</b> <a class="unit" href="#/unit/${encodeURIComponent(a.unitId)}">${unit}</a>
@@ -349,7 +354,7 @@ function rank(a: AlarmView): number {
 
 /** The flood report's district; '(none)' gathers alarms from outside every district. */
 function districtName(d: string): string {
-  return d === '(none)' ? t('ticket.outsideGrid') : d;
+  return d === '(none)' ? t('ticket.outsideGrid') : areaName(d);
 }
 
 interface AlarmComment {

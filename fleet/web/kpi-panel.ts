@@ -1,5 +1,6 @@
 import { KPI_LEVELS, type Kpis } from '../src/domain/kpi.ts';
 import type { Api } from './api.ts';
+import { areaName, learnNames } from './area-names.ts';
 import { barChart } from './bar-chart.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
@@ -92,6 +93,7 @@ export class KpiPanel {
       const from = Math.max(0, Math.floor(this.#deps.clock.now() - this.#days() * 86_400_000));
       const answer = await this.#deps.api.get<KpiAnswer>(`/api/kpis?${new URLSearchParams({ from: String(from), level: this.#level() })}`);
       this.#deps.clock.sync(answer.to);
+      learnNames(answer.names);
       this.#last = answer;
       this.#draw(answer);
     } catch (err) {
@@ -146,5 +148,5 @@ export class KpiPanel {
 
 /** The KPIs' group for tickets with no value at the level: outside the grid, or not dispatched yet. */
 function groupName(key: string): string {
-  return key === '(none)' ? t('kpi.noGroup') : key;
+  return key === '(none)' ? t('kpi.noGroup') : areaName(key);
 }

@@ -1,6 +1,7 @@
 import { type Action, can, isRole, type Role } from '../src/domain/roles.ts';
 import { explain } from './actions.ts';
 import { ApiError } from './api.ts';
+import { areaName } from './area-names.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { Session } from './model.ts';
@@ -40,5 +41,7 @@ export function shortId(id: string): string {
 /** District › street › community › cell as markup, each level unbroken; "outside every district" when none. */
 export function gridPath(g: { district: string | null; street: string | null; community: string | null; cell: string | null }): string {
   const levels = [g.district, g.street, g.community, g.cell].filter((x): x is string => !!x);
-  return levels.length ? levels.map((x) => `<span class="seg">${esc(x)}</span>`).join(' › ') : esc(t('ticket.outsideGrid'));
+  return levels.length
+    ? levels.map((x) => `<span class="seg" title="${esc(x)}">${esc(areaName(x))}</span>`).join(' › ')
+    : esc(t('ticket.outsideGrid'));
 }

@@ -9,9 +9,13 @@ import type { Kpis } from '../src/domain/kpi.ts';
  */
 export type AlarmView = AlarmRecord & { district: string | null; stale: boolean; shelved: boolean };
 
+/** Names of the grid areas an answer mentions, by id (`area-names.ts`). */
+export type AreaNames = Record<string, string>;
+
 export interface AlarmList {
   now: number;
   alarms: AlarmView[];
+  names: AreaNames;
 }
 
 export interface FloodDistrict {
@@ -68,6 +72,7 @@ export interface KpiAnswer {
   to: number;
   level: string;
   kpis: Kpis[];
+  names: AreaNames;
 }
 
 /** Traffic light of a ticket at the fleet's `now`: yellow from its warning time, red (overdue) from its deadline. */

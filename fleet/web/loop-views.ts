@@ -37,6 +37,7 @@ export function mountLoopViews(o: { api: Api; session: () => Session; header: HT
   const box = (id: string) => {
     const el = document.createElement('div');
     el.id = id;
+    el.className = 'loop-view';
     el.hidden = true;
     o.side.append(el);
     return el;

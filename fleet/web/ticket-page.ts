@@ -1,13 +1,14 @@
 import { MOVES, TICKET_ACTIONS, type TicketAction } from '../src/domain/ticket-flow.ts';
 import { allowed } from './actions.ts';
 import { type Api, ApiError } from './api.ts';
+import { learnNames } from './area-names.ts';
 import { confirmAction } from './confirm.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import { actorName, explainLoop, gridPath, loopRole } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
-import { lightAt, type TicketView, type TimelineEntry } from './loop-model.ts';
+import { type AreaNames, lightAt, type TicketView, type TimelineEntry } from './loop-model.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { clock, span, timeZone, until } from './time.ts';
@@ -84,11 +85,12 @@ export class TicketPage {
     const id = this.#id;
     if (!id) return null;
     try {
-      const a = await this.#deps.api.get<{ now: number; ticket: TicketView; timeline: TimelineEntry[] }>(
+      const a = await this.#deps.api.get<{ now: number; ticket: TicketView; timeline: TimelineEntry[]; names: AreaNames }>(
         `/api/tickets/${encodeURIComponent(id)}`,
       );
       if (id !== this.#id || superseded()) return null;
       this.#deps.clock.sync(a.now);
+      learnNames(a.names);
       if (a.ticket.state === 'reported' || a.ticket.state === 'returned') await this.#loadDepartments();
       this.#ticket = a.ticket;
       this.#draw(a.ticket, a.timeline);
@@ -233,7 +235,7 @@ function evidence(tk: TicketView): string {
         ev.alarm.late
           ? ` <span class="badge late">${esc(t('alarm.late', { span: span(ev.alarm.receivedAt - ev.alarm.ts), time: clock(ev.alarm.receivedAt) }))}</span>`
           : ''
-      }</dd>${ev.alarm.message ? `<dt>·</dt><dd>${esc(ev.alarm.message)}</dd>` : ''}`
+      }</dd>${ev.alarm.message ? `<dt>${esc(t('ticket.alarmMessage'))}</dt><dd>${esc(ev.alarm.message)}</dd>` : ''}`
     : '';
   const readings = flatten(ev.readings);
   const media = [

@@ -1,11 +1,12 @@
 import { TICKET_STATES } from '@shouwang/protocol';
 import type { Api } from './api.ts';
+import { areaName, learnNames } from './area-names.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
 import { gridPath, shortId } from './loop-actions.ts';
 import { Beat } from './loop-beat.ts';
-import { type Light, lightAt, type TicketView } from './loop-model.ts';
+import { type AreaNames, type Light, lightAt, type TicketView } from './loop-model.ts';
 import type { Key } from './strings.ts';
 import { clock, until } from './time.ts';
 
@@ -165,7 +166,8 @@ export class TicketQueue {
     const areas = this.#root.querySelector('datalist') as HTMLElement;
     const list = [...this.#seen[level]]
       .sort()
-      .map((v) => `<option value="${esc(v)}"></option>`)
+      // The filter takes the id; the choice also shows the grid file's name, and typing the name finds it.
+      .map((v) => `<option value="${esc(v)}"${areaName(v) !== v ? ` label="${esc(areaName(v))}"` : ''}></option>`)
       .join('');
     if (areas.innerHTML !== list) areas.innerHTML = list;
   }
@@ -175,10 +177,11 @@ export class TicketQueue {
     const api = new URLSearchParams(this.#query);
     if (api.get('state') === '') api.delete('state');
     api.set('limit', '1000');
-    const answer = await this.#deps.api.get<{ now: number; tickets: TicketView[] }>(`/api/tickets?${api}`);
+    const answer = await this.#deps.api.get<{ now: number; tickets: TicketView[]; names: AreaNames }>(`/api/tickets?${api}`);
     // The filter changed while this answer was on its way: it answers a question no longer asked.
     if (superseded() || asked !== this.#query.toString()) return null;
     this.#deps.clock.sync(answer.now);
+    learnNames(answer.names);
     this.#apply(answer.tickets);
     return answer.now;
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { actorOf } from './actor.ts';
+import { areaNames } from './area-names.ts';
 import { AlarmComments, AlarmList, AlarmRecord, AlarmWithComments, answers, FloodAnswer } from './loop-schemas.ts';
 
 const EPISODE = { type: 'object', properties: { episode: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['episode'] };
@@ -29,16 +30,23 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
         response: answers(AlarmList),
       },
     },
-    async (req) => ({
-      // The fleet's clock (it runs faster beside simulated units): the console reads ages against it.
-      now: now(),
-      alarms: await loop.alarms.list({
+    async (req) => {
+      const alarms = await loop.alarms.list({
         limit: req.query.limit,
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.unit ? { unitId: req.query.unit } : {}),
         ...(req.query.district ? { district: req.query.district } : {}),
-      }),
-    }),
+      });
+      // The fleet's clock (it runs faster beside simulated units): the console reads ages against it.
+      return {
+        now: now(),
+        alarms,
+        names: areaNames(
+          loop.grid,
+          alarms.map((a) => a.district),
+        ),
+      };
+    },
   );
 
   app.get<{ Querystring: { from?: number; to?: number } }>(
@@ -60,7 +68,16 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
     async (req) => {
       const to = req.query.to ?? now();
       const from = req.query.from ?? to - 24 * 3_600_000;
-      return { from, to, districts: await loop.alarms.flood(from, to) };
+      const districts = await loop.alarms.flood(from, to);
+      return {
+        from,
+        to,
+        districts,
+        names: areaNames(
+          loop.grid,
+          districts.map((d) => d.district),
+        ),
+      };
     },
   );
 

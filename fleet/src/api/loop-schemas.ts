@@ -11,6 +11,8 @@ import { ANY_ALARM_KINDS, CATEGORIES, PRIORITIES } from '../domain/alarm-rules.t
 
 export const Null = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export const Ms = Type.Integer({ minimum: 0, description: 'ms since epoch' });
+/** Names of the grid areas an answer mentions, by id (only where the grid gives one beside the id). */
+const Names = Type.Record(Type.String(), Type.String(), { description: 'grid area id → its name in the grid file' });
 export const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
   Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
 
@@ -58,12 +60,13 @@ export const AlarmView = Obj(
 const AlarmComment = Obj({ id: Type.String(), episode: Type.String(), at: Ms, author: Type.String(), text: Type.String() });
 
 const Now = { ...Ms, description: "The fleet's clock when it answered: a page paints ages and deadline lights on it" };
-export const AlarmList = Obj({ now: Now, alarms: Type.Array(AlarmView) });
+export const AlarmList = Obj({ now: Now, alarms: Type.Array(AlarmView), names: Names });
 export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment) });
 export const AlarmComments = Obj({ comments: Type.Array(AlarmComment) });
 export const FloodAnswer = Obj({
   from: Ms,
   to: Ms,
+  names: Names,
   districts: Type.Array(
     Obj({
       district: Type.String(),
@@ -108,10 +111,11 @@ export const TicketView = Obj(
   },
   'A work order',
 );
-export const TicketList = Obj({ now: Now, tickets: Type.Array(TicketView) });
+export const TicketList = Obj({ now: Now, tickets: Type.Array(TicketView), names: Names });
 export const TicketWithTimeline = Obj({
   now: Now,
   ticket: TicketView,
+  names: Names,
   timeline: Type.Array(
     Obj({
       at: Ms,
@@ -130,6 +134,7 @@ export const KpiAnswer = Obj({
   from: Ms,
   to: Ms,
   level: Type.String(),
+  names: Names,
   kpis: Type.Array(
     Obj({
       key: Type.String(),

@@ -7,6 +7,7 @@ import type { TicketRow } from '../storage/schema.ts';
 import type { TicketFilter } from '../storage/ticket-store.ts';
 import { moveRole } from '../tickets/ticket-service.ts';
 import { actorOf } from './actor.ts';
+import { areaNames } from './area-names.ts';
 import { AuditAnswer, answers, KpiAnswer, TicketList, TicketView, TicketWithTimeline } from './loop-schemas.ts';
 import { limitQuery } from './params.ts';
 
@@ -38,6 +39,8 @@ function view(t: TicketRow) {
   };
 }
 
+const gridIds = (t: TicketRow) => [t.cell, t.community, t.street, t.district];
+
 /**
  * The work-order API: the queue (by deadline, filtered by grid level, department, state, light),
  * one ticket with its timeline, one route per move of the loop — each with the role the state
@@ -68,7 +71,10 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
       },
     },
     // The fleet's clock: the page paints traffic lights against it, not against the browser's.
-    async (req) => ({ now: now(), tickets: (await loop.ticketStore.list(req.query)).map(view) }),
+    async (req) => {
+      const rows = await loop.ticketStore.list(req.query);
+      return { now: now(), tickets: rows.map(view), names: areaNames(loop.grid, rows.flatMap(gridIds)) };
+    },
   );
 
   app.get<{ Querystring: { from: number; to?: number; level: KpiLevel } }>(
@@ -111,7 +117,16 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         { from: req.query.from, to },
         req.query.level,
       );
-      return { from: req.query.from, to, level: req.query.level, kpis };
+      return {
+        from: req.query.from,
+        to,
+        level: req.query.level,
+        kpis,
+        names: areaNames(
+          loop.grid,
+          kpis.map((k) => k.key),
+        ),
+      };
     },
   );
 
@@ -133,7 +148,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         reason: e.reason,
         detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
       }));
-      return { now: now(), ticket: view(t), timeline };
+      return { now: now(), ticket: view(t), timeline, names: areaNames(loop.grid, gridIds(t)) };
     },
   );
 

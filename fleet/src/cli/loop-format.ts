@@ -82,12 +82,20 @@ export function ticketsTable(tickets: readonly CliTicket[], now: number): string
   );
 }
 
-export function ticketDetail(t: CliTicket, timeline: readonly CliTimelineEntry[], now: number, at: (ts: number) => string): string {
+export function ticketDetail(
+  t: CliTicket,
+  timeline: readonly CliTimelineEntry[],
+  names: Readonly<Record<string, string>>,
+  now: number,
+  at: (ts: number) => string,
+): string {
+  // The grid file's name first, the id after it: the id is what --district and the filters take.
+  const area = (id: string | null) => (id === null ? '-' : names[id] ? `${names[id]} (${id})` : id);
   const rows: [string, string][] = [
     ['ticket', t.id],
     ['state', `${t.state}  ${light(t)}`],
     ['alarm', `${t.alarmKind} (${t.severity}) on ${t.unitId}, ${t.alarmCount} report${t.alarmCount === 1 ? '' : 's'}`],
-    ['where', `cell ${t.grid.cell ?? '-'}, district ${t.grid.district ?? '-'}`],
+    ['where', `cell ${area(t.grid.cell)}, district ${area(t.grid.district)}`],
     ['department', t.department ?? `none yet: the dispatcher (${t.dispatcher}) decides`],
     ['opened', at(t.openedAt)],
     ['deadline', `${at(t.deadlineAt)}  (${t.state === 'closed' ? 'closed' : due(t.deadlineAt, now)})`],

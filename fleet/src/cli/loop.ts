@@ -1,3 +1,4 @@
+import { type Action, can, ROLES } from '../domain/roles.ts';
 import { MOVES, TICKET_ACTIONS, type TicketAction } from '../domain/ticket-flow.ts';
 import { type Answer, call, need, refused, UsageError } from './api.ts';
 import { alarmsTable, type CliAlarm, type CliTicket, type CliTimelineEntry, ticketDetail, ticketsTable } from './loop-format.ts';
@@ -7,18 +8,25 @@ import { alarmsTable, type CliAlarm, type CliTicket, type CliTimelineEntry, tick
 type Move = Exclude<TicketAction, 'report'>;
 const MOVE_VERBS = TICKET_ACTIONS.filter((a): a is Move => a !== 'report');
 
+/** The roles that may (admin always may): what a user at the terminal asks for. */
+const who = (action: Action) => `(${ROLES.filter((r) => r !== 'admin' && can(r, action)).join(', ')})`;
+
+/** The usage, then the description in the help's second column (on a line of its own when the usage is longer). */
+const column = (usage: string) => (usage.length < 30 ? usage.padEnd(30) : `${usage}\n${' '.repeat(32)}`);
+
 export const LOOP_VERBS: Record<string, string> = {
   alarms: 'alarms [--state S] [--unit U] [--district D]   alarm episodes, newest first (not cleared unless --state)',
-  ack: 'ack <episode>                 (commander, dispatcher) acknowledge an active alarm',
-  shelve: 'shelve <episode> --minutes N --reason TEXT   (commander, dispatcher) shelve an alarm',
+  ack: `ack <episode>                 ${who('answer-alarms')} acknowledge an active alarm`,
+  shelve: `shelve <episode> --minutes N --reason TEXT   ${who('answer-alarms')} shelve an alarm`,
   tickets: `tickets [--all] [--state S] [--district D] [--department D] [--light green|yellow|red]
                                 the queue, soonest deadline first (open tickets unless --all or --state)`,
   ticket: 'ticket <id>                   one ticket with its timeline',
   ...Object.fromEntries(
     MOVE_VERBS.map((m) => [
       m,
-      `${m} <ticket> [--reason TEXT]${m === 'dispatch' ? ' [--department D]' : ''}`.padEnd(30) +
-        `(${MOVES[m].role}) ${MOVES[m].reason === 'required' ? 'reason required' : 'ticket move'}`,
+      column(
+        `${m} <ticket> ${MOVES[m].reason === 'required' ? '--reason TEXT' : '[--reason TEXT]'}${m === 'dispatch' ? ' [--department D]' : ''}`,
+      ) + `${who(MOVES[m].role as Action)} ticket move`,
     ]),
   ),
 };
@@ -92,8 +100,8 @@ export function runLoopVerb(verb: string, rest: readonly string[], c: Ctx): Prom
       return (async () => {
         const r = await call(c.api, 'GET', `/api/tickets/${encodeURIComponent(need(rest[0], 'ticket id'))}`, c.token);
         if (!r.ok) return refused(c, r, 'read');
-        const b = r.body as { ticket: CliTicket; timeline: CliTimelineEntry[] };
-        return show(r, () => ticketDetail(b.ticket, b.timeline, c.now, c.at));
+        const b = r.body as { ticket: CliTicket; timeline: CliTimelineEntry[]; names: Record<string, string> };
+        return show(r, () => ticketDetail(b.ticket, b.timeline, b.names, c.now, c.at));
       })();
   }
   const move = MOVE_VERBS.find((m) => m === verb);

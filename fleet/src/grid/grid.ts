@@ -166,6 +166,12 @@ export class Grid {
     };
   }
 
+  /** The area's name from the grid file; null for an unknown id or one named only by its id. */
+  nameOf(id: string): string | null {
+    const name = this.#areas.get(id)?.name;
+    return name !== undefined && name !== id ? name : null;
+  }
+
   /** The area's parents, up to the district: for KPIs by level. */
   parentsOf(cellId: string): { community: string | null; street: string | null; district: string | null } {
     const chain = this.#chain(cellId);
