@@ -9,4 +9,5 @@ export * from './ports.ts';
 export { scaledClock } from './sim/clock.ts';
 export { applyFault, Fault, parseFault, type SimControlServer, startSimControlServer } from './sim/control-server.ts';
 export { SCENARIOS, type ScenarioName } from './sim/environment.ts';
+export { LINK_PROFILES, type LinkProfile, LinkShaper } from './sim/link-shaper.ts';
 export type { PowerEvent, SimControl, SimOptions, SimTruth } from './sim/sim-board.ts';

@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './byte-ranges.ts';
 export * from './codec.ts';
 export * from './errors.ts';
 export * from './messages/alarm.ts';
