@@ -84,6 +84,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
+    media,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     audit: new AuditStore(db),

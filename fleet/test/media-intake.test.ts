@@ -85,6 +85,18 @@ test('chunks in any order, one of them twice, become one verified file; the unit
   const stored = await readFile(new FileBlobStore(join(dataDir, 'media', 'store')).path(row?.location ?? ''));
   assert.ok(stored.equals(file), 'byte-identical');
   assert.equal(fleet.media.assembler.dropped.get('duplicate') ?? 0, 0);
+  // The API lists it and serves it as stored.
+  const list = (await (await fetch(`${fleet.base}/api/units/${UNIT}/media`)).json()) as {
+    media: { recording: string; receivedBytes: number }[];
+  };
+  assert.deepEqual(
+    list.media.map((r) => [r.recording, r.receivedBytes]),
+    [['clip-1', file.length]],
+  );
+  const res = await fetch(`${fleet.base}/api/units/${UNIT}/media/clip-1`);
+  assert.equal(res.headers.get('content-type'), 'video/mp2t');
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(file));
+  assert.equal((await fetch(`${fleet.base}/api/units/${UNIT}/media/clip-none`)).status, 404);
   // A chunk of a file already complete is answered complete again (the unit missed the first answer).
   await publish(unit.client, chunks[2] as MediaChunk);
   await waitFor(() => unit.acks.filter((a) => a.recording === 'clip-1' && a.state === 'complete').length === 2);
@@ -178,7 +190,7 @@ test('an alarm’s evidence chain is judged against the head the alarm carried; 
   );
   for (const c of chunksOf(still, 'snap-7', 5000, { kind: 'snapshot', alarm: alarmId })) await publish(unit.client, c);
   await waitFor(() => unit.acks.some((a) => a.recording === 'snap-7' && a.state === 'complete'));
-  status = await fleet.media.evidence.status(UNIT, alarmId);
+  status = (await (await fetch(`${fleet.base}/api/units/${UNIT}/alarms/${alarmId}/evidence`)).json()) as typeof status;
   assert.equal(status?.parts.at(-1)?.arrived, true);
   // A manifest whose early parts changed after the alarm vouched for them breaks the chain.
   const altered = entries.map((e) => (e.part === 'readings' ? { ...e, values: { tiltDeg: 3 } } : e));
