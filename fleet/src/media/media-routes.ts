@@ -48,7 +48,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: Media): void {
     },
     async (req, reply) => {
       const m = await media.store.get(req.params.id, req.params.recording);
-      if (!m || m.state !== 'complete' || !m.location) {
+      if (m?.state !== 'complete' || !m.location) {
         return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no stored recording ${req.params.recording}` } });
       }
       reply.header('content-type', m.type ?? 'application/octet-stream');
