@@ -46,10 +46,10 @@ async function startLane(
   t: TestContext,
   dir: string,
   url: string,
-  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number } = {},
+  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number; now?: () => number } = {},
 ): Promise<Lane> {
   const outbox = Outbox.open(join(dir, 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: () => Date.now() });
+  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: o.now ?? (() => Date.now()) });
   const log = pino({ level: 'silent' });
   const sender = new BulkSender({
     unitId: UNIT,
@@ -176,6 +176,32 @@ function isAlarm(r: { topic: string; payload: Buffer }, seq: number): boolean {
   const m = decodeMessage(r.topic, r.payload);
   return m.ok && m.value.type === 'uplink' && m.value.kind === 'alarm' && m.value.payload.seq === seq;
 }
+
+test('a live segment goes before everything else; one too old to play is dropped, not sent', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  let lag = 0;
+  const lane = await startLane(t, dir, broker.url, { now: () => Date.now() - lag });
+  await lane.uplink.delivered(lane.outbox.enqueue('event', { ts: Date.now(), kind: 'boot' }).seq);
+  const clip = await makeSegment(dir, 'clip-l.ts', 2, 256);
+  const stale = await makeSegment(dir, 'live-0.ts', 1, 256);
+  const fresh = await makeSegment(dir, 'live-1.ts', 1, 256);
+  // Enqueued while the radio is off, so the lane chooses among all three at once.
+  await lane.uplink.setAllowed(false);
+  assert.ok((await lane.store.enqueueFile(clip, { recording: 'clip-l', kind: 'clip', pinned: true })).accepted);
+  lag = 10_000;
+  assert.ok((await lane.store.enqueueFile(stale, { recording: 'live-0', kind: 'live' })).accepted);
+  lag = 0;
+  assert.ok((await lane.store.enqueueFile(fresh, { recording: 'live-1', kind: 'live' })).accepted);
+  await lane.uplink.setAllowed(true);
+  await until('the clip at the broker', () => assembled(receivedChunks(broker.received), 'clip-l') !== undefined);
+  const order = receivedChunks(broker.received).map((c) => c.recording);
+  assert.ok(!order.includes('live-0'), 'the stale live segment was not sent');
+  assert.equal(order[0], 'live-1', 'live first');
+  assert.ok(order.lastIndexOf('live-1') < order.indexOf('clip-l'), 'the whole live segment before the clip');
+  assert.equal(lane.store.dropped.get('stale-live'), 1);
+  await assert.rejects(stat(stale), 'the dropped segment’s file is gone');
+});
 
 test('satellite: stills only, inside the daily budget; video waits for a cellular link', async (t) => {
   const dir = await tempDir(t);
