@@ -152,6 +152,33 @@ export const DeviceConfig = Type.Object(
       },
       { default: {}, ...closed },
     ),
+    /** The bulk lane: media files waiting to upload (services/bulk-store.ts, bulk-sender.ts). */
+    bulk: Type.Object(
+      {
+        quotaBytes: Type.Integer({
+          minimum: 1024 * 1024,
+          default: 1024 * 1024 * 1024,
+          description:
+            'Media held for upload; whole unpinned recordings are evicted beyond it (alarm clips never before the fleet has them)',
+          ...restart,
+        }),
+        alarmWaitMs: Type.Integer({
+          minimum: 100,
+          maximum: 10_000,
+          default: 1000,
+          description: 'Longest an alarm may queue behind media on the wire; sizes the lane’s byte window and chunks',
+          ...restart,
+        }),
+        liveMaxAgeMs: Type.Integer({ minimum: 500, default: 5000, description: 'A live segment not sent by then is dropped', ...restart }),
+        ackTimeoutS: Type.Integer({
+          minimum: 5,
+          default: 60,
+          description: 'A file all sent and not confirmed by the fleet this long has its last chunk sent again',
+          ...restart,
+        }),
+      },
+      { default: {}, ...closed },
+    ),
     site: Type.Object(
       {
         lat: Type.Optional(

@@ -1,40 +1,71 @@
 /**
- * Test vocabulary for video: `probe(file)` asks the real ffprobe what a file holds (streams with
- * their codecs, duration) and rejects when it cannot be decoded; `simCamera()` is the simulator's
- * camera (test pattern + tone) as the agent gets it from `openBoard`.
+ * Media for bulk-lane tests: `makeSegment` records a real MPEG-TS segment with ffmpeg (test pattern
+ * + a 1 kHz tone, H.264 + AAC) and `makeStill` a JPEG; `receivedChunks` decodes what a test broker
+ * accepted on the chunk topic; `assembled` puts one recording's chunks back together by offset.
  */
 import { execFile } from 'node:child_process';
-import { boardDefinition, type CameraSource, openBoard, systemClock } from '@shouwang/hardware';
-import pino from 'pino';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeMessage, type MediaChunk } from '@shouwang/protocol';
+import type { Received } from './broker.ts';
 
-export interface Probe {
-  streams: { codec_type: string; codec_name: string }[];
-  durationS: number;
+const run = promisify(execFile);
+
+export async function makeSegment(dir: string, name: string, seconds: number, kbps = 512): Promise<string> {
+  const out = join(dir, name);
+  await run('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', `testsrc2=size=426x240:rate=15`],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=16000'],
+    ...[
+      '-t',
+      String(seconds),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-b:v',
+      `${kbps}k`,
+      '-maxrate',
+      `${kbps}k`,
+      '-bufsize',
+      `${kbps}k`,
+    ],
+    ...['-c:a', 'aac', '-b:a', '32k', '-f', 'mpegts', out],
+  ]);
+  return out;
 }
 
-export function probe(file: string): Promise<Probe> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'ffprobe',
-      ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', file],
-      (err, stdout, stderr) => {
-        if (err || stderr.trim()) return reject(new Error(`ffprobe ${file}: ${stderr.trim() || (err as Error).message}`));
-        const j = JSON.parse(stdout) as { streams: Probe['streams']; format: { duration?: string } };
-        resolve({ streams: j.streams, durationS: Number(j.format.duration ?? 0) });
-      },
-    );
-  });
+export async function makeStill(dir: string, name: string, size = '160x120'): Promise<string> {
+  const out = join(dir, name);
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}`, '-frames:v', '1', out]);
+  return out;
 }
 
-/** The codecs of a probe's streams, e.g. ['audio:aac', 'video:h264']. */
-export const codecs = (p: Probe) => p.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort();
-
-export async function simCamera(): Promise<{ camera: CameraSource; close(): Promise<void> }> {
-  const board = await openBoard(boardDefinition('pi4'), {
-    mode: 'sim',
-    sim: { unitId: 'hrb-170', site: { lat: 45.75, lon: 126.63 }, scenario: 'harbin-winter', link: 'lte', clock: systemClock },
-  });
-  return { camera: board.camera, close: () => board.close() };
+export function receivedChunks(received: readonly Received[]): MediaChunk[] {
+  const out: MediaChunk[] = [];
+  for (const r of received) {
+    const m = decodeMessage(r.topic, r.payload);
+    if (m.ok && m.value.type === 'chunk') out.push(m.value.payload);
+  }
+  return out;
 }
 
-export const quietLog = () => pino({ level: 'silent' });
+/** One recording's bytes from its chunks (each offset once), or undefined while there are gaps. */
+export function assembled(chunks: readonly MediaChunk[], recording: string): Buffer | undefined {
+  const mine = chunks.filter((c) => c.recording === recording);
+  const size = mine[0]?.size;
+  if (size === undefined) return undefined;
+  const buf = Buffer.alloc(size);
+  const have = new Uint8Array(size);
+  for (const c of mine) {
+    buf.set(c.data, c.offset);
+    have.fill(1, c.offset, c.offset + c.data.length);
+  }
+  return have.every((b) => b === 1) ? buf : undefined;
+}
+
+export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+export const fileSha256 = async (path: string) => sha256(await readFile(path));

@@ -13,7 +13,7 @@ import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Recorder, recorderArgs } from '../src/services/recorder.ts';
 import { Ring, type Segment } from '../src/services/ring.ts';
-import { codecs, probe, quietLog, simCamera } from './media.ts';
+import { codecs, probe, quietLog, simCamera } from './video.ts';
 import { until } from './wait.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/recorder-writer.ts', import.meta.url));

@@ -10,6 +10,7 @@ export * from './ports.ts';
 export { scaledClock } from './sim/clock.ts';
 export { applyFault, Fault, parseFault, type SimControlServer, startSimControlServer } from './sim/control-server.ts';
 export { SCENARIOS, type ScenarioName } from './sim/environment.ts';
+export { LINK_PROFILES, type LinkProfile, LinkShaper } from './sim/link-shaper.ts';
 export type { PowerEvent, SimControl, SimOptions, SimTruth } from './sim/sim-board.ts';
 export type { PlayedSound } from './sim/speaker.ts';
 export { alsaSpeaker } from './speaker.ts';

@@ -5,6 +5,7 @@ import {
   decodeRequest,
   ErrorCode,
   encodeResponse,
+  type MediaAck,
   type ProtocolError,
 } from '@shouwang/protocol';
 import type { Logger } from 'pino';
@@ -25,6 +26,8 @@ export interface CommandDeps {
   restart: (why: 'restart' | 'reboot') => void;
   /** Runs the commissioning checklist (takes seconds: a still, a test upload). */
   commission: () => Promise<CommissionItem[]>;
+  /** The fleet says what it holds of a recording (the bulk lane sends only the rest). */
+  mediaAck?: (ack: MediaAck) => Promise<'sending' | 'done' | 'unknown'>;
 }
 
 export type CommandDropReason = 'undecodable';
@@ -87,12 +90,21 @@ export class CommandHandler {
               this.error(command, id, { code: ErrorCode.Failed, message: `commissioning failed: ${(err as Error).message}` }),
           ),
         };
+      case 'media-ack': {
+        const ack = this.d.mediaAck;
+        if (!ack) break;
+        return {
+          response: ack(req.value.args as MediaAck).then(
+            (state) => encodeResponse('media-ack', { id, status: 'ok', data: { state } }),
+            (err: unknown) => this.error(command, id, { code: ErrorCode.Failed, message: `media-ack failed: ${(err as Error).message}` }),
+          ),
+        };
+      }
       case 'restart':
       case 'reboot':
         return { response: encodeResponse(command, { id, status: 'ok', data: { at: now } }), after: () => this.d.restart(command) };
-      default:
-        return { response: this.error(command, id, { code: ErrorCode.Unsupported, message: `command ${command} not implemented` }) };
     }
+    return { response: this.error(command, id, { code: ErrorCode.Unsupported, message: `command ${command} not implemented` }) };
   }
 
   private error(command: CommandName, id: string, error: ProtocolError): Uint8Array {

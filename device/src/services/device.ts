@@ -10,6 +10,8 @@ import { AtModem } from '../drivers/at-modem.ts';
 import { type ModemProfile, readLink, setRadio } from '../drivers/link-reader.ts';
 import { NmeaReceiver } from '../drivers/nmea.ts';
 import { Agent } from './agent.ts';
+import { BulkSender } from './bulk-sender.ts';
+import { BulkStore } from './bulk-store.ts';
 import { SnapshotCamera } from './camera.ts';
 import { CommandHandler } from './commands.ts';
 import { runCommissioning } from './commissioning.ts';
@@ -39,6 +41,9 @@ export interface RunningDevice {
   agent: Agent;
   uplink: Uplink;
   outbox: Outbox;
+  /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
+  bulk: BulkStore;
+  bulkSender: BulkSender;
   gps: NmeaReceiver;
   modem: AtModem;
   sensors: BoardSensors | undefined;
@@ -72,6 +77,16 @@ export async function startDevice(
   } as const;
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
+  const bulk = BulkStore.open(join(dataDir, 'bulk.db'), { quotaBytes: cfg.bulk.quotaBytes, now: () => clock.now() });
+  const bulkSender = new BulkSender({
+    unitId: cfg.unitId,
+    store: bulk,
+    clock,
+    log: log.child({ module: 'bulk' }),
+    alarmWaitMs: cfg.bulk.alarmWaitMs,
+    liveMaxAgeMs: cfg.bulk.liveMaxAgeMs,
+    ackTimeoutMs: cfg.bulk.ackTimeoutS * 1000,
+  });
   let agent: Agent | undefined;
   const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => {
     log.info({ keys }, 'live configuration applied');
@@ -112,6 +127,7 @@ export async function startDevice(
       }),
     presence: () => ({ agent: AGENT_VERSION, board: board.boardId, parts, ...(agent?.presenceExtra() ?? {}) }),
     connect: connectMqtt,
+    bulk: bulkSender,
   });
 
   const camera = board.camera ? new SnapshotCamera(board.camera, dataDir) : undefined;
@@ -159,6 +175,11 @@ export async function startDevice(
     uptimeS: () => (clock.now() - startedAt) / 1000,
     restart: hooks.restart,
     commission,
+    mediaAck: async (ack) => {
+      const state = await bulk.applyAck(ack);
+      uplink.kick();
+      return state;
+    },
   });
 
   agent = new Agent({
@@ -210,6 +231,8 @@ export async function startDevice(
     agent,
     uplink,
     outbox,
+    bulk,
+    bulkSender,
     gps,
     modem,
     sensors,
@@ -223,6 +246,7 @@ export async function startDevice(
       modem.close();
       gps.detach();
       outbox.close();
+      bulk.close();
     },
   };
 }
