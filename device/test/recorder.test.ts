@@ -22,13 +22,15 @@ test('segments from the simulated camera decode, H.264 video with its AAC audio,
   timeout: 60_000,
 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sw-rec-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const cam = await simCamera();
-  t.after(() => cam.close());
   const ring = new Ring(dir, 1 << 30);
   ring.open();
   const recorder = new Recorder({ source: { kind: 'camera', camera: cam.camera }, ring, log: quietLog() });
-  t.after(() => recorder.stop());
+  t.after(async () => {
+    await recorder.stop();
+    await cam.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   const got: Segment[] = [];
   recorder.on('segment', (s) => got.push(s));
   await recorder.set({ kbps: 256, fps: 10, segmentS: 1 });

@@ -37,4 +37,4 @@ export async function simCamera(): Promise<{ camera: CameraSource; close(): Prom
   return { camera: board.camera, close: () => board.close() };
 }
 
-export const quietLog = () => pino({ level: 'silent' });
+export const quietLog = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

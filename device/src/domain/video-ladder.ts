@@ -1,33 +1,36 @@
-import type { LinkType, PowerState } from '@shouwang/protocol';
+import type { LinkType, MediaReason, PowerState, VideoMode } from '@shouwang/protocol';
 import { RUNG_LIMITS } from './power.ts';
 
 /**
  * What the camera may do, from two things the unit knows: its power rung (the camera duty of
- * `RUNG_LIMITS`) and where this month's data use is heading against the SIM plan. The data steps,
- * richest first; the ladder takes the first whose projected month-end use fits the plan, so a
- * month never ends over it:
- *   video-1000 / -512 / -256   ring recording at that bitrate, alarm clips and snapshots uploaded
- *   snapshots-only             clips stay pinned on the unit (they go next month), snapshots go
- *   event-clips-only           nothing on a schedule: an alarm's clip (at 256 kbit/s) and its still
- *   hold                       nothing uploaded until the month turns; evidence stays on the unit
- * Satellite never carries video: stills only, as thumbnails small enough for its daily budget.
+ * `RUNG_LIMITS`) and where this month's data use is heading against the SIM plan. The protocol's
+ * modes, richest first; the data forecast picks the first whose projected month-end use fits the
+ * plan, so a month never ends over it, and the rung caps it:
+ *   full / reduced / low   ring recording at 1000 / 512 / 256 kbit/s; alarm clips, stills on a schedule
+ *   snapshots              no video: stills on the schedule and on alarm
+ *   events                 the camera wakes for alarms only: a clip (post-roll, 256 kbit/s) and a still
+ *   off                    nothing (critical power, or not even `events` fits the month)
+ * A rung with the camera `on-alarm` caps the mode at `events`, `off` at `off` (recording stops in
+ * critical power). Satellite never carries video: `snapshots` at most, as thumbnails small enough for
+ * its daily budget.
  */
-export type VideoStep = 'video-1000' | 'video-512' | 'video-256' | 'snapshots-only' | 'event-clips-only' | 'hold';
-
 export interface VideoPlan {
-  step: VideoStep;
-  /** Ring recording: always, only after an alarm (post-roll, the camera woken for it), or not at all. */
+  mode: VideoMode;
+  /** Why the mode is below `full`. */
+  reason?: MediaReason;
+  /** Ring recording: always, only while an alarm's clip records, or not at all. */
   recording: 'continuous' | 'on-alarm' | 'off';
   kbps: number;
   fps: number;
-  uploadClips: boolean;
+  /** Alarm clips are made (and go up when the link carries video). */
+  clips: boolean;
   scheduledSnapshots: boolean;
   alarmSnapshots: boolean;
   snapshot: SnapshotSize;
-  /** Whether a live feed may start, or why not (shown to command as the refusal). */
-  live: { allowed: true } | { allowed: false; reason: string };
-  /** Why the plan is what it is: the rung, the link, the forecast. */
-  reason: string;
+  /** Whether a live feed may start, or why not (the refusal command sees). */
+  live: { allowed: true } | { allowed: false; reason: MediaReason; detail: string };
+  /** The rung, the link and the forecast, in words (logged on each change). */
+  detail: string;
 }
 
 export interface SnapshotSize {
@@ -73,14 +76,26 @@ export interface LadderInputs {
   usage?: VideoUsage;
 }
 
-const STEPS: readonly { step: VideoStep; kbps: number; fps: number; clips: boolean; scheduled: boolean }[] = [
-  { step: 'video-1000', kbps: 1000, fps: 15, clips: true, scheduled: true },
-  { step: 'video-512', kbps: 512, fps: 10, clips: true, scheduled: true },
-  { step: 'video-256', kbps: 256, fps: 5, clips: true, scheduled: true },
-  { step: 'snapshots-only', kbps: 256, fps: 5, clips: false, scheduled: true },
-  { step: 'event-clips-only', kbps: 256, fps: 5, clips: true, scheduled: false },
-  { step: 'hold', kbps: 256, fps: 5, clips: false, scheduled: false },
+interface Step {
+  mode: VideoMode;
+  kbps: number;
+  fps: number;
+  clips: boolean;
+  scheduled: boolean;
+}
+const STEPS: readonly Step[] = [
+  { mode: 'full', kbps: 1000, fps: 15, clips: true, scheduled: true },
+  { mode: 'reduced', kbps: 512, fps: 10, clips: true, scheduled: true },
+  { mode: 'low', kbps: 256, fps: 5, clips: true, scheduled: true },
+  { mode: 'snapshots', kbps: 0, fps: 0, clips: false, scheduled: true },
+  { mode: 'events', kbps: 256, fps: 5, clips: true, scheduled: false },
+  { mode: 'off', kbps: 0, fps: 0, clips: false, scheduled: false },
 ];
+const OFF = STEPS[STEPS.length - 1] as Step;
+const rank = (m: VideoMode) => STEPS.findIndex((s) => s.mode === m);
+const step = (m: VideoMode) => STEPS.find((s) => s.mode === m) ?? OFF;
+/** The richest mode each camera duty allows. */
+const DUTY_CAP = { continuous: 'full', 'on-alarm': 'events', off: 'off' } as const satisfies Record<string, VideoMode>;
 
 /** Keep this share of the plan unspent: the forecast is linear, a month is not. */
 const PLAN_MARGIN = 0.95;
@@ -89,64 +104,58 @@ export const FULL_SNAPSHOT: SnapshotSize = { width: 640, height: 360, quality: 6
 /** ~1.5–2.5 KB: a handful of 340-byte SBD messages, inside a day's satellite budget with the alarms. */
 export const SATELLITE_SNAPSHOT: SnapshotSize = { width: 160, height: 90, quality: 24 };
 
-/** Media bytes a day at a step (live feeds are priced at the step's bitrate, 512 kbit/s at most). */
-export function stepBytesPerDay(step: VideoStep, u: VideoUsage = DEFAULT_VIDEO_USAGE): number {
-  const s = STEPS.find((x) => x.step === step) ?? (STEPS[STEPS.length - 1] as (typeof STEPS)[number]);
+/** Media bytes a day in a mode (live feeds priced at the mode's bitrate, 512 kbit/s at most). */
+export function modeBytesPerDay(mode: VideoMode, u: VideoUsage = DEFAULT_VIDEO_USAGE): number {
+  const s = step(mode);
   const byteRate = (kbps: number) => ((kbps + u.overheadKbps) * 1000) / 8;
   const clips = s.clips ? u.alarmsPerDay * u.clipS * byteRate(s.kbps) : 0;
-  const stills = (s.scheduled ? u.snapshotsPerDay : 0) * u.snapshotBytes + (step === 'hold' ? 0 : u.alarmsPerDay * u.snapshotBytes);
-  const live = s.scheduled ? u.liveMinPerDay * 60 * byteRate(Math.min(512, s.kbps)) : 0;
+  const stills = mode === 'off' ? 0 : ((s.scheduled ? u.snapshotsPerDay : 0) + u.alarmsPerDay) * u.snapshotBytes;
+  const live = s.clips && s.scheduled ? u.liveMinPerDay * 60 * byteRate(Math.min(512, s.kbps)) : 0;
   return Math.round(clips + stills + live);
 }
 
-/** Month-end bytes if the rest of the month runs at `step`. */
-export function projectedMonthBytes(i: LadderInputs, step: VideoStep): number {
+/** Month-end bytes if the rest of the month runs in `mode`. */
+export function projectedMonthBytes(i: LadderInputs, mode: VideoMode): number {
   const u = i.usage ?? DEFAULT_VIDEO_USAGE;
   const t = new Date(i.now);
   const end = Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 1);
   const daysLeft = (end - i.now) / 86_400_000;
-  return Math.round(i.bytesMonth + daysLeft * (u.baseBytesPerDay + stepBytesPerDay(step, u)));
+  return Math.round(i.bytesMonth + daysLeft * (u.baseBytesPerDay + modeBytesPerDay(mode, u)));
 }
 
 export function videoPlan(i: LadderInputs): VideoPlan {
   const duty = RUNG_LIMITS[i.powerState].camera;
   const cap = i.planBytes * PLAN_MARGIN;
-  const chosen = STEPS.find((s) => projectedMonthBytes(i, s.step) <= cap) ?? (STEPS[STEPS.length - 1] as (typeof STEPS)[number]);
-  const forecast = `month-end forecast ${mb(projectedMonthBytes(i, chosen.step))} of ${mb(i.planBytes)} plan`;
+  const data = STEPS.find((s) => s.mode === 'off' || projectedMonthBytes(i, s.mode) <= cap) ?? OFF;
   const satellite = i.link === 'satellite';
-
-  if (duty === 'off') {
-    const reason = `power rung ${i.powerState}: camera off`;
-    return {
-      step: chosen.step,
-      recording: 'off',
-      kbps: 0,
-      fps: 0,
-      uploadClips: false,
-      scheduledSnapshots: false,
-      alarmSnapshots: false,
-      snapshot: SATELLITE_SNAPSHOT,
-      live: { allowed: false, reason: `${reason} (critical power)` },
-      reason,
-    };
-  }
+  const limits: { mode: VideoMode; reason: MediaReason }[] = [
+    { mode: data.mode, reason: 'data-budget' },
+    { mode: DUTY_CAP[duty], reason: duty === 'off' ? 'critical-power' : 'power' },
+    { mode: satellite ? 'snapshots' : 'full', reason: 'satellite' },
+  ];
+  const tightest = limits.reduce((a, b) => (rank(b.mode) > rank(a.mode) ? b : a));
+  const s = step(tightest.mode);
+  const forecast = `month-end forecast ${mb(projectedMonthBytes(i, data.mode))} of ${mb(i.planBytes)} plan`;
+  const detail = `${i.powerState}, ${i.link}: ${s.mode} (${forecast})`;
   const live: VideoPlan['live'] = satellite
-    ? { allowed: false, reason: 'satellite link: no video' }
-    : chosen.step === 'hold'
-      ? { allowed: false, reason: `data plan: ${forecast}` }
-      : { allowed: true };
+    ? { allowed: false, reason: 'satellite', detail: 'satellite link: no video' }
+    : duty === 'off'
+      ? { allowed: false, reason: 'critical-power', detail: `power rung ${i.powerState}: camera off` }
+      : rank(data.mode) > rank('low')
+        ? { allowed: false, reason: 'data-budget', detail: `data plan: ${forecast}` }
+        : { allowed: true };
   return {
-    step: chosen.step,
-    recording: duty === 'continuous' ? 'continuous' : 'on-alarm',
-    kbps: chosen.kbps,
-    fps: chosen.fps,
-    uploadClips: chosen.clips && !satellite,
-    // Scheduled stills only on the rung with a continuous camera; lower rungs wake it for alarms.
-    scheduledSnapshots: chosen.scheduled && duty === 'continuous',
-    alarmSnapshots: chosen.step !== 'hold' || satellite,
+    mode: s.mode,
+    ...(s.mode === 'full' ? {} : { reason: tightest.reason }),
+    recording: s.kbps === 0 ? 'off' : s.scheduled ? 'continuous' : 'on-alarm',
+    kbps: s.kbps,
+    fps: s.fps,
+    clips: s.clips,
+    scheduledSnapshots: s.scheduled,
+    alarmSnapshots: s.mode !== 'off',
     snapshot: satellite ? SATELLITE_SNAPSHOT : FULL_SNAPSHOT,
     live,
-    reason: `${i.powerState}, ${i.link}: ${chosen.step} (${forecast})`,
+    detail,
   };
 }
 
