@@ -9,7 +9,9 @@ import { RUNG_LIMITS } from './power.ts';
  *   full / reduced / low   ring recording at 1000 / 512 / 256 kbit/s; alarm clips, stills on a schedule
  *   snapshots              no video: stills on the schedule and on alarm
  *   events                 the camera wakes for alarms only: a clip (post-roll, 256 kbit/s) and a still
- *   off                    nothing (critical power, or not even `events` fits the month)
+ *   off                    nothing (critical power, or no mode fits the month)
+ * A still every 15 min costs less a month than an alarm clip a day at 256 kbit/s, so the data
+ * forecast steps from `snapshots` straight to `off`; `events` is the power rungs' mode.
  * A rung with the camera `on-alarm` caps the mode at `events`, `off` at `off` (recording stops in
  * critical power). Satellite never carries video: `snapshots` at most, as thumbnails small enough for
  * its daily budget.
@@ -58,12 +60,13 @@ export const DEFAULT_VIDEO_USAGE: VideoUsage = {
   alarmsPerDay: 2,
   clipS: 30,
   snapshotsPerDay: 96,
-  snapshotBytes: 30_000,
+  // Measured (`npm run bench -- device/bench/bytes`): a 640×360 still 14.3 KB; recording at 1000 /
+  // 512 / 256 kbit/s comes to 1131 / 646 / 344 kbit/s with the 32 kbit/s AAC track and MPEG-TS.
+  snapshotBytes: 15_000,
   liveMinPerDay: 10,
   // 2.47 MB/month of status and telemetry on the full rung with a 300 s keep-alive (device bench).
   baseBytesPerDay: 82_000,
-  // 32 kbit/s AAC and ~5 % MPEG-TS framing over 1 Mbit/s.
-  overheadKbps: 48,
+  overheadKbps: 130,
 };
 
 export interface LadderInputs {

@@ -157,7 +157,14 @@ export async function startDevice(
           dir: join(dataDir, 'video'),
           source: videoSource,
           speaker: board.speaker,
-          sink: bulk,
+          // A file the lane accepts goes up at the next drain: start one.
+          sink: {
+            enqueueFile: async (path, options) => {
+              const r = await bulk.enqueueFile(path, options);
+              uplink.kick();
+              return r;
+            },
+          },
           outbox,
           clock,
           log: log.child({ module: 'video' }),
