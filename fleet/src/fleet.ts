@@ -6,6 +6,7 @@ import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
+import { type Media, startMedia } from './media/media.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { pushSiteToUnit } from './registry/site-push.ts';
@@ -25,6 +26,7 @@ export interface Fleet {
   registry: Registry;
   ingest: MqttIngest;
   loop: AlarmLoop;
+  media: Media;
   httpPort: number;
   close(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
+  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, log });
   const api = await createApi({
     state,
     store,
@@ -81,6 +84,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
+    media,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     audit: new AuditStore(db),
@@ -90,6 +94,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await media.close();
     await loop.close();
     await ingest.close();
     await persister.close();
@@ -105,11 +110,13 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     registry,
     ingest,
     loop,
+    media,
     httpPort: typeof address === 'object' && address ? address.port : config.http.port,
     async close() {
       clearInterval(sweep);
       await api.close();
       commandClient.close();
+      await media.close();
       await loop.close();
       await ingest.close();
       await persister.close();

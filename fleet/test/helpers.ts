@@ -64,6 +64,7 @@ export async function startTestFleet(
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
     dashboard?: { timeZone?: string; tiles?: { url: string } };
+    media?: Record<string, unknown>;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -76,6 +77,7 @@ export async function startTestFleet(
     auth: options.auth ?? {},
     registry: options.registry ?? {},
     dashboard: options.dashboard ?? {},
+    media: options.media ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(
@@ -92,6 +94,7 @@ export async function startTestFleet(
   t.after(close);
   await fleet.ingest.subscribed;
   await fleet.loop.intake.subscribed;
+  await fleet.media.session.subscribed;
   return { ...fleet, close, base: `http://127.0.0.1:${fleet.httpPort}` };
 }
 

@@ -5,6 +5,8 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
+import type { Media } from '../media/media.ts';
+import { registerMediaRoutes } from '../media/media-routes.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
@@ -34,6 +36,7 @@ export interface ApiDeps {
   ingest: MqttIngest;
   commands: UnitCommands;
   loop: AlarmLoop;
+  media: Media;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
   audit: AuditStore;
@@ -142,6 +145,7 @@ export async function createApi(deps: ApiDeps) {
   registerAlarmRoutes(app, deps.loop);
   registerTicketRoutes(app, deps.loop, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
+  registerMediaRoutes(app, deps.media);
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe
