@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CameraSource, type Clock, type Speaker, systemClock } from '@shouwang/hardware';
+import type { LinkType } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
@@ -48,6 +49,8 @@ export interface RunningDevice {
   /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
   bulk: BulkStore;
   bulkSender: BulkSender;
+  /** Recording, clips, stills, live and talk-down; absent without a camera or with video.enabled off. */
+  video: VideoControl | undefined;
   gps: NmeaReceiver;
   modem: AtModem;
   sensors: BoardSensors | undefined;
@@ -135,7 +138,11 @@ export async function startDevice(
   });
 
   // Video: the ladder from the rung, the link and this month's bytes against the SIM plan.
-  const linkType = () => agent?.linkType ?? (board.modemProfile === 'satellite' ? 'satellite' : 'lte');
+  // Before the first link reading (and between links) the modem's profile says what the link will be.
+  const linkType = (): LinkType => {
+    const now = agent?.linkType;
+    return now && now !== 'none' ? now : board.modemProfile === 'satellite' ? 'satellite' : 'lte';
+  };
   const plan = () =>
     videoPlan({
       powerState: agent?.powerState ?? 'full',
@@ -286,6 +293,7 @@ export async function startDevice(
     outbox,
     bulk,
     bulkSender,
+    video,
     gps,
     modem,
     sensors,
