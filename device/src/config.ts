@@ -205,7 +205,7 @@ export const DeviceConfig = Type.Object(
         ringQuotaBytes: Type.Integer({
           minimum: 16 * 1024 * 1024,
           default: 512 * 1024 * 1024,
-          description: 'Disk for the recording ring and the clips being made (~70 min at 1 Mbit/s)',
+          description: 'Disk for the recording ring and the clips being made (~60 min at 1 Mbit/s)',
           ...restart,
         }),
         segmentS: Type.Number({
