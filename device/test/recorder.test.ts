@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,4 +137,40 @@ test('kill -9 during recording, three times: every kept segment plays, at most t
       assert.deepEqual(codecs(p), ['audio:aac', 'video:h264'], s.path);
     }
   }
+});
+
+/** ffmpeg processes recording into `dir` (by their command line). */
+function recordersIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmd.startsWith('ffmpeg') && cmd.includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('kill -9 of the agent alone: its ffmpeg dies with it, and the next start discards only the partial segment', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sw-rec-orphan-'));
+  const child = spawn(process.execPath, [WRITER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(async () => {
+    for (const pid of recordersIn(dir)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  let reported = 0;
+  child.stdout.on('data', (c: Buffer) => {
+    reported += c.toString().split('\n').filter(Boolean).length;
+  });
+  await until('two segments', () => reported >= 2, 30_000);
+  assert.equal(recordersIn(dir).length, 1);
+  child.kill('SIGKILL');
+  await until('ffmpeg gone with the agent', () => recordersIn(dir).length === 0, 5000);
+  const report = new Ring(dir, 1 << 30).open();
+  assert.equal(report.discarded.length, 1);
 });

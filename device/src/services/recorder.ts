@@ -12,9 +12,10 @@ import { type Ring, type Segment, segName } from './ring.ts';
  * the cut, and each segment starts on a keyframe (GOP = segment length) so each plays alone.
  *
  * ffmpeg reports each finished segment on its stdout (the segment muxer's CSV list written to a
- * pipe, not to the card); the recorder then renames it into the ring. If the agent dies, ffmpeg's
- * next report hits a closed pipe and SIGPIPE ends it within one segment, leaving a `.part` that the
- * next start discards.
+ * pipe, not to the card); the recorder then renames it into the ring. ffmpeg runs under the
+ * kernel's parent-death signal: if the agent dies (kill -9, a crash), ffmpeg dies with it — ffmpeg
+ * ignores SIGPIPE and would otherwise record on, unreported, into `.part` files — leaving the one
+ * `.part` it was writing, which the next start discards.
  */
 export type VideoSource = { kind: 'camera'; camera: CameraSource } | { kind: 'rtsp'; url: string; encoder: H264Encoder };
 
@@ -81,6 +82,10 @@ export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: 
     String(p.segmentS),
     '-segment_format',
     'mpegts',
+    // Written as encoded, not held in ffmpeg until the segment closes: the page cache has it (and a
+    // kill leaves the part written so far, which the next start discards as the partial segment).
+    '-segment_format_options',
+    'flush_packets=1',
     '-segment_start_number',
     String(startNumber),
     '-segment_list',
@@ -157,7 +162,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       return;
     }
     const args = recorderArgs(this.source, profile, this.ring.ringDir, this.ring.nextNumber());
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv (util-linux, on every Debian) has the kernel kill ffmpeg when the agent dies, however it dies.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ffmpeg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
