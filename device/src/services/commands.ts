@@ -1,4 +1,6 @@
 import {
+  type CommandArgs,
+  type CommandData,
   type CommandName,
   type CommandResponse,
   type CommissionItem,
@@ -28,6 +30,12 @@ export interface CommandDeps {
   commission: () => Promise<CommissionItem[]>;
   /** The fleet says what it holds of a recording (the bulk lane sends only the rest). */
   mediaAck?: (ack: MediaAck) => Promise<'sending' | 'done' | 'unknown'>;
+  /** Live feeds and talk-down (services/recorder-control.ts); absent on a unit without a camera. */
+  video?: {
+    liveStart(args: CommandArgs<'live-start'>): CommandData<'live-start'>;
+    liveStop(args: CommandArgs<'live-stop'>): CommandData<'live-stop'>;
+    playTalkDown(args: CommandArgs<'talk-down'>): CommandData<'talk-down'>;
+  };
 }
 
 export type CommandDropReason = 'undecodable';
@@ -100,6 +108,29 @@ export class CommandHandler {
           ),
         };
       }
+      case 'live-start':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, {
+            id,
+            status: 'ok',
+            data: this.d.video.liveStart(req.value.args as CommandArgs<'live-start'>),
+          }),
+        };
+      case 'live-stop':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, { id, status: 'ok', data: this.d.video.liveStop(req.value.args as CommandArgs<'live-stop'>) }),
+        };
+      case 'talk-down':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, {
+            id,
+            status: 'ok',
+            data: this.d.video.playTalkDown(req.value.args as CommandArgs<'talk-down'>),
+          }),
+        };
       case 'restart':
       case 'reboot':
         return { response: encodeResponse(command, { id, status: 'ok', data: { at: now } }), after: () => this.d.restart(command) };
