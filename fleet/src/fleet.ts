@@ -74,7 +74,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
-  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, log });
+  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
   const api = await createApi({
     state,
     store,

@@ -10,6 +10,7 @@ import type { FieldContext } from './fields.ts';
 import geo from './harbin.geojson';
 import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
+import { LivePlayer } from './live-player.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
 import { type Route, route } from './router.ts';
@@ -73,6 +74,7 @@ const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
+const livePlayer = new LivePlayer($('live-view'), { api, token: () => token, session: () => session });
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -263,6 +265,7 @@ function show(r: Route): void {
   $('list-view').classList.toggle('aside', r.view !== 'list');
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
+  livePlayer.show(r.view === 'unit' ? r.id : null);
   if (r.view === 'unit') {
     const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null };
     if (unitPage.current !== r.id) unitPage.open(row);
@@ -291,6 +294,7 @@ onLangChange(() => {
   cards.relabel();
   map.relabel();
   unitPage.relabel();
+  livePlayer.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();

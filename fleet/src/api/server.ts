@@ -5,6 +5,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
+import { registerLiveRoutes } from '../media/live-routes.ts';
 import type { Media } from '../media/media.ts';
 import { registerMediaRoutes } from '../media/media-routes.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -146,6 +147,7 @@ export async function createApi(deps: ApiDeps) {
   registerTicketRoutes(app, deps.loop, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
   registerMediaRoutes(app, deps.media);
+  registerLiveRoutes(app, deps.media, deps.media.live);
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

@@ -3,6 +3,7 @@ import { decodeMessage, type ErrorCode, filters, type MediaAck } from '@shouwang
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FleetConfig } from '../config.ts';
+import type { UnitState } from '../domain/unit-state.ts';
 import type { CommandClient } from '../services/commands.ts';
 import { type DurableSession, startDurableSession } from '../services/durable-session.ts';
 import { MediaStore } from '../storage/media-store.ts';
@@ -10,6 +11,7 @@ import type { Database } from '../storage/schema.ts';
 import { MediaAssembler } from './assembler.ts';
 import { type BlobStore, FileBlobStore } from './blob-store.ts';
 import { EvidenceBook } from './evidence.ts';
+import { LiveViewing } from './live.ts';
 import { S3BlobStore } from './s3-store.ts';
 
 /**
@@ -24,6 +26,7 @@ export interface Media {
   blobs: BlobStore;
   assembler: MediaAssembler;
   evidence: EvidenceBook;
+  live: LiveViewing;
   session: DurableSession;
   rejected: Map<ErrorCode, number>;
   close(): Promise<void>;
@@ -36,6 +39,8 @@ export async function startMedia(o: {
   db: Kysely<Database>;
   commands: CommandClient;
   clock: { now(): number };
+  /** The unit's live state (its link and power rung, for live feeds). */
+  unit: (id: string) => UnitState | undefined;
   log: Logger;
 }): Promise<Media> {
   const c = o.config.media;
@@ -91,6 +96,14 @@ export async function startMedia(o: {
     blobs,
     assembler,
     evidence,
+    live: new LiveViewing({
+      commands: o.commands,
+      unit: o.unit,
+      latestSnapshot: async (id) =>
+        (await store.list(id, { limit: 100 })).find((m) => m.kind === 'snapshot' && m.state === 'complete')?.recording,
+      now: o.clock.now,
+      log: log.child({ part: 'live' }),
+    }),
     session,
     rejected,
     async close() {

@@ -88,6 +88,21 @@ export class MediaStore {
     return rows.map(toMedia);
   }
 
+  /** A live feed's newest stored segments (`<feed>-<n>`), for its playlist. */
+  async liveSegments(unitId: string, feed: string, limit: number): Promise<MediaRecord[]> {
+    const rows = await this.#db
+      .selectFrom('media')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('kind', '=', 'live')
+      .where('state', '=', 'complete')
+      .where('recording', 'like', `${feed}-%`)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toMedia);
+  }
+
   async getEvidence(unitId: string, alarmId: string): Promise<EvidenceRecord | undefined> {
     const row = await this.#db
       .selectFrom('evidence')
