@@ -6,6 +6,7 @@ import type { Api } from './api.ts';
 import { t } from './i18n.ts';
 import css from './live.css';
 import type { Session } from './model.ts';
+import { TalkDownPanel } from './talk-down.ts';
 
 /**
  * The unit's live camera: "Watch live" asks the fleet for the unit's feed and plays its HLS
@@ -33,6 +34,7 @@ type State = 'idle' | 'asking' | 'waiting' | 'playing' | 'refused' | 'failed' | 
 export class LivePlayer {
   readonly #root: HTMLElement;
   readonly #deps: LivePlayerDeps;
+  readonly #talk: TalkDownPanel;
   readonly #viewer = crypto.randomUUID().replaceAll('-', '');
   #unit: string | null = null;
   #feed: string | null = null;
@@ -45,6 +47,7 @@ export class LivePlayer {
   constructor(root: HTMLElement, deps: LivePlayerDeps) {
     this.#root = root;
     this.#deps = deps;
+    this.#talk = new TalkDownPanel(deps);
     const style = document.createElement('style');
     style.textContent = css;
     document.head.append(style);
@@ -59,6 +62,7 @@ export class LivePlayer {
   show(unitId: string | null): void {
     if (unitId === this.#unit) return;
     if (this.#unit) this.#stop('idle');
+    this.#talk.unmount();
     this.#unit = unitId;
     this.#root.hidden = unitId === null;
     if (unitId) this.#render();
@@ -70,6 +74,7 @@ export class LivePlayer {
     if (title) title.textContent = t('live.title');
     for (const b of this.#root.querySelectorAll<HTMLButtonElement>('button[data-live]'))
       b.textContent = t(b.dataset.live === 'stop' ? 'live.stop' : 'live.watch');
+    this.#talk.relabel();
     const snap = this.#root.querySelector('img');
     if (snap) snap.alt = t('live.snapshot');
   }
@@ -82,7 +87,10 @@ export class LivePlayer {
   <div class="live-box"><video muted playsinline hidden></video><img hidden alt="${t('live.snapshot')}"></div>
   <p class="live-state" aria-live="polite"></p>
   <div class="buttons"><button type="button" data-live="watch" class="primary"${ok ? '' : ' disabled'}>${t('live.watch')}</button><button type="button" data-live="stop" hidden>${t('live.stop')}</button></div>
-</section></div>`;
+</section>
+<section class="talk-down"></section></div>`;
+    const unit = this.#unit;
+    if (unit) this.#talk.mount(this.#root.querySelector('.talk-down') as HTMLElement, unit);
   }
 
   #set(state: State, text: string): void {

@@ -1,4 +1,4 @@
-import type { MediaReason } from '@shouwang/protocol';
+import type { MediaReason, StockMessage } from '@shouwang/protocol';
 
 /** Labels of the unit's live video and talk-down, in English and Simplified Chinese. */
 export const VIDEO_EN = {
@@ -15,6 +15,21 @@ export const VIDEO_EN = {
   'live.snapshot': 'Latest snapshot from the unit',
   'live.noSnapshot': 'No snapshot from the unit has arrived yet.',
   'live.failed': 'The player failed: {detail}',
+  'talk.title': 'Talk-down',
+  'talk.stock': 'stock message',
+  'talk.playStock': 'Play on the unit',
+  'talk.record': 'Record a message',
+  'talk.stopSend': 'Stop and send',
+  'talk.recording': 'Recording… (at most {s} s)',
+  'talk.sending': 'Sending to the unit…',
+  'talk.playing': 'The unit is playing it ({s} s).',
+  'talk.playingStock': 'The unit is playing it.',
+  'talk.refused': 'The unit cannot play it: {reason} ({detail}).',
+  'talk.noMic': 'No microphone: {detail}',
+  'stock.leave-area': 'Leave the area',
+  'stock.help-coming': 'Help is coming',
+  'stock.recording': 'You are being recorded',
+  'stock.stay-calm': 'Stay calm',
   'reason.satellite': 'on satellite',
   'reason.critical-power': 'critical power',
   'reason.power': 'power too low',
@@ -23,7 +38,7 @@ export const VIDEO_EN = {
   'reason.speaker-fault': 'speaker fault',
   'reason.busy': 'busy',
   'reason.configured': 'switched off in its configuration',
-} satisfies Record<string, string> & Record<`reason.${MediaReason}`, string>;
+} satisfies Record<string, string> & Record<`reason.${MediaReason}` | `stock.${StockMessage}`, string>;
 
 export const VIDEO_ZH: Record<keyof typeof VIDEO_EN, string> = {
   'live.title': '实时画面',
@@ -39,6 +54,21 @@ export const VIDEO_ZH: Record<keyof typeof VIDEO_EN, string> = {
   'live.snapshot': '设备最新的快照',
   'live.noSnapshot': '尚未收到设备的快照。',
   'live.failed': '播放器出错：{detail}',
+  'talk.title': '远程喊话',
+  'talk.stock': '预置语音',
+  'talk.playStock': '在设备上播放',
+  'talk.record': '录制语音',
+  'talk.stopSend': '停止并发送',
+  'talk.recording': '正在录音…（最长 {s} 秒）',
+  'talk.sending': '正在发送到设备…',
+  'talk.playing': '设备正在播放（{s} 秒）。',
+  'talk.playingStock': '设备正在播放。',
+  'talk.refused': '设备无法播放：{reason}（{detail}）。',
+  'talk.noMic': '没有麦克风：{detail}',
+  'stock.leave-area': '请离开此区域',
+  'stock.help-coming': '救援正在赶来',
+  'stock.recording': '您正在被录像',
+  'stock.stay-calm': '请保持冷静',
   'reason.satellite': '正在使用卫星链路',
   'reason.critical-power': '电量极低',
   'reason.power': '电量不足',

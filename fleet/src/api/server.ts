@@ -8,6 +8,7 @@ import type { UnitView } from '../domain/unit-state.ts';
 import { registerLiveRoutes } from '../media/live-routes.ts';
 import type { Media } from '../media/media.ts';
 import { registerMediaRoutes } from '../media/media-routes.ts';
+import { registerTalkDownRoutes } from '../media/talk-down-routes.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
@@ -148,6 +149,7 @@ export async function createApi(deps: ApiDeps) {
   registerFlowsRoutes(app, deps.loop, deps.now);
   registerMediaRoutes(app, deps.media);
   registerLiveRoutes(app, deps.media, deps.media.live);
+  registerTalkDownRoutes(app, deps.commands, (id) => deps.state.get(id));
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

@@ -46,6 +46,21 @@ export function liveRefusal(u: { link: { type: LinkType } | null; power: { state
   return undefined;
 }
 
+/**
+ * Why the fleet refuses a talk-down before asking: a recorded message cannot cross a satellite
+ * link (a stock one is a few bytes and may), and a unit on its last rungs has its amplifier off.
+ */
+export function talkDownRefusal(
+  u: { link: { type: LinkType } | null; power: { state: PowerState } | null } | undefined,
+  recorded: boolean,
+) {
+  if (recorded && u?.link?.type === 'satellite')
+    return { reason: 'satellite', detail: 'satellite link: recorded audio cannot be carried; pick a stock message' } as const;
+  if (u?.power && CAMERA_OFF.has(u.power.state))
+    return { reason: 'critical-power', detail: `power rung ${u.power.state}: speaker off` } as const;
+  return undefined;
+}
+
 /** Segments in the window: enough for hls.js to hold its distance from the live edge. */
 export const LIVE_WINDOW = 6;
 
