@@ -278,7 +278,8 @@ export async function startDevice(
     pattern: cfg.schedule.snapshots,
     run: (at) => {
       // The ladder says whether stills go on a schedule (the full rung, a month with room for them).
-      video?.scheduledSnapshot(at);
+      const taken = video?.scheduledSnapshot(at) ?? false;
+      log.info({ module: 'camera', why: 'schedule', at, taken }, 'snapshot schedule');
     },
   });
   scheduler.start();

@@ -116,9 +116,11 @@ export class VideoControl {
     return this.clips.head(a);
   }
 
-  scheduledSnapshot(at: number): void {
+  /** A still for the schedule, if the plan has them; says whether one is being taken. */
+  scheduledSnapshot(at: number): boolean {
     const plan = this.o.plan();
     if (plan.scheduledSnapshots) this.track(this.snapshots.take(at, plan.snapshot));
+    return plan.scheduledSnapshots;
   }
 
   liveStart(args: CommandArgs<'live-start'>): CommandData<'live-start'> {
