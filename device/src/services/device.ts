@@ -43,7 +43,6 @@ export interface RunningDevice {
   outbox: Outbox;
   /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
   bulk: BulkStore;
-  bulkSender: BulkSender;
   gps: NmeaReceiver;
   modem: AtModem;
   sensors: BoardSensors | undefined;
@@ -232,7 +231,6 @@ export async function startDevice(
     uplink,
     outbox,
     bulk,
-    bulkSender,
     gps,
     modem,
     sensors,
