@@ -46,10 +46,10 @@ async function startLane(
   t: TestContext,
   dir: string,
   url: string,
-  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number } = {},
+  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number; now?: () => number; ackTimeoutMs?: number } = {},
 ): Promise<Lane> {
   const outbox = Outbox.open(join(dir, 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: () => Date.now() });
+  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: o.now ?? (() => Date.now()) });
   const log = pino({ level: 'silent' });
   const sender = new BulkSender({
     unitId: UNIT,
@@ -58,7 +58,7 @@ async function startLane(
     log,
     alarmWaitMs: 1000,
     liveMaxAgeMs: 5000,
-    ackTimeoutMs: 60_000,
+    ackTimeoutMs: o.ackTimeoutMs ?? 60_000,
   });
   const uplink = new Uplink({
     unitId: UNIT,
@@ -119,6 +119,40 @@ test('a recorded segment goes up in chunks that reassemble byte-identical; the f
   assert.equal(await lane.store.applyAck({ recording: 'seg-1', state: 'complete', have: [] }), 'unknown');
 });
 
+test('a file all sent with no word from the fleet has its last bytes sent again; a partial answer then brings the gaps', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  const lane = await startLane(t, dir, broker.url, { ackTimeoutMs: 300 });
+  const file = await makeSegment(dir, 'seg-4.ts', 2, 256);
+  const size = (await stat(file)).size;
+  assert.ok((await lane.store.enqueueFile(file, { recording: 'seg-4', kind: 'segment' })).accepted);
+  lane.uplink.kick();
+  await until('all of it acknowledged', () => lane.store.backlogBytes() === 0);
+  const sent = receivedChunks(broker.received).length;
+  const last = (c: { offset: number; data: Uint8Array }) => c.offset + c.data.length === size;
+  await until('the last bytes again', () => receivedChunks(broker.received).slice(sent).some(last), 5000);
+  assert.ok(
+    receivedChunks(broker.received)
+      .slice(sent)
+      .every((c) => last(c) && c.data.length <= 1024),
+    'only the last KiB, not the file',
+  );
+  // The fleet answers that it has only the first 1000 bytes: the rest goes again, nothing before it.
+  const resentFrom = receivedChunks(broker.received).length;
+  assert.equal(await lane.store.applyAck({ recording: 'seg-4', state: 'partial', have: [{ offset: 0, length: 1000 }] }), 'sending');
+  lane.uplink.kick();
+  const fromGap = () =>
+    receivedChunks(broker.received)
+      .slice(resentFrom)
+      .filter((c) => !last(c) || c.offset >= 1000);
+  await until('the gap at the broker', () => lane.store.backlogBytes() === 0 && fromGap().some((c) => c.offset === 1000));
+  const again = fromGap();
+  assert.ok(
+    again.every((c) => c.offset >= 1000),
+    JSON.stringify(again.map((c) => c.offset)),
+  );
+});
+
 test('a cut in the middle of an upload resumes without resending the chunks the gateway acknowledged', async (t) => {
   const dir = await tempDir(t);
   const broker = await startBroker(t);
@@ -176,6 +210,32 @@ function isAlarm(r: { topic: string; payload: Buffer }, seq: number): boolean {
   const m = decodeMessage(r.topic, r.payload);
   return m.ok && m.value.type === 'uplink' && m.value.kind === 'alarm' && m.value.payload.seq === seq;
 }
+
+test('a live segment goes before everything else; one too old to play is dropped, not sent', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  let lag = 0;
+  const lane = await startLane(t, dir, broker.url, { now: () => Date.now() - lag });
+  await lane.uplink.delivered(lane.outbox.enqueue('event', { ts: Date.now(), kind: 'boot' }).seq);
+  const clip = await makeSegment(dir, 'clip-l.ts', 2, 256);
+  const stale = await makeSegment(dir, 'live-0.ts', 1, 256);
+  const fresh = await makeSegment(dir, 'live-1.ts', 1, 256);
+  // Enqueued while the radio is off, so the lane chooses among all three at once.
+  await lane.uplink.setAllowed(false);
+  assert.ok((await lane.store.enqueueFile(clip, { recording: 'clip-l', kind: 'clip', pinned: true })).accepted);
+  lag = 10_000;
+  assert.ok((await lane.store.enqueueFile(stale, { recording: 'live-0', kind: 'live' })).accepted);
+  lag = 0;
+  assert.ok((await lane.store.enqueueFile(fresh, { recording: 'live-1', kind: 'live' })).accepted);
+  await lane.uplink.setAllowed(true);
+  await until('the clip at the broker', () => assembled(receivedChunks(broker.received), 'clip-l') !== undefined);
+  const order = receivedChunks(broker.received).map((c) => c.recording);
+  assert.ok(!order.includes('live-0'), 'the stale live segment was not sent');
+  assert.equal(order[0], 'live-1', 'live first');
+  assert.ok(order.lastIndexOf('live-1') < order.indexOf('clip-l'), 'the whole live segment before the clip');
+  assert.equal(lane.store.dropped.get('stale-live'), 1);
+  await assert.rejects(stat(stale), 'the dropped segment’s file is gone');
+});
 
 test('satellite: stills only, inside the daily budget; video waits for a cellular link', async (t) => {
   const dir = await tempDir(t);

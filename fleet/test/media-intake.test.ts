@@ -26,6 +26,9 @@ import {
 import type { MqttClient } from 'mqtt';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { postgresDatabases } from './postgres-helper.ts';
+
+const freshPostgres = postgresDatabases('media');
 
 const UNIT = 'hrb-001';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
@@ -67,10 +70,16 @@ function publish(client: MqttClient, chunk: MediaChunk, id = UNIT): Promise<unkn
 
 const someFile = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
 
-test('chunks in any order, one of them twice, become one verified file; the unit hears complete', async (t) => {
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`chunks in any order, one of them twice, become one verified file; the unit hears complete (${dialect})`, async (t) => {
+    await assembles(t, dialect === 'postgres' ? await freshPostgres() : '');
+  });
+}
+
+async function assembles(t: TestContext, storageUrl: string): Promise<void> {
   const broker = await startBroker(t);
   const dataDir = await tempDir(t);
-  const fleet = await startTestFleet(t, broker.url, { dataDir });
+  const fleet = await startTestFleet(t, broker.url, { dataDir, storageUrl });
   const unit = await mediaUnit(t, broker.url);
   const file = someFile(50_000);
   const chunks = chunksOf(file, 'clip-1', 8192, { alarm: 'hrb-001:tamper:1' });
@@ -100,7 +109,8 @@ test('chunks in any order, one of them twice, become one verified file; the unit
   // A chunk of a file already complete is answered complete again (the unit missed the first answer).
   await publish(unit.client, chunks[2] as MediaChunk);
   await waitFor(() => unit.acks.filter((a) => a.recording === 'clip-1' && a.state === 'complete').length === 2);
-});
+  assert.equal(await fleet.media.store.unitBytes(UNIT), file.length);
+}
 
 test('the last bytes with a gap, and the unit coming online, are answered with what the fleet holds', async (t) => {
   const broker = await startBroker(t);

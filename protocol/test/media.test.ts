@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import {
+  addRange,
   canonicalEvidenceEntry,
+  coversAll,
   decodeChunk,
   decodeMessage,
   decodeRequest,
@@ -20,11 +22,14 @@ import {
   encodeUplink,
   evidenceHeads,
   filters,
+  firstGap,
   kindOfAcceptedTopic,
   MEDIA_CHUNK_MAX_BYTES,
   MEDIA_CHUNK_MESSAGE_MAX_BYTES,
   type MediaChunk,
+  mergeRanges,
   parseTopic,
+  rangeBytes,
   SBD_MO_BYTES,
   TALK_DOWN_MAX_AUDIO_BYTES,
   topics,
@@ -158,4 +163,24 @@ test('media-ack names the ranges the fleet holds; a refusal carries its reason',
   assert.ok(decodeRequest('media-ack', encodeRequest('media-ack', { id: 'a-2', args: refusal }, 'compact')).ok);
   const bad = decodeRequest('media-ack', encodeRequest('media-ack', { id: 'a-3', args: { ...args, have: [{ offset: 0, length: 0 }] } }));
   assert.ok(!bad.ok && bad.error.path === '/args/have/0/length', JSON.stringify(bad));
+});
+
+test('byte ranges: merged when they touch or overlap, the first gap bounded, full cover recognised', () => {
+  const set = mergeRanges([
+    { offset: 100, length: 50 },
+    { offset: 0, length: 100 },
+    { offset: 300, length: 10 },
+    { offset: 120, length: 60 },
+  ]);
+  assert.deepEqual(set, [
+    { offset: 0, length: 180 },
+    { offset: 300, length: 10 },
+  ]);
+  assert.equal(rangeBytes(set), 190);
+  assert.deepEqual(firstGap(400, 1000, set), { offset: 180, length: 120 });
+  assert.deepEqual(firstGap(400, 50, set), { offset: 180, length: 50 });
+  assert.deepEqual(firstGap(400, 1000, set, [{ offset: 180, length: 120 }]), { offset: 310, length: 90 });
+  assert.equal(firstGap(310, 1000, addRange(set, { offset: 180, length: 120 })), undefined);
+  assert.ok(!coversAll(set, 310));
+  assert.ok(coversAll(addRange(set, { offset: 180, length: 120 }), 310));
 });

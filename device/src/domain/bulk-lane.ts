@@ -6,10 +6,16 @@ import { type LinkType, MEDIA_CHUNK_MAX_BYTES, type MediaKind } from '@shouwang/
  * An alarm published while media uploads queues behind the media bytes already written to the
  * socket. The lane keeps those to what the link carries in `alarmWaitMs`: its byte window is
  * rate × alarmWaitMs, sent as two chunks in flight (so the next chunk is on the wire while the
- * previous one's PUBACK comes back), never less than one chunk. On a link so slow that one
+ * previous one's PUBACK comes back), never less than one chunk nor more than MAX_WINDOW_BYTES. On a link so slow that one
  * smallest chunk takes longer than `alarmWaitMs` (satellite), one chunk in flight is the bound.
  */
 export const MIN_CHUNK_BYTES = 1024;
+/**
+ * The window never grows past four of the largest chunks, however fast the link: each chunk in
+ * flight is held in memory (MQTT.js keeps it until its PUBACK), and on a Pi the agent has 96 MB.
+ * Four pipelined 128 KiB chunks still fill a link of several MB/s at the RTTs of 4G.
+ */
+export const MAX_WINDOW_BYTES = 4 * MEDIA_CHUNK_MAX_BYTES;
 
 /** What a link carries when nothing has been measured yet, bytes/s: a thin 4G cell edge, 5G, Iridium. */
 export const NOMINAL_RATE: Record<LinkType, number> = { lte: 64_000, nr: 500_000, satellite: 300, none: 0 };
@@ -22,7 +28,7 @@ export interface LaneSizing {
 export function laneSizing(bytesPerSecond: number, alarmWaitMs: number): LaneSizing {
   const window = Math.floor((bytesPerSecond * alarmWaitMs) / 1000);
   const chunkBytes = Math.min(MEDIA_CHUNK_MAX_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(window / 2)));
-  return { chunkBytes, windowBytes: Math.max(chunkBytes, window) };
+  return { chunkBytes, windowBytes: Math.max(chunkBytes, Math.min(window, MAX_WINDOW_BYTES)) };
 }
 
 /**

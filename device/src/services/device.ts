@@ -48,7 +48,6 @@ export interface RunningDevice {
   outbox: Outbox;
   /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
   bulk: BulkStore;
-  bulkSender: BulkSender;
   /** Recording, clips, stills, live and talk-down; absent without a camera or with video.enabled off. */
   video: VideoControl | undefined;
   gps: NmeaReceiver;
@@ -293,7 +292,6 @@ export async function startDevice(
     uplink,
     outbox,
     bulk,
-    bulkSender,
     video,
     gps,
     modem,

@@ -324,6 +324,10 @@ export class Uplink extends EventEmitter<UplinkEvents> {
         return true;
       },
       publish: (topic, payload) => {
+        // The lane reads a chunk from disk between deciding to send and sending: the connection
+        // may have gone meanwhile, and a chunk handed to a closed client would count as in flight
+        // with no PUBACK ever to come.
+        if (!this.online || this.client !== client) return Promise.reject(new Error('not connected'));
         const wire = publishPacketBytes(topic, payload.length, 1);
         this.stats.bytesTotal += wire;
         this.count(wire);
