@@ -171,7 +171,14 @@ export async function startDevice(
               return r;
             },
           },
-          outbox,
+          // Its status and evidence messages go at once, not with the next status report.
+          outbox: {
+            enqueue: ((kind, payload) => {
+              const row = outbox.enqueue(kind, payload);
+              uplink.kick();
+              return row;
+            }) as Outbox['enqueue'],
+          },
           clock,
           log: log.child({ module: 'video' }),
           ringQuotaBytes: cfg.video.ringQuotaBytes,
@@ -180,6 +187,7 @@ export async function startDevice(
           postRollS: cfg.video.postRollS,
           stockDir: cfg.video.stockDir ?? join(dataDir, 'stock'),
           plan,
+          backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
           situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
         })
       : undefined;
