@@ -11,17 +11,12 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { LinkShaper, systemClock } from '@shouwang/hardware';
-import { decodeMessage, type LinkType, type PowerState, topics } from '@shouwang/protocol';
-import { pino } from 'pino';
+import { LinkShaper } from '@shouwang/hardware';
+import { decodeMessage, topics } from '@shouwang/protocol';
 import { laneSizing, NOMINAL_RATE } from '../src/domain/bulk-lane.ts';
-import { linkPolicy } from '../src/domain/upload-policy.ts';
-import { BulkSender } from '../src/services/bulk-sender.ts';
 import { BulkStore } from '../src/services/bulk-store.ts';
-import { connectMqtt } from '../src/services/mqtt-connect.ts';
-import { Outbox } from '../src/services/outbox.ts';
-import { Uplink } from '../src/services/uplink.ts';
 import { startBroker, type TestBroker } from './broker.ts';
+import { type Lane, type LaneOptions, openLane } from './lane.ts';
 import { assembled, fileSha256, makeSegment, makeStill, receivedChunks, sha256 } from './media.ts';
 import { until } from './wait.ts';
 
@@ -35,58 +30,10 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-interface Lane {
-  outbox: Outbox;
-  store: BulkStore;
-  sender: BulkSender;
-  uplink: Uplink;
-}
-
-async function startLane(
-  t: TestContext,
-  dir: string,
-  url: string,
-  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number; now?: () => number; ackTimeoutMs?: number } = {},
-): Promise<Lane> {
-  const outbox = Outbox.open(join(dir, 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: o.now ?? (() => Date.now()) });
-  const log = pino({ level: 'silent' });
-  const sender = new BulkSender({
-    unitId: UNIT,
-    store,
-    clock: systemClock,
-    log,
-    alarmWaitMs: 1000,
-    liveMaxAgeMs: 5000,
-    ackTimeoutMs: o.ackTimeoutMs ?? 60_000,
-  });
-  const uplink = new Uplink({
-    unitId: UNIT,
-    url,
-    password: 'pw',
-    keepaliveS: 30,
-    clock: systemClock,
-    outbox,
-    log,
-    policy: () =>
-      linkPolicy({
-        link: o.link ?? 'lte',
-        powerState: o.powerState ?? 'full',
-        satelliteBudgetBytes: o.budget ?? 6800,
-        compactOnCellular: true,
-      }),
-    presence: () => ({ board: 'pi4' }),
-    backoff: { baseMs: 20, capMs: 200 },
-    connect: connectMqtt,
-    bulk: sender,
-  });
-  uplink.start();
-  t.after(async () => {
-    await uplink.close();
-    outbox.close();
-    store.close();
-  });
-  return { outbox, store, sender, uplink };
+async function startLane(t: TestContext, dir: string, url: string, o: LaneOptions = {}): Promise<Lane> {
+  const lane = openLane(dir, url, o);
+  t.after(() => lane.close());
+  return lane;
 }
 
 async function shaped(t: TestContext, broker: TestBroker): Promise<{ shaper: LinkShaper; url: string }> {
