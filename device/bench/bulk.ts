@@ -10,17 +10,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LinkShaper, systemClock } from '@shouwang/hardware';
+import { LinkShaper } from '@shouwang/hardware';
 import { topics } from '@shouwang/protocol';
 import type { BenchRow } from '@shouwang/runtime';
 import { Aedes } from 'aedes';
-import { pino } from 'pino';
-import { linkPolicy } from '../src/domain/upload-policy.ts';
-import { BulkSender } from '../src/services/bulk-sender.ts';
-import { BulkStore } from '../src/services/bulk-store.ts';
-import { connectMqtt } from '../src/services/mqtt-connect.ts';
-import { Outbox } from '../src/services/outbox.ts';
-import { Uplink } from '../src/services/uplink.ts';
+import { openLane } from '../test/lane.ts';
 
 const UNIT = 'hrb-001';
 const THIN_4G = { bytesPerSecond: 64_000, latencyMs: 50 };
@@ -54,32 +48,7 @@ export async function bench(): Promise<BenchRow[]> {
   await once(server, 'listening');
   const shaper = new LinkShaper({ host: '127.0.0.1', port: (server.address() as { port: number }).port }, THIN_4G);
   const { port } = await shaper.listen();
-  const outbox = Outbox.open(join(dir, 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: 100_000_000, now: Date.now });
-  const log = pino({ level: 'silent' });
-  const sender = new BulkSender({
-    unitId: UNIT,
-    store,
-    clock: systemClock,
-    log,
-    alarmWaitMs: 1000,
-    liveMaxAgeMs: 5000,
-    ackTimeoutMs: 60_000,
-  });
-  const uplink = new Uplink({
-    unitId: UNIT,
-    url: `mqtt://127.0.0.1:${port}`,
-    password: '',
-    keepaliveS: 300,
-    clock: systemClock,
-    outbox,
-    log,
-    policy: () => linkPolicy({ link: 'lte', powerState: 'full', satelliteBudgetBytes: 6800, compactOnCellular: false }),
-    presence: () => ({ board: 'pi4' }),
-    connect: connectMqtt,
-    bulk: sender,
-  });
-  uplink.start();
+  const { outbox, store, sender, uplink, close } = openLane(dir, `mqtt://127.0.0.1:${port}`);
   await until(() => uplink.ready, 10_000);
 
   let n = 0;
@@ -113,9 +82,7 @@ export async function bench(): Promise<BenchRow[]> {
   // 20 alarms (about 3 kB of the total).
   const wire = shaper.bytesUp - up0;
 
-  await uplink.close();
-  outbox.close();
-  store.close();
+  await close();
   await shaper.close();
   await new Promise<void>((r) => broker.close(() => r()));
   server.close();

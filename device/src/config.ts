@@ -173,7 +173,7 @@ export const DeviceConfig = Type.Object(
         ackTimeoutS: Type.Integer({
           minimum: 5,
           default: 60,
-          description: 'A file all sent and not confirmed by the fleet this long has its last chunk sent again',
+          description: 'A file all sent and not confirmed by the fleet this long has its last KiB sent again (the fleet answers it)',
           ...restart,
         }),
       },

@@ -11,17 +11,12 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { LinkShaper, systemClock } from '@shouwang/hardware';
-import { decodeMessage, type LinkType, type PowerState, topics } from '@shouwang/protocol';
-import { pino } from 'pino';
+import { LinkShaper } from '@shouwang/hardware';
+import { decodeMessage, topics } from '@shouwang/protocol';
 import { laneSizing, NOMINAL_RATE } from '../src/domain/bulk-lane.ts';
-import { linkPolicy } from '../src/domain/upload-policy.ts';
-import { BulkSender } from '../src/services/bulk-sender.ts';
 import { BulkStore } from '../src/services/bulk-store.ts';
-import { connectMqtt } from '../src/services/mqtt-connect.ts';
-import { Outbox } from '../src/services/outbox.ts';
-import { Uplink } from '../src/services/uplink.ts';
 import { startBroker, type TestBroker } from './broker.ts';
+import { type Lane, type LaneOptions, openLane } from './lane.ts';
 import { assembled, fileSha256, makeSegment, makeStill, receivedChunks, sha256 } from './media.ts';
 import { until } from './wait.ts';
 
@@ -35,58 +30,10 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-interface Lane {
-  outbox: Outbox;
-  store: BulkStore;
-  sender: BulkSender;
-  uplink: Uplink;
-}
-
-async function startLane(
-  t: TestContext,
-  dir: string,
-  url: string,
-  o: { link?: LinkType; powerState?: PowerState; budget?: number; quotaBytes?: number; now?: () => number } = {},
-): Promise<Lane> {
-  const outbox = Outbox.open(join(dir, 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dir, 'bulk.db'), { quotaBytes: o.quotaBytes ?? 100_000_000, now: o.now ?? (() => Date.now()) });
-  const log = pino({ level: 'silent' });
-  const sender = new BulkSender({
-    unitId: UNIT,
-    store,
-    clock: systemClock,
-    log,
-    alarmWaitMs: 1000,
-    liveMaxAgeMs: 5000,
-    ackTimeoutMs: 60_000,
-  });
-  const uplink = new Uplink({
-    unitId: UNIT,
-    url,
-    password: 'pw',
-    keepaliveS: 30,
-    clock: systemClock,
-    outbox,
-    log,
-    policy: () =>
-      linkPolicy({
-        link: o.link ?? 'lte',
-        powerState: o.powerState ?? 'full',
-        satelliteBudgetBytes: o.budget ?? 6800,
-        compactOnCellular: true,
-      }),
-    presence: () => ({ board: 'pi4' }),
-    backoff: { baseMs: 20, capMs: 200 },
-    connect: connectMqtt,
-    bulk: sender,
-  });
-  uplink.start();
-  t.after(async () => {
-    await uplink.close();
-    outbox.close();
-    store.close();
-  });
-  return { outbox, store, sender, uplink };
+async function startLane(t: TestContext, dir: string, url: string, o: LaneOptions = {}): Promise<Lane> {
+  const lane = openLane(dir, url, o);
+  t.after(() => lane.close());
+  return lane;
 }
 
 async function shaped(t: TestContext, broker: TestBroker): Promise<{ shaper: LinkShaper; url: string }> {
@@ -117,6 +64,40 @@ test('a recorded segment goes up in chunks that reassemble byte-identical; the f
   assert.equal(await lane.store.applyAck({ recording: 'seg-1', state: 'complete', have: [] }), 'done');
   await assert.rejects(stat(file), 'the lane deletes a file the fleet holds');
   assert.equal(await lane.store.applyAck({ recording: 'seg-1', state: 'complete', have: [] }), 'unknown');
+});
+
+test('a file all sent with no word from the fleet has its last bytes sent again; a partial answer then brings the gaps', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  const lane = await startLane(t, dir, broker.url, { ackTimeoutMs: 300 });
+  const file = await makeSegment(dir, 'seg-4.ts', 2, 256);
+  const size = (await stat(file)).size;
+  assert.ok((await lane.store.enqueueFile(file, { recording: 'seg-4', kind: 'segment' })).accepted);
+  lane.uplink.kick();
+  await until('all of it acknowledged', () => lane.store.backlogBytes() === 0);
+  const sent = receivedChunks(broker.received).length;
+  const last = (c: { offset: number; data: Uint8Array }) => c.offset + c.data.length === size;
+  await until('the last bytes again', () => receivedChunks(broker.received).slice(sent).some(last), 5000);
+  assert.ok(
+    receivedChunks(broker.received)
+      .slice(sent)
+      .every((c) => last(c) && c.data.length <= 1024),
+    'only the last KiB, not the file',
+  );
+  // The fleet answers that it has only the first 1000 bytes: the rest goes again, nothing before it.
+  const resentFrom = receivedChunks(broker.received).length;
+  assert.equal(await lane.store.applyAck({ recording: 'seg-4', state: 'partial', have: [{ offset: 0, length: 1000 }] }), 'sending');
+  lane.uplink.kick();
+  const fromGap = () =>
+    receivedChunks(broker.received)
+      .slice(resentFrom)
+      .filter((c) => !last(c) || c.offset >= 1000);
+  await until('the gap at the broker', () => lane.store.backlogBytes() === 0 && fromGap().some((c) => c.offset === 1000));
+  const again = fromGap();
+  assert.ok(
+    again.every((c) => c.offset >= 1000),
+    JSON.stringify(again.map((c) => c.offset)),
+  );
 });
 
 test('a cut in the middle of an upload resumes without resending the chunks the gateway acknowledged', async (t) => {

@@ -56,6 +56,7 @@ async function unit(t: TestContext, situation: { powerState: PowerState; link: L
     postRollS: 2,
     stockDir: join(dir, 'stock'),
     plan: () => videoPlan({ ...situation, now: Date.now(), bytesMonth: 0, planBytes: 2e9 }),
+    backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
     situation: () => situation,
   });
   // One hook, in order: the recorder first, then what it writes to, the board, the files.
@@ -96,6 +97,8 @@ test('an alarm gets a clip (pre-roll from the ring + post-roll) that decodes, a 
   const p = await probe(clip.path);
   assert.deepEqual(codecs(p), ['audio:aac', 'video:h264']);
   assert.ok(p.durationS > 3 && p.durationS < 6, `clip lasts ${p.durationS} s (2 s pre-roll + 2 s post-roll)`);
+  await u.video.apply();
+  assert.equal(messages(u.outbox, 'video').at(-1)?.pinned, 2, 'the status counts the evidence waiting for the fleet');
   // The clip's pins are gone from the ring once the lane holds it.
   assert.deepEqual(u.video.ring.clipIds(), []);
 

@@ -40,6 +40,16 @@ test('an alarm carries its evidence head; the evidence that follows extends it; 
     },
     60_000,
   );
+  assert.ok(
+    uplinks(u).some((m) => m.kind === 'video'),
+    'the camera status reached the broker',
+  );
+  // Nothing here answers media-ack for the fleet: the clip and the still stay pinned, and the status says so at once.
+  await until(
+    'the video status counts the pinned evidence',
+    () => uplinks(u).some((m) => m.kind === 'video' && m.payload.pinned === 2),
+    20_000,
+  );
 });
 
 test('on satellite the unit records no video and sends only its alarm still, as a thumbnail', { timeout: 120_000 }, async (t) => {

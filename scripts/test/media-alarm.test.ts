@@ -10,15 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LinkShaper, systemClock } from '@shouwang/hardware';
+import { LinkShaper } from '@shouwang/hardware';
 import { ALARM_KINDS, type AlarmKind } from '@shouwang/protocol';
-import { pino } from 'pino';
-import { linkPolicy } from '../../device/src/domain/upload-policy.ts';
-import { BulkSender } from '../../device/src/services/bulk-sender.ts';
-import { BulkStore } from '../../device/src/services/bulk-store.ts';
-import { connectMqtt } from '../../device/src/services/mqtt-connect.ts';
-import { Outbox } from '../../device/src/services/outbox.ts';
-import { Uplink } from '../../device/src/services/uplink.ts';
+import { openLane } from '../../device/test/lane.ts';
 import { stopChild } from '../system.ts';
 import { startTestSystem } from './harness.ts';
 
@@ -37,37 +31,11 @@ test('an alarm raised during a clip upload over 4G at 512 kbit/s reaches the fle
   const shaper = new LinkShaper({ host: '127.0.0.1', port: sys.mqttPort }, { bytesPerSecond: 64_000, latencyMs: 50 });
   const { port } = await shaper.listen();
   t.after(() => shaper.close());
-  const log = pino({ level: 'silent' });
-  const outbox = Outbox.open(join(dataDir, 'lane', 'outbox.db'), { quotaBytes: 10_000_000 });
-  const store = BulkStore.open(join(dataDir, 'lane', 'bulk.db'), { quotaBytes: 100_000_000, now: Date.now });
-  const sender = new BulkSender({
+  const { outbox, store, sender, uplink, close } = openLane(join(dataDir, 'lane'), `mqtt://127.0.0.1:${port}`, {
     unitId: unit.id,
-    store,
-    clock: systemClock,
-    log,
-    alarmWaitMs: 1000,
-    liveMaxAgeMs: 5000,
-    ackTimeoutMs: 60_000,
-  });
-  const uplink = new Uplink({
-    unitId: unit.id,
-    url: `mqtt://127.0.0.1:${port}`,
     password: unit.password,
-    keepaliveS: 60,
-    clock: systemClock,
-    outbox,
-    log,
-    policy: () => linkPolicy({ link: 'lte', powerState: 'full', satelliteBudgetBytes: 6800, compactOnCellular: true }),
-    presence: () => ({ board: 'pi4' }),
-    connect: connectMqtt,
-    bulk: sender,
   });
-  uplink.start();
-  t.after(async () => {
-    await uplink.close();
-    outbox.close();
-    store.close();
-  });
+  t.after(close);
   const clip = join(dataDir, 'lane', 'clip.ts');
   await writeFile(clip, randomBytes(1_500_000));
   assert.ok((await store.enqueueFile(clip, { recording: 'clip-alarm', kind: 'clip', pinned: true })).accepted);

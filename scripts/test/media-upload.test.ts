@@ -11,7 +11,7 @@ import { copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type ByteRange, decodeMessage, filters } from '@shouwang/protocol';
+import { type ByteRange, decodeMessage, filters, firstGap } from '@shouwang/protocol';
 import mqtt from 'mqtt';
 import { BulkStore } from '../../device/src/services/bulk-store.ts';
 import { fileSha256, makeSegment, sha256 } from '../../device/test/media.ts';
@@ -129,6 +129,15 @@ test('an agent killed with SIGKILL mid-upload resumes without resending what the
   const completed: ByteRange[] = lane.get('seg-e2e-2')?.sent ?? [];
   lane.close();
   assert.ok(completed.length > 0, 'some of the file was acknowledged before the kill');
+  // What the gateway acknowledged it also forwarded: wait until this watcher has all of it, so any
+  // acknowledged range it sees from now on was sent again.
+  const covered = () =>
+    completed.every((r) => firstGap(r.offset + r.length, r.length, [{ offset: 0, length: r.offset }], seen) === undefined);
+  const caughtUp = Date.now() + 10_000;
+  while (!covered()) {
+    assert.ok(Date.now() < caughtUp, 'the watcher never saw what the gateway acknowledged');
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const before = seen.length;
   sys.units[0] = await sys.startUnit(0, unit.password);
   await untilMedia(sys, id, 'the segment stored', (m) => m[0]?.state === 'complete', 90_000);

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '@shouwang/hardware';
 import { type ByteRange, encodeChunk, firstGap, type MediaChunk, type MediaKind, topics } from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import { laneSizing, RateMeter } from '../domain/bulk-lane.ts';
+import { laneSizing, MIN_CHUNK_BYTES, RateMeter } from '../domain/bulk-lane.ts';
 import { publishPacketBytes } from '../domain/upload-policy.ts';
 import type { BulkItem, BulkStore } from './bulk-store.ts';
 
@@ -34,7 +34,7 @@ export interface BulkSenderOptions {
   alarmWaitMs: number;
   /** A live segment not sent within this long is dropped: nobody can play it any more. */
   liveMaxAgeMs: number;
-  /** All of a file sent and no `media-ack` for this long: send its last chunk again (the fleet answers it). */
+  /** All of a file sent and no `media-ack` for this long: send its last KiB again (the fleet answers it). */
   ackTimeoutMs: number;
 }
 
@@ -196,9 +196,10 @@ export class BulkSender {
       if (inflight.length > 0) continue;
       if (item.sentAllAt === undefined) item.sentAllAt = now;
       else if (now - item.sentAllAt >= this.o.ackTimeoutMs) {
-        // No word from the fleet: the last chunk again makes it say what it holds.
+        // No word from the fleet: the file's last bytes again make it say what it holds (it answers
+        // a chunk that ends the file); the smallest chunk does, whatever the chunk size now.
         item.sentAllAt = now;
-        const length = Math.min(max, item.size);
+        const length = Math.min(MIN_CHUNK_BYTES, item.size);
         return { item, range: { offset: item.size - length, length } };
       }
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvidenceEntry } from '@shouwang/protocol';
@@ -113,7 +113,13 @@ export class Clips {
       mkdirSync(this.outDir, { recursive: true });
       const path = join(this.outDir, `${id}.ts`);
       // Built aside and renamed: a restart that builds it again replaces it whole, with the same bytes.
-      writeFileSync(`${path}.tmp`, Buffer.concat(await Promise.all(segments.map((s) => readFile(s.path)))));
+      // One segment in memory at a time: a long clip at 1 Mbit/s is tens of MB.
+      const fd = openSync(`${path}.tmp`, 'w');
+      try {
+        for (const seg of segments) writeSync(fd, await readFile(seg.path));
+      } finally {
+        closeSync(fd);
+      }
       renameSync(`${path}.tmp`, path);
       const startTs = Math.max(0, c.ts - c.preRoll * c.segmentMs);
       const durationMs = segments.length * c.segmentMs;

@@ -48,7 +48,6 @@ export interface RunningDevice {
   outbox: Outbox;
   /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
   bulk: BulkStore;
-  bulkSender: BulkSender;
   /** Recording, clips, stills, live and talk-down; absent without a camera or with video.enabled off. */
   video: VideoControl | undefined;
   gps: NmeaReceiver;
@@ -172,7 +171,14 @@ export async function startDevice(
               return r;
             },
           },
-          outbox,
+          // Its status and evidence messages go at once, not with the next status report.
+          outbox: {
+            enqueue: ((kind, payload) => {
+              const row = outbox.enqueue(kind, payload);
+              uplink.kick();
+              return row;
+            }) as Outbox['enqueue'],
+          },
           clock,
           log: log.child({ module: 'video' }),
           ringQuotaBytes: cfg.video.ringQuotaBytes,
@@ -181,6 +187,7 @@ export async function startDevice(
           postRollS: cfg.video.postRollS,
           stockDir: cfg.video.stockDir ?? join(dataDir, 'stock'),
           plan,
+          backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
           situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
         })
       : undefined;
@@ -278,7 +285,8 @@ export async function startDevice(
     pattern: cfg.schedule.snapshots,
     run: (at) => {
       // The ladder says whether stills go on a schedule (the full rung, a month with room for them).
-      video?.scheduledSnapshot(at);
+      const taken = video?.scheduledSnapshot(at) ?? false;
+      log.info({ module: 'camera', why: 'schedule', at, taken }, 'snapshot schedule');
     },
   });
   scheduler.start();
@@ -292,7 +300,6 @@ export async function startDevice(
     uplink,
     outbox,
     bulk,
-    bulkSender,
     video,
     gps,
     modem,

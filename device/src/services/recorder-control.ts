@@ -35,6 +35,8 @@ export interface VideoControlOptions {
   postRollS: number;
   stockDir: string;
   plan: () => VideoPlan;
+  /** What the upload lane holds: media bytes still to send, pinned recordings not yet with the fleet. */
+  backlog?: () => { bytes: number; pinned: number };
   situation: () => { powerState: PowerState; link: LinkType };
 }
 
@@ -116,9 +118,11 @@ export class VideoControl {
     return this.clips.head(a);
   }
 
-  scheduledSnapshot(at: number): void {
+  /** A still for the schedule, if the plan has them; says whether one is being taken. */
+  scheduledSnapshot(at: number): boolean {
     const plan = this.o.plan();
     if (plan.scheduledSnapshots) this.track(this.snapshots.take(at, plan.snapshot));
+    return plan.scheduledSnapshots;
   }
 
   liveStart(args: CommandArgs<'live-start'>): CommandData<'live-start'> {
@@ -182,6 +186,7 @@ export class VideoControl {
     const profile = this.profile(plan);
     const feed = this.live.current;
     const encoder = this.o.source.kind === 'camera' ? this.o.source.camera.encoder : this.o.source.encoder;
+    const backlog = this.o.backlog?.();
     const status: Status = {
       ts: this.o.clock.now(),
       mode: plan.mode,
@@ -193,10 +198,11 @@ export class VideoControl {
       ...(feed ? { live: feed.feed } : {}),
       ringBytes: this.ring.heldBytes(),
       ringQuotaBytes: this.o.ringQuotaBytes,
+      ...(backlog ? { backlogBytes: backlog.bytes, pinned: backlog.pinned } : {}),
       ...(this.snapshots.latest ? { snapshot: this.snapshots.latest } : {}),
     };
-    // Sent on a change of what command sees (mode, rate, feed), not on every segment's bytes.
-    const key = JSON.stringify([status.mode, status.reason, status.bitrateKbps, status.fps, status.live]);
+    // Sent on a change of what command sees (mode, rate, feed, evidence waiting), not on every segment's bytes.
+    const key = JSON.stringify([status.mode, status.reason, status.bitrateKbps, status.fps, status.live, status.pinned]);
     if (key === this.lastStatus) return;
     this.lastStatus = key;
     this.o.log.info({ ...status, detail: plan.detail }, 'video plan');

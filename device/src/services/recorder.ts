@@ -114,6 +114,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(o: { source: VideoSource; ring: Ring; log: Logger }) {
     super();
@@ -135,22 +136,25 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return this.child?.pid;
   }
 
-  /** Records with `profile` (undefined: stops). A different profile restarts ffmpeg; the same one is a no-op. */
-  async set(profile: RecordingProfile | undefined): Promise<void> {
+  /**
+   * Records with `profile` (undefined: stops). A different profile restarts ffmpeg; the same one is
+   * a no-op. Calls take effect one after another (two overlapping switches must not start two ffmpegs).
+   */
+  set(profile: RecordingProfile | undefined): Promise<void> {
+    const next = this.queue.then(() => this.switchTo(profile));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async switchTo(profile: RecordingProfile | undefined): Promise<void> {
     if (sameProfile(profile, this.profile) && (this.child || this.retry || !profile)) return;
     this.profile = profile;
     await this.halt();
     if (profile) this.spawn();
   }
 
-  /** Starts ffmpeg again if a profile is set and it is not running (after the ring had no room). */
-  resume(): void {
-    if (this.profile && !this.child && !this.retry && !this.ring.isFull) this.spawn();
-  }
-
-  async stop(): Promise<void> {
-    this.profile = undefined;
-    await this.halt();
+  stop(): Promise<void> {
+    return this.set(undefined);
   }
 
   private spawn(): void {
