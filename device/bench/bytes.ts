@@ -13,6 +13,8 @@ import type { BenchRow as Row } from '@shouwang/runtime';
 import { buildDigest } from '../src/domain/digest.ts';
 import { TelemetryBatcher } from '../src/domain/telemetry.ts';
 import { publishPacketBytes } from '../src/domain/upload-policy.ts';
+import { DEFAULT_VIDEO_USAGE, FULL_SNAPSHOT, SATELLITE_SNAPSHOT } from '../src/domain/video-ladder.ts';
+import { recordingBytesPerSecond, stillBytes, uploadOverhead } from './media-sizes.lib.ts';
 
 const UNIT = 'hrb-001';
 const TCPIP = 52;
@@ -173,6 +175,45 @@ export async function bench(): Promise<Row[]> {
     baseline: ((cellDay + keepalive(30)) * month) / 1e6,
     target: '≤ 3 MB',
   });
+  // Video, from measured media: the ladder's modes with its usage assumptions (2 alarms a day with a
+  // 30 s clip and a still each, a still every 15 min, 10 min of live a day), through the bulk lane.
+  const u = DEFAULT_VIDEO_USAGE;
+  const overhead = uploadOverhead(UNIT);
+  const still = stillBytes(FULL_SNAPSHOT);
+  const rate = { 1000: recordingBytesPerSecond(1000, 15), 512: recordingBytesPerSecond(512, 10), 256: recordingBytesPerSecond(256, 5) };
+  const noVideo = cellDay + keepalive(300);
+  const modes: [string, number][] = [
+    [
+      'full: clips at 1 Mbit/s, stills, live at 512 kbit/s',
+      u.alarmsPerDay * u.clipS * rate[1000] + (u.snapshotsPerDay + u.alarmsPerDay) * still + u.liveMinPerDay * 60 * rate[512],
+    ],
+    [
+      'reduced: clips at 512 kbit/s, stills, live',
+      u.alarmsPerDay * u.clipS * rate[512] + (u.snapshotsPerDay + u.alarmsPerDay) * still + u.liveMinPerDay * 60 * rate[512],
+    ],
+    [
+      'low: clips at 256 kbit/s, stills, live at 256',
+      u.alarmsPerDay * u.clipS * rate[256] + (u.snapshotsPerDay + u.alarmsPerDay) * still + u.liveMinPerDay * 60 * rate[256],
+    ],
+    ['snapshots: a still every 15 min + alarm stills', (u.snapshotsPerDay + u.alarmsPerDay) * still],
+    ['events: alarm clips at 256 kbit/s + alarm stills', u.alarmsPerDay * (u.clipS * rate[256] + still)],
+  ];
+  rows.push({ name: 'bulk lane upload overhead on 4G (wire bytes / media bytes)', value: overhead, unit: '×', target: '≤ 1.05×' });
+  rows.push({ name: 'ring recording at 1 Mbit/s (video + 32 kbit/s AAC + MPEG-TS)', value: (rate[1000] * 8) / 1000, unit: 'kbit/s' });
+  rows.push({ name: `still ${FULL_SNAPSHOT.width}×${FULL_SNAPSHOT.height} q${FULL_SNAPSHOT.quality}`, value: still, unit: 'B' });
+  rows.push({
+    name: `still on satellite ${SATELLITE_SNAPSHOT.width}×${SATELLITE_SNAPSHOT.height}`,
+    value: stillBytes(SATELLITE_SNAPSHOT),
+    unit: 'B',
+    target: '≤ 6,800 B/day budget',
+  });
+  for (const [name, media] of modes)
+    rows.push({
+      name: `cellular/month with video, ${name} (baseline: no video)`,
+      value: ((noVideo + media * overhead) * month) / 1e6,
+      unit: 'MB',
+      baseline: (noVideo * month) / 1e6,
+    });
   // Satellite: MQTT bytes as the budget counts them (SBD carries no TCP/IP); a digest every 6 h, 4 alarm transitions.
   const satDay = 4 * qos1Wire('digest', digestMsg, 'compact', false) + 4 * qos1Wire('alarm', alarm(0), 'compact', false);
   rows.push({

@@ -154,6 +154,83 @@ export const DeviceConfig = Type.Object(
       },
       { default: {}, ...closed },
     ),
+    /** The bulk lane: media files waiting to upload (services/bulk-store.ts, bulk-sender.ts). */
+    bulk: Type.Object(
+      {
+        quotaBytes: Type.Integer({
+          minimum: 1024 * 1024,
+          default: 1024 * 1024 * 1024,
+          description:
+            'Media held for upload; whole unpinned recordings are evicted beyond it (alarm clips never before the fleet has them)',
+          ...restart,
+        }),
+        alarmWaitMs: Type.Integer({
+          minimum: 100,
+          maximum: 10_000,
+          default: 1000,
+          description: 'Longest an alarm may queue behind media on the wire; sizes the lane’s byte window and chunks',
+          ...restart,
+        }),
+        liveMaxAgeMs: Type.Integer({ minimum: 500, default: 5000, description: 'A live segment not sent by then is dropped', ...restart }),
+        ackTimeoutS: Type.Integer({
+          minimum: 5,
+          default: 60,
+          description: 'A file all sent and not confirmed by the fleet this long has its last KiB sent again (the fleet answers it)',
+          ...restart,
+        }),
+      },
+      { default: {}, ...closed },
+    ),
+    /** Video on the unit (services/recorder-control.ts and what it drives; the ladder in domain/video-ladder.ts). */
+    video: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Record the camera (a unit with parts.camera off never does)', ...restart }),
+        source: Type.Union([Type.Literal('camera'), Type.Literal('rtsp')], {
+          default: 'camera',
+          description: "The board's camera and microphone, or an RTSP camera on the mast (its own audio track)",
+          ...restart,
+        }),
+        rtspUrl: Type.Optional(
+          Type.String({
+            pattern: '^rtsps?://',
+            maxLength: 256,
+            description: 'The mast camera, e.g. rtsp://192.168.1.64/Streaming/Channels/101',
+            ...restart,
+          }),
+        ),
+        planBytes: Type.Integer({
+          minimum: 1_000_000,
+          default: 2_000_000_000,
+          description: "The SIM plan's monthly bytes: the ladder keeps the month-end forecast under it",
+          ...live,
+        }),
+        ringQuotaBytes: Type.Integer({
+          minimum: 16 * 1024 * 1024,
+          default: 512 * 1024 * 1024,
+          description: 'Disk for the recording ring and the clips being made (~60 min at 1 Mbit/s)',
+          ...restart,
+        }),
+        segmentS: Type.Number({
+          minimum: 0.5,
+          maximum: 10,
+          default: 2,
+          description: 'Ring segment length, s (a power cut loses at most one)',
+          ...restart,
+        }),
+        preRollS: Type.Integer({
+          minimum: 0,
+          maximum: 120,
+          default: 10,
+          description: "An alarm clip's seconds before the alarm",
+          ...restart,
+        }),
+        postRollS: Type.Integer({ minimum: 2, maximum: 300, default: 20, description: "An alarm clip's seconds after it", ...restart }),
+        stockDir: Type.Optional(
+          Type.String({ description: 'Stock talk-down messages (<name>.ogg or .wav); default <dataDir>/stock', ...restart }),
+        ),
+      },
+      { default: {}, ...closed },
+    ),
     site: Type.Object(
       {
         lat: Type.Optional(

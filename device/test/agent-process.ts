@@ -40,6 +40,8 @@ export function forkAgent(entry: string, o: AgentProcessOptions): Promise<ChildP
       SHOUWANG_DEVICE_DATA_DIR: o.dataDir,
       // The simulator's control plane is a dev tool (an HTTP server, ~5 MB) that units never run.
       SHOUWANG_DEVICE_SIM_CONTROL: 'false',
+      // ffmpeg records only where a test or bench asks for it (o.env): an encoder per unit would load a 2-core machine.
+      SHOUWANG_DEVICE_VIDEO_ENABLED: 'false',
       ...o.env,
     },
     stdio: ['ignore', o.stdout ?? 'ignore', 'inherit', 'ipc'],

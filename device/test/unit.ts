@@ -59,6 +59,8 @@ export async function startUnit(t: TestContext, o: UnitOptions): Promise<Unit> {
       dataDir: dir,
       mqtt: { url: broker.url },
       sim: { lat: 45.7578, lon: 126.6425, timeScale: o.timeScale },
+      // ffmpeg records only in the tests about video (device/test/video-control.test.ts): an encoder per unit would load a 2-core machine.
+      video: { enabled: false },
       ...o.config,
     }),
   ) as DeviceConfig;

@@ -195,5 +195,32 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  /** Media from units (fleet/src/media): where verified files go and how much each unit may store. */
+  media: Type.Object(
+    {
+      store: Type.Union([Type.Literal('file'), Type.Literal('s3')], {
+        default: 'file',
+        description: "'file': a folder under media.dir; 's3': an S3-compatible service (media.s3)",
+      }),
+      dir: Type.String({ default: '', description: "Staging (and the file store); '' = <dataDir>/media" }),
+      unitQuotaBytes: Type.Integer({
+        minimum: 1024 * 1024,
+        default: 20 * 1024 * 1024 * 1024,
+        description: 'Media one unit may have stored and on the way; past it its files are refused',
+      }),
+      s3: Type.Object(
+        {
+          endpoint: Type.String({ default: 'http://127.0.0.1:9000', description: 'http(s)://host:port of the S3-compatible service' }),
+          region: Type.String({ default: 'us-east-1' }),
+          bucket: Type.String({ default: 'shouwang-media' }),
+          accessKey: Type.String({ default: '' }),
+          secretKey: Type.String({ default: '' }),
+          pathStyle: Type.Boolean({ default: true, description: 'host/bucket/key addressing, as self-hosted services expect' }),
+        },
+        { default: {} },
+      ),
+    },
+    { default: {} },
+  ),
 });
 export type FleetConfig = Static<typeof FleetConfig>;

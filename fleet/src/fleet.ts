@@ -7,6 +7,7 @@ import { createApi } from './api/server.ts';
 import { openTileArchive } from './api/tile-archive.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
+import { type Media, startMedia } from './media/media.ts';
 import { type Ota, startOta } from './ota/ota.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
@@ -29,6 +30,7 @@ export interface Fleet {
   ingest: MqttIngest;
   loop: AlarmLoop;
   ota: Ota;
+  media: Media;
   httpPort: number;
   close(): Promise<void>;
 }
@@ -94,6 +96,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   });
   const overlay = new DashboardOverlay({ db, now, log: log.child({ module: 'dashboard' }) });
   await overlay.start(config.dashboard.overlayPollMs);
+  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
   const api = await createApi({
     state,
     store,
@@ -104,6 +107,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     commands,
     loop,
     ota,
+    media,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     overlay,
@@ -118,6 +122,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   } catch (err) {
     await ota.close();
     await overlay.close();
+    await media.close();
     await loop.close();
     await ingest.close();
     await persister.close();
@@ -136,12 +141,14 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     loop,
     ota,
     httpPort,
+    media,
     async close() {
       clearInterval(sweep);
       await api.close();
       await ota.close();
       commandClient.close();
       await overlay.close();
+      await media.close();
       await loop.close();
       await ingest.close();
       await persister.close();

@@ -12,8 +12,8 @@ export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.m
 export const DESKTOP = { width: 1440, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-/** Debian's Chromium, headless, with nothing of its own reaching the network. */
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless, with nothing of its own reaching the network; `extra` flags (e.g. a fake microphone). */
+export function launchChromium(extra: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -24,12 +24,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extra,
     ],
   });
 }
 
-export async function startBrowser(t: TestContext): Promise<Browser> {
-  const browser = await launchChromium();
+export async function startBrowser(t: TestContext, extra: string[] = []): Promise<Browser> {
+  const browser = await launchChromium(extra);
   t.after(() => browser.close());
   return browser;
 }

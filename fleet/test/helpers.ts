@@ -67,6 +67,7 @@ export async function startTestFleet(
     /** Fleet seconds per real second (`./dev start --time-scale`). */
     timeScale?: number;
     ota?: Partial<FleetConfig['ota']>;
+    media?: Record<string, unknown>;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -81,6 +82,7 @@ export async function startTestFleet(
     dashboard: options.dashboard ?? {},
     ota: options.ota ?? {},
     ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+    media: options.media ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(
@@ -97,6 +99,7 @@ export async function startTestFleet(
   t.after(close);
   await fleet.ingest.subscribed;
   await fleet.loop.intake.subscribed;
+  await fleet.media.session.subscribed;
   return { ...fleet, close, base: `http://127.0.0.1:${fleet.httpPort}` };
 }
 

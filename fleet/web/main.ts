@@ -14,6 +14,7 @@ import type { FieldContext } from './fields.ts';
 import river from './harbin.geojson';
 import { esc } from './html.ts';
 import { LANGS, type Lang, lang, onLangChange, setLang, t, translateStatic } from './i18n.ts';
+import { LivePlayer } from './live-player.ts';
 import { mountLoopViews } from './loop-views.ts';
 import { FleetMap, type Geo } from './map.ts';
 import { type DashboardConfig, Fleet, type RegistryEntry, type Row, type Session } from './model.ts';
@@ -81,6 +82,7 @@ const cards = new CardList($('cards'), (id) => {
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
 const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
 const deadLetters = new DeadLetters($('side'), document.querySelector('#list-view .tools'), api, () => session);
+const livePlayer = new LivePlayer($('live-view'), { api, token: () => token, session: () => session });
 
 function showWho(): void {
   // The configured admin token's name is the fleet's, not a person's: say what it is instead.
@@ -278,6 +280,7 @@ function show(r: Route): void {
   $('unit-view').hidden = r.view !== 'unit';
   $('claim-view').hidden = r.view !== 'claim';
   deadLetters.show(r.view === 'dead-letters');
+  livePlayer.show(r.view === 'unit' ? r.id : null);
   if (r.view === 'unit') {
     const row = fleet.rows.get(r.id) ?? { id: r.id, view: null, reg: null, cell: null };
     if (unitPage.current !== r.id) unitPage.open(row);
@@ -312,6 +315,7 @@ onLangChange(() => {
   unitPage.relabel();
   campaigns.relabel();
   loopViews.relabel();
+  livePlayer.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();

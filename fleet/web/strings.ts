@@ -2,6 +2,7 @@ import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
 import { FLOWS_EN, FLOWS_ZH } from './strings-flows.ts';
 import { MAP_EN, MAP_ZH } from './strings-map.ts';
 import { OTA_EN, OTA_ZH } from './strings-ota.ts';
+import { VIDEO_EN, VIDEO_ZH } from './strings-video.ts';
 
 /**
  * Every label the dashboard shows, in English and Simplified Chinese. `{name}` marks a value.
@@ -11,6 +12,7 @@ export const EN = {
   ...OTA_EN,
   ...ALARMS_EN,
   ...MAP_EN,
+  ...VIDEO_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -189,6 +191,7 @@ export const ZH: Record<Key, string> = {
   ...OTA_ZH,
   ...ALARMS_ZH,
   ...MAP_ZH,
+  ...VIDEO_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

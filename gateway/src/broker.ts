@@ -7,6 +7,7 @@ import { mayPublish, maySubscribe, type Principal, principalFor, principalName }
 import { GrantedQos } from './domain/granted-qos.ts';
 import { HandshakeGate } from './domain/handshake-gate.ts';
 import type { LoginLimiter } from './domain/login-limiter.ts';
+import type { MediaQuota } from './domain/media-quota.ts';
 import type { Metrics } from './metrics.ts';
 import type { Refusals } from './refusals.ts';
 
@@ -30,6 +31,8 @@ export interface BrokerDeps {
   log: Logger;
   ingest: Ingest;
   refusals: Refusals;
+  /** Media chunk bytes per unit per day (domain/media-quota.ts). */
+  mediaQuota: MediaQuota;
   /** MQTT handshakes in flight at once (domain/handshake-gate.ts). */
   maxConcurrentHandshakes: number;
   /** A refused login is answered no sooner than this after its CONNECT, whatever the account kind. */
@@ -159,6 +162,12 @@ export async function createBroker(deps: BrokerDeps): Promise<{ broker: Aedes; p
       return;
     }
     const m = decoded.value;
+    if (m.type === 'chunk' && !deps.mediaQuota.take(m.unitId, bytes.length, deps.now())) {
+      refusals.reject('media-quota', { client: client?.id, who, topic: packet.topic });
+      quarantine(packet);
+      done(null);
+      return;
+    }
     accepted(m.type === 'uplink' ? m.kind : m.type);
     deps.ingest(m, bytes, done);
   }

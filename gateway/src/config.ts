@@ -78,6 +78,16 @@ export const GatewayConfig = Type.Object({
     },
     { default: {} },
   ),
+  media: Type.Object(
+    {
+      unitBytesPerDay: Type.Integer({
+        minimum: 1024 * 1024,
+        default: 2 * 1024 * 1024 * 1024,
+        description: 'media chunk bytes one unit may send per UTC day; past it its chunks are refused (counted) until the next day',
+      }),
+    },
+    { default: {} },
+  ),
   broker: Type.Object(
     {
       /** A subscriber that has not drained its socket for this long is cut off, so it cannot stall delivery to others. */

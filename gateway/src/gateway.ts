@@ -10,6 +10,7 @@ import { type BrokerState, openBrokerState } from './broker-state.ts';
 import type { GatewayConfig } from './config.ts';
 import { CredentialStore } from './credentials.ts';
 import { LoginLimiter } from './domain/login-limiter.ts';
+import { MediaQuota } from './domain/media-quota.ts';
 import { SourceSlots } from './domain/source-slots.ts';
 import { createIngest, type IngestPipeline } from './ingest/ingest.ts';
 import { type Listener, openListeners } from './listeners.ts';
@@ -85,6 +86,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         now,
         log: brokerLog,
         ingest: pipeline.ingest,
+        mediaQuota: new MediaQuota(config.media.unitBytesPerDay),
         maxConcurrentHandshakes: config.broker.maxConcurrentHandshakes,
         failedLoginDelayMs: config.auth.failedLoginDelayMs,
         options: {

@@ -71,6 +71,7 @@ export async function startGateway(
       influx?: Record<string, unknown>;
       tls?: Record<string, unknown>;
       ws?: Record<string, unknown>;
+      media?: Record<string, unknown>;
       dataDir?: string;
     };
     /** Where the gateway logs (silent unless TEST_LOG is set). */
@@ -91,6 +92,7 @@ export async function startGateway(
       influx: { ...opts.config?.influx },
       tls: { port: 0, ...opts.config?.tls },
       ws: { port: 0, ...opts.config?.ws },
+      media: { ...opts.config?.media },
     }),
   ) as GatewayConfig;
   const gateway = createGateway({ config, log: opts.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }) });

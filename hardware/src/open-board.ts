@@ -1,6 +1,7 @@
 import type { BoardDefinition } from './boards/index.ts';
-import type { CameraSource, IoPlugin, SerialLink, UplinkPath } from './ports.ts';
+import type { CameraSource, IoPlugin, SerialLink, Speaker, UplinkPath } from './ports.ts';
 import { openSimBoard, type SimControl, type SimOptions } from './sim/sim-board.ts';
+import { alsaSpeaker } from './speaker.ts';
 
 /**
  * One entry point for the agent: the same wire-level handles whether the board is real or
@@ -13,6 +14,8 @@ export interface BoardHandles {
   /** The IO plugin, or why it could not be loaded (the rest of the board still works without it). */
   io: IoPlugin | Error;
   camera: CameraSource;
+  /** The loudspeaker for talk-down; absent on a board without one. */
+  speaker?: Speaker;
   /** The path the agent's MQTT client dials: the real network, or the simulator's shaped link. */
   uplink(target: { host: string; port: number }): Promise<UplinkPath>;
   sim?: SimControl;
@@ -45,13 +48,23 @@ async function openRealBoard(board: BoardDefinition, simIo: SimOptions | undefin
     gps,
     modem,
     io,
-    camera: sim ? sim.camera : { ffmpegInput: ['-f', 'v4l2', '-i', board.camera.device] },
+    camera: sim ? sim.camera : realCamera(board),
+    ...(sim ? { speaker: sim.speaker } : board.camera.speaker ? { speaker: alsaSpeaker(board.camera.speaker) } : {}),
     uplink: async (target) => target,
     ...(sim ? { sim: sim.sim } : {}),
     async close() {
       await Promise.all([gps.close(), modem.close()]);
       await sim?.close();
     },
+  };
+}
+
+function realCamera(board: BoardDefinition): CameraSource {
+  const mic = board.camera.microphone;
+  return {
+    ffmpegInput: ['-f', 'v4l2', '-i', board.camera.device],
+    ...(mic ? { audioInput: ['-f', 'alsa', '-ac', '1', '-i', mic] } : {}),
+    encoder: board.h264Encoder ?? 'libx264',
   };
 }
 

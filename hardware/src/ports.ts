@@ -61,9 +61,24 @@ export interface IoPlugin extends EventEmitter {
   i2cWrite(address: number, register: number, data: number | number[]): this;
 }
 
-/** Where the camera's frames come from, as ffmpeg input arguments (a V4L2 device or a test source). */
+/**
+ * Where the camera's frames and the microphone's sound come from, as ffmpeg input arguments (a
+ * V4L2 device and an ALSA capture device, or ffmpeg's test sources), and which H.264 encoder the
+ * board has: its hardware encoder where the SoC has one, else libx264.
+ */
 export interface CameraSource {
   readonly ffmpegInput: readonly string[];
+  /** The microphone; absent when the unit has none (video is recorded without sound). */
+  readonly audioInput?: readonly string[];
+  readonly encoder: H264Encoder;
+}
+
+export type H264Encoder = 'h264_v4l2m2m' | 'libx264';
+
+/** The unit's loudspeaker: plays an audio file (any format ffmpeg reads) to its end. */
+export interface Speaker {
+  /** Resolves when the sound has been played; rejects naming why it could not be (no device, a file ffmpeg cannot decode). */
+  play(file: string): Promise<void>;
 }
 
 /** The network path from the agent to the gateway; the simulator shapes it (bandwidth, latency, outages). */

@@ -8,14 +8,18 @@ import { fileURLToPath } from 'node:url';
 import {
   COMMAND_MAX_BYTES,
   COMMANDS,
+  commandMaxBytes,
   DeadLetter,
   ErrorCode,
+  EvidenceEntry,
   FLOWS_ROUTES,
   LeasedEvents,
   LeaseRequest,
   MAX_PACKET_BYTES,
   MAX_TOPIC_LENGTH,
   MAX_TOPIC_LEVELS,
+  MEDIA_CHUNK_MESSAGE_MAX_BYTES,
+  MediaChunk,
   PREFIX,
   Settlement,
   SettleRequest,
@@ -36,6 +40,7 @@ interface Node {
   maximum?: number;
   maxLength?: number;
   maxItems?: number;
+  maxByteLength?: number;
   pattern?: string;
   scale?: number;
   const?: unknown;
@@ -47,6 +52,7 @@ interface Node {
 }
 
 function typeOf(n: Node): string {
+  if (n.const !== undefined) return `\`${String(n.const)}\``;
   if (n.anyOf?.every((m) => m.const !== undefined)) return n.anyOf.map((m) => `\`${String(m.const)}\``).join(' \\| ');
   if (n.anyOf) return n.anyOf.map(typeOf).join(' \\| ');
   if (n.patternProperties) return `map of ${typeOf(Object.values(n.patternProperties)[0] as Node)}`;
@@ -59,6 +65,7 @@ function constraints(n: Node): string {
   if (n.minimum !== undefined || n.maximum !== undefined) c.push(`${n.minimum ?? '−∞'} … ${n.maximum ?? '∞'}`);
   if (n.maxLength !== undefined) c.push(`≤ ${n.maxLength} chars`);
   if (n.maxItems !== undefined) c.push(`≤ ${n.maxItems} items`);
+  if (n.maxByteLength !== undefined) c.push(`≤ ${n.maxByteLength} bytes`);
   if (n.pattern) c.push(`\`${n.pattern}\``);
   if (n.scale !== undefined) c.push(n.scale < 1 ? `compact: ÷${1 / n.scale}` : `compact: ×${n.scale}`);
   return c.join('; ');
@@ -70,6 +77,12 @@ function fieldTable(schema: Node): string {
     return `| ${name} | ${typeOf(n)} | ${req} | ${constraints(n)} | ${n.description ?? ''} |`;
   });
   return ['| field | type | required | range / compact | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** A union of objects (an answer that is either a result or a refusal) gets one table per variant. */
+function shapeTables(schema: Node): string {
+  if (!schema.anyOf?.every((m) => m.properties)) return fieldTable(schema);
+  return schema.anyOf.map((m, i) => `${i === 0 ? 'either' : 'or'}:\n\n${fieldTable(m)}`).join('\n\n');
 }
 
 export function render(): string {
@@ -90,16 +103,28 @@ export function render(): string {
     '',
   ];
   for (const k of UPLINK_KINDS) out.push(`### ${k}`, '', fieldTable(UPLINK[k].schema as Node), '');
+  out.push('### evidence entry', '', fieldTable(EvidenceEntry as Node), '');
+  out.push(
+    '## Media chunks (unit → cloud, bulk lane)',
+    '',
+    `\`${PREFIX}/<unitId>/chunk\`, QoS 1, not retained, compact encoding only (CBOR byte strings for \`data\` and hashes), at most ${MEDIA_CHUNK_MESSAGE_MAX_BYTES} bytes.`,
+    'Not an uplink kind: nothing that reads uplinks (readings journal, InfluxDB, unit state) sees chunks.',
+    '',
+    fieldTable(MediaChunk as Node),
+    '',
+  );
   out.push(
     '## Commands (cloud → unit → cloud)',
     '',
     `Request on \`${PREFIX}/<unitId>/req/<command>\` as \`{ id, args, expires? }\`; the answer on \`${PREFIX}/<unitId>/res/<command>\` is`,
     '`{ id, status: "ok", data }` or `{ id, status: "error", error: { code, message, path? } }`, with the same `id`. At most',
-    `${COMMAND_MAX_BYTES} bytes each way.`,
+    `${COMMAND_MAX_BYTES} bytes each way unless the command says otherwise.`,
     '',
   );
   for (const [name, c] of Object.entries(COMMANDS)) {
-    out.push(`### ${name}`, '', '`args`:', '', fieldTable(c.args as Node), '', '`data`:', '', fieldTable(c.data as Node), '');
+    const limit = commandMaxBytes(name as keyof typeof COMMANDS);
+    const note = limit === COMMAND_MAX_BYTES ? [] : [`At most ${limit} bytes.`, ''];
+    out.push(`### ${name}`, '', ...note, '`args`:', '', shapeTables(c.args as Node), '', '`data`:', '', shapeTables(c.data as Node), '');
   }
   out.push(
     '## Flows contract (fleet ↔ Node-RED, HTTP)',

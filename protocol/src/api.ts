@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Alarm } from './messages/alarm.ts';
 import { Digest } from './messages/digest.ts';
 import { UnitEvent } from './messages/event.ts';
+import { Evidence } from './messages/evidence.ts';
 import { Link } from './messages/link.ts';
 import { Location } from './messages/location.ts';
 import { OtaStatus } from './messages/ota.ts';
@@ -33,7 +34,14 @@ export const UPLINK = {
   alarm: { schema: Alarm, retain: false, qos: 1, maxBytes: 1024, priority: 0, description: 'alarm raised or cleared' },
   event: { schema: UnitEvent, retain: false, qos: 1, maxBytes: 1024, priority: 1, description: 'power-state changes and other decisions' },
   ota: { schema: OtaStatus, retain: true, qos: 1, maxBytes: 1024, priority: 1, description: 'over-the-air update progress' },
-  video: { schema: VideoStatus, retain: true, qos: 1, maxBytes: 1024, priority: 3, description: 'camera stream state' },
+  video: {
+    schema: VideoStatus,
+    retain: true,
+    qos: 1,
+    maxBytes: 1024,
+    priority: 2,
+    description: 'camera mode on the ladder, ring and upload backlog',
+  },
   digest: {
     schema: Digest,
     retain: true,
@@ -43,11 +51,17 @@ export const UPLINK = {
     priority: 1,
     description: 'whole status and open alarms in one satellite-sized message',
   },
+  evidence: {
+    schema: Evidence,
+    retain: false,
+    qos: 1,
+    maxBytes: 16 * 1024,
+    priority: 1,
+    description: "an alarm's hash-chained evidence manifest (snapshot, clip, readings, position)",
+  },
 } as const satisfies Record<UplinkKind, MessageSpec>;
 
 export type UplinkPayload<K extends UplinkKind> = Static<(typeof UPLINK)[K]['schema']>;
 
-/** Command requests and responses share one limit: they carry configuration, not data. */
-export const COMMAND_MAX_BYTES = 8 * 1024;
 /** Largest MQTT packet the gateway accepts; bigger ones are refused before parsing. */
 export const MAX_PACKET_BYTES = 256 * 1024;

@@ -1,10 +1,18 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { Decoder, Encoder } from 'cbor-x';
-import { COMMAND_MAX_BYTES, UPLINK, type UplinkPayload } from './api.ts';
+import { UPLINK, type UplinkPayload } from './api.ts';
 import { CompactShapeError, pack, unpack } from './compact.ts';
 import { ErrorCode, fail, type Result } from './errors.ts';
-import { type CommandName, type CommandRequest, type CommandResponse, requestSchema, responseSchema } from './messages/command.ts';
+import {
+  type CommandName,
+  type CommandRequest,
+  type CommandResponse,
+  commandMaxBytes,
+  requestSchema,
+  responseSchema,
+} from './messages/command.ts';
+import { MEDIA_CHUNK_HEADER_BYTES, MEDIA_CHUNK_MAX_BYTES, MediaChunk } from './messages/media.ts';
 import { MANIFEST_MAX_BYTES, ReleaseManifest } from './messages/ota.ts';
 import { type ParsedTopic, parseTopic, type UplinkKind } from './topics.ts';
 
@@ -107,17 +115,31 @@ export function encodeRequest<C extends CommandName>(command: C, request: Comman
   return encodeWith(cached(requestSchemas, command, requestSchema), request, encoding);
 }
 export function decodeRequest<C extends CommandName>(command: C, bytes: Uint8Array): Result<CommandRequest<C>> {
-  return decodeWith(cached(requestSchemas, command, requestSchema), bytes, COMMAND_MAX_BYTES) as Result<CommandRequest<C>>;
+  return decodeWith(cached(requestSchemas, command, requestSchema), bytes, commandMaxBytes(command)) as Result<CommandRequest<C>>;
 }
 export function encodeResponse<C extends CommandName>(command: C, response: CommandResponse<C>, encoding: Encoding = 'json'): Uint8Array {
   return encodeWith(cached(responseSchemas, command, responseSchema), response, encoding);
 }
 export function decodeResponse<C extends CommandName>(command: C, bytes: Uint8Array): Result<CommandResponse<C>> {
-  return decodeWith(cached(responseSchemas, command, responseSchema), bytes, COMMAND_MAX_BYTES) as Result<CommandResponse<C>>;
+  return decodeWith(cached(responseSchemas, command, responseSchema), bytes, commandMaxBytes(command)) as Result<CommandResponse<C>>;
+}
+
+/** Largest chunk message: the biggest `data` and its header fields. */
+export const MEDIA_CHUNK_MESSAGE_MAX_BYTES = MEDIA_CHUNK_MAX_BYTES + MEDIA_CHUNK_HEADER_BYTES;
+
+/** A chunk always goes compact: its data and hashes are CBOR byte strings, never text. */
+export function encodeChunk(chunk: MediaChunk): Uint8Array {
+  return encodeWith(MediaChunk, chunk, 'compact');
+}
+
+export function decodeChunk(bytes: Uint8Array): Result<MediaChunk> {
+  if (sniffEncoding(bytes) === 'json') return fail(ErrorCode.Encoding, 'a media chunk is sent in the compact encoding only');
+  return decodeWith(MediaChunk, bytes, MEDIA_CHUNK_MESSAGE_MAX_BYTES);
 }
 
 /** A decoded message of any kind, as the gateway validates and the fleet ingests it. */
 export type DecodedMessage =
+  | { unitId: string; type: 'chunk'; payload: MediaChunk }
   | { [K in UplinkKind]: { unitId: string; type: 'uplink'; kind: K; payload: UplinkPayload<K> } }[UplinkKind]
   | { unitId: string; type: 'request'; command: CommandName; payload: CommandRequest<CommandName> }
   | { unitId: string; type: 'response'; command: CommandName; payload: CommandResponse<CommandName> };
@@ -130,6 +152,10 @@ export function decodeMessage(topic: string, bytes: Uint8Array): Result<DecodedM
 
 /** The same, for a caller that has parsed the topic already (the gateway checks its ACL first). */
 export function decodeAtTopic(t: ParsedTopic, bytes: Uint8Array): Result<DecodedMessage> {
+  if (t.type === 'chunk') {
+    const r = decodeChunk(bytes);
+    return r.ok ? { ok: true, value: { unitId: t.unitId, type: 'chunk', payload: r.value } } : r;
+  }
   if (t.type === 'uplink') {
     const r = decodeUplink(t.kind, bytes);
     return r.ok ? { ok: true, value: { unitId: t.unitId, type: 'uplink', kind: t.kind, payload: r.value } as DecodedMessage } : r;

@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './byte-ranges.ts';
 export * from './claim-code.ts';
 export * from './codec.ts';
 export * from './errors.ts';
@@ -6,9 +7,11 @@ export * from './messages/alarm.ts';
 export * from './messages/command.ts';
 export * from './messages/digest.ts';
 export * from './messages/event.ts';
+export * from './messages/evidence.ts';
 export * from './messages/flows.ts';
 export * from './messages/link.ts';
 export * from './messages/location.ts';
+export * from './messages/media.ts';
 export * from './messages/ota.ts';
 export * from './messages/power.ts';
 export * from './messages/presence.ts';

@@ -5,6 +5,7 @@ import { COMMAND_NAMES, type CommandName } from './messages/command.ts';
  * The topic namespace. Every topic string in the system is built and parsed here.
  *
  *   sw/v1/<unitId>/<kind>            unit → cloud (kinds in UPLINK_KINDS)
+ *   sw/v1/<unitId>/chunk             unit → cloud, binary media chunks on the bulk lane (messages/media.ts)
  *   sw/v1/<unitId>/req/<command>     cloud → unit
  *   sw/v1/<unitId>/res/<command>     unit → cloud, answers a req with the same correlation id
  *
@@ -17,7 +18,19 @@ export const SYS_PREFIX = '$SYS/';
 export const MAX_TOPIC_LENGTH = 128;
 export const MAX_TOPIC_LEVELS = 5;
 
-export const UPLINK_KINDS = ['presence', 'power', 'location', 'link', 'telemetry', 'alarm', 'event', 'ota', 'video', 'digest'] as const;
+export const UPLINK_KINDS = [
+  'presence',
+  'power',
+  'location',
+  'link',
+  'telemetry',
+  'alarm',
+  'event',
+  'ota',
+  'video',
+  'digest',
+  'evidence',
+] as const;
 export type UplinkKind = (typeof UPLINK_KINDS)[number];
 
 const UNIT_ID = /^[a-z0-9][a-z0-9-]{1,31}$/;
@@ -35,18 +48,23 @@ export const topics = {
   uplink: (unitId: string, kind: UplinkKind) => `${unitRoot(unitId)}/${kind}`,
   request: (unitId: string, command: CommandName) => `${unitRoot(unitId)}/req/${command}`,
   response: (unitId: string, command: CommandName) => `${unitRoot(unitId)}/res/${command}`,
+  /** Media chunks: not a reading, so not an uplink kind; nothing that reads uplinks sees them. */
+  chunk: (unitId: string) => `${unitRoot(unitId)}/${CHUNK_LEAF}`,
 };
+const CHUNK_LEAF = 'chunk';
 
 /** Subscription filters for services (fleet, flows) that watch every unit. */
 export const filters = {
   allUplink: (kind: UplinkKind) => `${PREFIX}/+/${kind}`,
   allResponses: () => `${PREFIX}/+/res/+`,
   unitRequests: (unitId: string) => `${unitRoot(unitId)}/req/+`,
+  allChunks: () => `${PREFIX}/+/${CHUNK_LEAF}`,
   everything: () => `${PREFIX}/#`,
 };
 
 export type ParsedTopic =
   | { unitId: string; type: 'uplink'; kind: UplinkKind }
+  | { unitId: string; type: 'chunk' }
   | { unitId: string; type: 'request' | 'response'; command: CommandName };
 
 const UPLINK_SET: ReadonlySet<string> = new Set(UPLINK_KINDS);
@@ -62,6 +80,7 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
   if (parts.length === 4 && leaf !== undefined && UPLINK_SET.has(leaf)) {
     return { ok: true, value: { unitId, type: 'uplink', kind: leaf as UplinkKind } };
   }
+  if (parts.length === 4 && leaf === CHUNK_LEAF) return { ok: true, value: { unitId, type: 'chunk' } };
   if (parts.length === 5 && (leaf === 'req' || leaf === 'res') && command !== undefined && COMMAND_SET.has(command)) {
     return { ok: true, value: { unitId, type: leaf === 'req' ? 'request' : 'response', command: command as CommandName } };
   }
@@ -73,10 +92,11 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
  * alone, for per-message paths that only see topics `parseTopic` has already accepted (the
  * gateway labels every delivery with it). Anything else may come back undefined or wrong.
  */
-export function kindOfAcceptedTopic(topic: string): UplinkKind | 'request' | 'response' | undefined {
+export function kindOfAcceptedTopic(topic: string): UplinkKind | 'request' | 'response' | 'chunk' | undefined {
   const leaf = topic.split('/', 4)[3];
   if (leaf === 'req') return 'request';
   if (leaf === 'res') return 'response';
+  if (leaf === CHUNK_LEAF) return 'chunk';
   return leaf !== undefined && UPLINK_SET.has(leaf) ? (leaf as UplinkKind) : undefined;
 }
 

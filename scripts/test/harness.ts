@@ -16,7 +16,15 @@ export async function startTestSystem(
   opts: Omit<SystemOptions, 'mqttPort' | 'httpPort' | 'gatewayHttpPort' | 'dataDir'>,
 ): Promise<{ sys: RunningSystem; dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-e2e-'));
-  const sys = await startSystem({ mqttPort: 0, httpPort: 0, gatewayHttpPort: 0, dataDir, ...opts });
+  // Units record (ffmpeg each) only in the tests that ask for it with SHOUWANG_DEVICE_VIDEO_ENABLED in opts.env.
+  const sys = await startSystem({
+    mqttPort: 0,
+    httpPort: 0,
+    gatewayHttpPort: 0,
+    dataDir,
+    ...opts,
+    env: { SHOUWANG_DEVICE_VIDEO_ENABLED: 'false', ...opts.env },
+  });
   t.after(async () => {
     await sys.stop();
     await rm(dataDir, { recursive: true, force: true });

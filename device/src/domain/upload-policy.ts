@@ -1,4 +1,5 @@
-import type { Encoding, LinkType, PowerState, UplinkKind } from '@shouwang/protocol';
+import type { Encoding, LinkType, MediaKind, PowerState, UplinkKind } from '@shouwang/protocol';
+import { NOMINAL_RATE } from './bulk-lane.ts';
 
 /**
  * What may go up a link, and how. Cellular carries everything by priority in JSON (readable at
@@ -14,6 +15,10 @@ export interface LinkPolicy {
   dailyBudget?: number;
   /** Of the daily budget, this much is usable only by alarms. */
   alarmReserve?: number;
+  /** Media the link may carry (the bulk lane); undefined = all. */
+  media?: readonly MediaKind[];
+  /** What the link carries before the bulk lane has measured it, B/s. */
+  nominalRate: number;
 }
 
 export interface PolicyInputs {
@@ -25,6 +30,8 @@ export interface PolicyInputs {
 }
 
 export const SATELLITE_KINDS: readonly UplinkKind[] = ['alarm', 'digest'];
+/** No video over satellite: stills only, inside the day's budget. */
+export const SATELLITE_MEDIA: readonly MediaKind[] = ['snapshot'];
 
 export function linkPolicy(i: PolicyInputs): LinkPolicy {
   // The satellite-digest rung of the ladder keeps a cellular unit to the satellite diet too.
@@ -34,9 +41,11 @@ export function linkPolicy(i: PolicyInputs): LinkPolicy {
       kinds: SATELLITE_KINDS,
       dailyBudget: i.satelliteBudgetBytes,
       alarmReserve: Math.floor(i.satelliteBudgetBytes / 4),
+      media: SATELLITE_MEDIA,
+      nominalRate: NOMINAL_RATE[i.link === 'satellite' ? 'satellite' : i.link],
     };
   }
-  return { encoding: i.compactOnCellular ? 'compact' : 'json' };
+  return { encoding: i.compactOnCellular ? 'compact' : 'json', nominalRate: NOMINAL_RATE[i.link] };
 }
 
 /** May a message of `bytes` go now, given what the day has used? */

@@ -13,6 +13,7 @@ import {
   RUNG_LIMITS,
 } from '../domain/power.ts';
 import { radioWanted } from '../domain/radio-duty.ts';
+import type { RaisedAlarm } from '../domain/ring-evidence.ts';
 import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
@@ -74,8 +75,13 @@ export interface AgentDeps {
   heartbeatS: () => number;
   telemetryBatch: number;
   siteClosed: () => boolean;
-  /** Evidence for a raised alarm (a camera snapshot), if the rung lets the camera run. */
-  onAlarmRaised?: (ts: number) => void;
+  /**
+   * A raised alarm's evidence (its still and clip follow, as the video ladder allows); returns the
+   * evidence chain head the alarm carries. Called before the alarm is queued, in the same tick.
+   */
+  onAlarmRaised?: (a: RaisedAlarm) => string | undefined;
+  /** Something the video ladder reads changed (the rung); sampled at each reading as well. */
+  onPlanChange?: () => void;
 }
 
 /** How long a closing radio waits for the last word's PUBACK before it goes down anyway, unit ms. */
@@ -262,10 +268,11 @@ export class Agent {
     const changes = this.alarms.evaluate(alarmInputs);
     for (const c of changes) {
       this.log.warn({ alarm: c.id, kind: c.kind, state: c.state, value: c.value }, 'alarm');
-      this.d.outbox.enqueue('alarm', c);
-      if (c.state === 'raised' && RUNG_LIMITS[this.ladder.state].camera !== 'off') this.d.onAlarmRaised?.(ts);
+      const evidence = c.state === 'raised' ? this.d.onAlarmRaised?.(raised(c.id, ts, alarmInputs)) : undefined;
+      this.d.outbox.enqueue('alarm', evidence ? { ...c, evidence } : c);
     }
     if (changes.length > 0) this.radio.update();
+    this.d.onPlanChange?.();
     if (changes.length > 0) this.saveState();
     // Telemetry on whole slots of its period, so a batch stays regular however the reads jitter.
     const slot = ts - (ts % periodMs);
@@ -352,4 +359,18 @@ export class Agent {
       this.log.error({ err }, 'state not saved');
     }
   }
+}
+
+/** What the evidence of an alarm starts from: where the unit was and what it read. */
+function raised(
+  id: string,
+  ts: number,
+  i: { soc: number; tamper?: boolean; motion?: boolean; tiltDeg?: number; tempC?: number; lat?: number; lon?: number },
+): RaisedAlarm {
+  const values: Record<string, number> = { soc: Math.round(i.soc * 10) / 10 };
+  if (i.tamper !== undefined) values.tamper = i.tamper ? 1 : 0;
+  if (i.motion !== undefined) values.motion = i.motion ? 1 : 0;
+  if (i.tiltDeg !== undefined) values.tiltDeg = Math.round(i.tiltDeg * 10) / 10;
+  if (i.tempC !== undefined) values.tempC = Math.round(i.tempC * 10) / 10;
+  return { id, ts, values, ...(i.lat !== undefined && i.lon !== undefined ? { lat: i.lat, lon: i.lon } : {}) };
 }

@@ -88,6 +88,7 @@ export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: Open
       ...(cfg.modem.enabled ? { modem: handles.modem } : {}),
       ...(cfg.parts.io ? { io: handles.io } : {}),
       ...(cfg.parts.camera ? { camera: handles.camera } : {}),
+      ...(handles.speaker ? { speaker: handles.speaker } : {}),
       sensors: def,
       modemProfile: profile,
       battery: { ...LIFEPO4_4S, capacityWh: def.battery.capacityWh },

@@ -1,10 +1,13 @@
 import {
+  type CommandArgs,
+  type CommandData,
   type CommandName,
   type CommandResponse,
   type CommissionItem,
   decodeRequest,
   ErrorCode,
   encodeResponse,
+  type MediaAck,
   type OtaStep,
   type ProtocolError,
   type UpdateJob,
@@ -29,6 +32,14 @@ export interface CommandDeps {
   commission: () => Promise<CommissionItem[]>;
   /** Update jobs (services/ota-service.ts); absent when the agent does not run from A/B slots. */
   ota?: { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined };
+  /** The fleet says what it holds of a recording (the bulk lane sends only the rest). */
+  mediaAck?: (ack: MediaAck) => Promise<'sending' | 'done' | 'unknown'>;
+  /** Live feeds and talk-down (services/recorder-control.ts); absent on a unit without a camera. */
+  video?: {
+    liveStart(args: CommandArgs<'live-start'>): CommandData<'live-start'>;
+    liveStop(args: CommandArgs<'live-stop'>): CommandData<'live-stop'>;
+    playTalkDown(args: CommandArgs<'talk-down'>): CommandData<'talk-down'>;
+  };
 }
 
 export type CommandDropReason = 'undecodable';
@@ -94,12 +105,44 @@ export class CommandHandler {
       case 'ota':
       case 'ota-cancel':
         return { response: this.ota(command, id, req.value.args) };
+      case 'media-ack': {
+        const ack = this.d.mediaAck;
+        if (!ack) break;
+        return {
+          response: ack(req.value.args as MediaAck).then(
+            (state) => encodeResponse('media-ack', { id, status: 'ok', data: { state } }),
+            (err: unknown) => this.error(command, id, { code: ErrorCode.Failed, message: `media-ack failed: ${(err as Error).message}` }),
+          ),
+        };
+      }
+      case 'live-start':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, {
+            id,
+            status: 'ok',
+            data: this.d.video.liveStart(req.value.args as CommandArgs<'live-start'>),
+          }),
+        };
+      case 'live-stop':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, { id, status: 'ok', data: this.d.video.liveStop(req.value.args as CommandArgs<'live-stop'>) }),
+        };
+      case 'talk-down':
+        if (!this.d.video) break;
+        return {
+          response: encodeResponse(command, {
+            id,
+            status: 'ok',
+            data: this.d.video.playTalkDown(req.value.args as CommandArgs<'talk-down'>),
+          }),
+        };
       case 'restart':
       case 'reboot':
         return { response: encodeResponse(command, { id, status: 'ok', data: { at: now } }), after: () => this.d.restart(command) };
-      default:
-        return { response: this.error(command, id, { code: ErrorCode.Unsupported, message: `command ${command} not implemented` }) };
     }
+    return { response: this.error(command, id, { code: ErrorCode.Unsupported, message: `command ${command} not implemented` }) };
   }
 
   private ota(command: 'ota' | 'ota-cancel', id: string, args: unknown): Uint8Array {

@@ -1,17 +1,20 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CameraSource, type Clock, systemClock } from '@shouwang/hardware';
+import { type CameraSource, type Clock, type Speaker, systemClock } from '@shouwang/hardware';
+import type { LinkType } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
 import type { OtaCutPoint } from '../domain/ota-plan.ts';
 import { type BatterySpec, RUNG_LIMITS } from '../domain/power.ts';
 import { linkPolicy } from '../domain/upload-policy.ts';
+import { FULL_SNAPSHOT, videoPlan } from '../domain/video-ladder.ts';
 import { AtModem } from '../drivers/at-modem.ts';
 import { type ModemProfile, readLink, setRadio } from '../drivers/link-reader.ts';
 import { NmeaReceiver } from '../drivers/nmea.ts';
 import { Agent } from './agent.ts';
-import { SnapshotCamera } from './camera.ts';
+import { BulkSender } from './bulk-sender.ts';
+import { BulkStore } from './bulk-store.ts';
 import { CommandHandler } from './commands.ts';
 import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
@@ -20,8 +23,10 @@ import { OtaService } from './ota-service.ts';
 import { readTrustedKeys } from './ota-trust.ts';
 import { Outbox } from './outbox.ts';
 import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
+import { VideoControl } from './recorder-control.ts';
 import { Scheduler } from './scheduler.ts';
 import type { BoardSensors } from './sensors.ts';
+import { Snapshots } from './snapshots.ts';
 import { Uplink } from './uplink.ts';
 
 /**
@@ -32,6 +37,8 @@ export interface DeviceBoard extends BoardParts {
   boardId: string;
   clock: Clock;
   camera?: CameraSource;
+  /** The loudspeaker (talk-down), when the board has one. */
+  speaker?: Speaker;
   modemProfile: ModemProfile;
   battery: BatterySpec;
   /** Where the MQTT client dials (the simulator's shaped link in sim mode), else the configured URL. */
@@ -42,6 +49,10 @@ export interface RunningDevice {
   agent: Agent;
   uplink: Uplink;
   outbox: Outbox;
+  /** The bulk lane: `bulk.enqueueFile(path, { recording, kind, pinned })` hands a finished media file to the upload. */
+  bulk: BulkStore;
+  /** Recording, clips, stills, live and talk-down; absent without a camera or with video.enabled off. */
+  video: VideoControl | undefined;
   gps: NmeaReceiver;
   modem: AtModem;
   sensors: BoardSensors | undefined;
@@ -85,6 +96,16 @@ export async function startDevice(
   } as const;
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
+  const bulk = BulkStore.open(join(dataDir, 'bulk.db'), { quotaBytes: cfg.bulk.quotaBytes, now: () => clock.now() });
+  const bulkSender = new BulkSender({
+    unitId: cfg.unitId,
+    store: bulk,
+    clock,
+    log: log.child({ module: 'bulk' }),
+    alarmWaitMs: cfg.bulk.alarmWaitMs,
+    liveMaxAgeMs: cfg.bulk.liveMaxAgeMs,
+    ackTimeoutMs: cfg.bulk.ackTimeoutS * 1000,
+  });
   let agent: Agent | undefined;
   const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => {
     log.info({ keys }, 'live configuration applied');
@@ -125,16 +146,76 @@ export async function startDevice(
       }),
     presence: () => ({ agent: AGENT_VERSION, board: board.boardId, parts, ...(agent?.presenceExtra() ?? {}) }),
     connect: connectMqtt,
+    bulk: bulkSender,
   });
 
-  const camera = board.camera ? new SnapshotCamera(board.camera, dataDir) : undefined;
-  const snapshot = (ts: number, why: string) => {
-    if (!camera) return;
-    camera.capture(ts).then(
-      (file) => log.info({ module: 'camera', part: 'camera', file, why }, 'snapshot'),
-      (err: unknown) => log.warn({ module: 'camera', part: 'camera', err, why }, 'snapshot failed'),
-    );
+  // Video: the ladder from the rung, the link and this month's bytes against the SIM plan.
+  // Before the first link reading (and between links) the modem's profile says what the link will be.
+  const linkType = (): LinkType => {
+    const now = agent?.linkType;
+    return now && now !== 'none' ? now : board.modemProfile === 'satellite' ? 'satellite' : 'lte';
   };
+  const plan = () =>
+    videoPlan({
+      powerState: agent?.powerState ?? 'full',
+      link: linkType(),
+      now: clock.now(),
+      bytesMonth: uplink.bytesMonth(),
+      planBytes: num('video.planBytes', cfg.video.planBytes),
+    });
+  const videoSource =
+    cfg.video.source === 'rtsp' && cfg.video.rtspUrl
+      ? ({ kind: 'rtsp', url: cfg.video.rtspUrl, encoder: board.camera?.encoder ?? 'libx264' } as const)
+      : board.camera
+        ? ({ kind: 'camera', camera: board.camera } as const)
+        : undefined;
+  const video =
+    videoSource && cfg.video.enabled
+      ? new VideoControl({
+          unitId: cfg.unitId,
+          dir: join(dataDir, 'video'),
+          source: videoSource,
+          speaker: board.speaker,
+          // A file the lane accepts goes up at the next drain: start one.
+          sink: {
+            enqueueFile: async (path, options) => {
+              const r = await bulk.enqueueFile(path, options);
+              uplink.kick();
+              return r;
+            },
+          },
+          // Its status and evidence messages go at once, not with the next status report.
+          outbox: {
+            enqueue: ((kind, payload) => {
+              const row = outbox.enqueue(kind, payload);
+              uplink.kick();
+              return row;
+            }) as Outbox['enqueue'],
+          },
+          clock,
+          log: log.child({ module: 'video' }),
+          ringQuotaBytes: cfg.video.ringQuotaBytes,
+          segmentS: cfg.video.segmentS,
+          preRollS: cfg.video.preRollS,
+          postRollS: cfg.video.postRollS,
+          stockDir: cfg.video.stockDir ?? join(dataDir, 'stock'),
+          plan,
+          backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
+          situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
+        })
+      : undefined;
+
+  // The camera check needs a camera, not the recorder: a unit with video off still commissions its camera.
+  const stills =
+    video?.snapshots ??
+    (board.camera
+      ? new Snapshots({
+          dir: join(dataDir, 'video', 'stills'),
+          input: board.camera.ffmpegInput,
+          sink: bulk,
+          latestSegment: () => undefined,
+        })
+      : undefined);
 
   const readLinkStatus = async () => ({ ...(await readLink(modem, board.modemProfile)), ports: ports.health() });
 
@@ -145,7 +226,7 @@ export async function startDevice(
       monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
       ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,
-      ...(camera ? { snapshot: async () => statSync(await camera.capture(clock.now())).size } : {}),
+      ...(stills ? { snapshot: () => stills.check(clock.now(), FULL_SNAPSHOT) } : {}),
       testUpload: async () => {
         const t0 = Date.now();
         const ev = outbox.enqueue('event', { ts: clock.now(), kind: 'commission', reason: 'test upload' });
@@ -176,6 +257,12 @@ export async function startDevice(
     ...(cfg.ota.slotsDir === undefined
       ? {}
       : { ota: { accept: (job) => (ota as OtaService).accept(job), cancel: (c) => (ota as OtaService).cancel(c) } }),
+    ...(video ? { video } : {}),
+    mediaAck: async (ack) => {
+      const state = await bulk.applyAck(ack);
+      uplink.kick();
+      return state;
+    },
   });
 
   agent = new Agent({
@@ -198,7 +285,7 @@ export async function startDevice(
     heartbeatS: () => num('report.heartbeatS', cfg.report.heartbeatS),
     telemetryBatch: cfg.report.telemetryBatch,
     siteClosed: () => config.value('site.closed') === true,
-    onAlarmRaised: (ts) => snapshot(ts, 'alarm'),
+    ...(video ? { onAlarmRaised: (a) => video.alarm(a), onPlanChange: () => void video.apply() } : {}),
   });
 
   if (cfg.ota.slotsDir !== undefined) {
@@ -228,7 +315,7 @@ export async function startDevice(
           const f = gps.current();
           return f !== undefined && f.fix !== 'none';
         },
-        ...(camera ? { frame: async () => void (await camera.capture(clock.now())) } : {}),
+        ...(stills ? { frame: async () => void (await stills.check(clock.now(), FULL_SNAPSHOT)) } : {}),
       },
       // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
       exit: hooks.exit ?? (() => hooks.restart('restart')),
@@ -254,8 +341,9 @@ export async function startDevice(
     name: 'snapshots',
     pattern: cfg.schedule.snapshots,
     run: (at) => {
-      // Scheduled stills only on the `full` rung; lower rungs keep the camera for alarms or off.
-      if (agent && RUNG_LIMITS[agent.powerState].camera === 'continuous') snapshot(at, 'schedule');
+      // The ladder says whether stills go on a schedule (the full rung, a month with room for them).
+      const taken = video?.scheduledSnapshot(at) ?? false;
+      log.info({ module: 'camera', why: 'schedule', at, taken }, 'snapshot schedule');
     },
   });
   scheduler.start();
@@ -263,11 +351,14 @@ export async function startDevice(
   uplink.start();
   agent.start();
   ota?.start();
+  video?.start().catch((err: unknown) => log.error({ module: 'video', err }, 'video could not start'));
 
   return {
     agent,
     uplink,
     outbox,
+    bulk,
+    video,
     gps,
     modem,
     sensors,
@@ -276,12 +367,14 @@ export async function startDevice(
     async close() {
       scheduler.stop();
       await ota?.stop();
+      await video?.close();
       await agent.stop();
       await uplink.close();
       await ports.stop();
       modem.close();
       gps.detach();
       outbox.close();
+      bulk.close();
     },
   };
 }

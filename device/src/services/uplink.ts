@@ -14,6 +14,7 @@ import {
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { fitsBudget, type LinkPolicy, publishPacketBytes, utcDay } from '../domain/upload-policy.ts';
+import type { BulkLink, BulkSender } from './bulk-sender.ts';
 import type { Outbox, OutboxRow } from './outbox.ts';
 import { within } from './within.ts';
 
@@ -40,6 +41,8 @@ export interface UplinkOptions {
   backoff?: { baseMs: number; capMs: number };
   /** Creates the client: lazy so the agent does not load MQTT.js before it needs it. */
   connect: (url: string, options: import('mqtt').IClientOptions) => MqttClient;
+  /** The bulk lane (media chunks), drained after the messages so it never holds an alarm back. */
+  bulk?: BulkSender;
 }
 
 export interface UplinkStats {
@@ -99,6 +102,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.log = options.log;
     this.window = options.window ?? 64;
     this.backoff = options.backoff ?? { baseMs: 1000, capMs: 5 * 60_000 };
+    if (options.bulk) options.bulk.wake = () => this.drain();
   }
 
   get connected(): boolean {
@@ -159,6 +163,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     client.on('error', () => undefined);
     this.online = false;
     this.inflight.clear();
+    this.o.bulk?.disconnected();
   }
 
   /** New rows were enqueued: send what the window and the link allow. */
@@ -201,6 +206,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const client = this.client;
     if (client && this.online) await this.sayOffline();
     this.flushAcks();
+    this.o.bulk?.close();
     this.saveMonth();
     this.closed = true;
     if (!client) return;
@@ -238,6 +244,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.listening = false;
     // Whatever was in flight without a PUBACK is still in the outbox; it goes again after reconnecting.
     this.inflight.clear();
+    this.o.bulk?.disconnected();
     if (this.closing || !this.allowed) return;
     if (was) this.log.warn({ backlog: this.o.outbox.size().count }, 'connection to gateway lost');
     if (this.retryTimer !== undefined) return;
@@ -277,9 +284,15 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   private drain(): void {
     const client = this.client;
     if (!client || !this.online || this.closing) return;
+    const policy = this.o.policy();
+    this.drainMessages(client, policy);
+    // After the messages: an alarm enqueued now is on the wire before any further chunk.
+    if (this.o.bulk && !this.budgetHeld) this.o.bulk.pump(this.bulkLink(client, policy));
+  }
+
+  private drainMessages(client: MqttClient, policy: LinkPolicy): void {
     const free = this.window - this.inflight.size;
     if (free <= 0) return;
-    const policy = this.o.policy();
     const skip = this.acked.size === 0 ? this.inflight : new Set([...this.inflight, ...this.acked]);
     const rows = this.o.outbox.next(free, { skip, ...(policy.kinds ? { kinds: policy.kinds } : {}) });
     if (rows.length === 0 && this.inflight.size === 0 && this.acked.size === 0) {
@@ -289,6 +302,42 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     for (const row of rows) {
       if (!this.send(client, row, policy)) break;
     }
+  }
+
+  private get budgetHeld(): boolean {
+    return this.budgetTimer !== undefined;
+  }
+
+  private bulkLink(client: MqttClient, policy: LinkPolicy): BulkLink {
+    return {
+      nominalRate: policy.nominalRate,
+      ...(policy.media ? { kinds: policy.media } : {}),
+      spend: (wire) => {
+        if (policy.dailyBudget === undefined) return true;
+        const used = this.usedToday();
+        // Media is never an alarm: it stays out of the share held back for alarms.
+        if (!fitsBudget(policy, 'event', used, wire)) {
+          this.waitForNextDay('event', used);
+          return false;
+        }
+        this.addUsed(wire);
+        return true;
+      },
+      publish: (topic, payload) => {
+        // The lane reads a chunk from disk between deciding to send and sending: the connection
+        // may have gone meanwhile, and a chunk handed to a closed client would count as in flight
+        // with no PUBACK ever to come.
+        if (!this.online || this.client !== client) return Promise.reject(new Error('not connected'));
+        const wire = publishPacketBytes(topic, payload.length, 1);
+        this.stats.bytesTotal += wire;
+        this.count(wire);
+        return new Promise((resolve, reject) => {
+          client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.length), { qos: 1 }, (err) =>
+            err ? reject(err) : resolve(),
+          );
+        });
+      },
+    };
   }
 
   /** Sends one row; false when the day's budget stops the queue. */

@@ -13,7 +13,7 @@ import { limitQuery, UNIT_ID_PARAMS } from './params.ts';
  * unit's error code, no answer in time a 504.
  */
 export function registerCommandRoutes(app: FastifyInstance, commands: UnitCommands, knows: (id: string) => Promise<boolean>): void {
-  for (const name of COMMAND_NAMES) registerCommand(app, name, commands, knows);
+  for (const name of COMMAND_NAMES) if (!NOT_ROUTED.has(name)) registerCommand(app, name, commands, knows);
 
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
     '/api/units/:id/commissioning',
@@ -27,6 +27,12 @@ export function registerCommandRoutes(app: FastifyInstance, commands: UnitComman
     async (req) => ({ id: req.params.id, runs: await commands.commissioning(req.params.id, req.query.limit) }),
   );
 }
+
+/**
+ * Not for callers: `media-ack` is the fleet's own (sent by a caller it could make a unit drop a clip
+ * the fleet does not hold), and `talk-down` carries raw audio, which a JSON body cannot.
+ */
+const NOT_ROUTED: ReadonlySet<CommandName> = new Set(['media-ack', 'talk-down']);
 
 function registerCommand(app: FastifyInstance, name: CommandName, commands: UnitCommands, knows: (id: string) => Promise<boolean>): void {
   app.post<{ Params: { id: string }; Body: { args?: unknown; timeoutS?: number } }>(

@@ -5,6 +5,10 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
+import { registerLiveRoutes } from '../media/live-routes.ts';
+import type { Media } from '../media/media.ts';
+import { registerMediaRoutes } from '../media/media-routes.ts';
+import { registerTalkDownRoutes } from '../media/talk-down-routes.ts';
 import type { Ota } from '../ota/ota.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
@@ -40,6 +44,7 @@ export interface ApiDeps {
   commands: UnitCommands;
   loop: AlarmLoop;
   ota: Ota;
+  media: Media;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
   /** Standing alarms per unit and open tickets per cell, for the dashboard's stream. */
@@ -156,6 +161,9 @@ export async function createApi(deps: ApiDeps) {
   registerTicketRoutes(app, deps.loop, deps.audit, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
   registerOtaRoutes(app, deps.ota, deps.audit, deps.now);
+  registerMediaRoutes(app, deps.media);
+  registerLiveRoutes(app, deps.media, deps.media.live);
+  registerTalkDownRoutes(app, deps.commands, (id) => deps.state.get(id));
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

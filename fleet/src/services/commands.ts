@@ -91,7 +91,9 @@ export class CommandClient {
     const timeoutMs = options.timeoutMs ?? 10_000;
     await this.#subscribe();
     const id = randomUUID();
-    const payload = encodeRequest(command, { id, args, expires: this.#now() + (options.expiresInMs ?? timeoutMs) });
+    // JSON has no bytes: a request carrying raw bytes (a recorded talk-down) goes compact, as CBOR byte strings.
+    const encoding = Object.values(args as object).some((v) => v instanceof Uint8Array) ? 'compact' : 'json';
+    const payload = encodeRequest(command, { id, args, expires: this.#now() + (options.expiresInMs ?? timeoutMs) }, encoding);
     const answer = new Promise<CommandResponse<C>>((resolve, reject) => {
       const timer = this.#timers.setTimeout(() => {
         this.#pending.delete(id);

@@ -344,6 +344,45 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_release').on('audit_log').columns(['release_version', 'at']).execute();
     },
   },
+  '0009-media': {
+    async up(db: Kysely<unknown>) {
+      // One row per recording a unit sent: what has arrived (`have`, verified byte ranges) and,
+      // once the whole file matched its SHA-256, where the media store keeps it.
+      await db.schema
+        .createTable('media')
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('recording', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('type', 'text')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('have', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('alarm_id', 'text')
+        .addColumn('start_ts', 'bigint')
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('location', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .addPrimaryKeyConstraint('media_pk', ['unit_id', 'recording'])
+        .execute();
+      await db.schema.createIndex('media_alarm').on('media').columns(['alarm_id']).execute();
+      await db.schema.createIndex('media_unit_state').on('media').columns(['unit_id', 'state']).execute();
+      // An alarm's evidence chain: the head its alarm message carried, the manifest, and whether they agree.
+      await db.schema
+        .createTable('evidence')
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('alarm_id', 'text', (c) => c.notNull())
+        .addColumn('raised_head', 'text')
+        .addColumn('head', 'text')
+        .addColumn('entries', 'text')
+        .addColumn('chain', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('evidence_pk', ['unit_id', 'alarm_id'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

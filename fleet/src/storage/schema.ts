@@ -25,6 +25,42 @@ export interface Database {
   ota_campaigns: OtaCampaignsTable;
   ota_campaign_units: OtaCampaignUnitsTable;
   ota_timers: OtaTimersTable;
+  media: MediaTable;
+  evidence: EvidenceTable;
+}
+
+/** A recording a unit sent (fleet/src/media): verified ranges until complete, then where it is stored. */
+export interface MediaTable {
+  unit_id: string;
+  recording: string;
+  kind: string;
+  type: string | null;
+  size: number;
+  /** Hex SHA-256 of the whole file, as the unit's chunks declared it. */
+  sha256: string;
+  /** JSON array of verified byte ranges, coalesced. */
+  have: string;
+  state: 'partial' | 'complete';
+  alarm_id: string | null;
+  start_ts: number | null;
+  duration_ms: number | null;
+  /** The media store's key, once complete. */
+  location: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface EvidenceTable {
+  unit_id: string;
+  alarm_id: string;
+  raised_head: string | null;
+  head: string | null;
+  /** JSON array of the manifest's entries. */
+  entries: string | null;
+  /** `pending` (no manifest yet), `ok` (the chain recomputes to its head and through the alarm's), `broken`. */
+  chain: 'pending' | 'ok' | 'broken';
+  updated_at: number;
 }
 
 export interface UnitsTable {

@@ -20,7 +20,7 @@ export const TEMPERATURE: BoardDefinition['temperature'] = { pin: 'A1', scale: 3
 export const PACK_640WH: BoardDefinition['battery'] = { chemistry: 'lifepo4', cells: 4, capacityWh: 640 };
 
 /** stack-notes: camera module ≈ 1.25 W. */
-export const CAMERA: BoardDefinition['camera'] = { device: '/dev/video0', watts: 1.25 };
+export const CAMERA: BoardDefinition['camera'] = { device: '/dev/video0', watts: 1.25, microphone: 'default', speaker: 'default' };
 
 /** LTE/NR modules enumerate their AT port as the third ttyUSB (Quectel: DM, NMEA, AT, modem). */
 export const MODEM_USB: BoardDefinition['modem'] = { path: '/dev/ttyUSB2', baudRate: 115_200 };
@@ -43,4 +43,6 @@ export const CARRIER = {
   camera: CAMERA,
   battery: PACK_640WH,
   ioPlugin: RASPI_IO,
+  // Every SoC module the carrier takes (BCM2711, BCM2710) has the VideoCore encoder behind V4L2 M2M.
+  h264Encoder: 'h264_v4l2m2m',
 } as const satisfies Partial<BoardDefinition>;

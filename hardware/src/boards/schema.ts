@@ -35,7 +35,18 @@ export const BoardDefinition = Type.Object({
   temperature: Analog,
   gps: Serial,
   modem: Serial,
-  camera: Type.Object({ device: Type.String(), watts: Type.Number({ minimum: 0 }) }),
+  camera: Type.Object({
+    device: Type.String(),
+    watts: Type.Number({ minimum: 0 }),
+    /** ALSA capture and playback devices (the mast's microphone, the enclosure's loudspeaker). */
+    microphone: Type.Optional(Type.String({ minLength: 1 })),
+    speaker: Type.Optional(Type.String({ minLength: 1 })),
+  }),
+  /**
+   * The SoC's hardware H.264 encoder as ffmpeg names it (BCM2711 on a Pi 4/CM4 and BCM2710 on a
+   * Zero 2 W expose theirs through V4L2 M2M); absent on a SoC without one (a Pi 5): libx264.
+   */
+  h264Encoder: Type.Optional(Type.Literal('h264_v4l2m2m')),
   battery: Type.Object({
     chemistry: Type.Literal('lifepo4'),
     cells: Type.Integer({ minimum: 1 }),

@@ -91,19 +91,36 @@ export class LinkShaper {
     });
   }
 
-  /** Delivers each chunk after the latency plus its serialisation time at the link's rate, in order. */
+  /**
+   * Delivers each chunk after the latency plus its serialisation time at the link's rate, in order:
+   * one queue per direction drained by one timer. A timer per chunk let two chunks read within the
+   * same millisecond swap places (timers start from the event loop's cached time, delays from
+   * Date.now()), corrupting the stream under bulk transfers.
+   */
   #pipe(from: Socket, to: Socket, count: (n: number) => void): void {
     let busyUntil = 0;
+    const queue: { chunk: Buffer; due: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && (queue[0] as { due: number }).due <= now) {
+        const { chunk } = queue.shift() as { chunk: Buffer };
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (from.isPaused() && busyUntil - now < 1000) from.resume();
+      const next = queue[0];
+      if (next) timer = setTimeout(drain, Math.max(1, next.due - now));
+    };
+    from.on('close', () => clearTimeout(timer));
     from.on('data', (chunk: Buffer) => {
       count(chunk.length);
       const now = Date.now();
       busyUntil = Math.max(busyUntil, now) + (chunk.length / this.profile.bytesPerSecond) * 1000;
-      const delay = busyUntil - now + this.profile.latencyMs;
-      if (delay > 2000) from.pause(); // a slow link pushes back on the sender
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-        if (from.isPaused() && busyUntil - Date.now() < 1000) from.resume();
-      }, delay);
+      const due = busyUntil + this.profile.latencyMs;
+      if (due - now > 2000) from.pause(); // a slow link pushes back on the sender
+      queue.push({ chunk, due });
+      timer ??= setTimeout(drain, Math.max(0, due - now));
     });
   }
 }

@@ -7,6 +7,7 @@ import { SimIoPlugin } from './io-plugin.ts';
 import { LINK_PROFILES, LinkShaper } from './link-shaper.ts';
 import { SimGps } from './nmea-gps.ts';
 import { DEFAULT_POWER, PowerModel, type PowerTruth } from './power.ts';
+import { type PlayedSound, SimSpeaker } from './speaker.ts';
 
 export interface SimOptions {
   unitId: string;
@@ -60,6 +61,8 @@ export interface SimTruth {
   powered: boolean;
   /** Iridium SBD: messages sent by +SBDIX sessions and their bytes (satellite profile only). */
   sbd: { momsn: number; sent: number; bytesSent: number };
+  /** What the loudspeaker played (talk-down), oldest first. */
+  speaker: readonly PlayedSound[];
 }
 
 /**
@@ -119,6 +122,7 @@ export interface SimBoard {
   modem: SerialLink;
   io: SimIoPlugin;
   camera: CameraSource;
+  speaker: SimSpeaker;
   uplink(target: { host: string; port: number }): Promise<UplinkPath>;
   sim: SimControl;
   close(): Promise<void>;
@@ -154,6 +158,7 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
   let last = o.clock.now();
   let weather = env.at(last);
   const shapers: LinkShaper[] = [];
+  const speaker = new SimSpeaker(o.clock);
   modem.onAttachChange = (attached) => {
     for (const s of shapers) s.setCarrier(attached);
   };
@@ -238,6 +243,7 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
         velocity: gps.velocity,
         powered: state.powered,
         sbd: { momsn: modem.sbd.momsn, sent: modem.sbd.sent.length, bytesSent: modem.sbd.bytesSent },
+        speaker: [...speaker.played],
       };
     },
     setSoc: (soc) => {
@@ -312,8 +318,14 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     gps: gpsLine.link,
     modem: modemLine.link,
     io,
-    // ffmpeg's synthetic source stands in for the mast camera: real frames, real encoder, no device.
-    camera: { ffmpegInput: ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10'] },
+    // ffmpeg's synthetic sources stand in for the mast camera and microphone: real frames and sound,
+    // real encoders, no device; paced in real time (-re) as a camera delivers them. No VideoCore here: libx264.
+    camera: {
+      ffmpegInput: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=15'],
+      audioInput: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=16000'],
+      encoder: 'libx264',
+    },
+    speaker,
     async uplink(target) {
       const shaper = new LinkShaper(target, LINK_PROFILES[o.link]);
       shaper.setCarrier(modem.attached);

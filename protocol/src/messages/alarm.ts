@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Scaled, Seq, StringEnum, Timestamp } from '../schema-kit.ts';
+import { Sha256Hex } from './media.ts';
 
 export const ALARM_KINDS = ['tamper', 'tilt', 'motion', 'low-battery', 'over-temperature', 'geofence', 'fire', 'power-loss'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
@@ -22,6 +23,7 @@ export const Alarm = Type.Object(
     lat: Type.Optional(Scaled(1e6, { minimum: -90, maximum: 90 })),
     lon: Type.Optional(Scaled(1e6, { minimum: -180, maximum: 180 })),
     message: Type.Optional(Type.String({ maxLength: 200 })),
+    evidence: Type.Optional({ ...Sha256Hex, description: 'Head of the evidence chain when raised (see `evidence`)' }),
   },
   { additionalProperties: false },
 );

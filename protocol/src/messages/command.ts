@@ -1,7 +1,17 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../errors.ts';
 import { StringEnum, Timestamp } from '../schema-kit.ts';
+import { MediaAck } from './media.ts';
 import { CampaignId, OTA_STEPS, ReleaseVersion, UpdateJob } from './ota.ts';
+import {
+  LiveStartArgs,
+  LiveStartData,
+  LiveStopArgs,
+  LiveStopData,
+  TALK_DOWN_MAX_AUDIO_BYTES,
+  TalkDownArgs,
+  TalkDownData,
+} from './video.ts';
 
 /**
  * Commands travel on `req/<name>` (to the unit) and are answered on `res/<name>` with the
@@ -75,9 +85,29 @@ export const COMMANDS = {
     args: Type.Object({ campaign: CampaignId }, { additionalProperties: false }),
     data: Type.Object({ campaign: CampaignId, step: StringEnum(OTA_STEPS) }, { additionalProperties: false }),
   },
+  'live-start': { args: LiveStartArgs, data: LiveStartData },
+  'live-stop': { args: LiveStopArgs, data: LiveStopData },
+  'talk-down': { args: TalkDownArgs, data: TalkDownData },
+  /**
+   * The fleet tells a unit what it holds of one recording (after a file completes, on a gap, and
+   * for every unfinished recording when the unit comes online); the unit sends only what is
+   * missing. `unknown`: the unit no longer has that recording.
+   */
+  'media-ack': {
+    args: MediaAck,
+    data: Type.Object({ state: StringEnum(['sending', 'done', 'unknown'] as const) }, { additionalProperties: false }),
+  },
 } as const satisfies Record<string, { args: TSchema; data: TSchema }>;
 
 export type CommandName = keyof typeof COMMANDS;
+
+/** Commands carry configuration, not data, and share one limit; a recorded talk-down message is the exception. */
+export const COMMAND_MAX_BYTES = 8 * 1024;
+const COMMAND_LIMITS: Partial<Record<CommandName, number>> = { 'talk-down': TALK_DOWN_MAX_AUDIO_BYTES + 1024 };
+/** Largest request (and response) of this command, in either encoding. */
+export function commandMaxBytes(name: CommandName): number {
+  return COMMAND_LIMITS[name] ?? COMMAND_MAX_BYTES;
+}
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 export type CommandArgs<C extends CommandName> = Static<(typeof COMMANDS)[C]['args']>;
 export type CommandData<C extends CommandName> = Static<(typeof COMMANDS)[C]['data']>;

@@ -1,0 +1,42 @@
+/** The bulk lane's pure decisions: window and chunk sizes from the link's rate, the rate meter, eviction order. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MEDIA_CHUNK_MAX_BYTES } from '@shouwang/protocol';
+import { laneSizing, MAX_WINDOW_BYTES, MIN_CHUNK_BYTES, NOMINAL_RATE, RateMeter, toEvict } from '../src/domain/bulk-lane.ts';
+
+test('the window is what the link carries in alarmWaitMs, in two chunks, within the chunk and window bounds', () => {
+  assert.deepEqual(laneSizing(64_000, 1000), { chunkBytes: 32_000, windowBytes: 64_000 });
+  assert.deepEqual(laneSizing(64_000, 500), { chunkBytes: 16_000, windowBytes: 32_000 });
+  // Satellite: one smallest chunk, whatever the wait.
+  assert.deepEqual(laneSizing(NOMINAL_RATE.satellite, 1000), { chunkBytes: MIN_CHUNK_BYTES, windowBytes: MIN_CHUNK_BYTES });
+  // A fast link: the largest chunks, and never more than four of them in flight.
+  assert.deepEqual(laneSizing(10_000_000, 1000), { chunkBytes: MEDIA_CHUNK_MAX_BYTES, windowBytes: MAX_WINDOW_BYTES });
+  assert.equal(MAX_WINDOW_BYTES, 4 * MEDIA_CHUNK_MAX_BYTES);
+});
+
+test('the rate meter starts at the nominal rate, follows measurements smoothly, and forgets on reset', () => {
+  const m = new RateMeter(0.5);
+  assert.equal(m.rate(64_000), 64_000);
+  m.observe(32_000, 500);
+  assert.equal(m.rate(64_000), 64_000);
+  m.observe(32_000, 1000);
+  assert.equal(m.rate(64_000), 48_000, 'halfway to the new measurement');
+  m.observe(0, 100);
+  m.observe(100, 0);
+  assert.equal(m.rate(64_000), 48_000, 'empty or instant observations are ignored');
+  m.reset();
+  assert.equal(m.rate(300), 300);
+});
+
+test('eviction: unpinned only, lowest class first, then oldest; fits says whether room was found', () => {
+  const held = [
+    { id: 1, bytes: 400, pinned: true, priority: 2, created: 1 },
+    { id: 2, bytes: 200, pinned: false, priority: 1, created: 2 },
+    { id: 3, bytes: 200, pinned: false, priority: 3, created: 5 },
+    { id: 4, bytes: 200, pinned: false, priority: 3, created: 3 },
+  ];
+  assert.deepEqual(toEvict(held, 1000, 0), { evict: [], fits: true });
+  assert.deepEqual(toEvict(held, 1000, 150), { evict: [4], fits: true });
+  assert.deepEqual(toEvict(held, 1000, 500), { evict: [4, 3, 2], fits: true });
+  assert.deepEqual(toEvict(held, 1000, 700), { evict: [4, 3, 2], fits: false });
+});

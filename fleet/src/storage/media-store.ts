@@ -1,0 +1,192 @@
+import type { ByteRange, EvidenceEntry, MediaKind } from '@shouwang/protocol';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EvidenceTable, MediaTable } from './schema.ts';
+
+/** A recording as the media intake keeps it. */
+export interface MediaRecord {
+  unitId: string;
+  recording: string;
+  kind: MediaKind;
+  type: string | null;
+  size: number;
+  sha256: string;
+  have: ByteRange[];
+  state: 'partial' | 'complete';
+  alarmId: string | null;
+  startTs: number | null;
+  durationMs: number | null;
+  location: string | null;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export interface EvidenceRecord {
+  unitId: string;
+  alarmId: string;
+  raisedHead: string | null;
+  head: string | null;
+  entries: EvidenceEntry[] | null;
+  chain: EvidenceTable['chain'];
+  updatedAt: number;
+}
+
+/** Media rows and evidence chains, SQLite and PostgreSQL alike. */
+export class MediaStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async get(unitId: string, recording: string): Promise<MediaRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('media')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('recording', '=', recording)
+      .executeTakeFirst();
+    return row && toMedia(row);
+  }
+
+  async create(m: MediaRecord): Promise<void> {
+    await this.#db
+      .insertInto('media')
+      .values(fromMedia(m))
+      .onConflict((oc) => oc.columns(['unit_id', 'recording']).doNothing())
+      .execute();
+  }
+
+  async update(m: MediaRecord): Promise<void> {
+    const { unit_id, recording, ...rest } = fromMedia(m);
+    await this.#db.updateTable('media').set(rest).where('unit_id', '=', unit_id).where('recording', '=', recording).execute();
+  }
+
+  /** Bytes a unit has stored and on the way (its quota counts both). */
+  async unitBytes(unitId: string): Promise<number> {
+    const r = await this.#db
+      .selectFrom('media')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'))
+      .where('unit_id', '=', unitId)
+      .executeTakeFirst();
+    return Number(r?.bytes ?? 0);
+  }
+
+  async unfinished(unitId: string): Promise<MediaRecord[]> {
+    const rows = await this.#db.selectFrom('media').selectAll().where('unit_id', '=', unitId).where('state', '=', 'partial').execute();
+    return rows.map(toMedia);
+  }
+
+  /** A unit's recordings, newest first; or those taken for one alarm. */
+  async list(unitId: string, o: { alarmId?: string; limit?: number } = {}): Promise<MediaRecord[]> {
+    let q = this.#db.selectFrom('media').selectAll().where('unit_id', '=', unitId);
+    if (o.alarmId !== undefined) q = q.where('alarm_id', '=', o.alarmId);
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .limit(o.limit ?? 200)
+      .execute();
+    return rows.map(toMedia);
+  }
+
+  /** A live feed's newest stored segments (`<feed>-<n>`), for its playlist. */
+  async liveSegments(unitId: string, feed: string, limit: number): Promise<MediaRecord[]> {
+    const rows = await this.#db
+      .selectFrom('media')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('kind', '=', 'live')
+      .where('state', '=', 'complete')
+      .where('recording', 'like', `${feed}-%`)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toMedia);
+  }
+
+  async getEvidence(unitId: string, alarmId: string): Promise<EvidenceRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('evidence')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('alarm_id', '=', alarmId)
+      .executeTakeFirst();
+    return row && toEvidence(row);
+  }
+
+  async putEvidence(e: EvidenceRecord): Promise<void> {
+    const row = {
+      unit_id: e.unitId,
+      alarm_id: e.alarmId,
+      raised_head: e.raisedHead,
+      head: e.head,
+      entries: e.entries && JSON.stringify(e.entries),
+      chain: e.chain,
+      updated_at: e.updatedAt,
+    };
+    await this.#db
+      .insertInto('evidence')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['unit_id', 'alarm_id']).doUpdateSet({
+          raised_head: row.raised_head,
+          head: row.head,
+          entries: row.entries,
+          chain: row.chain,
+          updated_at: row.updated_at,
+        }),
+      )
+      .execute();
+  }
+}
+
+function toMedia(r: Selectable<MediaTable>): MediaRecord {
+  return {
+    unitId: r.unit_id,
+    recording: r.recording,
+    kind: r.kind as MediaKind,
+    type: r.type,
+    size: Number(r.size),
+    sha256: r.sha256,
+    have: JSON.parse(r.have) as ByteRange[],
+    state: r.state,
+    alarmId: r.alarm_id,
+    startTs: r.start_ts === null ? null : Number(r.start_ts),
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    location: r.location,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    completedAt: r.completed_at === null ? null : Number(r.completed_at),
+  };
+}
+
+function fromMedia(m: MediaRecord): MediaTable {
+  return {
+    unit_id: m.unitId,
+    recording: m.recording,
+    kind: m.kind,
+    type: m.type,
+    size: m.size,
+    sha256: m.sha256,
+    have: JSON.stringify(m.have),
+    state: m.state,
+    alarm_id: m.alarmId,
+    start_ts: m.startTs,
+    duration_ms: m.durationMs,
+    location: m.location,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    completed_at: m.completedAt,
+  };
+}
+
+function toEvidence(r: Selectable<EvidenceTable>): EvidenceRecord {
+  return {
+    unitId: r.unit_id,
+    alarmId: r.alarm_id,
+    raisedHead: r.raised_head,
+    head: r.head,
+    entries: r.entries === null ? null : (JSON.parse(r.entries) as EvidenceEntry[]),
+    chain: r.chain,
+    updatedAt: Number(r.updated_at),
+  };
+}
