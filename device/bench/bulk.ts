@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkShaper } from '@shouwang/hardware';
-import { topics } from '@shouwang/protocol';
+import { decodeMessage, topics } from '@shouwang/protocol';
 import type { BenchRow } from '@shouwang/runtime';
 import { Aedes } from 'aedes';
 import { openLane } from '../test/lane.ts';
@@ -41,7 +41,9 @@ export async function bench(): Promise<BenchRow[]> {
   const broker = await Aedes.createBroker();
   const arrivals = new Map<string, number>();
   broker.on('publish', (packet, client) => {
-    if (client && packet.topic === topics.uplink(UNIT, 'alarm')) arrivals.set(JSON.parse(packet.payload.toString()).id, Date.now());
+    if (!client || packet.topic !== topics.uplink(UNIT, 'alarm')) return;
+    const m = decodeMessage(packet.topic, packet.payload as Buffer);
+    if (m.ok && m.value.type === 'uplink' && m.value.kind === 'alarm') arrivals.set(m.value.payload.id, Date.now());
   });
   const server = createServer(broker.handle);
   server.listen(0, '127.0.0.1');
