@@ -26,6 +26,9 @@ import { initSlots } from '../src/services/ota-slots.ts';
 import { generateSigningKey } from '../src/services/ota-trust.ts';
 import { deployedUnit } from './agent-process.ts';
 
+/** What the helpers need of a test: somewhere to register cleanup (a bench passes its own). */
+export type Cleanup = Pick<TestContext, 'after'>;
+
 export interface Release {
   dir: string;
   manifest: ReleaseManifest;
@@ -46,7 +49,7 @@ export interface Releases {
   ): Promise<Release>;
 }
 
-export async function makeReleases(t: TestContext): Promise<Releases> {
+export async function makeReleases(t: Cleanup): Promise<Releases> {
   const root = await mkdtemp(join(tmpdir(), 'sw-ota-rel-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const keyId = 'release-1';
@@ -79,7 +82,7 @@ export interface ArtifactServer {
   cutNext(times: number, afterBytes: number): void;
 }
 
-export async function artifactServer(t: TestContext, root: string): Promise<ArtifactServer> {
+export async function artifactServer(t: Cleanup, root: string): Promise<ArtifactServer> {
   let sent = 0;
   let cuts: { times: number; after: number } = { times: 0, after: 0 };
   const server = createServer((req, res) => {
@@ -159,7 +162,7 @@ export interface SupervisedUnit {
 }
 
 export async function supervisedUnit(
-  t: TestContext,
+  t: Cleanup,
   o: { unitId: string; url: string; password?: string; base: Release; trustedFile: string; env?: Record<string, string> },
 ): Promise<SupervisedUnit> {
   const dir = await mkdtemp(join(tmpdir(), 'sw-ota-unit-'));

@@ -16,8 +16,7 @@ import { CommandHandler } from './commands.ts';
 import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
-import { OtaService } from './ota-service.ts';
-import { readTrustedKeys } from './ota-trust.ts';
+import type { OtaService } from './ota-service.ts';
 import { Outbox } from './outbox.ts';
 import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
 import { Scheduler } from './scheduler.ts';
@@ -202,6 +201,9 @@ export async function startDevice(
   });
 
   if (cfg.ota.slotsDir !== undefined) {
+    // Loaded only on a unit that runs from slots: node:crypto, node:zlib and node:http cost several MB of RSS.
+    const { OtaService } = await import('./ota-service.ts');
+    const { readTrustedKeys } = await import('./ota-trust.ts');
     const trusted = readTrustedKeys(cfg.ota.trustedKeys);
     if (trusted.problem) log.warn({ module: 'ota', problem: trusted.problem }, 'no release will be trusted');
     const a = agent;
