@@ -151,5 +151,40 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  ota: Type.Object(
+    {
+      trustedKeysFile: Type.String({
+        default: '',
+        description:
+          "Release signing keys the fleet accepts (the units' TrustedKeys JSON, kept outside the repository); '' = no release is accepted",
+      }),
+      publicUrl: Type.String({
+        default: '',
+        description: "Base URL units download artifacts from; '' = http://<http.host>:<bound port>",
+      }),
+      urlSecret: Type.String({
+        default: '',
+        description:
+          "Key of the signed download links; set the same on every instance. '' = a random key per start (links die with the process)",
+      }),
+      timerPollS: Type.Number({ exclusiveMinimum: 0, default: 5, description: 'How often due waves and campaign deadlines are fired' }),
+      recheckS: Type.Number({
+        exclusiveMinimum: 0,
+        default: 60,
+        description: 'How soon a wave held back by units still working is looked at again',
+      }),
+      answerS: Type.Number({
+        exclusiveMinimum: 0,
+        default: 30,
+        description: 'How long a job handed to an awake unit waits for its answer',
+      }),
+      retryS: Type.Number({
+        exclusiveMinimum: 0,
+        default: 300,
+        description: 'A job handed to a unit that stays online without answering is handed again after this long',
+      }),
+    },
+    { default: {} },
+  ),
 });
 export type FleetConfig = Static<typeof FleetConfig>;

@@ -6,6 +6,7 @@ import { checkTimeZone } from './api/dashboard-routes.ts';
 import { createApi } from './api/server.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
+import { type Ota, startOta } from './ota/ota.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
 import { Registry } from './registry/registry.ts';
 import { pushSiteToUnit } from './registry/site-push.ts';
@@ -25,6 +26,7 @@ export interface Fleet {
   registry: Registry;
   ingest: MqttIngest;
   loop: AlarmLoop;
+  ota: Ota;
   httpPort: number;
   close(): Promise<void>;
 }
@@ -72,6 +74,19 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
+  let httpPort = config.http.port;
+  const ota = startOta({
+    config,
+    db,
+    store,
+    state,
+    client: ingest.client,
+    commands: commandClient,
+    clock,
+    instanceId,
+    httpBase: () => `http://${config.http.host}:${httpPort}`,
+    log,
+  });
   const api = await createApi({
     state,
     store,
@@ -81,6 +96,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
+    ota,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
     audit: new AuditStore(db),
@@ -90,6 +106,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   try {
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await ota.close();
     await loop.close();
     await ingest.close();
     await persister.close();
@@ -97,6 +114,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     throw err;
   }
   const address = api.server.address();
+  if (typeof address === 'object' && address) httpPort = address.port;
   // Liveness changes with time alone (a deadline passes): re-classify on a beat.
   const sweep = setInterval(() => state.sweep(), l.sweepS * 1000);
   return {
@@ -105,10 +123,12 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     registry,
     ingest,
     loop,
-    httpPort: typeof address === 'object' && address ? address.port : config.http.port,
+    ota,
+    httpPort,
     async close() {
       clearInterval(sweep);
       await api.close();
+      await ota.close();
       commandClient.close();
       await loop.close();
       await ingest.close();

@@ -64,6 +64,7 @@ export async function startTestFleet(
     /** This instance's name: its alarm session and timers (two instances need two names). */
     instanceId?: string;
     dashboard?: { timeZone?: string; tiles?: { url: string } };
+    ota?: Partial<FleetConfig['ota']>;
   } = {},
 ): Promise<Fleet & { base: string }> {
   const dataDir = options.dataDir ?? (await tempDir(t));
@@ -76,6 +77,7 @@ export async function startTestFleet(
     auth: options.auth ?? {},
     registry: options.registry ?? {},
     dashboard: options.dashboard ?? {},
+    ota: options.ota ?? {},
   };
   const config = Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig;
   const fleet = await startFleet(

@@ -2,6 +2,7 @@ import leafletCss from 'leaflet/dist/leaflet.css';
 import clusterCss from 'leaflet.markercluster/dist/MarkerCluster.css';
 import { type AtRisk, unitsAtRisk } from '../src/domain/risk.ts';
 import { createApi } from './api.ts';
+import { CampaignViews } from './campaigns.ts';
 import { CardList } from './cards.ts';
 import { mountClaim } from './claim.ts';
 import { type Condition, condition, worse } from './condition.ts';
@@ -94,6 +95,8 @@ $('signout').addEventListener('click', () => {
 $('claim-link').addEventListener('click', () => {
   location.hash = '#/claim';
 });
+const campaigns = new CampaignViews($('side'), api, () => session);
+$('claim-link').after(campaigns.navButton());
 
 const conn = $('conn');
 const filter = $<HTMLInputElement>('filter');
@@ -271,6 +274,7 @@ function show(r: Route): void {
     unitPage.close();
     map.select(null);
   }
+  campaigns.show(r.view === 'campaigns' || r.view === 'campaign' ? r : null);
   if (r.view === 'claim')
     mountClaim(
       $('claim-view'),
@@ -291,6 +295,7 @@ onLangChange(() => {
   cards.relabel();
   map.relabel();
   unitPage.relabel();
+  campaigns.relabel();
   fleet.markAll();
   arrangeAll = true;
   schedule();

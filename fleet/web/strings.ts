@@ -1,8 +1,11 @@
+import { OTA_EN, OTA_ZH } from './strings-ota.ts';
+
 /**
  * Every label the dashboard shows, in English and Simplified Chinese. `{name}` marks a value.
  * ZH is typed by EN's keys: a label added in one language and not the other does not build.
  */
 export const EN = {
+  ...OTA_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -178,6 +181,7 @@ export const EN = {
 export type Key = keyof typeof EN;
 
 export const ZH: Record<Key, string> = {
+  ...OTA_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

@@ -5,6 +5,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import { unitsAtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
+import type { Ota } from '../ota/ota.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { FleetState } from '../services/fleet-state.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
@@ -21,6 +22,7 @@ import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { registerFlowsRoutes } from './flows-routes.ts';
 import { AJV_OPTIONS, registerOpenApi } from './openapi.ts';
+import { registerOtaRoutes } from './ota-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerTicketRoutes } from './ticket-routes.ts';
 
@@ -34,6 +36,7 @@ export interface ApiDeps {
   ingest: MqttIngest;
   commands: UnitCommands;
   loop: AlarmLoop;
+  ota: Ota;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
   audit: AuditStore;
@@ -142,6 +145,7 @@ export async function createApi(deps: ApiDeps) {
   registerAlarmRoutes(app, deps.loop);
   registerTicketRoutes(app, deps.loop, deps.now);
   registerFlowsRoutes(app, deps.loop, deps.now);
+  registerOtaRoutes(app, deps.ota, deps.now);
 
   // Without the gateway the fleet serves a picture that no longer moves, without its database it
   // can neither register nor keep what it hears: degraded, and a 503 so a load balancer or a probe

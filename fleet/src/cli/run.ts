@@ -6,6 +6,7 @@ import { type Action, can, commandAction, ROLES } from '../domain/roles.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
 import { atRiskTable, clockIn, commissioningTable, unitDetail, unitsTable } from './format.ts';
+import { OTA_OPTIONS, OTA_VERBS, runOta } from './ota.ts';
 
 /**
  * `shouwang`: the technician's and maintainer's command line, over the fleet API only — the same
@@ -34,6 +35,7 @@ const VERBS = {
   command: `command <id> <name> [--args JSON] [--timeout S]
                                 send a command and wait for the unit's answer
                                 names: ${COMMAND_NAMES.join(', ')}`,
+  ...OTA_VERBS,
 } as const;
 type Verb = keyof typeof VERBS;
 
@@ -105,6 +107,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await commission(need(rest[0], 'unit id'), o, io, api, token);
       case 'command':
         return await command(need(rest[0], 'unit id'), need(rest[1], 'command name'), o, io, api, token);
+      case 'release':
+      case 'campaign': {
+        const answer = (r: Answer) => ({ ok: r.ok, body: r.body, refuse: () => refused(io, r, 'manage-updates') });
+        return await runOta(verb, rest, o, {
+          out: io.out,
+          json: o.json === true,
+          at,
+          now,
+          get: async (path) => answer(await call(api, 'GET', path, token)),
+          post: async (path, body) => answer(await call(api, 'POST', path, token, body ?? {})),
+          usage: (m) => {
+            throw new UsageError(m);
+          },
+        });
+      }
       case undefined:
       case 'help':
         io.out(USAGE);
@@ -141,6 +158,7 @@ function parse(argv: readonly string[]) {
       tz: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...OTA_OPTIONS,
     },
   });
 }

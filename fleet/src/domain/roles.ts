@@ -8,6 +8,7 @@ import type { CommandName } from '@shouwang/protocol';
  * close it or reopen it after feedback), department operators (sign for, handle, give feedback,
  * send back a misrouted ticket) and supervisors (escalate; they also dispatch). The flows (Node-RED)
  * have a role of their own that only takes ticket events out and brings outside statuses in.
+ * Maintainers (and admins) also publish releases and run update campaigns (`manage-updates`).
  */
 export const ROLES = [
   'technician',
@@ -32,13 +33,14 @@ export const ACTIONS = [
   'handle',
   'supervise',
   'integrate',
+  'manage-updates',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const GRANTS: Record<Role, readonly Action[]> = {
   commander: ['read', 'answer-alarms'],
   technician: ['read', 'claim', 'command'],
-  maintainer: ['read', 'claim', 'command', 'manage-units'],
+  maintainer: ['read', 'claim', 'command', 'manage-units', 'manage-updates'],
   admin: ACTIONS,
   dispatcher: ['read', 'answer-alarms', 'dispatch'],
   'department-operator': ['read', 'handle'],

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
  * fsync it, rename it over the target, fsync the directory so the rename itself survives a
  * power cut (rename(2) is atomic but not durable on its own).
  */
-export async function writeFileAtomic(file: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', mode);
   try {

@@ -233,6 +233,86 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('flows_outbox_ticket').on('flows_outbox').columns(['ticket_id', 'seq']).execute();
     },
   },
+  '0011-ota': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ota_releases')
+        .addColumn('version', 'text', (c) => c.primaryKey())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('published_at', 'bigint', (c) => c.notNull())
+        .addColumn('published_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ota_artifacts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('from_version', 'text')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ota_artifacts_version').on('ota_artifacts').columns(['version', 'from_version']).execute();
+      await db.schema
+        .createTable('ota_campaigns')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('canary', 'integer', (c) => c.notNull())
+        .addColumn('waves', 'text', (c) => c.notNull())
+        .addColumn('wave_count', 'integer', (c) => c.notNull())
+        .addColumn('failure_threshold', 'double precision', (c) => c.notNull())
+        .addColumn('soak_ms', 'bigint', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('released_wave', 'integer', (c) => c.notNull())
+        .addColumn('pause_reason', 'text')
+        .addColumn('deadline_ms', 'bigint', (c) => c.notNull())
+        .addColumn('deadline_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ota_campaign_units')
+        .addColumn('campaign_id', 'text', (c) => c.notNull())
+        .addColumn('unit_id', 'text', (c) => c.notNull())
+        .addColumn('wave', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reported', 'integer', (c) => c.notNull())
+        .addColumn('report_seq', 'bigint')
+        .addColumn('from_version', 'text')
+        .addColumn('download', 'text')
+        .addColumn('bytes', 'bigint')
+        .addColumn('total_bytes', 'bigint')
+        .addColumn('transferred', 'bigint')
+        .addColumn('eta_s', 'integer')
+        .addColumn('reason', 'text')
+        .addColumn('failed_checks', 'text')
+        .addColumn('soc', 'double precision')
+        .addColumn('detail', 'text')
+        .addColumn('delivered_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ota_campaign_units_pk', ['campaign_id', 'unit_id'])
+        .execute();
+      await db.schema.createIndex('ota_campaign_units_unit').on('ota_campaign_units').columns(['unit_id', 'state']).execute();
+      await db.schema
+        .createTable('ota_timers')
+        .addColumn('campaign_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('fired_by', 'text')
+        .addPrimaryKeyConstraint('ota_timers_pk', ['campaign_id', 'kind'])
+        .execute();
+      await db.schema.createIndex('ota_timers_due').on('ota_timers').columns(['fired_at', 'due_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

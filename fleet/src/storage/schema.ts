@@ -19,6 +19,11 @@ export interface Database {
   ticket_events: TicketEventsTable;
   ticket_timers: TicketTimersTable;
   flows_outbox: FlowsOutboxTable;
+  ota_releases: OtaReleasesTable;
+  ota_artifacts: OtaArtifactsTable;
+  ota_campaigns: OtaCampaignsTable;
+  ota_campaign_units: OtaCampaignUnitsTable;
+  ota_timers: OtaTimersTable;
 }
 
 export interface UnitsTable {
@@ -234,6 +239,99 @@ export interface FlowsOutboxTable {
   target: string | null;
 }
 
+/** A published release: its signed manifest as received, checked against the fleet's trusted keys. */
+export interface OtaReleasesTable {
+  version: string;
+  /** The manifest's JSON text exactly as signed. */
+  manifest: string;
+  /** Ed25519 signature over `manifest`, base64. */
+  signature: string;
+  key_id: string;
+  size: number;
+  sha256: string;
+  published_at: number;
+  published_by: string;
+}
+
+/** A file a unit downloads: the full bundle (`from_version` null) or a delta from one version. */
+export interface OtaArtifactsTable {
+  id: string;
+  version: string;
+  from_version: string | null;
+  size: number;
+  sha256: string;
+}
+
+/** A rollout of one release to a target, in waves (see domain/rollout-status.ts). */
+export interface OtaCampaignsTable {
+  id: string;
+  name: string;
+  version: string;
+  /** JSON RolloutTarget. */
+  target: string;
+  canary: number;
+  /** JSON array of cumulative percentages. */
+  waves: string;
+  /** How many waves the target was split into (canary included). */
+  wave_count: number;
+  failure_threshold: number;
+  soak_ms: number;
+  /** JSON: the unit-side policy the job carries (battery threshold, satellite, maintenance window). */
+  policy: string;
+  state: string;
+  /** Highest wave released; -1 before the start. */
+  released_wave: number;
+  pause_reason: string | null;
+  /** How long after its start the campaign ends, whatever its units have said. */
+  deadline_ms: number;
+  /** Set at the start. */
+  deadline_at: number | null;
+  created_at: number;
+  created_by: string;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+/** Where one unit of a campaign stands. */
+export interface OtaCampaignUnitsTable {
+  campaign_id: string;
+  unit_id: string;
+  wave: number;
+  state: string;
+  /** 1 once the unit has said anything of this job. */
+  reported: number;
+  /** Sequence number of the unit's last report taken: older or repeated reports are ignored. */
+  report_seq: number | null;
+  from_version: string | null;
+  /** `delta` or `full`, once the unit knows which it fetches. */
+  download: string | null;
+  bytes: number | null;
+  total_bytes: number | null;
+  /** Bytes the unit fetched over its link for the artifact, resumes and retries included. */
+  transferred: number | null;
+  eta_s: number | null;
+  /** Why the unit deferred or failed (the protocol's OTA_REASONS), or `aborted`. */
+  reason: string | null;
+  /** JSON array of the health checks that failed. */
+  failed_checks: string | null;
+  /** Charge when deferred for battery, %. */
+  soc: number | null;
+  /** Reason, checks and the unit's own words in one line (CLI, logs), or the fleet's. */
+  detail: string | null;
+  delivered_at: number | null;
+  updated_at: number;
+}
+
+/** Wave releases and campaign deadlines, fired once across instances (storage/sql-timers.ts). */
+export interface OtaTimersTable {
+  campaign_id: string;
+  kind: string;
+  due_at: number;
+  fired_at: number | null;
+  fired_by: string | null;
+}
+
 export type UnitRow = Selectable<UnitsTable>;
 export type NewUnitRow = Insertable<UnitsTable>;
 export type UnitStateRow = Selectable<UnitStateTable>;
@@ -247,3 +345,7 @@ export type TicketEventRow = Selectable<TicketEventsTable>;
 export type TicketTimerRow = Selectable<TicketTimersTable>;
 export type AlarmCommentRow = Selectable<AlarmCommentsTable>;
 export type OutboxRow = Selectable<FlowsOutboxTable>;
+export type OtaReleaseRow = Selectable<OtaReleasesTable>;
+export type OtaArtifactRow = Selectable<OtaArtifactsTable>;
+export type OtaCampaignRow = Selectable<OtaCampaignsTable>;
+export type OtaCampaignUnitRow = Selectable<OtaCampaignUnitsTable>;

@@ -85,32 +85,6 @@ export class TicketStore {
       .execute();
   }
 
-  dueTimers(now: number, limit: number): Promise<TicketTimerRow[]> {
-    return this.#db
-      .selectFrom('ticket_timers')
-      .selectAll()
-      .where('fired_at', 'is', null)
-      .where('due_at', '<=', now)
-      .orderBy('due_at')
-      .limit(limit)
-      .execute();
-  }
-
-  /**
-   * Claims a due timer: one conditional update, so of two instances (or a retry after a crash)
-   * exactly one sees it unfired — PostgreSQL re-checks `fired_at` after waiting for the other's lock.
-   */
-  async claimTimer(tx: Kysely<Database>, ticketId: string, kind: string, now: number, by: string): Promise<boolean> {
-    const r = await tx
-      .updateTable('ticket_timers')
-      .set({ fired_at: now, fired_by: by })
-      .where('ticket_id', '=', ticketId)
-      .where('kind', '=', kind)
-      .where('fired_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
-  }
-
   list(f: TicketFilter): Promise<TicketRow[]> {
     let q = this.#db.selectFrom('tickets').selectAll();
     if (f.state) q = q.where('state', '=', f.state);

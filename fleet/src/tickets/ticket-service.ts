@@ -16,6 +16,7 @@ import { ticketSnapshot } from '../flows/snapshot.ts';
 import type { Route } from '../grid/grid.ts';
 import type { FlowsOutbox, OutboxEventType } from '../storage/flows-outbox.ts';
 import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
+import { SqlTimers } from '../storage/sql-timers.ts';
 import type { TicketStore } from '../storage/ticket-store.ts';
 
 /** What a ticket carries to the people who act: where, what the unit read around then, media references. */
@@ -51,6 +52,7 @@ export interface TicketServiceOptions {
 
 const TIMER_KINDS = ['yellow', 'red', 'escalate'] as const;
 type TimerKind = (typeof TIMER_KINDS)[number];
+const TICKET_TIMERS = new SqlTimers('ticket_timers', 'ticket_id');
 
 let sequence = 0;
 /** Sorts by time then by order of creation in this process: events of one ms keep their order. */
@@ -191,19 +193,16 @@ export class TicketService {
 
   /** Fires every due timer this instance can claim; returns how many it fired. */
   async runDue(limit = 500): Promise<number> {
-    const now = this.#o.clock.now();
-    const due = await this.#o.store.dueTimers(now, limit);
-    let fired = 0;
-    for (const timer of due) {
-      const done = await this.#o.store.db.transaction().execute(async (tx) => {
-        if (!(await this.#o.store.claimTimer(tx, timer.ticket_id, timer.kind, now, this.#o.instanceId))) return false;
-        const t = await this.#o.store.get(tx, timer.ticket_id);
-        if (!t || t.state === 'closed') return true;
-        await this.#fire(tx, t, timer.kind as TimerKind, timer.due_at);
-        return true;
-      });
-      if (done) fired++;
-    }
+    const fired = await TICKET_TIMERS.fireDue(
+      this.#o.store.db,
+      this.#o.clock.now(),
+      this.#o.instanceId,
+      async (tx, timer) => {
+        const t = await this.#o.store.get(tx, timer.owner);
+        if (t && t.state !== 'closed') await this.#fire(tx, t, timer.kind as TimerKind, timer.dueAt);
+      },
+      limit,
+    );
     if (fired > 0) this.#o.log.debug({ fired }, 'ticket timers fired');
     return fired;
   }
