@@ -6,6 +6,7 @@
  *   node device/deploy/build.ts [outfile]
  */
 import { isBuiltin } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
@@ -91,8 +92,25 @@ export async function buildBundle(outfile: string, o: BundleOptions = {}): Promi
   return Object.entries(result.metafile.outputs).reduce((sum, [path, out]) => sum + (path.endsWith('.map') ? 0 : out.bytes), 0);
 }
 
+/** The launcher systemd runs before the agent (boot-select.ts), as one file beside the slots. */
+export async function buildLauncher(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [new URL('./boot-select.ts', import.meta.url).pathname],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'ascii',
+    logLevel: 'warning',
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const outfile = process.argv[2] ?? BUNDLE;
   const bytes = await buildBundle(outfile);
-  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+  await buildLauncher(join(dirname(outfile), 'boot-select.mjs'));
+  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB, launcher boot-select.mjs beside it`);
 }
