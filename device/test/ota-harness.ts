@@ -158,6 +158,9 @@ export interface SupervisedUnit {
   child(): ChildProcess | undefined;
   /** A power cut: SIGKILL, then the supervisor starts it again. */
   kill9(): void;
+  /** Powered down until `wake()` (planned sleep, a flat battery): killed and not restarted. */
+  sleep(): Promise<void>;
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -174,9 +177,10 @@ export async function supervisedUnit(
   const starts: Slot[] = [];
   let child: ChildProcess | undefined;
   let stopped = false;
+  let asleep = false;
   let exited: Promise<void> = Promise.resolve();
   const start = () => {
-    if (stopped) return;
+    if (stopped || asleep) return;
     starts.push(selectBoot(slotsDir));
     const c = fork(join(slotsDir, 'current', 'agent.mjs'), ['--sim'], {
       execArgv: unit.flags,
@@ -214,6 +218,15 @@ export async function supervisedUnit(
     starts,
     child: () => child,
     kill9: () => child?.kill('SIGKILL'),
+    sleep: async () => {
+      asleep = true;
+      child?.kill('SIGKILL');
+      await exited;
+    },
+    wake: () => {
+      asleep = false;
+      start();
+    },
     stop: async () => {
       stopped = true;
       child?.kill('SIGKILL');

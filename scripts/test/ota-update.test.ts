@@ -62,3 +62,14 @@ test('a unit below the release battery floor defers, downloads nothing, and says
   assert.match(s?.detail ?? '', /below 99.5 %/);
   assert.equal(server.sent(), 0);
 });
+
+test('a job sent while the unit sleeps waits in its session and runs when it wakes', async (t) => {
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-004');
+  await unit.sleep();
+  await until('the gateway says the unit is offline', () => !fleet.online.has('ota-004'), 20_000);
+  await fleet.send('ota-004', jobFor(rel.next, server));
+  unit.wake();
+  await until('the update committed after waking', () => fleet.latest('ota-004')?.step === 'committed', 60_000);
+  assert.equal(fleet.latest('ota-004')?.running, '0.2.0');
+  assert.deepEqual(unit.starts, ['a', 'a', 'b']);
+});
