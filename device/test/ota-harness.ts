@@ -179,8 +179,10 @@ export async function supervisedUnit(
   let stopped = false;
   let asleep = false;
   let exited: Promise<void> = Promise.resolve();
+  const live = new Set<ChildProcess>();
   const start = () => {
-    if (stopped || asleep) return;
+    // One agent at a time, as systemd runs one: a wake while a restart is pending starts it once.
+    if (stopped || asleep || live.size > 0) return;
     starts.push(selectBoot(slotsDir));
     const c = fork(join(slotsDir, 'current', 'agent.mjs'), ['--sim'], {
       execArgv: unit.flags,
@@ -203,11 +205,13 @@ export async function supervisedUnit(
       stdio: ['ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', 'ipc'],
     });
     child = c;
+    live.add(c);
     exited = new Promise((r) =>
       c.once('exit', () => {
+        live.delete(c);
         r();
         // RestartSec: short here, 5 s on a unit.
-        if (!stopped) setTimeout(start, 200);
+        if (!stopped && !asleep) setTimeout(start, 200);
       }),
     );
   };
@@ -229,7 +233,7 @@ export async function supervisedUnit(
     },
     stop: async () => {
       stopped = true;
-      child?.kill('SIGKILL');
+      for (const c of live) c.kill('SIGKILL');
       await exited;
     },
   };

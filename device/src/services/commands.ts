@@ -28,7 +28,7 @@ export interface CommandDeps {
   /** Runs the commissioning checklist (takes seconds: a still, a test upload). */
   commission: () => Promise<CommissionItem[]>;
   /** Update jobs (services/ota-service.ts); absent when the agent does not run from A/B slots. */
-  ota?: { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined };
+  ota?: () => { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined } | undefined;
 }
 
 export type CommandDropReason = 'undecodable';
@@ -103,7 +103,7 @@ export class CommandHandler {
   }
 
   private ota(command: 'ota' | 'ota-cancel', id: string, args: unknown): Uint8Array {
-    const ota = this.d.ota;
+    const ota = this.d.ota?.();
     if (!ota)
       return this.error(command, id, { code: ErrorCode.Unsupported, message: 'this agent does not run from A/B slots (ota.slotsDir)' });
     if (command === 'ota') {

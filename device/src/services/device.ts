@@ -172,9 +172,7 @@ export async function startDevice(
     uptimeS: () => (clock.now() - startedAt) / 1000,
     restart: hooks.restart,
     commission,
-    ...(cfg.ota.slotsDir === undefined
-      ? {}
-      : { ota: { accept: (job) => (ota as OtaService).accept(job), cancel: (c) => (ota as OtaService).cancel(c) } }),
+    ota: () => ota,
   });
 
   agent = new Agent({
@@ -207,40 +205,48 @@ export async function startDevice(
     const trusted = readTrustedKeys(cfg.ota.trustedKeys);
     if (trusted.problem) log.warn({ module: 'ota', problem: trusted.problem }, 'no release will be trusted');
     const a = agent;
-    ota = new OtaService({
-      dataDir,
-      slotsDir: cfg.ota.slotsDir,
-      trusted: trusted.keys,
-      board: board.boardId,
-      version: AGENT_VERSION,
-      clock,
-      log: log.child({ module: 'ota' }),
-      conditions: () => {
-        const local = new Date(clock.now());
-        return { soc: a.soc, link: a.linkType, powerState: a.powerState, localMinutes: local.getHours() * 60 + local.getMinutes() };
-      },
-      report: (status) => {
-        const row = outbox.enqueue('ota', status);
-        uplink.kick();
-        return row.seq;
-      },
-      health: {
-        delivered: (seq) => uplink.delivered(seq),
-        fix: () => {
-          const f = gps.current();
-          return f !== undefined && f.fix !== 'none';
+    const slotsDir = cfg.ota.slotsDir;
+    // A unit whose slots folder is broken keeps doing its job; only updates are refused (SW_ERR_UNSUPPORTED).
+    const open = () =>
+      new OtaService({
+        dataDir,
+        slotsDir,
+        trusted: trusted.keys,
+        board: board.boardId,
+        version: AGENT_VERSION,
+        clock,
+        log: log.child({ module: 'ota' }),
+        conditions: () => {
+          const local = new Date(clock.now());
+          return { soc: a.soc, link: a.linkType, powerState: a.powerState, localMinutes: local.getHours() * 60 + local.getMinutes() };
         },
-        ...(camera ? { frame: async () => void (await camera.capture(clock.now())) } : {}),
-      },
-      // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
-      exit: hooks.exit ?? (() => hooks.restart('restart')),
-      maxBoots: cfg.ota.maxBoots,
-      healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
-      retryMs: cfg.ota.retryS * 1000,
-      ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
-        ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
-        : {}),
-    });
+        report: (status) => {
+          const row = outbox.enqueue('ota', status);
+          uplink.kick();
+          return row.seq;
+        },
+        health: {
+          delivered: (seq) => uplink.delivered(seq),
+          fix: () => {
+            const f = gps.current();
+            return f !== undefined && f.fix !== 'none';
+          },
+          ...(camera ? { frame: async () => void (await camera.capture(clock.now())) } : {}),
+        },
+        // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
+        exit: hooks.exit ?? (() => hooks.restart('restart')),
+        maxBoots: cfg.ota.maxBoots,
+        healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
+        retryMs: cfg.ota.retryS * 1000,
+        ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
+          ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
+          : {}),
+      });
+    try {
+      ota = open();
+    } catch (err) {
+      log.error({ module: 'ota', err, slotsDir }, 'slots unreadable: updates refused');
+    }
   }
 
   const scheduler = new Scheduler(clock, log.child({ module: 'scheduler' }));
