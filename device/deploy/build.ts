@@ -6,6 +6,7 @@
  *   node device/deploy/build.ts [outfile]
  */
 import { isBuiltin } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
@@ -63,21 +64,29 @@ export interface BundleOptions {
   version?: string;
 }
 
+/**
+ * One ESM file for Node 24. Minified source is ASCII-only and a fraction of the size: V8 keeps the
+ * whole script text in the heap, and one non-ASCII character in a comment would make it a two-byte
+ * string (4.7 MB instead of ~1 MB).
+ */
+const UNIT_FILE = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  charset: 'ascii',
+  logLevel: 'warning',
+} as const;
+
 /** Builds the agent bundle; returns its size in bytes. */
 export async function buildBundle(outfile: string, o: BundleOptions = {}): Promise<number> {
   const result = await build({
+    ...UNIT_FILE,
     entryPoints: [o.entry ?? MAIN],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    // Minified source is ASCII-only and a fraction of the size: V8 keeps the whole script text in the heap,
-    // and one non-ASCII character in a comment would make it a two-byte string (4.7 MB instead of ~1 MB).
-    minifyWhitespace: true,
-    minifySyntax: true,
     minifyIdentifiers: o.names === 'mangled',
-    charset: 'ascii',
     sourcemap: 'linked',
     external: NATIVE,
     // CommonJS dependencies (johnny-five, mqtt's deps) call require(); give the ESM bundle one.
@@ -86,13 +95,18 @@ export async function buildBundle(outfile: string, o: BundleOptions = {}): Promi
     ...(o.version === undefined ? {} : { define: { 'process.env.SHOUWANG_AGENT_VERSION': JSON.stringify(o.version) } }),
     plugins: [builtinsByRequire, noJohnnyFiveRepl, nodeCronLocalTime],
     metafile: true,
-    logLevel: 'warning',
   });
   return Object.entries(result.metafile.outputs).reduce((sum, [path, out]) => sum + (path.endsWith('.map') ? 0 : out.bytes), 0);
+}
+
+/** The launcher systemd runs before the agent (boot-select.ts), as one file beside the slots. */
+export async function buildLauncher(outfile: string): Promise<void> {
+  await build({ ...UNIT_FILE, entryPoints: [new URL('./boot-select.ts', import.meta.url).pathname], outfile });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const outfile = process.argv[2] ?? BUNDLE;
   const bytes = await buildBundle(outfile);
-  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+  await buildLauncher(join(dirname(outfile), 'boot-select.mjs'));
+  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB, launcher boot-select.mjs beside it`);
 }

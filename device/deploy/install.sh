@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Shouwang device agent on Raspberry Pi OS (Bookworm, arm64 or armhf).
 # Run on the Pi as root, from a checkout or an unpacked release that contains device/deploy/:
-#   sudo device/deploy/install.sh [--bundle agent.mjs] [--config /path/to/device.json]
+#   sudo device/deploy/install.sh [--bundle agent.mjs] [--config /path/to/device.json] [--trusted-keys trusted-keys.json]
 # What it does: installs Node 24 from the npm registry's node-linux-<arch> package (no TypeScript
 # tooling on the unit), enables I²C and the serial port, creates the service user, installs the
-# prebuilt agent bundle (agent.mjs, built off-device with `node device/deploy/build.ts` into
-# .data/deploy/), the config
+# prebuilt agent bundle (agent.mjs and its launcher boot-select.mjs, built off-device with
+# `node device/deploy/build.ts` into .data/deploy/) into slot a of /opt/shouwang/slots, the config
 # and the systemd unit, and starts it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 config=""
+trusted=""
 bundle="$here/../../.data/deploy/agent.mjs"
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config="$2"; shift 2 ;;
     --bundle) bundle="$2"; shift 2 ;;
+    --trusted-keys) trusted="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,14 @@ id shouwang >/dev/null 2>&1 || useradd --system --home /var/lib/shouwang --shell
 usermod -a -G dialout,i2c,gpio,video shouwang
 
 install -d -o root -g root -m 0755 /opt/shouwang
-install -m 0644 "$bundle" /opt/shouwang/agent.mjs
+# A/B slots owned by the agent (it installs updates into the idle one); the launcher stays root's.
+install -m 0644 "$(dirname "$bundle")/boot-select.mjs" /opt/shouwang/boot-select.mjs
+install -d -o shouwang -g shouwang -m 0755 /opt/shouwang/slots /opt/shouwang/slots/a
+if [ ! -L /opt/shouwang/slots/current ]; then
+  install -o shouwang -g shouwang -m 0644 "$bundle" /opt/shouwang/slots/a/agent.mjs
+  ln -sfn a /opt/shouwang/slots/current
+  chown -h shouwang:shouwang /opt/shouwang/slots/current
+fi
 # The bundle keeps native addons outside (built per architecture): serialport's prebuilt binding for
 # this Pi, and the IO plugin every board definition names (hardware/src/boards/parts.ts RASPI_IO),
 # which the agent loads by name. Without it the agent still runs GPS, modem and camera and says
@@ -61,6 +70,8 @@ elif [ ! -f /etc/shouwang/device.json ]; then
   exit 1
 fi
 
+# Release signing keys the unit trusts (./dev release keygen writes this file); without it every update is refused.
+[ -n "$trusted" ] && install -o root -g shouwang -m 0640 "$trusted" /etc/shouwang/trusted-keys.json
 sed 's#/usr/bin/node#/opt/shouwang/node/bin/node#' "$here/shouwang-device.service" >/etc/systemd/system/shouwang-device.service
 systemctl daemon-reload
 systemctl enable --now shouwang-device.service

@@ -26,6 +26,9 @@ import { initSlots } from '../src/services/ota-slots.ts';
 import { generateSigningKey } from '../src/services/ota-trust.ts';
 import { deployedUnit } from './agent-process.ts';
 
+/** What the helpers need of a test: somewhere to register cleanup (a bench passes its own). */
+export type Cleanup = Pick<TestContext, 'after'>;
+
 export interface Release {
   dir: string;
   manifest: ReleaseManifest;
@@ -46,7 +49,7 @@ export interface Releases {
   ): Promise<Release>;
 }
 
-export async function makeReleases(t: TestContext): Promise<Releases> {
+export async function makeReleases(t: Cleanup): Promise<Releases> {
   const root = await mkdtemp(join(tmpdir(), 'sw-ota-rel-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const keyId = 'release-1';
@@ -79,7 +82,7 @@ export interface ArtifactServer {
   cutNext(times: number, afterBytes: number): void;
 }
 
-export async function artifactServer(t: TestContext, root: string): Promise<ArtifactServer> {
+export async function artifactServer(t: Cleanup, root: string): Promise<ArtifactServer> {
   let sent = 0;
   let cuts: { times: number; after: number } = { times: 0, after: 0 };
   const server = createServer((req, res) => {
@@ -155,11 +158,14 @@ export interface SupervisedUnit {
   child(): ChildProcess | undefined;
   /** A power cut: SIGKILL, then the supervisor starts it again. */
   kill9(): void;
+  /** Powered down until `wake()` (planned sleep, a flat battery): killed and not restarted. */
+  sleep(): Promise<void>;
+  wake(): void;
   stop(): Promise<void>;
 }
 
 export async function supervisedUnit(
-  t: TestContext,
+  t: Cleanup,
   o: { unitId: string; url: string; password?: string; base: Release; trustedFile: string; env?: Record<string, string> },
 ): Promise<SupervisedUnit> {
   const dir = await mkdtemp(join(tmpdir(), 'sw-ota-unit-'));
@@ -171,9 +177,12 @@ export async function supervisedUnit(
   const starts: Slot[] = [];
   let child: ChildProcess | undefined;
   let stopped = false;
+  let asleep = false;
   let exited: Promise<void> = Promise.resolve();
+  const live = new Set<ChildProcess>();
   const start = () => {
-    if (stopped) return;
+    // One agent at a time, as systemd runs one: a wake while a restart is pending starts it once.
+    if (stopped || asleep || live.size > 0) return;
     starts.push(selectBoot(slotsDir));
     const c = fork(join(slotsDir, 'current', 'agent.mjs'), ['--sim'], {
       execArgv: unit.flags,
@@ -196,11 +205,13 @@ export async function supervisedUnit(
       stdio: ['ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', 'ipc'],
     });
     child = c;
+    live.add(c);
     exited = new Promise((r) =>
       c.once('exit', () => {
+        live.delete(c);
         r();
         // RestartSec: short here, 5 s on a unit.
-        if (!stopped) setTimeout(start, 200);
+        if (!stopped && !asleep) setTimeout(start, 200);
       }),
     );
   };
@@ -211,9 +222,18 @@ export async function supervisedUnit(
     starts,
     child: () => child,
     kill9: () => child?.kill('SIGKILL'),
+    sleep: async () => {
+      asleep = true;
+      child?.kill('SIGKILL');
+      await exited;
+    },
+    wake: () => {
+      asleep = false;
+      start();
+    },
     stop: async () => {
       stopped = true;
-      child?.kill('SIGKILL');
+      for (const c of live) c.kill('SIGKILL');
       await exited;
     },
   };

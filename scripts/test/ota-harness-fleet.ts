@@ -5,6 +5,15 @@
  */
 import type { TestContext } from 'node:test';
 import { type CommandResponse, decodeMessage, encodeRequest, filters, type OtaStatus, topics, type UpdateJob } from '@shouwang/protocol';
+import {
+  type ArtifactServer,
+  artifactServer,
+  makeReleases,
+  type Releases,
+  type SupervisedUnit,
+  supervisedUnit,
+} from '../../device/test/ota-harness.ts';
+import { until } from '../../device/test/wait.ts';
 import { connect, startGateway } from '../../gateway/test/helpers.ts';
 
 export interface OtaFleet {
@@ -61,4 +70,26 @@ export async function otaFleet(t: TestContext, unitIds: string[]): Promise<OtaFl
     online,
     latest: (unitId) => reports.filter((r) => r.unitId === unitId).at(-1)?.status,
   };
+}
+
+/** The usual scene: releases 0.1.0 and 0.2.0, their artifact server, the gateway and one unit on 0.1.0, online. */
+export async function otaScene(
+  t: TestContext,
+  unitId: string,
+  o: { env?: Record<string, string>; beforeStart?: (rel: Releases) => void } = {},
+): Promise<{ rel: Releases; server: ArtifactServer; fleet: OtaFleet; unit: SupervisedUnit }> {
+  const rel = await makeReleases(t);
+  o.beforeStart?.(rel);
+  const server = await artifactServer(t, rel.root);
+  const fleet = await otaFleet(t, [unitId]);
+  const unit = await supervisedUnit(t, {
+    unitId,
+    url: fleet.url,
+    password: fleet.password,
+    base: rel.base,
+    trustedFile: rel.trustedFile,
+    env: o.env ?? {},
+  });
+  await until('the unit online', () => fleet.online.has(unitId), 20_000);
+  return { rel, server, fleet, unit };
 }

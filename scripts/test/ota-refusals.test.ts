@@ -10,26 +10,17 @@ import { test } from 'node:test';
 import type { OtaReason } from '@shouwang/protocol';
 import { currentSlot } from '../../device/src/services/ota-slots.ts';
 import { generateSigningKey, signManifest } from '../../device/src/services/ota-trust.ts';
-import { artifactServer, jobFor, makeReleases, supervisedUnit } from '../../device/test/ota-harness.ts';
+import { jobFor } from '../../device/test/ota-harness.ts';
 import { until } from '../../device/test/wait.ts';
-import { otaFleet } from './ota-harness-fleet.ts';
+import { otaScene } from './ota-harness-fleet.ts';
 
 test('a tampered bundle, a wrong signature and a retired key are refused before install, and reported', async (t) => {
-  const rel = await makeReleases(t);
   // Key rotation: `old-1` signed releases once and is retired now; `release-1` is current.
   const old = generateSigningKey();
-  const trusted = { keys: [...rel.trusted.keys, { id: 'old-1', publicKey: old.publicKey, retired: true }] };
-  writeFileSync(rel.trustedFile, JSON.stringify(trusted));
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-101']);
-  const unit = await supervisedUnit(t, {
-    unitId: 'ota-101',
-    url: fleet.url,
-    password: fleet.password,
-    base: rel.base,
-    trustedFile: rel.trustedFile,
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-101', {
+    beforeStart: (r) =>
+      writeFileSync(r.trustedFile, JSON.stringify({ keys: [...r.trusted.keys, { id: 'old-1', publicKey: old.publicKey, retired: true }] })),
   });
-  await until('the unit online', () => fleet.online.has('ota-101'), 20_000);
 
   const refused = async (campaign: string, job: ReturnType<typeof jobFor>, reason: OtaReason) => {
     await fleet.send('ota-101', { ...job, campaign });

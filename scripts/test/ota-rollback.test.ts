@@ -9,28 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { currentSlot } from '../../device/src/services/ota-slots.ts';
-import { artifactServer, jobFor, makeReleases, supervisedUnit } from '../../device/test/ota-harness.ts';
+import { jobFor } from '../../device/test/ota-harness.ts';
 import { until } from '../../device/test/wait.ts';
-import { otaFleet } from './ota-harness-fleet.ts';
+import { otaScene } from './ota-harness-fleet.ts';
 
 test('a release that crashes on start is rolled back after its boots and reported', async (t) => {
-  const rel = await makeReleases(t);
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-201', { env: { SHOUWANG_DEVICE_OTA_MAX_BOOTS: '3' } });
   const good = readFileSync(join(rel.next.dir, 'agent.mjs'));
   const crashing = await rel.release('0.3.0', {
     bundle: Buffer.concat([Buffer.from("throw new Error('0.3.0 fails at start');\n"), good]),
     from: [rel.base],
   });
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-201']);
-  const unit = await supervisedUnit(t, {
-    unitId: 'ota-201',
-    url: fleet.url,
-    password: fleet.password,
-    base: rel.base,
-    trustedFile: rel.trustedFile,
-    env: { SHOUWANG_DEVICE_OTA_MAX_BOOTS: '3' },
-  });
-  await until('the unit online', () => fleet.online.has('ota-201'), 20_000);
   await fleet.send('ota-201', jobFor(crashing, server));
   await until('the rollback reported', () => fleet.latest('ota-201')?.step === 'rolled-back', 60_000);
   const s = fleet.latest('ota-201');
@@ -42,22 +31,11 @@ test('a release that crashes on start is rolled back after its boots and reporte
 });
 
 test('a release that starts but cannot publish fails its health check, is rolled back and reported', async (t) => {
-  const rel = await makeReleases(t);
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-202', { env: { SHOUWANG_DEVICE_OTA_HEALTH_DEADLINE_S: '10' } });
   // A defect in the release: its topics are outside the namespace the gateway accepts.
   const good = readFileSync(join(rel.next.dir, 'agent.mjs'), 'latin1');
   assert.ok(good.includes('"sw/v1"'));
   const mute = await rel.release('0.3.0', { bundle: Buffer.from(good.replaceAll('"sw/v1"', '"sw/v9"'), 'latin1'), from: [rel.base] });
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-202']);
-  const unit = await supervisedUnit(t, {
-    unitId: 'ota-202',
-    url: fleet.url,
-    password: fleet.password,
-    base: rel.base,
-    trustedFile: rel.trustedFile,
-    env: { SHOUWANG_DEVICE_OTA_HEALTH_DEADLINE_S: '10' },
-  });
-  await until('the unit online', () => fleet.online.has('ota-202'), 20_000);
   await fleet.send('ota-202', jobFor(mute, server));
   await until('the rollback reported', () => fleet.latest('ota-202')?.step === 'rolled-back', 60_000);
   const s = fleet.latest('ota-202');

@@ -7,22 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { currentSlot } from '../../device/src/services/ota-slots.ts';
-import { artifactServer, jobFor, makeReleases, supervisedUnit } from '../../device/test/ota-harness.ts';
+import { jobFor } from '../../device/test/ota-harness.ts';
 import { until } from '../../device/test/wait.ts';
-import { otaFleet } from './ota-harness-fleet.ts';
+import { otaScene } from './ota-harness-fleet.ts';
 
 test('a patch release goes on by delta, passes its health check in the new slot and is committed', async (t) => {
-  const rel = await makeReleases(t);
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-001']);
-  const unit = await supervisedUnit(t, {
-    unitId: 'ota-001',
-    url: fleet.url,
-    password: fleet.password,
-    base: rel.base,
-    trustedFile: rel.trustedFile,
-  });
-  await until('the unit online', () => fleet.online.has('ota-001'), 20_000);
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-001');
   const job = jobFor(rel.next, server);
   await fleet.send('ota-001', job);
   await until('the update committed', () => fleet.latest('ota-001')?.step === 'committed', 90_000).catch((err) => {
@@ -44,12 +34,8 @@ test('a patch release goes on by delta, passes its health check in the new slot 
 });
 
 test('a unit on a version no delta starts from gets the full bundle, counted; cut three times it resumes', async (t) => {
-  const rel = await makeReleases(t);
+  const { rel, server, fleet } = await otaScene(t, 'ota-002');
   const full = await rel.release('0.4.0');
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-002']);
-  await supervisedUnit(t, { unitId: 'ota-002', url: fleet.url, password: fleet.password, base: rel.base, trustedFile: rel.trustedFile });
-  await until('the unit online', () => fleet.online.has('ota-002'), 20_000);
   const size = full.manifest.full.size;
   server.cutNext(3, Math.floor(size / 5));
   await fleet.send('ota-002', jobFor(full, server));
@@ -67,16 +53,23 @@ test('a unit on a version no delta starts from gets the full bundle, counted; cu
 });
 
 test('a unit below the release battery floor defers, downloads nothing, and says why', async (t) => {
-  const rel = await makeReleases(t);
+  const { rel, server, fleet } = await otaScene(t, 'ota-003');
   const heavy = await rel.release('0.5.0', { from: [rel.base], minBatteryPct: 99.5 });
-  const server = await artifactServer(t, rel.root);
-  const fleet = await otaFleet(t, ['ota-003']);
-  await supervisedUnit(t, { unitId: 'ota-003', url: fleet.url, password: fleet.password, base: rel.base, trustedFile: rel.trustedFile });
-  await until('the unit online', () => fleet.online.has('ota-003'), 20_000);
   await fleet.send('ota-003', jobFor(heavy, server));
   await until('the deferral reported', () => fleet.latest('ota-003')?.step === 'deferred', 30_000);
   const s = fleet.latest('ota-003');
   assert.equal(s?.reason, 'battery');
   assert.match(s?.detail ?? '', /below 99.5 %/);
   assert.equal(server.sent(), 0);
+});
+
+test('a job sent while the unit sleeps waits in its session and runs when it wakes', async (t) => {
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-004');
+  await unit.sleep();
+  await until('the gateway says the unit is offline', () => !fleet.online.has('ota-004'), 20_000);
+  await fleet.send('ota-004', jobFor(rel.next, server));
+  unit.wake();
+  await until('the update committed after waking', () => fleet.latest('ota-004')?.step === 'committed', 60_000);
+  assert.equal(fleet.latest('ota-004')?.running, '0.2.0');
+  assert.deepEqual(unit.starts, ['a', 'a', 'b']);
 });

@@ -31,7 +31,7 @@ export interface CommandDeps {
   /** Runs the commissioning checklist (takes seconds: a still, a test upload). */
   commission: () => Promise<CommissionItem[]>;
   /** Update jobs (services/ota-service.ts); absent when the agent does not run from A/B slots. */
-  ota?: { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined };
+  ota?: () => { accept(job: UpdateJob): { step: OtaStep; target: string }; cancel(campaign: string): OtaStep | undefined } | undefined;
   /** The fleet says what it holds of a recording (the bulk lane sends only the rest). */
   mediaAck?: (ack: MediaAck) => Promise<'sending' | 'done' | 'unknown'>;
   /** Live feeds and talk-down (services/recorder-control.ts); absent on a unit without a camera. */
@@ -146,7 +146,7 @@ export class CommandHandler {
   }
 
   private ota(command: 'ota' | 'ota-cancel', id: string, args: unknown): Uint8Array {
-    const ota = this.d.ota;
+    const ota = this.d.ota?.();
     if (!ota)
       return this.error(command, id, { code: ErrorCode.Unsupported, message: 'this agent does not run from A/B slots (ota.slotsDir)' });
     if (command === 'ota') {

@@ -19,8 +19,7 @@ import { CommandHandler } from './commands.ts';
 import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
-import { OtaService } from './ota-service.ts';
-import { readTrustedKeys } from './ota-trust.ts';
+import type { OtaService } from './ota-service.ts';
 import { Outbox } from './outbox.ts';
 import { type BoardParts, openSensors, openSerialParts, type SerialParts } from './parts.ts';
 import { VideoControl } from './recorder-control.ts';
@@ -254,9 +253,7 @@ export async function startDevice(
     uptimeS: () => (clock.now() - startedAt) / 1000,
     restart: hooks.restart,
     commission,
-    ...(cfg.ota.slotsDir === undefined
-      ? {}
-      : { ota: { accept: (job) => (ota as OtaService).accept(job), cancel: (c) => (ota as OtaService).cancel(c) } }),
+    ota: () => ota,
     ...(video ? { video } : {}),
     mediaAck: async (ack) => {
       const state = await bulk.applyAck(ack);
@@ -289,43 +286,54 @@ export async function startDevice(
   });
 
   if (cfg.ota.slotsDir !== undefined) {
+    // Loaded only on a unit that runs from slots: node:crypto, node:zlib and node:http cost several MB of RSS.
+    const { OtaService } = await import('./ota-service.ts');
+    const { readTrustedKeys } = await import('./ota-trust.ts');
     const trusted = readTrustedKeys(cfg.ota.trustedKeys);
     if (trusted.problem) log.warn({ module: 'ota', problem: trusted.problem }, 'no release will be trusted');
     const a = agent;
-    ota = new OtaService({
-      dataDir,
-      slotsDir: cfg.ota.slotsDir,
-      trusted: trusted.keys,
-      board: board.boardId,
-      version: AGENT_VERSION,
-      clock,
-      log: log.child({ module: 'ota' }),
-      conditions: () => {
-        const local = new Date(clock.now());
-        return { soc: a.soc, link: a.linkType, powerState: a.powerState, localMinutes: local.getHours() * 60 + local.getMinutes() };
-      },
-      report: (status) => {
-        const row = outbox.enqueue('ota', status);
-        uplink.kick();
-        return row.seq;
-      },
-      health: {
-        delivered: (seq) => uplink.delivered(seq),
-        fix: () => {
-          const f = gps.current();
-          return f !== undefined && f.fix !== 'none';
+    const slotsDir = cfg.ota.slotsDir;
+    // A unit whose slots folder is broken keeps doing its job; only updates are refused (SW_ERR_UNSUPPORTED).
+    const open = () =>
+      new OtaService({
+        dataDir,
+        slotsDir,
+        trusted: trusted.keys,
+        board: board.boardId,
+        version: AGENT_VERSION,
+        clock,
+        log: log.child({ module: 'ota' }),
+        conditions: () => {
+          const local = new Date(clock.now());
+          return { soc: a.soc, link: a.linkType, powerState: a.powerState, localMinutes: local.getHours() * 60 + local.getMinutes() };
         },
-        ...(stills ? { frame: async () => void (await stills.check(clock.now(), FULL_SNAPSHOT)) } : {}),
-      },
-      // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
-      exit: hooks.exit ?? (() => hooks.restart('restart')),
-      maxBoots: cfg.ota.maxBoots,
-      healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
-      retryMs: cfg.ota.retryS * 1000,
-      ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
-        ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
-        : {}),
-    });
+        report: (status) => {
+          const row = outbox.enqueue('ota', status);
+          uplink.kick();
+          return row.seq;
+        },
+        health: {
+          delivered: (seq) => uplink.delivered(seq),
+          fix: () => {
+            const f = gps.current();
+            return f !== undefined && f.fix !== 'none';
+          },
+          ...(stills ? { frame: async () => void (await stills.check(clock.now(), FULL_SNAPSHOT)) } : {}),
+        },
+        // Without a supervisor's exit hook (a test harness in one process) the agent restarts in place.
+        exit: hooks.exit ?? (() => hooks.restart('restart')),
+        maxBoots: cfg.ota.maxBoots,
+        healthDeadlineMs: cfg.ota.healthDeadlineS * 1000,
+        retryMs: cfg.ota.retryS * 1000,
+        ...(cfg.mode === 'sim' && cfg.ota.simPowerCutAt
+          ? { cut: simPowerCut(cfg.ota.simPowerCutAt, join(dataDir, 'ota', 'power-cut-done')) }
+          : {}),
+      });
+    try {
+      ota = open();
+    } catch (err) {
+      log.error({ module: 'ota', err, slotsDir }, 'slots unreadable: updates refused');
+    }
   }
 
   const scheduler = new Scheduler(clock, log.child({ module: 'scheduler' }));

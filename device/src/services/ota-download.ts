@@ -1,6 +1,5 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 
 /**
@@ -122,16 +121,14 @@ export function readPart(path: string): Buffer {
   return readFileSync(`${path}.part`);
 }
 
-function get(url: string, from: number, timeoutMs: number): Promise<IncomingMessage> {
+async function get(url: string, from: number, timeoutMs: number): Promise<IncomingMessage> {
+  const u = new URL(url);
+  // node:https initialises OpenSSL (~4 MB): loaded for an https URL only.
+  const request = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-      u,
-      { headers: from > 0 ? { range: `bytes=${from}-` } : {} },
-      resolve,
-    );
+    const req = request(u, { headers: from > 0 ? { range: `bytes=${from}-` } : {} }, resolve);
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no data for ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new DownloadError(`${redact(url)}: ${err.message}`, true)));
+    req.on('error', (err: Error) => reject(new DownloadError(`${redact(url)}: ${err.message}`, true)));
     req.end();
   });
 }
