@@ -61,7 +61,6 @@ export class FleetMap {
   readonly #cluster: Leaflet.MarkerClusterGroup;
   readonly #entries = new Map<string, Entry>();
   readonly #districts: Leaflet.GeoJSON;
-  readonly #river: Leaflet.GeoJSON;
   readonly #cellFeatures = new Map<string, AreaFeature>();
   /** Every cell, built the first time the map is zoomed in to them (thousands of paths, on a canvas). */
   #allCells: Leaflet.GeoJSON | null = null;
@@ -98,9 +97,7 @@ export class FleetMap {
       },
       interactive: false,
     }).addTo(this.#map);
-    this.#river = L.geoJSON(river as GeoJSON.FeatureCollection, { style: () => ({ className: 'geo-river' }), interactive: false }).addTo(
-      this.#map,
-    );
+    L.geoJSON(river as GeoJSON.FeatureCollection, { style: () => ({ className: 'geo-river' }), interactive: false }).addTo(this.#map);
     this.#ticketCells = L.layerGroup().addTo(this.#map);
     this.#map.attributionControl.addAttribution(t('map.synthetic'));
     this.#map.fitBounds(this.#bounds());

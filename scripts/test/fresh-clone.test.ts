@@ -25,7 +25,7 @@ test('a fresh clone is left unmodified by ./dev start (npm install from the lock
   const { child, out, exited } = spawnCaptured(
     t,
     join(dir, 'dev'),
-    ['start', '--units', '1', '--mqtt-port', '0', '--http-port', '0', '--gateway-http-port', '0'],
+    ['start', '--units', '1', '--mqtt-port', '0', '--http-port', '0', '--gateway-http-port', '0', '--flows-port', '0'],
     { cwd: dir, env },
   );
   const deadline = Date.now() + 240_000;

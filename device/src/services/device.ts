@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CameraSource, type Clock, type Speaker, systemClock } from '@shouwang/hardware';
 import type { LinkType } from '@shouwang/protocol';
@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
 import type { OtaCutPoint } from '../domain/ota-plan.ts';
-import { type BatterySpec, RUNG_LIMITS } from '../domain/power.ts';
+import type { BatterySpec } from '../domain/power.ts';
 import { linkPolicy } from '../domain/upload-policy.ts';
 import { FULL_SNAPSHOT, videoPlan } from '../domain/video-ladder.ts';
 import { AtModem } from '../drivers/at-modem.ts';
