@@ -71,6 +71,7 @@ test('a release whose state this agent could not read after a rollback fails; an
   };
   assert.equal(why({ stateVersion: 5 }), 'go', 'additive migrations: the running agent reads state 5 as it stands');
   assert.equal(why({ stateVersion: 5, stateReadableFrom: 2 }), 'go', 'readable from this agent’s own state version');
+  assert.equal(why({ stateVersion: 1 }), 'go', 'an older release reads this agent’s files as they stand');
   assert.equal(
     why({ stateVersion: 5, stateReadableFrom: 3 }),
     'failed:state:release writes state 5 readable only from state 3; this agent (state 2) could not roll back to it',
