@@ -16,9 +16,7 @@ import { buildBundle } from '../deploy/build.ts';
 import { sha256 } from '../src/services/ota-slots.ts';
 import { signManifest } from '../src/services/ota-trust.ts';
 import { compressFull, makeDelta } from '../src/services/ota-zstd.ts';
-
-/** The on-device state version this agent writes, carried in the manifest for the fleet to show. */
-export const STATE_VERSION = 1;
+import { STATE_READABLE_FROM, STATE_VERSION } from '../src/services/state-migrations.ts';
 
 export interface BuildOptions {
   version: string;
@@ -59,6 +57,7 @@ export async function buildRelease(o: BuildOptions): Promise<{ dir: string; mani
     full: artifact(`agent-${o.version}.mjs.zst`, compressFull(bundle)),
     deltas,
     stateVersion: STATE_VERSION,
+    stateReadableFrom: STATE_READABLE_FROM,
     ...(o.notes ? { notes: o.notes } : {}),
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -31,7 +31,7 @@ const job: UpdateJob = {
   deadline: 1000,
   policy: { allowSatellite: false },
 };
-const ok: Conditions = { now: 0, localMinutes: 600, soc: 80, link: 'lte', powerState: 'full', board: 'pi4' };
+const ok: Conditions = { now: 0, localMinutes: 600, soc: 80, link: 'lte', powerState: 'full', board: 'pi4', stateVersion: 2 };
 
 test('a job goes on only with charge, a cellular link and inside its window; the deadline and the board end it', () => {
   assert.deepEqual(mayProceed(job, manifest, ok), { go: true });
@@ -62,6 +62,20 @@ test('a job goes on only with charge, a cellular link and inside its window; the
   assert.equal(why({ localMinutes: 60 }, { ...job, policy: { allowSatellite: false, window: { start: '22:00', end: '05:00' } } }), 'go');
   assert.equal(why({ now: 1001 }), 'failed:deadline');
   assert.equal(why({ board: 'zero2w' }), 'failed:board');
+});
+
+test('a release whose state this agent could not read after a rollback fails; an additive one, newer or not, goes', () => {
+  const why = (m: Partial<ReleaseManifest>) => {
+    const g = mayProceed(job, { ...manifest, ...m }, ok);
+    return g.go ? 'go' : `${g.step}:${g.reason}:${g.detail}`;
+  };
+  assert.equal(why({ stateVersion: 5 }), 'go', 'additive migrations: the running agent reads state 5 as it stands');
+  assert.equal(why({ stateVersion: 5, stateReadableFrom: 2 }), 'go', 'readable from this agent’s own state version');
+  assert.equal(why({ stateVersion: 1 }), 'go', 'an older release reads this agent’s files as they stand');
+  assert.equal(
+    why({ stateVersion: 5, stateReadableFrom: 3 }),
+    'failed:state:release writes state 5 readable only from state 3; this agent (state 2) could not roll back to it',
+  );
 });
 
 test('maintenance windows wrap past midnight', () => {

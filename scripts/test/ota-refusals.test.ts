@@ -1,6 +1,7 @@
 /**
  * What a unit refuses before anything is installed: a bundle changed after signing, a manifest
- * whose signature does not hold, and one signed by a key the unit's trusted-keys file retired.
+ * whose signature does not hold, one signed by a key the unit's trusted-keys file retired, and one
+ * that declares a state change the running agent could not roll back to.
  * Each is reported `failed` with its reason, and the idle slot stays empty.
  */
 import assert from 'node:assert/strict';
@@ -10,11 +11,12 @@ import { test } from 'node:test';
 import type { OtaReason } from '@shouwang/protocol';
 import { currentSlot } from '../../device/src/services/ota-slots.ts';
 import { generateSigningKey, signManifest } from '../../device/src/services/ota-trust.ts';
+import { STATE_VERSION } from '../../device/src/services/state-migrations.ts';
 import { jobFor } from '../../device/test/ota-harness.ts';
 import { until } from '../../device/test/wait.ts';
 import { otaScene } from './ota-harness-fleet.ts';
 
-test('a tampered bundle, a wrong signature and a retired key are refused before install, and reported', async (t) => {
+test('a tampered bundle, a wrong signature, a retired key and a breaking state change are refused before install, and reported', async (t) => {
   // Key rotation: `old-1` signed releases once and is retired now; `release-1` is current.
   const old = generateSigningKey();
   const { rel, server, fleet, unit } = await otaScene(t, 'ota-101', {
@@ -55,5 +57,13 @@ test('a tampered bundle, a wrong signature and a retired key are refused before 
   // Signed by the retired key: a valid signature, refused all the same.
   const byOld = signManifest(rel.next.manifest, 'old-1', old.privatePem);
   await refused('retired', { ...jobFor(rel.next, server), release: byOld }, 'key-retired');
+
+  // A breaking state change: after a rollback this agent could not read the state the release writes.
+  const breaking = signManifest(
+    { ...rel.next.manifest, stateVersion: STATE_VERSION + 1, stateReadableFrom: STATE_VERSION + 1 },
+    rel.keyId,
+    rel.keyPem,
+  );
+  await refused('breaking-state', { ...jobFor(rel.next, server), release: breaking }, 'state');
   assert.deepEqual(unit.starts, ['a'], 'the unit never restarted');
 });

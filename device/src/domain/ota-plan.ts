@@ -13,6 +13,8 @@ export interface Conditions {
   link: LinkType;
   powerState: PowerState;
   board: string;
+  /** The running agent's state version (services/state-migrations.ts STATE_VERSION). */
+  stateVersion: number;
 }
 
 export type Go = { go: true } | { go: false; step: 'deferred' | 'failed'; reason: OtaReason; detail: string };
@@ -29,7 +31,8 @@ export function inWindow(w: MaintenanceWindow, localMinutes: number): boolean {
 }
 
 /**
- * Before each active step: the deadline and the board end a job; battery, link and window only
+ * Before each active step: the deadline, the board and a state this agent could not read after a
+ * rollback end a job; battery, link and window only
  * defer it (a unit waiting for sun is not a failed one). `deep-sleep` and `satellite-digest` rungs
  * count as no cellular link: the power ladder has already decided the radio is too dear.
  */
@@ -38,6 +41,15 @@ export function mayProceed(job: UpdateJob, manifest: ReleaseManifest, c: Conditi
     return { go: false, step: 'failed', reason: 'deadline', detail: `deadline ${new Date(job.deadline).toISOString()} passed` };
   if (!manifest.boards.includes(c.board))
     return { go: false, step: 'failed', reason: 'board', detail: `release is for ${manifest.boards.join(', ')}, not ${c.board}` };
+  const readableFrom = manifest.stateReadableFrom ?? 1;
+  if (readableFrom > c.stateVersion) {
+    return {
+      go: false,
+      step: 'failed',
+      reason: 'state',
+      detail: `release writes state ${manifest.stateVersion} readable only from state ${readableFrom}; this agent (state ${c.stateVersion}) could not roll back to it`,
+    };
+  }
   const floor = Math.max(manifest.minBatteryPct, job.policy.minBatteryPct ?? 0);
   if (c.soc === undefined || c.soc < floor) {
     return {

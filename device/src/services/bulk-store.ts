@@ -15,6 +15,7 @@ import {
 } from '@shouwang/protocol';
 import { MEDIA_PRIORITY, toEvict } from '../domain/bulk-lane.ts';
 import { Counters } from '../drivers/counters.ts';
+import { BULK_MIGRATIONS, type Migration, type MigrationResult, migrate } from './state-migrations.ts';
 
 /**
  * The bulk lane's durable index: which media files wait to go up, and which of their bytes the
@@ -72,9 +73,9 @@ export interface BulkStoreOptions {
   /** Bytes of media the lane may hold; whole unpinned recordings are evicted beyond it. */
   quotaBytes: number;
   now: () => number;
+  /** The schema history to open with; tests pass an older or a newer one to play another release. */
+  migrations?: readonly Migration[];
 }
-
-const SCHEMA_VERSION = 1;
 
 export class BulkStore {
   readonly dropped = new Counters<BulkDropReason>();
@@ -83,8 +84,12 @@ export class BulkStore {
   private readonly items = new Map<string, BulkItem>();
   private readonly stmt: { insert: StatementSync; remove: StatementSync; sent: StatementSync; state: StatementSync };
 
-  private constructor(db: DatabaseSync, o: BulkStoreOptions) {
+  /** What opening found: a `newer` file was written by a later release (after a rollback). */
+  readonly schema: MigrationResult;
+
+  private constructor(db: DatabaseSync, o: BulkStoreOptions, schema: MigrationResult) {
     this.db = db;
+    this.schema = schema;
     this.o = o;
     this.stmt = {
       insert: db.prepare(
@@ -103,26 +108,8 @@ export class BulkStore {
     const db = new DatabaseSync(path);
     // Same durability as the outbox (outbox.ts): a lost commit would resend, never lose, but FULL keeps it exact.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
-    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (version > SCHEMA_VERSION) throw new Error(`bulk.db has schema ${version}, newer than this agent's ${SCHEMA_VERSION}`);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS bulk (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        recording TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        path TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        sha256 BLOB NOT NULL,
-        priority INTEGER NOT NULL,
-        pinned INTEGER NOT NULL,
-        meta TEXT NOT NULL,
-        created INTEGER NOT NULL,
-        sent TEXT NOT NULL DEFAULT '[]',
-        state TEXT NOT NULL DEFAULT 'sending'
-      );
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-    return new BulkStore(db, o);
+    const schema = migrate(db, o.migrations ?? BULK_MIGRATIONS);
+    return new BulkStore(db, o, schema);
   }
 
   /**

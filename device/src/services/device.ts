@@ -26,6 +26,7 @@ import { VideoControl } from './recorder-control.ts';
 import { Scheduler } from './scheduler.ts';
 import type { BoardSensors } from './sensors.ts';
 import { Snapshots } from './snapshots.ts';
+import { logSchema } from './state-migrations.ts';
 import { Uplink } from './uplink.ts';
 
 /**
@@ -96,6 +97,8 @@ export async function startDevice(
 
   const outbox = Outbox.open(join(dataDir, 'outbox.db'), { quotaBytes: cfg.outbox.quotaBytes });
   const bulk = BulkStore.open(join(dataDir, 'bulk.db'), { quotaBytes: cfg.bulk.quotaBytes, now: () => clock.now() });
+  logSchema(log, 'outbox.db', outbox.schema);
+  logSchema(log, 'bulk.db', bulk.schema);
   const bulkSender = new BulkSender({
     unitId: cfg.unitId,
     store: bulk,

@@ -28,6 +28,7 @@ import {
 } from './ota-slots.ts';
 import { verifyManifest } from './ota-trust.ts';
 import { applyDelta, decompressFull } from './ota-zstd.ts';
+import { STATE_VERSION } from './state-migrations.ts';
 
 /**
  * The update on the unit, as steps persisted before each is taken (<dataDir>/ota/job.json), so a
@@ -44,7 +45,7 @@ export interface OtaDeps {
   version: string;
   clock: Clock;
   log: Logger;
-  conditions(): Omit<Conditions, 'now' | 'board'>;
+  conditions(): Omit<Conditions, 'now' | 'board' | 'stateVersion'>;
   /** Queues a report on the `ota` uplink; returns its seq. */
   report(status: Omit<OtaStatus, 'seq'>): number;
   health: Omit<HealthProbes, 'now' | 'published'> & { delivered(seq: number): Promise<void> };
@@ -175,7 +176,12 @@ export class OtaService {
       const v = verifyManifest(rec.job.release, this.d.trusted);
       if (!v.ok) return void this.move('failed', { reason: v.reason, detail: v.detail });
       const manifest = v.manifest;
-      const go = mayProceed(rec.job, manifest, { ...this.d.conditions(), now: this.d.clock.now(), board: this.d.board });
+      const go = mayProceed(rec.job, manifest, {
+        ...this.d.conditions(),
+        now: this.d.clock.now(),
+        board: this.d.board,
+        stateVersion: STATE_VERSION,
+      });
       if (!go.go) {
         if (rec.step !== go.step || rec.reason !== go.reason) this.move(go.step, { reason: go.reason, detail: go.detail });
         return;

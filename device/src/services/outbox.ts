@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { UPLINK, type UplinkKind, type UplinkPayload } from '@shouwang/protocol';
+import { type Migration, type MigrationResult, migrate, OUTBOX_MIGRATIONS } from './state-migrations.ts';
 
 /**
  * The durable store-and-forward queue. A reading is "accepted" once `enqueue` returns: from then on
@@ -32,6 +33,8 @@ export interface OutboxOptions {
   quotaBytes: number;
   /** Told whenever an enqueue pushed the backlog over quota and rows were thinned. */
   onThinned?: (r: DownsampleResult) => void;
+  /** The schema history to open with; tests pass an older or a newer one to play another release. */
+  migrations?: readonly Migration[];
 }
 
 export interface DownsampleResult {
@@ -59,8 +62,12 @@ export class Outbox {
   private bytesCache: number;
   private readonly nextStmts = new Map<string, StatementSync>();
 
-  private constructor(db: DatabaseSync, options: OutboxOptions) {
+  /** What opening found: a `newer` file was written by a later release (after a rollback). */
+  readonly schema: MigrationResult;
+
+  private constructor(db: DatabaseSync, options: OutboxOptions, schema: MigrationResult) {
     this.db = db;
+    this.schema = schema;
     this.quotaBytes = options.quotaBytes;
     this.onThinned = options.onThinned;
     this.stmt = {
@@ -82,19 +89,9 @@ export class Outbox {
       PRAGMA synchronous = FULL;
       PRAGMA busy_timeout = 5000;
       PRAGMA cache_size = -256; -- KiB: the outbox is written at the tail and read at the head; 2 MB of cache buys nothing
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      INSERT OR IGNORE INTO meta (key, value) VALUES ('seq', -1);
-      CREATE TABLE IF NOT EXISTS outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        seq INTEGER NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        priority INTEGER NOT NULL,
-        payload TEXT NOT NULL,
-        bytes INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS outbox_order ON outbox (priority, id);
     `);
-    return new Outbox(db, options);
+    const schema = migrate(db, options.migrations ?? OUTBOX_MIGRATIONS);
+    return new Outbox(db, options, schema);
   }
 
   /**

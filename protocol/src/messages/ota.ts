@@ -70,6 +70,14 @@ export const ReleaseManifest = Type.Object(
       maximum: 1000,
       description: 'On-device state version this release writes; the previous release still reads it',
     }),
+    stateReadableFrom: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description:
+          'Lowest state version whose agent still reads the state this release writes (raised only by a breaking change); a unit below it refuses the release, since it could not roll back. Absent: 1',
+      }),
+    ),
     notes: Type.Optional(Type.String({ maxLength: 500 })),
   },
   { additionalProperties: false },
@@ -210,6 +218,7 @@ export const OTA_REASONS = [
   'crash-loop',
   'health-check',
   'superseded',
+  'state',
 ] as const;
 export type OtaReason = (typeof OTA_REASONS)[number];
 
