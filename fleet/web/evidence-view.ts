@@ -71,6 +71,10 @@ export class EvidenceView {
     this.element.innerHTML = `<p class="evidence-chain"></p><div class="evidence-parts"></div><div class="evidence-stills"></div>
 <div class="evidence-clip" data-state="none" hidden><h4></h4><video controls muted playsinline preload="auto"></video><p class="clip-state" aria-live="polite"></p></div>`;
     const video = this.#video();
+    // "Press play" once the browser can play it, not when the playlist is read: a play before is lost.
+    video.addEventListener('canplay', () => {
+      if (this.#clipBox().dataset.state === 'loading') this.#clipState('ready');
+    });
     video.addEventListener('playing', () => this.#clipState('playing'));
     video.addEventListener('pause', () => this.#clipState('ready'));
     video.addEventListener('ended', () => this.#clipState('ready'));
@@ -248,7 +252,6 @@ export class EvidenceView {
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) this.#clipState('failed', data.details);
     });
-    hls.on(Hls.Events.MANIFEST_PARSED, () => this.#clipState('ready'));
     hls.loadSource(playlist);
     hls.attachMedia(this.#video());
   }
