@@ -27,7 +27,7 @@ export interface LivePlayerDeps {
 const KEEPALIVE_MS = KEEPALIVE_S * 1000;
 const FIRST_SEGMENT_POLL_MS = 500;
 /** hls.js is large (~370 kB) and only a watching commander needs it: loaded on the first Watch. */
-const HLS_URL = '/assets/hls.mjs';
+export const HLS_URL = '/assets/hls.mjs';
 
 type State = 'idle' | 'asking' | 'waiting' | 'playing' | 'refused' | 'failed' | 'stopped';
 

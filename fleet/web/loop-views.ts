@@ -20,7 +20,13 @@ export interface LoopViews {
   relabel(): void;
 }
 
-export function mountLoopViews(o: { api: Api; session: () => Session; header: HTMLElement; side: HTMLElement }): LoopViews {
+export function mountLoopViews(o: {
+  api: Api;
+  token: () => string | null;
+  session: () => Session;
+  header: HTMLElement;
+  side: HTMLElement;
+}): LoopViews {
   const style = document.createElement('style');
   style.textContent = css;
   document.head.append(style);
@@ -45,7 +51,7 @@ export function mountLoopViews(o: { api: Api; session: () => Session; header: HT
   const clock = new FleetClock();
   const alarms = new AlarmConsole(box('alarms-view'), { api: o.api, session: o.session, clock });
   const queue = new TicketQueue(box('tickets-view'), { api: o.api, clock });
-  const ticket = new TicketPage(box('ticket-view'), { api: o.api, session: o.session, clock });
+  const ticket = new TicketPage(box('ticket-view'), { api: o.api, token: o.token, session: o.session, clock });
   const kpis = new KpiPanel(box('kpis-view'), { api: o.api, clock });
   return {
     show(r) {

@@ -80,7 +80,7 @@ const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
 const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
-const loopViews = mountLoopViews({ api, session: () => session, header: $('top'), side: $('side') });
+const loopViews = mountLoopViews({ api, token: () => token, session: () => session, header: $('top'), side: $('side') });
 const deadLetters = new DeadLetters($('side'), document.querySelector('#list-view .tools'), api, () => session);
 const livePlayer = new LivePlayer($('live-view'), { api, token: () => token, session: () => session });
 

@@ -1,4 +1,5 @@
 import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
+import { EVIDENCE_EN, EVIDENCE_ZH } from './strings-evidence.ts';
 import { FLOWS_EN, FLOWS_ZH } from './strings-flows.ts';
 import { MAP_EN, MAP_ZH } from './strings-map.ts';
 import { OTA_EN, OTA_ZH } from './strings-ota.ts';
@@ -13,6 +14,7 @@ export const EN = {
   ...ALARMS_EN,
   ...MAP_EN,
   ...VIDEO_EN,
+  ...EVIDENCE_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -192,6 +194,7 @@ export const ZH: Record<Key, string> = {
   ...ALARMS_ZH,
   ...MAP_ZH,
   ...VIDEO_ZH,
+  ...EVIDENCE_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

@@ -3,6 +3,7 @@ import { allowed } from './actions.ts';
 import { type Api, ApiError } from './api.ts';
 import { learnNames } from './area-names.ts';
 import { confirmAction } from './confirm.ts';
+import { EvidenceView, unitAlarmId } from './evidence-view.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
@@ -15,6 +16,8 @@ import { clock, span, timeZone, until } from './time.ts';
 
 export interface TicketPageDeps {
   api: Api;
+  /** The signed-in token, for the stored files the evidence shows. */
+  token: () => string | null;
   session: () => Session;
   clock: FleetClock;
 }
@@ -29,7 +32,7 @@ const TIMELINE_ACTIONS: ReadonlySet<string> = new Set([...TICKET_ACTIONS, 'disco
 /**
  * One work order: what happened and where (unit, alarm, grid path, department), its deadline and
  * light against the fleet's clock, the evidence (position, the unit's readings when the alarm was
- * taken, snapshot and clip references — "no media yet" until the video pipeline fills them), every
+ * taken, the alarm's stills, clip and verified chain — evidence-view.ts), every
  * move on its timeline, and the moves its state allows, each marked with the role it needs. The
  * fleet decides: a refused move (403, 409) is shown in words and the ticket reloaded.
  */
@@ -42,10 +45,12 @@ export class TicketPage {
   /** Departments the fleet's tickets name, offered when dispatching (any name is accepted). */
   #departments: string[] = [];
   readonly #beat: Beat;
+  readonly #evidence: EvidenceView;
 
   constructor(root: HTMLElement, deps: TicketPageDeps) {
     this.#root = root;
     this.#deps = deps;
+    this.#evidence = new EvidenceView({ api: deps.api, token: deps.token });
     root.classList.add('ticket-page');
     this.#beat = new Beat(POLL_MS, (superseded) => this.#load(superseded), null);
     root.addEventListener('click', (e) => {
@@ -73,10 +78,12 @@ export class TicketPage {
     this.#id = null;
     this.#root.hidden = true;
     this.#beat.stop();
+    this.#evidence.clear();
   }
 
   relabel(): void {
     this.#drawn = '';
+    this.#evidence.relabel();
     if (this.#id) void this.#beat.run();
   }
 
@@ -92,6 +99,8 @@ export class TicketPage {
       this.#deps.clock.sync(a.now);
       learnNames(a.names);
       if (a.ticket.state === 'reported' || a.ticket.state === 'returned') await this.#loadDepartments();
+      await this.#evidence.show(a.ticket.unitId, unitAlarmId(a.ticket.idempotencyKey));
+      if (id !== this.#id || superseded()) return null;
       this.#ticket = a.ticket;
       this.#draw(a.ticket, a.timeline);
     } catch (err) {
@@ -116,7 +125,7 @@ export class TicketPage {
     const light = lightAt(tk, now);
     const session = this.#deps.session();
     // Redrawn when the ticket, its light or the caller's role changes; a typed reason survives a poll otherwise.
-    const key = `${tk.updatedAt}|${timeline.length}|${light}|${session.role}`;
+    const key = `${tk.updatedAt}|${timeline.length}|${light}|${session.role}|${this.#evidence.empty}`;
     if (key === this.#drawn) {
       const due = this.#root.querySelector('[data-field="deadline"]');
       if (due) due.textContent = t('ticket.due', { time: clock(tk.deadlineAt), until: until(tk.deadlineAt, now) });
@@ -157,7 +166,9 @@ export class TicketPage {
 <div><section class="timeline"><h3>${esc(t('ticket.timeline'))} <small>${esc(timeZone())}</small></h3><ol>${timeline
       .map((e) => timelineItem(e))
       .join('')}</ol></section>
-<section class="evidence"><h3>${esc(t('ticket.evidence'))}</h3>${evidence(tk)}</section></div></div>`;
+<section class="evidence"><h3>${esc(t('ticket.evidence'))}</h3>${evidence(tk, this.#evidence.empty)}</section></div></div>`;
+    // The same element each time: a redraw never restarts the clip.
+    this.#root.querySelector('.evidence-media')?.replaceWith(this.#evidence.element);
   }
 
   #actions(tk: TicketView, session: Session, reason: string): string {
@@ -227,7 +238,7 @@ function returned(tk: TicketView, timeline: readonly TimelineEntry[]): string {
   return `<p class="returned-by">${esc(t('ticket.returnedBy', { department: tk.department ?? '—', reason: last.reason ?? '' }))}</p>`;
 }
 
-function evidence(tk: TicketView): string {
+function evidence(tk: TicketView, noMedia: boolean): string {
   const ev = tk.evidence;
   const pos = ev.position ? `${ev.position.lat.toFixed(5)}, ${ev.position.lon.toFixed(5)}` : t('ticket.noPosition');
   const alarm = ev.alarm
@@ -238,17 +249,13 @@ function evidence(tk: TicketView): string {
       }</dd>${ev.alarm.message ? `<dt>${esc(t('ticket.alarmMessage'))}</dt><dd>${esc(ev.alarm.message)}</dd>` : ''}`
     : '';
   const readings = flatten(ev.readings);
-  const media = [
-    ...ev.snapshots.map((s) => `<li class="snapshot">${esc(s)}</li>`),
-    ...ev.clips.map((c) => `<li class="clip">${esc(c)}</li>`),
-  ];
   return `<dl><dt>${esc(t('ticket.position'))}</dt><dd data-field="position">${esc(pos)}</dd>${alarm}</dl>
 <h4>${esc(t('ticket.readings'))}</h4>${
     readings.length
       ? `<table class="readings">${readings.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`
       : `<p class="dim">${esc(t('ticket.noReadings'))}</p>`
   }
-<h4>${esc(t('ticket.media'))}</h4>${media.length ? `<ul class="media">${media.join('')}</ul>` : `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>`}`;
+<h4>${esc(t('ticket.media'))}</h4>${noMedia ? `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>` : ''}<div class="evidence-media"></div>`;
 }
 
 /** The readings object as `power.soc: 41` lines (timestamps as clock times). */
