@@ -4,7 +4,8 @@
  * cell), the unit page's live player in Debian's headless Chromium. Per segment: the moment hls.js
  * has appended it to the video's buffer (FRAG_BUFFERED) against its capture time (its
  * EXT-X-PROGRAM-DATE-TIME, the first frame's), so each figure includes the segment's own length.
- * Also how far behind the camera the picture on screen is (hls.js's playingDate), which adds the
+ * Also the first time the fleet's playlist lists each segment (the link and the fleet, no player),
+ * and how far behind the camera the picture on screen is (hls.js's playingDate), which adds the
  * player's deliberate two segments of margin. Baseline, same run: the same at the LTE profile's
  * 2 MB/s. The unit and the browser share this machine's clock.
  *
@@ -46,6 +47,8 @@ interface Buffered {
 }
 
 interface LinkFigures {
+  /** Capture → listed in the fleet's playlist: what the link and the fleet take, before any player. */
+  listedMs: number[];
   bufferedMs: number[];
   shownMs: number[];
   /** Segments buffered of those the unit captured over the same span (sequence numbers). */
@@ -74,8 +77,14 @@ async function measure(browser: Browser, linkKbps: number | undefined): Promise<
     const page = await context.newPage();
     await page.goto(`${base}/#token=${ADMIN}`);
     await page.goto(`${base}/#/unit/${id}`);
+    const playlist = page.waitForRequest((r) => r.url().endsWith('/index.m3u8'), { timeout: 60_000 });
     await page.locator('#live-view button[data-live="watch"]').click({ timeout: 60_000 });
-    return await collect(page);
+    const listed = watchPlaylist((await playlist).url());
+    try {
+      return { ...(await collect(page)), listedMs: [...listed.ms.values()].slice(WARM_UP) };
+    } finally {
+      listed.stop();
+    }
   } finally {
     await context.close();
     await sys.stop();
@@ -88,7 +97,40 @@ async function measure(browser: Browser, linkKbps: number | undefined): Promise<
  * on-screen lag meanwhile. A link too thin for the feed buffers only some of its segments (the lane
  * drops the stale ones): the figures are over those that did play, with the share beside them.
  */
-async function collect(page: Page): Promise<LinkFigures> {
+/**
+ * Polls the fleet's playlist every 200 ms, as a player would without playing: the first time each
+ * segment is listed, against its program-date-time, by media sequence number.
+ */
+function watchPlaylist(url: string): { ms: Map<number, number>; stop(): void } {
+  const ms = new Map<number, number>();
+  let running = true;
+  void (async () => {
+    while (running) {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN}` } }).catch(() => null);
+      const now = Date.now();
+      let sn = -1;
+      let pdt: number | undefined;
+      for (const line of res?.ok ? (await res.text()).split('\n') : []) {
+        if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) sn = Number(line.slice(22));
+        else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pdt = Date.parse(line.slice(25));
+        else if (line.startsWith('#EXTINF:')) {
+          if (pdt !== undefined && sn >= 0 && !ms.has(sn)) ms.set(sn, now - pdt);
+          pdt = undefined;
+          sn++;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    ms,
+    stop: () => {
+      running = false;
+    },
+  };
+}
+
+async function collect(page: Page): Promise<Omit<LinkFigures, 'listedMs'>> {
   const shownMs: number[] = [];
   let frags: Buffered[] = [];
   const deadline = Date.now() + MAX_WAIT_MS;
@@ -128,6 +170,8 @@ export async function bench(): Promise<BenchRow[]> {
     };
     const label = `${TARGET_KBPS} kbit/s 4G, ${thin.bufferedMs.length} segments (baseline LTE 2 MB/s, ${lte.bufferedMs.length})`;
     return [
+      row(`live capture → listed at the fleet p50, ${label}`, (f) => f.listedMs, 0.5),
+      row(`live capture → listed at the fleet p95, ${label}`, (f) => f.listedMs, 0.95),
       row(`live capture → playable p50, ${label}`, (f) => f.bufferedMs, 0.5),
       row(`live capture → playable p95, ${label}`, (f) => f.bufferedMs, 0.95, 'p95 < 3 s'),
       row(`live capture → on screen p50, ${label}`, (f) => f.shownMs, 0.5),
