@@ -22,7 +22,7 @@ if (process.argv[2] === '--one') {
 }
 
 const only = process.argv.slice(2);
-const files = globSync('{protocol,hardware,device,gateway,fleet,flows}/bench/*.ts', { cwd: ROOT })
+const files = globSync('{protocol,hardware,device,gateway,fleet,flows,scripts}/bench/*.ts', { cwd: ROOT })
   .filter((f) => !f.endsWith('.lib.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();

@@ -99,6 +99,15 @@ export const DeviceConfig = Type.Object(
         lon: Type.Number({ minimum: -180, maximum: 180, default: 126.63, ...restart }),
         scenario: Type.String({ default: 'harbin-winter', maxLength: 64, ...restart }),
         link: Type.Union([Type.Literal('lte'), Type.Literal('nr'), Type.Literal('satellite')], { default: 'lte', ...restart }),
+        linkKbps: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 1_000_000,
+            description:
+              "The simulated uplink's rate, kbit/s, in place of its link's (LTE 16 Mbit/s, NR 80 Mbit/s, satellite 2.4 kbit/s): 512 for a thin 4G cell",
+            ...restart,
+          }),
+        ),
         timeScale: Type.Number({
           minimum: 0.001,
           maximum: 100_000,

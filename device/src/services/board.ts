@@ -54,6 +54,7 @@ export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: Open
     site: { lat: cfg.sim.lat, lon: cfg.sim.lon },
     scenario: cfg.sim.scenario as ScenarioName,
     link: cfg.sim.link,
+    ...(cfg.sim.linkKbps === undefined ? {} : { linkBytesPerSecond: (cfg.sim.linkKbps * 1000) / 8 }),
     clock,
     ...(opts.simSoc === undefined ? {} : { soc: opts.simSoc }),
   };
@@ -74,7 +75,7 @@ export async function openDeviceBoard(cfg: DeviceConfig, log: Logger, opts: Open
       gps: cfg.gps.enabled ? `${def.gps.path} ${def.gps.baudRate} Bd` : 'off',
       modemPort: cfg.modem.enabled ? `${def.modem.path} ${def.modem.baudRate} Bd` : 'off',
       ...(sim || cfg.real.simulateIo
-        ? { scenario: cfg.sim.scenario, timeScale: cfg.sim.timeScale, simulated: sim ? 'all' : 'io, camera' }
+        ? { scenario: cfg.sim.scenario, timeScale: cfg.sim.timeScale, linkKbps: cfg.sim.linkKbps, simulated: sim ? 'all' : 'io, camera' }
         : {}),
     },
     'board open',

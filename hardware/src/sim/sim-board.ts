@@ -14,6 +14,11 @@ export interface SimOptions {
   site: { lat: number; lon: number };
   scenario: ScenarioName;
   link: ModemKind;
+  /**
+   * The uplink's rate, bytes/s, in place of the link profile's (LTE's is 2 MB/s): a thin 4G cell,
+   * e.g. 64_000 for 512 kbit/s. The profile's latency stays.
+   */
+  linkBytesPerSecond?: number;
   clock: Clock;
   /**
    * Simulated seconds per real second of `clock` (default 1). Real receivers and ADCs report on
@@ -327,7 +332,8 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     },
     speaker,
     async uplink(target) {
-      const shaper = new LinkShaper(target, LINK_PROFILES[o.link]);
+      const base = LINK_PROFILES[o.link];
+      const shaper = new LinkShaper(target, o.linkBytesPerSecond ? { ...base, bytesPerSecond: o.linkBytesPerSecond } : base);
       shaper.setCarrier(modem.attached);
       shapers.push(shaper);
       return shaper.listen();
