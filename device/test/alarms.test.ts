@@ -42,6 +42,21 @@ test('low battery and over-temperature clear only past their hysteresis band', (
   assert.equal(e.evaluate({ ts: 60_000, tempC: 72, siteClosed: false })[0]?.kind, 'over-temperature');
 });
 
+test('nextDue: when the earliest running debounce ends, for a raise and for a clear', () => {
+  const e = new AlarmEngine();
+  assert.equal(e.nextDue(), undefined, 'nothing pending');
+  e.evaluate({ ts: 1000, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), 61_000, 'low battery raises after 60 s');
+  e.evaluate({ ts: 2000, tiltDeg: 50, siteClosed: false });
+  assert.equal(e.nextDue(), 7000, 'the tilt (5 s) ends first');
+  e.evaluate({ ts: 3000, tiltDeg: 0, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), 61_000, 'back upright: only the battery is pending');
+  e.evaluate({ ts: 61_000, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), undefined, 'raised: nothing pending');
+  e.evaluate({ ts: 70_000, soc: 30, siteClosed: false });
+  assert.equal(e.nextDue(), 70_000 + 10 * 60_000, 'recharged: the clear waits ten minutes');
+});
+
 test('geofence: GNSS jumps are ignored, a real move raises with the distance', () => {
   const e = new AlarmEngine({ ...DEFAULT_ALARM_CONFIG, site });
   const far = { lat: site.lat + 0.01, lon: site.lon };

@@ -167,6 +167,22 @@ export class AlarmEngine {
     return out;
   }
 
+  /**
+   * When the earliest pending raise or clear has waited out its debounce, or undefined when none is
+   * pending. The debounce is unit time, not a count of samples: a unit sampling every 5 or 15 minutes
+   * on a low rung must look again then, or a 60 s debounce becomes a one-period delay.
+   */
+  nextDue(): number | undefined {
+    let due: number | undefined;
+    for (const rule of RULES) {
+      const st = this.state.get(rule.kind);
+      if (st?.pendingSince === undefined) continue;
+      const at = st.pendingSince + (st.activeId === undefined ? rule.raiseAfterMs : rule.clearAfterMs);
+      if (due === undefined || at < due) due = at;
+    }
+    return due;
+  }
+
   /** Open alarms, for the satellite digest and for persistence. */
   open(): { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] {
     const out: { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] = [];

@@ -245,7 +245,19 @@ export class Agent {
       this.log.warn({ err }, 'sampling failed');
     }
     if (this.stopped) return;
-    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), RUNG_LIMITS[this.ladder.state].sampleS * 1000);
+    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), this.nextSampleMs(ts));
+  }
+
+  /**
+   * The rung's period, or sooner when an alarm's debounce ends first (a reading is cheap; a late alarm
+   * is not). Only a debounce still running at the sample `ts` pulls the next one in: one that ended
+   * without a reading to decide it waits for the period, so a dead sensor cannot spin the loop.
+   */
+  private nextSampleMs(ts: number): number {
+    const periodMs = RUNG_LIMITS[this.ladder.state].sampleS * 1000;
+    const due = this.alarms.nextDue();
+    if (due === undefined || due <= ts) return periodMs;
+    return Math.min(periodMs, Math.max(0, due - this.d.clock.now()));
   }
 
   private onReading(ts: number, r: SensorReading, periodMs: number): void {
