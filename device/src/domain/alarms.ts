@@ -199,6 +199,17 @@ export class AlarmEngine {
   }
 }
 
+/**
+ * Delay to the next sample: the rung's period, or sooner when an alarm's debounce (`due`, from
+ * `nextDue`) ends first — a reading is cheap, a late alarm is not. Only a debounce still running at
+ * the last sample (`sampledAt`) pulls the next one in: one that ended without a reading to decide it
+ * (a sensor gone silent) waits for the period, so it cannot spin the loop.
+ */
+export function sampleDelayMs(periodMs: number, due: number | undefined, sampledAt: number, now: number): number {
+  if (due === undefined || due <= sampledAt) return periodMs;
+  return Math.min(periodMs, Math.max(0, due - now));
+}
+
 /** `<kind>:<raise time in base-36 seconds>`: the same occurrence always has the same id. */
 export function alarmId(kind: AlarmKind, raisedAt: number): string {
   return `${kind}:${Math.floor(raisedAt / 1000).toString(36)}`;

@@ -1,7 +1,7 @@
 import type { Clock } from '@shouwang/hardware';
 import { type LinkType, POWER_STATES, type PowerState, topics } from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG, sampleDelayMs } from '../domain/alarms.ts';
 import {
   type BatterySpec,
   DEFAULT_LADDER,
@@ -245,19 +245,8 @@ export class Agent {
       this.log.warn({ err }, 'sampling failed');
     }
     if (this.stopped) return;
-    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), this.nextSampleMs(ts));
-  }
-
-  /**
-   * The rung's period, or sooner when an alarm's debounce ends first (a reading is cheap; a late alarm
-   * is not). Only a debounce still running at the sample `ts` pulls the next one in: one that ended
-   * without a reading to decide it waits for the period, so a dead sensor cannot spin the loop.
-   */
-  private nextSampleMs(ts: number): number {
-    const periodMs = RUNG_LIMITS[this.ladder.state].sampleS * 1000;
-    const due = this.alarms.nextDue();
-    if (due === undefined || due <= ts) return periodMs;
-    return Math.min(periodMs, Math.max(0, due - this.d.clock.now()));
+    const delayMs = sampleDelayMs(RUNG_LIMITS[this.ladder.state].sampleS * 1000, this.alarms.nextDue(), ts, this.d.clock.now());
+    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), delayMs);
   }
 
   private onReading(ts: number, r: SensorReading, periodMs: number): void {
