@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AlarmEngine, alarmId, DEFAULT_ALARM_CONFIG, distanceM } from '../src/domain/alarms.ts';
+import { AlarmEngine, alarmId, DEFAULT_ALARM_CONFIG, distanceM, sampleDelayMs } from '../src/domain/alarms.ts';
 
 const site = { lat: 45.75, lon: 126.63, radiusM: 200 };
 
@@ -40,6 +40,31 @@ test('low battery and over-temperature clear only past their hysteresis band', (
   assert.equal(e.evaluate({ ts: 1_400_000, soc: 25, siteClosed: false })[0]?.state, 'cleared');
   e.evaluate({ ts: 0, tempC: 75, siteClosed: false });
   assert.equal(e.evaluate({ ts: 60_000, tempC: 72, siteClosed: false })[0]?.kind, 'over-temperature');
+});
+
+test('nextDue: when the earliest running debounce ends, for a raise and for a clear', () => {
+  const e = new AlarmEngine();
+  assert.equal(e.nextDue(), undefined, 'nothing pending');
+  e.evaluate({ ts: 1000, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), 61_000, 'low battery raises after 60 s');
+  e.evaluate({ ts: 2000, tiltDeg: 50, siteClosed: false });
+  assert.equal(e.nextDue(), 7000, 'the tilt (5 s) ends first');
+  e.evaluate({ ts: 3000, tiltDeg: 0, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), 61_000, 'back upright: only the battery is pending');
+  e.evaluate({ ts: 61_000, soc: 12, siteClosed: false });
+  assert.equal(e.nextDue(), undefined, 'raised: nothing pending');
+  e.evaluate({ ts: 70_000, soc: 30, siteClosed: false });
+  assert.equal(e.nextDue(), 70_000 + 10 * 60_000, 'recharged: the clear waits ten minutes');
+});
+
+test('the next sample comes when a debounce ends, never later than the period, and never in a loop', () => {
+  const period = 300_000;
+  assert.equal(sampleDelayMs(period, undefined, 0, 50), period, 'nothing pending: the rung period');
+  assert.equal(sampleDelayMs(period, 60_000, 0, 50), 59_950, 'a debounce ends first: sample then');
+  assert.equal(sampleDelayMs(period, 900_000, 0, 50), period, 'a debounce longer than the period: the period');
+  assert.equal(sampleDelayMs(period, 60_000, 59_990, 60_010), 0, 'the read outlasted the debounce: at once');
+  // The debounce ended at or before the last sample and that sample could not decide it (no reading).
+  assert.equal(sampleDelayMs(period, 60_000, 60_000, 60_010), period, 'a silent sensor does not spin the loop');
 });
 
 test('geofence: GNSS jumps are ignored, a real move raises with the distance', () => {

@@ -167,6 +167,22 @@ export class AlarmEngine {
     return out;
   }
 
+  /**
+   * When the earliest pending raise or clear has waited out its debounce, or undefined when none is
+   * pending. The debounce is unit time, not a count of samples: a unit sampling every 5 or 15 minutes
+   * on a low rung must look again then, or a 60 s debounce becomes a one-period delay.
+   */
+  nextDue(): number | undefined {
+    let due: number | undefined;
+    for (const rule of RULES) {
+      const st = this.state.get(rule.kind);
+      if (st?.pendingSince === undefined) continue;
+      const at = st.pendingSince + (st.activeId === undefined ? rule.raiseAfterMs : rule.clearAfterMs);
+      if (due === undefined || at < due) due = at;
+    }
+    return due;
+  }
+
   /** Open alarms, for the satellite digest and for persistence. */
   open(): { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] {
     const out: { id: string; kind: AlarmKind; severity: Severity; raisedAt: number }[] = [];
@@ -181,6 +197,17 @@ export class AlarmEngine {
   snapshot(): AlarmSnapshot {
     return Object.fromEntries(this.open().map((a) => [a.kind, { activeId: a.id, raisedAt: a.raisedAt }]));
   }
+}
+
+/**
+ * Delay to the next sample: the rung's period, or sooner when an alarm's debounce (`due`, from
+ * `nextDue`) ends first — a reading is cheap, a late alarm is not. Only a debounce still running at
+ * the last sample (`sampledAt`) pulls the next one in: one that ended without a reading to decide it
+ * (a sensor gone silent) waits for the period, so it cannot spin the loop.
+ */
+export function sampleDelayMs(periodMs: number, due: number | undefined, sampledAt: number, now: number): number {
+  if (due === undefined || due <= sampledAt) return periodMs;
+  return Math.min(periodMs, Math.max(0, due - now));
 }
 
 /** `<kind>:<raise time in base-36 seconds>`: the same occurrence always has the same id. */

@@ -1,7 +1,7 @@
 import type { Clock } from '@shouwang/hardware';
 import { type LinkType, POWER_STATES, type PowerState, topics } from '@shouwang/protocol';
 import type { Logger } from 'pino';
-import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
+import { type AlarmConfig, AlarmEngine, type AlarmSnapshot, DEFAULT_ALARM_CONFIG, sampleDelayMs } from '../domain/alarms.ts';
 import {
   type BatterySpec,
   DEFAULT_LADDER,
@@ -245,7 +245,8 @@ export class Agent {
       this.log.warn({ err }, 'sampling failed');
     }
     if (this.stopped) return;
-    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), RUNG_LIMITS[this.ladder.state].sampleS * 1000);
+    const delayMs = sampleDelayMs(RUNG_LIMITS[this.ladder.state].sampleS * 1000, this.alarms.nextDue(), ts, this.d.clock.now());
+    this.sampleTimer = this.d.clock.setTimeout(() => this.track(this.sample()), delayMs);
   }
 
   private onReading(ts: number, r: SensorReading, periodMs: number): void {
