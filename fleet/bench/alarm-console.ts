@@ -1,31 +1,10 @@
-/**
- * The alarm console with 1,000 open alarms, in Debian's headless Chromium: time to the first page
- * of rows, main-thread time per answer of the fleet (the console asks every 5 s), and the slowest
- * interaction (typing a filter, acknowledging, opening a shelve form). Baseline, same run, same
- * fleet and alarms: the console with every row laid out (its 100-row page undone by one style
- * rule), as it would be without paging.
- *
- * Runnable alone: `node fleet/bench/alarm-console.ts` prints a table.
- */
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeUplink, topics } from '@shouwang/protocol';
 import type { BenchRow } from '@shouwang/runtime';
-import { Value } from '@sinclair/typebox/value';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
-import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
-import { FleetConfig } from '../src/config.ts';
-import { startFleet } from '../src/fleet.ts';
-import { launchChromium } from '../test/dashboard-browser.ts';
+import { BENCH_TOKEN, withBenchFleet } from './bench-fleet.lib.ts';
 import { mainThread, recordInteractions, unitId } from './dashboard.lib.ts';
 
 const ALARMS = 1000;
-const TOKEN = 'bench-admin-token';
 /** The baseline: no row is set aside by the page (the filter still hides its misses the same way). */
 const LAY_OUT_ALL = 'article.alarm[hidden] { display: grid !important; }';
 
@@ -38,7 +17,7 @@ interface Figures {
 async function measure(browser: Browser, base: string, all: boolean): Promise<Figures> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en' });
   const page = await context.newPage();
-  await page.goto(`${base}/#token=${TOKEN}`);
+  await page.goto(`${base}/#token=${BENCH_TOKEN}`);
   await page.locator('#summary').waitFor();
   if (all) await page.addStyleTag({ content: LAY_OUT_ALL });
   const t0 = Date.now();
@@ -71,20 +50,7 @@ async function measure(browser: Browser, base: string, all: boolean): Promise<Fi
 }
 
 export async function bench(): Promise<BenchRow[]> {
-  const broker = await Aedes.createBroker();
-  const server = createServer(broker.handle);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'alarm-console-bench-'));
-  const config = Value.Default(
-    FleetConfig,
-    Value.Convert(FleetConfig, { dataDir, http: { port: 0 }, mqtt: { url }, auth: { bootstrapAdminToken: TOKEN } }),
-  ) as FleetConfig;
-  const fleet = await startFleet(config, pino({ level: 'silent' }));
-  const units = await mqtt.connectAsync(url, { clientId: 'bench-units', reconnectPeriod: 0 });
-  const browser = await launchChromium();
-  try {
+  return withBenchFleet('alarm-console', async ({ fleet, units, browser, base }) => {
     await fleet.loop.intake.subscribed;
     const now = Date.now();
     await Promise.all(
@@ -112,7 +78,6 @@ export async function bench(): Promise<BenchRow[]> {
       ),
     );
     while (fleet.loop.alarms.counts.taken < ALARMS) await new Promise((r) => setTimeout(r, 50));
-    const base = `http://127.0.0.1:${fleet.httpPort}`;
     // Alternate, best of two each: these machines are shared and runs vary.
     const runs: { paged: Figures[]; all: Figures[] } = { paged: [], all: [] };
     for (let i = 0; i < 2; i++) {
@@ -141,14 +106,7 @@ export async function bench(): Promise<BenchRow[]> {
         target: '≤ 100 ms',
       },
     ];
-  } finally {
-    await browser.close();
-    units.end(true);
-    await fleet.close();
-    await new Promise<void>((r) => broker.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,32 +1,13 @@
-/**
- * The dashboard with 1,000 units, in Debian's headless Chromium: time to first render, main-thread
- * cost per streamed update, and the slowest interaction while updates stream. Baseline, same run:
- * the page as it was before keyed updates (fleet/bench/dashboard-baseline/, a frozen copy that
- * re-rendered every card with innerHTML each frame), served the same fleet and the same stream.
- *
- * Runnable alone: `node fleet/bench/dashboard.ts` prints a table.
- */
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BenchRow } from '@shouwang/runtime';
-import { Value } from '@sinclair/typebox/value';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
-import { pino } from 'pino';
+import type mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
 import { bundlePage, type DashboardAssets } from '../src/api/dashboard-bundle.ts';
-import { FleetConfig } from '../src/config.ts';
-import { startFleet } from '../src/fleet.ts';
-import { launchChromium } from '../test/dashboard-browser.ts';
+import { BENCH_TOKEN, withBenchFleet } from './bench-fleet.lib.ts';
 import { firstRender, mainThread, publishFleet, recordInteractions, streamUpdates } from './dashboard.lib.ts';
 
 const UNITS = 1000;
 const RATE = 200;
 const STREAM_MS = Number(process.env.BENCH_STREAM_MS ?? 6000);
-const TOKEN = 'bench-admin-token';
 
 interface Figures {
   firstRenderMs: number;
@@ -41,7 +22,7 @@ async function measure(browser: Browser, base: string, units: mqtt.MqttClient, b
     await page.route(`${base}/`, (r) => r.fulfill({ contentType: 'text/html', body: baseline.html }));
     await page.route(`${base}/app.js`, (r) => r.fulfill({ contentType: 'text/javascript', body: baseline.js }));
   }
-  await page.goto(`${base}/#token=${TOKEN}`);
+  await page.goto(`${base}/#token=${BENCH_TOKEN}`);
   const busy = await mainThread(page);
   const firstRenderMs = await firstRender(page, UNITS);
   await page.waitForTimeout(1000);
@@ -63,23 +44,9 @@ async function measure(browser: Browser, base: string, units: mqtt.MqttClient, b
 }
 
 export async function bench(): Promise<BenchRow[]> {
-  const broker = await Aedes.createBroker();
-  const server = createServer(broker.handle);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'dashboard-bench-'));
-  const config = Value.Default(
-    FleetConfig,
-    Value.Convert(FleetConfig, { dataDir, http: { port: 0 }, mqtt: { url }, auth: { bootstrapAdminToken: TOKEN } }),
-  ) as FleetConfig;
-  const fleet = await startFleet(config, pino({ level: 'silent' }));
-  const units = await mqtt.connectAsync(url, { clientId: 'bench-units', reconnectPeriod: 0 });
-  const browser = await launchChromium();
-  try {
+  return withBenchFleet('dashboard', async ({ fleet, units, browser, base }) => {
     await publishFleet(units, UNITS);
     while (fleet.state.list().length < UNITS) await new Promise((r) => setTimeout(r, 50));
-    const base = `http://127.0.0.1:${fleet.httpPort}`;
     const old = await bundlePage(new URL('./dashboard-baseline/', import.meta.url));
     // Alternate, best of two each: these machines are shared and runs vary.
     const runs: { keyed: Figures[]; full: Figures[] } = { keyed: [], full: [] };
@@ -109,14 +76,7 @@ export async function bench(): Promise<BenchRow[]> {
         target: '≤ 100 ms',
       },
     ];
-  } finally {
-    await browser.close();
-    units.end(true);
-    await fleet.close();
-    await new Promise<void>((r) => broker.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
