@@ -29,13 +29,36 @@ export async function alarmOccurrences(db: Kysely<Database>, of: { ticketId: str
   rows.sort(
     (x, y) => Number(y.raised_at) - Number(x.raised_at) || (x.episode < y.episode ? -1 : x.episode > y.episode ? 1 : first(x) - first(y)),
   );
-  return rows.map((r) => {
-    // The fingerprint is built from the episode's unit and kind (domain/alarm-engine.ts): what follows them is the unit's id.
-    const prefix = fingerprint(r.unit_id, r.kind, '');
-    return {
-      alarmId: r.fingerprint.slice(prefix.length),
-      episode: r.episode,
-      raisedAt: r.fingerprint === r.episode ? Number(r.raised_at) : null,
-    };
-  });
+  return rows.map((r) => ({
+    alarmId: unitAlarmId(r),
+    episode: r.episode,
+    raisedAt: r.fingerprint === r.episode ? Number(r.raised_at) : null,
+  }));
+}
+
+/**
+ * The units' alarms whose evidence must be kept: those of an episode not cleared, or of one whose
+ * ticket is not closed. By unit, the unit's alarm ids.
+ */
+export async function heldAlarms(db: Kysely<Database>): Promise<Map<string, Set<string>>> {
+  const rows = await db
+    .selectFrom('alarms as a')
+    .innerJoin('alarm_occurrences as o', 'o.episode', 'a.episode')
+    .leftJoin('tickets as t', 't.id', 'a.ticket_id')
+    .select(['a.unit_id', 'a.kind', 'o.fingerprint'])
+    .where('a.source', '<>', 'fleet')
+    .where((eb) => eb.or([eb('a.state', '<>', 'cleared'), eb.and([eb('t.id', 'is not', null), eb('t.state', '<>', 'closed')])]))
+    .execute();
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const ids = out.get(r.unit_id) ?? new Set<string>();
+    out.set(r.unit_id, ids);
+    ids.add(unitAlarmId(r));
+  }
+  return out;
+}
+
+/** The fingerprint is built from the episode's unit and kind (domain/alarm-engine.ts): what follows them is the unit's alarm id. */
+function unitAlarmId(r: { unit_id: string; kind: string; fingerprint: string }): string {
+  return r.fingerprint.slice(fingerprint(r.unit_id, r.kind, '').length);
 }
