@@ -4,7 +4,7 @@
  * the store is brought under its quota oldest first, abandoned partial uploads and stray staging
  * files go, and evidence of an alarm not cleared or of a ticket not closed stays whatever its age.
  * The policy runs once per interval on the fleet's clock (a second ask in the same interval finds
- * nothing due).
+ * nothing due); on SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,6 +17,7 @@ import S3rver from 's3rver';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { S3BlobStore } from '../src/media/s3-store.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { postgresDatabases } from './postgres-helper.ts';
 
 const UNIT = 'hrb-901';
 const DAY = 86_400_000;
@@ -40,11 +41,19 @@ async function upload(unit: MqttClient, recording: string, file: Buffer, alarm?:
 
 const RETENTION = { keepDays: 30, stagingMaxAgeH: 24, intervalS: 3600, pollS: 3600 };
 
-test('file store: old media and abandoned uploads go; evidence of an uncleared alarm or an open ticket stays; once per interval', async (t) => {
+const freshPostgres = postgresDatabases('retention');
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`file store: old media and abandoned uploads go; evidence of an uncleared alarm or an open ticket stays; once per interval (${dialect})`, async (t) => {
+    await fileStore(t, dialect === 'postgres' ? await freshPostgres() : '');
+  });
+}
+
+async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   let now = Date.parse('2026-03-01T00:00:00Z');
   const broker = await startBroker(t);
   const dataDir = await tempDir(t);
-  const fleet = await startTestFleet(t, broker.url, { dataDir, clock: { now: () => now }, media: { retention: RETENTION } });
+  const fleet = await startTestFleet(t, broker.url, { dataDir, storageUrl, clock: { now: () => now }, media: { retention: RETENTION } });
   const unit = await unitClient(t, broker.url, UNIT);
   const row = (rec: string) => fleet.media.store.get(UNIT, rec);
   const files = new FileBlobStore(join(dataDir, 'media', 'store'));
@@ -102,7 +111,7 @@ test('file store: old media and abandoned uploads go; evidence of an uncleared a
   const again = await fleet.media.retention.runDue();
   assert.equal(again?.held, 2, JSON.stringify(again));
   assert.equal((await row('clip-1'))?.state, 'complete');
-});
+}
 
 async function startS3(t: TestContext): Promise<{ endpoint: string }> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: join(await tempDir(t), 's3'), silent: true });
