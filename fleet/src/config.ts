@@ -212,6 +212,11 @@ export const FleetConfig = Type.Object({
       retention: Type.Object(
         {
           keepDays: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'Stored media older than this is deleted' }),
+          liveKeepHours: Type.Number({
+            exclusiveMinimum: 0,
+            default: 24,
+            description: "Live feeds' stored segments older than this are deleted",
+          }),
           storeQuotaBytes: Type.Integer({
             minimum: 0,
             default: 0,

@@ -30,16 +30,23 @@ const exists = (path: string) =>
   );
 
 /** Sends a recording's chunks; `upTo` bytes only for a partial upload. */
-async function upload(unit: MqttClient, recording: string, file: Buffer, alarm?: string, upTo = file.length) {
+async function upload(
+  unit: MqttClient,
+  recording: string,
+  file: Buffer,
+  alarm?: string,
+  upTo = file.length,
+  kind: MediaChunk['kind'] = 'clip',
+) {
   for (let offset = 0; offset < upTo; offset += 16_384) {
     const data = file.subarray(offset, Math.min(offset + 16_384, upTo));
-    const chunk: MediaChunk = { recording, kind: 'clip', offset, hash: sha(data), data, size: file.length, sha256: sha(file) };
+    const chunk: MediaChunk = { recording, kind, offset, hash: sha(data), data, size: file.length, sha256: sha(file) };
     if (alarm) chunk.alarm = alarm;
     await unit.publishAsync(topics.chunk(UNIT), Buffer.from(encodeChunk(chunk)), { qos: 1 });
   }
 }
 
-const RETENTION = { keepDays: 30, stagingMaxAgeH: 24, intervalS: 3600, pollS: 3600 };
+const RETENTION = { keepDays: 30, liveKeepHours: 24, stagingMaxAgeH: 24, intervalS: 3600, pollS: 3600 };
 
 const freshPostgres = postgresDatabases('retention');
 
@@ -80,23 +87,32 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   now += 20 * DAY;
   await upload(unit, 'routine-new', fileOf(30_000, 17));
   await waitFor(async () => (await row('routine-new'))?.state === 'complete', 10_000);
+  // Live segments: one watched 2 days before the run, one an hour before.
+  now += 13 * DAY;
+  await upload(unit, 'feed-1', fileOf(10_000, 19), undefined, undefined, 'live');
+  await waitFor(async () => (await row('feed-1'))?.state === 'complete', 10_000);
+  now += 2 * DAY - 3_600_000;
+  await upload(unit, 'feed-2', fileOf(10_000, 23), undefined, undefined, 'live');
+  await waitFor(async () => (await row('feed-2'))?.state === 'complete', 10_000);
+  now += 3_600_000;
   // A staging file nothing is uploading (left by a crash).
   await mkdir(join(dataDir, 'media', 'staging', UNIT), { recursive: true });
   await writeFile(staging('ghost'), 'half a file');
 
-  now += 15 * DAY; // routine-old, clip-1 and still-1 are 35 days old; routine-new 15
+  // routine-old, clip-1 and still-1 are 35 days old; routine-new 15; feed-1 2, feed-2 1 hour.
   const report = await fleet.media.retention.runDue();
   assert.ok(report, 'the interval’s run was due');
   assert.deepEqual(
     { expired: report.expired, abandoned: report.abandoned, orphans: report.orphans, held: report.held, overQuota: report.overQuota },
-    { expired: 1, abandoned: 1, orphans: 1, held: 2, overQuota: 0 },
+    { expired: 2, abandoned: 1, orphans: 1, held: 2, overQuota: 0 },
   );
   assert.equal(await row('routine-old'), undefined);
+  assert.equal(await row('feed-1'), undefined, 'a live segment past liveKeepHours');
   assert.equal(await exists(files.path(`${UNIT}/routine-old`)), false, 'its file is gone from the store');
   assert.equal(await row('stuck'), undefined);
   assert.equal(await exists(staging('stuck')), false, 'the abandoned upload’s staging file is gone');
   assert.equal(await exists(staging('ghost')), false, 'the stray staging file is gone');
-  for (const rec of ['clip-1', 'still-1', 'routine-new']) {
+  for (const rec of ['clip-1', 'still-1', 'routine-new', 'feed-2']) {
     assert.equal((await row(rec))?.state, 'complete', rec);
     assert.equal(await exists(files.path(`${UNIT}/${rec}`)), true, rec);
   }

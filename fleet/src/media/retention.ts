@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FleetConfig } from '../config.ts';
 import { heldAlarms } from '../storage/alarm-occurrences.ts';
-import type { MediaRecord, MediaStore } from '../storage/media-store.ts';
+import type { KindFilter, MediaRecord, MediaStore } from '../storage/media-store.ts';
 import type { Database } from '../storage/schema.ts';
 import { SqlTimers } from '../storage/sql-timers.ts';
 import { stagingPath } from './assembler.ts';
@@ -42,8 +42,9 @@ const JOB = 'retention';
 const PAGE = 500;
 
 /**
- * The media store's retention policy. Stored recordings older than `keepDays` go, and, past
- * `storeQuotaBytes`, the oldest go first until the store is under it; partial uploads no chunk has
+ * The media store's retention policy. Stored recordings older than `keepDays` go (live segments,
+ * watched once, older than `liveKeepHours`), and, past `storeQuotaBytes`, the oldest go first until
+ * the store is under it; partial uploads no chunk has
  * reached for `stagingMaxAgeH` are abandoned (row and staging file), and staging files with no
  * partial upload behind them (left by a crash, or by a chunk racing an abandonment) are deleted.
  * Never deleted, whatever their age or the quota: recordings filed under, or named by the evidence
@@ -82,33 +83,39 @@ export class MediaRetention {
     const p = o.policy;
     const report: RetentionReport = { expired: 0, overQuota: 0, abandoned: 0, orphans: 0, held: 0, freedBytes: 0, storedBytes: 0 };
     const isHeld = await this.#heldRecordings();
-    // Oldest first: expired ones, then, while over the quota, the next oldest; the held ones stay and are stepped over.
-    const cutoff = now - p.keepDays * 86_400_000;
+    const kept = new Set<string>();
     let stored = await o.store.storedBytes();
-    let skip = 0;
-    walk: for (;;) {
-      const page = await o.store.oldestStored(PAGE, skip);
-      if (page.length === 0) break;
-      for (const m of page) {
-        const expired = (m.completedAt ?? m.createdAt) < cutoff;
-        const over = p.storeQuotaBytes > 0 && stored > p.storeQuotaBytes;
-        if (!expired && !over) break walk;
-        if (isHeld(m)) {
-          skip++;
-          report.held++;
-          continue;
+    /** Deletes, oldest first, the recordings of `kind` that `doomed` names, stepping over held ones, until it names none. */
+    const walk = async (kind: KindFilter, doomed: (m: MediaRecord) => 'expired' | 'overQuota' | null) => {
+      let skip = 0;
+      for (;;) {
+        const page = await o.store.oldestStored(PAGE, skip, kind);
+        if (page.length === 0) return;
+        for (const m of page) {
+          const why = doomed(m);
+          if (why === null) return;
+          if (isHeld(m)) {
+            kept.add(`${m.unitId}/${m.recording}`);
+            skip++;
+            continue;
+          }
+          if (m.location) await o.blobs.remove(m.location);
+          if (!(await o.store.remove(m))) {
+            skip++;
+            continue;
+          }
+          stored -= m.size;
+          report.freedBytes += m.size;
+          report[why]++;
         }
-        if (m.location) await o.blobs.remove(m.location);
-        if (!(await o.store.remove(m))) {
-          skip++;
-          continue;
-        }
-        stored -= m.size;
-        report.freedBytes += m.size;
-        if (expired) report.expired++;
-        else report.overQuota++;
       }
-    }
+    };
+    const olderThan = (ms: number) => (m: MediaRecord) => ((m.completedAt ?? m.createdAt) < now - ms ? 'expired' : null);
+    // Live segments by their own age, the rest by theirs; then, while over the quota, whatever is oldest.
+    await walk('live', olderThan(p.liveKeepHours * 3_600_000));
+    await walk('recorded', olderThan(p.keepDays * 86_400_000));
+    if (p.storeQuotaBytes > 0) await walk('any', () => (stored > p.storeQuotaBytes ? 'overQuota' : null));
+    report.held = kept.size;
     report.storedBytes = stored;
     for (const m of await o.store.idlePartials(now - p.stagingMaxAgeH * 3_600_000)) {
       if (isHeld(m) || !(await o.store.remove(m))) continue;

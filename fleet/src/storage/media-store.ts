@@ -31,6 +31,9 @@ export interface EvidenceRecord {
   updatedAt: number;
 }
 
+/** Live feeds' segments, every other recording, or both. */
+export type KindFilter = 'live' | 'recorded' | 'any';
+
 /** Media rows and evidence chains, SQLite and PostgreSQL alike. */
 export class MediaStore {
   readonly #db: Kysely<Database>;
@@ -103,18 +106,12 @@ export class MediaStore {
     return rows.map(toMedia);
   }
 
-  /** Stored recordings, longest stored first, one page (retention walks them oldest first). */
-  async oldestStored(limit: number, offset: number): Promise<MediaRecord[]> {
-    const rows = await this.#db
-      .selectFrom('media')
-      .selectAll()
-      .where('state', '=', 'complete')
-      .orderBy('completed_at')
-      .orderBy('unit_id')
-      .orderBy('recording')
-      .limit(limit)
-      .offset(offset)
-      .execute();
+  /** Stored recordings of `kind`, longest stored first, one page (retention walks them oldest first). */
+  async oldestStored(limit: number, offset: number, kind: KindFilter): Promise<MediaRecord[]> {
+    let q = this.#db.selectFrom('media').selectAll().where('state', '=', 'complete');
+    if (kind === 'live') q = q.where('kind', '=', 'live');
+    else if (kind === 'recorded') q = q.where('kind', '<>', 'live');
+    const rows = await q.orderBy('completed_at').orderBy('unit_id').orderBy('recording').limit(limit).offset(offset).execute();
     return rows.map(toMedia);
   }
 
