@@ -4,7 +4,7 @@
  * the store is brought under its quota oldest first, abandoned partial uploads and stray staging
  * files go, and evidence of an alarm not cleared or of a ticket not closed stays whatever its age.
  * The policy runs once per interval on the fleet's clock (a second ask in the same interval finds
- * nothing due); on SQLite and PostgreSQL.
+ * nothing due), and of two instances on one database exactly one runs it; on SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -162,4 +162,27 @@ test('S3 store: past the quota the oldest media goes first from the bucket, held
   await assert.rejects(bucket.open(`${UNIT}/a`), 'deleted from the bucket');
   await assert.rejects(bucket.open(`${UNIT}/b`));
   for (const rec of ['fire-clip', 'c']) (await bucket.open(`${UNIT}/${rec}`)).destroy();
+});
+
+test('two instances on one PostgreSQL database: each interval’s run is claimed by exactly one of them', async (t) => {
+  let now = Date.parse('2026-03-01T00:30:00Z');
+  const storageUrl = await freshPostgres();
+  const broker = await startBroker(t);
+  const fleets: Awaited<ReturnType<typeof startTestFleet>>[] = [];
+  for (const i of [0, 1])
+    fleets.push(
+      await startTestFleet(t, broker.url, {
+        storageUrl,
+        instanceId: `media-${i}`,
+        clock: { now: () => now },
+        media: { retention: RETENTION },
+      }),
+    );
+  const runs = async () => (await Promise.all(fleets.map((f) => f.media.retention.runDue()))).filter((r) => r !== null).length;
+  assert.equal(await runs(), 1, 'the interval both armed at start');
+  assert.equal(await runs(), 0);
+  now += RETENTION.intervalS * 1000;
+  assert.equal(await runs(), 1, 'the next interval, armed by the run before');
+  now += 3 * RETENTION.intervalS * 1000;
+  assert.equal(await runs(), 1, 'after a gap: one run, not one per missed interval');
 });
