@@ -44,8 +44,11 @@ export class UnitPage {
   }
 
   open(row: Row): void {
+    const fresh = row.id !== this.#row?.id;
     this.#row = row;
     this.#render();
+    // A unit opened from a page scrolled down (a ticket's evidence) starts at its name, not mid-page.
+    if (fresh) this.#root.scrollIntoView({ block: 'start' });
     void this.#loadHistory();
     this.#loadCommissioning().catch(() => this.#failed('.comm-result'));
     this.#loadAudit().catch(() => this.#failed('.audit-list'));

@@ -253,13 +253,14 @@ function evidence(tk: TicketView, noMedia: boolean): string {
       }</dd>${ev.alarm.message ? `<dt>${esc(t('ticket.alarmMessage'))}</dt><dd>${esc(ev.alarm.message)}</dd>` : ''}`
     : '';
   const readings = flatten(ev.readings);
+  // The stills and clips before the readings: what a commander looks at first, not under forty rows of figures.
   return `<dl><dt>${esc(t('ticket.position'))}</dt><dd data-field="position">${esc(pos)}</dd>${alarm}</dl>
+<h4>${esc(t('ticket.media'))}</h4>${noMedia ? `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>` : ''}<div class="evidence-slot"></div>
 <h4>${esc(t('ticket.readings'))}</h4>${
     readings.length
       ? `<table class="readings">${readings.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`
       : `<p class="dim">${esc(t('ticket.noReadings'))}</p>`
-  }
-<h4>${esc(t('ticket.media'))}</h4>${noMedia ? `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>` : ''}<div class="evidence-slot"></div>`;
+  }`;
 }
 
 /** The readings object as `power.soc: 41` lines (timestamps as clock times). */
