@@ -208,6 +208,30 @@ export const FleetConfig = Type.Object({
         default: 20 * 1024 * 1024 * 1024,
         description: 'Media one unit may have stored and on the way; past it its files are refused',
       }),
+      /** What is kept and for how long (src/media/retention.ts); evidence of an open ticket or an uncleared alarm is always kept. */
+      retention: Type.Object(
+        {
+          keepDays: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'Stored media older than this is deleted' }),
+          liveKeepHours: Type.Number({
+            exclusiveMinimum: 0,
+            default: 24,
+            description: "Live feeds' stored segments older than this are deleted",
+          }),
+          storeQuotaBytes: Type.Integer({
+            minimum: 0,
+            default: 0,
+            description: 'Past this many stored bytes the oldest media goes first (file or S3 store); 0 = no quota',
+          }),
+          stagingMaxAgeH: Type.Number({
+            exclusiveMinimum: 0,
+            default: 72,
+            description: 'A partial upload no chunk has reached for this long is abandoned: its staging file and row go',
+          }),
+          intervalS: Type.Number({ minimum: 60, default: 3600, description: 'How often the policy runs (once across instances)' }),
+          pollS: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'How often each instance looks for a due run' }),
+        },
+        { default: {} },
+      ),
       s3: Type.Object(
         {
           endpoint: Type.String({ default: 'http://127.0.0.1:9000', description: 'http(s)://host:port of the S3-compatible service' }),

@@ -2,6 +2,7 @@ import { SEVERITIES } from '@shouwang/protocol';
 import { allowed } from './actions.ts';
 import type { Api } from './api.ts';
 import { areaName, learnNames } from './area-names.ts';
+import { EvidenceList, type Occurrence } from './evidence-list.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
@@ -14,6 +15,8 @@ import { clock, span } from './time.ts';
 
 export interface AlarmConsoleDeps {
   api: Api;
+  /** The signed-in token, for the stored files an alarm's evidence shows. */
+  token: () => string | null;
   session: () => Session;
   clock: FleetClock;
 }
@@ -60,6 +63,8 @@ export class AlarmConsole {
   readonly #more: HTMLButtonElement;
   #listed = PAGE;
   readonly #beat: Beat;
+  /** The one episode whose evidence is open under its row. */
+  #evidence: { row: Row; list: EvidenceList; pane: HTMLElement; status: HTMLElement } | null = null;
 
   constructor(root: HTMLElement, deps: AlarmConsoleDeps) {
     this.#root = root;
@@ -111,6 +116,7 @@ export class AlarmConsole {
   close(): void {
     this.#root.hidden = true;
     this.#beat.stop();
+    this.#closeEvidence();
   }
 
   /** The language changed: every row is drawn again once (their text is all labels). */
@@ -122,6 +128,7 @@ export class AlarmConsole {
     this.#arrange();
     this.#summarize();
     this.#sayRole();
+    this.#evidence?.list.relabel();
     if (!this.#root.hidden) void this.#beat.run();
   }
 
@@ -136,6 +143,8 @@ export class AlarmConsole {
     learnNames(flood.names);
     this.#apply(list.alarms);
     this.#drawFlood(flood.districts);
+    // Parts arrive while the commander looks: the open evidence is asked again on each beat.
+    if (this.#evidence) await this.#loadEvidence(superseded);
     return list.now;
   }
 
@@ -157,6 +166,7 @@ export class AlarmConsole {
     // Cleared since the last answer: gone from the console.
     for (const [episode, row] of this.#rows)
       if (!seen.has(episode)) {
+        if (this.#evidence?.row === row) this.#closeEvidence();
         row.el.remove();
         this.#rows.delete(episode);
         changed = true;
@@ -206,7 +216,8 @@ export class AlarmConsole {
     const a = row.alarm;
     const session = this.#deps.session();
     const may = allowed(session, 'answer-alarms');
-    const key = `${a.updatedAt}|${a.state}|${a.stale}|${a.shelved}|${a.inhibitedBy}|${a.repeats}|${a.chatter}|${a.ticketId}|${may}`;
+    const open = this.#evidence?.row === row;
+    const key = `${a.updatedAt}|${a.state}|${a.stale}|${a.shelved}|${a.inhibitedBy}|${a.repeats}|${a.chatter}|${a.ticketId}|${may}|${open}`;
     if (row.drawn === key) return false;
     row.drawn = key;
     const kind = t(`kind.${a.kind}` as Key);
@@ -242,7 +253,8 @@ ${flags.length ? `<ul class="flags">${flags.map(([cls, text]) => `<li class="${c
     const cls = may ? '' : ' not-allowed';
     row.actions.innerHTML = `${a.state === 'active' ? `<button type="button" data-do="ack" class="primary${cls}">${esc(t('alarm.ack'))}</button>` : ''}
 <button type="button" data-do="shelve" class="${cls}">${esc(t('alarm.shelve'))}</button>
-<button type="button" data-do="comment" class="${cls}">${esc(t('alarm.comment'))}</button>`;
+<button type="button" data-do="comment" class="${cls}">${esc(t('alarm.comment'))}</button>
+${a.source === 'fleet' ? '' : `<button type="button" data-do="evidence" aria-expanded="${open}">${esc(t(open ? 'evidence.hide' : 'evidence.show'))}</button>`}`;
     return true;
   }
 
@@ -285,7 +297,57 @@ ${flags.length ? `<ul class="flags">${flags.map(([cls, text]) => `<li class="${c
     const what = b.dataset.do;
     if (what === 'ack') void this.#act(row, 'acknowledge', {});
     else if (what === 'shelve' || what === 'comment') this.#form(row, what);
+    else if (what === 'evidence') void this.#toggleEvidence(row);
     else if (what === 'cancel') row.el.querySelector('form')?.remove();
+  }
+
+  /** Opens the episode's evidence under its row (closing any other), or closes it. */
+  async #toggleEvidence(row: Row): Promise<void> {
+    const was = this.#evidence?.row;
+    this.#closeEvidence();
+    if (was === row) return;
+    const pane = document.createElement('section');
+    pane.className = 'evidence-pane';
+    pane.innerHTML = '<p class="evidence-status dim" aria-live="polite"></p>';
+    const list = new EvidenceList({ api: this.#deps.api, token: this.#deps.token });
+    pane.append(list.element);
+    row.el.append(pane);
+    const status = pane.querySelector('.evidence-status') as HTMLElement;
+    status.textContent = '…';
+    this.#evidence = { row, list, pane, status };
+    this.#redraw(row);
+    await this.#loadEvidence(() => this.#evidence?.row !== row);
+  }
+
+  /** The units' alarms behind the open episode, and their evidence as it stands. */
+  async #loadEvidence(superseded: () => boolean): Promise<void> {
+    const open = this.#evidence;
+    if (!open) return;
+    const episode = open.row.alarm.episode;
+    try {
+      const { occurrences } = await this.#deps.api.get<{ occurrences: Occurrence[] }>(`/api/alarms/${encodeURIComponent(episode)}`);
+      if (superseded() || this.#evidence !== open) return;
+      await open.list.show(open.row.alarm.unitId, occurrences);
+      if (this.#evidence !== open) return;
+      open.status.textContent = open.list.empty ? t('evidence.noneYet') : '';
+      open.status.hidden = !open.list.empty;
+    } catch (err) {
+      if (this.#evidence === open) open.status.textContent = t('evidence.loadFailed', { message: (err as Error).message });
+    }
+  }
+
+  #closeEvidence(): void {
+    const open = this.#evidence;
+    if (!open) return;
+    this.#evidence = null;
+    open.list.clear();
+    open.pane.remove();
+    this.#redraw(open.row);
+  }
+
+  #redraw(row: Row): void {
+    row.drawn = '';
+    this.#draw(row, this.#deps.clock.now());
   }
 
   #form(row: Row, what: 'shelve' | 'comment'): void {

@@ -15,6 +15,8 @@ export interface UnitPageDeps {
   api: Api;
   session: () => Session;
   ctx: () => FieldContext;
+  /** The live and talk-down panels (live-player.ts): placed under the unit's name and state, not above them. */
+  live: HTMLElement;
 }
 
 /**
@@ -42,8 +44,11 @@ export class UnitPage {
   }
 
   open(row: Row): void {
+    const fresh = row.id !== this.#row?.id;
     this.#row = row;
     this.#render();
+    // A unit opened from a page scrolled down (a ticket's evidence) starts at its name, not mid-page.
+    if (fresh) this.#root.scrollIntoView({ block: 'start' });
     void this.#loadHistory();
     this.#loadCommissioning().catch(() => this.#failed('.comm-result'));
     this.#loadAudit().catch(() => this.#failed('.audit-list'));
@@ -89,6 +94,7 @@ export class UnitPage {
     <p class="where"><span data-field="site"></span> <span data-field="grid"></span></p>
   </div>
   <section class="status"><dl>${LISTED.map((f) => `<dt>${t(`field.${f}`)}</dt><dd data-field="${f}"></dd>`).join('')}</dl></section>
+  <div class="live-slot"></div>
   <section class="history"><h3>${t('unit.history')}</h3><div class="chart-slot"><p class="dim">${t('unit.loading')}</p></div></section>
   <section class="link-diag" data-slot="link-diagnostics"><h3>${t('unit.link')}</h3><dl class="link-figures"></dl></section>
   <section class="commissioning"><h3>${t('unit.commissioning')}</h3>
@@ -105,6 +111,8 @@ export class UnitPage {
   </section>
   <section class="audit"><h3>${t('unit.audit')}</h3><ol class="audit-list"><li class="dim">${t('unit.loading')}</li></ol></section>
 </div>`;
+    // The same element each time, moved in the same task: a playing feed is not interrupted by a redraw.
+    this.#root.querySelector('.live-slot')?.replaceWith(this.#deps.live);
     this.#patch();
   }
 

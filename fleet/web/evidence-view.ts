@@ -28,17 +28,7 @@ export interface EvidenceViewDeps {
 }
 
 /**
- * The unit's alarm id in a ticket's idempotency key: the episode is the first occurrence's
- * fingerprint, `<unit>~<kind>~<occurrence>` (fleet/src/domain/alarm-engine.ts), and unit ids and
- * kinds carry no `~`.
- */
-export function unitAlarmId(episode: string): string | null {
-  const parts = episode.split('~');
-  return parts.length >= 3 ? parts.slice(2).join('~') : null;
-}
-
-/**
- * An alarm's evidence on the ticket page: whether its chain verified, which parts have arrived
+ * An alarm's evidence (on the ticket page and the alarm console, through evidence-list.ts): whether its chain verified, which parts have arrived
  * (and how much of those on the way), its stills as images and its clip in a player. Stored files
  * need the signed-in token, so each is fetched once into a blob; the clip (MPEG-TS, H.264/AAC) plays
  * through hls.js, which transmuxes it for Chromium's MSE, from a one-segment playlist made here.
@@ -63,9 +53,7 @@ export class EvidenceView {
 
   constructor(deps: EvidenceViewDeps) {
     this.#deps = deps;
-    const style = document.createElement('style');
-    style.textContent = css;
-    document.head.append(style);
+    evidenceSheet();
     this.element = document.createElement('div');
     this.element.className = 'evidence-media';
     this.element.innerHTML = `<p class="evidence-chain"></p><div class="evidence-parts"></div><div class="evidence-stills"></div>
@@ -111,6 +99,12 @@ export class EvidenceView {
   /** Whether there is anything to show: the page says "no media yet" otherwise. */
   get empty(): boolean {
     return this.#answer === null;
+  }
+
+  /** When the earliest part was captured (null: nothing known yet). */
+  get since(): number | null {
+    const parts = this.#answer?.ev.parts ?? [];
+    return parts.length ? Math.min(...parts.map((p) => p.ts)) : null;
   }
 
   relabel(): void {
@@ -273,6 +267,15 @@ export class EvidenceView {
               ? t('evidence.clip.failed', { detail })
               : t('evidence.clip.none');
   }
+}
+
+/** The evidence's style sheet, once for every view and list on the page. */
+export function evidenceSheet(): void {
+  if (document.getElementById('evidence-css')) return;
+  const style = document.createElement('style');
+  style.id = 'evidence-css';
+  style.textContent = css;
+  document.head.append(style);
 }
 
 type ClipState = 'none' | 'loading' | 'ready' | 'playing' | 'failed';

@@ -49,7 +49,7 @@ export function mountLoopViews(o: {
     return el;
   };
   const clock = new FleetClock();
-  const alarms = new AlarmConsole(box('alarms-view'), { api: o.api, session: o.session, clock });
+  const alarms = new AlarmConsole(box('alarms-view'), { api: o.api, token: o.token, session: o.session, clock });
   const queue = new TicketQueue(box('tickets-view'), { api: o.api, clock });
   const ticket = new TicketPage(box('ticket-view'), { api: o.api, token: o.token, session: o.session, clock });
   const kpis = new KpiPanel(box('kpis-view'), { api: o.api, clock });

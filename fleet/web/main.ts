@@ -79,7 +79,7 @@ const map = new FleetMap($('map'), river as Geo, config, (id) => {
 const cards = new CardList($('cards'), (id) => {
   location.hash = `#/unit/${encodeURIComponent(id)}`;
 });
-const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx });
+const unitPage = new UnitPage($('unit-view'), { api, session: () => session, ctx, live: $('live-view') });
 const loopViews = mountLoopViews({ api, token: () => token, session: () => session, header: $('top'), side: $('side') });
 const deadLetters = new DeadLetters($('side'), document.querySelector('#list-view .tools'), api, () => session);
 const livePlayer = new LivePlayer($('live-view'), { api, token: () => token, session: () => session });

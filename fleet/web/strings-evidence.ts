@@ -1,4 +1,4 @@
-/** Labels of an alarm's evidence on the ticket page (web/evidence-view.ts), in English and Simplified Chinese. */
+/** Labels of an alarm's evidence on the ticket page and the alarm console (web/evidence-view.ts, evidence-list.ts), in English and Simplified Chinese. */
 export const EVIDENCE_EN = {
   'evidence.chain.pending': "Chain pending: the unit's list of parts has not arrived yet",
   'evidence.chain.ok': 'Chain verified: the parts are the ones the alarm vouched for when raised',
@@ -21,6 +21,10 @@ export const EVIDENCE_EN = {
   'evidence.clip.none': 'No clip has arrived yet.',
   'evidence.still': 'Still taken at {time}',
   'evidence.loadFailed': 'Evidence could not be loaded: {message}',
+  'evidence.show': 'Evidence',
+  'evidence.hide': 'Hide evidence',
+  'evidence.noneYet': 'No evidence from the unit for this alarm yet (no camera, or its list of parts has not arrived).',
+  'evidence.alarmAt': 'Alarm raised at {time}',
 };
 
 export const EVIDENCE_ZH: Record<keyof typeof EVIDENCE_EN, string> = {
@@ -45,4 +49,8 @@ export const EVIDENCE_ZH: Record<keyof typeof EVIDENCE_EN, string> = {
   'evidence.clip.none': '尚无视频片段到达。',
   'evidence.still': '{time} 拍摄的照片',
   'evidence.loadFailed': '证据无法加载：{message}',
+  'evidence.show': '证据',
+  'evidence.hide': '收起证据',
+  'evidence.noneYet': '该报警尚无设备证据（无摄像头，或证据清单尚未到达）。',
+  'evidence.alarmAt': '报警发生于 {time}',
 };

@@ -3,7 +3,7 @@ import { allowed } from './actions.ts';
 import { type Api, ApiError } from './api.ts';
 import { learnNames } from './area-names.ts';
 import { confirmAction } from './confirm.ts';
-import { EvidenceView, unitAlarmId } from './evidence-view.ts';
+import { EvidenceList, type Occurrence } from './evidence-list.ts';
 import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
@@ -32,7 +32,7 @@ const TIMELINE_ACTIONS: ReadonlySet<string> = new Set([...TICKET_ACTIONS, 'disco
 /**
  * One work order: what happened and where (unit, alarm, grid path, department), its deadline and
  * light against the fleet's clock, the evidence (position, the unit's readings when the alarm was
- * taken, the alarm's stills, clip and verified chain — evidence-view.ts), every
+ * taken, the stills, clip and verified chain of every alarm merged into it — evidence-list.ts), every
  * move on its timeline, and the moves its state allows, each marked with the role it needs. The
  * fleet decides: a refused move (403, 409) is shown in words and the ticket reloaded.
  */
@@ -45,12 +45,12 @@ export class TicketPage {
   /** Departments the fleet's tickets name, offered when dispatching (any name is accepted). */
   #departments: string[] = [];
   readonly #beat: Beat;
-  readonly #evidence: EvidenceView;
+  readonly #evidence: EvidenceList;
 
   constructor(root: HTMLElement, deps: TicketPageDeps) {
     this.#root = root;
     this.#deps = deps;
-    this.#evidence = new EvidenceView({ api: deps.api, token: deps.token });
+    this.#evidence = new EvidenceList({ api: deps.api, token: deps.token });
     root.classList.add('ticket-page');
     this.#beat = new Beat(POLL_MS, (superseded) => this.#load(superseded), null);
     root.addEventListener('click', (e) => {
@@ -92,14 +92,18 @@ export class TicketPage {
     const id = this.#id;
     if (!id) return null;
     try {
-      const a = await this.#deps.api.get<{ now: number; ticket: TicketView; timeline: TimelineEntry[]; names: AreaNames }>(
-        `/api/tickets/${encodeURIComponent(id)}`,
-      );
+      const a = await this.#deps.api.get<{
+        now: number;
+        ticket: TicketView;
+        alarms: Occurrence[];
+        timeline: TimelineEntry[];
+        names: AreaNames;
+      }>(`/api/tickets/${encodeURIComponent(id)}`);
       if (id !== this.#id || superseded()) return null;
       this.#deps.clock.sync(a.now);
       learnNames(a.names);
       if (a.ticket.state === 'reported' || a.ticket.state === 'returned') await this.#loadDepartments();
-      await this.#evidence.show(a.ticket.unitId, unitAlarmId(a.ticket.idempotencyKey));
+      await this.#evidence.show(a.ticket.unitId, a.alarms);
       if (id !== this.#id || superseded()) return null;
       this.#ticket = a.ticket;
       this.#draw(a.ticket, a.timeline);
@@ -167,8 +171,8 @@ export class TicketPage {
       .map((e) => timelineItem(e))
       .join('')}</ol></section>
 <section class="evidence"><h3>${esc(t('ticket.evidence'))}</h3>${evidence(tk, this.#evidence.empty)}</section></div></div>`;
-    // The same element each time: a redraw never restarts the clip.
-    this.#root.querySelector('.evidence-media')?.replaceWith(this.#evidence.element);
+    // The same element each time: a redraw never restarts a clip.
+    this.#root.querySelector('.evidence-slot')?.replaceWith(this.#evidence.element);
   }
 
   #actions(tk: TicketView, session: Session, reason: string): string {
@@ -249,13 +253,14 @@ function evidence(tk: TicketView, noMedia: boolean): string {
       }</dd>${ev.alarm.message ? `<dt>${esc(t('ticket.alarmMessage'))}</dt><dd>${esc(ev.alarm.message)}</dd>` : ''}`
     : '';
   const readings = flatten(ev.readings);
+  // The stills and clips before the readings: what a commander looks at first, not under forty rows of figures.
   return `<dl><dt>${esc(t('ticket.position'))}</dt><dd data-field="position">${esc(pos)}</dd>${alarm}</dl>
+<h4>${esc(t('ticket.media'))}</h4>${noMedia ? `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>` : ''}<div class="evidence-slot"></div>
 <h4>${esc(t('ticket.readings'))}</h4>${
     readings.length
       ? `<table class="readings">${readings.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`
       : `<p class="dim">${esc(t('ticket.noReadings'))}</p>`
-  }
-<h4>${esc(t('ticket.media'))}</h4>${noMedia ? `<p class="dim no-media">${esc(t('ticket.noMedia'))}</p>` : ''}<div class="evidence-media"></div>`;
+  }`;
 }
 
 /** The readings object as `power.soc: 41` lines (timestamps as clock times). */

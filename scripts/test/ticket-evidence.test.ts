@@ -3,7 +3,8 @@
  * unit recording its test pattern with ffmpeg, on ephemeral ports — in Debian's headless Chromium:
  * the unit's enclosure is opened (a real tamper alarm, a real ticket), its clip and still upload,
  * and the ticket page shows the chain verified, every part arrived, the still as an image and the
- * clip in a player that reaches playing and whose time advances.
+ * clip in a player that reaches playing and whose time advances; the alarm console shows the same
+ * under the alarm's row, its clip playing; the unit's page has its name and state above its live panel.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -148,6 +149,30 @@ test('the ticket page shows its alarm’s verified evidence: the still as an ima
   );
   assert.equal((await clipState(page)).paused, false, 'still playing after the redraw');
   await p.shot('ticket-evidence-zh');
+  assert.deepEqual(p.errors, []);
+  // The same evidence from the alarm console: opened under the alarm's row, every part arrived, the clip playing.
+  await page.goto(`${base}/#/alarms`);
+  const row = page
+    .locator('article.alarm', { has: page.locator(`a.unit[href="#/unit/${unit.id}"]`) })
+    .filter({ has: page.locator('b.kind', { hasText: '防拆' }) });
+  await row.locator('button[data-do="evidence"]').click();
+  const pane = row.locator(`.evidence-pane .evidence-alarm[data-alarm="${alarmId}"]`);
+  await pane.locator('.evidence-chain[data-chain="ok"]').waitFor({ timeout: 30_000 });
+  assert.equal(await pane.locator('.evidence-parts li[data-arrived="false"]').count(), 0, 'every part has arrived');
+  assert.ok((await pane.locator('.evidence-parts li').count()) >= 2);
+  const consoleClip = pane.locator('.evidence-clip');
+  await consoleClip.and(page.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
+  await consoleClip.locator('video').click();
+  await consoleClip.and(page.locator('[data-state="playing"]')).waitFor({ timeout: 30_000 });
+  await p.shot('ticket-evidence-console-zh');
+  // The unit's page: its name and state above its live and talk-down panels.
+  await page.goto(`${base}/#/unit/${encodeURIComponent(unit.id)}`);
+  await page.locator('#unit-view .unit-page #live-view').waitFor({ state: 'attached' });
+  const top = (sel: string) =>
+    page.locator(sel).evaluate((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top);
+  assert.ok((await top('#unit-view .unit-head')) < (await top('#live-view')), 'the name above the live panel');
+  assert.ok((await top('#unit-view section.status')) < (await top('#live-view')), 'the state above the live panel');
+  await p.shot('ticket-evidence-unit-zh');
   assert.deepEqual(p.errors, []);
   // The clip's playlist and segment are blobs the page made from the fleet's files.
   const outside = p.requests.filter((u) => !u.startsWith(base) && !u.startsWith('blob:'));

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
+import { alarmOccurrences } from '../storage/alarm-occurrences.ts';
 import { actorOf } from './actor.ts';
 import { areaNames } from './area-names.ts';
 import { AlarmComments, AlarmList, AlarmRecord, AlarmWithComments, answers, FloodAnswer } from './loop-schemas.ts';
@@ -84,12 +85,13 @@ export function registerAlarmRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
   app.get<{ Params: { episode: string } }>(
     '/api/alarms/:episode',
     {
-      config: { action: 'read', summary: 'One alarm episode with its comments' },
+      config: { action: 'read', summary: "One alarm episode with its comments and the units' alarm ids behind it" },
       schema: { params: EPISODE, response: answers(AlarmWithComments) },
     },
     async (req) => ({
       alarm: await loop.alarms.get(req.params.episode),
       comments: await loop.alarms.comments(req.params.episode),
+      occurrences: await alarmOccurrences(loop.ticketStore.db, { episode: req.params.episode }),
     }),
   );
 

@@ -61,7 +61,16 @@ const AlarmComment = Obj({ id: Type.String(), episode: Type.String(), at: Ms, au
 
 const Now = { ...Ms, description: "The fleet's clock when it answered: a page paints ages and deadline lights on it" };
 export const AlarmList = Obj({ now: Now, alarms: Type.Array(AlarmView), names: Names });
-export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment) });
+/** fleet/src/storage/alarm-occurrences.ts */
+const AlarmOccurrences = Type.Array(
+  Obj({
+    alarmId: Type.String({ description: "The unit's alarm id: its evidence is `GET /api/units/:id/alarms/:alarmId/evidence`" }),
+    episode: Type.String(),
+    raisedAt: Null({ ...Ms, description: "The episode's first raise; null for occurrences folded in after it" }),
+  }),
+  { description: "The units' alarms behind it, newest episode first (fleet rules' alarms have no unit alarm id)" },
+);
+export const AlarmWithComments = Obj({ alarm: AlarmRecord, comments: Type.Array(AlarmComment), occurrences: AlarmOccurrences });
 export const AlarmComments = Obj({ comments: Type.Array(AlarmComment) });
 export const FloodAnswer = Obj({
   from: Ms,
@@ -115,6 +124,7 @@ export const TicketList = Obj({ now: Now, tickets: Type.Array(TicketView), names
 export const TicketWithTimeline = Obj({
   now: Now,
   ticket: TicketView,
+  alarms: AlarmOccurrences,
   names: Names,
   timeline: Type.Array(
     Obj({

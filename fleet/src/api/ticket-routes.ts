@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { computeKpis, KPI_LEVELS, type KpiLevel } from '../domain/kpi.ts';
 import { TICKET_ACTIONS, TICKET_STATES, type TicketAction } from '../domain/ticket-flow.ts';
+import { alarmOccurrences } from '../storage/alarm-occurrences.ts';
 import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
 import type { TicketRow } from '../storage/schema.ts';
 import type { TicketFilter } from '../storage/ticket-store.ts';
@@ -133,7 +134,10 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
   app.get<{ Params: { id: string } }>(
     '/api/tickets/:id',
     {
-      config: { action: 'read', summary: 'One ticket with its timeline (every move: actor, time, reason)' },
+      config: {
+        action: 'read',
+        summary: "One ticket with its timeline (every move: actor, time, reason) and the units' alarms merged into it",
+      },
       schema: { params: ID, response: answers(TicketWithTimeline) },
     },
     async (req, reply) => {
@@ -148,7 +152,8 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         reason: e.reason,
         detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
       }));
-      return { now: now(), ticket: view(t), timeline, names: areaNames(loop.grid, gridIds(t)) };
+      const alarms = await alarmOccurrences(loop.ticketStore.db, { ticketId: t.id });
+      return { now: now(), ticket: view(t), alarms, timeline, names: areaNames(loop.grid, gridIds(t)) };
     },
   );
 

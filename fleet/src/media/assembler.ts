@@ -110,7 +110,7 @@ export class MediaAssembler {
   }
 
   #staging(m: MediaRecord): string {
-    return join(this.#o.stagingDir, m.unitId, `${m.recording}.part`);
+    return stagingPath(this.#o.stagingDir, m.unitId, m.recording);
   }
 
   async #write(m: MediaRecord, chunk: MediaChunk): Promise<void> {
@@ -161,6 +161,11 @@ export class MediaAssembler {
   #count(reason: ChunkDropReason): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
   }
+}
+
+/** Where a recording is assembled until it is whole (retention.ts abandons what never is). */
+export function stagingPath(dir: string, unitId: string, recording: string): string {
+  return join(dir, unitId, `${recording}.part`);
 }
 
 function partial(m: MediaRecord): MediaAck {

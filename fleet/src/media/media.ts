@@ -12,6 +12,7 @@ import { MediaAssembler } from './assembler.ts';
 import { type BlobStore, FileBlobStore } from './blob-store.ts';
 import { EvidenceBook } from './evidence.ts';
 import { LiveViewing } from './live.ts';
+import { MediaRetention } from './retention.ts';
 import { S3BlobStore } from './s3-store.ts';
 
 /**
@@ -27,6 +28,7 @@ export interface Media {
   assembler: MediaAssembler;
   evidence: EvidenceBook;
   live: LiveViewing;
+  retention: MediaRetention;
   session: DurableSession;
   rejected: Map<ErrorCode, number>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startMedia(o: {
   const dir = c.dir || join(o.config.dataDir, 'media');
   const blobs: BlobStore = c.store === 's3' ? await S3BlobStore.open(c.s3) : new FileBlobStore(join(dir, 'store'));
   const store = new MediaStore(o.db);
+  const stagingDir = join(dir, 'staging');
   const evidence = new EvidenceBook(store, o.clock.now);
   const ack = (unitId: string, args: MediaAck) => {
     o.commands
@@ -60,7 +63,7 @@ export async function startMedia(o: {
   const assembler = new MediaAssembler({
     store,
     blobs,
-    stagingDir: join(dir, 'staging'),
+    stagingDir,
     unitQuotaBytes: c.unitQuotaBytes,
     ack,
     now: o.clock.now,
@@ -90,6 +93,21 @@ export async function startMedia(o: {
     log,
     what: 'media intake',
   });
+  const retention = new MediaRetention({
+    db: o.db,
+    store,
+    blobs,
+    stagingDir,
+    policy: c.retention,
+    clock: o.clock,
+    instanceId: o.instanceId,
+    log: log.child({ part: 'retention' }),
+  });
+  await retention.arm();
+  let pruning: Promise<unknown> = Promise.resolve();
+  const poll = setInterval(() => {
+    pruning = retention.runDue().catch((err: unknown) => log.error({ err }, 'media retention failed; the next interval retries'));
+  }, c.retention.pollS * 1000);
   log.info({ store: blobs.name, dir }, 'media intake ready');
   return {
     store,
@@ -104,9 +122,12 @@ export async function startMedia(o: {
       now: o.clock.now,
       log: log.child({ part: 'live' }),
     }),
+    retention,
     session,
     rejected,
     async close() {
+      clearInterval(poll);
+      await pruning;
       await session.close();
       await blobs.close();
     },

@@ -31,6 +31,9 @@ export interface EvidenceRecord {
   updatedAt: number;
 }
 
+/** Live feeds' segments, every other recording, or both. */
+export type KindFilter = 'live' | 'recorded' | 'any';
+
 /** Media rows and evidence chains, SQLite and PostgreSQL alike. */
 export class MediaStore {
   readonly #db: Kysely<Database>;
@@ -101,6 +104,57 @@ export class MediaStore {
       .limit(limit)
       .execute();
     return rows.map(toMedia);
+  }
+
+  /** Stored recordings of `kind`, longest stored first, one page (retention walks them oldest first). */
+  async oldestStored(limit: number, offset: number, kind: KindFilter): Promise<MediaRecord[]> {
+    let q = this.#db.selectFrom('media').selectAll().where('state', '=', 'complete');
+    if (kind === 'live') q = q.where('kind', '=', 'live');
+    else if (kind === 'recorded') q = q.where('kind', '<>', 'live');
+    const rows = await q.orderBy('completed_at').orderBy('unit_id').orderBy('recording').limit(limit).offset(offset).execute();
+    return rows.map(toMedia);
+  }
+
+  /** Bytes of every stored recording (what the store's quota counts). */
+  async storedBytes(): Promise<number> {
+    const r = await this.#db
+      .selectFrom('media')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'))
+      .where('state', '=', 'complete')
+      .executeTakeFirst();
+    return Number(r?.bytes ?? 0);
+  }
+
+  /** Partial recordings no chunk has reached since `before`. */
+  async idlePartials(before: number): Promise<MediaRecord[]> {
+    const rows = await this.#db.selectFrom('media').selectAll().where('state', '=', 'partial').where('updated_at', '<', before).execute();
+    return rows.map(toMedia);
+  }
+
+  /** Deletes a recording's row if it is still as `m` was read (a chunk that came meanwhile keeps it); true when it went. */
+  async remove(m: MediaRecord): Promise<boolean> {
+    const r = await this.#db
+      .deleteFrom('media')
+      .where('unit_id', '=', m.unitId)
+      .where('recording', '=', m.recording)
+      .where('state', '=', m.state)
+      .where('updated_at', '=', m.updatedAt)
+      .executeTakeFirst();
+    return r.numDeletedRows > 0n;
+  }
+
+  /** The evidence manifests of these units' alarms. */
+  async evidenceOf(unitIds: readonly string[]): Promise<EvidenceRecord[]> {
+    const out: EvidenceRecord[] = [];
+    for (let i = 0; i < unitIds.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom('evidence')
+        .selectAll()
+        .where('unit_id', 'in', unitIds.slice(i, i + 500))
+        .execute();
+      out.push(...rows.map(toEvidence));
+    }
+    return out;
   }
 
   async getEvidence(unitId: string, alarmId: string): Promise<EvidenceRecord | undefined> {

@@ -344,6 +344,25 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_release').on('audit_log').columns(['release_version', 'at']).execute();
     },
   },
+  '0014-media-retention': {
+    async up(db: Kysely<unknown>) {
+      // The retention run, once per interval across instances (storage/sql-timers.ts).
+      await db.schema
+        .createTable('media_timers')
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('fired_by', 'text')
+        .addPrimaryKeyConstraint('media_timers_pk', ['job', 'kind'])
+        .execute();
+      await db.schema.createIndex('media_timers_due').on('media_timers').columns(['fired_at', 'due_at']).execute();
+      // Oldest stored first, and the units' alarms behind an episode or a ticket (what evidence is held).
+      await db.schema.createIndex('media_state_completed').on('media').columns(['state', 'completed_at']).execute();
+      await db.schema.createIndex('alarm_occurrences_episode').on('alarm_occurrences').columns(['episode']).execute();
+      await db.schema.createIndex('alarms_ticket').on('alarms').columns(['ticket_id']).execute();
+    },
+  },
   '0009-media': {
     async up(db: Kysely<unknown>) {
       // One row per recording a unit sent: what has arrived (`have`, verified byte ranges) and,

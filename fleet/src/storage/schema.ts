@@ -25,6 +25,7 @@ export interface Database {
   ota_campaigns: OtaCampaignsTable;
   ota_campaign_units: OtaCampaignUnitsTable;
   ota_timers: OtaTimersTable;
+  media_timers: MediaTimersTable;
   media: MediaTable;
   evidence: EvidenceTable;
 }
@@ -377,6 +378,15 @@ export interface OtaCampaignUnitsTable {
 }
 
 /** Wave releases and campaign deadlines, fired once across instances (storage/sql-timers.ts). */
+/** The media retention run, due once per interval (`kind` names the interval), fired by one instance. */
+export interface MediaTimersTable {
+  job: string;
+  kind: string;
+  due_at: number;
+  fired_at: number | null;
+  fired_by: string | null;
+}
+
 export interface OtaTimersTable {
   campaign_id: string;
   kind: string;

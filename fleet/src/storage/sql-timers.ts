@@ -9,7 +9,7 @@ export interface DueTimer {
 }
 
 /** Tables of this shape: `<owner> text, kind text, due_at bigint, fired_at bigint null, fired_by text null`. */
-type TimerTable = 'ticket_timers' | 'ota_timers';
+type TimerTable = 'ticket_timers' | 'ota_timers' | 'media_timers';
 
 /**
  * Timers that fire exactly once across fleet instances, on the fleet's injected clock: rows due at
@@ -18,7 +18,7 @@ type TimerTable = 'ticket_timers' | 'ota_timers';
  * sees it unfired (PostgreSQL re-checks the condition after waiting for the other's row lock), and
  * an effect that fails rolls its claim back for the next beat. The SQL equivalent of pg-boss's
  * `SKIP LOCKED` claim, kept because it runs on the injected clock (pg-boss schedules on the
- * database's) and on SQLite alike. Ticket deadlines and rollout waves share it, each in its table.
+ * database's) and on SQLite alike. Ticket deadlines, rollout waves and media retention share it, each in its table.
  */
 export class SqlTimers {
   readonly #table: TimerTable;
