@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, type Settlement, TicketEvent, WorkOrder } from '@shouwang/protocol';
-import { trackRequest } from './open311-requests.ts';
+import { requestTracker } from './open311-requests.ts';
 import { backoffMs, open311Request, type Verdict, verdict, workOrder, workOrderKey } from './outside.ts';
+import { type OutsidePost, outsideHttp } from './outside-http.ts';
 import type { Node, NodeAPI, NodeMessage } from './red.ts';
 
 export const TARGETS = ['12345', 'open311'] as const;
@@ -16,6 +17,8 @@ interface Config {
   /** After this many leases of one event, a transient failure is a refusal: the event stops coming back. */
   maxLeases?: string;
   mediaBase?: string;
+  /** Connections kept open to the endpoint; deliveries beyond them wait for one. */
+  connections?: string;
   jurisdictionId?: string;
   /** JSON: ticket category → Open311 service code, `*` for the rest. */
   serviceCodes?: string;
@@ -50,13 +53,16 @@ export default function register(RED: NodeAPI): void {
       const tries = num(config.tries, 3, 1, 10);
       const baseMs = num(config.backoffMs, 500, 0, 60_000);
       const maxLeases = num(config.maxLeases, 20, 1, 1000);
+      const connections = num(config.connections, 16, 1, 256);
       let serviceCodes: Record<string, string> = { '*': 'shouwang-alarm' };
       try {
         if (config.serviceCodes) serviceCodes = JSON.parse(config.serviceCodes) as Record<string, string>;
       } catch {
         this.status({ fill: 'red', shape: 'ring', text: 'service codes are not JSON' });
       }
+      const track = requestTracker(this);
       const closing = new AbortController();
+      const outside = outsideHttp(connections);
       const counts = { delivered: 0, duplicates: 0, dead: 0, deferred: 0 };
       const show = (fill: 'green' | 'yellow' | 'red') =>
         this.status({
@@ -67,39 +73,33 @@ export default function register(RED: NodeAPI): void {
 
       const creds = this.credentials ?? {};
       /** The request for this target; throws only on a bug or a config the event cannot meet. */
-      const request = (e: TicketEvent): { url: string; init: RequestInit } =>
+      const request = (e: TicketEvent): OutsidePost =>
         target === '12345'
           ? {
               url: config.url,
-              init: {
-                method: 'POST',
-                headers: {
-                  'content-type': 'application/json',
-                  'idempotency-key': workOrderKey(e),
-                  ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
-                },
-                body: JSON.stringify(workOrder(e, config.mediaBase ?? '')),
+              headers: {
+                'content-type': 'application/json',
+                'idempotency-key': workOrderKey(e),
+                ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
               },
+              body: JSON.stringify(workOrder(e, config.mediaBase ?? '')),
             }
           : {
               url: `${config.url.replace(/\/+$/, '')}/requests.json`,
-              init: {
-                method: 'POST',
-                body: open311Request(e, {
-                  jurisdictionId: config.jurisdictionId ?? '',
-                  serviceCodes,
-                  mediaBase: config.mediaBase ?? '',
-                  apiKey: creds.apiKey ?? '',
-                }),
-              },
+              headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+              body: open311Request(e, {
+                jurisdictionId: config.jurisdictionId ?? '',
+                serviceCodes,
+                mediaBase: config.mediaBase ?? '',
+                apiKey: creds.apiKey ?? '',
+              }).toString(),
             };
 
       /** One try; no answer (time-out, refused connection, reset) is transient. */
-      const post = async (r: { url: string; init: RequestInit }): Promise<{ v: Verdict; body: string }> => {
+      const post = async (r: OutsidePost): Promise<{ v: Verdict; body: string }> => {
         try {
-          const res = await fetch(r.url, { ...r.init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]) });
-          const body = await res.text();
-          return { v: verdict(res.status, body, res.headers.get('retry-after')), body };
+          const a = await outside.post(r, timeoutMs);
+          return { v: verdict(a.status, a.body, a.retryAfter), body: a.body };
         } catch (err) {
           if (closing.signal.aborted) throw err;
           return { v: { kind: 'retry', reason: `no answer: ${(err as Error).message}`, afterMs: undefined }, body: '' };
@@ -162,7 +162,7 @@ export default function register(RED: NodeAPI): void {
                 counts[v.duplicate ? 'duplicates' : 'delivered']++;
                 // Kept before the settlement goes on: a request settled is a request polled.
                 const opened = target === 'open311' ? serviceRequestId(body) : undefined;
-                if (opened) await trackRequest(this, opened, { ticketId: e.ticket.id, at: e.at });
+                if (opened) await track(opened, { ticketId: e.ticket.id, at: e.at });
                 show('green');
                 pass({
                   ...msg,
@@ -184,6 +184,7 @@ export default function register(RED: NodeAPI): void {
       });
       this.on('close', (closed) => {
         closing.abort(new Error('node closed'));
+        outside.close();
         closed();
       });
     } as (this: Node, config: never) => void,

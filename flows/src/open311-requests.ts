@@ -1,3 +1,4 @@
+import { batcher } from './batcher.ts';
 import type { Node } from './red.ts';
 
 /**
@@ -31,8 +32,23 @@ export async function trackedRequests(node: Node): Promise<[string, Tracked][]> 
   return out;
 }
 
-export function trackRequest(node: Node, serviceRequestId: string, t: Tracked): Promise<unknown> {
-  return call((cb) => node.context().global.set(`${PREFIX}${serviceRequestId}`, t, STORE, cb));
+/**
+ * Keeps requests for `open311 status` to poll; each call resolves once its request is on disk. The
+ * file store rewrites its whole file per write, so requests answered together are written together
+ * (a storm's thousand would otherwise be a thousand rewrites of a growing file).
+ */
+export function requestTracker(node: Node): (serviceRequestId: string, t: Tracked) => Promise<void> {
+  const write = batcher<[string, Tracked]>(500, async (items) => {
+    await call((cb) =>
+      node.context().global.set(
+        items.map(([id]) => `${PREFIX}${id}`),
+        items.map(([, t]) => t),
+        STORE,
+        cb,
+      ),
+    );
+  });
+  return (serviceRequestId, t) => write([serviceRequestId, t]);
 }
 
 export function untrackRequest(node: Node, serviceRequestId: string): Promise<unknown> {

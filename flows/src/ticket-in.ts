@@ -1,4 +1,5 @@
 import { checkValue, FLOWS_ROUTES, LeasedEvents, Settlement } from '@shouwang/protocol';
+import { batcher } from './batcher.ts';
 import type { FleetConfigNode } from './fleet-node.ts';
 import { poller } from './poller.ts';
 import type { Node, NodeAPI } from './red.ts';
@@ -39,23 +40,10 @@ export default function register(RED: NodeAPI): void {
 
     // Settlements that arrive while one call is out go together in the next (up to the contract's
     // 500): under a storm one fleet transaction per batch instead of one per event.
-    const queue: { settlement: Settlement; done: (err?: Error) => void }[] = [];
-    let settling = false;
-    const flush = async (): Promise<void> => {
-      if (settling || queue.length === 0) return;
-      settling = true;
-      const batch = queue.splice(0, 500);
-      try {
-        await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements: batch.map((b) => b.settlement) });
-        delivered += batch.length;
-        for (const b of batch) b.done();
-      } catch (err) {
-        for (const b of batch) b.done(err as Error);
-      } finally {
-        settling = false;
-      }
-      await flush();
-    };
+    const settle = batcher<Settlement>(500, async (settlements) => {
+      await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements });
+      delivered += settlements.length;
+    });
 
     this.on('input', (msg, _send, done) => {
       const s = checkValue(Settlement, { seq: msg.seq, ...(msg.settlement as object | undefined) });
@@ -63,8 +51,10 @@ export default function register(RED: NodeAPI): void {
         done(new Error(`cannot settle: ${s.error.path} ${s.error.message}`));
         return;
       }
-      queue.push({ settlement: s.value, done });
-      void flush();
+      settle(s.value).then(
+        () => done(),
+        (err: unknown) => done(err as Error),
+      );
     });
     this.on('close', (closed) => {
       stop();
