@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkValue, FLOWS_ROUTES, LeasedEvents, retryPath, type TicketEvent } from '@shouwang/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkValue, FLOWS_ROUTES, LEASE_WAIT_MAX_MS, LeasedEvents, retryPath, type TicketEvent } from '@shouwang/protocol';
+import { leaseWaiting } from '../src/flows/lease-wait.ts';
 import { intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
@@ -202,6 +204,51 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.deepEqual(r.body, { ticketId: id, applied: true, state: 'handling' });
       const ticket = (await s.api('GET', `/api/tickets/${id}`, ADMIN)).body.ticket as { rework: number };
       assert.equal(ticket.rework, 1);
+    });
+
+    test('a waiting lease answers when a ticket commits, and when a settlement frees its next change', async (t) => {
+      const s = await setup(t, await storage());
+      // The in-process wake alone: no recheck within the test's time, so only the commit can answer it.
+      const waiting = (limit: number) =>
+        leaseWaiting(s.fleet.loop.outbox, {
+          now: s.clock.now,
+          leaseMs: 60_000,
+          limit,
+          waitMs: 30_000,
+          recheckMs: 60_000,
+          signal: AbortSignal.timeout(30_000),
+        });
+      const answered = async <T>(what: string, p: Promise<T>) =>
+        Promise.race([p, sleep(10_000).then(() => assert.fail(`the waiting lease did not answer ${what} within 10 s`))]);
+      const created = waiting(10);
+      const id = await s.openTicket('hrb-620', 'motion-20');
+      const first = (await answered('the new ticket', created)).events;
+      assert.deepEqual(
+        first.map((e) => [e.type, e.ticket.id]),
+        [['ticket.created', id]],
+      );
+      assert.equal((await s.api('POST', `/api/tickets/${id}/sign`, s.tokens.operator, {})).status, 200);
+      // The sign-for change waits behind the unsettled creation; settling it wakes the lease.
+      const changed = waiting(10);
+      assert.equal((await s.settle([{ seq: first[0]?.seq, outcome: 'delivered' }])).status, 200);
+      const next = (await answered("the settled ticket's next change", changed)).events;
+      assert.deepEqual(
+        next.map((e) => [e.type, e.action]),
+        [['ticket.changed', 'sign']],
+      );
+    });
+
+    test('a lease asked to wait with nothing ready answers empty after its wait; without a wait at once', async (t) => {
+      const s = await setup(t, await storage());
+      const started = Date.now();
+      assert.deepEqual(await s.lease({ waitMs: 400 }), []);
+      const held = Date.now() - started;
+      assert.ok(held >= 390, `held ${held} ms of its 400`);
+      const again = Date.now();
+      assert.deepEqual(await s.lease(), []);
+      assert.ok(Date.now() - again < held, 'no wait asked: answered without holding');
+      const tooLong = await s.api('POST', FLOWS_ROUTES.lease, s.tokens.flows, { waitMs: LEASE_WAIT_MAX_MS + 1 });
+      assert.equal(tooLong.status, 400);
     });
 
     test('two consumers leasing at once never get the same event', async (t) => {

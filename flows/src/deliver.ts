@@ -4,6 +4,7 @@ import { requestTracker } from './open311-requests.ts';
 import { backoffMs, open311Request, type Verdict, verdict, workOrder, workOrderKey } from './outside.ts';
 import { type OutsidePost, outsideHttp } from './outside-http.ts';
 import type { Node, NodeAPI, NodeMessage } from './red.ts';
+import { num } from './settings.ts';
 
 export const TARGETS = ['12345', 'open311'] as const;
 type Target = (typeof TARGETS)[number];
@@ -23,11 +24,6 @@ interface Config {
   /** JSON: ticket category → Open311 service code, `*` for the rest. */
   serviceCodes?: string;
 }
-
-const num = (v: string | undefined, dflt: number, min: number, max: number) => {
-  const n = Number(v);
-  return v === undefined || v === '' || !Number.isFinite(n) ? dflt : Math.min(max, Math.max(min, n));
-};
 
 /**
  * `shouwang deliver`: sends a ticket event (from `shouwang ticket in`) to one outside system and
