@@ -26,24 +26,30 @@ export function outsideHttp(maxSockets: number): { post(p: OutsidePost, timeoutM
     'http:': new http.Agent({ keepAlive: true, maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets }),
   };
-  const closing = new AbortController();
+  // Destroyed on close; one set rather than an AbortSignal per request (its listeners cost a storm CPU).
+  const inFlight = new Set<http.ClientRequest>();
+  let closed = false;
   const post = (p: OutsidePost, timeoutMs: number) =>
     new Promise<Answer>((resolve, reject) => {
       const url = new URL(p.url);
       const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : undefined;
       if (!agent) return reject(new Error(`not an http(s) URL: ${p.url}`));
+      if (closed) return reject(new Error('node closed'));
       const send = url.protocol === 'https:' ? https.request : http.request;
       const req = send(url, {
         method: 'POST',
         agent,
-        signal: closing.signal,
         headers: { ...p.headers, 'content-length': String(Buffer.byteLength(p.body)) },
       });
       let timer: NodeJS.Timeout | undefined;
       req.once('socket', () => {
         timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       });
-      req.once('close', () => clearTimeout(timer));
+      inFlight.add(req);
+      req.once('close', () => {
+        clearTimeout(timer);
+        inFlight.delete(req);
+      });
       req.once('error', reject);
       req.once('response', (res) => {
         const chunks: Buffer[] = [];
@@ -59,7 +65,8 @@ export function outsideHttp(maxSockets: number): { post(p: OutsidePost, timeoutM
   return {
     post,
     close() {
-      closing.abort(new Error('node closed'));
+      closed = true;
+      for (const req of inFlight) req.destroy(new Error('node closed'));
       agents['http:'].destroy();
       agents['https:'].destroy();
     },

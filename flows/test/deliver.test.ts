@@ -120,6 +120,18 @@ test('a new ticket reaches both endpoints once, in their shapes; the same event 
   assert.deepEqual([city.duplicates('12345'), city.duplicates('open311')], [1, 1]);
 });
 
+test('a burst of events goes over the few connections kept open to each endpoint, each delivered once', async (t) => {
+  const { city, got, send } = await chain(t, { connections: 3 });
+  for (let n = 1; n <= 30; n++) send(ticketEvent(100 + n));
+  await waitFor('30 settlements', () => got.length >= 30 || undefined);
+  assert.ok(
+    got.every((m) => m.settlement?.outcome === 'delivered'),
+    'all delivered',
+  );
+  assert.deepEqual([city.accepted('12345').length, city.accepted('open311').length], [30, 30]);
+  assert.ok(city.connections() <= 6, `${city.connections()} connections for 60 requests: at most 3 per endpoint`);
+});
+
 test('answers that fail and one that times out: tried again with backoff, delivered once', async (t) => {
   const { city, got, send } = await chain(t);
   city.fault('12345', 2, { kind: 'status', status: 503 });

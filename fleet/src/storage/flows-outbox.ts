@@ -123,15 +123,29 @@ export class FlowsOutbox {
     return rows.sort((a, b) => a.seq - b.seq).map((r) => toEvent({ ...r, attempts: r.attempts - 1 }));
   }
 
-  /** Settles pending events; one already settled is left as it is. Returns how many changed. */
+  /**
+   * Settles pending events; one already settled is left as it is, and of one seq given twice the
+   * first counts. Returns how many changed. Settlements with the same outcome go in one statement
+   * (a storm's batch of deliveries is one UPDATE, not hundreds).
+   */
   async settle(settlements: readonly Settlement[], now: number): Promise<number> {
+    const groups = new Map<string, { s: Settlement; seqs: number[] }>();
+    const seen = new Set<number>();
+    for (const s of settlements) {
+      if (seen.has(s.seq)) continue;
+      seen.add(s.seq);
+      const key = JSON.stringify([s.outcome, s.reason ?? null, s.target ?? null]);
+      const g = groups.get(key) ?? { s, seqs: [] };
+      g.seqs.push(s.seq);
+      groups.set(key, g);
+    }
     let changed = 0;
     await this.#db.transaction().execute(async (tx) => {
-      for (const s of settlements) {
+      for (const { s, seqs } of groups.values()) {
         const r = await tx
           .updateTable('flows_outbox')
           .set({ state: s.outcome, settled_at: now, outcome_reason: s.reason ?? null, target: s.target ?? null, leased_until: 0 })
-          .where('seq', '=', s.seq)
+          .where('seq', 'in', seqs)
           .where('state', '=', 'pending')
           .executeTakeFirst();
         changed += Number(r.numUpdatedRows);
