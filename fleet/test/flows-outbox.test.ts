@@ -251,6 +251,28 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.equal(tooLong.status, 400);
     });
 
+    test('a consumer that hangs up while its lease waits is leased nothing: the next lease gets the event', async (t) => {
+      const s = await setup(t, await storage());
+      const gone = new AbortController();
+      const held = fetch(`${s.fleet.base}${FLOWS_ROUTES.lease}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.tokens.flows}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ waitMs: 30_000 }),
+        signal: gone.signal,
+      }).catch((err: Error) => err);
+      // Long enough for the fleet to be holding the call (were it not, nothing would be leased either).
+      await sleep(300);
+      gone.abort();
+      assert.ok((await held) instanceof Error);
+      const id = await s.openTicket('hrb-630', 'motion-30');
+      const events = await s.lease();
+      assert.deepEqual(
+        events.map((e) => e.ticket.id),
+        [id],
+        'not leased to the caller that hung up',
+      );
+    });
+
     test('two consumers leasing at once never get the same event', async (t) => {
       const s = await setup(t, await storage());
       await Promise.all(Array.from({ length: 12 }, (_, i) => s.openTicket(`hrb-7${String(i).padStart(2, '0')}`, `m-${i}`)));

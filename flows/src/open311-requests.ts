@@ -21,14 +21,19 @@ function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) =>
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
 }
 
+/** Every request tracked, read in one go (a file store reads and parses its whole file per get). */
 export async function trackedRequests(node: Node): Promise<[string, Tracked][]> {
   const g = node.context().global;
-  const keys = (await call<string[]>((cb) => g.keys(STORE, cb))) ?? [];
+  const keys = ((await call<string[]>((cb) => g.keys(STORE, cb))) ?? []).filter((x) => x.startsWith(PREFIX));
+  if (keys.length === 0) return [];
+  const values = await new Promise<(Tracked | null | undefined)[]>((resolve, reject) =>
+    g.get(keys, STORE, (err, ...v) => (err ? reject(err) : resolve(v as (Tracked | null | undefined)[]))),
+  );
   const out: [string, Tracked][] = [];
-  for (const k of keys.filter((x) => x.startsWith(PREFIX))) {
-    const v = (await call<Tracked | null>((cb) => g.get(k, STORE, cb))) ?? null;
+  keys.forEach((k, i) => {
+    const v = values[i];
     if (v) out.push([k.slice(PREFIX.length), v]);
-  }
+  });
   return out;
 }
 
