@@ -49,7 +49,7 @@ export default function register(RED: NodeAPI): void {
       const tries = num(config.tries, 3, 1, 10);
       const baseMs = num(config.backoffMs, 500, 0, 60_000);
       const maxLeases = num(config.maxLeases, 20, 1, 1000);
-      const connections = num(config.connections, 16, 1, 256);
+      const connections = num(config.connections, 64, 1, 256);
       let serviceCodes: Record<string, string> = { '*': 'shouwang-alarm' };
       try {
         if (config.serviceCodes) serviceCodes = JSON.parse(config.serviceCodes) as Record<string, string>;
@@ -68,28 +68,35 @@ export default function register(RED: NodeAPI): void {
         });
 
       const creds = this.credentials ?? {};
-      /** The request for this target; throws only on a bug or a config the event cannot meet. */
-      const request = (e: TicketEvent): OutsidePost =>
-        target === '12345'
-          ? {
-              url: config.url,
-              headers: {
-                'content-type': 'application/json',
-                'idempotency-key': workOrderKey(e),
-                ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
-              },
-              body: JSON.stringify(workOrder(e, config.mediaBase ?? '')),
-            }
-          : {
-              url: `${config.url.replace(/\/+$/, '')}/requests.json`,
-              headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-              body: open311Request(e, {
-                jurisdictionId: config.jurisdictionId ?? '',
-                serviceCodes,
-                mediaBase: config.mediaBase ?? '',
-                apiKey: creds.apiKey ?? '',
-              }).toString(),
-            };
+      /**
+       * The request for this target, or why the event cannot make one the protocol allows; throws
+       * only on a bug or a config the event cannot meet.
+       */
+      const request = (e: TicketEvent): OutsidePost | { outside: string } => {
+        if (target === '12345') {
+          const w = checkValue(WorkOrder, workOrder(e, config.mediaBase ?? ''));
+          if (!w.ok) return { outside: `work order outside the protocol at ${w.error.path}: ${w.error.message}` };
+          return {
+            url: config.url,
+            headers: {
+              'content-type': 'application/json',
+              'idempotency-key': workOrderKey(e),
+              ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
+            },
+            body: JSON.stringify(w.value),
+          };
+        }
+        return {
+          url: `${config.url.replace(/\/+$/, '')}/requests.json`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+          body: open311Request(e, {
+            jurisdictionId: config.jurisdictionId ?? '',
+            serviceCodes,
+            mediaBase: config.mediaBase ?? '',
+            apiKey: creds.apiKey ?? '',
+          }).toString(),
+        };
+      };
 
       /** One try; no answer (time-out, refused connection, reset) is transient. */
       const post = async (r: OutsidePost): Promise<{ v: Verdict; body: string }> => {
@@ -103,19 +110,12 @@ export default function register(RED: NodeAPI): void {
       };
 
       /** The verdict after at most `tries` tries, waiting with backoff (or the answer's Retry-After) between them. */
-      const attempt = async (e: TicketEvent): Promise<{ v: Verdict; body: string }> => {
-        const r = request(e);
+      const attempt = async (r: OutsidePost): Promise<{ v: Verdict; body: string }> => {
         for (let i = 0; ; i++) {
           const out = await post(r);
           if (out.v.kind !== 'retry' || i + 1 >= tries) return out;
           await sleep(Math.max(out.v.afterMs ?? 0, backoffMs(i, baseMs, 30_000)), undefined, { signal: closing.signal });
         }
-      };
-
-      const precheck = (e: TicketEvent): string | undefined => {
-        if (target !== '12345') return undefined;
-        const w = checkValue(WorkOrder, workOrder(e, config.mediaBase ?? ''));
-        return w.ok ? undefined : `work order outside the protocol at ${w.error.path}: ${w.error.message}`;
       };
 
       this.on('input', (msg, send, done) => {
@@ -146,12 +146,18 @@ export default function register(RED: NodeAPI): void {
           pass({ ...msg, settlement: settled ?? { outcome: 'delivered' } });
           return;
         }
-        const bad = precheck(e);
-        if (bad) {
-          deadLetter(bad);
+        let r: ReturnType<typeof request>;
+        try {
+          r = request(e);
+        } catch (err) {
+          done(err as Error);
           return;
         }
-        attempt(e)
+        if ('outside' in r) {
+          deadLetter(r.outside);
+          return;
+        }
+        attempt(r)
           .then(
             async ({ v, body }) => {
               if (v.kind === 'delivered') {
