@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, FLOWS_ROUTES, LEASE_WAIT_MAX_MS, LeasedEvents, retryPath, type TicketEvent } from '@shouwang/protocol';
 import { leaseWaiting } from '../src/flows/lease-wait.ts';
+import { FlowsOutbox } from '../src/storage/flows-outbox.ts';
 import { intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
@@ -249,6 +250,38 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.ok(Date.now() - again < held, 'no wait asked: answered without holding');
       const tooLong = await s.api('POST', FLOWS_ROUTES.lease, s.tokens.flows, { waitMs: LEASE_WAIT_MAX_MS + 1 });
       assert.equal(tooLong.status, 400);
+    });
+
+    test('a waiting lease finds events another fleet instance committed (they wake nobody here) by asking again', async (t) => {
+      const s = await setup(t, await storage());
+      const id = await s.openTicket('hrb-640', 'motion-40');
+      const [created] = await s.lease();
+      assert.ok(created);
+      await s.settle([{ seq: created.seq, outcome: 'delivered' }]);
+      // Another instance on the same database: its appends go through its own outbox object.
+      const db = s.fleet.loop.ticketStore.db;
+      const elsewhere = new FlowsOutbox(db);
+      const waiting = leaseWaiting(s.fleet.loop.outbox, {
+        now: s.clock.now,
+        leaseMs: 60_000,
+        limit: 10,
+        waitMs: 30_000,
+        recheckMs: 200,
+        signal: AbortSignal.timeout(30_000),
+      });
+      await db
+        .transaction()
+        .execute((tx) =>
+          elsewhere.append(tx, [{ ticket: created.ticket, type: 'ticket.changed', action: 'sign', reason: null, at: s.clock.now() }]),
+        );
+      const got = await Promise.race([
+        waiting,
+        sleep(10_000).then(() => assert.fail("the waiting lease did not find the other instance's event within 10 s")),
+      ]);
+      assert.deepEqual(
+        got.events.map((e) => [e.ticket.id, e.type, e.action]),
+        [[id, 'ticket.changed', 'sign']],
+      );
     });
 
     test('a consumer that hangs up while its lease waits is leased nothing: the next lease gets the event', async (t) => {
