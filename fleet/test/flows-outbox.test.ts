@@ -6,7 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkValue, FLOWS_ROUTES, LeasedEvents, retryPath, type TicketEvent } from '@shouwang/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkValue, FLOWS_ROUTES, LEASE_WAIT_MAX_MS, LeasedEvents, retryPath, type TicketEvent } from '@shouwang/protocol';
+import { leaseWaiting } from '../src/flows/lease-wait.ts';
+import { FlowsOutbox } from '../src/storage/flows-outbox.ts';
 import { intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
@@ -202,6 +205,105 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.deepEqual(r.body, { ticketId: id, applied: true, state: 'handling' });
       const ticket = (await s.api('GET', `/api/tickets/${id}`, ADMIN)).body.ticket as { rework: number };
       assert.equal(ticket.rework, 1);
+    });
+
+    test('a waiting lease answers when a ticket commits, and when a settlement frees its next change', async (t) => {
+      const s = await setup(t, await storage());
+      // The in-process wake alone: no recheck within the test's time, so only the commit can answer it.
+      const waiting = (limit: number) =>
+        leaseWaiting(s.fleet.loop.outbox, {
+          now: s.clock.now,
+          leaseMs: 60_000,
+          limit,
+          waitMs: 30_000,
+          recheckMs: 60_000,
+          signal: AbortSignal.timeout(30_000),
+        });
+      const answered = async <T>(what: string, p: Promise<T>) =>
+        Promise.race([p, sleep(10_000).then(() => assert.fail(`the waiting lease did not answer ${what} within 10 s`))]);
+      const created = waiting(10);
+      const id = await s.openTicket('hrb-620', 'motion-20');
+      const first = (await answered('the new ticket', created)).events;
+      assert.deepEqual(
+        first.map((e) => [e.type, e.ticket.id]),
+        [['ticket.created', id]],
+      );
+      assert.equal((await s.api('POST', `/api/tickets/${id}/sign`, s.tokens.operator, {})).status, 200);
+      // The sign-for change waits behind the unsettled creation; settling it wakes the lease.
+      const changed = waiting(10);
+      assert.equal((await s.settle([{ seq: first[0]?.seq, outcome: 'delivered' }])).status, 200);
+      const next = (await answered("the settled ticket's next change", changed)).events;
+      assert.deepEqual(
+        next.map((e) => [e.type, e.action]),
+        [['ticket.changed', 'sign']],
+      );
+    });
+
+    test('a lease asked to wait with nothing ready answers empty after its wait; without a wait at once', async (t) => {
+      const s = await setup(t, await storage());
+      const started = Date.now();
+      assert.deepEqual(await s.lease({ waitMs: 400 }), []);
+      const held = Date.now() - started;
+      assert.ok(held >= 390, `held ${held} ms of its 400`);
+      const again = Date.now();
+      assert.deepEqual(await s.lease(), []);
+      assert.ok(Date.now() - again < held, 'no wait asked: answered without holding');
+      const tooLong = await s.api('POST', FLOWS_ROUTES.lease, s.tokens.flows, { waitMs: LEASE_WAIT_MAX_MS + 1 });
+      assert.equal(tooLong.status, 400);
+    });
+
+    test('a waiting lease finds events another fleet instance committed (they wake nobody here) by asking again', async (t) => {
+      const s = await setup(t, await storage());
+      const id = await s.openTicket('hrb-640', 'motion-40');
+      const [created] = await s.lease();
+      assert.ok(created);
+      await s.settle([{ seq: created.seq, outcome: 'delivered' }]);
+      // Another instance on the same database: its appends go through its own outbox object.
+      const db = s.fleet.loop.ticketStore.db;
+      const elsewhere = new FlowsOutbox(db);
+      const waiting = leaseWaiting(s.fleet.loop.outbox, {
+        now: s.clock.now,
+        leaseMs: 60_000,
+        limit: 10,
+        waitMs: 30_000,
+        recheckMs: 200,
+        signal: AbortSignal.timeout(30_000),
+      });
+      await db
+        .transaction()
+        .execute((tx) =>
+          elsewhere.append(tx, [{ ticket: created.ticket, type: 'ticket.changed', action: 'sign', reason: null, at: s.clock.now() }]),
+        );
+      const got = await Promise.race([
+        waiting,
+        sleep(10_000).then(() => assert.fail("the waiting lease did not find the other instance's event within 10 s")),
+      ]);
+      assert.deepEqual(
+        got.events.map((e) => [e.ticket.id, e.type, e.action]),
+        [[id, 'ticket.changed', 'sign']],
+      );
+    });
+
+    test('a consumer that hangs up while its lease waits is leased nothing: the next lease gets the event', async (t) => {
+      const s = await setup(t, await storage());
+      const gone = new AbortController();
+      const held = fetch(`${s.fleet.base}${FLOWS_ROUTES.lease}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.tokens.flows}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ waitMs: 30_000 }),
+        signal: gone.signal,
+      }).catch((err: Error) => err);
+      // Long enough for the fleet to be holding the call (were it not, nothing would be leased either).
+      await sleep(300);
+      gone.abort();
+      assert.ok((await held) instanceof Error);
+      const id = await s.openTicket('hrb-630', 'motion-30');
+      const events = await s.lease();
+      assert.deepEqual(
+        events.map((e) => e.ticket.id),
+        [id],
+        'not leased to the caller that hung up',
+      );
     });
 
     test('two consumers leasing at once never get the same event', async (t) => {

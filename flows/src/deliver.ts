@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, type Settlement, TicketEvent, WorkOrder } from '@shouwang/protocol';
-import { trackRequest } from './open311-requests.ts';
+import { requestTracker } from './open311-requests.ts';
 import { backoffMs, open311Request, type Verdict, verdict, workOrder, workOrderKey } from './outside.ts';
+import { type OutsidePost, outsideHttp } from './outside-http.ts';
 import type { Node, NodeAPI, NodeMessage } from './red.ts';
+import { num } from './settings.ts';
 
 export const TARGETS = ['12345', 'open311'] as const;
 type Target = (typeof TARGETS)[number];
@@ -16,15 +18,12 @@ interface Config {
   /** After this many leases of one event, a transient failure is a refusal: the event stops coming back. */
   maxLeases?: string;
   mediaBase?: string;
+  /** Connections kept open to the endpoint; deliveries beyond them wait for one. */
+  connections?: string;
   jurisdictionId?: string;
   /** JSON: ticket category → Open311 service code, `*` for the rest. */
   serviceCodes?: string;
 }
-
-const num = (v: string | undefined, dflt: number, min: number, max: number) => {
-  const n = Number(v);
-  return v === undefined || v === '' || !Number.isFinite(n) ? dflt : Math.min(max, Math.max(min, n));
-};
 
 /**
  * `shouwang deliver`: sends a ticket event (from `shouwang ticket in`) to one outside system and
@@ -50,13 +49,16 @@ export default function register(RED: NodeAPI): void {
       const tries = num(config.tries, 3, 1, 10);
       const baseMs = num(config.backoffMs, 500, 0, 60_000);
       const maxLeases = num(config.maxLeases, 20, 1, 1000);
+      const connections = num(config.connections, 64, 1, 256);
       let serviceCodes: Record<string, string> = { '*': 'shouwang-alarm' };
       try {
         if (config.serviceCodes) serviceCodes = JSON.parse(config.serviceCodes) as Record<string, string>;
       } catch {
         this.status({ fill: 'red', shape: 'ring', text: 'service codes are not JSON' });
       }
+      const track = requestTracker(this);
       const closing = new AbortController();
+      const outside = outsideHttp(connections);
       const counts = { delivered: 0, duplicates: 0, dead: 0, deferred: 0 };
       const show = (fill: 'green' | 'yellow' | 'red') =>
         this.status({
@@ -66,40 +68,41 @@ export default function register(RED: NodeAPI): void {
         });
 
       const creds = this.credentials ?? {};
-      /** The request for this target; throws only on a bug or a config the event cannot meet. */
-      const request = (e: TicketEvent): { url: string; init: RequestInit } =>
-        target === '12345'
-          ? {
-              url: config.url,
-              init: {
-                method: 'POST',
-                headers: {
-                  'content-type': 'application/json',
-                  'idempotency-key': workOrderKey(e),
-                  ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
-                },
-                body: JSON.stringify(workOrder(e, config.mediaBase ?? '')),
-              },
-            }
-          : {
-              url: `${config.url.replace(/\/+$/, '')}/requests.json`,
-              init: {
-                method: 'POST',
-                body: open311Request(e, {
-                  jurisdictionId: config.jurisdictionId ?? '',
-                  serviceCodes,
-                  mediaBase: config.mediaBase ?? '',
-                  apiKey: creds.apiKey ?? '',
-                }),
-              },
-            };
+      /**
+       * The request for this target, or why the event cannot make one the protocol allows; throws
+       * only on a bug or a config the event cannot meet.
+       */
+      const request = (e: TicketEvent): OutsidePost | { outside: string } => {
+        if (target === '12345') {
+          const w = checkValue(WorkOrder, workOrder(e, config.mediaBase ?? ''));
+          if (!w.ok) return { outside: `work order outside the protocol at ${w.error.path}: ${w.error.message}` };
+          return {
+            url: config.url,
+            headers: {
+              'content-type': 'application/json',
+              'idempotency-key': workOrderKey(e),
+              ...(creds.token ? { authorization: `Bearer ${creds.token}` } : {}),
+            },
+            body: JSON.stringify(w.value),
+          };
+        }
+        return {
+          url: `${config.url.replace(/\/+$/, '')}/requests.json`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+          body: open311Request(e, {
+            jurisdictionId: config.jurisdictionId ?? '',
+            serviceCodes,
+            mediaBase: config.mediaBase ?? '',
+            apiKey: creds.apiKey ?? '',
+          }).toString(),
+        };
+      };
 
       /** One try; no answer (time-out, refused connection, reset) is transient. */
-      const post = async (r: { url: string; init: RequestInit }): Promise<{ v: Verdict; body: string }> => {
+      const post = async (r: OutsidePost): Promise<{ v: Verdict; body: string }> => {
         try {
-          const res = await fetch(r.url, { ...r.init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]) });
-          const body = await res.text();
-          return { v: verdict(res.status, body, res.headers.get('retry-after')), body };
+          const a = await outside.post(r, timeoutMs);
+          return { v: verdict(a.status, a.body, a.retryAfter), body: a.body };
         } catch (err) {
           if (closing.signal.aborted) throw err;
           return { v: { kind: 'retry', reason: `no answer: ${(err as Error).message}`, afterMs: undefined }, body: '' };
@@ -107,19 +110,12 @@ export default function register(RED: NodeAPI): void {
       };
 
       /** The verdict after at most `tries` tries, waiting with backoff (or the answer's Retry-After) between them. */
-      const attempt = async (e: TicketEvent): Promise<{ v: Verdict; body: string }> => {
-        const r = request(e);
+      const attempt = async (r: OutsidePost): Promise<{ v: Verdict; body: string }> => {
         for (let i = 0; ; i++) {
           const out = await post(r);
           if (out.v.kind !== 'retry' || i + 1 >= tries) return out;
           await sleep(Math.max(out.v.afterMs ?? 0, backoffMs(i, baseMs, 30_000)), undefined, { signal: closing.signal });
         }
-      };
-
-      const precheck = (e: TicketEvent): string | undefined => {
-        if (target !== '12345') return undefined;
-        const w = checkValue(WorkOrder, workOrder(e, config.mediaBase ?? ''));
-        return w.ok ? undefined : `work order outside the protocol at ${w.error.path}: ${w.error.message}`;
       };
 
       this.on('input', (msg, send, done) => {
@@ -150,19 +146,25 @@ export default function register(RED: NodeAPI): void {
           pass({ ...msg, settlement: settled ?? { outcome: 'delivered' } });
           return;
         }
-        const bad = precheck(e);
-        if (bad) {
-          deadLetter(bad);
+        let r: ReturnType<typeof request>;
+        try {
+          r = request(e);
+        } catch (err) {
+          done(err as Error);
           return;
         }
-        attempt(e)
+        if ('outside' in r) {
+          deadLetter(r.outside);
+          return;
+        }
+        attempt(r)
           .then(
             async ({ v, body }) => {
               if (v.kind === 'delivered') {
                 counts[v.duplicate ? 'duplicates' : 'delivered']++;
                 // Kept before the settlement goes on: a request settled is a request polled.
                 const opened = target === 'open311' ? serviceRequestId(body) : undefined;
-                if (opened) await trackRequest(this, opened, { ticketId: e.ticket.id, at: e.at });
+                if (opened) await track(opened, { ticketId: e.ticket.id, at: e.at });
                 show('green');
                 pass({
                   ...msg,
@@ -184,6 +186,7 @@ export default function register(RED: NodeAPI): void {
       });
       this.on('close', (closed) => {
         closing.abort(new Error('node closed'));
+        outside.close();
         closed();
       });
     } as (this: Node, config: never) => void,

@@ -29,12 +29,14 @@ export class FleetClient {
     this.#timeoutMs = timeoutMs;
   }
 
-  async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  /** `o.heldMs`: how long the fleet may hold this call (a waiting lease), on top of the time-out; `o.signal` aborts it. */
+  async call(method: 'GET' | 'POST', path: string, body?: unknown, o: { heldMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs + (o.heldMs ?? 0));
     const res = await fetch(`${this.#base}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(this.#timeoutMs),
+      signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout,
     }).catch((err: Error & { cause?: { code?: string } }) => {
       throw new Error(`fleet unreachable at ${this.#base}: ${err.cause?.code ?? err.message}`, { cause: err });
     });

@@ -1,3 +1,4 @@
+import { batcher } from './batcher.ts';
 import type { Node } from './red.ts';
 
 /**
@@ -20,19 +21,39 @@ function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) =>
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
 }
 
+/** Every request tracked, read in one go (a file store reads and parses its whole file per get). */
 export async function trackedRequests(node: Node): Promise<[string, Tracked][]> {
   const g = node.context().global;
-  const keys = (await call<string[]>((cb) => g.keys(STORE, cb))) ?? [];
+  const keys = ((await call<string[]>((cb) => g.keys(STORE, cb))) ?? []).filter((x) => x.startsWith(PREFIX));
+  if (keys.length === 0) return [];
+  const values = await new Promise<(Tracked | null | undefined)[]>((resolve, reject) =>
+    g.get(keys, STORE, (err, ...v) => (err ? reject(err) : resolve(v as (Tracked | null | undefined)[]))),
+  );
   const out: [string, Tracked][] = [];
-  for (const k of keys.filter((x) => x.startsWith(PREFIX))) {
-    const v = (await call<Tracked | null>((cb) => g.get(k, STORE, cb))) ?? null;
+  keys.forEach((k, i) => {
+    const v = values[i];
     if (v) out.push([k.slice(PREFIX.length), v]);
-  }
+  });
   return out;
 }
 
-export function trackRequest(node: Node, serviceRequestId: string, t: Tracked): Promise<unknown> {
-  return call((cb) => node.context().global.set(`${PREFIX}${serviceRequestId}`, t, STORE, cb));
+/**
+ * Keeps requests for `open311 status` to poll; each call resolves once its request is on disk. The
+ * file store rewrites its whole file per write, so requests answered together are written together
+ * (a storm's thousand would otherwise be a thousand rewrites of a growing file).
+ */
+export function requestTracker(node: Node): (serviceRequestId: string, t: Tracked) => Promise<void> {
+  const write = batcher<[string, Tracked]>(500, async (items) => {
+    await call((cb) =>
+      node.context().global.set(
+        items.map(([id]) => `${PREFIX}${id}`),
+        items.map(([, t]) => t),
+        STORE,
+        cb,
+      ),
+    );
+  });
+  return (serviceRequestId, t) => write([serviceRequestId, t]);
 }
 
 export function untrackRequest(node: Node, serviceRequestId: string): Promise<unknown> {

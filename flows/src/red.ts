@@ -17,8 +17,10 @@ export interface NodeStatus {
 
 /** Context in its asynchronous form, which every store (a file store without a cache too) takes. */
 export interface ContextStore {
-  get(key: string, store: string, cb: (err: Error | null | undefined, value?: never) => void): void;
-  set(key: string, value: unknown, store: string, cb: (err: Error | null | undefined) => void): void;
+  /** Keys as an array: one read of a file store, the values as the callback's further arguments. */
+  get(key: string | string[], store: string, cb: (err: Error | null | undefined, ...values: never[]) => void): void;
+  /** Keys and values as two arrays: one write of a file store for all of them. */
+  set(key: string | string[], value: unknown, store: string, cb: (err: Error | null | undefined) => void): void;
   keys(store: string, cb: (err: Error | null | undefined, keys?: never) => void): void;
 }
 

@@ -1,13 +1,16 @@
-import { checkValue, FLOWS_ROUTES, LeasedEvents, Settlement } from '@shouwang/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkValue, FLOWS_ROUTES, LEASE_WAIT_MAX_MS, LeasedEvents, Settlement } from '@shouwang/protocol';
+import { batcher } from './batcher.ts';
 import type { FleetConfigNode } from './fleet-node.ts';
-import { poller } from './poller.ts';
 import type { Node, NodeAPI } from './red.ts';
+import { num } from './settings.ts';
 
 interface Config {
   fleet: string;
   intervalS?: string;
   leaseS?: string;
   limit?: string;
+  waitS?: string;
 }
 
 /**
@@ -15,6 +18,11 @@ interface Config {
  * (`payload`: the protocol's TicketEvent, `seq`). Wire the delivery's outcome back to its input
  * (`msg.seq` and `msg.settlement`: `{ outcome, reason?, target? }`) to settle it; an event not
  * settled before its lease runs out comes again (at least once).
+ *
+ * The lease is a long poll: the fleet holds it until events commit (or `waitS` passes), and the
+ * next one is asked as soon as it answers, so an event leaves as soon as its ticket commits
+ * instead of at the next tick of a poll. At most two leases' worth of events are out at a time:
+ * a storm waits in the outbox rather than in Node-RED's memory, where leases would lapse.
  */
 export default function register(RED: NodeAPI): void {
   RED.nodes.registerType('shouwang ticket in', function (this: Node, config: Config) {
@@ -24,38 +32,74 @@ export default function register(RED: NodeAPI): void {
       this.status({ fill: 'red', shape: 'ring', text: 'no fleet configured' });
       return;
     }
-    const intervalMs = Math.max(100, Number(config.intervalS ?? 1) * 1000 || 1000);
-    const leaseMs = Math.max(1000, Number(config.leaseS ?? 60) * 1000 || 60_000);
-    const limit = Math.min(500, Math.max(1, Number(config.limit ?? 100) || 100));
+    const retryMs = Math.round(num(config.intervalS, 1, 0.1, 3600) * 1000);
+    const leaseMs = Math.round(num(config.leaseS, 60, 1, 3600) * 1000);
+    const limit = Math.floor(num(config.limit, 100, 1, 500));
+    const waitMs = Math.round(num(config.waitS, 20, 0, LEASE_WAIT_MAX_MS / 1000) * 1000);
+    const maxOut = 2 * limit;
+    const closing = new AbortController();
+    /** Events sent and not settled: seq → when their lease lapses (a deferred one never comes back here). */
+    const out = new Map<number, number>();
+    let room: (() => void) | undefined;
     let delivered = 0;
 
-    const { poll, stop } = poller(this, intervalMs, async () => {
-      const leased = checkValue(LeasedEvents, await fleet.client.call('POST', FLOWS_ROUTES.lease, { limit, leaseMs }));
+    const show = (fill: 'green' | 'red', text: string) => this.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text });
+    /** One lease; the number of events it brought (-1: none asked, Node-RED had its fill). */
+    const lease = async (): Promise<number> => {
+      const now = Date.now();
+      for (const [seq, until] of out) if (until <= now) out.delete(seq);
+      if (out.size >= maxOut) {
+        // Full: wait for settlements, or the oldest lease to lapse, before asking for more.
+        const lapsed = new AbortController();
+        const lapse = Math.max(0, Math.min(...out.values()) - now);
+        await Promise.race([
+          new Promise<void>((r) => (room = r)),
+          sleep(lapse, undefined, { signal: AbortSignal.any([lapsed.signal, closing.signal]) }).catch(() => undefined),
+        ]);
+        lapsed.abort();
+        room = undefined;
+        return -1;
+      }
+      const answer = await fleet.client.call(
+        'POST',
+        FLOWS_ROUTES.lease,
+        { limit: Math.min(limit, maxOut - out.size), leaseMs, waitMs },
+        { heldMs: waitMs, signal: closing.signal },
+      );
+      const leased = checkValue(LeasedEvents, answer);
       if (!leased.ok) throw new Error(`fleet sent events the protocol refuses at ${leased.error.path}: ${leased.error.message}`);
-      for (const e of leased.value.events) this.send({ topic: e.type, seq: e.seq, payload: e });
-      this.status({ fill: 'green', shape: 'dot', text: `leased ${leased.value.events.length}, settled ${delivered}` });
-    });
-    void poll();
+      for (const e of leased.value.events) {
+        out.set(e.seq, leased.value.leaseUntil);
+        this.send({ topic: e.type, seq: e.seq, payload: e });
+      }
+      show('green', `leased ${leased.value.events.length}, settled ${delivered}`);
+      return leased.value.events.length;
+    };
+    void (async () => {
+      while (!closing.signal.aborted) {
+        const started = Date.now();
+        let pause = 0;
+        try {
+          // An empty answer sooner than retryMs (no wait asked, or a fleet closing) is not asked again at once.
+          if ((await lease()) === 0) pause = retryMs - (Date.now() - started);
+        } catch (err) {
+          if (closing.signal.aborted) return;
+          show('red', (err as Error).message.slice(0, 60));
+          this.error(err);
+          pause = retryMs;
+        }
+        if (pause > 0) await sleep(pause, undefined, { signal: closing.signal }).catch(() => undefined);
+      }
+    })();
 
     // Settlements that arrive while one call is out go together in the next (up to the contract's
     // 500): under a storm one fleet transaction per batch instead of one per event.
-    const queue: { settlement: Settlement; done: (err?: Error) => void }[] = [];
-    let settling = false;
-    const flush = async (): Promise<void> => {
-      if (settling || queue.length === 0) return;
-      settling = true;
-      const batch = queue.splice(0, 500);
-      try {
-        await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements: batch.map((b) => b.settlement) });
-        delivered += batch.length;
-        for (const b of batch) b.done();
-      } catch (err) {
-        for (const b of batch) b.done(err as Error);
-      } finally {
-        settling = false;
-      }
-      await flush();
-    };
+    const settle = batcher<Settlement>(500, async (settlements) => {
+      await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements });
+      delivered += settlements.length;
+      for (const s of settlements) out.delete(s.seq);
+      room?.();
+    });
 
     this.on('input', (msg, _send, done) => {
       const s = checkValue(Settlement, { seq: msg.seq, ...(msg.settlement as object | undefined) });
@@ -63,11 +107,13 @@ export default function register(RED: NodeAPI): void {
         done(new Error(`cannot settle: ${s.error.path} ${s.error.message}`));
         return;
       }
-      queue.push({ settlement: s.value, done });
-      void flush();
+      settle(s.value).then(
+        () => done(),
+        (err: unknown) => done(err as Error),
+      );
     });
     this.on('close', (closed) => {
-      stop();
+      closing.abort(new Error('node closed'));
       closed();
     });
   } as (this: Node, config: never) => void);

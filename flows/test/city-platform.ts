@@ -82,6 +82,8 @@ export interface CityPlatform {
   requests(target: Target): number;
   /** Open311 status look-ups (GET /requests/{id}.json) answered. */
   lookups(): number;
+  /** TCP connections callers opened, both targets together. */
+  connections(): number;
   /** Repeats each target recognised (answered 409). */
   duplicates(target: Target): number;
   /** Requests that did not match the contract (answered 400): should stay empty. */
@@ -243,6 +245,8 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
       else answer(res, 501, { error: `${req.method} ${url.pathname} is not implemented here` });
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(async () => {
@@ -259,6 +263,7 @@ export async function startCityPlatform(t: { after(fn: () => unknown): void }): 
     requests: (target) => requests[target],
     duplicates: (target) => duplicates[target],
     lookups: () => lookups,
+    connections: () => connections,
     invalid,
     fault: (target, n, fault) => {
       for (let i = 0; i < n; i++) faults[target].push(fault);

@@ -10,6 +10,8 @@ import { after, before, type TestContext, test } from 'node:test';
 import type { Settlement, TicketEvent } from '@shouwang/protocol';
 import helper from 'node-red-node-test-helper';
 import deliver from '../src/deliver.ts';
+import { trackedRequests } from '../src/open311-requests.ts';
+import type { Node } from '../src/red.ts';
 import { startCityPlatform } from './city-platform.ts';
 import { waitFor } from './support.ts';
 
@@ -118,6 +120,27 @@ test('a new ticket reaches both endpoints once, in their shapes; the same event 
   assert.equal(city.accepted('12345').length, 1);
   assert.equal(city.accepted('open311').length, 1);
   assert.deepEqual([city.duplicates('12345'), city.duplicates('open311')], [1, 1]);
+});
+
+test('a burst of events goes over the few connections kept open to each endpoint, each delivered once', async (t) => {
+  const { city, got, send } = await chain(t, { connections: 3 });
+  for (let n = 1; n <= 30; n++) send(ticketEvent(100 + n));
+  await waitFor('30 settlements', () => got.length >= 30 || undefined);
+  assert.ok(
+    got.every((m) => m.settlement?.outcome === 'delivered'),
+    'all delivered',
+  );
+  assert.deepEqual([city.accepted('12345').length, city.accepted('open311').length], [30, 30]);
+  assert.ok(city.connections() <= 6, `${city.connections()} connections for 60 requests: at most 3 per endpoint`);
+  // Their Open311 requests were kept together (one write), every one of them, for the status poll.
+  const tracked = await trackedRequests(helper.getNode('d2') as unknown as Node);
+  assert.deepEqual(
+    tracked.map(([, r]) => r.ticketId).sort(),
+    city
+      .accepted('12345')
+      .map((r) => String(r.body.code))
+      .sort(),
+  );
 });
 
 test('answers that fail and one that times out: tried again with backoff, delivered once', async (t) => {

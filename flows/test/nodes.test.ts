@@ -50,7 +50,7 @@ test('ticket in sends each new ticket once with its idempotency key, and settlin
   const got = await load(
     t,
     [ticketIn],
-    [{ id: 'in', type: 'shouwang ticket in', fleet: 'f1', intervalS: 0.1, leaseS: 60, wires: [['out']] }],
+    [{ id: 'in', type: 'shouwang ticket in', fleet: 'f1', intervalS: 0.1, leaseS: 60, waitS: 0.2, wires: [['out']] }],
     fleet.base,
     fleet.flowsToken,
   );
@@ -59,7 +59,7 @@ test('ticket in sends each new ticket once with its idempotency key, and settlin
   assert.equal(first.type, 'ticket.created');
   assert.equal(first.ticket.id, id);
   assert.match(first.ticket.idempotencyKey, /hrb-801/);
-  // Polled again and again meanwhile: the change waits behind the unsettled creation, nothing is sent twice.
+  // Leased again and again meanwhile (each lease waits 0.2 s): the change waits behind the unsettled creation, nothing is sent twice.
   let polls = 0;
   helper.getNode('in').on('call:status', () => polls++);
   await waitFor('five more polls', () => polls >= 5 || undefined);

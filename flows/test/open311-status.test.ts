@@ -11,7 +11,7 @@ import { FLOWS_ROUTES, type StatusResult, type TicketEvent } from '@shouwang/pro
 import helper from 'node-red-node-test-helper';
 import deliver from '../src/deliver.ts';
 import fleetNode from '../src/fleet-node.ts';
-import { trackedRequests, trackRequest } from '../src/open311-requests.ts';
+import { requestTracker, trackedRequests } from '../src/open311-requests.ts';
 import open311Status from '../src/open311-status.ts';
 import type { Node } from '../src/red.ts';
 import { startCityPlatform } from './city-platform.ts';
@@ -92,7 +92,7 @@ test('a closed Open311 request closes its ticket with the status notes, once; an
 
   // A request the city dropped: polled once more, then let go with a warning.
   const node = helper.getNode('poll') as unknown as Node;
-  await trackRequest(node, '999999', { ticketId: id, at: 1 });
+  await requestTracker(node)('999999', { ticketId: id, at: 1 });
   assert.equal(await poll(), '0 open, 1 closed');
   assert.match(warnings.join('\n'), /no longer knows request 999999/);
   assert.deepEqual(await trackedRequests(node), []);

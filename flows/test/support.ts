@@ -125,7 +125,7 @@ export async function startUnit(t: TestContext, mqttUrl: string, unitId: string)
  * Node-RED as `./dev start` runs it (flows/src/server.ts: the shipped default flows on a fresh data
  * dir), on a free port; `env` points the flows at the fleet, the broker and the endpoints.
  */
-export async function startNodeRed(t: Parameters<typeof defer>[0], env: NodeJS.ProcessEnv): Promise<{ httpPort: number }> {
+export async function startNodeRed(t: Parameters<typeof defer>[0], env: NodeJS.ProcessEnv): Promise<{ httpPort: number; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'flows-nodered-'));
   const child = fork(new URL('../src/server.ts', import.meta.url), [], {
     env: { ...process.env, LOG_LEVEL: 'silent', SHOUWANG_FLOWS_DATA_DIR: dir, SHOUWANG_FLOWS_HTTP_PORT: '0', ...env },
@@ -133,7 +133,11 @@ export async function startNodeRed(t: Parameters<typeof defer>[0], env: NodeJS.P
   });
   defer(t, stopper(child, dir));
   return new Promise((resolve, reject) => {
-    child.on('message', (m: { type?: string; httpPort?: number }) => m.type === 'ready' && resolve({ httpPort: Number(m.httpPort) }));
+    child.on(
+      'message',
+      (m: { type?: string; httpPort?: number }) =>
+        m.type === 'ready' && resolve({ httpPort: Number(m.httpPort), pid: child.pid as number }),
+    );
     child.once('exit', (code) => reject(new Error(`Node-RED exited with ${code} before it was ready`)));
   });
 }

@@ -12,12 +12,15 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
+import { leaseWaiting } from '../flows/lease-wait.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
 import { answers, Retried, Settled } from './loop-schemas.ts';
 import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_LEASE_MS = 60_000;
+/** How late a waiting lease sees another fleet instance's events (its own wake the wait at once). */
+const RECHECK_MS = 500;
 
 /** The loop's move for an outside status; an unsatisfied close sends the ticket back to handling. */
 function moveFor(c: StatusChange): { action: Exclude<TicketAction, 'report'>; reason: string | undefined } {
@@ -37,16 +40,28 @@ function moveFor(c: StatusChange): { action: Exclude<TicketAction, 'report'>; re
  * operator reads and retries.
  */
 export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: () => number): void {
+  // Waiting leases answer (empty) as the fleet closes, instead of holding its shutdown.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
   app.post<{ Body: LeaseRequest | undefined }>(
     FLOWS_ROUTES.lease,
     {
       config: { action: 'integrate', summary: 'Lease the next ticket events to deliver (oldest unsettled per ticket)' },
       schema: { body: LeaseRequest, response: answers(LeasedEvents) },
     },
-    async (req) => {
+    async (req, reply) => {
       const leaseMs = req.body?.leaseMs ?? DEFAULT_LEASE_MS;
-      const at = now();
-      const events = await loop.outbox.lease(at, leaseMs, req.body?.limit ?? DEFAULT_LIMIT);
+      // A caller gone mid-wait must not be leased events nobody will deliver until the lease runs out.
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const { events, at } = await leaseWaiting(loop.outbox, {
+        now,
+        leaseMs,
+        limit: req.body?.limit ?? DEFAULT_LIMIT,
+        waitMs: req.body?.waitMs ?? 0,
+        recheckMs: RECHECK_MS,
+        signal: AbortSignal.any([gone.signal, closing.signal]),
+      });
       return { events, leaseUntil: at + leaseMs };
     },
   );

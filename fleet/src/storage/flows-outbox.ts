@@ -35,9 +35,25 @@ function toEvent(r: OutboxRow): TicketEvent {
  */
 export class FlowsOutbox {
   readonly #db: Kysely<Database>;
+  readonly #waiting = new Set<() => void>();
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+  }
+
+  /**
+   * Resolves when this instance next makes an event leasable (`cancel` lets go of it): an append,
+   * a settlement (the ticket's next event), a retried dead letter. An append is still inside its
+   * transaction: on SQLite's one connection a lease asked on waking runs after the commit; on
+   * PostgreSQL it may run before (see fleet/src/flows/lease-wait.ts).
+   */
+  leasable(): { woken: Promise<void>; cancel(): void } {
+    let wake = () => {};
+    const woken = new Promise<void>((r) => {
+      wake = r;
+    });
+    this.#waiting.add(wake);
+    return { woken, cancel: () => this.#waiting.delete(wake) };
   }
 
   /** Events in the order given (the order their changes happened in the transaction). */
@@ -57,6 +73,12 @@ export class FlowsOutbox {
       target: null,
     }));
     for (const part of chunks(rows)) await tx.insertInto('flows_outbox').values(part).execute();
+    if (rows.length > 0) this.#wake();
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiting) wake();
+    this.#waiting.clear();
   }
 
   /**
@@ -101,20 +123,36 @@ export class FlowsOutbox {
     return rows.sort((a, b) => a.seq - b.seq).map((r) => toEvent({ ...r, attempts: r.attempts - 1 }));
   }
 
-  /** Settles pending events; one already settled is left as it is. Returns how many changed. */
+  /**
+   * Settles pending events; one already settled is left as it is, and of one seq given twice the
+   * first counts. Returns how many changed. Settlements with the same outcome go in one statement
+   * (a storm's batch of deliveries is one UPDATE, not hundreds).
+   */
   async settle(settlements: readonly Settlement[], now: number): Promise<number> {
+    const groups = new Map<string, { s: Settlement; seqs: number[] }>();
+    const seen = new Set<number>();
+    for (const s of settlements) {
+      if (seen.has(s.seq)) continue;
+      seen.add(s.seq);
+      const key = JSON.stringify([s.outcome, s.reason ?? null, s.target ?? null]);
+      const g = groups.get(key) ?? { s, seqs: [] };
+      g.seqs.push(s.seq);
+      groups.set(key, g);
+    }
     let changed = 0;
     await this.#db.transaction().execute(async (tx) => {
-      for (const s of settlements) {
+      for (const { s, seqs } of groups.values()) {
         const r = await tx
           .updateTable('flows_outbox')
           .set({ state: s.outcome, settled_at: now, outcome_reason: s.reason ?? null, target: s.target ?? null, leased_until: 0 })
-          .where('seq', '=', s.seq)
+          .where('seq', 'in', seqs)
           .where('state', '=', 'pending')
           .executeTakeFirst();
         changed += Number(r.numUpdatedRows);
       }
     });
+    // A settled event lets its ticket's next one be leased.
+    if (changed > 0) this.#wake();
     return changed;
   }
 
@@ -147,7 +185,9 @@ export class FlowsOutbox {
       .where('seq', '=', seq)
       .where('state', '=', 'dead-letter')
       .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    if (r.numUpdatedRows === 0n) return false;
+    this.#wake();
+    return true;
   }
 
   /** Events for one ticket in outbox order, any state (tests and the operator's view). */

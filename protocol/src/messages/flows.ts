@@ -87,11 +87,21 @@ export const TicketEvent = Type.Object(
 );
 export type TicketEvent = Static<typeof TicketEvent>;
 
+/** The longest a lease may wait for events: under an HTTP client's or proxy's usual time-outs. */
+export const LEASE_WAIT_MAX_MS = 30_000;
+
 export const LeaseRequest = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'Most events returned; default 100' })),
     leaseMs: Type.Optional(
       Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'Until then no other lease gets them; default 60 s' }),
+    ),
+    waitMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: LEASE_WAIT_MAX_MS,
+        description: 'With none ready, hold the call up to this long and answer as soon as events are; default 0 (answer at once)',
+      }),
     ),
   },
   { additionalProperties: false },
