@@ -8,11 +8,13 @@
  * Bundling takes 1–2 s, so the seed is kept with the SHA-256 of every file esbuild read (and of the
  * build script and the key): a start with nothing changed only hashes those files again (~550).
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ReleaseManifest, SignedManifest } from '@shouwang/protocol';
 import { buildBundle } from '../device/deploy/build.ts';
 import { buildRelease, signRelease } from '../device/release/release.ts';
@@ -30,8 +32,6 @@ export interface SeedRelease {
   dir: string;
   bundle: Buffer;
   signed: SignedManifest;
-  /** Built this start (false: the kept one still matched the checkout). */
-  built: boolean;
 }
 
 interface SeedRecord {
@@ -65,20 +65,32 @@ function keptSeed(dir: string, keyId: string): SeedRelease | undefined {
   }
   if (rec.keyId !== keyId || signed.keyId !== keyId || sha256(bundle) !== rec.bundleSha256) return undefined;
   const now = fingerprint(Object.keys(rec.files));
-  return Object.entries(rec.files).every(([f, h]) => now[f] === h) ? { dir, bundle, signed, built: false } : undefined;
+  return Object.entries(rec.files).every(([f, h]) => now[f] === h) ? { dir, bundle, signed } : undefined;
 }
 
-/** The factory release under `releasesDir`, built again only when the checkout (or the key) changed. */
+/**
+ * The factory release under `releasesDir`, built again only when the checkout (or the key) changed.
+ * The build runs in a process of its own, as `./dev release` would: esbuild's service would stay a
+ * child of the orchestrator otherwise.
+ */
 export async function seedRelease(releasesDir: string, key: { keyId: string; privateKey: string }): Promise<SeedRelease> {
   const dir = join(releasesDir, SEED_VERSION);
   const kept = keptSeed(dir, key.keyId);
   if (kept) return kept;
+  await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), releasesDir, key.keyId, key.privateKey]);
+  const built = keptSeed(dir, key.keyId);
+  if (!built) throw new Error(`the factory release in ${dir} does not match the checkout after building it`);
+  return built;
+}
+
+async function buildSeed(releasesDir: string, key: { keyId: string; privateKey: string }): Promise<void> {
+  const dir = join(releasesDir, SEED_VERSION);
   rmSync(dir, { recursive: true, force: true });
   const scratch = await mkdtemp(join(tmpdir(), 'sw-seed-'));
   try {
     const built = await buildBundle(join(scratch, 'agent.mjs'), { version: SEED_VERSION });
     await buildRelease({ version: SEED_VERSION, out: releasesDir, bundle: readFileSync(join(scratch, 'agent.mjs')) });
-    const signed = signRelease(dir, key.keyId, readFileSync(key.privateKey, 'utf8'));
+    signRelease(dir, key.keyId, readFileSync(key.privateKey, 'utf8'));
     const bundle = readFileSync(join(dir, 'agent.mjs'));
     const rec: SeedRecord = {
       bundleSha256: sha256(bundle),
@@ -86,7 +98,6 @@ export async function seedRelease(releasesDir: string, key: { keyId: string; pri
       files: fingerprint([...built.inputs, ...BUILD_FILES, key.privateKey]),
     };
     writeFileSync(join(dir, 'seed.json'), `${JSON.stringify(rec)}\n`);
-    return { dir, bundle, signed, built: true };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -107,4 +118,10 @@ export function prepareSlots(slotsDir: string, seed: SeedRelease): void {
   const version = installed ? (JSON.parse(installed.body) as ReleaseManifest).version : SEED_VERSION;
   if (version === SEED_VERSION && slotBundleSha(slotsDir, slot) !== sha256(seed.bundle))
     installIntoSlot(slotsDir, slot, seed.bundle, seed.signed);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [releasesDir, keyId, privateKey] = process.argv.slice(2);
+  if (!releasesDir || !keyId || !privateKey) throw new Error('usage: unit-slots.ts <releases dir> <key id> <private key.pem>');
+  await buildSeed(releasesDir, { keyId, privateKey });
 }
