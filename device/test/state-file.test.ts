@@ -9,8 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { loadConfig } from '@shouwang/runtime';
 import pino from 'pino';
+import { DeviceConfig } from '../src/config.ts';
 import { readJsonFile } from '../src/services/atomic-file.ts';
+import { ConfigStore } from '../src/services/config-store.ts';
 import { readBootState, writeBootState } from '../src/services/ota-slots.ts';
 import { logStateFile, readStateFile, STAMP, writeStateFile } from '../src/services/state-file.ts';
 import { STATE_VERSION } from '../src/services/state-migrations.ts';
@@ -80,4 +83,20 @@ test('the slots’ boot state round-trips with its stamp; the launcher reads a t
   assert.deepEqual(readBootState(d), { format: 1, trial });
   writeFileSync(join(d, 'boot.json'), JSON.stringify({ format: 1, trial }));
   assert.deepEqual(readBootState(d), { format: 1, trial });
+});
+
+test('config overrides carry the stamp; the stamp is no config key for this release or the previous one', async (t) => {
+  const file = join(await dir(t), 'config-overrides.json');
+  const cfg = loadConfig(DeviceConfig, { prefix: 'SHOUWANG_STATE_FILE_TEST', overrides: { unitId: 'hrb-104' } });
+  const store = new ConfigStore(cfg, file, () => undefined);
+  assert.equal(store.set({ 'site.lat': 45.8 }).ok, true);
+  const raw = readJsonFile<Record<string, unknown>>(file, {});
+  assert.deepEqual(raw, { [STAMP]: STATE_VERSION, 'site.lat': 45.8 });
+  assert.deepEqual(ConfigStore.load(file), { site: { lat: 45.8 } });
+  // What the previous release loads from the same file: the keys it has config for.
+  const again = loadConfig(DeviceConfig, {
+    prefix: 'SHOUWANG_STATE_FILE_TEST',
+    overrides: { ...ConfigStore.load(file), unitId: 'hrb-104' },
+  });
+  assert.equal(again.site.lat, 45.8);
 });

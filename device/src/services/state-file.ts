@@ -3,15 +3,13 @@ import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { STATE_VERSION } from './state-migrations.ts';
 
 /**
- * The agent's JSON state files (state.json, ota/job.json, a download's part record, the slots'
- * boot.json) carry the state version of the agent that wrote them, `stateVersion`, beside their
- * own fields. They follow the SQLite files' rule (state-migrations.ts): fields are only added, so
- * the previous release, which reads the fields it knows and ignores the rest, reads the file after
- * a rollback; a file from a newer agent is read as it stands and reported, never refused. The
- * writer stamps its own version: what it writes has its shape.
- *
- * config-overrides.json is the exception: a flat map of config keys that the previous release
- * validates against its closed schema, where a stamp would be refused as an unknown key.
+ * The agent's JSON state files (state.json, config-overrides.json, ota/job.json, a download's part
+ * record, the slots' boot.json) carry the state version of the agent that wrote them,
+ * `stateVersion`, beside their own fields. They follow the SQLite files' rule (state-migrations.ts):
+ * fields are only added, so the previous release, which reads the fields it knows and leaves out
+ * the rest (config-overrides.json: keys it has no config for), reads the file after a rollback; a
+ * file from a newer agent is read as it stands and reported, never refused. The writer stamps its
+ * own version: what it writes has its shape.
  */
 export const STAMP = 'stateVersion';
 
@@ -37,8 +35,9 @@ export function readStateFile<T extends object>(path: string, fallback: T): Stat
   return { value: value as T, version: stamp, newer: stamp > STATE_VERSION };
 }
 
-export function writeStateFile(path: string, value: object): void {
-  writeFileAtomic(path, JSON.stringify({ [STAMP]: STATE_VERSION, ...value }));
+/** `indent` for a file people read (config-overrides.json). */
+export function writeStateFile(path: string, value: object, indent?: number): void {
+  writeFileAtomic(path, JSON.stringify({ [STAMP]: STATE_VERSION, ...value }, null, indent));
 }
 
 /** Says so when a file was refused or comes from a newer release; silent otherwise. */
