@@ -16,8 +16,9 @@ import { prepareSlots, type SeedRelease, seedRelease } from './unit-slots.ts';
  * Readiness comes from each child's IPC `ready` message (runtime's runService), never from sleeps.
  * A unit runs as systemd runs it on a Pi (device/deploy/shouwang-device.service): the launcher
  * (boot-select) picks its slot, the agent bundle in `<slots>/current` starts, and when the agent
- * ends by itself (a slot switch, a failed health check, a release that crashes) it is started
- * again through the launcher (Restart=always); so demo units take updates (scripts/unit-slots.ts).
+ * ends for the launcher (a slot switch, a failed health check) or a release on trial crashes, it
+ * is started again through the launcher (Restart=always); so demo units take updates
+ * (scripts/unit-slots.ts).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -185,9 +186,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const supervise = (c: ChildProcess) =>
         c.once('exit', (code, signal) => {
           if (stopping) return;
-          // Killed from outside (a power cut staged by a test, a person): gone, as any part.
-          if (signal !== null) return opts.onPartExit?.(id, code, signal);
-          setTimeout(relaunch, UNIT_RESTART_MS);
+          // Started again: an agent ending for the launcher (exit 0: a slot switch, a failed health
+          // check) or a new release on trial that crashed. Killed from outside (a power cut a test
+          // stages, a person) or crashed on its good slot: gone, as any part.
+          if (signal === null && (code === 0 || readBootState(slotsDir).trial)) return void setTimeout(relaunch, UNIT_RESTART_MS);
+          opts.onPartExit?.(id, code, signal);
         });
       const relaunch = (): void => {
         if (stopping) return;
