@@ -3,7 +3,8 @@
  * start`'s unit runs from A/B slots seeded with the factory release; a release built from it,
  * signed with the demo key and published with `./dev release`, and a campaign made and started
  * with `./dev shouwang`, update the unit by delta; it reports the new version, and after the whole
- * system restarts it runs the new slot still.
+ * system restarts it runs the new slot still. A release that crashes on start is rolled back by the
+ * unit's own launcher while the demo runs on.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,9 +12,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildRelease } from '../../device/release/release.ts';
 import { currentSlot } from '../../device/src/services/ota-slots.ts';
 import type { CampaignView, UnitView } from '../../fleet/src/ota/campaigns.ts';
 import { type RunningSystem, startSystem } from '../system.ts';
@@ -26,9 +28,10 @@ interface Unit {
   running: { version: string } | null;
 }
 
-test('a release published with ./dev release and a campaign started from the CLI update a demo unit, which stays on the new slot across a restart', {
-  timeout: 240_000,
-}, async (t) => {
+type Campaign = CampaignView & { units: UnitView[] };
+
+/** A one-unit demo system (`startSystem`, as `./dev start` runs it) and a maintainer's terminal on it. */
+async function demo(t: TestContext) {
   const dataDir = await mkdtemp(join(tmpdir(), 'shouwang-ota-demo-'));
   let sys: RunningSystem | undefined;
   const logs: string[] = [];
@@ -46,12 +49,12 @@ test('a release published with ./dev release and a campaign started from the CLI
       adminToken: ADMIN,
       env: { SHOUWANG_DEVICE_VIDEO_ENABLED: 'false' },
       onLog: (source, line) => logs.push(`${source} ${line}`),
+      onPartExit: (name, code, signal) => logs.push(`${name} EXITED code ${code} signal ${signal}`),
     });
     return sys;
   };
   const first = await start();
-  const unit = first.units[0];
-  assert.ok(unit);
+  const unit = first.units[0] ?? assert.fail('no unit');
   const env = { ...process.env, SHOUWANG_TOKEN: ADMIN, SHOUWANG_API: `http://127.0.0.1:${first.httpPort}` };
   const run = async (tool: 'release' | 'shouwang', ...args: string[]) => {
     const entry = tool === 'release' ? 'device/release/cli.ts' : 'fleet/src/cli/main.ts';
@@ -77,33 +80,57 @@ test('a release published with ./dev release and a campaign started from the CLI
     const res = await fetch(`http://127.0.0.1:${sys?.httpPort}/api/units/${unit.id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
     return res.status === 404 ? { presence: null, running: null } : ((await res.json()) as Unit);
   };
-
-  try {
-    assert.equal(currentSlot(unit.slotsDir), 'a', 'installed in slot a');
-    await until('the unit online on 0.1.0', async () => (await unitView()).presence?.agent === '0.1.0', 30_000);
-
-    const releases = first.releasesDir;
-    const keys = first.releaseKeys;
-    const built = await run('release', 'build', '--version', '0.2.0', '--out', releases, '--from', join(releases, '0.1.0'));
-    assert.match(built, /delta from 0\.1\.0: \d+ B/);
-    await run('release', 'sign', '--release', join(releases, '0.2.0'), '--key', keys.privateKey, '--id', keys.keyId);
-    await run('release', 'publish', '--release', join(releases, '0.2.0'), '--fleet', env.SHOUWANG_API);
-    const created = await run('shouwang', 'campaign', 'create', '--name', 'patch 0.2.0', '--version', '0.2.0', '--units', unit.id);
+  /** `./dev release sign` and `publish`, then `shouwang campaign create` and `start`: the campaign's id. */
+  const roll = async (version: string) => {
+    const dir = join(first.releasesDir, version);
+    await run('release', 'sign', '--release', dir, '--key', first.releaseKeys.privateKey, '--id', first.releaseKeys.keyId);
+    await run('release', 'publish', '--release', dir, '--fleet', env.SHOUWANG_API);
+    const created = await run('shouwang', 'campaign', 'create', '--name', `to ${version}`, '--version', version, '--units', unit.id);
     const id = /campaign (\S+) created/.exec(created)?.[1] ?? assert.fail(created);
     await run('shouwang', 'campaign', 'start', id);
+    return id;
+  };
+  const campaign = (id: string) => api<Campaign>(`/api/ota/campaigns/${id}`);
+  await until('the unit online on 0.1.0', async () => (await unitView()).presence?.agent === '0.1.0', 30_000);
+  return {
+    first,
+    unit,
+    logs,
+    run,
+    until,
+    unitView,
+    roll,
+    campaign,
+    restart: async () => {
+      await first.stop();
+      sys = undefined;
+      return start();
+    },
+  };
+}
 
-    type Campaign = CampaignView & { units: UnitView[] };
+test('a release published with ./dev release and a campaign started from the CLI update a demo unit, which stays on the new slot across a restart', {
+  timeout: 240_000,
+}, async (t) => {
+  const { first, unit, logs, run, until, unitView, roll, campaign, restart } = await demo(t);
+  try {
+    assert.equal(currentSlot(unit.slotsDir), 'a', 'installed in slot a');
+    const releases = first.releasesDir;
+    const built = await run('release', 'build', '--version', '0.2.0', '--out', releases, '--from', join(releases, '0.1.0'));
+    assert.match(built, /delta from 0\.1\.0: \d+ B/);
+    const id = await roll('0.2.0');
+
     await until(
       'the campaign completed',
       async () => {
-        const c = await api<Campaign>(`/api/ota/campaigns/${id}`);
+        const c = await campaign(id);
         // A unit that refuses the job fails the canary and the campaign pauses by itself.
         assert.notEqual(c.state, 'paused', JSON.stringify(c.units));
         return c.state === 'completed';
       },
       90_000,
     );
-    const done = await api<Campaign>(`/api/ota/campaigns/${id}`);
+    const done = await campaign(id);
     assert.deepEqual(
       done.units.map((u) => [u.unitId, u.state, u.download]),
       [[unit.id, 'updated', 'delta']],
@@ -117,10 +144,8 @@ test('a release published with ./dev release and a campaign started from the CLI
       'slot b holds the release byte for byte',
     );
 
-    await first.stop();
-    sys = undefined;
     const restartedAt = Date.now();
-    await start();
+    await restart();
     await until(
       'the restarted unit online on 0.2.0',
       async () => {
@@ -130,6 +155,38 @@ test('a release published with ./dev release and a campaign started from the CLI
       30_000,
     );
     assert.equal(currentSlot(unit.slotsDir), 'b', 'the restart kept the committed slot');
+  } catch (err) {
+    console.log(logs.slice(-80).join('\n'));
+    throw err;
+  }
+});
+
+test('a demo unit given a release that crashes on start goes back to its slot by itself and is counted rolled back', {
+  timeout: 240_000,
+}, async (t) => {
+  const { first, unit, logs, until, unitView, roll, campaign } = await demo(t);
+  try {
+    // What `./dev release build` makes, with a bundle that exits at once in place of the agent.
+    await buildRelease({
+      version: '0.2.1',
+      out: first.releasesDir,
+      from: [join(first.releasesDir, '0.1.0')],
+      bundle: Buffer.from('process.exit(3);\n'),
+    });
+    const id = await roll('0.2.1');
+    // One unit, in the canary group: its rollback ends the campaign (no wave is left to stop).
+    await until(
+      'the unit counted',
+      async () => ['updated', 'failed', 'rolled-back'].includes((await campaign(id)).units[0]?.bucket ?? ''),
+      90_000,
+    );
+    const c = await campaign(id);
+    const [u] = c.units;
+    assert.deepEqual([u?.state, c.counts['rolled-back']], ['rolled-back', 1], JSON.stringify(u));
+    assert.match(u?.detail ?? '', /crash-loop/);
+    assert.equal(currentSlot(unit.slotsDir), 'a', 'back on the factory slot');
+    await until('the unit reporting 0.1.0 again', async () => (await unitView()).presence?.agent === '0.1.0', 30_000);
+    assert.ok(!logs.some((l) => l.includes('EXITED')), 'the run went on: no part reported gone');
   } catch (err) {
     console.log(logs.slice(-80).join('\n'));
     throw err;
