@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { HARBIN_SITES } from './sites.ts';
 import { startSystem } from './system.ts';
+import { SEED_VERSION } from './unit-slots.ts';
 
 const { values } = parseArgs({
   options: {
@@ -126,6 +127,7 @@ console.log(`
     sign in (admin)   http://127.0.0.1:${system.httpPort}/#token=${adminToken}
     CLI               SHOUWANG_TOKEN=${adminToken} ./dev shouwang units
     release key       ${system.releaseKeys.privateKey}  (id ${system.releaseKeys.keyId}; trusted by fleet and units: ${system.releaseKeys.trustedKeys})
+    releases          ${system.releasesDir}  (units run from A/B slots, installed with ${SEED_VERSION} from this checkout: build the next --from ${SEED_VERSION})
     MQTT gateway      mqtt://127.0.0.1:${system.mqttPort}
     gateway health    http://127.0.0.1:${system.gatewayHttpPort}/health   metrics: /metrics
 ${flowsLines()}

@@ -4,13 +4,21 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSecret, MACHINE_SECRET_COST, newSecret } from '@shouwang/runtime/secrets';
+import { selectBoot } from '../device/deploy/boot-select.ts';
+import { BUNDLE_FILE, readBootState } from '../device/src/services/ota-slots.ts';
 import { provisionUnit } from './provision.ts';
 import { HARBIN_SITES, unitIdFor } from './sites.ts';
+import { prepareSlots, type SeedRelease, seedRelease } from './unit-slots.ts';
 
 /**
  * Starts the whole system as separate processes, the way it runs in the field: a gateway, the
  * fleet manager and N simulated units, each a real agent process on the hardware simulator.
  * Readiness comes from each child's IPC `ready` message (runtime's runService), never from sleeps.
+ * A unit runs as systemd runs it on a Pi (device/deploy/shouwang-device.service): the launcher
+ * (boot-select) picks its slot, the agent bundle in `<slots>/current` starts, and when the agent
+ * ends for the launcher (a slot switch, a failed health check) or a release on trial crashes, it
+ * is started again through the launcher (Restart=always); so demo units take updates
+ * (scripts/unit-slots.ts).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,7 +60,10 @@ export interface UnitProcess {
   id: string;
   password: string;
   site: (typeof HARBIN_SITES)[number];
-  child: ChildProcess;
+  /** The agent process running now (a getter: a slot switch starts a new one). */
+  readonly child: ChildProcess;
+  /** The unit's A/B slots folder. */
+  slotsDir: string;
 }
 
 export interface RunningSystem {
@@ -62,6 +73,8 @@ export interface RunningSystem {
   credentialsFile: string;
   /** The demo release signing key (never in the repository) and the trusted-keys file fleet and units are given. */
   releaseKeys: ReleaseKeys;
+  /** Where the units' factory release is kept (`<releasesDir>/0.1.0`), and a maintainer's releases go. */
+  releasesDir: string;
   units: UnitProcess[];
   fleetPassword: string;
   /** The gateway password of the `flows` service account Node-RED's unit nodes log in with. */
@@ -111,6 +124,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     await writeCredentials(credentialsFile, unitSecrets, fleetPassword, flowsPassword);
 
     const releaseKeys = demoReleaseKeys(dataDir);
+    const releasesDir = join(dataDir, 'releases');
+    // Built when the first unit starts (and only if the checkout changed since it was kept).
+    let seed: Promise<SeedRelease> | undefined;
 
     const gw = await spawnPartWithChild('gateway', 'gateway/src/main.ts', opts, children, {
       SHOUWANG_GATEWAY_MQTT_PORT: String(opts.mqttPort),
@@ -158,9 +174,51 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       };
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;
       if (opts.timeScale) env.SHOUWANG_DEVICE_SIM_TIME_SCALE = String(opts.timeScale);
-      const { child } = await spawnPartWithChild(id, 'device/src/main.ts', opts, children, env);
-      watch(id, child);
-      return { id, password, site, child };
+      const slotsDir = join(dataDir, 'units', id, 'slots');
+      seed ??= seedRelease(releasesDir, releaseKeys);
+      prepareSlots(slotsDir, await seed);
+      env.SHOUWANG_DEVICE_OTA_SLOTS_DIR = slotsDir;
+      const launch = () => {
+        selectBoot(slotsDir);
+        return spawnPartWithChild(id, join(slotsDir, 'current', BUNDLE_FILE), opts, children, env);
+      };
+      let child = (await launch()).child;
+      const supervise = (c: ChildProcess) =>
+        c.once('exit', (code, signal) => {
+          if (stopping) return;
+          // Started again: an agent ending for the launcher (exit 0: a slot switch, a failed health
+          // check) or a new release on trial that crashed. Killed from outside (a power cut a test
+          // stages, a person) or crashed on its good slot: gone, as any part.
+          if (signal === null && (code === 0 || readBootState(slotsDir).trial)) return void setTimeout(relaunch, UNIT_RESTART_MS);
+          opts.onPartExit?.(id, code, signal);
+        });
+      const relaunch = (): void => {
+        if (stopping) return;
+        launch().then(
+          (started) => {
+            child = started.child;
+            supervise(child);
+          },
+          (err: unknown) => {
+            if (stopping) return;
+            // A new release that cannot start: the launcher counts its boots and goes back to the
+            // previous slot. Without a trial open the good slot itself fails: a real failure.
+            if (readBootState(slotsDir).trial) return void setTimeout(relaunch, UNIT_RESTART_MS);
+            opts.onLog?.(id, (err as Error).message);
+            opts.onPartExit?.(id, 1, null);
+          },
+        );
+      };
+      supervise(child);
+      return {
+        id,
+        password,
+        site,
+        slotsDir,
+        get child() {
+          return child;
+        },
+      };
     };
 
     let flows: FlowsPart | undefined;
@@ -197,6 +255,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       gatewayHttpPort: Number(gw.ready.httpPort),
       credentialsFile,
       releaseKeys,
+      releasesDir,
       units,
       fleetPassword,
       flowsPassword,
@@ -310,6 +369,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** RestartSec: 5 s on a unit; short here, the demo has no modem to settle. */
+const UNIT_RESTART_MS = 500;
+
 function spawnPartWithChild(
   name: string,
   entry: string,
@@ -317,7 +379,7 @@ function spawnPartWithChild(
   children: ChildProcess[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ ready: Ready; child: ChildProcess }> {
-  const child = fork(join(ROOT, entry), [], {
+  const child = fork(resolve(ROOT, entry), [], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

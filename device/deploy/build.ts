@@ -6,7 +6,7 @@
  *   node device/deploy/build.ts [outfile]
  */
 import { isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { nodeCronLocalTime } from './node-cron-local-time.ts';
 
@@ -80,8 +80,15 @@ const UNIT_FILE = {
   logLevel: 'warning',
 } as const;
 
-/** Builds the agent bundle; returns its size in bytes. */
-export async function buildBundle(outfile: string, o: BundleOptions = {}): Promise<number> {
+export interface BuiltBundle {
+  /** The bundle's size (its source map aside). */
+  bytes: number;
+  /** Every source file esbuild read, absolute: what a cached bundle is checked against. */
+  inputs: string[];
+}
+
+/** Builds the agent bundle. */
+export async function buildBundle(outfile: string, o: BundleOptions = {}): Promise<BuiltBundle> {
   const result = await build({
     ...UNIT_FILE,
     entryPoints: [o.entry ?? MAIN],
@@ -96,7 +103,13 @@ export async function buildBundle(outfile: string, o: BundleOptions = {}): Promi
     plugins: [builtinsByRequire, noJohnnyFiveRepl, nodeCronLocalTime],
     metafile: true,
   });
-  return Object.entries(result.metafile.outputs).reduce((sum, [path, out]) => sum + (path.endsWith('.map') ? 0 : out.bytes), 0);
+  return {
+    bytes: Object.entries(result.metafile.outputs).reduce((sum, [path, out]) => sum + (path.endsWith('.map') ? 0 : out.bytes), 0),
+    // Metafile paths are relative to the working directory; a namespaced one (`stub:…`) is no file.
+    inputs: Object.keys(result.metafile.inputs)
+      .filter((p) => !/^[a-z-]+:/.test(p))
+      .map((p) => resolve(p)),
+  };
 }
 
 /** The launcher systemd runs before the agent (boot-select.ts), as one file beside the slots. */
@@ -106,7 +119,7 @@ export async function buildLauncher(outfile: string): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const outfile = process.argv[2] ?? BUNDLE;
-  const bytes = await buildBundle(outfile);
+  const { bytes } = await buildBundle(outfile);
   await buildLauncher(join(dirname(outfile), 'boot-select.mjs'));
   console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB, launcher boot-select.mjs beside it`);
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BundleOptions, buildBundle } from '../deploy/build.ts';
+import { type BuiltBundle, type BundleOptions, buildBundle } from '../deploy/build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,7 +30,7 @@ function unpack(commit: string, dir: string): void {
 }
 
 /** Bundles the agent as it was at `commit` into `outfile`; `work` is a scratch folder. */
-export async function bundleAt(commit: string, work: string, outfile: string, o: Omit<BundleOptions, 'entry'> = {}): Promise<number> {
+export async function bundleAt(commit: string, work: string, outfile: string, o: Omit<BundleOptions, 'entry'> = {}): Promise<BuiltBundle> {
   const tree = join(work, commit);
   unpack(commit, tree);
   return buildBundle(outfile, { ...o, entry: join(tree, 'device/src/main.ts') });

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { DeviceConfig } from '../src/config.ts';
 import { CommandHandler } from '../src/services/commands.ts';
 import { ConfigStore } from '../src/services/config-store.ts';
+import { STATE_VERSION } from '../src/services/state-migrations.ts';
 
 async function setup(t: TestContext) {
   const dir = await mkdtemp(join(tmpdir(), 'sw-cmd-'));
@@ -91,7 +92,11 @@ test('config-get hides secrets; config-set validates, persists, applies live key
   const rs = call('config-set', encodeRequest('config-set', { id: 's2', args: { config: { 'mqtt.keepaliveS': 300 } } }));
   assert.ok(rs.status === 'ok' && rs.data.restartRequired);
   assert.equal(config.value('mqtt.keepaliveS'), 30, 'restart-only keys keep their running value');
-  assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { 'report.intervalS': 120, 'mqtt.keepaliveS': 300 });
+  assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+    stateVersion: STATE_VERSION,
+    'report.intervalS': 120,
+    'mqtt.keepaliveS': 300,
+  });
   assert.deepEqual(ConfigStore.load(file), { report: { intervalS: 120 }, mqtt: { keepaliveS: 300 } });
 });
 

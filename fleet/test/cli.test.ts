@@ -218,6 +218,46 @@ test('a dispatcher at a terminal: alarms, ack, the queue by deadline, a ticket a
   assert.equal((await cli(['ticket', 'no-such-ticket', ...dispatcher])).code, 4);
 });
 
+test('a ticket is named by any unique start of its id, as git takes a commit; an ambiguous or unknown start is refused', async (t) => {
+  const { base, fleet, api } = await system(t);
+  const unit = await unitClient(t, fleet.mqttUrl, 'hrb-001-alarm');
+  // 17 tickets (one per unit: a unit's second intrusion joins its first's episode): at least two
+  // ids share their first hex digit, so a one-character start is ambiguous.
+  for (let i = 101; i <= 117; i++) await send(unit, `hrb-${i}`, 'alarm', intrusion(1, 'motion-1', { ts: T0 }));
+  let ids: string[] = [];
+  await waitFor(async () => {
+    ids = (JSON.parse((await cli(['tickets', '--json', ...api])).out) as { tickets: { id: string }[] }).tickets.map((x) => x.id);
+    return ids.length === 17;
+  }, 20_000);
+  const common = (a: string, b: string) => [...a].findIndex((ch, i) => ch !== b[i]);
+  const [a, b] = ids.flatMap((x) => ids.filter((y) => y !== x && y[0] === x[0]).map((y) => [x, y] as const))[0] ?? assert.fail();
+  const shared = a.slice(0, common(a, b));
+  const ambiguous = await cli(['ticket', shared, ...api]);
+  assert.equal(ambiguous.code, 2);
+  assert.match(ambiguous.err, new RegExp(`^ticket id prefix ${shared} is ambiguous; it starts:\n`));
+  for (const id of ids.filter((x) => x.startsWith(shared))) assert.ok(ambiguous.err.includes(`\n  ${id}`), `${id} named`);
+  assert.match(ambiguous.err, /type more of the id\n$/);
+
+  // The shortest start that is a's alone, typed in capitals (a UUID's case does not matter).
+  const unique = a.slice(0, 1 + Math.max(...ids.filter((x) => x !== a).map((x) => common(a, x))));
+  const one = await cli(['ticket', unique.toUpperCase(), ...api]);
+  assert.equal(one.code, 0, one.err);
+  assert.match(one.out, new RegExp(`^ticket\\s+${a}\n`));
+  const moved = await cli(['return', unique, '--reason', 'not ours: private site', ...api]);
+  assert.equal(moved.code, 0, moved.err);
+  assert.match(moved.out, new RegExp(`^${a} return: now returned`));
+
+  const hex = '0123456789abcdef';
+  const none = [...hex].map((d) => `${d}${d}${d}${d}${d}${d}`).find((p) => !ids.some((x) => x.startsWith(p))) ?? assert.fail();
+  const unknown = await cli(['ticket', none, ...api]);
+  assert.deepEqual([unknown.code, unknown.err], [4, `no ticket id starts with ${none}\n`]);
+  // The fleet's filter alone: nothing but an id's characters reaches its query.
+  assert.equal(
+    (await fetch(`${base}/api/tickets?idPrefix=${encodeURIComponent('%')}`, { headers: { authorization: `Bearer ${ADMIN}` } })).status,
+    400,
+  );
+});
+
 test('--help works on every command and exits 0', async () => {
   for (const verb of [
     'units',

@@ -18,10 +18,10 @@ import { TelemetryBatcher } from '../domain/telemetry.ts';
 import { SATELLITE_KINDS } from '../domain/upload-policy.ts';
 import type { LinkReading } from '../drivers/link-reader.ts';
 import type { NmeaReceiver } from '../drivers/nmea.ts';
-import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import type { CommandHandler } from './commands.ts';
 import type { Outbox } from './outbox.ts';
 import { Radio } from './radio.ts';
+import { logStateFile, readStateFile, writeStateFile } from './state-file.ts';
 import { StatusReporter } from './status-reporter.ts';
 import type { Uplink } from './uplink.ts';
 
@@ -119,7 +119,9 @@ export class Agent {
   constructor(deps: AgentDeps) {
     this.d = deps;
     this.log = deps.log;
-    const saved = readJsonFile<SavedState>(deps.stateFile, {});
+    const read = readStateFile<SavedState>(deps.stateFile, {});
+    logStateFile(this.log, deps.stateFile, read);
+    const saved = read.value;
     const initial = saved.powerState && POWER_STATES.includes(saved.powerState) ? saved.powerState : 'full';
     this.estimator = new PowerEstimator(deps.battery);
     this.ladder = new PowerLadder(deps.ladder ?? DEFAULT_LADDER, initial);
@@ -352,10 +354,7 @@ export class Agent {
 
   private saveState(): void {
     try {
-      writeFileAtomic(
-        this.d.stateFile,
-        JSON.stringify({ alarms: this.alarms.snapshot(), powerState: this.ladder.state } satisfies SavedState),
-      );
+      writeStateFile(this.d.stateFile, { alarms: this.alarms.snapshot(), powerState: this.ladder.state } satisfies SavedState);
     } catch (err) {
       this.log.error({ err }, 'state not saved');
     }

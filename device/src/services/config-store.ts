@@ -2,7 +2,7 @@ import { ErrorCode, type ProtocolError } from '@shouwang/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DeviceConfig } from '../config.ts';
-import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 
 /**
  * Remote configuration: flat dotted keys over the DeviceConfig schema (`report.intervalS`).
@@ -48,7 +48,7 @@ export class ConfigStore {
   }
 
   private static readOverrides(file: string): Record<string, Scalar> {
-    return readJsonFile<Record<string, Scalar>>(file, {});
+    return readStateFile<Record<string, Scalar>>(file, {}).value;
   }
 
   get(keys?: readonly string[]): { ok: true; config: Record<string, Scalar> } | { ok: false; error: ProtocolError } {
@@ -80,7 +80,7 @@ export class ConfigStore {
     }
     // All or nothing: a batch with one bad key changes nothing.
     this.overrides = { ...this.overrides, ...accepted };
-    writeFileAtomic(this.file, JSON.stringify(this.overrides, null, 2));
+    writeStateFile(this.file, this.overrides, 2);
     const keys = Object.keys(accepted);
     // Live only when the schema says so: a key without the mark is not applied in place.
     const restartRequired = keys.some((k) => LEAVES.get(k)?.schema.requiresRestart !== false);

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 
 /**
  * One artifact fetched over HTTP(S) with Range requests into `<path>.part`, resumable across cut
@@ -46,7 +46,7 @@ export interface DownloadOptions {
 }
 
 export function downloadProgress(path: string, size: number): DownloadProgress {
-  const s = readJsonFile<Partial<PartState>>(`${path}.part.json`, {});
+  const s = readStateFile<Partial<PartState>>(`${path}.part.json`, {}).value;
   return { done: Math.min(s.synced ?? 0, size), total: size, transferred: s.transferred ?? 0, resumes: s.resumes ?? 0 };
 }
 
@@ -62,7 +62,7 @@ export function discardDownload(path: string): void {
 export async function downloadOnce(o: DownloadOptions): Promise<DownloadProgress> {
   const partPath = `${o.path}.part`;
   const metaPath = `${o.path}.part.json`;
-  const saved = readJsonFile<Partial<PartState>>(metaPath, {});
+  const saved = readStateFile<Partial<PartState>>(metaPath, {}).value;
   const state: PartState = {
     url: o.url,
     // A new URL for the same file (re-signed, another mirror) keeps the bytes: the hash decides at the end.
@@ -75,7 +75,7 @@ export async function downloadOnce(o: DownloadOptions): Promise<DownloadProgress
   const sync = (at: number) => {
     fsyncSync(fd);
     state.synced = at;
-    writeFileAtomic(metaPath, JSON.stringify(state));
+    writeStateFile(metaPath, state);
     o.onProgress?.(progress());
   };
   try {

@@ -13,7 +13,6 @@ import {
 } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { type Conditions, chooseArtifact, mayProceed, type OtaCutPoint, otherSlot, type Slot } from '../domain/ota-plan.ts';
-import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { DownloadError, type DownloadProgress, discardDownload, downloadOnce, downloadProgress, readPart } from './ota-download.ts';
 import { type HealthProbes, runHealthCheck } from './ota-health.ts';
 import {
@@ -28,6 +27,7 @@ import {
 } from './ota-slots.ts';
 import { verifyManifest } from './ota-trust.ts';
 import { applyDelta, decompressFull } from './ota-zstd.ts';
+import { logStateFile, readStateFile, writeStateFile } from './state-file.ts';
 import { STATE_VERSION } from './state-migrations.ts';
 
 /**
@@ -90,8 +90,9 @@ export class OtaService {
     mkdirSync(join(deps.dataDir, 'ota'), { recursive: true });
     this.file = join(deps.dataDir, 'ota', 'job.json');
     this.slot = currentSlot(deps.slotsDir);
-    const r = readJsonFile<JobRecord | undefined>(this.file, undefined);
-    this.rec = r?.format === 1 ? r : undefined;
+    const r = readStateFile<Partial<JobRecord>>(this.file, {});
+    logStateFile(deps.log, this.file, r);
+    this.rec = r.value.format === 1 ? (r.value as JobRecord) : undefined;
   }
 
   get step(): OtaStep | undefined {
@@ -337,7 +338,7 @@ export class OtaService {
   }
 
   private save(): void {
-    if (this.rec) writeFileAtomic(this.file, JSON.stringify(this.rec));
+    if (this.rec) writeStateFile(this.file, this.rec);
   }
 
   private report(step: OtaStep, extra: Partial<OtaStatus>): number {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SignedManifest } from '@shouwang/protocol';
 import type { BootState, Slot } from '../domain/ota-plan.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 
 /**
  * The A/B layout the launcher and the agent share (the slots folder, /opt/shouwang/slots on a unit):
@@ -42,12 +43,13 @@ export function switchTo(dir: string, slot: Slot): void {
 }
 
 export function readBootState(dir: string): BootState {
-  const s = readJsonFile<BootState | undefined>(join(dir, 'boot.json'), undefined);
-  return s?.format === 1 ? s : { format: 1 };
+  // The launcher reads it before any agent runs: nobody to log a refused or newer file to.
+  const s = readStateFile<Partial<BootState>>(join(dir, 'boot.json'), {}).value;
+  return s.format === 1 ? (s as BootState) : { format: 1 };
 }
 
 export function writeBootState(dir: string, state: BootState): void {
-  writeFileAtomic(join(dir, 'boot.json'), JSON.stringify(state));
+  writeStateFile(join(dir, 'boot.json'), state);
 }
 
 export function bundlePath(dir: string, slot: Slot): string {

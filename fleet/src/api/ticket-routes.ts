@@ -64,6 +64,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
             cell: { type: 'string' },
             department: { type: 'string' },
             light: { type: 'string', enum: ['green', 'yellow', 'red'] },
+            idPrefix: { type: 'string', pattern: '^[0-9a-z-]{1,64}$', description: 'Tickets whose id starts with this' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 },
           },
           additionalProperties: false,

@@ -20,7 +20,8 @@ export const LOOP_VERBS: Record<string, string> = {
   shelve: `shelve <episode> --minutes N --reason TEXT   ${who('answer-alarms')} shelve an alarm`,
   tickets: `tickets [--all] [--state S] [--district D] [--department D] [--light green|yellow|red]
                                 the queue, soonest deadline first (open tickets unless --all or --state)`,
-  ticket: 'ticket <id>                   one ticket with its timeline',
+  ticket: `ticket <id>                   one ticket with its timeline
+                                (<id>, <ticket>: the id or any start of it only one ticket's id has, as git takes one)`,
   ...Object.fromEntries(
     MOVE_VERBS.map((m) => [
       m,
@@ -57,6 +58,35 @@ const query = (q: Record<string, string | undefined>) => {
   const p = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
   return p.size ? `?${p}` : '';
 };
+
+/** A ticket id whole (a UUID: any case, RFC 9562 §4), or what may be its first characters. */
+const WHOLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ID_PREFIX = /^[0-9a-f][0-9a-f-]{0,35}$/i;
+/** Candidates named when a prefix is ambiguous. */
+const SHOWN = 10;
+
+/**
+ * The ticket a person means by what they typed: a whole id as it is, or a prefix that starts
+ * exactly one ticket's id, as git takes a commit's (the pages show 8 characters). A number, or
+ * the prefix is unknown or ambiguous: the exit code, after saying which tickets it could be.
+ */
+async function ticketId(c: Ctx, typed: string | undefined): Promise<string | number> {
+  const id = need(typed, 'ticket id');
+  // Not a UUID's start: the fleet answers for it (404 when there is none).
+  if (WHOLE_ID.test(id) || !ID_PREFIX.test(id)) return id;
+  const prefix = id.toLowerCase();
+  const r = await call(c.api, 'GET', `/api/tickets${query({ idPrefix: prefix, limit: String(SHOWN + 1) })}`, c.token);
+  if (!r.ok) return refused(c, r, 'read');
+  const ids = (r.body as { tickets: CliTicket[] }).tickets.map((t) => t.id);
+  if (ids.length === 1) return ids[0] as string;
+  if (ids.length === 0) {
+    c.err(`no ticket id starts with ${prefix}\n`);
+    return 4;
+  }
+  const more = ids.length > SHOWN ? `\n  and more` : '';
+  c.err(`ticket id prefix ${prefix} is ambiguous; it starts:\n  ${ids.slice(0, SHOWN).join('\n  ')}${more}\ntype more of the id\n`);
+  return 2;
+}
 
 /** Runs a loop verb; undefined when `verb` is not one. */
 export function runLoopVerb(verb: string, rest: readonly string[], c: Ctx): Promise<number> | undefined {
@@ -98,7 +128,9 @@ export function runLoopVerb(verb: string, rest: readonly string[], c: Ctx): Prom
       })();
     case 'ticket':
       return (async () => {
-        const r = await call(c.api, 'GET', `/api/tickets/${encodeURIComponent(need(rest[0], 'ticket id'))}`, c.token);
+        const id = await ticketId(c, rest[0]);
+        if (typeof id === 'number') return id;
+        const r = await call(c.api, 'GET', `/api/tickets/${encodeURIComponent(id)}`, c.token);
         if (!r.ok) return refused(c, r, 'read');
         const b = r.body as { ticket: CliTicket; timeline: CliTimelineEntry[]; names: Record<string, string> };
         return show(r, () => ticketDetail(b.ticket, b.timeline, b.names, c.now, c.at));
@@ -107,12 +139,13 @@ export function runLoopVerb(verb: string, rest: readonly string[], c: Ctx): Prom
   const move = MOVE_VERBS.find((m) => m === verb);
   if (!move) return undefined;
   return (async () => {
-    const id = encodeURIComponent(need(rest[0], 'ticket id'));
+    const id = await ticketId(c, rest[0]);
+    if (typeof id === 'number') return id;
     const body = {
       ...(o.reason ? { reason: o.reason } : {}),
       ...(move === 'dispatch' && o.department ? { department: o.department } : {}),
     };
-    const r = await call(c.api, 'POST', `/api/tickets/${id}/${move}`, c.token, body);
+    const r = await call(c.api, 'POST', `/api/tickets/${encodeURIComponent(id)}/${move}`, c.token, body);
     if (!r.ok) return refused(c, r, MOVES[move].role as Parameters<typeof refused>[2]);
     const t = r.body as CliTicket;
     return show(r, () => `${t.id} ${move}: now ${t.state}${t.department ? `, ${t.department}` : ''}\n`);

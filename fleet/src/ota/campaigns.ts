@@ -222,7 +222,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   async move(id: string, move: CampaignMove, actor: Actor): Promise<CampaignView> {
     const now = this.#o.clock.now();
     await this.#o.store.db.transaction().execute(async (tx) => {
-      const c = await this.#o.store.getCampaign(tx, id);
+      const c = await this.#o.store.lockCampaign(tx, id);
       if (!c) throw new CampaignError('NOT_FOUND', `no campaign ${id}`);
       if (!mayMove(c.state as CampaignState, move)) throw new CampaignError('CONFLICT', `a ${c.state} campaign cannot ${move}`);
       const ok = await this.#o.store.moveCampaign(tx, id, c.state, { ...this.#patchFor(c, move, actor, now), updated_at: now });
@@ -377,7 +377,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   async report(unitId: string, r: UnitReport): Promise<boolean> {
     const now = this.#o.clock.now();
     const changed = await this.#o.store.db.transaction().execute(async (tx) => {
-      const c = await this.#o.store.getCampaign(tx, r.campaignId);
+      const c = await this.#o.store.lockCampaign(tx, r.campaignId);
       const u = c && (await this.#o.store.unit(tx, c.id, unitId));
       if (!c || !u || !acceptsReport(u.state as UnitRolloutState)) return false;
       if (u.report_seq !== null && r.seq <= u.report_seq) return false;
@@ -438,7 +438,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
 
   async #fire(tx: Kysely<Database>, t: DueTimer): Promise<boolean> {
     const now = this.#o.clock.now();
-    const c = await this.#o.store.getCampaign(tx, t.owner);
+    const c = await this.#o.store.lockCampaign(tx, t.owner);
     if (!c) return false;
     if (t.kind === 'deadline') {
       if (c.state !== 'running' && c.state !== 'paused') return false;
@@ -525,9 +525,11 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const now = this.#o.clock.now();
     const patch: Partial<OtaCampaignUnitRow> = { state: a.state, ...(a.detail ? { detail: a.detail } : {}) };
     await db.transaction().execute(async (tx) => {
-      if (!(await this.#o.store.moveUnit(tx, j.campaign_id, j.unit_id, ['queued'], { ...patch, reported: 1, updated_at: now }))) return;
-      const c = await this.#o.store.getCampaign(tx, j.campaign_id);
-      if (c) await this.#settle(tx, c, now);
+      // Campaign row first, as a report takes it: the same lock order everywhere.
+      const c = await this.#o.store.lockCampaign(tx, j.campaign_id);
+      if (!c || !(await this.#o.store.moveUnit(tx, j.campaign_id, j.unit_id, ['queued'], { ...patch, reported: 1, updated_at: now })))
+        return;
+      await this.#settle(tx, c, now);
     });
     this.emit('campaign', j.campaign_id);
   }

@@ -69,6 +69,21 @@ export class OtaStore {
     return tx.selectFrom('ota_campaigns').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * The campaign inside a transaction that settles it: a write that changes nothing takes its row
+   * lock (PostgreSQL; SQLite has one writer), so two units' reports settle one after the other and
+   * the second sees the first's unit. Plain reads would each see the other unit still working and
+   * neither would complete the campaign (write skew under READ COMMITTED).
+   */
+  async lockCampaign(tx: Kysely<Database>, id: string): Promise<OtaCampaignRow | undefined> {
+    await tx
+      .updateTable('ota_campaigns')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', id)
+      .execute();
+    return this.getCampaign(tx, id);
+  }
+
   listCampaigns(limit: number): Promise<OtaCampaignRow[]> {
     return this.#db.selectFrom('ota_campaigns').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
   }

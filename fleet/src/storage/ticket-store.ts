@@ -11,6 +11,8 @@ export interface TicketFilter {
   cell?: string;
   department?: string;
   light?: string;
+  /** Ids that start with this (a person types the first characters, as with git). */
+  idPrefix?: string;
   limit: number;
 }
 
@@ -101,6 +103,8 @@ export class TicketStore {
     let q = this.#db.selectFrom('tickets').selectAll();
     if (f.state) q = q.where('state', '=', f.state);
     if (f.open) q = q.where('state', '!=', 'closed');
+    // The route admits only [0-9a-z-]: no LIKE wildcard reaches here.
+    if (f.idPrefix) q = q.where('id', 'like', `${f.idPrefix}%`);
     for (const k of ['district', 'street', 'community', 'cell', 'department', 'light'] as const) {
       const v = f[k];
       if (v) q = q.where(k, '=', v);
