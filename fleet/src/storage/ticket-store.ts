@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { anyOf, inParts, insertJson, onPostgres } from './bulk.ts';
 import { chunks } from './chunks.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
@@ -38,15 +39,12 @@ export class TicketStore {
 
   async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
     const out: TicketRow[] = [];
-    for (const part of chunks(values.map((v) => ({ v })))) {
+    const pg = onPostgres(tx);
+    for (const part of inParts(pg, values)) {
       let q = tx
         .selectFrom('tickets')
         .selectAll()
-        .where(
-          column,
-          'in',
-          part.map((p) => p.v),
-        );
+        .where((eb) => (pg ? eb(column, '=', anyOf(part)) : eb(column, 'in', part)));
       if (open) q = q.where('state', '!=', 'closed');
       out.push(...(await q.orderBy('opened_at').execute()));
     }
@@ -55,6 +53,11 @@ export class TicketStore {
 
   /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
   async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
+    if (onPostgres(tx) && rows.length > 0) {
+      const r = await insertJson(tx, 'tickets', rows, sql`on conflict (idempotency_key) do nothing`);
+      if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
+      return;
+    }
     for (const part of chunks(rows)) {
       const r = await tx
         .insertInto('tickets')
@@ -81,6 +84,10 @@ export class TicketStore {
   }
 
   async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
+      return;
+    }
     for (const part of chunks(rows)) await tx.insertInto('ticket_events').values(part).execute();
   }
 
@@ -89,6 +96,10 @@ export class TicketStore {
   }
 
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+      return;
+    }
     for (const part of chunks(rows))
       await tx
         .insertInto('ticket_timers')
