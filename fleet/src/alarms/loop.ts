@@ -98,6 +98,7 @@ export async function startAlarmLoop(o: {
       password: c.mqtt.password,
       clientId: `${c.mqtt.clientId}-alarms-${instanceId}`,
       clock: o.clock,
+      overlap: o.dialect === 'postgres',
     },
     alarms,
     log,
