@@ -13,6 +13,7 @@ import { topics } from '@shouwang/protocol';
 import { startPostgres } from '@shouwang/testkit';
 import { Aedes } from 'aedes';
 import pg from 'pg';
+import { pino } from 'pino';
 import { intrusion } from './alarm-helpers.ts';
 import { send, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
@@ -38,7 +39,9 @@ async function rig(t: TestContext) {
   });
   const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { url: storageUrl } = await startPostgres((fn) => teardown.unshift(fn));
-  fleet = await startTestFleet(t, url, { storageUrl, instanceId: 'acks' });
+  const lines: { msg?: string; clientId?: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  fleet = await startTestFleet(t, url, { storageUrl, instanceId: 'acks', log });
   const session = fleet.loop.intake.client.options.clientId;
   const acked: string[] = [];
   broker.on('ack', (packet, client) => {
@@ -54,13 +57,16 @@ async function rig(t: TestContext) {
   /** Statements of the fleet's waiting for a lock on `table`. */
   const waitingOn = async (table: string) =>
     Number((await watcher.query('select count(*) as n from pg_locks where relation = $1::regclass and not granted', [table])).rows[0]?.n);
-  return { fleet, url, acked, sql, waitingOn };
+  return { fleet, url, acked, sql, waitingOn, session, lines };
 }
 
 const unitIds = (n: number) => Array.from({ length: n }, (_, i) => `hrb-${String(i).padStart(3, '0')}`);
 
 test('alarms are acknowledged only after the batch that stores them committed, in the order received', async (t) => {
-  const { fleet, url, acked, sql, waitingOn } = await rig(t);
+  const { fleet, url, acked, sql, waitingOn, session, lines } = await rig(t);
+  // The alarm session is named after the fleet's own session (`fleet-<instance>`), and says so.
+  assert.equal(session, 'fleet-acks-alarms-acks');
+  assert.ok(lines.some((l) => l.msg === 'alarm intake connected' && l.clientId === session));
   // Another session holds the inbox: the fleet's batch waits inside its transaction.
   const blocker = await sql();
   await blocker.query('begin');

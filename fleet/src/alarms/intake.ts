@@ -1,7 +1,7 @@
 import { decodeMessage, type ErrorCode, filters } from '@shouwang/protocol';
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
-import { writeToStream } from 'mqtt-packet';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { startDurableSession } from '../services/durable-session.ts';
 import type { AlarmService, IntakeMessage } from './alarm-service.ts';
 
 export interface AlarmIntakeOptions {
@@ -37,9 +37,6 @@ const STORING_MAX = 2;
 /** Past this many unacknowledged messages the session stops reading, and TCP holds the broker back. */
 const QUEUE_MAX = 5000;
 
-/** Handed to MQTT.js's `handleMessage` callback: it sends no PUBACK for it and reads the next packet. */
-const ACK_LATER = new Error('acknowledged after its batch commits');
-
 interface Flight {
   units: ReadonlySet<string>;
   /** Its reads and decisions are done: it writes (or commits) now. */
@@ -50,17 +47,16 @@ interface Flight {
 }
 
 interface Received {
-  packet: IPublishPacket;
-  /** The connection it came on: a PUBACK goes back on that one or not at all. */
-  stream: MqttClient['stream'];
+  /** Sends its PUBACK (on the connection it came on, if still up). */
+  acknowledge: () => void;
   /** null: it failed to decode (counted, acknowledged, dropped) or carries no alarm. */
   message: IntakeMessage | null;
 }
 
 /**
- * Durable alarm intake: its own MQTT session, persistent (clean = false) under a per-instance
- * client id, so the broker queues the QoS 1 alarms and digests published while this instance is
- * down or reconnecting and delivers them when it returns.
+ * Durable alarm intake: its own durable MQTT session (`durable-session.ts`, acknowledging once
+ * stored) under a per-instance client id, so the broker queues the QoS 1 alarms and digests
+ * published while this instance is down or reconnecting and delivers them when it returns.
  *
  * Messages are read as they come and stored in batches: whatever arrived while the last batch was
  * busy goes in the next transaction (at most `BATCH_MAX`). With `overlap`, the next batch starts
@@ -71,22 +67,11 @@ interface Received {
  * Each message is acknowledged (PUBACK) only after its batch committed, in the order received
  * ([MQTT-4.6.0-2]: a batch's PUBACKs wait for those of the batches before it), and only on the
  * connection it came on — so a crash before the commit means redelivery, never loss, and after a
- * reconnect the broker's redelivery is what gets acknowledged (the inbox takes it once). MQTT.js
- * acknowledges from `handleMessage`'s callback one message at a time, so the intake answers that
- * callback with `ACK_LATER` (no PUBACK, next packet) and writes the PUBACKs itself. A storage
+ * reconnect the broker's redelivery is what gets acknowledged (the inbox takes it once). A storage
  * failure is retried with capped backoff, the acknowledgements of later messages waiting behind it.
  */
 export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, log: Logger): AlarmIntake {
-  const client = connect(o.url, {
-    username: o.username,
-    password: o.password,
-    clientId: o.clientId,
-    clean: false,
-    reconnectPeriod: 2000,
-    connectTimeout: 10_000,
-  });
   let closing = false;
-  let markSubscribed: () => void = () => {};
   const queue: Received[] = [];
   let held: (() => void) | null = null;
   /** Batches being stored or waiting to be acknowledged, oldest first. */
@@ -106,16 +91,6 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
     if (v.type === 'uplink' && v.kind === 'alarm') return { kind: 'alarm', unitId: v.unitId, payload: v.payload, receivedAt };
     if (v.type === 'uplink' && v.kind === 'digest') return { kind: 'digest', unitId: v.unitId, payload: v.payload, receivedAt };
     return null;
-  };
-
-  const acknowledge = (batch: readonly Received[]) => {
-    for (const r of batch) {
-      const id = r.packet.messageId;
-      if (r.packet.qos === 0 || id === undefined) continue;
-      // Not on a connection that has gone: the broker redelivers it on the new one.
-      if (r.stream !== client.stream || !client.connected || r.stream.destroyed) continue;
-      writeToStream({ cmd: 'puback', messageId: id }, r.stream);
-    }
   };
 
   const store = async (batch: readonly Received[], writing: () => void): Promise<boolean> => {
@@ -156,7 +131,7 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
       if (!stored || closing) return;
       queue.splice(0, batch.length);
       assigned -= batch.length;
-      acknowledge(batch);
+      for (const r of batch) r.acknowledge();
       if (held && queue.length < QUEUE_MAX) {
         const release = held;
         held = null;
@@ -188,37 +163,34 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
     if (batch.length > 0) fly(batch);
   };
 
+  const session = startDurableSession({
+    url: o.url,
+    username: o.username,
+    password: o.password,
+    clientId: o.clientId,
+    filters: [filters.allUplink('alarm'), filters.allUplink('digest')],
+    log,
+    what: 'alarm intake',
+    receive(packet, next, acknowledge) {
+      queue.push({ acknowledge, message: decode(packet) });
+      if (queue.length >= QUEUE_MAX) held = next;
+      else next();
+      pump();
+    },
+  });
   const intake: AlarmIntake = {
-    client,
+    client: session.client,
     rejected: new Map(),
-    subscribed: new Promise((resolve) => {
-      markSubscribed = resolve;
-    }),
+    subscribed: session.subscribed,
     get queued() {
       return queue.length;
     },
     async close() {
       closing = true;
       // Forced: a message being stored is not acknowledged, and the broker redelivers it.
-      await client.endAsync(true);
+      await session.close();
       await Promise.all(flights.map((f) => f.done));
     },
   };
-
-  client.handleMessage = (packet, done) => {
-    queue.push({ packet, stream: client.stream, message: decode(packet) });
-    const next = () => done(ACK_LATER);
-    if (queue.length >= QUEUE_MAX) held = next;
-    else next();
-    pump();
-  };
-  client.on('error', (err) => log.error({ err }, 'alarm intake MQTT error'));
-  client.on('connect', (ack) => {
-    log.info({ clientId: o.clientId, sessionPresent: ack.sessionPresent }, 'alarm intake connected');
-    if (ack.sessionPresent) return markSubscribed();
-    client.subscribe([filters.allUplink('alarm'), filters.allUplink('digest')], { qos: 1 }, (err) =>
-      err ? log.error({ err }, 'alarm intake subscribe failed') : markSubscribed(),
-    );
-  });
   return intake;
 }

@@ -96,7 +96,7 @@ export async function startAlarmLoop(o: {
       url: c.mqtt.url,
       username: c.mqtt.username,
       password: c.mqtt.password,
-      clientId: `${c.mqtt.clientId}-alarms-${instanceId}`,
+      clientId: `${o.mqtt.clientId}-alarms-${instanceId}`,
       clock: o.clock,
       overlap: o.dialect === 'postgres',
     },
