@@ -2,8 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
-import { anyOf, inParts, insertJson } from './bulk.ts';
-import { chunks } from './chunks.ts';
+import { insertJson, isOneOf, sqliteParts } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -48,7 +47,7 @@ export class AlarmStore {
       for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
       return taken;
     }
-    for (const part of chunks(rows)) {
+    for (const part of sqliteParts(rows)) {
       const r = await tx
         .insertInto('alarm_inbox')
         .values(part)
@@ -63,37 +62,33 @@ export class AlarmStore {
   /** The episodes of these fingerprints, by fingerprint. */
   async byFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]): Promise<Map<string, AlarmRecord>> {
     const out = new Map<string, AlarmRecord>();
-    for (const part of inParts(this.#dialect === 'postgres', fingerprints)) {
-      const rows = await tx
-        .selectFrom('alarm_occurrences as o')
-        .innerJoin('alarms as a', 'a.episode', 'o.episode')
-        .selectAll('a')
-        .select('o.fingerprint')
-        .where((eb) => (this.#dialect === 'postgres' ? eb('o.fingerprint', '=', anyOf(part)) : eb('o.fingerprint', 'in', part)))
-        .execute();
-      for (const r of rows) out.set(r.fingerprint, toRecord(r));
-    }
+    if (fingerprints.length === 0) return out;
+    const rows = await tx
+      .selectFrom('alarm_occurrences as o')
+      .innerJoin('alarms as a', 'a.episode', 'o.episode')
+      .selectAll('a')
+      .select('o.fingerprint')
+      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints))
+      .execute();
+    for (const r of rows) out.set(r.fingerprint, toRecord(r));
     return out;
   }
 
   /** For these units: every episode not cleared, and the latest episode of each kind (cleared or not). */
   async contextOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<AlarmRecord[]> {
-    const out: AlarmRecord[] = [];
-    for (const ids of inParts(this.#dialect === 'postgres', unitIds)) {
-      const latest = tx
-        .selectFrom('alarms')
-        .selectAll()
-        .select(sql<number>`row_number() over (partition by unit_id, kind order by raised_at desc)`.as('rank'))
-        .where((eb) => (this.#dialect === 'postgres' ? eb('unit_id', '=', anyOf(ids)) : eb('unit_id', 'in', ids)))
-        .as('l');
-      const rows = await tx
-        .selectFrom(latest)
-        .selectAll()
-        .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
-        .execute();
-      out.push(...rows.map(toRecord));
-    }
-    return out;
+    if (unitIds.length === 0) return [];
+    const latest = tx
+      .selectFrom('alarms')
+      .selectAll()
+      .select(sql<number>`row_number() over (partition by unit_id, kind order by raised_at desc)`.as('rank'))
+      .where(isOneOf(this.#dialect === 'postgres', 'unit_id', unitIds))
+      .as('l');
+    const rows = await tx
+      .selectFrom(latest)
+      .selectAll()
+      .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
+      .execute();
+    return rows.map(toRecord);
   }
 
   /** Episodes as they now stand (new or changed), with their district, and new fingerprints of them. */
@@ -113,7 +108,7 @@ export class AlarmStore {
       if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
       return;
     }
-    for (const part of chunks(rows))
+    for (const part of sqliteParts(rows))
       await tx
         .insertInto('alarms')
         .values(part)
@@ -126,7 +121,7 @@ export class AlarmStore {
           }),
         )
         .execute();
-    for (const part of chunks(occurrences))
+    for (const part of sqliteParts(occurrences))
       await tx
         .insertInto('alarm_occurrences')
         .values(part)

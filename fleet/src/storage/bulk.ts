@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, type QueryResult, type RawBuilder, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type QueryResult, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { chunks } from './chunks.ts';
 import type { Database } from './schema.ts';
 
@@ -29,13 +29,30 @@ export function insertJson<R extends object>(
   );
 }
 
-/** PostgreSQL only: `column = any(values)`, one array parameter however many values. */
-export function anyOf(values: readonly string[]): RawBuilder<string> {
-  return sql<string>`any(${[...values]}::text[])`;
+/**
+ * `column` is one of `values`, binding one parameter however many there are: an array on
+ * PostgreSQL, a JSON array on SQLite. The statement's text stays the same whatever the batch's
+ * size, so it is parsed once and stays prepared (an `in` list of N placeholders is a new text for
+ * every N).
+ */
+export function isOneOf(postgres: boolean, column: string, values: readonly string[]): RawBuilder<SqlBool> {
+  return postgres
+    ? sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`
+    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
 }
 
-/** Values for `in` lists, cut to SQLite's bound-parameter limit; on PostgreSQL one part, for `anyOf`. */
-export function inParts(postgres: boolean, values: readonly string[]): string[][] {
-  if (postgres) return values.length > 0 ? [[...values]] : [];
-  return chunks(values.map((v) => ({ v }))).map((part) => part.map((p) => p.v));
+/**
+ * Rows for SQLite's multi-row statements: `chunks` (the bound-parameter limit) cut further into
+ * power-of-two counts, so a batch's statements are a few texts that stay prepared instead of a
+ * new one, parsed again, for every batch size.
+ */
+export function sqliteParts<T extends object>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (const part of chunks(rows))
+    for (let i = 0; i < part.length; ) {
+      const n = 2 ** Math.floor(Math.log2(part.length - i));
+      out.push(part.slice(i, i + n));
+      i += n;
+    }
+  return out;
 }

@@ -1,6 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { anyOf, inParts, insertJson, onPostgres } from './bulk.ts';
-import { chunks } from './chunks.ts';
+import { insertJson, isOneOf, onPostgres, sqliteParts } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -38,17 +37,13 @@ export class TicketStore {
   }
 
   async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
-    const out: TicketRow[] = [];
-    const pg = onPostgres(tx);
-    for (const part of inParts(pg, values)) {
-      let q = tx
-        .selectFrom('tickets')
-        .selectAll()
-        .where((eb) => (pg ? eb(column, '=', anyOf(part)) : eb(column, 'in', part)));
-      if (open) q = q.where('state', '!=', 'closed');
-      out.push(...(await q.orderBy('opened_at').execute()));
-    }
-    return out;
+    if (values.length === 0) return [];
+    let q = tx
+      .selectFrom('tickets')
+      .selectAll()
+      .where(isOneOf(onPostgres(tx), column, values));
+    if (open) q = q.where('state', '!=', 'closed');
+    return q.orderBy('opened_at').execute();
   }
 
   /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
@@ -58,7 +53,7 @@ export class TicketStore {
       if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
       return;
     }
-    for (const part of chunks(rows)) {
+    for (const part of sqliteParts(rows)) {
       const r = await tx
         .insertInto('tickets')
         .values(part)
@@ -88,7 +83,7 @@ export class TicketStore {
       if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
       return;
     }
-    for (const part of chunks(rows)) await tx.insertInto('ticket_events').values(part).execute();
+    for (const part of sqliteParts(rows)) await tx.insertInto('ticket_events').values(part).execute();
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {
@@ -100,7 +95,7 @@ export class TicketStore {
       if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
       return;
     }
-    for (const part of chunks(rows))
+    for (const part of sqliteParts(rows))
       await tx
         .insertInto('ticket_timers')
         .values(part)
