@@ -3,15 +3,16 @@
  * durable intake, engine and ticket loop, on SQLite and on PostgreSQL.
  *
  * Rows per store: alarm → ticket latency p50 and p99 (the alarm's time → when a reader first sees
- * its ticket, i.e. after its transaction committed, polled every 5 ms; both on this machine's clock)
+ * its ticket, i.e. after its transaction committed, polling every 5 ms; both on this machine's clock)
  * against a bare MQTT.js subscriber's delivery latency for the same storm in the same run;
  * tickets/s against the messages/s that bare subscriber received.
  *
- * The broker and the publishing units run in a child process (`storm.lib.ts`), as the gateway
- * runs apart from the fleet in production; the fleet (or the bare subscriber) and the 5 ms ticket
- * reader run here. With all of them in one process, the fleet's figures also carried the broker's
- * and the publisher's CPU on the same event loop (measured once both ways; the fleet README has
- * the figures).
+ * Processes as in production: the broker and the publishing units run in a child process
+ * (`storm.lib.ts`), as the gateway runs apart from the fleet; the ticket reader in another
+ * (`storm-reader.lib.ts`, its own database connection), as the dashboard and outside systems read
+ * from theirs; the fleet (or the bare subscriber) alone here. With all of them in one process, the
+ * fleet's figures also carried the broker's, the publisher's and a 1,000-row query every 5 ms's CPU
+ * on the fleet's event loop (measured once both ways; the fleet README has the figures).
  *
  * Runnable alone: `node fleet/bench/alarm-storm.ts`.
  */
@@ -24,12 +25,12 @@ import { decodeMessage, filters } from '@shouwang/protocol';
 import type { BenchRow } from '@shouwang/runtime';
 import { startPostgres } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
-import { sql } from 'kysely';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { FleetConfig } from '../src/config.ts';
 import { startFleet } from '../src/fleet.ts';
 import type { StormCommand, StormDone } from './storm.lib.ts';
+import type { ReadAnswer, ReadCommand } from './storm-reader.lib.ts';
 
 const UNITS = 1000;
 type Storm = (prefix: string) => Promise<{ t0: number; raisedAt: Map<string, number> }>;
@@ -75,24 +76,29 @@ async function fleetStorm(url: string, storm: Storm, storageUrl: string, dataDir
     alarms: { instanceId: prefix },
   };
   const fleet = await startFleet(Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig, pino({ level: 'silent' }));
+  let reader: ChildProcess | undefined;
   try {
     await fleet.loop.intake.subscribed;
+    reader = fork(new URL('./storm-reader.lib.ts', import.meta.url), ['--read'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = reader;
+    const answer = () => once(child, 'message').then(([m]) => m as ReadAnswer | { type: 'error'; message: string });
+    child.send({
+      type: 'read',
+      units: UNITS,
+      ...(storageUrl ? { postgres: storageUrl } : { sqlite: join(dataDir, 'fleet.db') }),
+    } satisfies ReadCommand);
+    const ready = await answer();
+    if (ready.type !== 'ready') throw new Error(`reader: ${ready.type === 'error' ? ready.message : ready.type}`);
     const published = storm(prefix);
-    const db = fleet.loop.ticketStore.db;
-    // A ticket counts from when a reader sees it (its transaction committed), polled every few ms
-    // from the storm's start on.
-    const seen = new Map<string, number>();
-    while (seen.size < UNITS) {
-      const { rows } = await sql<{ unit_id: string }>`select unit_id from tickets`.execute(db);
-      const at = Date.now();
-      for (const r of rows) if (!seen.has(r.unit_id)) seen.set(r.unit_id, at);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const done = await answer();
+    if (done.type !== 'seen') throw new Error(`reader: ${done.type === 'error' ? done.message : done.type}`);
+    const seen = new Map(done.seen);
     const { t0, raisedAt } = await published;
     const lat = [...seen].map(([unit, at]) => at - (raisedAt.get(unit) ?? at)).sort((a, b) => a - b);
     const end = Math.max(...seen.values());
     return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), perS: UNITS / ((end - t0) / 1000) };
   } finally {
+    if (reader?.connected) reader.kill();
     await fleet.close();
   }
 }
