@@ -3,59 +3,54 @@
  * durable intake, engine and ticket loop, on SQLite and on PostgreSQL.
  *
  * Rows per store: alarm → ticket latency p50 and p99 (the alarm's time → when a reader first sees
- * its ticket, i.e. after its transaction committed, polled every 5 ms; both on this machine's clock)
+ * its ticket, i.e. after its transaction committed, polling every 5 ms; both on this machine's clock)
  * against a bare MQTT.js subscriber's delivery latency for the same storm in the same run;
  * tickets/s against the messages/s that bare subscriber received.
  *
+ * Processes as in production: the broker and the publishing units run in a child process
+ * (`storm.lib.ts`), as the gateway runs apart from the fleet; the ticket reader in another
+ * (`storm-reader.lib.ts`, its own database connection), as the dashboard and outside systems read
+ * from theirs; the fleet (or the bare subscriber) alone here. With all of them in one process, the
+ * fleet's figures also carried the broker's, the publisher's and a 1,000-row query every 5 ms's CPU
+ * on the fleet's event loop (measured once both ways; the fleet README has the figures).
+ *
  * Runnable alone: `node fleet/bench/alarm-storm.ts`.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMessage, encodeUplink, filters, topics } from '@shouwang/protocol';
+import { decodeMessage, filters } from '@shouwang/protocol';
 import type { BenchRow } from '@shouwang/runtime';
 import { startPostgres } from '@shouwang/testkit';
 import { Value } from '@sinclair/typebox/value';
-import { Aedes } from 'aedes';
-import { sql } from 'kysely';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { FleetConfig } from '../src/config.ts';
 import { startFleet } from '../src/fleet.ts';
+import type { StormCommand, StormDone } from './storm.lib.ts';
+import type { ReadAnswer, ReadCommand } from './storm-reader.lib.ts';
 
 const UNITS = 1000;
+type Storm = (prefix: string) => Promise<{ t0: number; raisedAt: Map<string, number> }>;
 const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
-/** Publishes the storm; answers when it started and each unit's alarm time. */
-async function storm(url: string, prefix: string): Promise<{ t0: number; raisedAt: Map<string, number> }> {
-  const c = await mqtt.connectAsync(url, { clientId: `storm-${prefix}`, reconnectPeriod: 0 });
-  const t0 = Date.now();
-  const raisedAt = new Map<string, number>();
-  await Promise.all(
-    Array.from({ length: UNITS }, (_, i) => {
-      const unitId = `${prefix}-${String(i).padStart(4, '0')}`;
-      const alarm = {
-        seq: 1,
-        ts: Date.now(),
-        id: 'motion-1',
-        kind: 'motion',
-        severity: 'major',
-        state: 'raised',
-        lat: 45.75,
-        lon: 126.55,
-      } as const;
-      raisedAt.set(unitId, alarm.ts);
-      return c.publishAsync(topics.uplink(unitId, 'alarm'), Buffer.from(encodeUplink('alarm', alarm, 'json')), { qos: 1 });
-    }),
-  );
-  await c.endAsync();
-  return { t0, raisedAt };
+/** The broker and the units' side, in a child process; answers its broker's URL and a storm trigger. */
+async function stormer(): Promise<{ child: ChildProcess; url: string; storm: Storm }> {
+  const child = fork(new URL('./storm.lib.ts', import.meta.url), ['--storm'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [ready] = (await once(child, 'message')) as [{ url: string }];
+  const storm = async (prefix: string) => {
+    child.send({ type: 'storm', prefix, units: UNITS } satisfies StormCommand);
+    const [m] = (await once(child, 'message')) as [StormDone | { type: 'error'; message: string }];
+    if (m.type !== 'done') throw new Error(`storm: ${m.message}`);
+    return { t0: m.t0, raisedAt: new Map(m.raisedAt) };
+  };
+  return { child, url: ready.url, storm };
 }
 
 /** Delivery latency and rate of a subscriber that does nothing with the alarms: the floor. */
-async function bare(url: string): Promise<{ p50: number; p99: number; perS: number }> {
+async function bare(url: string, storm: Storm): Promise<{ p50: number; p99: number; perS: number }> {
   const sub = await mqtt.connectAsync(url, { clientId: 'bench-bare', reconnectPeriod: 0 });
   const lat: number[] = [];
   let last = 0;
@@ -65,14 +60,14 @@ async function bare(url: string): Promise<{ p50: number; p99: number; perS: numb
     if (m.ok && m.value.type === 'uplink' && m.value.kind === 'alarm') lat.push(last - m.value.payload.ts);
   });
   await sub.subscribeAsync(filters.allUplink('alarm'), { qos: 1 });
-  const { t0 } = await storm(url, 'bare');
+  const { t0 } = await storm('bare');
   while (lat.length < UNITS) await new Promise((r) => setTimeout(r, 10));
   await sub.endAsync();
   lat.sort((a, b) => a - b);
   return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), perS: UNITS / ((last - t0) / 1000) };
 }
 
-async function fleetStorm(url: string, storageUrl: string, dataDir: string, prefix: string) {
+async function fleetStorm(url: string, storm: Storm, storageUrl: string, dataDir: string, prefix: string) {
   const raw = {
     dataDir,
     http: { port: 0 },
@@ -81,41 +76,42 @@ async function fleetStorm(url: string, storageUrl: string, dataDir: string, pref
     alarms: { instanceId: prefix },
   };
   const fleet = await startFleet(Value.Default(FleetConfig, Value.Convert(FleetConfig, raw)) as FleetConfig, pino({ level: 'silent' }));
+  let reader: ChildProcess | undefined;
   try {
     await fleet.loop.intake.subscribed;
-    const published = storm(url, prefix);
-    const db = fleet.loop.ticketStore.db;
-    // A ticket counts from when a reader sees it (its transaction committed), polled every few ms
-    // from the storm's start on.
-    const seen = new Map<string, number>();
-    while (seen.size < UNITS) {
-      const { rows } = await sql<{ unit_id: string }>`select unit_id from tickets`.execute(db);
-      const at = Date.now();
-      for (const r of rows) if (!seen.has(r.unit_id)) seen.set(r.unit_id, at);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    reader = fork(new URL('./storm-reader.lib.ts', import.meta.url), ['--read'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = reader;
+    const answer = () => once(child, 'message').then(([m]) => m as ReadAnswer | { type: 'error'; message: string });
+    child.send({
+      type: 'read',
+      units: UNITS,
+      ...(storageUrl ? { postgres: storageUrl } : { sqlite: join(dataDir, 'fleet.db') }),
+    } satisfies ReadCommand);
+    const ready = await answer();
+    if (ready.type !== 'ready') throw new Error(`reader: ${ready.type === 'error' ? ready.message : ready.type}`);
+    const published = storm(prefix);
+    const done = await answer();
+    if (done.type !== 'seen') throw new Error(`reader: ${done.type === 'error' ? done.message : done.type}`);
+    const seen = new Map(done.seen);
     const { t0, raisedAt } = await published;
     const lat = [...seen].map(([unit, at]) => at - (raisedAt.get(unit) ?? at)).sort((a, b) => a - b);
     const end = Math.max(...seen.values());
     return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), perS: UNITS / ((end - t0) / 1000) };
   } finally {
+    if (reader?.connected) reader.kill();
     await fleet.close();
   }
 }
 
 export async function bench(): Promise<BenchRow[]> {
-  const broker = await Aedes.createBroker();
-  const server = createServer(broker.handle);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const units = await stormer();
   const dir = await mkdtemp(join(tmpdir(), 'bench-storm-'));
   const teardown: (() => Promise<unknown>)[] = [];
   try {
-    const base = await bare(url);
-    const sqlite = await fleetStorm(url, '', dir, 'sq');
+    const base = await bare(units.url, units.storm);
+    const sqlite = await fleetStorm(units.url, units.storm, '', dir, 'sq');
     const { url: pgUrl } = await startPostgres((fn) => teardown.unshift(fn));
-    const postgres = await fleetStorm(url, pgUrl, dir, 'pg');
+    const postgres = await fleetStorm(units.url, units.storm, pgUrl, dir, 'pg');
     const rows: BenchRow[] = [];
     for (const [name, r] of [
       ['SQLite', sqlite],
@@ -146,8 +142,8 @@ export async function bench(): Promise<BenchRow[]> {
     return rows;
   } finally {
     for (const fn of teardown) await fn();
-    await new Promise<void>((r) => broker.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
+    units.child.disconnect();
+    await once(units.child, 'exit');
     await rm(dir, { recursive: true, force: true });
   }
 }

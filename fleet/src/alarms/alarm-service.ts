@@ -86,8 +86,9 @@ export class AlarmService {
    * Messages from the wire, in the order they arrived, in one transaction: each is recorded as
    * taken (a redelivery, or the other instance's copy, changes nothing the second time) and its
    * signals go through the engine one after another. Answers, per message, whether it was new.
+   * `writing` hears when the batch's reads and decisions are done and its writes begin.
    */
-  async take(messages: readonly IntakeMessage[]): Promise<boolean[]> {
+  async take(messages: readonly IntakeMessage[], writing?: () => void): Promise<boolean[]> {
     const first = new Map<string, number>();
     messages.forEach((m, i) => {
       const k = `${m.unitId}~${m.payload.seq}`;
@@ -120,6 +121,7 @@ export class AlarmService {
             await this.#apply(b, s, known);
           }
       }
+      writing?.();
       await b.flush();
       return out;
     });

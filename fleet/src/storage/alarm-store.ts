@@ -2,7 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
-import { chunks } from './chunks.ts';
+import { insertJson, isOneOf, sqliteParts } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -42,7 +42,12 @@ export class AlarmStore {
   /** Records messages as taken; answers the keys (`unit~seq`) newly taken, not those taken before. */
   async takeMany(tx: Kysely<Database>, rows: readonly { unit_id: string; seq: number; received_at: number }[]): Promise<Set<string>> {
     const taken = new Set<string>();
-    for (const part of chunks(rows)) {
+    if (this.#dialect === 'postgres' && rows.length > 0) {
+      const r = await insertJson(tx, 'alarm_inbox', rows, sql`on conflict (unit_id, seq) do nothing returning unit_id, seq`);
+      for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
+      return taken;
+    }
+    for (const part of sqliteParts(rows)) {
       const r = await tx
         .insertInto('alarm_inbox')
         .values(part)
@@ -57,42 +62,33 @@ export class AlarmStore {
   /** The episodes of these fingerprints, by fingerprint. */
   async byFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]): Promise<Map<string, AlarmRecord>> {
     const out = new Map<string, AlarmRecord>();
-    for (const part of chunks(fingerprints.map((f) => ({ f })))) {
-      const rows = await tx
-        .selectFrom('alarm_occurrences as o')
-        .innerJoin('alarms as a', 'a.episode', 'o.episode')
-        .selectAll('a')
-        .select('o.fingerprint')
-        .where(
-          'o.fingerprint',
-          'in',
-          part.map((p) => p.f),
-        )
-        .execute();
-      for (const r of rows) out.set(r.fingerprint, toRecord(r));
-    }
+    if (fingerprints.length === 0) return out;
+    const rows = await tx
+      .selectFrom('alarm_occurrences as o')
+      .innerJoin('alarms as a', 'a.episode', 'o.episode')
+      .selectAll('a')
+      .select('o.fingerprint')
+      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints))
+      .execute();
+    for (const r of rows) out.set(r.fingerprint, toRecord(r));
     return out;
   }
 
   /** For these units: every episode not cleared, and the latest episode of each kind (cleared or not). */
   async contextOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<AlarmRecord[]> {
-    const out: AlarmRecord[] = [];
-    for (const part of chunks(unitIds.map((u) => ({ u })))) {
-      const ids = part.map((p) => p.u);
-      const latest = tx
-        .selectFrom('alarms')
-        .selectAll()
-        .select(sql<number>`row_number() over (partition by unit_id, kind order by raised_at desc)`.as('rank'))
-        .where('unit_id', 'in', ids)
-        .as('l');
-      const rows = await tx
-        .selectFrom(latest)
-        .selectAll()
-        .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
-        .execute();
-      out.push(...rows.map(toRecord));
-    }
-    return out;
+    if (unitIds.length === 0) return [];
+    const latest = tx
+      .selectFrom('alarms')
+      .selectAll()
+      .select(sql<number>`row_number() over (partition by unit_id, kind order by raised_at desc)`.as('rank'))
+      .where(isOneOf(this.#dialect === 'postgres', 'unit_id', unitIds))
+      .as('l');
+    const rows = await tx
+      .selectFrom(latest)
+      .selectAll()
+      .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
+      .execute();
+    return rows.map(toRecord);
   }
 
   /** Episodes as they now stand (new or changed), with their district, and new fingerprints of them. */
@@ -102,7 +98,17 @@ export class AlarmStore {
     occurrences: readonly { fingerprint: string; episode: string }[],
   ): Promise<void> {
     const rows = records.map(({ record, district }) => ({ ...toRow(record), district }));
-    for (const part of chunks(rows))
+    if (this.#dialect === 'postgres') {
+      const first = records[0];
+      if (first) {
+        // Every column but the district, which stays where the episode was first routed.
+        const set = Object.keys(toRow(first.record)).map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`);
+        await insertJson(tx, 'alarms', rows, sql`on conflict (episode) do update set ${sql.join(set)}`);
+      }
+      if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      return;
+    }
+    for (const part of sqliteParts(rows))
       await tx
         .insertInto('alarms')
         .values(part)
@@ -115,7 +121,7 @@ export class AlarmStore {
           }),
         )
         .execute();
-    for (const part of chunks(occurrences))
+    for (const part of sqliteParts(occurrences))
       await tx
         .insertInto('alarm_occurrences')
         .values(part)

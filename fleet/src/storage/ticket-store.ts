@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { chunks } from './chunks.ts';
+import { type Kysely, sql } from 'kysely';
+import { insertJson, isOneOf, onPostgres, sqliteParts } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -39,25 +39,23 @@ export class TicketStore {
   }
 
   async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
-    const out: TicketRow[] = [];
-    for (const part of chunks(values.map((v) => ({ v })))) {
-      let q = tx
-        .selectFrom('tickets')
-        .selectAll()
-        .where(
-          column,
-          'in',
-          part.map((p) => p.v),
-        );
-      if (open) q = q.where('state', '!=', 'closed');
-      out.push(...(await q.orderBy('opened_at').execute()));
-    }
-    return out;
+    if (values.length === 0) return [];
+    let q = tx
+      .selectFrom('tickets')
+      .selectAll()
+      .where(isOneOf(onPostgres(tx), column, values));
+    if (open) q = q.where('state', '!=', 'closed');
+    return q.orderBy('opened_at').execute();
   }
 
   /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
   async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
-    for (const part of chunks(rows)) {
+    if (onPostgres(tx) && rows.length > 0) {
+      const r = await insertJson(tx, 'tickets', rows, sql`on conflict (idempotency_key) do nothing`);
+      if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
+      return;
+    }
+    for (const part of sqliteParts(rows)) {
       const r = await tx
         .insertInto('tickets')
         .values(part)
@@ -83,7 +81,11 @@ export class TicketStore {
   }
 
   async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
-    for (const part of chunks(rows)) await tx.insertInto('ticket_events').values(part).execute();
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
+      return;
+    }
+    for (const part of sqliteParts(rows)) await tx.insertInto('ticket_events').values(part).execute();
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {
@@ -91,7 +93,11 @@ export class TicketStore {
   }
 
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
-    for (const part of chunks(rows))
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+      return;
+    }
+    for (const part of sqliteParts(rows))
       await tx
         .insertInto('ticket_timers')
         .values(part)
