@@ -25,16 +25,26 @@ export interface LaneSizing {
   windowBytes: number;
 }
 
+/**
+ * What a chunk puts on the wire besides its data stays under this: the PUBLISH header and topic,
+ * the CBOR keys, two SHA-256 hashes, the first chunk's recording meta. The window counts wire
+ * bytes, so a chunk's data is half the window less this: two chunks do fit in flight.
+ */
+export const CHUNK_HEADROOM = 512;
+
 export function laneSizing(bytesPerSecond: number, alarmWaitMs: number): LaneSizing {
   const window = Math.floor((bytesPerSecond * alarmWaitMs) / 1000);
-  const chunkBytes = Math.min(MEDIA_CHUNK_MAX_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(window / 2)));
+  const chunkBytes = Math.min(MEDIA_CHUNK_MAX_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(window / 2) - CHUNK_HEADROOM));
   return { chunkBytes, windowBytes: Math.max(chunkBytes, Math.min(window, MAX_WINDOW_BYTES)) };
 }
 
 /**
  * The link's rate as the lane sees it: each chunk's bytes over the time from when the link could
  * start on it (its send, or the previous PUBACK if that came later) to its PUBACK; a moving
- * average, so one slow ack does not halve the chunk size.
+ * average, so one slow ack does not halve the chunk size. A chunk sent into an idle lane would
+ * also count a round trip, and read a link the lane does not fill as slower than it is: the
+ * sender opens each burst with a small probe chunk it does not count, so the chunks behind it
+ * are timed PUBACK to PUBACK, by the link alone.
  */
 export class RateMeter {
   private estimate: number | undefined;
@@ -53,6 +63,11 @@ export class RateMeter {
   /** The measured rate, or the link's nominal one before any measurement. */
   rate(nominal: number): number {
     return this.estimate ?? nominal;
+  }
+
+  /** The measured rate, or undefined before any measurement on this connection. */
+  get measured(): number | undefined {
+    return this.estimate;
   }
 
   /** A new link (another technology, a new connection): what was measured no longer holds. */

@@ -196,6 +196,14 @@ export class BulkStore {
     return n;
   }
 
+  /** Recordings of `kind` with bytes not yet acknowledged by the gateway (queued or on the wire). */
+  waiting(kind: MediaKind): number {
+    let n = 0;
+    for (const i of this.items.values())
+      if (i.kind === kind && i.state === 'sending' && i.sent.reduce((s, r) => s + r.length, 0) < i.size) n++;
+    return n;
+  }
+
   /** The gateway acknowledged these ranges; one commit for the batch. */
   markSent(batch: ReadonlyMap<string, readonly ByteRange[]>): void {
     this.tx(() => {

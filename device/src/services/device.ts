@@ -204,6 +204,15 @@ export async function startDevice(
           plan,
           backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
           situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
+          liveLink: () => {
+            const rate = bulkSender.measuredRate();
+            return {
+              linkKbps: rate === undefined ? undefined : (rate * 8) / 1000,
+              waiting: bulk.waiting('live'),
+              staleDropped: bulk.dropped.get('stale-live'),
+            };
+          },
+          linkClock: systemClock,
         })
       : undefined;
 
