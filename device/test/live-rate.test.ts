@@ -97,7 +97,9 @@ test('while the encoder restarts and the old queue drains, nothing steps again; 
 test('up one step only after HOLD_UP_MS without the link short, when the next step fits UP_SHARE', () => {
   const low = startRate(link(undefined), 0);
   const fast = link(16_000);
-  assert.equal(nextRate(low, fast, HOLD_UP_MS - 1).step, LOWEST, 'not before the hold');
+  assert.equal(HOLD_UP_MS, 15_000);
+  assert.equal(nextRate(low, fast, 14_999).step, LOWEST, 'not before the hold');
+  assert.equal(nextRate(low, fast, SETTLE_MS).step, LOWEST, 'not once settled either');
   assert.equal(nextRate(low, link(undefined), HOLD_UP_MS).step, LOWEST, 'not without a measurement');
   const up = nextRate(low, fast, HOLD_UP_MS);
   assert.equal(kbps(up), 256);
