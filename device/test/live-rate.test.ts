@@ -94,8 +94,25 @@ test('while the encoder restarts and the old queue drains, nothing steps again; 
   assert.equal(observeSegment(down, 900, SETTLE_MS + 10).wireKbps, undefined);
 });
 
-test('up one step only after HOLD_UP_MS without the link short, when the next step fits UP_SHARE', () => {
+test('a feed started low for want of a measurement goes straight where the first one allows, once settled', () => {
   const low = startRate(link(undefined), 0);
+  assert.equal(low.provisional, true);
+  assert.equal(nextRate(low, link(16_000), SETTLE_MS - 1).step, LOWEST, 'not while the encoder starts');
+  const placed = nextRate(low, link(16_000), SETTLE_MS);
+  assert.equal(kbps(placed), 512, 'two steps at once, no hold');
+  assert.match(placed.why, /link measured: fits 0.7 of 16000/);
+  assert.equal(kbps(nextRate(low, link(512), SETTLE_MS)), 256);
+  const stays = nextRate(low, link(250), SETTLE_MS);
+  assert.deepEqual([stays.step, stays.provisional], [LOWEST, false], 'placed where it is');
+  // Once placed, a step up waits out the hold like any other.
+  assert.equal(nextRate(stays, link(16_000), SETTLE_MS + 1000).step, LOWEST);
+  assert.equal(nextRate(low, link(16_000, { waiting: 3 }), SETTLE_MS).step, LOWEST, 'not while the link is short');
+});
+
+test('up one step only after HOLD_UP_MS without the link short, when the next step fits UP_SHARE', () => {
+  // Placed at the lowest step by a thin link's measurement.
+  const low = startRate(link(250), 0);
+  assert.deepEqual([low.step, low.provisional], [LOWEST, false]);
   const fast = link(16_000);
   assert.equal(HOLD_UP_MS, 15_000);
   assert.equal(nextRate(low, fast, 14_999).step, LOWEST, 'not before the hold');
@@ -115,7 +132,7 @@ test('up one step only after HOLD_UP_MS without the link short, when the next st
 });
 
 test('the next step is estimated from what this one measures on the wire: a richer scene steps up later', () => {
-  const low = startRate(link(undefined), 0);
+  const low = startRate(link(250), 0);
   // 400 kbit/s: the 256 step's table figure, 322, fits 0.7 × 400 = 280? No: the feed stays.
   assert.equal(nextRate(low, link(400), HOLD_UP_MS).step, LOWEST);
   // 480 kbit/s (0.7 × 480 = 336): from the table, 322 fits.

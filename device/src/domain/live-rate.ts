@@ -12,7 +12,8 @@ import { modeRate } from './video-ladder.ts';
  * between the two shares is the hysteresis: a step up that lands at UP_SHARE has room before it
  * steps down again. After each change SETTLE_MS passes before the next: the encoder restarts and
  * the lane drains what the old step queued. Before the link is measured the feed starts at the
- * lowest step.
+ * lowest step, provisionally: once measured (and settled) it goes straight to the step the
+ * measurement allows, as if it had started there; the hold is for a link that was short.
  */
 export interface LiveStep {
   kbps: number;
@@ -61,6 +62,8 @@ export interface LiveRate {
   staleSeen: number;
   /** Why the last change was made, for the log. */
   why: string;
+  /** Started low without a measurement: the first one places it. */
+  provisional: boolean;
 }
 
 /** The highest step whose estimate fits UP_SHARE of the measured link, at most `top`; the lowest before any measurement. */
@@ -69,7 +72,7 @@ export function startRate(r: LiveLinkReading, now: number, top = 0): LiveRate {
   const fits = LIVE_STEPS.findIndex((s, i) => i >= top && r.linkKbps !== undefined && s.wireKbps <= UP_SHARE * r.linkKbps);
   const step = fits < 0 ? lowest : fits;
   const why = r.linkKbps === undefined ? 'link not measured yet: lowest step' : `fits ${UP_SHARE} of ${Math.round(r.linkKbps)} kbit/s`;
-  return { step, wireKbps: undefined, changedAt: now, shortAt: now, staleSeen: r.staleDropped, why };
+  return { step, wireKbps: undefined, changedAt: now, shortAt: now, staleSeen: r.staleDropped, why, provisional: r.linkKbps === undefined };
 }
 
 /** One segment of `wireKbps` went to the lane. */
@@ -93,6 +96,10 @@ export function nextRate(rate: LiveRate, r: LiveLinkReading, now: number, top = 
         : undefined;
   const settled = now - rate.changedAt >= SETTLE_MS;
   if (rate.step < top) return changed(rate, top, now, r, 'the video plan allows no more');
+  if (rate.provisional && !short && settled && r.linkKbps !== undefined) {
+    const placed = startRate(r, now, top);
+    return placed.step === rate.step ? { ...rate, provisional: false } : { ...placed, why: `link measured: ${placed.why}` };
+  }
   if (short) {
     // While settling, the old step's queue is still draining: it says nothing about the new one.
     if (!settled) return stale ? { ...rate, staleSeen: r.staleDropped } : rate;
@@ -113,5 +120,5 @@ export function stepOf(i: number): LiveStep {
 
 function changed(rate: LiveRate, step: number, now: number, r: LiveLinkReading, why: string): LiveRate {
   if (step === rate.step) return rate;
-  return { step, wireKbps: undefined, changedAt: now, shortAt: now, staleSeen: r.staleDropped, why };
+  return { step, wireKbps: undefined, changedAt: now, shortAt: now, staleSeen: r.staleDropped, why, provisional: false };
 }
