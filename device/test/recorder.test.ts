@@ -19,9 +19,8 @@ import { until } from './wait.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/recorder-writer.ts', import.meta.url));
 
-test('segments from the simulated camera decode, H.264 video with its AAC audio, numbered on across restarts', {
-  timeout: 60_000,
-}, async (t) => {
+/** A recorder on the simulator's camera into a fresh ring, and the segments it reports. */
+async function recording(t: TestContext): Promise<{ recorder: Recorder; got: Segment[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'sw-rec-'));
   const cam = await simCamera();
   const ring = new Ring(dir, 1 << 30);
@@ -34,6 +33,13 @@ test('segments from the simulated camera decode, H.264 video with its AAC audio,
   });
   const got: Segment[] = [];
   recorder.on('segment', (s) => got.push(s));
+  return { recorder, got };
+}
+
+test('segments from the simulated camera decode, H.264 video with its AAC audio, numbered on across restarts', {
+  timeout: 60_000,
+}, async (t) => {
+  const { recorder, got } = await recording(t);
   await recorder.set({ kbps: 256, fps: 10, segmentS: 1 });
   await until('three segments', () => got.length >= 3, 30_000);
   await recorder.stop();
@@ -71,18 +77,7 @@ function startTime(file: string): Promise<number> {
 test('a live feed that changes rate keeps its timeline: the restarted encoder carries on the timestamps; another recording starts afresh', {
   timeout: 90_000,
 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'sw-rec-tl-'));
-  const cam = await simCamera();
-  const ring = new Ring(dir, 1 << 30);
-  ring.open();
-  const recorder = new Recorder({ source: { kind: 'camera', camera: cam.camera }, ring, log: quietLog() });
-  t.after(async () => {
-    await recorder.stop();
-    await cam.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const got: Segment[] = [];
-  recorder.on('segment', (s) => got.push(s));
+  const { recorder, got } = await recording(t);
   /** The first segment of the new run and the last of the one before (closed when the switch stopped it). */
   const run = async (profile: Parameters<Recorder['set']>[0], n: number) => {
     await recorder.set(profile);
