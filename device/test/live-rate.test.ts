@@ -11,6 +11,7 @@ import {
   LIVE_STEPS,
   type LiveLinkReading,
   type LiveRate,
+  MAX_BACKLOG_MS,
   nextRate,
   observeSegment,
   SETTLE_MS,
@@ -22,7 +23,7 @@ const LOWEST = LIVE_STEPS.length - 1;
 const kbps = (r: LiveRate) => LIVE_STEPS[r.step]?.kbps;
 const link = (linkKbps: number | undefined, o: Partial<LiveLinkReading> = {}): LiveLinkReading => ({
   linkKbps,
-  waiting: 1,
+  backlogMs: 500,
   staleDropped: 0,
   ...o,
 });
@@ -73,20 +74,23 @@ test('the link short steps down one step at once: wire past DOWN_SHARE, segments
   const down = nextRate(measured, link(600), settled);
   assert.equal(kbps(down), 256);
   assert.match(down.why, /648 kbit\/s on the wire past 0.9 of 600/);
-  assert.equal(kbps(nextRate(top, link(16_000, { waiting: 3 }), settled)), 256, 'three segments queueing');
+  assert.equal(nextRate(top, link(16_000, { backlogMs: MAX_BACKLOG_MS }), settled), top, 'two segments at once from a lagging encoder');
+  const queued = nextRate(top, link(16_000, { backlogMs: MAX_BACKLOG_MS + 1 }), settled);
+  assert.equal(kbps(queued), 256, 'the oldest waiting past MAX_BACKLOG_MS');
+  assert.match(queued.why, /segments queue in the lane \(the oldest 2.0 s\)/);
   const stale = nextRate(top, link(16_000, { staleDropped: 1 }), settled);
   assert.equal(kbps(stale), 256, 'a stale drop');
   assert.match(stale.why, /stale/);
   // The lowest step cannot go lower.
   const low = startRate(link(undefined), 0);
-  assert.equal(nextRate(low, link(50, { waiting: 9 }), settled).step, LOWEST);
+  assert.equal(nextRate(low, link(50, { backlogMs: 9000 }), settled).step, LOWEST);
 });
 
 test('while the encoder restarts and the old queue drains, nothing steps again; a stale drop then is not counted later', () => {
   const top = startRate(link(16_000), 0);
-  const down = nextRate(top, link(16_000, { waiting: 3 }), SETTLE_MS);
+  const down = nextRate(top, link(16_000, { backlogMs: 3000 }), SETTLE_MS);
   assert.equal(kbps(down), 256);
-  const during = nextRate(down, link(16_000, { waiting: 5, staleDropped: 2 }), SETTLE_MS + SETTLE_MS - 1);
+  const during = nextRate(down, link(16_000, { backlogMs: 4000, staleDropped: 2 }), SETTLE_MS + SETTLE_MS - 1);
   assert.equal(during.step, down.step, 'settling: no second step down');
   assert.equal(during.staleSeen, 2);
   assert.equal(nextRate(during, link(16_000, { staleDropped: 2 }), SETTLE_MS * 3).step, down.step, 'those drops were the old step');
@@ -106,7 +110,7 @@ test('a feed started low for want of a measurement goes straight where the first
   assert.deepEqual([stays.step, stays.provisional], [LOWEST, false], 'placed where it is');
   // Once placed, a step up waits out the hold like any other.
   assert.equal(nextRate(stays, link(16_000), SETTLE_MS + 1000).step, LOWEST);
-  assert.equal(nextRate(low, link(16_000, { waiting: 3 }), SETTLE_MS).step, LOWEST, 'not while the link is short');
+  assert.equal(nextRate(low, link(16_000, { backlogMs: 3000 }), SETTLE_MS).step, LOWEST, 'not while the link is short');
 });
 
 test('up one step only after HOLD_UP_MS without the link short, when the next step fits UP_SHARE', () => {
@@ -126,7 +130,7 @@ test('up one step only after HOLD_UP_MS without the link short, when the next st
   assert.equal(nextRate(up, fast, HOLD_UP_MS * 2, 1).step, 1, 'not past what the plan allows');
   // A short moment restarts the hold.
   const shortAt = HOLD_UP_MS * 2 + SETTLE_MS;
-  const shortAtLowest = nextRate(low, link(16_000, { waiting: 4 }), shortAt);
+  const shortAtLowest = nextRate(low, link(16_000, { backlogMs: 4000 }), shortAt);
   assert.equal(nextRate(shortAtLowest, fast, shortAt + HOLD_UP_MS - 1).step, LOWEST);
   assert.equal(kbps(nextRate(shortAtLowest, fast, shortAt + HOLD_UP_MS)), 256);
 });

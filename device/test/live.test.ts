@@ -10,7 +10,7 @@ import type { LiveLinkReading } from '../src/domain/live-rate.ts';
 import { videoPlan } from '../src/domain/video-ladder.ts';
 import { type LiveFeed, LiveFeeds } from '../src/services/live.ts';
 
-const unmeasured = (): LiveLinkReading => ({ linkKbps: undefined, waiting: 0, staleDropped: 0 });
+const unmeasured = (): LiveLinkReading => ({ linkKbps: undefined, backlogMs: 0, staleDropped: 0 });
 
 const plan = (link: 'lte' | 'satellite' = 'lte') =>
   videoPlan({ powerState: 'full', link, now: Date.UTC(2026, 11, 1), bytesMonth: 0, planBytes: 2e9 });
@@ -46,13 +46,13 @@ test('a plan that stops allowing live (the unit moved to satellite) ends the fee
 
 test("a feed starts at the rate the lane measured and steps down when its segments outweigh the link's share", (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.UTC(2026, 11, 1, 8) });
-  let reading: LiveLinkReading = { linkKbps: 16_000, waiting: 0, staleDropped: 0 };
+  let reading: LiveLinkReading = { linkKbps: 16_000, backlogMs: 0, staleDropped: 0 };
   const live = new LiveFeeds({ clock: systemClock, onChange: () => undefined, link: () => reading, linkClock: systemClock });
   const r = live.start({ forS: 60 }, plan(), undefined);
   assert.equal(r.state === 'live' && r.bitrateKbps, 512);
   assert.deepEqual([live.current?.kbps, live.current?.fps, live.current?.audioKbps], [512, 10, 32]);
   // The cell thins to 512 kbit/s; each 1 s segment of the 512 step weighs ~77 kB (617 kbit/s).
-  reading = { linkKbps: 512, waiting: 1, staleDropped: 0 };
+  reading = { linkKbps: 512, backlogMs: 400, staleDropped: 0 };
   const steps: boolean[] = [];
   for (let i = 0; i < 6; i++) {
     t.mock.timers.tick(1000);
@@ -68,7 +68,7 @@ test("a feed starts at the rate the lane measured and steps down when its segmen
 
 test('a data-budget plan caps the feed at 256 kbit/s however fast the link', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.UTC(2026, 11, 1, 8) });
-  const fast = (): LiveLinkReading => ({ linkKbps: 16_000, waiting: 0, staleDropped: 0 });
+  const fast = (): LiveLinkReading => ({ linkKbps: 16_000, backlogMs: 0, staleDropped: 0 });
   const live = new LiveFeeds({ clock: systemClock, onChange: () => undefined, link: fast, linkClock: systemClock });
   const low = videoPlan({ powerState: 'full', link: 'lte', now: Date.UTC(2026, 11, 20), bytesMonth: 1.3e9, planBytes: 2e9 });
   assert.equal(low.mode, 'low');

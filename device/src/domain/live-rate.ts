@@ -38,8 +38,13 @@ export const LIVE_STEPS: readonly LiveStep[] = [
 export const UP_SHARE = 0.75;
 /** Past this share of the measured link the feed's measured wire rate steps it down. */
 export const DOWN_SHARE = 0.9;
-/** More live segments than this waiting in the lane: they queue, the feed is too rich. */
-export const MAX_WAITING = 2;
+/**
+ * The oldest live segment still waiting in the lane older than this: they queue, the feed is too
+ * rich. An age, not a count: an encoder that lags under load hands over two segments at once,
+ * which a link that carries the feed clears within a second. Well short of the lane's stale limit
+ * (`bulk.liveMaxAgeMs`, 5 s), so the feed steps down before it loses a segment.
+ */
+export const MAX_BACKLOG_MS = 2_000;
 export const SETTLE_MS = 3_000;
 export const HOLD_UP_MS = 15_000;
 
@@ -47,8 +52,8 @@ export const HOLD_UP_MS = 15_000;
 export interface LiveLinkReading {
   /** The lane's measured link rate, kbit/s; undefined before anything has been measured on this connection. */
   linkKbps: number | undefined;
-  /** Live segments closed and not yet all on the wire. */
-  waiting: number;
+  /** How long the oldest live segment closed and not yet all acknowledged has waited, ms (0: none). */
+  backlogMs: number;
   /** Live segments the lane has dropped as stale, since the unit started (a counter). */
   staleDropped: number;
 }
@@ -90,8 +95,8 @@ export function nextRate(rate: LiveRate, r: LiveLinkReading, now: number, top = 
   const current = rate.wireKbps ?? stepOf(rate.step).wireKbps;
   const short = stale
     ? 'the lane dropped a stale segment'
-    : r.waiting > MAX_WAITING
-      ? `${r.waiting} segments queue in the lane`
+    : r.backlogMs > MAX_BACKLOG_MS
+      ? `segments queue in the lane (the oldest ${(r.backlogMs / 1000).toFixed(1)} s)`
       : r.linkKbps !== undefined && current > DOWN_SHARE * r.linkKbps
         ? `${Math.round(current)} kbit/s on the wire past ${DOWN_SHARE} of ${Math.round(r.linkKbps)} kbit/s`
         : undefined;

@@ -196,12 +196,13 @@ export class BulkStore {
     return n;
   }
 
-  /** Recordings of `kind` with bytes not yet acknowledged by the gateway (queued or on the wire). */
-  waiting(kind: MediaKind): number {
-    let n = 0;
+  /** When the oldest recording of `kind` with bytes not yet acknowledged by the gateway was accepted (undefined: none). */
+  oldestWaiting(kind: MediaKind): number | undefined {
+    let oldest: number | undefined;
     for (const i of this.items.values())
-      if (i.kind === kind && i.state === 'sending' && i.sent.reduce((s, r) => s + r.length, 0) < i.size) n++;
-    return n;
+      if (i.kind === kind && i.state === 'sending' && i.sent.reduce((s, r) => s + r.length, 0) < i.size)
+        oldest = Math.min(oldest ?? i.created, i.created);
+    return oldest;
   }
 
   /** The gateway acknowledged these ranges; one commit for the batch. */

@@ -206,9 +206,11 @@ export async function startDevice(
           situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
           liveLink: () => {
             const rate = bulkSender.measuredRate();
+            const oldest = bulk.oldestWaiting('live');
             return {
               linkKbps: rate === undefined ? undefined : (rate * 8) / 1000,
-              waiting: bulk.waiting('live'),
+              // On the lane's clock, as its stale limit is.
+              backlogMs: oldest === undefined ? 0 : clock.now() - oldest,
               staleDropped: bulk.dropped.get('stale-live'),
             };
           },
