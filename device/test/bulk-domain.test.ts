@@ -56,6 +56,19 @@ test('the rate meter starts at the nominal rate, follows measurements smoothly, 
   assert.equal(m.rate(64_000), 48_000, 'empty or instant observations are ignored');
   m.reset();
   assert.equal(m.rate(300), 300);
+  assert.equal(m.measured, undefined);
+});
+
+test('the measured rate counts from the third sample, the first ones averaged evenly', () => {
+  const m = new RateMeter(0.3);
+  m.observe(90_000, 1000);
+  m.observe(30_000, 1000);
+  assert.equal(m.measured, undefined, 'two samples: not yet');
+  assert.equal(m.rate(0), 60_000, 'the second weighs as much as the first');
+  m.observe(60_000, 1000);
+  assert.equal(m.measured, 60_000);
+  m.observe(160_000, 1000);
+  assert.equal(m.measured, 90_000, 'then the moving average (0.3)');
 });
 
 test('eviction: unpinned only, lowest class first, then oldest; fits says whether room was found', () => {

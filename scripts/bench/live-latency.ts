@@ -6,8 +6,7 @@
  * EXT-X-PROGRAM-DATE-TIME, the first frame's), so each figure includes the segment's own length.
  * Also the first time the fleet's playlist lists each segment (the link and the fleet, no player),
  * and how far behind the camera the picture on screen is (hls.js's playingDate), which adds the
- * player's deliberate two segments of margin, and what each segment weighs on the wire (the rate
- * the unit's live feed chose for its link). Baseline, same run: the same at the LTE profile's
+ * player's deliberate two segments of margin. Baseline, same run: the same at the LTE profile's
  * 2 MB/s. The unit and the browser share this machine's clock.
  *
  * hls.js is instrumented from outside: the bench serves the page a module that re-exports the
@@ -36,7 +35,7 @@ export default class BenchHls extends Hls {
     super(config);
     seen.hls = this;
     this.on(Hls.Events.FRAG_BUFFERED, (_e, d) => {
-      seen.frags.push({ sn: d.frag.sn, pdt: d.frag.programDateTime, at: Date.now(), bytes: d.frag.stats.loaded, s: d.frag.duration });
+      seen.frags.push({ sn: d.frag.sn, pdt: d.frag.programDateTime, at: Date.now() });
     });
   }
 }`;
@@ -45,9 +44,6 @@ interface Buffered {
   sn: number;
   pdt: number | null;
   at: number;
-  bytes: number;
-  /** The segment's EXTINF, s. */
-  s: number;
 }
 
 interface LinkFigures {
@@ -55,8 +51,6 @@ interface LinkFigures {
   listedMs: number[];
   bufferedMs: number[];
   shownMs: number[];
-  /** Each buffered segment's bytes over its length, kbit/s: the rate the unit's feed chose for the link. */
-  wireKbps: number[];
   /** Segments buffered of those the unit captured over the same span (sequence numbers). */
   playedShare: number;
 }
@@ -157,7 +151,6 @@ async function collect(page: Page): Promise<Omit<LinkFigures, 'listedMs'>> {
   return {
     bufferedMs: measured.map((f) => f.at - (f.pdt as number)),
     shownMs,
-    wireKbps: measured.map((f) => (f.bytes * 8) / 1000 / f.s),
     playedShare: measured.length / (last.sn - first.sn + 1),
   };
 }
@@ -182,18 +175,6 @@ export async function bench(): Promise<BenchRow[]> {
       row(`live capture → playable p50, ${label}`, (f) => f.bufferedMs, 0.5),
       row(`live capture → playable p95, ${label}`, (f) => f.bufferedMs, 0.95, 'p95 < 3 s'),
       row(`live capture → on screen p50, ${label}`, (f) => f.shownMs, 0.5),
-      {
-        name: `live segments on the wire p50 (the feed's rate for the link), ${label}`,
-        value: quantile(
-          [...thin.wireKbps].sort((a, b) => a - b),
-          0.5,
-        ),
-        unit: 'kbit/s',
-        baseline: quantile(
-          [...lte.wireKbps].sort((a, b) => a - b),
-          0.5,
-        ),
-      },
       { name: `live segments played of captured, ${label}`, value: thin.playedShare * 100, unit: '%', baseline: lte.playedShare * 100 },
     ];
   } finally {

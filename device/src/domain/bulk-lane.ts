@@ -49,6 +49,7 @@ export function laneSizing(bytesPerSecond: number, alarmWaitMs: number): LaneSiz
 export class RateMeter {
   private estimate: number | undefined;
   private readonly weight: number;
+  private samples = 0;
 
   constructor(weight = 0.3) {
     this.weight = weight;
@@ -57,7 +58,10 @@ export class RateMeter {
   observe(bytes: number, ms: number): void {
     if (ms <= 0 || bytes <= 0) return;
     const rate = (bytes * 1000) / ms;
-    this.estimate = this.estimate === undefined ? rate : this.estimate + this.weight * (rate - this.estimate);
+    // The first samples are averaged evenly: the very first one alone would weigh on for a while.
+    this.samples++;
+    const w = Math.max(this.weight, 1 / this.samples);
+    this.estimate = this.estimate === undefined ? rate : this.estimate + w * (rate - this.estimate);
   }
 
   /** The measured rate, or the link's nominal one before any measurement. */
@@ -65,16 +69,20 @@ export class RateMeter {
     return this.estimate ?? nominal;
   }
 
-  /** The measured rate, or undefined before any measurement on this connection. */
+  /** The measured rate once MEASURED_AFTER samples agree on it, else undefined (this connection). */
   get measured(): number | undefined {
-    return this.estimate;
+    return this.samples >= MEASURED_AFTER ? this.estimate : undefined;
   }
 
   /** A new link (another technology, a new connection): what was measured no longer holds. */
   reset(): void {
     this.estimate = undefined;
+    this.samples = 0;
   }
 }
+
+/** Samples before the rate counts as measured: one chunk's timing alone can be off by a timer's delay. */
+const MEASURED_AFTER = 3;
 
 /** Upload order inside the lane: a live segment is worthless late; alarm stills before clips before the ring. */
 export const MEDIA_PRIORITY: Record<MediaKind, number> = { live: 0, snapshot: 1, clip: 2, segment: 3 };

@@ -28,10 +28,10 @@ export interface LiveStep {
 }
 
 export const LIVE_STEPS: readonly LiveStep[] = [
-  { ...modeRate('reduced'), audioKbps: 32, wireKbps: 648 },
-  { ...modeRate('low'), audioKbps: 32, wireKbps: 344 },
+  { ...modeRate('reduced'), audioKbps: 32, wireKbps: 588 },
+  { ...modeRate('low'), audioKbps: 32, wireKbps: 310 },
   // Half the ladder's lowest rate, and half its audio: a 512 kbit/s cell with other traffic still carries it.
-  { kbps: 128, fps: 5, audioKbps: 16, wireKbps: 185 },
+  { kbps: 128, fps: 5, audioKbps: 16, wireKbps: 169 },
 ];
 
 /** A step up must fit this share of the measured link with its estimated wire rate. */

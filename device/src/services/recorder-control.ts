@@ -152,7 +152,15 @@ export class VideoControl {
 
   private profile(plan: VideoPlan): RecordingProfile | undefined {
     const feed = this.live.current;
-    if (feed) return { kbps: feed.kbps, fps: feed.fps, audioKbps: feed.audioKbps, segmentS: feed.segmentMs / 1000, timeline: feed.feed };
+    if (feed)
+      return {
+        kbps: feed.kbps,
+        fps: feed.fps,
+        audioKbps: feed.audioKbps,
+        segmentS: feed.segmentMs / 1000,
+        timeline: feed.feed,
+        paced: true,
+      };
     if (plan.recording === 'continuous' || (plan.clips && this.clips.collecting > 0))
       return { kbps: Math.max(plan.kbps, 256), fps: Math.max(plan.fps, 5), segmentS: this.o.segmentS };
     return undefined;

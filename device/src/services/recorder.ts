@@ -32,11 +32,22 @@ export interface RecordingProfile {
    * a player that keeps the feed sees time go on across the encoder's restart, not jump back to 0.
    */
   timeline?: string;
+  /**
+   * Segments go up as they close (a live feed): the encoder's rate buffer holds one second, not
+   * two, and starts a quarter full, so no segment (the first of a run included, which otherwise
+   * carries up to twice the rate) outweighs what the link was sized for.
+   */
+  paced?: boolean;
 }
 
 export function sameProfile(a: RecordingProfile | undefined, b: RecordingProfile | undefined): boolean {
   return (
-    a?.kbps === b?.kbps && a?.fps === b?.fps && a?.segmentS === b?.segmentS && a?.audioKbps === b?.audioKbps && a?.timeline === b?.timeline
+    a?.kbps === b?.kbps &&
+    a?.fps === b?.fps &&
+    a?.segmentS === b?.segmentS &&
+    a?.audioKbps === b?.audioKbps &&
+    a?.timeline === b?.timeline &&
+    a?.paced === b?.paced
   );
 }
 
@@ -71,7 +82,9 @@ export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: 
     '-maxrate',
     `${p.kbps}k`,
     '-bufsize',
-    `${p.kbps * 2}k`,
+    `${p.paced ? p.kbps : p.kbps * 2}k`,
+    // In bits (kbit/s × 1000 / 4): a quarter of the one-second buffer.
+    ...(p.paced ? ['-rc_init_occupancy', String(p.kbps * 250)] : []),
     '-g',
     String(gop),
     '-keyint_min',
