@@ -19,9 +19,6 @@ export const LINK_PROFILES = {
   satellite: { bytesPerSecond: 300, latencyMs: 1500 },
 } as const satisfies Record<string, LinkProfile>;
 
-/** TCP's payload per packet on a 1,500-byte MTU (1,460 less the timestamp option). */
-const PACKET_BYTES = 1448;
-
 export class LinkShaper {
   readonly profile: LinkProfile;
   bytesUp = 0;
@@ -78,8 +75,6 @@ export class LinkShaper {
     }
     const upstream = connect(this.#target.port, this.#target.host);
     for (const s of [client, upstream]) {
-      // The shaper is the link's timing: loopback's Nagle and delayed ACKs (40 ms) must not add to it.
-      s.setNoDelay(true);
       this.#sockets.add(s);
       s.on('close', () => {
         this.#sockets.delete(s);
@@ -118,20 +113,14 @@ export class LinkShaper {
       if (next) timer = setTimeout(drain, Math.max(1, next.due - now));
     };
     from.on('close', () => clearTimeout(timer));
-    from.on('data', (data: Buffer) => {
-      count(data.length);
+    from.on('data', (chunk: Buffer) => {
+      count(chunk.length);
       const now = Date.now();
-      busyUntil = Math.max(busyUntil, now);
-      // A packet at a time, as a radio delivers them: two messages read together still arrive one
-      // after the other, each when its own last byte is through (their acknowledgements too).
-      for (let at = 0; at < data.length; at += PACKET_BYTES) {
-        const chunk = data.subarray(at, at + PACKET_BYTES);
-        busyUntil += (chunk.length / this.profile.bytesPerSecond) * 1000;
-        queue.push({ chunk, due: busyUntil + this.profile.latencyMs });
-      }
+      busyUntil = Math.max(busyUntil, now) + (chunk.length / this.profile.bytesPerSecond) * 1000;
       const due = busyUntil + this.profile.latencyMs;
       if (due - now > 2000) from.pause(); // a slow link pushes back on the sender
-      timer ??= setTimeout(drain, Math.max(0, (queue[0]?.due ?? due) - now));
+      queue.push({ chunk, due });
+      timer ??= setTimeout(drain, Math.max(0, due - now));
     });
   }
 }
