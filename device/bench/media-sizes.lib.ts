@@ -14,7 +14,7 @@ import { encodeChunk, topics } from '@shouwang/protocol';
 import { laneSizing, NOMINAL_RATE } from '../src/domain/bulk-lane.ts';
 import { publishPacketBytes } from '../src/domain/upload-policy.ts';
 import type { SnapshotSize } from '../src/domain/video-ladder.ts';
-import { recorderArgs } from '../src/services/recorder.ts';
+import { type RecordingProfile, recorderArgs } from '../src/services/recorder.ts';
 
 const SECONDS = 10;
 const TCPIP = 52;
@@ -24,10 +24,10 @@ const camera = {
   encoder: 'libx264',
 } as const;
 
-export function recordingBytesPerSecond(kbps: number, fps: number): number {
+export function recordingBytesPerSecond(kbps: number, fps: number, profile: Partial<RecordingProfile> = {}): number {
   const dir = mkdtempSync(join(tmpdir(), 'sw-media-'));
   try {
-    const args = recorderArgs({ kind: 'camera', camera }, { kbps, fps, segmentS: 2 }, dir, 0);
+    const args = recorderArgs({ kind: 'camera', camera }, { kbps, fps, segmentS: 2, ...profile }, dir, 0);
     // Ten seconds of source: -t before the output options.
     execFileSync('ffmpeg', [...args.slice(0, args.indexOf('-map')), '-t', String(SECONDS), ...args.slice(args.indexOf('-map'))], {
       stdio: ['ignore', 'ignore', 'inherit'],

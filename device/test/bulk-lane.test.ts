@@ -152,6 +152,27 @@ test('an alarm raised while a clip uploads over 4G at 512 kbit/s is at the broke
   assert.ok(windowBytes <= laneSizing(THIN_4G.bytesPerSecond * 2, 1000).windowBytes, `window ${windowBytes} B follows the measured rate`);
 });
 
+test('a link the lane does not fill reads at its rate, not its round trip: each burst opens with a probe chunk', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  const { url } = await shaped(t, broker);
+  const lane = await startLane(t, dir, url);
+  // A live feed's pace: a 22 kB file, sent whole, then the lane idle until the next.
+  for (let i = 0; i < 6; i++) {
+    const path = join(dir, `seg-${i}.ts`);
+    await writeFile(path, Buffer.alloc(22_000, i + 1));
+    assert.ok((await lane.store.enqueueFile(path, { recording: `seg-${i}`, kind: 'segment' })).accepted);
+    lane.uplink.kick();
+    await until(`seg-${i} acknowledged`, () => lane.store.backlogBytes() === 0, 20_000);
+  }
+  const rate = lane.sender.measuredRate() ?? 0;
+  t.diagnostic(`measured ${((rate * 8) / 1000).toFixed(0)} kbit/s on a 512 kbit/s link`);
+  // Timed from its send, a lone 22 kB chunk takes 344 ms on the wire plus a 100 ms round trip: it would read ~400 kbit/s.
+  assert.ok(rate > 0.9 * THIN_4G.bytesPerSecond && rate < 1.1 * THIN_4G.bytesPerSecond, `measured ${rate.toFixed(0)} B/s`);
+});
+
 function isAlarm(r: { topic: string; payload: Buffer }, seq: number): boolean {
   if (r.topic !== topics.uplink(UNIT, 'alarm')) return false;
   const m = decodeMessage(r.topic, r.payload);

@@ -1,10 +1,11 @@
 /**
  * The ring recorder against real ffmpeg and ffprobe: segments decode with their video and audio
  * tracks; a kill -9 of the recording process group (agent and ffmpeg, a power cut) leaves a ring
- * whose every kept segment plays and which lost at most the segment being written.
+ * whose every kept segment plays and which lost at most the segment being written; a live feed's
+ * rate change restarts the encoder on the same timeline.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,9 +19,8 @@ import { until } from './wait.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/recorder-writer.ts', import.meta.url));
 
-test('segments from the simulated camera decode, H.264 video with its AAC audio, numbered on across restarts', {
-  timeout: 60_000,
-}, async (t) => {
+/** A recorder on the simulator's camera into a fresh ring, and the segments it reports. */
+async function recording(t: TestContext): Promise<{ recorder: Recorder; got: Segment[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'sw-rec-'));
   const cam = await simCamera();
   const ring = new Ring(dir, 1 << 30);
@@ -33,6 +33,13 @@ test('segments from the simulated camera decode, H.264 video with its AAC audio,
   });
   const got: Segment[] = [];
   recorder.on('segment', (s) => got.push(s));
+  return { recorder, got };
+}
+
+test('segments from the simulated camera decode, H.264 video with its AAC audio, numbered on across restarts', {
+  timeout: 60_000,
+}, async (t) => {
+  const { recorder, got } = await recording(t);
   await recorder.set({ kbps: 256, fps: 10, segmentS: 1 });
   await until('three segments', () => got.length >= 3, 30_000);
   await recorder.stop();
@@ -56,6 +63,37 @@ test('segments from the simulated camera decode, H.264 video with its AAC audio,
   await until('a segment of the second run', () => again.length >= 1, 30_000);
   await recorder.stop();
   assert.equal(again[0]?.n, lastOfFirst + 1);
+});
+
+/** When a segment's first frame plays, s on the MPEG-TS clock (ffprobe's start_time). */
+function startTime(file: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    execFile('ffprobe', ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', file], (err, out) =>
+      err ? reject(err) : resolve(Number(out.trim())),
+    ),
+  );
+}
+
+test('a live feed that changes rate keeps its timeline: the restarted encoder carries on the timestamps; another recording starts afresh', {
+  timeout: 90_000,
+}, async (t) => {
+  const { recorder, got } = await recording(t);
+  /** The first segment of the new run and the last of the one before (closed when the switch stopped it). */
+  const run = async (profile: Parameters<Recorder['set']>[0], n: number) => {
+    await recorder.set(profile);
+    const from = got.length;
+    await until(`${n} segments at ${JSON.stringify(profile)}`, () => got.length >= from + n, 30_000);
+    return { first: await startTime((got[from] as Segment).path), before: from > 0 ? await startTime((got[from - 1] as Segment).path) : 0 };
+  };
+  await run({ kbps: 256, fps: 5, segmentS: 1, timeline: 'live-a' }, 3);
+  const stepped = await run({ kbps: 128, fps: 5, audioKbps: 16, segmentS: 1, timeline: 'live-a' }, 2);
+  assert.ok(stepped.before > 2, `the first run's last segment starts at ${stepped.before} s`);
+  assert.ok(
+    stepped.first > stepped.before,
+    `the restarted encoder's first segment starts at ${stepped.first} s, after the last one before (${stepped.before} s)`,
+  );
+  const other = await run({ kbps: 128, fps: 5, segmentS: 1 }, 1);
+  assert.ok(other.first < stepped.before, `a recording off the feed starts its own timeline (${other.first} s)`);
 });
 
 test('the board picks the encoder: the VideoCore one where the definition has it, libx264 otherwise', () => {

@@ -58,6 +58,8 @@ async function unit(t: TestContext, situation: { powerState: PowerState; link: L
     plan: () => videoPlan({ ...situation, now: Date.now(), bytesMonth: 0, planBytes: 2e9 }),
     backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
     situation: () => situation,
+    liveLink: () => ({ linkKbps: undefined, backlogMs: 0, staleDropped: bulk.dropped.get('stale-live') }),
+    linkClock: systemClock,
   });
   // One hook, in order: the recorder first, then what it writes to, the board, the files.
   t.after(async () => {

@@ -25,20 +25,31 @@ export interface LaneSizing {
   windowBytes: number;
 }
 
+/**
+ * What a chunk puts on the wire besides its data stays under this: the PUBLISH header and topic,
+ * the CBOR keys, two SHA-256 hashes, the first chunk's recording meta. The window counts wire
+ * bytes, so a chunk's data is half the window less this: two chunks do fit in flight.
+ */
+export const CHUNK_HEADROOM = 512;
+
 export function laneSizing(bytesPerSecond: number, alarmWaitMs: number): LaneSizing {
   const window = Math.floor((bytesPerSecond * alarmWaitMs) / 1000);
-  const chunkBytes = Math.min(MEDIA_CHUNK_MAX_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(window / 2)));
+  const chunkBytes = Math.min(MEDIA_CHUNK_MAX_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(window / 2) - CHUNK_HEADROOM));
   return { chunkBytes, windowBytes: Math.max(chunkBytes, Math.min(window, MAX_WINDOW_BYTES)) };
 }
 
 /**
  * The link's rate as the lane sees it: each chunk's bytes over the time from when the link could
  * start on it (its send, or the previous PUBACK if that came later) to its PUBACK; a moving
- * average, so one slow ack does not halve the chunk size.
+ * average, so one slow ack does not halve the chunk size. A chunk sent into an idle lane would
+ * also count a round trip, and read a link the lane does not fill as slower than it is: the
+ * sender opens each burst with a small probe chunk it does not count, so the chunks behind it
+ * are timed PUBACK to PUBACK, by the link alone.
  */
 export class RateMeter {
   private estimate: number | undefined;
   private readonly weight: number;
+  private samples = 0;
 
   constructor(weight = 0.3) {
     this.weight = weight;
@@ -47,7 +58,10 @@ export class RateMeter {
   observe(bytes: number, ms: number): void {
     if (ms <= 0 || bytes <= 0) return;
     const rate = (bytes * 1000) / ms;
-    this.estimate = this.estimate === undefined ? rate : this.estimate + this.weight * (rate - this.estimate);
+    // The first samples are averaged evenly: the very first one alone would weigh on for a while.
+    this.samples++;
+    const w = Math.max(this.weight, 1 / this.samples);
+    this.estimate = this.estimate === undefined ? rate : this.estimate + w * (rate - this.estimate);
   }
 
   /** The measured rate, or the link's nominal one before any measurement. */
@@ -55,11 +69,20 @@ export class RateMeter {
     return this.estimate ?? nominal;
   }
 
+  /** The measured rate once MEASURED_AFTER samples agree on it, else undefined (this connection). */
+  get measured(): number | undefined {
+    return this.samples >= MEASURED_AFTER ? this.estimate : undefined;
+  }
+
   /** A new link (another technology, a new connection): what was measured no longer holds. */
   reset(): void {
     this.estimate = undefined;
+    this.samples = 0;
   }
 }
+
+/** Samples before the rate counts as measured: one chunk's timing alone can be off by a timer's delay. */
+const MEASURED_AFTER = 3;
 
 /** Upload order inside the lane: a live segment is worthless late; alarm stills before clips before the ring. */
 export const MEDIA_PRIORITY: Record<MediaKind, number> = { live: 0, snapshot: 1, clip: 2, segment: 3 };

@@ -97,6 +97,11 @@ const STEPS: readonly Step[] = [
 const OFF = STEPS[STEPS.length - 1] as Step;
 const rank = (m: VideoMode) => STEPS.findIndex((s) => s.mode === m);
 const step = (m: VideoMode) => STEPS.find((s) => s.mode === m) ?? OFF;
+/** A recording mode's encoder rate (the live feed's steps start from these). */
+export function modeRate(m: VideoMode): { kbps: number; fps: number } {
+  const s = step(m);
+  return { kbps: s.kbps, fps: s.fps };
+}
 /** The richest mode each camera duty allows. */
 const DUTY_CAP = { continuous: 'full', 'on-alarm': 'events', off: 'off' } as const satisfies Record<string, VideoMode>;
 

@@ -50,6 +50,8 @@ interface InFlight {
   range: ByteRange;
   bytes: number;
   sentAt: number;
+  /** The first chunk into an idle lane: its time is mostly the round trip, not counted as the rate. */
+  probe: boolean;
 }
 
 export class BulkSender {
@@ -75,6 +77,11 @@ export class BulkSender {
   /** The window and chunk size for the link as measured now. */
   sizing(nominalRate: number): { chunkBytes: number; windowBytes: number } {
     return laneSizing(this.meter.rate(nominalRate), this.o.alarmWaitMs);
+  }
+
+  /** The link's rate as measured on this connection, B/s; undefined before the first PUBACK (the live feed starts low then). */
+  measuredRate(): number | undefined {
+    return this.meter.measured;
   }
 
   /** Sends chunks until the window is full or nothing may go; safe to call at any time. */
@@ -127,7 +134,9 @@ export class BulkSender {
   private async fill(link: BulkLink): Promise<void> {
     const { chunkBytes, windowBytes } = this.sizing(link.nominalRate);
     while (this.inflight.size === 0 || this.inflightBytes + chunkBytes <= windowBytes) {
-      const next = await this.nextChunk(chunkBytes, link.kinds);
+      // Where the window has room for a chunk behind it (not on satellite), an idle lane starts with a probe.
+      const probe = this.inflight.size === 0 && windowBytes > chunkBytes;
+      const next = await this.nextChunk(probe ? MIN_CHUNK_BYTES : chunkBytes, link.kinds);
       if (!next) break;
       const data = await readRange(next.item, next.range);
       if (!data) {
@@ -138,14 +147,14 @@ export class BulkSender {
       const payload = encodeChunk(chunkOf(next.item, next.range.offset, data));
       const wire = publishPacketBytes(topics.chunk(this.o.unitId), payload.length, 1);
       if (!link.spend(wire)) break;
-      this.send(link, next.item.recording, next.range, payload, wire);
+      this.send(link, next.item.recording, next.range, payload, wire, probe);
     }
     this.armAckTimer();
   }
 
-  private send(link: BulkLink, recording: string, range: ByteRange, payload: Uint8Array, wire: number): void {
+  private send(link: BulkLink, recording: string, range: ByteRange, payload: Uint8Array, wire: number, probe: boolean): void {
     const key = ++this.sends;
-    const flight: InFlight = { recording, range, bytes: wire, sentAt: performance.now() };
+    const flight: InFlight = { recording, range, bytes: wire, sentAt: performance.now(), probe };
     this.inflight.set(key, flight);
     this.inflightBytes += wire;
     this.stats.chunks++;
@@ -154,7 +163,7 @@ export class BulkSender {
     link.publish(topics.chunk(this.o.unitId), payload).then(
       () => {
         const now = performance.now();
-        this.meter.observe(wire, now - Math.max(flight.sentAt, this.lastAckAt));
+        if (!flight.probe) this.meter.observe(wire, now - Math.max(flight.sentAt, this.lastAckAt));
         this.lastAckAt = now;
         this.settle(key, flight);
         this.stats.acked++;
@@ -186,7 +195,10 @@ export class BulkSender {
     for (const item of this.o.store.list()) {
       if (item.state !== 'sending' || (kinds && !kinds.includes(item.kind))) continue;
       if (item.kind === 'live' && now - item.created > this.o.liveMaxAgeMs) {
-        await this.o.store.discard(item, 'stale-live');
+        // Counted stale only with bytes never sent (what the link could not carry in time); one all
+        // sent and not yet confirmed by the fleet is no use late either, but the link carried it.
+        const unsent = item.sent.reduce((n, r) => n + r.length, 0) < item.size;
+        await this.o.store.discard(item, unsent ? 'stale-live' : undefined);
         continue;
       }
       const inflight = this.inflightOf(item.recording);

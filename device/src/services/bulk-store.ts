@@ -196,6 +196,15 @@ export class BulkStore {
     return n;
   }
 
+  /** When the oldest recording of `kind` with bytes not yet acknowledged by the gateway was accepted (undefined: none). */
+  oldestWaiting(kind: MediaKind): number | undefined {
+    let oldest: number | undefined;
+    for (const i of this.items.values())
+      if (i.kind === kind && i.state === 'sending' && i.sent.reduce((s, r) => s + r.length, 0) < i.size)
+        oldest = Math.min(oldest ?? i.created, i.created);
+    return oldest;
+  }
+
   /** The gateway acknowledged these ranges; one commit for the batch. */
   markSent(batch: ReadonlyMap<string, readonly ByteRange[]>): void {
     this.tx(() => {

@@ -204,6 +204,17 @@ export async function startDevice(
           plan,
           backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
           situation: () => ({ powerState: agent?.powerState ?? 'full', link: linkType() }),
+          liveLink: () => {
+            const rate = bulkSender.measuredRate();
+            const oldest = bulk.oldestWaiting('live');
+            return {
+              linkKbps: rate === undefined ? undefined : (rate * 8) / 1000,
+              // On the lane's clock, as its stale limit is.
+              backlogMs: oldest === undefined ? 0 : clock.now() - oldest,
+              staleDropped: bulk.dropped.get('stale-live'),
+            };
+          },
+          linkClock: systemClock,
         })
       : undefined;
 

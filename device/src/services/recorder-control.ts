@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Clock, Speaker } from '@shouwang/hardware';
 import type { CommandArgs, CommandData, LinkType, PowerState, UplinkPayload } from '@shouwang/protocol';
 import type { Logger } from 'pino';
+import type { LiveLinkReading } from '../domain/live-rate.ts';
 import { evidenceHead, type RaisedAlarm, raiseEntries } from '../domain/ring-evidence.ts';
 import type { VideoPlan } from '../domain/video-ladder.ts';
 import { Clips, type MediaSink } from './clips.ts';
@@ -38,6 +39,10 @@ export interface VideoControlOptions {
   /** What the upload lane holds: media bytes still to send, pinned recordings not yet with the fleet. */
   backlog?: () => { bytes: number; pinned: number };
   situation: () => { powerState: PowerState; link: LinkType };
+  /** What the bulk lane says of the link (its measured rate, live segments waiting, stale ones dropped): the live feed's rate follows it. */
+  liveLink: () => LiveLinkReading;
+  /** Real time, for the live feed's rate steps: the encoder and the radio run in it whatever the unit's clock does. */
+  linkClock: Clock;
 }
 
 type Status = Omit<UplinkPayload<'video'>, 'seq'>;
@@ -65,7 +70,7 @@ export class VideoControl {
       sink: o.sink,
       latestSegment: () => (this.recorder.running ? this.ring.latest(1)[0]?.path : undefined),
     });
-    this.live = new LiveFeeds({ clock: o.clock, onChange: (feed) => this.onLive(feed) });
+    this.live = new LiveFeeds({ clock: o.clock, onChange: (feed) => this.onLive(feed), link: o.liveLink, linkClock: o.linkClock });
     this.talkDown = new TalkDown({
       speaker: o.speaker,
       dir: join(o.dir, 'talk'),
@@ -147,7 +152,15 @@ export class VideoControl {
 
   private profile(plan: VideoPlan): RecordingProfile | undefined {
     const feed = this.live.current;
-    if (feed) return { kbps: feed.kbps, fps: feed.fps, segmentS: feed.segmentMs / 1000 };
+    if (feed)
+      return {
+        kbps: feed.kbps,
+        fps: feed.fps,
+        audioKbps: feed.audioKbps,
+        segmentS: feed.segmentMs / 1000,
+        timeline: feed.feed,
+        paced: true,
+      };
     if (plan.recording === 'continuous' || (plan.clips && this.clips.collecting > 0))
       return { kbps: Math.max(plan.kbps, 256), fps: Math.max(plan.fps, 5), segmentS: this.o.segmentS };
     return undefined;
@@ -161,7 +174,10 @@ export class VideoControl {
     if (this.clips.collecting === 0 && this.o.plan().recording !== 'continuous' && !feed) this.track(this.apply());
   }
 
-  /** A live segment is a second name for the ring's file: the lane deletes its name when sent, the ring its own. */
+  /**
+   * A live segment is a second name for the ring's file: the lane deletes its name when sent, the
+   * ring its own. Once it is with the lane the feed may step on its ladder: the encoder restarts.
+   */
   private async sendLive(feed: LiveFeed, seg: Segment): Promise<void> {
     const dir = join(this.o.dir, 'live');
     mkdirSync(dir, { recursive: true });
@@ -175,6 +191,10 @@ export class VideoControl {
       startTs: this.o.clock.now() - feed.segmentMs,
       durationMs: feed.segmentMs,
     });
+    if (!this.live.segment(seg.bytes)) return;
+    const { kbps, fps, audioKbps } = this.live.current ?? feed;
+    this.o.log.info({ feed: feed.feed, kbps, fps, audioKbps, why: this.live.rateState?.why }, 'live feed rate stepped');
+    await this.apply();
   }
 
   private onLive(feed: LiveFeed | undefined): void {

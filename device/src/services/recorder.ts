@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { CameraSource, H264Encoder } from '@shouwang/hardware';
 import type { Logger } from 'pino';
@@ -24,14 +25,34 @@ export interface RecordingProfile {
   fps: number;
   /** Segment length, s: ~2 for the ring, 1 for a live feed. */
   segmentS: number;
+  /** The AAC track's rate; 32 kbit/s unless a thin link's live step lowers it. */
+  audioKbps?: number;
+  /**
+   * Runs of the same timeline (one live feed, through its rate changes) carry on its timestamps:
+   * a player that keeps the feed sees time go on across the encoder's restart, not jump back to 0.
+   */
+  timeline?: string;
+  /**
+   * Segments go up as they close (a live feed): the encoder's rate buffer holds one second, not
+   * two, and starts a quarter full, so no segment (the first of a run included, which otherwise
+   * carries up to twice the rate) outweighs what the link was sized for.
+   */
+  paced?: boolean;
 }
 
 export function sameProfile(a: RecordingProfile | undefined, b: RecordingProfile | undefined): boolean {
-  return a?.kbps === b?.kbps && a?.fps === b?.fps && a?.segmentS === b?.segmentS;
+  return (
+    a?.kbps === b?.kbps &&
+    a?.fps === b?.fps &&
+    a?.segmentS === b?.segmentS &&
+    a?.audioKbps === b?.audioKbps &&
+    a?.timeline === b?.timeline &&
+    a?.paced === b?.paced
+  );
 }
 
 /** ffmpeg's arguments for a profile. Exported for the bench, which runs the same command. */
-export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: string, startNumber: number): string[] {
+export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: string, startNumber: number, tsOffsetS = 0): string[] {
   const input =
     source.kind === 'rtsp'
       ? { args: ['-rtsp_transport', 'tcp', '-i', source.url], audio: ['-map', '0:a:0?'] }
@@ -61,7 +82,9 @@ export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: 
     '-maxrate',
     `${p.kbps}k`,
     '-bufsize',
-    `${p.kbps * 2}k`,
+    `${p.paced ? p.kbps : p.kbps * 2}k`,
+    // In bits (kbit/s × 1000 / 4): a quarter of the one-second buffer.
+    ...(p.paced ? ['-rc_init_occupancy', String(p.kbps * 250)] : []),
     '-g',
     String(gop),
     '-keyint_min',
@@ -71,11 +94,13 @@ export function recorderArgs(source: VideoSource, p: RecordingProfile, ringDir: 
     '-c:a',
     'aac',
     '-b:a',
-    '32k',
+    `${p.audioKbps ?? 32}k`,
     '-ac',
     '1',
     '-ar',
     '16000',
+    // The timeline's start: the time since its first run began (MPEG-TS timestamps, ISO/IEC 13818-1 PTS).
+    ...(tsOffsetS > 0 ? ['-output_ts_offset', tsOffsetS.toFixed(3)] : []),
     '-f',
     'segment',
     '-segment_time',
@@ -115,6 +140,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private retry: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** The timeline being recorded and when (performance.now(), the encoder's real time) its first run began. */
+  private timeline: { key: string; origin: number } | undefined;
 
   constructor(o: { source: VideoSource; ring: Ring; log: Logger }) {
     super();
@@ -165,7 +192,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       this.log.warn({ heldBytes: this.ring.heldBytes() }, 'recording paused: pinned clips fill the quota');
       return;
     }
-    const args = recorderArgs(this.source, profile, this.ring.ringDir, this.ring.nextNumber());
+    const now = performance.now();
+    if (profile.timeline === undefined) this.timeline = undefined;
+    else if (this.timeline?.key !== profile.timeline) this.timeline = { key: profile.timeline, origin: now };
+    const offsetS = this.timeline ? (now - this.timeline.origin) / 1000 : 0;
+    const args = recorderArgs(this.source, profile, this.ring.ringDir, this.ring.nextNumber(), offsetS);
     // setpriv (util-linux, on every Debian) has the kernel kill ffmpeg when the agent dies, however it dies.
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ffmpeg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
