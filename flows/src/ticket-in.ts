@@ -25,7 +25,7 @@ interface Config {
  * instead of at the next tick of a poll. At most two leases' worth of events are out at a time
  * per lane: a storm waits in the outbox rather than in Node-RED's memory, where leases would lapse.
  *
- * Every node wired from the output is a lane (see lanes.ts): it gets each event at once, reports
+ * Every deliver node wired from the output is a lane (see lanes.ts): it gets each event at once, reports
  * with `msg.lane`, and the event is settled when all lanes have; one endpoint stalled fills its
  * own lane and holds none of the others.
  */
@@ -43,7 +43,18 @@ export default function register(RED: NodeAPI): void {
     const waitMs = Math.round(num(config.waitS, 20, 0, LEASE_WAIT_MAX_MS / 1000) * 1000);
     const maxOut = 2 * limit;
     const closing = new AbortController();
-    const lanes = new Lanes((this as Node & { wires?: string[][] }).wires?.[0] ?? [], maxOut);
+    // Only deliver nodes report back: a debug or function node wired beside them is no lane to wait for.
+    const wired = (this as Node & { wires?: string[][] }).wires?.[0] ?? [];
+    let lanes: Lanes | undefined;
+    /** The other nodes exist once the flow runs, not yet while this one is made. */
+    const laneSet = () => {
+      if (lanes) return lanes;
+      lanes = new Lanes(
+        wired.filter((id) => (RED.nodes.getNode(id) as { type?: string } | null)?.type === 'shouwang deliver'),
+        maxOut,
+      );
+      return lanes;
+    };
     let wake: (() => void) | undefined;
     let delivered = 0;
 
@@ -51,9 +62,10 @@ export default function register(RED: NodeAPI): void {
     /** One lease; the number of events it brought (-1: none asked, Node-RED had its fill). */
     const lease = async (): Promise<number> => {
       const now = Date.now();
-      lanes.lapse(now);
-      const room = lanes.room();
-      if (room === 0) {
+      // Not asked for before the first answer: the first lease is asked while the flow is still being made.
+      lanes?.lapse(now);
+      const room = lanes ? lanes.room() : maxOut;
+      if (lanes && room === 0) {
         // Every lane full: wait for reports, or the oldest lease to lapse, before asking for more.
         const lapsed = new AbortController();
         const lapse = Math.max(0, lanes.nextLapse() - now);
@@ -73,8 +85,9 @@ export default function register(RED: NodeAPI): void {
       );
       const leased = checkValue(LeasedEvents, answer);
       if (!leased.ok) throw new Error(`fleet sent events the protocol refuses at ${leased.error.path}: ${leased.error.message}`);
+      const ls = laneSet();
       for (const e of leased.value.events) {
-        const marks = lanes.add(e.seq, leased.value.leaseUntil);
+        const marks = ls.add(e.seq, leased.value.leaseUntil);
         this.send({ topic: e.type, seq: e.seq, payload: e, ...(marks.skip.length + marks.delivered.length > 0 ? { lanes: marks } : {}) });
       }
       show('green', `leased ${leased.value.events.length}, settled ${delivered}`);
@@ -102,7 +115,7 @@ export default function register(RED: NodeAPI): void {
     const settle = batcher<Settlement>(500, async (settlements) => {
       await fleet.client.call('POST', FLOWS_ROUTES.settle, { settlements });
       delivered += settlements.length;
-      for (const s of settlements) lanes.settled(s.seq);
+      for (const s of settlements) laneSet().settled(s.seq);
     });
 
     this.on('input', (msg, _send, done) => {
@@ -118,7 +131,7 @@ export default function register(RED: NodeAPI): void {
         const { seq: _seq, ...r } = s.value;
         report = r;
       }
-      const settlement = lanes.report(Number(msg.seq), lane, report);
+      const settlement = laneSet().report(Number(msg.seq), lane, report);
       wake?.();
       if (!settlement) {
         done();

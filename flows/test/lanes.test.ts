@@ -32,9 +32,20 @@ test('with the Open311 endpoint stalled, every 12345 work order still goes at on
     [fleetNode, ticketIn, deliver],
     [
       { id: 'f1', type: 'shouwang-fleet', url: fleet.base },
-      { id: 'in', type: 'shouwang ticket in', fleet: 'f1', intervalS: 0.1, leaseS: 4, waitS: 0.2, limit: 2, wires: [['d12345', 'd311']] },
+      {
+        id: 'in',
+        type: 'shouwang ticket in',
+        fleet: 'f1',
+        intervalS: 0.1,
+        leaseS: 4,
+        waitS: 0.2,
+        limit: 2,
+        wires: [['d12345', 'd311', 'tap']],
+      },
       { id: 'd12345', type: 'shouwang deliver', target: '12345', url: city.url12345, timeoutS: 2, ...common },
       { id: 'd311', type: 'shouwang deliver', target: 'open311', url: city.urlOpen311, jurisdictionId: 'harbin', timeoutS: 2, ...common },
+      // A node beside the lanes that never reports (a debug tap): no lane to wait for.
+      { id: 'tap', type: 'helper' },
     ],
     { f1: { token: fleet.flowsToken } },
   );
