@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkValue, type Settlement, TicketEvent, WorkOrder } from '@shouwang/protocol';
+import type { LaneMarks } from './lanes.ts';
 import { requestTracker } from './open311-requests.ts';
 import { backoffMs, open311Request, type Verdict, verdict, workOrder, workOrderKey } from './outside.ts';
 import { type OutsidePost, outsideHttp } from './outside-http.ts';
@@ -120,9 +121,24 @@ export default function register(RED: NodeAPI): void {
 
       this.on('input', (msg, send, done) => {
         const settled = msg.settlement as Settlement | undefined;
-        // An earlier target refused it for good: the event is a dead letter whatever this one says.
-        if (settled?.outcome === 'dead-letter') {
+        // An earlier target in a chain refused it for good or deferred it: that stands whatever this one says.
+        if (settled?.outcome === 'dead-letter' || msg.deferred === true) {
           send(msg);
+          done();
+          return;
+        }
+        // Reports name the lane `ticket in` sent the event on: this node, or the first of a chain.
+        const lane = typeof msg.lane === 'string' ? msg.lane : this.id;
+        const marks = msg.lanes as LaneMarks | undefined;
+        if (marks?.delivered.includes(this.id)) {
+          send({ ...msg, lane, settlement: settled ?? { outcome: 'delivered' } });
+          done();
+          return;
+        }
+        if (marks?.skip.includes(this.id)) {
+          counts.deferred++;
+          show('red');
+          send({ ...msg, lane, deferred: true });
           done();
           return;
         }
@@ -133,7 +149,7 @@ export default function register(RED: NodeAPI): void {
         }
         const e = ev.value;
         const pass = (out: NodeMessage) => {
-          send(out);
+          send({ ...out, lane });
           done();
         };
         const deadLetter = (reason: string) => {
@@ -177,6 +193,7 @@ export default function register(RED: NodeAPI): void {
               else {
                 counts.deferred++;
                 show('red');
+                send({ ...msg, lane, deferred: true });
                 done(new Error(`${target}: ${v.reason}; left for the next lease (${e.attempts + 1} of ${maxLeases})`));
               }
             },

@@ -29,14 +29,32 @@ export function outsideHttp(maxSockets: number): { post(p: OutsidePost, timeoutM
   // Destroyed on close; one set rather than an AbortSignal per request (its listeners cost a storm CPU).
   const inFlight = new Set<http.ClientRequest>();
   let closed = false;
+  // A storm's posts wait here, as plain closures, for one of the connections: a request made only
+  // when it can go costs no ClientRequest, headers and agent bookkeeping while it waits.
+  const waiting: (() => void)[] = [];
+  let active = 0;
   const post = (p: OutsidePost, timeoutMs: number) =>
+    new Promise<Answer>((resolve, reject) => {
+      const go = () => {
+        active++;
+        send(p, timeoutMs)
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            waiting.shift()?.();
+          });
+      };
+      if (active < maxSockets) go();
+      else waiting.push(go);
+    });
+  const send = (p: OutsidePost, timeoutMs: number) =>
     new Promise<Answer>((resolve, reject) => {
       const url = new URL(p.url);
       const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : undefined;
       if (!agent) return reject(new Error(`not an http(s) URL: ${p.url}`));
       if (closed) return reject(new Error('node closed'));
-      const send = url.protocol === 'https:' ? https.request : http.request;
-      const req = send(url, {
+      const request = url.protocol === 'https:' ? https.request : http.request;
+      const req = request(url, {
         method: 'POST',
         agent,
         headers: { ...p.headers, 'content-length': String(Buffer.byteLength(p.body)) },
@@ -66,6 +84,8 @@ export function outsideHttp(maxSockets: number): { post(p: OutsidePost, timeoutM
     post,
     close() {
       closed = true;
+      // Each refuses at once now that the node is closed.
+      for (const go of waiting.splice(0)) go();
       for (const req of inFlight) req.destroy(new Error('node closed'));
       agents['http:'].destroy();
       agents['https:'].destroy();
