@@ -171,6 +171,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         SHOUWANG_DEVICE_SITE_LON: String(site.lon),
         SHOUWANG_DEVICE_DATA_DIR: join(dataDir, 'units', id),
         SHOUWANG_DEVICE_OTA_TRUSTED_KEYS: releaseKeys.trustedKeys,
+        // The shipped stock talk-down messages, as install.sh puts them on a unit.
+        SHOUWANG_DEVICE_VIDEO_STOCK_DIR: join(ROOT, 'device', 'stock'),
       };
       if (opts.scenario) env.SHOUWANG_DEVICE_SIM_SCENARIO = opts.scenario;
       if (opts.timeScale) env.SHOUWANG_DEVICE_SIM_TIME_SCALE = String(opts.timeScale);

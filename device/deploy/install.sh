@@ -70,6 +70,13 @@ elif [ ! -f /etc/shouwang/device.json ]; then
   exit 1
 fi
 
+# The stock talk-down messages (device/stock, <dataDir>/stock by default); recorded voices an operator
+# installed there are kept.
+install -d -o shouwang -g shouwang -m 0755 /var/lib/shouwang/stock
+for f in "$here"/../stock/*.ogg; do
+  [ -e "/var/lib/shouwang/stock/$(basename "$f")" ] || install -o shouwang -g shouwang -m 0644 "$f" /var/lib/shouwang/stock/
+done
+
 # Release signing keys the unit trusts (./dev release keygen writes this file); without it every update is refused.
 [ -n "$trusted" ] && install -o root -g shouwang -m 0640 "$trusted" /etc/shouwang/trusted-keys.json
 sed 's#/usr/bin/node#/opt/shouwang/node/bin/node#' "$here/shouwang-device.service" >/etc/systemd/system/shouwang-device.service

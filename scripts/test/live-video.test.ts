@@ -6,10 +6,12 @@
  * language; a unit on satellite refuses, and the page says why.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { openPage, startBrowser } from '../../fleet/test/dashboard-browser.ts';
 import { type RunningSystem, startSystem } from '../system.ts';
@@ -151,9 +153,19 @@ test('the live player on the unit page reaches playing and its time advances; ca
   assert.equal(sounds.length, 1, 'the speaker played one message');
   assert.ok((sounds[0]?.durationS ?? 0) > 1, `it decodes to the length recorded: ${JSON.stringify(sounds[0])}`);
   await p.shot('talk-down-played');
-  // A stock message this unit does not carry: the unit's own refusal, in words.
+  // A stock message the unit carries (device/stock): the speaker plays the shipped file whole.
   await page.locator('#live-view button[data-talk="stock"]').click();
-  await page.locator('#live-view .talk-state[data-state="refused"]', { hasText: 'is not installed' }).waitFor({ timeout: 30_000 });
+  while (sounds.length < 2 && Date.now() < deadline + 30_000) {
+    await page.waitForTimeout(200);
+    sounds = await played(dataDir, id);
+  }
+  assert.equal(sounds.length, 2, 'the speaker played the stock message too');
+  const shipped = createHash('sha256')
+    .update(await readFile(fileURLToPath(new URL('../../device/stock/leave-area.ogg', import.meta.url))))
+    .digest('hex');
+  assert.equal(sounds[1]?.sha256, shipped, 'the first stock message, as shipped');
+  assert.equal(await page.locator('#live-view .talk-state').getAttribute('data-state'), 'playing');
+  assert.ok((sounds[1]?.durationS ?? 0) > 5, `the stock message decodes whole: ${JSON.stringify(sounds[1])}`);
   assert.deepEqual(p.errors, []);
   assert.ok(
     p.requests.every((u) => u.startsWith(base)),
