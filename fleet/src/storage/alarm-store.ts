@@ -2,7 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
-import { insertJson, isOneOf } from './bulk.ts';
+import { insertJson, isOneOf, sqliteParts } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -42,9 +42,20 @@ export class AlarmStore {
   /** Records messages as taken; answers the keys (`unit~seq`) newly taken, not those taken before. */
   async takeMany(tx: Kysely<Database>, rows: readonly { unit_id: string; seq: number; received_at: number }[]): Promise<Set<string>> {
     const taken = new Set<string>();
-    if (rows.length === 0) return taken;
-    const r = await insertJson(tx, 'alarm_inbox', rows, sql`on conflict (unit_id, seq) do nothing returning unit_id, seq`);
-    for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
+    if (this.#dialect === 'postgres' && rows.length > 0) {
+      const r = await insertJson(tx, 'alarm_inbox', rows, sql`on conflict (unit_id, seq) do nothing returning unit_id, seq`);
+      for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
+      return taken;
+    }
+    for (const part of sqliteParts(rows)) {
+      const r = await tx
+        .insertInto('alarm_inbox')
+        .values(part)
+        .onConflict((oc) => oc.columns(['unit_id', 'seq']).doNothing())
+        .returning(['unit_id', 'seq'])
+        .execute();
+      for (const k of r) taken.add(`${k.unit_id}~${Number(k.seq)}`);
+    }
     return taken;
   }
 
@@ -87,13 +98,35 @@ export class AlarmStore {
     occurrences: readonly { fingerprint: string; episode: string }[],
   ): Promise<void> {
     const rows = records.map(({ record, district }) => ({ ...toRow(record), district }));
-    const first = records[0];
-    if (first) {
-      // Every column but the district, which stays where the episode was first routed.
-      const set = Object.keys(toRow(first.record)).map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`);
-      await insertJson(tx, 'alarms', rows, sql`on conflict (episode) do update set ${sql.join(set)}`);
+    if (this.#dialect === 'postgres') {
+      const first = records[0];
+      if (first) {
+        // Every column but the district, which stays where the episode was first routed.
+        const set = Object.keys(toRow(first.record)).map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`);
+        await insertJson(tx, 'alarms', rows, sql`on conflict (episode) do update set ${sql.join(set)}`);
+      }
+      if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      return;
     }
-    if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+    for (const part of sqliteParts(rows))
+      await tx
+        .insertInto('alarms')
+        .values(part)
+        .onConflict((oc) =>
+          oc.column('episode').doUpdateSet((eb) => {
+            // Every column but the district, which stays where the episode was first routed.
+            const set: Record<string, unknown> = {};
+            for (const k of Object.keys(toRow(records[0]?.record as AlarmRecord))) set[k] = eb.ref(`excluded.${k}` as 'excluded.state');
+            return set as Partial<AlarmRow>;
+          }),
+        )
+        .execute();
+    for (const part of sqliteParts(occurrences))
+      await tx
+        .insertInto('alarm_occurrences')
+        .values(part)
+        .onConflict((oc) => oc.column('fingerprint').doNothing())
+        .execute();
   }
 
   async get(episode: string): Promise<AlarmRecord | undefined> {

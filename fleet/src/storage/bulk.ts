@@ -1,4 +1,5 @@
 import { type Kysely, PostgresAdapter, type QueryResult, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { chunks } from './chunks.ts';
 import type { Database } from './schema.ts';
 
 /** Whether `db` runs on PostgreSQL (asked of the adapter, as the migrations do). */
@@ -7,15 +8,12 @@ export function onPostgres(db: Kysely<Database>): boolean {
 }
 
 /**
- * Inserts `rows` (all with the same keys, the table's column names) in one statement that binds
- * one JSON parameter: PostgreSQL unpacks it by `json_populate_recordset` into the table's own
- * column types, SQLite by `json_each` (JSON numbers and strings land as INTEGER/REAL and TEXT,
- * which is what these rows hold). A multi-row VALUES list binds a parameter per value: the server
- * parses and binds thousands of them and the query builder builds a node per value, about twice
- * the time for a batch's 1,500 ticket events on PostgreSQL, and on SQLite the builder's work per
- * value was the largest part of a storm batch's CPU (measured on this machine). The statement's
- * text is the same whatever the batch's size, so it stays prepared. `tail` is the rest of the
- * statement (an ON CONFLICT clause, RETURNING).
+ * PostgreSQL only: inserts `rows` (all with the same keys, the table's column names) in one
+ * statement that binds one JSON parameter, unpacked by `json_populate_recordset` into the table's
+ * own column types. A multi-row VALUES list binds a parameter per value: PostgreSQL parses and
+ * binds thousands of them and the query builder builds a node per value, about twice the time for
+ * a batch's 1,500 ticket events (measured on this machine). `tail` is the rest of the statement
+ * (an ON CONFLICT clause, RETURNING).
  */
 export function insertJson<R extends object>(
   tx: Kysely<Database>,
@@ -23,20 +21,12 @@ export function insertJson<R extends object>(
   rows: readonly R[],
   tail: RawBuilder<unknown> = sql``,
 ): Promise<QueryResult<Record<string, unknown>>> {
-  const keys = Object.keys(rows[0] ?? {});
-  const cols = sql.join(keys.map((c) => sql.ref(c)));
-  const json = JSON.stringify(rows);
-  if (onPostgres(tx))
-    return sql<
-      Record<string, unknown>
-    >`insert into ${sql.table(table)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.table(table)}, ${json}::json) ${tail}`.execute(
-      tx,
-    );
-  const values = sql.join(keys.map((c) => sql`json_extract(value, ${sql.lit(`$.${c}`)})`));
-  // `where true`: SQLite reads an ON CONFLICT after a bare `select … from` as a join's constraint.
+  const cols = sql.join(Object.keys(rows[0] ?? {}).map((c) => sql.ref(c)));
   return sql<
     Record<string, unknown>
-  >`insert into ${sql.table(table)} (${cols}) select ${values} from json_each(${json}) where true ${tail}`.execute(tx);
+  >`insert into ${sql.table(table)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json) ${tail}`.execute(
+    tx,
+  );
 }
 
 /**
@@ -49,4 +39,20 @@ export function isOneOf(postgres: boolean, column: string, values: readonly stri
   return postgres
     ? sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`
     : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+}
+
+/**
+ * Rows for SQLite's multi-row statements: `chunks` (the bound-parameter limit) cut further into
+ * power-of-two counts, so a batch's statements are a few texts that stay prepared instead of a
+ * new one, parsed again, for every batch size.
+ */
+export function sqliteParts<T extends object>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (const part of chunks(rows))
+    for (let i = 0; i < part.length; ) {
+      const n = 2 ** Math.floor(Math.log2(part.length - i));
+      out.push(part.slice(i, i + n));
+      i += n;
+    }
+  return out;
 }

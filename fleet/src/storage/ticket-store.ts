@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { insertJson, isOneOf, onPostgres } from './bulk.ts';
+import { insertJson, isOneOf, onPostgres, sqliteParts } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -50,9 +50,20 @@ export class TicketStore {
 
   /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
   async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const r = await insertJson(tx, 'tickets', rows, sql`on conflict (idempotency_key) do nothing`);
-    if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
+    if (onPostgres(tx) && rows.length > 0) {
+      const r = await insertJson(tx, 'tickets', rows, sql`on conflict (idempotency_key) do nothing`);
+      if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
+      return;
+    }
+    for (const part of sqliteParts(rows)) {
+      const r = await tx
+        .insertInto('tickets')
+        .values(part)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== part.length)
+        throw new Error('a ticket for one of these episodes was inserted concurrently');
+    }
   }
 
   get(tx: Kysely<Database>, id: string): Promise<TicketRow | undefined> {
@@ -70,7 +81,11 @@ export class TicketStore {
   }
 
   async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
-    if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
+      return;
+    }
+    for (const part of sqliteParts(rows)) await tx.insertInto('ticket_events').values(part).execute();
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {
@@ -78,7 +93,16 @@ export class TicketStore {
   }
 
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
-    if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+      return;
+    }
+    for (const part of sqliteParts(rows))
+      await tx
+        .insertInto('ticket_timers')
+        .values(part)
+        .onConflict((oc) => oc.columns(['ticket_id', 'kind']).doNothing())
+        .execute();
   }
 
   list(f: TicketFilter): Promise<TicketRow[]> {
