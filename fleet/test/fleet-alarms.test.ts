@@ -4,11 +4,8 @@
  * suppresses the unit's dependent alarms; a unit back online clears them.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:net';
 import { test } from 'node:test';
 import { topics } from '@shouwang/protocol';
-import { Aedes } from 'aedes';
 import { DAOLI } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
@@ -76,22 +73,14 @@ test('a missed contact window raises missed-contact, then unit-offline; a camera
 });
 
 test('an alarm reaches the fleet once, on the alarm intake’s session; live state and the evidence head take it from there', async (t) => {
-  // A broker of its own here: the test counts, per client, the PUBACKs each alarm was answered with.
-  const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(async () => {
-    await new Promise<void>((r) => aedes.close(() => r()));
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  const broker = await startBroker(t);
   const acks: string[] = [];
-  aedes.on('ack', (packet, client) => {
+  broker.aedes.on('ack', (packet, client) => {
     if (packet && 'topic' in packet && packet.topic === topics.uplink('hrb-702', 'alarm')) acks.push(client.id);
   });
-  const fleet = await startTestFleet(t, `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const fleet = await startTestFleet(t, broker.url);
   await fleet.loop.intake.subscribed;
-  const unit = await unitClient(t, `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, 'hrb-702');
+  const unit = await unitClient(t, broker.url, 'hrb-702');
   const ts = Date.now();
   await send(unit, 'hrb-702', 'power', { seq: 1, ts, soc: 40, batteryV: 12.4, solarW: 0, windW: 0, loadW: 3, state: 'full' });
   await waitFor(() => fleet.state.get('hrb-702')?.power?.soc === 40);
