@@ -78,7 +78,21 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
-  const loop = await startAlarmLoop({ config, mqtt, instanceId, db, dialect, state, clock, log });
+  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
+  const loop = await startAlarmLoop({
+    config,
+    mqtt,
+    instanceId,
+    db,
+    dialect,
+    state,
+    clock,
+    // Each alarm's evidence head, from the intake once its batch committed: the media session does not take alarms.
+    stored: async (messages) => {
+      for (const m of messages) if (m.kind === 'alarm') await media.evidence.takeAlarm(m.unitId, m.payload);
+    },
+    log,
+  });
   // Bound: an injected clock may be an object whose now() reads its own fields.
   const now = () => clock.now();
   let httpPort = config.http.port;
@@ -96,7 +110,6 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   });
   const overlay = new DashboardOverlay({ db, now, log: log.child({ module: 'dashboard' }) });
   await overlay.start(config.dashboard.overlayPollMs);
-  const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
   const api = await createApi({
     state,
     store,

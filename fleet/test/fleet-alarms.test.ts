@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { topics } from '@shouwang/protocol';
 import { DAOLI } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
@@ -69,4 +70,35 @@ test('a missed contact window raises missed-contact, then unit-offline; a camera
   await waitFor(async () => (await alarms()).every((a) => a.kind === 'camera-lost'));
   const cleared = (await api('GET', '/api/alarms?unit=hrb-701&state=cleared', null)).body.alarms as { kind: string }[];
   assert.deepEqual(cleared.map((a) => a.kind).sort(), ['missed-contact', 'unit-offline']);
+});
+
+test('an alarm reaches the fleet once, on the alarm intake’s session; live state and the evidence head take it from there', async (t) => {
+  const broker = await startBroker(t);
+  const acks: string[] = [];
+  broker.aedes.on('ack', (packet, client) => {
+    if (packet && 'topic' in packet && packet.topic === topics.uplink('hrb-702', 'alarm')) acks.push(client.id);
+  });
+  const fleet = await startTestFleet(t, broker.url);
+  await fleet.loop.intake.subscribed;
+  const unit = await unitClient(t, broker.url, 'hrb-702');
+  const ts = Date.now();
+  await send(unit, 'hrb-702', 'power', { seq: 1, ts, soc: 40, batteryV: 12.4, solarW: 0, windW: 0, loadW: 3, state: 'full' });
+  await waitFor(() => fleet.state.get('hrb-702')?.power?.soc === 40);
+  const received = fleet.ingest.received;
+  const head = 'ab'.repeat(32);
+  await send(unit, 'hrb-702', 'alarm', {
+    seq: 2,
+    ts: ts + 1000,
+    id: 'low-battery-1',
+    kind: 'low-battery',
+    severity: 'major',
+    state: 'raised',
+    value: 12,
+    evidence: head,
+  });
+  await waitFor(async () => (await fleet.media.evidence.status('hrb-702', 'low-battery-1'))?.raisedHead === head);
+  assert.equal(fleet.state.get('hrb-702')?.power?.soc, 12, 'live state took the low-battery alarm’s charge');
+  await waitFor(() => acks.length > 0);
+  assert.deepEqual(acks, [fleet.loop.intake.client.options.clientId], 'delivered to (and acknowledged by) the alarm intake alone');
+  assert.equal(fleet.ingest.received, received, 'the state ingest did not receive it');
 });

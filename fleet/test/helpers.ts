@@ -29,7 +29,7 @@ import { type Logger, pino } from 'pino';
 import { FleetConfig } from '../src/config.ts';
 import { type Fleet, startFleet } from '../src/fleet.ts';
 
-export async function startBroker(t: TestContext): Promise<{ url: string }> {
+export async function startBroker(t: TestContext): Promise<{ url: string; aedes: Aedes }> {
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   server.listen(0, '127.0.0.1');
@@ -38,7 +38,7 @@ export async function startBroker(t: TestContext): Promise<{ url: string }> {
     await new Promise<void>((r) => broker.close(() => r()));
     await new Promise<void>((r) => server.close(() => r()));
   });
-  return { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, aedes: broker };
 }
 
 export async function tempDir(t: TestContext): Promise<string> {

@@ -1,4 +1,4 @@
-import { decodeMessage, type ErrorCode, filters } from '@shouwang/protocol';
+import { type DecodedMessage, decodeMessage, type ErrorCode, filters } from '@shouwang/protocol';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { startDurableSession } from '../services/durable-session.ts';
@@ -16,6 +16,17 @@ export interface AlarmIntakeOptions {
    * decided while the one before it writes and commits, on units it does not hold.
    */
   overlap: boolean;
+  /**
+   * Hears every alarm and digest as decoded, before it is stored: the fleet's live state takes them
+   * from here, so they reach the fleet's process once (the state ingest does not subscribe to them).
+   */
+  observe?: (m: DecodedMessage) => void;
+  /**
+   * Runs once a batch committed and before its PUBACKs (retried until it succeeds, like the
+   * batch; the next batch does not wait for it): the media intake takes each alarm's evidence head here, as durable as the alarm. It
+   * must be idempotent: a redelivered message comes through again.
+   */
+  stored?: (messages: readonly IntakeMessage[]) => Promise<void>;
 }
 
 export interface AlarmIntake {
@@ -87,23 +98,24 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
       return null;
     }
     const v = m.value;
+    o.observe?.(v);
     const receivedAt = o.clock.now();
     if (v.type === 'uplink' && v.kind === 'alarm') return { kind: 'alarm', unitId: v.unitId, payload: v.payload, receivedAt };
     if (v.type === 'uplink' && v.kind === 'digest') return { kind: 'digest', unitId: v.unitId, payload: v.payload, receivedAt };
     return null;
   };
 
-  const store = async (batch: readonly Received[], writing: () => void): Promise<boolean> => {
-    const messages = batch.flatMap((r) => (r.message ? [r.message] : []));
+  /** Runs `step` until it succeeds, with capped backoff; false if the intake closed first. */
+  const retrying = async (step: () => Promise<unknown>, messages: number, failed: string): Promise<boolean> => {
     for (let n = 0; ; n++) {
       if (closing) return false;
       try {
-        if (messages.length > 0) await service.take(messages, writing);
+        await step();
         return true;
       } catch (err) {
         if (closing) return false;
         const wait = Math.min(2 ** n * RETRY_BASE_MS, RETRY_CAP_MS);
-        log.error({ err, messages: messages.length, retryInMs: wait }, 'alarms not stored; retrying');
+        log.error({ err, messages, retryInMs: wait }, failed);
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -118,13 +130,20 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
       done: Promise.resolve(),
     };
     assigned += batch.length;
+    const messages = batch.flatMap((r) => (r.message ? [r.message] : []));
     f.done = (async () => {
-      const stored = await store(batch, () => {
+      const writing = () => {
         f.writing = true;
         pump();
-      });
+      };
+      let stored =
+        messages.length === 0 || (await retrying(() => service.take(messages, writing), messages.length, 'alarms not stored; retrying'));
       f.stored = true;
       pump();
+      // After the commit, off the next batch's way, before the PUBACKs: a crash here redelivers.
+      const handOn = o.stored;
+      if (stored && handOn && messages.length > 0)
+        stored = await retrying(() => handOn(messages), messages.length, 'stored alarms not handed on; retrying');
       // Acknowledged in the order received: after every batch before it.
       await before;
       // Not acknowledged while closing: the broker redelivers them to the next session.

@@ -15,6 +15,7 @@ import type { Database } from '../storage/schema.ts';
 import { TicketStore } from '../storage/ticket-store.ts';
 import { loadChinaCalendar } from '../tickets/calendar.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
+import type { IntakeMessage } from './alarm-service.ts';
 import { AlarmService } from './alarm-service.ts';
 import { FleetRuleWatcher } from './fleet-rules.ts';
 import { type AlarmIntake, startAlarmIntake } from './intake.ts';
@@ -47,6 +48,8 @@ export async function startAlarmLoop(o: {
   dialect: Dialect;
   state: FleetState;
   clock: { now(): number };
+  /** Hears each batch once committed, before its PUBACKs (the media intake's evidence heads). */
+  stored?: (messages: readonly IntakeMessage[]) => Promise<void>;
   log: Logger;
 }): Promise<AlarmLoop> {
   const c = o.config;
@@ -99,6 +102,9 @@ export async function startAlarmLoop(o: {
       clientId: `${o.mqtt.clientId}-alarms-${instanceId}`,
       clock: o.clock,
       overlap: o.dialect === 'postgres',
+      // Live state takes alarms and digests from here: the state ingest leaves them to this session.
+      observe: (m) => o.state.apply(m),
+      ...(o.stored ? { stored: o.stored } : {}),
     },
     alarms,
     log,

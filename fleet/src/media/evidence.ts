@@ -24,6 +24,12 @@ export interface EvidenceStatus {
 export class EvidenceBook {
   readonly #store: MediaStore;
   readonly #now: () => number;
+  /**
+   * The last update of each alarm's record still running: the alarm's head (from the alarm intake)
+   * and its manifest (from the media session) come on two sessions, and each reads and rewrites
+   * the record, so one waits for the other rather than overwriting it.
+   */
+  readonly #updating = new Map<string, Promise<void>>();
 
   constructor(store: MediaStore, now: () => number) {
     this.#store = store;
@@ -31,17 +37,18 @@ export class EvidenceBook {
   }
 
   async takeAlarm(unitId: string, alarm: Alarm): Promise<void> {
-    if (alarm.state !== 'raised' || alarm.evidence === undefined) return;
-    const e = (await this.#store.getEvidence(unitId, alarm.id)) ?? this.#empty(unitId, alarm.id);
-    e.raisedHead = alarm.evidence;
-    await this.#store.putEvidence(await this.#judge(e));
+    const head = alarm.evidence;
+    if (alarm.state !== 'raised' || head === undefined) return;
+    await this.#update(unitId, alarm.id, (e) => {
+      e.raisedHead = head;
+    });
   }
 
   async takeManifest(unitId: string, m: Evidence): Promise<void> {
-    const e = (await this.#store.getEvidence(unitId, m.alarm)) ?? this.#empty(unitId, m.alarm);
-    e.entries = m.entries;
-    e.head = m.head;
-    await this.#store.putEvidence(await this.#judge(e));
+    await this.#update(unitId, m.alarm, (e) => {
+      e.entries = m.entries;
+      e.head = m.head;
+    });
   }
 
   async status(unitId: string, alarmId: string): Promise<EvidenceStatus | undefined> {
@@ -57,6 +64,20 @@ export class EvidenceBook {
       }),
     );
     return { unitId, alarmId, chain: e.chain, raisedHead: e.raisedHead, head: e.head, parts };
+  }
+
+  #update(unitId: string, alarmId: string, change: (e: EvidenceRecord) => void): Promise<void> {
+    const key = `${unitId}\n${alarmId}`;
+    const run = async () => {
+      const e = (await this.#store.getEvidence(unitId, alarmId)) ?? this.#empty(unitId, alarmId);
+      change(e);
+      await this.#store.putEvidence(await this.#judge(e));
+    };
+    const next = (this.#updating.get(key) ?? Promise.resolve()).catch(() => undefined).then(run);
+    this.#updating.set(key, next);
+    return next.finally(() => {
+      if (this.#updating.get(key) === next) this.#updating.delete(key);
+    });
   }
 
   #empty(unitId: string, alarmId: string): EvidenceRecord {

@@ -17,10 +17,11 @@ import { S3BlobStore } from './s3-store.ts';
 
 /**
  * The fleet's receiving side for media: its own durable session on the gateway takes every
- * unit's chunks (the gateway forwards them, never journals them), each alarm's evidence manifest,
- * the alarms themselves (for the head they carry) and presence (a unit coming online hears what
+ * unit's chunks (the gateway forwards them, never journals them), each alarm's evidence manifest
+ * and presence (a unit coming online hears what
  * the fleet holds of its unfinished files). Files go to the file store or, with `media.store =
- * "s3"`, to an S3-compatible service.
+ * "s3"`, to an S3-compatible service. The head each alarm carried comes from the alarm intake once
+ * the alarm is stored (`evidence.takeAlarm`), so an alarm reaches the fleet once, not once per consumer.
  */
 export interface Media {
   store: MediaStore;
@@ -80,7 +81,6 @@ export async function startMedia(o: {
     const v = m.value;
     if (v.type === 'chunk') await assembler.take(v.unitId, v.payload);
     else if (v.type === 'uplink' && v.kind === 'evidence') await evidence.takeManifest(v.unitId, v.payload);
-    else if (v.type === 'uplink' && v.kind === 'alarm') await evidence.takeAlarm(v.unitId, v.payload);
     else if (v.type === 'uplink' && v.kind === 'presence' && v.payload.state === 'online') await assembler.unitOnline(v.unitId);
   };
   const session = startDurableSession({
@@ -88,7 +88,7 @@ export async function startMedia(o: {
     username: o.mqtt.username,
     password: o.mqtt.password,
     clientId: `${o.mqtt.clientId}-media-${o.instanceId}`,
-    filters: [filters.allChunks(), filters.allUplink('evidence'), filters.allUplink('alarm'), filters.allUplink('presence')],
+    filters: [filters.allChunks(), filters.allUplink('evidence'), filters.allUplink('presence')],
     handle,
     log,
     what: 'media intake',

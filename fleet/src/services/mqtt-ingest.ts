@@ -4,10 +4,15 @@ import type { Logger } from 'pino';
 import type { FleetConfig } from '../config.ts';
 import type { FleetState } from './fleet-state.ts';
 
+const STATE_KINDS = UPLINK_KINDS.filter((k) => k !== 'alarm' && k !== 'digest');
+
 /**
- * The fleet's ear on the gateway: one service session subscribed to every unit's uplink,
- * decoding with the protocol. Bad messages are counted by code and dropped.
+ * The fleet's ear on the gateway: one service session subscribed to every unit's uplink but alarms
+ * and digests, decoding with the protocol. Bad messages are counted by code and dropped. Alarms and
+ * digests reach live state from the alarm intake's session (`alarms/intake.ts`), which takes them
+ * anyway: a storm's messages are delivered to and decoded by the fleet once, not twice.
  */
+
 export interface MqttIngest {
   client: MqttClient;
   rejected: Map<ErrorCode, number>;
@@ -50,7 +55,7 @@ export function startMqttIngest(config: FleetConfig['mqtt'], state: FleetState, 
     log.info({ url: config.url }, 'connected to gateway');
     // Subscribe on every (re)connect: a clean session forgets its subscriptions.
     client.subscribe(
-      UPLINK_KINDS.map((k) => filters.allUplink(k)),
+      STATE_KINDS.map((k) => filters.allUplink(k)),
       { qos: 1 },
       (err) => (err ? log.error({ err }, 'subscribe failed') : markSubscribed()),
     );
