@@ -1,5 +1,6 @@
 import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
+import { insertRows, onPostgres } from './bulk.ts';
 import { chunks } from './chunks.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
@@ -72,7 +73,9 @@ export class FlowsOutbox {
       outcome_reason: null,
       target: null,
     }));
-    for (const part of chunks(rows)) await tx.insertInto('flows_outbox').values(part).execute();
+    // In one multi-row VALUES statement per part, so `seq` follows the order given on both.
+    if (onPostgres(tx)) for (const part of chunks(rows)) await tx.insertInto('flows_outbox').values(part).execute();
+    else await insertRows(tx, 'flows_outbox', rows);
     if (rows.length > 0) this.#wake();
   }
 
