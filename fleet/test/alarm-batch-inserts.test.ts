@@ -1,20 +1,24 @@
 /**
- * The loop batch's SQLite inserts (storage/bulk.ts `insertRows`, statement texts written once per
- * shape and row count): rows written whole and in the order given across the power-of-two parts,
- * the tail's ON CONFLICT and RETURNING applied, a value missing or undefined stored as null, as
- * Kysely's `values()` stores it on SQLite.
+ * The loop batch's inserts (storage/bulk.ts). SQLite's `insertRows` (statement texts written once
+ * per shape and row count): rows written whole and in the order given across the power-of-two
+ * parts, the tail's ON CONFLICT and RETURNING applied, a value missing or undefined stored as null,
+ * as Kysely's `values()` stores it on SQLite. PostgreSQL's `insertJson`: rows in the order given,
+ * which the flows outbox's `seq` follows.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { insertRows } from '../src/storage/bulk.ts';
+import { insertJson, insertRows } from '../src/storage/bulk.ts';
 import { openDatabase } from '../src/storage/open.ts';
+import { postgresDatabases } from './postgres-helper.ts';
 
-async function sqlite(t: import('node:test').TestContext) {
+const postgres = postgresDatabases('batch_inserts');
+
+async function database(t: import('node:test').TestContext, url = '') {
   const dir = await mkdtemp(join(tmpdir(), 'alarm-inserts-'));
-  const { db } = await openDatabase('', dir, () => {});
+  const { db } = await openDatabase(url, dir, () => {});
   t.after(async () => {
     await db.destroy();
     await rm(dir, { recursive: true, force: true });
@@ -38,7 +42,7 @@ const outboxRow = (i: number) => ({
 });
 
 test('SQLite batch inserts: 7 rows (parts of 4, 2, 1) land whole and in order; undefined is null', async (t) => {
-  const db = await sqlite(t);
+  const db = await database(t);
   const given = Array.from({ length: 7 }, (_, i) => outboxRow(i));
   await db.transaction().execute((tx) => insertRows(tx, 'flows_outbox', given));
   const rows = await db.selectFrom('flows_outbox').selectAll().orderBy('seq').execute();
@@ -49,7 +53,7 @@ test('SQLite batch inserts: 7 rows (parts of 4, 2, 1) land whole and in order; u
 });
 
 test('SQLite batch inserts: the tail answers only rows newly taken (ON CONFLICT … RETURNING), in every part', async (t) => {
-  const db = await sqlite(t);
+  const db = await database(t);
   const row = (seq: number) => ({ unit_id: 'u-1', seq, received_at: seq });
   const tail = 'on conflict (unit_id, seq) do nothing returning unit_id, seq';
   const seqs = async (rows: readonly ReturnType<typeof row>[]) =>
@@ -62,5 +66,16 @@ test('SQLite batch inserts: the tail answers only rows newly taken (ON CONFLICT 
   assert.deepEqual(
     stored.map((r) => Number(r.seq)),
     [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+});
+
+test('PostgreSQL batch inserts: 300 rows in one JSON parameter land in the order given', async (t) => {
+  const db = await database(t, await postgres());
+  const given = Array.from({ length: 300 }, (_, i) => ({ ...outboxRow(i), settled_at: null, ticket_id: `t-${(i * 7919) % 300}` }));
+  await db.transaction().execute((tx) => insertJson(tx, 'flows_outbox', given));
+  const rows = await db.selectFrom('flows_outbox').select('ticket_id').orderBy('seq').execute();
+  assert.deepEqual(
+    rows.map((r) => r.ticket_id),
+    given.map((g) => g.ticket_id),
   );
 });
