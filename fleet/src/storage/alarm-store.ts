@@ -2,7 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
-import { insertJson, isOneOf, sqliteParts } from './bulk.ts';
+import { insertJson, insertRows, isOneOf } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -47,15 +47,8 @@ export class AlarmStore {
       for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
       return taken;
     }
-    for (const part of sqliteParts(rows)) {
-      const r = await tx
-        .insertInto('alarm_inbox')
-        .values(part)
-        .onConflict((oc) => oc.columns(['unit_id', 'seq']).doNothing())
-        .returning(['unit_id', 'seq'])
-        .execute();
-      for (const k of r) taken.add(`${k.unit_id}~${Number(k.seq)}`);
-    }
+    for (const r of await insertRows(tx, 'alarm_inbox', rows, 'on conflict (unit_id, seq) do nothing returning unit_id, seq'))
+      for (const k of r.rows) taken.add(`${k.unit_id}~${Number(k.seq)}`);
     return taken;
   }
 
@@ -108,25 +101,13 @@ export class AlarmStore {
       if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
       return;
     }
-    for (const part of sqliteParts(rows))
-      await tx
-        .insertInto('alarms')
-        .values(part)
-        .onConflict((oc) =>
-          oc.column('episode').doUpdateSet((eb) => {
-            // Every column but the district, which stays where the episode was first routed.
-            const set: Record<string, unknown> = {};
-            for (const k of Object.keys(toRow(records[0]?.record as AlarmRecord))) set[k] = eb.ref(`excluded.${k}` as 'excluded.state');
-            return set as Partial<AlarmRow>;
-          }),
-        )
-        .execute();
-    for (const part of sqliteParts(occurrences))
-      await tx
-        .insertInto('alarm_occurrences')
-        .values(part)
-        .onConflict((oc) => oc.column('fingerprint').doNothing())
-        .execute();
+    const first = records[0];
+    if (first) {
+      // Every column but the district, which stays where the episode was first routed.
+      const set = Object.keys(toRow(first.record)).map((k) => `"${k}" = excluded."${k}"`);
+      await insertRows(tx, 'alarms', rows, `on conflict (episode) do update set ${set.join(', ')}`);
+    }
+    await insertRows(tx, 'alarm_occurrences', occurrences, 'on conflict (fingerprint) do nothing');
   }
 
   async get(episode: string): Promise<AlarmRecord | undefined> {

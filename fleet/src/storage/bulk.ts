@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, type QueryResult, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { CompiledQuery, type Kysely, PostgresAdapter, type QueryResult, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { chunks } from './chunks.ts';
 import type { Database } from './schema.ts';
 
@@ -12,8 +12,9 @@ export function onPostgres(db: Kysely<Database>): boolean {
  * statement that binds one JSON parameter, unpacked by `json_populate_recordset` into the table's
  * own column types. A multi-row VALUES list binds a parameter per value: PostgreSQL parses and
  * binds thousands of them and the query builder builds a node per value, about twice the time for
- * a batch's 1,500 ticket events (measured on this machine). `tail` is the rest of the statement
- * (an ON CONFLICT clause, RETURNING).
+ * a batch's 1,500 ticket events (measured on this machine). Rows go in the order given (a serial
+ * key follows it: the flows outbox's `seq`). `tail` is the rest of the statement (an ON CONFLICT
+ * clause, RETURNING).
  */
 export function insertJson<R extends object>(
   tx: Kysely<Database>,
@@ -24,7 +25,7 @@ export function insertJson<R extends object>(
   const cols = sql.join(Object.keys(rows[0] ?? {}).map((c) => sql.ref(c)));
   return sql<
     Record<string, unknown>
-  >`insert into ${sql.table(table)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json) ${tail}`.execute(
+  >`insert into ${sql.table(table)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json) with ordinality as r order by r.ordinality ${tail}`.execute(
     tx,
   );
 }
@@ -54,5 +55,40 @@ export function sqliteParts<T extends object>(rows: readonly T[]): T[][] {
       out.push(part.slice(i, i + n));
       i += n;
     }
+  return out;
+}
+
+/** Statement texts of `insertRows`, by table, columns, row count and tail: a few dozen shapes. */
+const texts = new Map<string, string>();
+
+/**
+ * SQLite only: inserts `rows` in multi-row statements whose text is written here and kept (see
+ * `sqliteParts` for the counts), binding the values as they are. Kysely's `values()` builds and
+ * compiles a node per value, the largest part of a storm batch's CPU on SQLite (~35–60 ms per
+ * 500-alarm batch, `--cpu-prof` on the storm bench); this is a string looked up and an array
+ * filled. Same columns and values as `values()` gives SQLite: the keys set in any row, a value
+ * missing or undefined written as null. `tail` is fixed SQL (an ON CONFLICT clause, RETURNING).
+ */
+export async function insertRows<R extends object>(
+  tx: Kysely<Database>,
+  table: keyof Database,
+  rows: readonly R[],
+  tail = '',
+): Promise<QueryResult<Record<string, unknown>>[]> {
+  const cols: string[] = [];
+  for (const r of rows) for (const [k, v] of Object.entries(r)) if (v !== undefined && !cols.includes(k)) cols.push(k);
+  const out: QueryResult<Record<string, unknown>>[] = [];
+  for (const part of sqliteParts(rows)) {
+    const key = `${table}|${cols.join(',')}|${part.length}|${tail}`;
+    let text = texts.get(key);
+    if (text === undefined) {
+      const one = `(${cols.map(() => '?').join(', ')})`;
+      text = `insert into "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) values ${Array(part.length).fill(one).join(', ')} ${tail}`;
+      texts.set(key, text);
+    }
+    const params: unknown[] = [];
+    for (const r of part) for (const c of cols) params.push((r as Record<string, unknown>)[c] ?? null);
+    out.push(await tx.executeQuery(CompiledQuery.raw(text, params)));
+  }
   return out;
 }

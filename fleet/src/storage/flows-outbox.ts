@@ -1,6 +1,6 @@
 import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
-import { chunks } from './chunks.ts';
+import { insertJson, insertRows, onPostgres } from './bulk.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
 export type OutboxEventType = TicketEvent['type'];
@@ -72,8 +72,11 @@ export class FlowsOutbox {
       outcome_reason: null,
       target: null,
     }));
-    for (const part of chunks(rows)) await tx.insertInto('flows_outbox').values(part).execute();
-    if (rows.length > 0) this.#wake();
+    if (rows.length === 0) return;
+    // Both keep the order given, which `seq` follows.
+    if (onPostgres(tx)) await insertJson(tx, 'flows_outbox', rows);
+    else await insertRows(tx, 'flows_outbox', rows);
+    this.#wake();
   }
 
   #wake(): void {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { insertJson, isOneOf, onPostgres, sqliteParts } from './bulk.ts';
+import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -55,15 +55,9 @@ export class TicketStore {
       if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
       return;
     }
-    for (const part of sqliteParts(rows)) {
-      const r = await tx
-        .insertInto('tickets')
-        .values(part)
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== part.length)
-        throw new Error('a ticket for one of these episodes was inserted concurrently');
-    }
+    const done = await insertRows(tx, 'tickets', rows, 'on conflict (idempotency_key) do nothing');
+    if (done.reduce((n, r) => n + Number(r.numAffectedRows ?? 0n), 0) !== rows.length)
+      throw new Error('a ticket for one of these episodes was inserted concurrently');
   }
 
   get(tx: Kysely<Database>, id: string): Promise<TicketRow | undefined> {
@@ -85,7 +79,7 @@ export class TicketStore {
       if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
       return;
     }
-    for (const part of sqliteParts(rows)) await tx.insertInto('ticket_events').values(part).execute();
+    await insertRows(tx, 'ticket_events', rows);
   }
 
   timeline(ticketId: string): Promise<TicketEventRow[]> {
@@ -97,12 +91,7 @@ export class TicketStore {
       if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
       return;
     }
-    for (const part of sqliteParts(rows))
-      await tx
-        .insertInto('ticket_timers')
-        .values(part)
-        .onConflict((oc) => oc.columns(['ticket_id', 'kind']).doNothing())
-        .execute();
+    await insertRows(tx, 'ticket_timers', rows, 'on conflict (ticket_id, kind) do nothing');
   }
 
   list(f: TicketFilter): Promise<TicketRow[]> {

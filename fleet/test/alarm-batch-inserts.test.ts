@@ -1,0 +1,81 @@
+/**
+ * The loop batch's inserts (storage/bulk.ts). SQLite's `insertRows` (statement texts written once
+ * per shape and row count): rows written whole and in the order given across the power-of-two
+ * parts, the tail's ON CONFLICT and RETURNING applied, a value missing or undefined stored as null,
+ * as Kysely's `values()` stores it on SQLite. PostgreSQL's `insertJson`: rows in the order given,
+ * which the flows outbox's `seq` follows.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { insertJson, insertRows } from '../src/storage/bulk.ts';
+import { openDatabase } from '../src/storage/open.ts';
+import { postgresDatabases } from './postgres-helper.ts';
+
+const postgres = postgresDatabases('batch_inserts');
+
+async function database(t: import('node:test').TestContext, url = '') {
+  const dir = await mkdtemp(join(tmpdir(), 'alarm-inserts-'));
+  const { db } = await openDatabase(url, dir, () => {});
+  t.after(async () => {
+    await db.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return db;
+}
+
+const outboxRow = (i: number) => ({
+  ticket_id: `t-${i}`,
+  type: 'ticket.created',
+  action: 'create',
+  at: 1_000 + i,
+  reason: i % 2 ? null : `r${i}`,
+  ticket: '{}',
+  state: 'pending',
+  attempts: 0,
+  leased_until: 0,
+  settled_at: i % 2 ? undefined : 5,
+  outcome_reason: null,
+  target: null,
+});
+
+test('SQLite batch inserts: 7 rows (parts of 4, 2, 1) land whole and in order; undefined is null', async (t) => {
+  const db = await database(t);
+  const given = Array.from({ length: 7 }, (_, i) => outboxRow(i));
+  await db.transaction().execute((tx) => insertRows(tx, 'flows_outbox', given));
+  const rows = await db.selectFrom('flows_outbox').selectAll().orderBy('seq').execute();
+  assert.deepEqual(
+    rows.map((r) => [r.ticket_id, r.at, r.reason, r.settled_at]),
+    given.map((g) => [g.ticket_id, g.at, g.reason, g.settled_at ?? null]),
+  );
+});
+
+test('SQLite batch inserts: the tail answers only rows newly taken (ON CONFLICT … RETURNING), in every part', async (t) => {
+  const db = await database(t);
+  const row = (seq: number) => ({ unit_id: 'u-1', seq, received_at: seq });
+  const tail = 'on conflict (unit_id, seq) do nothing returning unit_id, seq';
+  const seqs = async (rows: readonly ReturnType<typeof row>[]) =>
+    (await db.transaction().execute((tx) => insertRows(tx, 'alarm_inbox', rows, tail)))
+      .flatMap((r) => r.rows.map((k) => Number(k.seq)))
+      .sort((a, b) => a - b);
+  assert.deepEqual(await seqs([1, 2, 3].map(row)), [1, 2, 3]);
+  assert.deepEqual(await seqs([2, 3, 4, 5, 6, 7, 8].map(row)), [4, 5, 6, 7, 8]);
+  const stored = await db.selectFrom('alarm_inbox').select('seq').orderBy('seq').execute();
+  assert.deepEqual(
+    stored.map((r) => Number(r.seq)),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+});
+
+test('PostgreSQL batch inserts: 300 rows in one JSON parameter land in the order given', async (t) => {
+  const db = await database(t, await postgres());
+  const given = Array.from({ length: 300 }, (_, i) => ({ ...outboxRow(i), settled_at: null, ticket_id: `t-${(i * 7919) % 300}` }));
+  await db.transaction().execute((tx) => insertJson(tx, 'flows_outbox', given));
+  const rows = await db.selectFrom('flows_outbox').select('ticket_id').orderBy('seq').execute();
+  assert.deepEqual(
+    rows.map((r) => r.ticket_id),
+    given.map((g) => g.ticket_id),
+  );
+});
