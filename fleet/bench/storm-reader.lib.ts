@@ -5,13 +5,13 @@
  * notes when it first saw each unit's ticket — that is, after the transaction that wrote it
  * committed.
  *
- * IPC: ← { type: 'read', sqlite?: path, postgres?: url, units } → { type: 'ready' }, then
- * → { type: 'seen', seen: [unitId, ms][] } once it has seen `units` tickets.
+ * IPC: ← { type: 'read', sqlite?: path, postgres?: url, prefix, units } → { type: 'ready' }, then
+ * → { type: 'seen', seen: [unitId, ms][] } once it has seen `units` tickets of units named `<prefix>-…`.
  */
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 
-export type ReadCommand = { type: 'read'; sqlite?: string; postgres?: string; units: number };
+export type ReadCommand = { type: 'read'; sqlite?: string; postgres?: string; prefix: string; units: number };
 export type ReadAnswer = { type: 'ready' } | { type: 'seen'; seen: [string, number][] };
 
 const POLL_MS = 5;
@@ -19,15 +19,16 @@ const POLL_MS = 5;
 async function read(cmd: ReadCommand): Promise<[string, number][]> {
   let query: () => Promise<{ unit_id: string }[]>;
   let close: () => Promise<void>;
+  const like = `${cmd.prefix}-%`;
   if (cmd.postgres) {
     const c = new pg.Client({ connectionString: cmd.postgres });
     await c.connect();
-    query = async () => (await c.query<{ unit_id: string }>('select unit_id from tickets')).rows;
+    query = async () => (await c.query<{ unit_id: string }>('select unit_id from tickets where unit_id like $1', [like])).rows;
     close = () => c.end();
   } else {
     const db = new DatabaseSync(cmd.sqlite as string, { readOnly: true });
-    const stmt = db.prepare('select unit_id from tickets');
-    query = async () => stmt.all() as { unit_id: string }[];
+    const stmt = db.prepare('select unit_id from tickets where unit_id like ?');
+    query = async () => stmt.all(like) as { unit_id: string }[];
     close = async () => db.close();
   }
   process.send?.({ type: 'ready' } satisfies ReadAnswer);
