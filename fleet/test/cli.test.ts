@@ -50,14 +50,14 @@ test('units and unit read the fleet API and print what a technician needs', asyn
   assert.equal(list.code, 0, list.err);
   const [header, row] = list.out.trim().split('\n');
   assert.match(header ?? '', /^ID\s+STATUS\s+SOC\s+TO EMPTY\s+POWER\s+LINK\s+LAST SEEN$/);
-  assert.match(row ?? '', /^hrb-001\s+online\s+77%\s+\S+\s+full\s+nr 4\/5\s+\d+ (s|min|h|d) ago$/);
+  assert.match(row ?? '', /^hrb-001\s+online\s+77%\s+\S+\s+full\s+5G 4\/5\s+\d+ (s|min|h|d) ago$/);
 
   const one = await cli(['unit', 'hrb-001', '--json', ...api]);
   assert.equal(one.code, 0, one.err);
   assert.equal((JSON.parse(one.out) as { power: Power }).power.soc, 77);
   const detail = await cli(['unit', 'hrb-001', ...api]);
   assert.match(detail.out, /battery\s+77%\s+13\.10 V/);
-  assert.match(detail.out, /link\s+nr\s+4\/5 bars\s+-71 dBm/);
+  assert.match(detail.out, /link\s+5G\s+4\/5 bars\s+-71 dBm/);
   assert.match(detail.out, /commissioned\s+not yet/);
   // 1.2 MB by 23 November: 1.6 MB by the month's end, inside the 30 MB cellular default.
   assert.match(detail.out, /data\s+1\.2 MB of 30\.0 MB this month, 1\.6 MB by month end\n/);

@@ -1,4 +1,4 @@
-import { positionOf } from '@shouwang/protocol';
+import { CELLULAR_GENERATION, type LinkType, positionOf } from '@shouwang/protocol';
 import { CRITICAL_SOC, LOW_SOC } from './condition.ts';
 import { t } from './i18n.ts';
 import type { Row } from './model.ts';
@@ -40,7 +40,7 @@ function bars(n: number): string {
 
 /** The link as people name it: 4G, 5G, satellite. */
 export function linkType(type: string): string {
-  return type === 'nr' ? '5G' : type === 'lte' ? '4G' : type === 'satellite' ? t('link.satellite') : t('link.none');
+  return CELLULAR_GENERATION[type as LinkType] ?? (type === 'satellite' ? t('link.satellite') : t('link.none'));
 }
 
 export function unitFields(row: Row, ctx: FieldContext): Fields {

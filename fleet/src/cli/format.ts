@@ -1,4 +1,4 @@
-import { positionOf } from '@shouwang/protocol';
+import { CELLULAR_GENERATION, positionOf } from '@shouwang/protocol';
 import type { AtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
@@ -69,7 +69,7 @@ export function unitsTable(units: readonly UnitView[], now: number, at: (ts: num
       pct(u.power?.soc),
       hours(u.outlook?.power.timeToEmptyH),
       u.power?.state ?? '-',
-      u.link ? `${u.link.type} ${u.link.bars}/5` : '-',
+      u.link ? `${CELLULAR_GENERATION[u.link.type] ?? u.link.type} ${u.link.bars}/5` : '-',
       ago(u.lastSeen, now),
     ]),
   );
@@ -99,7 +99,8 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
       `${at ? `${at.lat.toFixed(5)}, ${at.lon.toFixed(5)}` : 'no position'}  fix ${l.fix}${away == null ? '' : `  ${Math.round(away)} m from site`}`,
     ]);
   }
-  if (u.link) rows.push(['link', `${u.link.type}  ${u.link.bars ?? '?'}/5 bars  ${u.link.rssiDbm ?? '?'} dBm`]);
+  if (u.link)
+    rows.push(['link', `${CELLULAR_GENERATION[u.link.type] ?? u.link.type}  ${u.link.bars ?? '?'}/5 bars  ${u.link.rssiDbm ?? '?'} dBm`]);
   const d = u.outlook?.link;
   if (d && d.bytesMonth !== null && d.budgetBytes !== null) {
     const spent =

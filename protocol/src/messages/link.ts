@@ -3,6 +3,8 @@ import { Seq, StringEnum, Timestamp } from '../schema-kit.ts';
 
 export const LINK_TYPES = ['lte', 'nr', 'satellite', 'none'] as const;
 export type LinkType = (typeof LINK_TYPES)[number];
+/** A cellular link as people name it (a technician says 4G, not LTE); undefined for satellite or none. */
+export const CELLULAR_GENERATION: Partial<Record<LinkType, string>> = { lte: '4G', nr: '5G' };
 
 /**
  * A serial part's port as the agent sees it: `open` and talking; `silent` (open, nothing readable
