@@ -102,7 +102,7 @@ export async function startAlarmLoop(o: {
       clientId: `${o.mqtt.clientId}-alarms-${instanceId}`,
       clock: o.clock,
       overlap: o.dialect === 'postgres',
-      // Live state takes alarms and digests from here: the state ingest leaves them to this session.
+      // Alarms and digests reach the fleet on this session only (one decode each), so live state is fed here.
       observe: (m) => o.state.apply(m),
       ...(o.stored ? { stored: o.stored } : {}),
     },
