@@ -147,7 +147,11 @@ function suite(name: string, storage: () => Promise<string>) {
 
       r.clock.at += 600_000;
       assert.equal(await r.fleet.ota.campaigns.runDue(), 1, 'the wave timer fires once');
-      await waitFor(async () => (await r.unitOf(id, 'hrb-a02'))?.state === 'deferred', 10_000);
+      // The unit answers the job (deferred) and reports why in a message of its own: wait for both.
+      await waitFor(async () => {
+        const u = await r.unitOf(id, 'hrb-a02');
+        return u?.state === 'deferred' && u.reason === 'battery';
+      }, 10_000);
       // The sleeper's job waits in its session at the broker; nobody answered for it.
       await waitFor(async () => (await r.unitOf(id, 'hrb-a03'))?.deliveredAt !== null, 10_000);
       const waiting = await r.campaign(id);
