@@ -102,7 +102,7 @@ export async function startAlarmLoop(o: {
       clientId: `${o.mqtt.clientId}-alarms-${instanceId}`,
       clock: o.clock,
       overlap: o.dialect === 'postgres',
-      // Alarms and digests reach the fleet on this session only (one decode each), so live state is fed here.
+      // Alarms and digests reach the fleet on the alarm intake's MQTT connection only (one decode each): live state is fed from it.
       observe: (m) => o.state.apply(m),
       ...(o.stored ? { stored: o.stored } : {}),
     },
