@@ -94,6 +94,16 @@ test("an offline unit's dependent alarms are inhibited, ordered by event time â€
   assert.equal(intrusion.episodes.find((r) => r.kind === 'motion')?.inhibitedBy, null);
 });
 
+test('a towed unit that reports its geofence breach has one ticket: the fleet seeing it off its site is inhibited', () => {
+  const geofence = { ...sig('geofence', 'g1', 'raised', T0), severity: 'critical' as const };
+  const leftSite = { ...sig('left-site', String(T0 + 4000), 'raised', T0 + 4000), source: 'fleet' as const };
+  const towed = run([geofence, leftSite]);
+  assert.equal(towed.tickets.length, 1);
+  assert.equal(towed.episodes.find((r) => r.kind === 'left-site')?.inhibitedBy, towed.episodes.find((r) => r.kind === 'geofence')?.episode);
+  // A unit with no geofence of its own: the fleet's rule is what finds it.
+  assert.equal(run([leftSite]).tickets.length, 1);
+});
+
 test('a fleet-side condition raised twice (two instances watching one unit) is one episode with no repeats', () => {
   const fleetSig = (ts: number) => ({ ...sig('power-runout', String(ts), 'raised', ts), source: 'fleet' as const });
   const { episodes, tickets } = run([fleetSig(T0), fleetSig(T0 + 1000), fleetSig(T0)]);

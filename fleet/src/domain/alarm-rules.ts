@@ -156,7 +156,13 @@ export const DEFAULT_ALARM_RULES: unknown = {
       when: { path: 'liveness.status', op: 'in', value: ['missing', 'presumed-out-of-power'], at: 'liveness.missingAfter' },
     },
     'power-runout': { category: 'unit-maintenance', severity: 'major', when: { path: 'outlook.power.timeToEmptyH', op: '<', value: 12 } },
-    'left-site': { category: 'public-security', severity: 'major', when: { path: 'outlook.location.distanceM', op: '>', value: 200 } },
+    // A unit that reports its own geofence breach is the same towed unit: one ticket, the unit's.
+    'left-site': {
+      category: 'public-security',
+      severity: 'major',
+      inhibitedBy: ['geofence'],
+      when: { path: 'outlook.location.distanceM', op: '>', value: 200 },
+    },
     'sim-cap': { category: 'unit-maintenance', severity: 'minor', when: { path: 'outlook.link.budgetHoursLeft', op: '<', value: 72 } },
     'camera-lost': {
       category: 'unit-maintenance',
