@@ -181,7 +181,11 @@ test('a dispatcher at a terminal: alarms, ack, the queue by deadline, a ticket a
   assert.equal(alarms.code, 0, alarms.err);
   const [head, row] = alarms.out.trim().split('\n');
   assert.match(head ?? '', /^EPISODE\s+SEVERITY\s+PRIORITY\s+STATE\s+RAISED\s+FLAGS\s+TICKET$/);
-  assert.match(row ?? '', new RegExp(`^hrb-001~motion~motion-1\\s+major\\s+\\S+\\s+active\\s+12 s ago\\s+late\\s+${id}$`));
+  assert.match(
+    row ?? '',
+    new RegExp(`^hrb-001~motion~motion-1\\s+major\\s+\\S+\\s+active\\s+12 s ago\\s+late\\s+${id.slice(0, 8)}$`),
+    'the ticket as the queue shows it',
+  );
   assert.equal((await cli(['ack', 'hrb-001~motion~motion-1', ...dispatcher])).code, 0);
   const again = await cli(['ack', 'hrb-001~motion~motion-1', ...dispatcher]);
   assert.equal(again.code, 4);
@@ -192,10 +196,14 @@ test('a dispatcher at a terminal: alarms, ack, the queue by deadline, a ticket a
   assert.match(queue.out, /^TICKET\s+STATE\s+LIGHT\s+DUE\s+UNIT\s+KIND\s+DISTRICT\s+DEPARTMENT\n/);
   assert.match(
     queue.out,
-    new RegExp(`${id}\\s+dispatched\\s+GREEN\\s+in [\\d.]+ (h|d)\\s+hrb-001\\s+motion\\s+daoli\\s+Daoli 道里 public security sub-bureau`),
+    new RegExp(
+      `\\n${id.slice(0, 8)}\\s+dispatched\\s+GREEN\\s+in [\\d.]+ (h|d)\\s+hrb-001\\s+motion\\s+daoli\\s+Daoli 道里 public security sub-bureau`,
+    ),
   );
 
-  const denied = await cli(['sign', id, ...dispatcher]);
+  // What the table shows is what one types.
+  const shown = /\n(\S+)\s+dispatched/.exec(queue.out)?.[1] ?? '';
+  const denied = await cli(['sign', shown, ...dispatcher]);
   assert.equal(denied.code, 4);
   assert.match(denied.err, /^403 FORBIDDEN: role dispatcher may not handle \(a .*department-operator.* token may\)/);
   const noReason = await cli(['return', id, ...operator]);

@@ -33,10 +33,7 @@ export function actorName(actor: string): string {
   return isRole(role) ? `${t(`role.${role}`)} · ${id}` : actor;
 }
 
-/** A ticket id as a person reads it off a list (a UUID's first group; the page shows it whole). */
-export function shortId(id: string): string {
-  return id.length > 12 ? id.slice(0, 8) : id;
-}
+export { shortId } from '../src/domain/ticket-ref.ts';
 
 /** District › street › community › cell as markup, each level unbroken; "outside every district" when none. */
 export function gridPath(g: { district: string | null; street: string | null; community: string | null; cell: string | null }): string {

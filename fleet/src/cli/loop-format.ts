@@ -1,3 +1,4 @@
+import { shortId } from '../domain/ticket-ref.ts';
 import { ago, table } from './format.ts';
 
 /** The alarm console and the ticket queue as a dispatcher reads them at a terminal. */
@@ -50,7 +51,7 @@ export function alarmsTable(alarms: readonly CliAlarm[], now: number): string {
   if (alarms.length === 0) return 'no alarm\n';
   return table(
     ['EPISODE', 'SEVERITY', 'PRIORITY', 'STATE', 'RAISED', 'FLAGS', 'TICKET'],
-    alarms.map((a) => [a.episode, a.severity, a.priority, a.state, ago(a.raisedAt, now), flags(a), a.ticketId ?? '-']),
+    alarms.map((a) => [a.episode, a.severity, a.priority, a.state, ago(a.raisedAt, now), flags(a), a.ticketId ? shortId(a.ticketId) : '-']),
   );
 }
 
@@ -70,7 +71,7 @@ export function ticketsTable(tickets: readonly CliTicket[], now: number): string
   return table(
     ['TICKET', 'STATE', 'LIGHT', 'DUE', 'UNIT', 'KIND', 'DISTRICT', 'DEPARTMENT'],
     tickets.map((t) => [
-      t.id,
+      shortId(t.id),
       t.state,
       light(t),
       t.state === 'closed' ? '-' : due(t.deadlineAt, now),
