@@ -33,6 +33,33 @@ test('a healthy unit passes every check, in order, with what was measured; the r
   );
 });
 
+test('at night in calm air the charge check is pending, not failed: the run passes and says what to judge in daylight', async (t) => {
+  const MIDNIGHT = Date.UTC(2026, 11, 21, 16, 0);
+  const u = await startUnit(t, { timeScale: 10, start: MIDNIGHT });
+  u.sim.setWeather({ cloud: 0, windMps: 0 });
+  await until('online with a fix and a charge estimate', () => u.device.uplink.ready && u.device.agent.soc !== undefined, 15_000);
+  await until('gps fix', () => u.device.gps.current()?.fix === '3d', 15_000);
+  const items = await commission(u, 'com-night');
+  const charge = items.find((i) => i.check === 'charge');
+  assert.deepEqual([charge?.pass, charge?.pending], [false, true], charge?.detail);
+  assert.match(charge?.detail ?? '', /solar 0 W, wind 0 W: sun \d+° below the horizon and the turbine still, cannot be judged now/);
+  await until(
+    'the run is reported as passed, with the check left for daylight',
+    () =>
+      u
+        .decoded()
+        .some(
+          (m) =>
+            m.type === 'uplink' &&
+            m.kind === 'event' &&
+            m.payload.kind === 'commission' &&
+            m.payload.to === 'pass' &&
+            m.payload.reason === 'to judge in daylight: charge',
+        ),
+    10_000,
+  );
+});
+
 test('a dead solar monitor fails the charge check with the reason; the other checks still run', async (t) => {
   const u = await startUnit(t, { timeScale: 10, start: NOON });
   await until('online', () => u.device.uplink.ready && u.device.agent.soc !== undefined, 15_000);
@@ -72,4 +99,18 @@ test('judges: thresholds a technician can act on', () => {
   assert.match(judgeSignal({ type: 'lte', rssiDbm: -80, bars: 4, registered: false }).detail, /not registered/);
   assert.equal(judgeCharge({ powerW: 0 }, { powerW: 0.2 }).pass, false);
   assert.equal(judgeCharge({ powerW: 3.1 }, { powerW: 0 }).pass, true);
+  // No harvest: in the dark it cannot be judged; in daylight it is a fault; without a fix, a fault with its caveat.
+  assert.deepEqual(judgeCharge({ powerW: 0 }, { powerW: 0 }, -40), {
+    check: 'charge',
+    pass: false,
+    pending: true,
+    detail: 'solar 0 W, wind 0 W: sun 40° below the horizon and the turbine still, cannot be judged now: run it again in daylight',
+    value: 0,
+  });
+  assert.equal(judgeCharge({ powerW: 0 }, { powerW: 0 }, 6).pending, true, 'a sun 6° up gives a panel next to nothing');
+  assert.equal(judgeCharge({ powerW: 0 }, { powerW: 2 }, -40).pass, true, 'the turbine turning proves the charge path at night');
+  const daylight = judgeCharge({ powerW: 0 }, { powerW: 0 }, 25);
+  assert.deepEqual([daylight.pass, daylight.pending], [false, undefined]);
+  assert.match(daylight.detail, /no harvest with the sun 25° up — check the panel \(snow, shade\)/);
+  assert.match(judgeCharge({ powerW: 0 }, { powerW: 0 }).detail, /or re-run in daylight/);
 });

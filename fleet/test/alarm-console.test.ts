@@ -65,7 +65,7 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   fleet.state.sweep();
   await fleet.loop.watcher.idle();
   await waitFor(async () => (await open()).some((a) => a.unitId === 'hrb-dark' && a.kind === 'unit-offline'));
-  fleet.state.setCommissioning('hrb-dark', { at: now, passed: false, failed: ['camera'] });
+  fleet.state.setCommissioning('hrb-dark', { at: now, passed: false, failed: ['camera'], pending: [] });
   await fleet.loop.watcher.idle();
   await waitFor(async () => (await open()).some((a) => a.unitId === 'hrb-dark' && a.kind === 'camera-lost'));
   const total = (await open()).length;

@@ -31,6 +31,12 @@ async function system(t: TestContext) {
             ts: T0,
             items: [
               { check: 'gps', pass: true, detail: '3d fix, 9 satellites, HDOP 0.9', value: 9 },
+              {
+                check: 'charge',
+                pass: false,
+                pending: true,
+                detail: 'solar 0 W, wind 0 W: sun 58° below the horizon and the turbine still',
+              },
               { check: 'camera', pass: false, detail: 'camera failed: no answer within 20 s' },
             ],
           },
@@ -104,8 +110,9 @@ test('command and commission go through the fleet API with a token; a failed che
   const lines = run.out.trim().split('\n');
   assert.match(lines[0] ?? '', /^CHECK\s+RESULT\s+DETAIL$/);
   assert.match(lines[1] ?? '', /^gps\s+pass\s+3d fix, 9 satellites/);
-  assert.match(lines[2] ?? '', /^camera\s+FAIL\s+camera failed/);
-  assert.match(run.out, /1 of 2 checks failed \(hrb-001, run /);
+  assert.match(lines[2] ?? '', /^charge\s+later\s+solar 0 W/, 'not judged in the dark: not a failure');
+  assert.match(lines[3] ?? '', /^camera\s+FAIL\s+camera failed/);
+  assert.match(run.out, /1 of 3 checks failed; to judge again in daylight: charge \(hrb-001, run /);
 
   const noToken = await cli(['command', 'hrb-001', 'ping', '--api', api[1] as string]);
   assert.equal(noToken.code, 4);

@@ -17,6 +17,16 @@ const checklist = (pass: boolean): Items => [
   { check: 'signal', pass: true, detail: 'lte -79 dBm (4/5 bars)', value: -79 },
   { check: 'charge', pass, detail: pass ? 'solar 12.5 W, wind 1.0 W' : 'solar monitor does not answer on I²C' },
 ];
+/** Deployed at night in calm air: the charge cannot be judged, which is no failure. */
+const atNight: Items = [
+  ...checklist(true).slice(0, 2),
+  {
+    check: 'charge',
+    pass: false,
+    pending: true,
+    detail: 'solar 0 W, wind 0 W: sun 58° below the horizon and the turbine still, cannot be judged now',
+  },
+];
 
 test('technicians commission and ping through the API; runs are recorded newest first; roles hold', async (t) => {
   const broker = await startBroker(t);
@@ -26,7 +36,13 @@ test('technicians commission and ping through the API; runs are recorded newest 
   let run = 0;
   const seen = await responder(t, broker.url, 'hrb-001', (cmd, id) => {
     if (cmd === 'commission')
-      return [encodeResponse('commission', { id, status: 'ok', data: { ts: 1_000 + run, items: checklist(run++ > 0) } })];
+      return [
+        encodeResponse('commission', {
+          id,
+          status: 'ok',
+          data: { ts: 1_000 + run, items: [checklist(false), checklist(true)][run++] ?? atNight },
+        }),
+      ];
     if (cmd === 'ping') return [encodeResponse('ping', { id, status: 'ok', data: { uptimeS: 5, ts: 1 } })];
     return [encodeResponse(cmd, { id, status: 'error', error: { code: 'SW_ERR_FAILED', message: 'not now' } })];
   });
@@ -52,7 +68,16 @@ test('technicians commission and ping through the API; runs are recorded newest 
   );
   assert.deepEqual(runs[1]?.items[2], checklist(false)[2]);
   assert.notEqual(runs[0]?.requestedBy, 'loopback', 'who asked is the token, not the address');
-  assert.deepEqual(fleet.state.get('hrb-001')?.commissioning, { at: runs[0]?.requestedAt, passed: true, failed: [] });
+  assert.deepEqual(fleet.state.get('hrb-001')?.commissioning, { at: runs[0]?.requestedAt, passed: true, failed: [], pending: [] });
+  // At night: nothing failed, and the card says what is left to judge in daylight.
+  const night = await api('POST', '/api/units/hrb-001/commands/commission', tech, {});
+  assert.equal(night.body.passed, true, JSON.stringify(night.body));
+  assert.deepEqual(fleet.state.get('hrb-001')?.commissioning, {
+    at: night.body.requestedAt,
+    passed: true,
+    failed: [],
+    pending: ['charge'],
+  });
 
   assert.deepEqual((await api('POST', '/api/units/hrb-001/commands/ping', tech, {})).body, {
     id: 'hrb-001',

@@ -70,7 +70,7 @@ test('switch to Chinese: no English label left on the main views, times in Asia/
   await send(unit, 'hrb-001', 'location', { seq: 2, ts: Date.now(), lat: 45.7792, lon: 126.6183, fix: '3d' });
   await send(unit, 'hrb-001', 'link', { seq: 3, ts: Date.now(), type: 'lte', rssiDbm: -95, bars: 2, bytesMonth: 1_200_000 });
   // 03:05 UTC is 11:05 in Harbin.
-  fleet.state.setCommissioning('hrb-001', { at: Date.UTC(2026, 10, 23, 3, 5), passed: false, failed: ['camera'] });
+  fleet.state.setCommissioning('hrb-001', { at: Date.UTC(2026, 10, 23, 3, 5), passed: false, failed: ['camera'], pending: [] });
 
   const browser = await startBrowser(t);
   const p = await openPage(browser, `${fleet.base}/#token=${ADMIN}`, { lang: 'en' });

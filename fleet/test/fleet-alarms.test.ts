@@ -62,7 +62,7 @@ test('a missed contact window raises missed-contact, then unit-offline; a camera
   const offline = missing.find((a) => a.kind === 'unit-offline');
   assert.ok(offline?.ticketId, 'an offline unit is a maintenance ticket');
   // The camera check fails after the unit went offline: explained by it, no ticket of its own.
-  fleet.state.setCommissioning('hrb-701', { at: clock.at, passed: false, failed: ['camera'] });
+  fleet.state.setCommissioning('hrb-701', { at: clock.at, passed: false, failed: ['camera'], pending: [] });
   await fleet.loop.watcher.idle();
   const camera = (await alarms()).find((a) => a.kind === 'camera-lost');
   assert.deepEqual([camera?.inhibitedBy, camera?.ticketId], [offline?.episode, null]);

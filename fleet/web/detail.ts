@@ -1,10 +1,10 @@
-import type { Link } from '@shouwang/protocol';
+import { commissionFailed, type Link } from '@shouwang/protocol';
 import { actionPath, allowed, apiAction, DESTRUCTIVE, explain, neededRole, UNIT_ACTIONS, type UnitAction } from './actions.ts';
 import type { Api } from './api.ts';
 import { type PowerPoint, powerChart } from './chart.ts';
 import { COMMISSION_ORDER } from './checks.ts';
 import { confirmAction } from './confirm.ts';
-import { FIELDS, type FieldContext, fieldClass, LISTED, linkType, unitFields } from './fields.ts';
+import { commissioningVerdict, FIELDS, type FieldContext, fieldClass, LISTED, linkType, unitFields } from './fields.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { AuditEntry, CommissionRun, Row, Session } from './model.ts';
@@ -175,24 +175,20 @@ export class UnitPage {
     for (const item of run.items) {
       const li = this.#root.querySelector<HTMLElement>(`li[data-check="${item.check}"]`);
       if (!li) continue;
-      li.className = item.pass ? 'pass' : 'fail';
-      (li.querySelector('.verdict') as HTMLElement).textContent = item.pass ? t('comm.pass') : t('comm.fail');
+      const verdict = item.pass ? 'pass' : item.pending ? 'pending' : 'fail';
+      li.className = verdict;
+      (li.querySelector('.verdict') as HTMLElement).textContent = t(`comm.${verdict}`);
       (li.querySelector('.verdict') as HTMLElement).className = 'verdict';
       (li.querySelector('.detail') as HTMLElement).textContent = item.detail;
     }
     const out = this.#root.querySelector<HTMLElement>('.comm-result');
     if (out) {
       out.className = `comm-result ${run.passed ? 'pass' : 'fail'}`;
-      out.textContent = `${
-        run.passed
-          ? t('comm.passed')
-          : t('comm.failed', {
-              checks: run.items
-                .filter((i) => !i.pass)
-                .map((i) => t(`check.${i.check}`))
-                .join(', '),
-            })
-      } · ${clock(run.requestedAt)}`;
+      out.textContent = `${commissioningVerdict(
+        run.passed,
+        run.items.filter(commissionFailed).map((i) => i.check),
+        run.items.filter((i) => i.pending).map((i) => i.check),
+      )} · ${clock(run.requestedAt)}`;
     }
   }
 

@@ -1,4 +1,4 @@
-import { CELLULAR_GENERATION, type LinkType, positionOf } from '@shouwang/protocol';
+import { CELLULAR_GENERATION, type CommissionCheck, type LinkType, positionOf } from '@shouwang/protocol';
 import { CRITICAL_SOC, LOW_SOC } from './condition.ts';
 import { t } from './i18n.ts';
 import type { Row } from './model.ts';
@@ -129,8 +129,8 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
         : f('—', 'dim'),
     commissioned: c
       ? f(
-          `${c.passed ? t('comm.passed') : t('comm.failed', { checks: c.failed.map((k) => t(`check.${k}`)).join(', ') })} · ${clock(c.at)}`,
-          c.passed ? 'pass' : 'fail',
+          `${commissioningVerdict(c.passed, c.failed, c.pending)} · ${clock(c.at)}`,
+          c.passed ? (c.pending.length > 0 ? 'pending' : 'pass') : 'fail',
         )
       : f(t('card.notCommissioned'), 'dim'),
     // What its updates report running; before any, what it said at connect.
@@ -143,4 +143,12 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
           ? f(t('next.connected'))
           : f('—', 'dim'),
   };
+}
+
+/** A run's verdict in one line: passed, what failed, and what is left for daylight. */
+export function commissioningVerdict(passed: boolean, failed: readonly CommissionCheck[], pending: readonly CommissionCheck[]): string {
+  const names = (checks: readonly CommissionCheck[]) => checks.map((k) => t(`check.${k}`)).join(', ');
+  const later = pending.length > 0 ? t('comm.later', { checks: names(pending) }) : '';
+  if (!passed) return `${t('comm.failed', { checks: names(failed) })}${later && ` · ${later}`}`;
+  return later || t('comm.passed');
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Environment, SCENARIOS, sunElevationDeg } from '../src/sim/environment.ts';
+import { Environment, SCENARIOS } from '../src/sim/environment.ts';
 import { airDensity, capacityFactor, DEFAULT_POWER, PowerModel, panelW, turbineW } from '../src/sim/power.ts';
+import { sunElevationDeg } from '../src/sky.ts';
 
 const HARBIN = { lat: 45.75, lon: 126.63 };
 

@@ -90,13 +90,36 @@ export function judgeBattery(battery: { busV: number } | undefined, soc: number 
   };
 }
 
-/** Both sources must answer; some harvest must be flowing, or a panel or turbine may be unplugged. */
-export function judgeCharge(solar: { powerW: number } | undefined, wind: { powerW: number } | undefined): CommissionItem {
+/** Below this the panel gives next to nothing even under a clear sky: its silence proves nothing. */
+const DARK_BELOW_DEG = 10;
+
+/**
+ * Both sources must answer; some harvest must be flowing, or a panel or turbine may be unplugged.
+ * No harvest with the sun below DARK_BELOW_DEG is night and calm, not a fault: the check is
+ * pending (units are dropped at emergency scenes at night). Without a fix the sun is not known,
+ * and no harvest fails with its caveat.
+ */
+export function judgeCharge(solar: { powerW: number } | undefined, wind: { powerW: number } | undefined, sunDeg?: number): CommissionItem {
   const missing = [solar ? '' : 'solar', wind ? '' : 'wind'].filter(Boolean);
   if (missing.length > 0) return { check: 'charge', pass: false, detail: `${missing.join(' and ')} monitor does not answer on I²C` };
   const s = Math.max(0, solar?.powerW ?? 0);
   const w = Math.max(0, wind?.powerW ?? 0);
-  const pass = s + w >= 0.5;
-  const detail = `solar ${round1(s)} W, wind ${round1(w)} W${pass ? '' : ': no harvest — check the panel and turbine leads (or re-run in daylight)'}`;
-  return { check: 'charge', pass, detail, value: round1(s + w) };
+  const measured = `solar ${round1(s)} W, wind ${round1(w)} W`;
+  const value = round1(s + w);
+  if (s + w >= 0.5) return { check: 'charge', pass: true, detail: measured, value };
+  if (sunDeg !== undefined && sunDeg < DARK_BELOW_DEG) {
+    const sky = sunDeg < 0 ? `sun ${Math.round(-sunDeg)}° below the horizon` : `sun only ${Math.round(sunDeg)}° up`;
+    return {
+      check: 'charge',
+      pass: false,
+      pending: true,
+      detail: `${measured}: ${sky} and the turbine still, cannot be judged now: run it again in daylight`,
+      value,
+    };
+  }
+  const why =
+    sunDeg === undefined
+      ? 'no harvest — check the panel and turbine leads (or re-run in daylight)'
+      : `no harvest with the sun ${Math.round(sunDeg)}° up — check the panel (snow, shade) and the turbine leads`;
+  return { check: 'charge', pass: false, detail: `${measured}: ${why}`, value };
 }

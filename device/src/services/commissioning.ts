@@ -18,6 +18,8 @@ export interface CommissionDeps {
   /** Why the power monitors cannot be read at all (IO plugin missing or failed). */
   monitorsMissing?: string;
   soc: () => number | undefined;
+  /** The sun's elevation over the unit now, degrees; undefined without a fix. */
+  sunDeg?: () => number | undefined;
   /** Takes a still; resolves with its size. Absent on a board without a camera. */
   snapshot?: () => Promise<number>;
   /** Sends a test message the normal way; resolves with the ms until the gateway acknowledged it. */
@@ -45,7 +47,7 @@ export async function runCommissioning(d: CommissionDeps): Promise<CommissionIte
     items.push({ check: 'battery', pass: false, detail }, { check: 'charge', pass: false, detail });
   } else {
     items.push(judgeBattery(monitors.battery, d.soc()));
-    items.push(judgeCharge(monitors.solar, monitors.wind));
+    items.push(judgeCharge(monitors.solar, monitors.wind, d.sunDeg?.()));
   }
   const snapshot = d.snapshot;
   items.push(

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CameraSource, type Clock, type Speaker, systemClock } from '@shouwang/hardware';
-import type { LinkType } from '@shouwang/protocol';
+import { type CameraSource, type Clock, type Speaker, sunElevationDeg, systemClock } from '@shouwang/hardware';
+import { commissionFailed, type LinkType } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config.ts';
 import { DEFAULT_ALARM_CONFIG } from '../domain/alarms.ts';
@@ -239,6 +239,10 @@ export async function startDevice(
       monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
       ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,
+      sunDeg: () => {
+        const f = gps.current();
+        return f && f.fix !== 'none' ? sunElevationDeg(clock.now(), f.lat, f.lon) : undefined;
+      },
       ...(stills ? { snapshot: () => stills.check(clock.now(), FULL_SNAPSHOT) } : {}),
       testUpload: async () => {
         const t0 = Date.now();
@@ -247,13 +251,16 @@ export async function startDevice(
         return Date.now() - t0;
       },
     });
-    const failed = items.filter((i) => !i.pass).map((i) => i.check);
+    const failed = items.filter(commissionFailed).map((i) => i.check);
+    const pending = items.filter((i) => i.pending).map((i) => i.check);
     log.info({ module: 'commission', items }, failed.length === 0 ? 'commissioning passed' : 'commissioning found problems');
+    const later = pending.length > 0 ? `to judge in daylight: ${pending.join(', ')}` : '';
+    const verdict = failed.length > 0 ? `failed: ${failed.join(', ')}${later && `; ${later}`}` : later || 'all checks passed';
     outbox.enqueue('event', {
       ts: clock.now(),
       kind: 'commission',
       to: failed.length === 0 ? 'pass' : 'fail',
-      reason: (failed.length === 0 ? 'all checks passed' : `failed: ${failed.join(', ')}`).slice(0, 200),
+      reason: verdict.slice(0, 200),
     });
     uplink.kick();
     return items;

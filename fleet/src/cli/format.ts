@@ -1,4 +1,4 @@
-import { CELLULAR_GENERATION, positionOf } from '@shouwang/protocol';
+import { CELLULAR_GENERATION, commissionFailed, positionOf } from '@shouwang/protocol';
 import type { AtRisk } from '../domain/risk.ts';
 import type { UnitView } from '../domain/unit-state.ts';
 import type { CommissioningRecord } from '../services/unit-commands.ts';
@@ -108,7 +108,9 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
     rows.push(['data', `${mb(d.bytesMonth)} of ${mb(d.budgetBytes)} this month, ${mb(d.bytesMonthForecast ?? 0)} by month end${spent}`]);
   }
   const c = u.commissioning;
-  rows.push(['commissioned', c ? `${c.passed ? 'all checks passed' : `FAILED: ${c.failed.join(', ')}`}  ${at(c.at)}` : 'not yet']);
+  const later = c && c.pending.length > 0 ? `to judge in daylight: ${c.pending.join(', ')}` : '';
+  const verdict = c && (c.passed ? later || 'all checks passed' : `FAILED: ${c.failed.join(', ')}${later && `; ${later}`}`);
+  rows.push(['commissioned', c ? `${verdict}  ${at(c.at)}` : 'not yet']);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
 }
@@ -138,7 +140,14 @@ export function atRiskTable(r: { horizonH: number; units: readonly AtRisk[] }): 
 
 /** The checklist as a technician reads it on site: one line per check, the verdict last. */
 export function commissioningTable(run: CommissioningRecord): string {
-  const rows = run.items.map((i) => [i.check, i.pass ? 'pass' : 'FAIL', i.detail]);
-  const failed = run.items.filter((i) => !i.pass).length;
-  return `${table(['CHECK', 'RESULT', 'DETAIL'], rows)}\n${run.passed ? 'all checks passed' : `${failed} of ${run.items.length} checks failed`} (${run.unitId}, run ${run.id})\n`;
+  const rows = run.items.map((i) => [i.check, i.pass ? 'pass' : i.pending ? 'later' : 'FAIL', i.detail]);
+  const failed = run.items.filter(commissionFailed).length;
+  const pending = run.items.filter((i) => i.pending).map((i) => i.check);
+  const later = pending.length > 0 ? `to judge again in daylight: ${pending.join(', ')}` : '';
+  const verdict = run.passed
+    ? later
+      ? `no check failed; ${later}`
+      : 'all checks passed'
+    : `${failed} of ${run.items.length} checks failed${later && `; ${later}`}`;
+  return `${table(['CHECK', 'RESULT', 'DETAIL'], rows)}\n${verdict} (${run.unitId}, run ${run.id})\n`;
 }

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandArgs, CommandData, CommandName, CommandResponse, CommissionItem } from '@shouwang/protocol';
+import {
+  type CommandArgs,
+  type CommandData,
+  type CommandName,
+  type CommandResponse,
+  type CommissionItem,
+  commissionFailed,
+} from '@shouwang/protocol';
 import type { CommissioningSummary } from '../domain/unit-state.ts';
 import type { CommissioningRow } from '../storage/schema.ts';
 import type { FleetStore } from '../storage/store.ts';
@@ -23,7 +30,12 @@ export interface CommissioningRecord {
 
 /** What the unit's card and live view carry of a run. */
 export function commissioningSummary(r: CommissioningRecord): CommissioningSummary {
-  return { at: r.requestedAt, passed: r.passed, failed: r.items.filter((i) => !i.pass).map((i) => i.check) };
+  return {
+    at: r.requestedAt,
+    passed: r.passed,
+    failed: r.items.filter(commissionFailed).map((i) => i.check),
+    pending: r.items.filter((i) => i.pending).map((i) => i.check),
+  };
 }
 
 /** Long enough for a still from the camera and a test upload over a slow link. */
@@ -67,7 +79,7 @@ export class UnitCommands {
       ts: data.ts,
       requestedAt,
       requestedBy: by,
-      passed: data.items.length > 0 && data.items.every((i) => i.pass),
+      passed: data.items.length > 0 && !data.items.some(commissionFailed),
       items: data.items,
     };
     await this.#store.insertCommissioning(toRow(record));

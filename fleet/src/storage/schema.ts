@@ -136,7 +136,7 @@ export interface CommissioningTable {
   requested_at: number;
   /** API token id of the technician who asked (`bootstrap` for the admin token). */
   requested_by: string;
-  /** 1 when every item passed. */
+  /** 1 when no item failed (an item pending for daylight is not a failure). */
   passed: number;
   /** JSON array of the protocol's commission items. */
   items: string;

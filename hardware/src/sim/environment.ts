@@ -1,8 +1,10 @@
 /**
- * The weather and the sky over a unit: sun elevation from date, time and latitude (NOAA's
- * simplified solar geometry), irradiance through the air mass (Meinel's clear-sky model), cloud
- * and wind as slow seeded random walks, temperature with a day cycle. Deterministic for a seed.
+ * The weather and the sky over a unit: sun elevation (`../sky.ts`), irradiance through the air
+ * mass (Meinel's clear-sky model), cloud and wind as slow seeded random walks, temperature with a
+ * day cycle. Deterministic for a seed.
  */
+import { sunElevationDeg } from '../sky.ts';
+
 export interface Scenario {
   name: string;
   /** Mean air temperature, °C, and half the day–night swing. */
@@ -56,18 +58,6 @@ export interface Weather {
 }
 
 const RAD = Math.PI / 180;
-
-export function sunElevationDeg(t: number, lat: number, lon: number): number {
-  const d = new Date(t);
-  const start = Date.UTC(d.getUTCFullYear(), 0, 0);
-  const dayOfYear = Math.floor((t - start) / 86_400_000);
-  const declination = 23.44 * Math.sin(RAD * (360 / 365) * (dayOfYear + 284));
-  const utcHours = d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600;
-  const hourAngle = 15 * (utcHours + lon / 15 - 12);
-  const s =
-    Math.sin(lat * RAD) * Math.sin(declination * RAD) + Math.cos(lat * RAD) * Math.cos(declination * RAD) * Math.cos(hourAngle * RAD);
-  return Math.asin(Math.max(-1, Math.min(1, s))) / RAD;
-}
 
 /** Clear-sky global horizontal irradiance: 1353 W/m² × 0.7^(AM^0.678) × sin(elevation). */
 export function clearSkyIrradiance(elevationDeg: number): number {

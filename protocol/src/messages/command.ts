@@ -59,6 +59,12 @@ export const COMMANDS = {
             {
               check: StringEnum(COMMISSION_CHECKS),
               pass: Type.Boolean(),
+              pending: Type.Optional(
+                Type.Literal(true, {
+                  description:
+                    'Cannot be judged at this hour (no harvest in the dark is no fault): neither passed nor failed; `pass` is false. Judge it again when it can be.',
+                }),
+              ),
               detail: Type.String({ maxLength: 160, description: 'What was measured, in words a technician reads on site' }),
               value: Type.Optional(Type.Number()),
             },
@@ -113,6 +119,9 @@ export type CommandArgs<C extends CommandName> = Static<(typeof COMMANDS)[C]['ar
 export type CommandData<C extends CommandName> = Static<(typeof COMMANDS)[C]['data']>;
 /** One line of a commissioning run: a check, its verdict and what was measured. */
 export type CommissionItem = CommandData<'commission'>['items'][number];
+
+/** A check that failed: not passed, and not one that could not be judged at this hour. */
+export const commissionFailed = (i: CommissionItem): boolean => !i.pass && i.pending !== true;
 
 export function requestSchema<C extends CommandName>(name: C) {
   return Type.Object(
