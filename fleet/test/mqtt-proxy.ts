@@ -15,6 +15,8 @@ export interface MqttProxy {
   publishedTo(clientId: string): number;
   /** Resolves once `clientId` sent a PUBACK and its connection was cut instead (the PUBACK not forwarded). */
   cutAtNextPuback(clientId: string): Promise<void>;
+  /** Cuts `clientId`'s connections now, as a broker's drain or keepalive timeout would. */
+  cut(clientId: string): void;
 }
 
 export async function startMqttProxy(t: TestContext, brokerUrl: string): Promise<MqttProxy> {
@@ -22,6 +24,7 @@ export async function startMqttProxy(t: TestContext, brokerUrl: string): Promise
   const published = new Map<string, number>();
   const cuts = new Map<string, () => void>();
   const sockets = new Set<Socket>();
+  const connections = new Set<{ clientId: string; sockets: Socket[] }>();
   const pipe = (from: Socket, to: Socket, read: (chunk: Buffer) => boolean) => {
     from.on('data', (chunk: Buffer) => {
       if (!read(chunk)) return;
@@ -39,11 +42,14 @@ export async function startMqttProxy(t: TestContext, brokerUrl: string): Promise
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     }
+    const connection = { clientId: '', sockets: [down, up] };
+    connections.add(connection);
+    down.on('close', () => connections.delete(connection));
     let clientId = '';
     let cut = false;
     const fromClient = parser({ protocolVersion: 4 });
     fromClient.on('packet', (p: Packet) => {
-      if (p.cmd === 'connect') clientId = p.clientId;
+      if (p.cmd === 'connect') clientId = connection.clientId = p.clientId;
       if (p.cmd === 'puback' && cuts.has(clientId)) cut = true;
     });
     const fromBroker = parser({ protocolVersion: 4 });
@@ -75,5 +81,8 @@ export async function startMqttProxy(t: TestContext, brokerUrl: string): Promise
     url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
     publishedTo: (clientId) => published.get(clientId) ?? 0,
     cutAtNextPuback: (clientId) => new Promise<void>((r) => cuts.set(clientId, r)),
+    cut(clientId) {
+      for (const c of connections) if (c.clientId === clientId) for (const s of c.sockets) s.destroy();
+    },
   };
 }
