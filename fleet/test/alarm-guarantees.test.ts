@@ -13,6 +13,7 @@ import { type Alarm, topics } from '@shouwang/protocol';
 import { sql } from 'kysely';
 import type { IntakeMessage } from '../src/alarms/alarm-service.ts';
 import { fingerprint } from '../src/domain/alarm-engine.ts';
+import { alarmOccurrences } from '../src/storage/alarm-occurrences.ts';
 import { DAOLI, intrusion } from './alarm-helpers.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
 import { holdWrites } from './hold-writes.ts';
@@ -59,11 +60,17 @@ for (const [store, storage] of STORES) {
       clock.at += 10_000;
       await send(unit, UNIT, 'alarm', alarm);
       await takenBy(fleet, n);
+      // Acknowledged: the evidence head, handed on after the commit and before the PUBACK, is stored too.
+      await waitFor(() => fleet.loop.intake.queued === 0, 10_000).catch(() =>
+        assert.fail(`step ${n} committed but not acknowledged: what is handed on after the commit (the evidence head) keeps failing`),
+      );
     };
+    /** The evidence chain head each raise carries (protocol Alarm.evidence). */
+    const head = (c: string) => c.repeat(64);
     const episode = fingerprint(UNIT, 'motion', 'm-1');
     const at = (lat: number) => ({ lat: DAOLI.lat + lat, lon: DAOLI.lon + lat });
 
-    await step(1, intrusion(1, 'm-1', { ts: T0, severity: 'minor', value: 1, message: 'first', ...at(0) }));
+    await step(1, intrusion(1, 'm-1', { ts: T0, severity: 'minor', value: 1, message: 'first', evidence: head('a'), ...at(0) }));
     const receivedAt = clock.at;
     // A repeat of the same occurrence, later and worse: counted, with its severity and evidence.
     await step(2, intrusion(2, 'm-1', { ts: T0 + 60_000, severity: 'critical', value: 2, message: 'second', ...at(0.001) }));
@@ -78,12 +85,18 @@ for (const [store, storage] of STORES) {
     const acked = clock.at;
     await fleet.loop.alarms.acknowledge(episode, 'duty-1');
     await fleet.loop.alarms.shelve(episode, 'duty-1', 'crew on site', 30);
-    await step(3, intrusion(3, 'm-2', { ts: T0 + 120_000, severity: 'major', value: 3, message: 'third', ...at(0.002) }));
+    await step(
+      3,
+      intrusion(3, 'm-2', { ts: T0 + 120_000, severity: 'major', value: 3, message: 'third', evidence: head('b'), ...at(0.002) }),
+    );
     await step(4, intrusion(4, 'm-1', { ts: T0 + 180_000, state: 'cleared' }));
     const cleared = await fleet.loop.alarms.get(episode);
     assert.deepEqual([cleared.state, cleared.clearedAt], ['cleared', T0 + 180_000], 'the clear stored');
     // Raised again within the chatter window (300 s): the same episode, active again.
-    await step(5, intrusion(5, 'm-3', { ts: T0 + 240_000, severity: 'info', value: 5, message: 'fifth', ...at(0.003) }));
+    await step(
+      5,
+      intrusion(5, 'm-3', { ts: T0 + 240_000, severity: 'info', value: 5, message: 'fifth', evidence: head('c'), ...at(0.003) }),
+    );
     const lastChange = clock.at;
     // A low battery, then the fleet's own offline alarm back-filled before it: the offline inhibits it.
     await step(6, { seq: 6, id: 'b-1', kind: 'low-battery', severity: 'minor', state: 'raised', ts: T0 + 300_000, ...DAOLI });
@@ -137,7 +150,15 @@ for (const [store, storage] of STORES) {
     assert.equal(battery.inhibitedBy, fingerprint(UNIT, 'unit-offline', 'offline'), 'the inhibition stored on the earlier episode');
     const ticket = await restarted.loop.ticketStore.get(restarted.loop.ticketStore.db, r.ticketId);
     assert.equal(ticket?.alarm_count, 4, 'the ticket counted the raise and the three repeats that merged into it');
-    assert.equal(await count(restarted, `select count(*) as n from alarm_occurrences where episode = '${episode}'`), 3, 'm-1, m-2, m-3');
+    // The unit's alarms behind the ticket, each with the evidence head it was raised with (the repeat of m-1 carried none).
+    const occurrences = await alarmOccurrences(restarted.loop.ticketStore.db, { ticketId: r.ticketId });
+    assert.deepEqual(occurrences.map((o) => o.alarmId).sort(), ['m-1', 'm-2', 'm-3']);
+    for (const [alarmId, c] of [
+      ['m-1', 'a'],
+      ['m-2', 'b'],
+      ['m-3', 'c'],
+    ] as const)
+      assert.equal((await restarted.media.evidence.status(UNIT, alarmId))?.raisedHead, head(c), `${alarmId}'s evidence head`);
   });
 
   test(`${store}: many alarms for the same tickets in ONE batch reach the flows' lease created, then merged in order, then the state move`, async (t) => {
