@@ -40,7 +40,9 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   checkTimeZone(config.dashboard);
   const tileArchive = config.dashboard.tiles.file ? await openTileArchive(config.dashboard.tiles.file) : null;
   const l = config.liveness;
-  const clock = options.clock ?? fleetClock(config.timeScale);
+  const injected = options.clock;
+  // Bound once: an injected clock may be an object whose now() reads its own fields, and parts are handed `clock.now` alone.
+  const clock: Clock = injected ? { now: () => injected.now() } : fleetClock(config.timeScale);
   const state = new FleetState({
     clock,
     policy: { silenceMs: l.silenceS * 1000, graceMinMs: l.graceMinS * 1000, graceFraction: l.graceFraction, emptySoc: l.emptySoc },
@@ -93,8 +95,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     },
     log,
   });
-  // Bound: an injected clock may be an object whose now() reads its own fields.
-  const now = () => clock.now();
+  const { now } = clock;
   let httpPort = config.http.port;
   const ota = startOta({
     config,

@@ -27,6 +27,8 @@ export interface AlarmIntakeOptions {
    * must be idempotent: a redelivered message comes through again.
    */
   stored?: (messages: readonly IntakeMessage[]) => Promise<void>;
+  /** Unacknowledged messages past which the session stops reading (default `QUEUE_MAX`): a test reaches the limit with a few hundred. */
+  queueMax?: number;
 }
 
 export interface AlarmIntake {
@@ -83,6 +85,7 @@ interface Received {
  */
 export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, log: Logger): AlarmIntake {
   let closing = false;
+  const queueMax = o.queueMax ?? QUEUE_MAX;
   const queue: Received[] = [];
   let held: (() => void) | null = null;
   /** Batches being stored or waiting to be acknowledged, oldest first. */
@@ -151,7 +154,7 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
       queue.splice(0, batch.length);
       assigned -= batch.length;
       for (const r of batch) r.acknowledge();
-      if (held && queue.length < QUEUE_MAX) {
+      if (held && queue.length < queueMax) {
         const release = held;
         held = null;
         release();
@@ -192,7 +195,7 @@ export function startAlarmIntake(o: AlarmIntakeOptions, service: AlarmService, l
     what: 'alarm intake',
     receive(packet, next, acknowledge) {
       queue.push({ acknowledge, message: decode(packet) });
-      if (queue.length >= QUEUE_MAX) held = next;
+      if (queue.length >= queueMax) held = next;
       else next();
       pump();
     },
