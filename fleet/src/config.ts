@@ -221,7 +221,7 @@ export const FleetConfig = Type.Object({
             default: 30,
             description: 'Delivered ticket events older than this are deleted; undelivered and dead-lettered ones are kept',
           }),
-          pruneBatch: Type.Integer({ minimum: 1, default: 1000, description: 'Rows deleted per statement while pruning' }),
+          pruneBatch: Type.Integer({ minimum: 1, default: 500, description: 'Rows deleted per statement while pruning' }),
           intervalS: Type.Number({
             minimum: 60,
             default: 3600,
