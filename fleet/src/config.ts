@@ -195,6 +195,45 @@ export const FleetConfig = Type.Object({
     },
     { default: {} },
   ),
+  /** The flows' side of the fleet (fleet/src/flows): how waiting leases look for events, and how long delivered ones are kept. */
+  flows: Type.Object(
+    {
+      lease: Type.Object(
+        {
+          recheckMs: Type.Integer({
+            minimum: 10,
+            default: 500,
+            description:
+              "While other instances' commits are not heard (PostgreSQL listener down), a waiting lease asks for their events this often",
+          }),
+          safetyMs: Type.Integer({
+            minimum: 100,
+            default: 10_000,
+            description: 'While they are heard (their commits notify), a waiting lease asks again this often anyway',
+          }),
+        },
+        { default: {}, additionalProperties: false },
+      ),
+      outbox: Type.Object(
+        {
+          keepDays: Type.Number({
+            exclusiveMinimum: 0,
+            default: 30,
+            description: 'Delivered ticket events older than this are deleted; undelivered and dead-lettered ones are kept',
+          }),
+          pruneBatch: Type.Integer({ minimum: 1, default: 500, description: 'Rows deleted per statement while pruning' }),
+          intervalS: Type.Number({
+            minimum: 60,
+            default: 3600,
+            description: 'How often delivered events are pruned (once across instances)',
+          }),
+          pollS: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'How often each instance looks for a due pruning' }),
+        },
+        { default: {}, additionalProperties: false },
+      ),
+    },
+    { default: {}, additionalProperties: false },
+  ),
   /** Media from units (fleet/src/media): where verified files go and how much each unit may store. */
   media: Type.Object(
     {

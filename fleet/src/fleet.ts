@@ -7,6 +7,7 @@ import { createApi } from './api/server.ts';
 import { openTileArchive } from './api/tile-archive.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { FleetConfig } from './config.ts';
+import { startOutboxPruning } from './flows/outbox-pruning.ts';
 import { type Media, startMedia } from './media/media.ts';
 import { type Ota, startOta } from './ota/ota.ts';
 import { CredentialsWriter } from './registry/credentials-file.ts';
@@ -21,6 +22,7 @@ import { commissioningSummary, UnitCommands } from './services/unit-commands.ts'
 import { AuditStore } from './storage/audit-store.ts';
 import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
+import { PgListener } from './storage/pg-notify.ts';
 import { FleetStore } from './storage/store.ts';
 
 export interface Fleet {
@@ -95,6 +97,18 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     },
     log,
   });
+  // Another instance's commit wakes this one's waiting flows leases (SQLite: one instance, its own wake is all).
+  const listener =
+    dialect === 'postgres' ? new PgListener({ url: config.storage.url, log: log.child({ module: 'pg-notify' }) }).start() : null;
+  if (listener) loop.outbox.hear(listener);
+  const pruning = await startOutboxPruning({
+    db,
+    outbox: loop.outbox,
+    policy: config.flows.outbox,
+    clock,
+    instanceId,
+    log: log.child({ module: 'flows' }),
+  });
   const { now } = clock;
   let httpPort = config.http.port;
   const ota = startOta({
@@ -124,6 +138,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     media,
     dashboard: await bundleDashboard(),
     dashboardConfig: config.dashboard,
+    flowsLease: config.flows.lease,
     overlay,
     tileArchive,
     timeScale: config.timeScale,
@@ -135,6 +150,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     await api.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await ota.close();
+    await pruning.close();
+    await listener?.close();
     await overlay.close();
     await media.close();
     await loop.close();
@@ -160,6 +177,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
       clearInterval(sweep);
       await api.close();
       await ota.close();
+      await pruning.close();
+      await listener?.close();
       commandClient.close();
       await overlay.close();
       await media.close();

@@ -11,6 +11,7 @@ import {
 } from '@shouwang/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { AlarmLoop } from '../alarms/loop.ts';
+import type { FleetConfig } from '../config.ts';
 import { MOVES, type TicketAction } from '../domain/ticket-flow.ts';
 import { leaseWaiting } from '../flows/lease-wait.ts';
 import { TicketError } from '../tickets/ticket-service.ts';
@@ -19,8 +20,6 @@ import { limitQuery } from './params.ts';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_LEASE_MS = 60_000;
-/** How late a waiting lease sees another fleet instance's events (its own wake the wait at once). */
-const RECHECK_MS = 500;
 
 /** The loop's move for an outside status; an unsatisfied close sends the ticket back to handling. */
 function moveFor(c: StatusChange): { action: Exclude<TicketAction, 'report'>; reason: string | undefined } {
@@ -39,7 +38,12 @@ function moveFor(c: StatusChange): { action: Exclude<TicketAction, 'report'>; re
  * outbox and settled, outside statuses applied as moves of the loop, and the dead-letter list an
  * operator reads and retries.
  */
-export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: () => number): void {
+export function registerFlowsRoutes(
+  app: FastifyInstance,
+  loop: AlarmLoop,
+  now: () => number,
+  waiting: FleetConfig['flows']['lease'],
+): void {
   // Waiting leases answer (empty) as the fleet closes, instead of holding its shutdown.
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
@@ -59,7 +63,8 @@ export function registerFlowsRoutes(app: FastifyInstance, loop: AlarmLoop, now: 
         leaseMs,
         limit: req.body?.limit ?? DEFAULT_LIMIT,
         waitMs: req.body?.waitMs ?? 0,
-        recheckMs: RECHECK_MS,
+        recheckMs: waiting.recheckMs,
+        safetyMs: waiting.safetyMs,
         signal: AbortSignal.any([gone.signal, closing.signal]),
       });
       return { events, leaseUntil: at + leaseMs };

@@ -47,6 +47,8 @@ export interface ApiDeps {
   media: Media;
   dashboard: DashboardAssets;
   dashboardConfig: FleetConfig['dashboard'];
+  /** How waiting flows leases look for events (src/flows/lease-wait.ts). */
+  flowsLease: FleetConfig['flows']['lease'];
   /** Standing alarms per unit and open tickets per cell, for the dashboard's stream. */
   overlay: DashboardOverlay;
   /** The operator's offline tile file, checked at start-up (null: none configured). */
@@ -159,7 +161,7 @@ export async function createApi(deps: ApiDeps) {
   registerCommandRoutes(app, deps.commands, async (id) => deps.state.has(id) || (await deps.registry.has(id)));
   registerAlarmRoutes(app, deps.loop, deps.now);
   registerTicketRoutes(app, deps.loop, deps.audit, deps.now);
-  registerFlowsRoutes(app, deps.loop, deps.now);
+  registerFlowsRoutes(app, deps.loop, deps.now, deps.flowsLease);
   registerOtaRoutes(app, deps.ota, deps.audit, deps.now);
   registerMediaRoutes(app, deps.media);
   registerLiveRoutes(app, deps.media, deps.media.live);

@@ -8,22 +8,29 @@ export interface LeaseWait {
   limit: number;
   /** How long to hold the call when nothing is ready. */
   waitMs: number;
-  /** Rows of another fleet instance wake nobody here: they are found by asking again this often. */
+  /**
+   * While other fleet instances' commits are not heard (PostgreSQL with its listener down), their
+   * events are found by asking again this often.
+   */
   recheckMs: number;
+  /** While they are heard, asked again this often anyway: a notification lost without a sign. */
+  safetyMs: number;
   /** The caller went away or the fleet is closing: answer now (empty) and lease nothing more. */
   signal: AbortSignal;
 }
 
 /**
- * After an append woke the wait but the lease found nothing (on PostgreSQL the writer's
- * transaction may not have committed yet), asked again after these delays, then every recheckMs.
+ * After a wake the lease found nothing for (this instance's own append on PostgreSQL wakes it
+ * before its transaction commits), asked again after these delays, then as `recheckMs` or
+ * `safetyMs` say — with other instances heard, the commit's notification wakes it before these.
  */
 const AFTER_WAKE_MS = [10, 50, 150];
 
 /**
  * A long-poll lease: events at once if any are ready, else the first ones to commit within
- * `waitMs`, else none; `at` is when they were leased. A change on this instance that makes events leasable (outbox.leasable) wakes the wait; the wake is taken before each
- * lease, so rows written while it runs are not missed.
+ * `waitMs`, else none; `at` is when they were leased. A change that makes events leasable
+ * (outbox.leasable: on this instance, and through PostgreSQL notifications on the others) wakes
+ * the wait; the wake is taken before each lease, so rows written while it runs are not missed.
  */
 export async function leaseWaiting(outbox: FlowsOutbox, o: LeaseWait): Promise<{ events: TicketEvent[]; at: number }> {
   const end = o.now() + o.waitMs;
@@ -36,7 +43,12 @@ export async function leaseWaiting(outbox: FlowsOutbox, o: LeaseWait): Promise<{
       const events = await outbox.lease(at, o.leaseMs, o.limit);
       const left = end - o.now();
       if (events.length > 0 || left <= 0) return { events, at };
-      const pause = afterWake >= 0 && afterWake < AFTER_WAKE_MS.length ? (AFTER_WAKE_MS[afterWake] as number) : o.recheckMs;
+      const pause =
+        afterWake >= 0 && afterWake < AFTER_WAKE_MS.length
+          ? (AFTER_WAKE_MS[afterWake] as number)
+          : outbox.othersHeard()
+            ? o.safetyMs
+            : o.recheckMs;
       const stop = new AbortController();
       const woke = await Promise.race([
         next.woken.then(() => true),

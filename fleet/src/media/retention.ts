@@ -5,9 +5,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { FleetConfig } from '../config.ts';
 import { heldAlarms } from '../storage/alarm-occurrences.ts';
+import { IntervalRuns } from '../storage/interval-runs.ts';
 import type { KindFilter, MediaRecord, MediaStore } from '../storage/media-store.ts';
 import type { Database } from '../storage/schema.ts';
-import { SqlTimers } from '../storage/sql-timers.ts';
 import { stagingPath } from './assembler.ts';
 import type { BlobStore } from './blob-store.ts';
 
@@ -37,8 +37,6 @@ export interface RetentionOptions {
   log: Logger;
 }
 
-const TIMERS = new SqlTimers('media_timers', 'job');
-const JOB = 'retention';
 const PAGE = 500;
 
 /**
@@ -57,23 +55,21 @@ const PAGE = 500;
  */
 export class MediaRetention {
   readonly #o: RetentionOptions;
+  readonly #runs: IntervalRuns;
 
   constructor(o: RetentionOptions) {
     this.#o = o;
+    this.#runs = new IntervalRuns({ table: 'media_timers', job: 'retention', intervalMs: o.policy.intervalS * 1000 });
   }
 
   /** Arms the current interval's run (kept if another instance armed it already). */
   async arm(): Promise<void> {
-    await TIMERS.add(this.#o.db, [this.#slot(this.#o.clock.now())]);
+    await this.#runs.arm(this.#o.db, this.#o.clock.now());
   }
 
   /** Runs the policy if this instance claims a due run; null when none was due or another instance had it. */
   async runDue(): Promise<RetentionReport | null> {
-    const fired = await TIMERS.fireDue(this.#o.db, this.#o.clock.now(), this.#o.instanceId, async (tx, t) => {
-      await TIMERS.add(tx, [this.#slot(this.#o.clock.now() + this.#intervalMs())]);
-      await tx.deleteFrom('media_timers').where('job', '=', JOB).where('due_at', '<', t.dueAt).where('fired_at', 'is not', null).execute();
-    });
-    return fired > 0 ? this.run() : null;
+    return (await this.#runs.claim(this.#o.db, this.#o.clock.now(), this.#o.instanceId)) ? this.run() : null;
   }
 
   /** The policy itself, now. */
@@ -160,15 +156,6 @@ export class MediaRetention {
       n++;
     }
     return n;
-  }
-
-  #intervalMs(): number {
-    return this.#o.policy.intervalS * 1000;
-  }
-
-  #slot(at: number): { owner: string; kind: string; dueAt: number } {
-    const n = Math.floor(at / this.#intervalMs());
-    return { owner: JOB, kind: String(n), dueAt: n * this.#intervalMs() };
   }
 }
 

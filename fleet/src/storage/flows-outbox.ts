@@ -1,9 +1,13 @@
 import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
 import { insertJson, insertRows, onPostgres } from './bulk.ts';
+import { type NotifyListener, notify } from './pg-notify.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
 export type OutboxEventType = TicketEvent['type'];
+
+/** Notified (PostgreSQL) in each transaction that makes events leasable, heard by every instance. */
+export const FLOWS_CHANNEL = 'shouwang_flows_leasable';
 
 /** A ticket change for the outbox: the ticket as it stands after it. */
 export interface OutboxEntry {
@@ -31,21 +35,26 @@ function toEvent(r: OutboxRow): TicketEvent {
  * written in the transaction of the ticket change it reports, after the ticket row is written —
  * so on PostgreSQL the row lock on the ticket orders two changes' positions as they commit.
  * Consumers lease the oldest unsettled event of each ticket and settle it; a lease that runs out
- * hands the event out again (at least once).
+ * hands the event out again (at least once). Delivered events older than the flows' keepDays are
+ * pruned (`pruneDelivered`); undelivered, leased and dead-lettered ones never are.
  */
 export class FlowsOutbox {
   readonly #db: Kysely<Database>;
+  readonly #postgres: boolean;
   readonly #waiting = new Set<() => void>();
+  #heard: NotifyListener | null = null;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#postgres = onPostgres(db);
   }
 
   /**
-   * Resolves when this instance next makes an event leasable (`cancel` lets go of it): an append,
-   * a settlement (the ticket's next event), a retried dead letter. An append is still inside its
-   * transaction: on SQLite's one connection a lease asked on waking runs after the commit; on
-   * PostgreSQL it may run before (see fleet/src/flows/lease-wait.ts).
+   * Resolves when an event may have become leasable (`cancel` lets go of it): an append, a
+   * settlement (the ticket's next event), a retried dead letter — on this instance at once (an
+   * append still inside its transaction: on SQLite's one connection a lease asked on waking runs
+   * after the commit; on PostgreSQL it may run before, see fleet/src/flows/lease-wait.ts), and on
+   * PostgreSQL on any instance when its transaction commits, through `hear`.
    */
   leasable(): { woken: Promise<void>; cancel(): void } {
     let wake = () => {};
@@ -54,6 +63,27 @@ export class FlowsOutbox {
     });
     this.#waiting.add(wake);
     return { woken, cancel: () => this.#waiting.delete(wake) };
+  }
+
+  /**
+   * Other fleet instances' commits wake this one's waiting leases, through the fleet's listener.
+   * A listener that may have missed notifications wakes them too, so they look again.
+   */
+  hear(listener: NotifyListener): () => void {
+    this.#heard = listener;
+    const off = listener.on(FLOWS_CHANNEL, () => this.#wake());
+    return () => {
+      off();
+      this.#heard = null;
+    };
+  }
+
+  /**
+   * Whether every commit that makes an event leasable wakes this instance: on SQLite one process
+   * holds the database, so its own wake is all; on PostgreSQL only while the listener hears.
+   */
+  othersHeard(): boolean {
+    return this.#postgres ? (this.#heard?.listening ?? false) : true;
   }
 
   /** Events in the order given (the order their changes happened in the transaction). */
@@ -74,8 +104,10 @@ export class FlowsOutbox {
     }));
     if (rows.length === 0) return;
     // Both keep the order given, which `seq` follows.
-    if (onPostgres(tx)) await insertJson(tx, 'flows_outbox', rows);
-    else await insertRows(tx, 'flows_outbox', rows);
+    if (this.#postgres) {
+      await insertJson(tx, 'flows_outbox', rows);
+      await notify(tx, FLOWS_CHANNEL);
+    } else await insertRows(tx, 'flows_outbox', rows);
     this.#wake();
   }
 
@@ -153,6 +185,7 @@ export class FlowsOutbox {
           .executeTakeFirst();
         changed += Number(r.numUpdatedRows);
       }
+      if (changed > 0 && this.#postgres) await notify(tx, FLOWS_CHANNEL);
     });
     // A settled event lets its ticket's next one be leased.
     if (changed > 0) this.#wake();
@@ -182,15 +215,51 @@ export class FlowsOutbox {
 
   /** A dead letter back to pending, for the next lease; false when there is no such dead letter. */
   async retry(seq: number): Promise<boolean> {
-    const r = await this.#db
-      .updateTable('flows_outbox')
-      .set({ state: 'pending', leased_until: 0, settled_at: null })
-      .where('seq', '=', seq)
-      .where('state', '=', 'dead-letter')
-      .executeTakeFirst();
-    if (r.numUpdatedRows === 0n) return false;
+    const retried = await this.#db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('flows_outbox')
+        .set({ state: 'pending', leased_until: 0, settled_at: null })
+        .where('seq', '=', seq)
+        .where('state', '=', 'dead-letter')
+        .executeTakeFirst();
+      if (r.numUpdatedRows === 0n) return false;
+      if (this.#postgres) await notify(tx, FLOWS_CHANNEL);
+      return true;
+    });
+    if (!retried) return false;
     this.#wake();
     return true;
+  }
+
+  /**
+   * Deletes events delivered before `before`, `batch` at a time, each batch its own statement (a
+   * large backlog never holds one long transaction or, on SQLite, the event loop); returns how
+   * many. Ordering is safe: a lease waits only behind a ticket's earlier events that are not
+   * delivered, and a seq is never handed out again (SQLite AUTOINCREMENT, PostgreSQL bigserial),
+   * so a consumer that remembers seqs never mistakes a new event for one it had.
+   */
+  async pruneDelivered(before: number, batch: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const r = await this.#db
+        .deleteFrom('flows_outbox')
+        .where(
+          'seq',
+          'in',
+          this.#db
+            .selectFrom('flows_outbox')
+            .select('seq')
+            .where('state', '=', 'delivered')
+            .where('settled_at', '<', before)
+            .orderBy('settled_at')
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      total += n;
+      if (n < batch) return total;
+      await new Promise(setImmediate);
+    }
   }
 
   /** Events for one ticket in outbox order, any state (tests and the operator's view). */

@@ -363,6 +363,23 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('alarms_ticket').on('alarms').columns(['ticket_id']).execute();
     },
   },
+  '0017-flows-outbox-pruning': {
+    async up(db: Kysely<unknown>) {
+      // The pruning run, once per interval across instances (storage/sql-timers.ts).
+      await db.schema
+        .createTable('flows_timers')
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('fired_by', 'text')
+        .addPrimaryKeyConstraint('flows_timers_pk', ['job', 'kind'])
+        .execute();
+      await db.schema.createIndex('flows_timers_due').on('flows_timers').columns(['fired_at', 'due_at']).execute();
+      // Delivered events oldest settled first: the pruning reads only what it deletes (fleet README, flows outbox).
+      await db.schema.createIndex('flows_outbox_settled').on('flows_outbox').columns(['state', 'settled_at']).execute();
+    },
+  },
   '0009-media': {
     async up(db: Kysely<unknown>) {
       // One row per recording a unit sent: what has arrived (`have`, verified byte ranges) and,

@@ -26,6 +26,8 @@ export interface Database {
   ota_campaign_units: OtaCampaignUnitsTable;
   ota_timers: OtaTimersTable;
   media_timers: MediaTimersTable;
+  /** The flows outbox's pruning run (fleet/src/flows/outbox-pruning.ts), the shape of media_timers. */
+  flows_timers: MediaTimersTable;
   media: MediaTable;
   evidence: EvidenceTable;
 }

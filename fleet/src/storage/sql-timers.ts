@@ -9,7 +9,7 @@ export interface DueTimer {
 }
 
 /** Tables of this shape: `<owner> text, kind text, due_at bigint, fired_at bigint null, fired_by text null`. */
-type TimerTable = 'ticket_timers' | 'ota_timers' | 'media_timers';
+type TimerTable = 'ticket_timers' | 'ota_timers' | 'media_timers' | 'flows_timers';
 
 /**
  * Timers that fire exactly once across fleet instances, on the fleet's injected clock: rows due at
