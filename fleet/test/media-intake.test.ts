@@ -214,3 +214,27 @@ test('an alarm’s evidence chain is judged against the head the alarm carried; 
   });
   await waitFor(async () => (await fleet.media.evidence.status(UNIT, alarmId))?.chain === 'broken');
 });
+
+test('a clip a restart cut short shows as cut; one cut before it held anything never arrives', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, UNIT);
+  const alarmId = 'hrb-001:tamper:8';
+  const entries: EvidenceEntry[] = [
+    { part: 'readings', ts: 1_763_856_000_000, values: { tamper: 1 } },
+    { part: 'clip', ts: 1_763_856_000_000, cut: 'restart' },
+  ];
+  const heads = await evidenceHeads(UNIT, alarmId, entries);
+  await send(unit, UNIT, 'evidence', { seq: 1, ts: 1_763_856_001_000, alarm: alarmId, entries, head: heads[2] as string });
+  await waitFor(async () => (await fleet.media.evidence.status(UNIT, alarmId))?.chain === 'ok');
+  const status = (await (await fetch(`${fleet.base}/api/units/${UNIT}/alarms/${alarmId}/evidence`)).json()) as {
+    parts: { part: string; cut?: string; arrived: boolean }[];
+  };
+  assert.deepEqual(
+    status.parts.map((p) => [p.part, p.cut, p.arrived]),
+    [
+      ['readings', undefined, true],
+      ['clip', 'restart', false],
+    ],
+  );
+});
