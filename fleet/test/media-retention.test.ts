@@ -11,7 +11,16 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { encodeChunk, type MediaChunk, topics } from '@shouwang/protocol';
+import {
+  decodeRequest,
+  encodeChunk,
+  encodeResponse,
+  filters,
+  type MediaAck,
+  type MediaChunk,
+  parseTopic,
+  topics,
+} from '@shouwang/protocol';
 import type { MqttClient } from 'mqtt';
 import S3rver from 's3rver';
 import { FileBlobStore } from '../src/media/blob-store.ts';
@@ -109,7 +118,7 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   assert.equal(await row('routine-old'), undefined);
   assert.equal(await row('feed-1'), undefined, 'a live segment past liveKeepHours');
   assert.equal(await exists(files.path(`${UNIT}/routine-old`)), false, 'its file is gone from the store');
-  assert.equal(await row('stuck'), undefined);
+  assert.deepEqual([(await row('stuck'))?.state, (await row('stuck'))?.have], ['abandoned', []], 'kept, holding none of it');
   assert.equal(await exists(staging('stuck')), false, 'the abandoned upload’s staging file is gone');
   assert.equal(await exists(staging('ghost')), false, 'the stray staging file is gone');
   for (const rec of ['clip-1', 'still-1', 'routine-new', 'feed-2']) {
@@ -128,6 +137,69 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   assert.equal(again?.held, 2, JSON.stringify(again));
   assert.equal((await row('clip-1'))?.state, 'complete');
 }
+
+/** The unit's side of `media-ack`: every ack it is sent, answered `sending`. */
+async function hearAcks(unit: MqttClient): Promise<MediaAck[]> {
+  const acks: MediaAck[] = [];
+  unit.on('message', (topic, bytes) => {
+    const p = parseTopic(topic);
+    if (!p.ok || p.value.type !== 'request' || p.value.command !== 'media-ack') return;
+    const req = decodeRequest('media-ack', bytes);
+    if (!req.ok) return;
+    acks.push(req.value.args);
+    const answer = encodeResponse('media-ack', { id: req.value.id, status: 'ok', data: { state: 'sending' } });
+    unit.publish(topics.response(UNIT, 'media-ack'), Buffer.from(answer), { qos: 1 });
+  });
+  await unit.subscribeAsync(filters.unitRequests(UNIT), { qos: 1 });
+  return acks;
+}
+
+test('a unit resuming an upload retention abandoned is told `abandoned`; sent again from 0 it completes; the row goes after keepDays', async (t) => {
+  let now = Date.parse('2026-03-01T00:00:00Z');
+  const broker = await startBroker(t);
+  const dataDir = await tempDir(t);
+  const fleet = await startTestFleet(t, broker.url, { dataDir, clock: { now: () => now }, media: { retention: RETENTION } });
+  const unit = await unitClient(t, broker.url, UNIT);
+  const acks = await hearAcks(unit);
+  const row = () => fleet.media.store.get(UNIT, 'clip-away');
+  const file = fileOf(50_000, 29);
+  await upload(unit, 'clip-away', file, undefined, 32_768);
+  await waitFor(async () => (await row())?.have[0]?.length === 32_768, 10_000);
+  // A week in a dead zone: past stagingMaxAgeH, the fleet gives the upload up.
+  now += 7 * DAY;
+  assert.equal((await fleet.media.retention.runDue())?.abandoned, 1);
+  // The unit comes back and resumes where it believes the fleet is.
+  const tail = file.subarray(32_768);
+  const resume: MediaChunk = {
+    recording: 'clip-away',
+    kind: 'clip',
+    offset: 32_768,
+    hash: sha(tail),
+    data: tail,
+    size: file.length,
+    sha256: sha(file),
+  };
+  await unit.publishAsync(topics.chunk(UNIT), Buffer.from(encodeChunk(resume)), { qos: 1 });
+  await waitFor(() => acks.some((a) => a.recording === 'clip-away'), 10_000);
+  assert.deepEqual(acks, [{ recording: 'clip-away', state: 'abandoned', have: [] }]);
+  assert.equal(fleet.media.assembler.dropped.get('abandoned'), 1);
+  assert.deepEqual([(await row())?.state, (await row())?.have], ['abandoned', []], 'nothing of the resume was kept');
+  // It starts again from 0: the file is assembled whole.
+  await upload(unit, 'clip-away', file);
+  await waitFor(() => acks.some((a) => a.recording === 'clip-away' && a.state === 'complete'), 10_000);
+  const stored = await fleet.media.store.get(UNIT, 'clip-away');
+  assert.equal(stored?.state, 'complete');
+  assert.equal(await fleet.media.store.unitBytes(UNIT), file.length);
+  // Another upload abandoned and never resumed: its row goes once keepDays have passed.
+  await upload(unit, 'clip-gone', fileOf(50_000, 31), undefined, 16_384);
+  await waitFor(async () => (await fleet.media.store.get(UNIT, 'clip-gone'))?.have.length === 1, 10_000);
+  now += 2 * DAY;
+  await fleet.media.retention.runDue();
+  assert.equal((await fleet.media.store.get(UNIT, 'clip-gone'))?.state, 'abandoned');
+  now += RETENTION.keepDays * DAY + 3_600_000;
+  await fleet.media.retention.runDue();
+  assert.equal(await fleet.media.store.get(UNIT, 'clip-gone'), undefined);
+});
 
 async function startS3(t: TestContext): Promise<{ endpoint: string }> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: join(await tempDir(t), 's3'), silent: true });
