@@ -25,6 +25,7 @@ import type { MqttClient } from 'mqtt';
 import S3rver from 's3rver';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { S3BlobStore } from '../src/media/s3-store.ts';
+import { gatewaySystem } from './alarm-helpers.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
@@ -154,12 +155,28 @@ async function hearAcks(unit: MqttClient): Promise<MediaAck[]> {
   return acks;
 }
 
-test('a unit resuming an upload retention abandoned is told `abandoned`; sent again from 0 it completes; the row goes after keepDays', async (t) => {
+for (const via of ['a plain broker', 'the real gateway'] as const) {
+  test(`a unit resuming an upload retention abandoned is told \`abandoned\`; sent again from 0 it completes; the row goes after keepDays (${via})`, async (t) => {
+    await resumesAbandoned(t, via);
+  });
+}
+
+async function resumesAbandoned(t: TestContext, via: 'a plain broker' | 'the real gateway'): Promise<void> {
   let now = Date.parse('2026-03-01T00:00:00Z');
-  const broker = await startBroker(t);
-  const dataDir = await tempDir(t);
-  const fleet = await startTestFleet(t, broker.url, { dataDir, clock: { now: () => now }, media: { retention: RETENTION } });
-  const unit = await unitClient(t, broker.url, UNIT);
+  const clock = { now: () => now };
+  const media = { retention: RETENTION };
+  let fleet: Awaited<ReturnType<typeof startTestFleet>>;
+  let unit: MqttClient;
+  if (via === 'a plain broker') {
+    const broker = await startBroker(t);
+    fleet = await startTestFleet(t, broker.url, { dataDir: await tempDir(t), clock, media });
+    unit = await unitClient(t, broker.url, UNIT);
+  } else {
+    // The fleet's media-ack crosses the gateway, which checks every publish against the protocol.
+    const sys = await gatewaySystem(t, 'retention', '', { clock, media });
+    fleet = await sys.start();
+    unit = await sys.provision(fleet.base, UNIT);
+  }
   const acks = await hearAcks(unit);
   const row = () => fleet.media.store.get(UNIT, 'clip-away');
   const file = fileOf(50_000, 29);
@@ -199,7 +216,7 @@ test('a unit resuming an upload retention abandoned is told `abandoned`; sent ag
   now += RETENTION.keepDays * DAY + 3_600_000;
   await fleet.media.retention.runDue();
   assert.equal(await fleet.media.store.get(UNIT, 'clip-gone'), undefined);
-});
+}
 
 async function startS3(t: TestContext): Promise<{ endpoint: string }> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: join(await tempDir(t), 's3'), silent: true });
