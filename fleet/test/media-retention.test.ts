@@ -11,22 +11,14 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import {
-  decodeRequest,
-  encodeChunk,
-  encodeResponse,
-  filters,
-  type MediaAck,
-  type MediaChunk,
-  parseTopic,
-  topics,
-} from '@shouwang/protocol';
+import { encodeChunk, type MediaChunk, topics } from '@shouwang/protocol';
 import type { MqttClient } from 'mqtt';
 import S3rver from 's3rver';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { S3BlobStore } from '../src/media/s3-store.ts';
 import { gatewaySystem } from './alarm-helpers.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { hearMediaAcks } from './media-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const UNIT = 'hrb-901';
@@ -139,22 +131,6 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   assert.equal((await row('clip-1'))?.state, 'complete');
 }
 
-/** The unit's side of `media-ack`: every ack it is sent, answered `sending`. */
-async function hearAcks(unit: MqttClient): Promise<MediaAck[]> {
-  const acks: MediaAck[] = [];
-  unit.on('message', (topic, bytes) => {
-    const p = parseTopic(topic);
-    if (!p.ok || p.value.type !== 'request' || p.value.command !== 'media-ack') return;
-    const req = decodeRequest('media-ack', bytes);
-    if (!req.ok) return;
-    acks.push(req.value.args);
-    const answer = encodeResponse('media-ack', { id: req.value.id, status: 'ok', data: { state: 'sending' } });
-    unit.publish(topics.response(UNIT, 'media-ack'), Buffer.from(answer), { qos: 1 });
-  });
-  await unit.subscribeAsync(filters.unitRequests(UNIT), { qos: 1 });
-  return acks;
-}
-
 for (const via of ['a plain broker', 'the real gateway'] as const) {
   test(`a unit resuming an upload retention abandoned is told \`abandoned\`; sent again from 0 it completes; the row goes after keepDays (${via})`, async (t) => {
     await resumesAbandoned(t, via);
@@ -177,7 +153,7 @@ async function resumesAbandoned(t: TestContext, via: 'a plain broker' | 'the rea
     fleet = await sys.start();
     unit = await sys.provision(fleet.base, UNIT);
   }
-  const acks = await hearAcks(unit);
+  const acks = await hearMediaAcks(unit, UNIT);
   const row = () => fleet.media.store.get(UNIT, 'clip-away');
   const file = fileOf(50_000, 29);
   await upload(unit, 'clip-away', file, undefined, 32_768);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stopChild } from '../system.ts';
 import { sim } from './fleet-view.ts';
-import { startTestSystem } from './harness.ts';
+import { startTestSystem, waitFor } from './harness.ts';
 
 interface MediaView {
   recording: string;
@@ -38,19 +38,6 @@ test('kill -9 after the alarm’s still, before its clip closed: after the resta
   const get = async <T>(path: string): Promise<T | undefined> => {
     const res = await fetch(`${base}${path}`);
     return res.ok ? ((await res.json()) as T) : undefined;
-  };
-  const waitFor = async <T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> => {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      const v = await f().catch((err: unknown) => {
-        last = err;
-        return undefined;
-      });
-      if (v !== undefined) return v;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.fail(`${what} not reached within ${ms} ms; last: ${String(last)}`);
   };
   const media = async () => (await get<{ media: MediaView[] }>(`/api/units/${unit.id}/media`))?.media ?? [];
   await waitFor(
