@@ -146,3 +146,25 @@ test('a still ready after its clip closed sends the evidence again, with it', as
   assert.equal(second.entries.at(-2)?.cut, undefined, 'a clip closed in its run is not marked');
   await assertChain(second);
 });
+
+test('a still ready while its clip is being joined is in the one evidence message the clip sends', async (t) => {
+  const d = await dir(t);
+  const u = unit(t, d);
+  segment(u, 0);
+  u.clips.start(ALARM, { ...ROLL, postRoll: 1 });
+  u.clips.onSegment(segment(u, 1));
+  // The clip's post-roll is in: it is being joined and handed to the lane when the still comes.
+  u.clips.add(ALARM.id, STILL);
+  const deadline = Date.now() + 5000;
+  while (u.evidence().length === 0) {
+    assert.ok(Date.now() < deadline, 'the clip closed');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const [only, more] = u.evidence();
+  assert.deepEqual(
+    only?.entries.map((x) => x.part),
+    ['position', 'readings', 'snapshot', 'clip'],
+  );
+  assert.equal(more, undefined);
+  if (only) await assertChain(only);
+});

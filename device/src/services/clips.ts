@@ -55,6 +55,8 @@ export class Clips {
   private readonly outDir: string;
   private readonly log: Logger;
   private readonly open = new Map<string, Collecting>();
+  /** Clips being joined and handed to the lane: their evidence is not sent yet. */
+  private readonly closing = new Map<string, Collecting>();
   /** The entries sent for the clips closed last, by clip id. */
   private readonly closed = new Map<string, { alarm: string; ts: number; entries: EvidenceEntry[] }>();
 
@@ -76,6 +78,7 @@ export class Clips {
   start(a: RaisedAlarm, p: { preRoll: number; postRoll: number; segmentMs: number }): void {
     const id = mediaIdFor('clip', a.id);
     if (this.open.has(id)) return;
+    this.closed.delete(id);
     const from = this.ring.nextNumber();
     this.ring.pin(id, p.preRoll > 0 ? this.ring.latest(p.preRoll) : []);
     const meta: Required<OpenClip> = {
@@ -95,7 +98,8 @@ export class Clips {
   /**
    * An entry made after the raise (the alarm's still), carried in the evidence message: written
    * into the clip's manifest before this returns, so an agent killed before the clip closes still
-   * sends it. A clip that closed before the entry came sends its evidence again, with it.
+   * sends it. A clip being joined takes it into the evidence it is about to send; one already sent
+   * sends its evidence again, with it.
    */
   add(alarm: string, entry: EvidenceEntry): void {
     const id = mediaIdFor('clip', alarm);
@@ -106,7 +110,10 @@ export class Clips {
       return;
     }
     const sent = this.closed.get(id);
-    if (!sent) return;
+    if (!sent) {
+      this.closing.get(id)?.extra.push(entry);
+      return;
+    }
     sent.entries = [...sent.entries, entry];
     this.outbox.enqueue('evidence', { ts: sent.ts, alarm, entries: sent.entries, head: evidenceHead(this.unitId, alarm, sent.entries) });
   }
@@ -152,6 +159,15 @@ export class Clips {
     const c = this.open.get(id);
     if (!c) return;
     this.open.delete(id);
+    this.closing.set(id, c);
+    try {
+      await this.finish(id, c);
+    } finally {
+      this.closing.delete(id);
+    }
+  }
+
+  private async finish(id: string, c: Collecting): Promise<void> {
     const segments = this.ring.clipSegments(id);
     const cut = c.recovered && segments.length < c.planned ? ({ cut: 'restart' } as const) : {};
     if (segments.length === 0) {
