@@ -7,7 +7,7 @@
  * the fleet does not have yet.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -98,6 +98,35 @@ test('a file all sent with no word from the fleet has its last bytes sent again;
     again.every((c) => c.offset >= 1000),
     JSON.stringify(again.map((c) => c.offset)),
   );
+});
+
+test('an upload the fleet abandoned goes again from offset 0 while the unit holds the file; one it no longer holds is dropped, counted', async (t) => {
+  const dir = await tempDir(t);
+  const broker = await startBroker(t);
+  const lane = await startLane(t, dir, broker.url);
+  const file = await makeSegment(dir, 'clip-a.ts', 2, 256);
+  const size = (await stat(file)).size;
+  assert.ok((await lane.store.enqueueFile(file, { recording: 'clip-a', kind: 'clip', pinned: true })).accepted);
+  // Its first half went up before a week in a dead zone (the gateway acknowledged it); the fleet has since given it up.
+  lane.store.markSent(new Map([['clip-a', [{ offset: 0, length: Math.floor(size / 2) }]]]));
+  assert.equal(await lane.store.applyAck({ recording: 'clip-a', state: 'abandoned', have: [] }), 'sending');
+  assert.deepEqual(lane.store.get('clip-a')?.sent, [], 'nothing counts as sent');
+  assert.equal(lane.store.restarted, 1);
+  lane.uplink.kick();
+  await until(
+    'the whole file at the broker, from its first byte',
+    () => assembled(receivedChunks(broker.received), 'clip-a') !== undefined,
+  );
+  assert.equal(sha256(assembled(receivedChunks(broker.received), 'clip-a') as Buffer), await fileSha256(file));
+
+  // A recording whose file is gone (or cut short) cannot be sent again: dropped with its reason.
+  const gone = await makeSegment(dir, 'seg-g.ts', 1, 256);
+  assert.ok((await lane.store.enqueueFile(gone, { recording: 'seg-g', kind: 'segment' })).accepted);
+  await truncate(gone, 100);
+  assert.equal(await lane.store.applyAck({ recording: 'seg-g', state: 'abandoned', have: [] }), 'done');
+  assert.equal(lane.store.get('seg-g'), undefined);
+  assert.equal(lane.store.dropped.get('abandoned'), 1);
+  assert.equal(await lane.store.applyAck({ recording: 'seg-g', state: 'abandoned', have: [] }), 'unknown');
 });
 
 test('a cut in the middle of an upload resumes without resending the chunks the gateway acknowledged', async (t) => {

@@ -15,6 +15,7 @@ import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { boardDefinition, openBoard, systemClock } from '@shouwang/hardware';
 import { evidenceHeads, type LinkType, type PowerState, type UplinkPayload } from '@shouwang/protocol';
+import { LIVE_STEPS, type LiveLinkReading, SETTLE_MS } from '../src/domain/live-rate.ts';
 import { raiseEntries } from '../src/domain/ring-evidence.ts';
 import { videoPlan } from '../src/domain/video-ladder.ts';
 import { BulkStore } from '../src/services/bulk-store.ts';
@@ -27,7 +28,7 @@ import { until } from './wait.ts';
 const UNIT = 'hrb-171';
 const run = promisify(execFile);
 
-async function unit(t: TestContext, situation: { powerState: PowerState; link: LinkType }) {
+async function unit(t: TestContext, situation: { powerState: PowerState; link: LinkType }, liveLink?: LiveLinkReading) {
   const dir = await mkdtemp(join(tmpdir(), 'sw-video-'));
   const board = await openBoard(boardDefinition('pi4'), {
     mode: 'sim',
@@ -58,7 +59,7 @@ async function unit(t: TestContext, situation: { powerState: PowerState; link: L
     plan: () => videoPlan({ ...situation, now: Date.now(), bytesMonth: 0, planBytes: 2e9 }),
     backlog: () => ({ bytes: bulk.backlogBytes(), pinned: bulk.list().filter((i) => i.pinned).length }),
     situation: () => situation,
-    liveLink: () => ({ linkKbps: undefined, backlogMs: 0, staleDropped: bulk.dropped.get('stale-live') }),
+    liveLink: () => liveLink ?? { linkKbps: undefined, backlogMs: 0, staleDropped: bulk.dropped.get('stale-live') },
     linkClock: systemClock,
   });
   // One hook, in order: the recorder first, then what it writes to, the board, the files.
@@ -140,6 +141,33 @@ test('live: short segments go to the lane as live while the feed runs, then the 
   assert.deepEqual(u.video.liveStop({ feed: r.feed }), { state: 'unknown' });
   await until('the camera reported off the feed', () => messages(u.outbox, 'video').at(-1)?.live === undefined, 10_000);
   assert.equal(u.video.recorder.current?.segmentS, 1, 'the recorder is back on its ring profile');
+});
+
+test("live: the segment a rate change cuts short is listed with its own length, as ffprobe reads it, not the feed's 1 s", {
+  timeout: 90_000,
+}, async (t) => {
+  // A measured 2 Mbit/s link: the feed starts on the richest step; then segments queue and it steps down.
+  const link: LiveLinkReading = { linkKbps: 2000, backlogMs: 0, staleDropped: 0 };
+  const u = await unit(t, { powerState: 'full', link: 'lte' }, link);
+  await u.video.start();
+  const r = u.video.liveStart({ forS: 60, segmentMs: 1000 });
+  assert.ok(r.state === 'live', JSON.stringify(r));
+  const live = () => u.bulk.list().filter((i) => i.kind === 'live');
+  await until('the feed settled on its first step', () => live().length >= Math.ceil(SETTLE_MS / 1000) + 1, 30_000);
+  assert.equal(u.video.live.current?.kbps, LIVE_STEPS[0]?.kbps);
+  link.backlogMs = 5_000;
+  await until('the feed stepped down', () => u.video.live.current?.kbps === LIVE_STEPS[1]?.kbps, 30_000);
+  const stepped = live().length;
+  await until('two segments at the new step', () => live().length >= stepped + 2, 30_000);
+  const listed = await Promise.all(
+    live().map(async (i) => ({ recording: i.recording, listedS: (i.meta.durationMs ?? 0) / 1000, realS: (await probe(i.path)).durationS })),
+  );
+  for (const s of listed)
+    assert.ok(Math.abs(s.listedS - s.realS) < 0.15, `${s.recording} is listed as ${s.listedS} s and lasts ${s.realS} s`);
+  assert.ok(
+    listed.some((s) => s.realS < 0.9),
+    `the step cut one segment short: ${listed.map((s) => `${s.recording} ${s.realS}`).join(', ')}`,
+  );
 });
 
 test('live is refused with the reason on satellite and in critical power, naming the latest still', { timeout: 60_000 }, async (t) => {

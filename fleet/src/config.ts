@@ -264,7 +264,8 @@ export const FleetConfig = Type.Object({
           stagingMaxAgeH: Type.Number({
             exclusiveMinimum: 0,
             default: 72,
-            description: 'A partial upload no chunk has reached for this long is abandoned: its staging file and row go',
+            description:
+              'A partial upload no chunk has reached for this long is abandoned: its staging file goes, its row is kept as abandoned',
           }),
           intervalS: Type.Number({ minimum: 60, default: 3600, description: 'How often the policy runs (once across instances)' }),
           pollS: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'How often each instance looks for a due run' }),

@@ -35,7 +35,12 @@ export interface Ticket {
 }
 
 /** The real gateway process, a fleet that issues unit credentials into its file, and a way to provision and connect a unit. */
-export async function gatewaySystem(t: TestContext, instanceId: string, storageUrl: string) {
+export async function gatewaySystem(
+  t: TestContext,
+  instanceId: string,
+  storageUrl: string,
+  more: Omit<Parameters<typeof startTestFleet>[2], 'dataDir' | 'storageUrl' | 'instanceId' | 'mqtt' | 'auth' | 'registry'> = {},
+) {
   const dir = await tempDir(t);
   const { mqttUrl, credentialsFile, fleetPassword } = await startGateway(t, dir);
   const opts = {
@@ -45,6 +50,7 @@ export async function gatewaySystem(t: TestContext, instanceId: string, storageU
     mqtt: { username: 'fleet', password: fleetPassword },
     auth: { bootstrapAdminToken: ADMIN },
     registry: { credentialsFile },
+    ...more,
   };
   const start = () => startTestFleet(t, mqttUrl, opts);
   const provision = async (base: string, id: string): Promise<mqtt.MqttClient> => {

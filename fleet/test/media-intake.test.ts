@@ -11,21 +11,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import {
-  decodeRequest,
-  type EvidenceEntry,
-  encodeChunk,
-  encodeResponse,
-  evidenceHeads,
-  filters,
-  type MediaAck,
-  type MediaChunk,
-  parseTopic,
-  topics,
-} from '@shouwang/protocol';
+import { type EvidenceEntry, encodeChunk, evidenceHeads, type MediaAck, type MediaChunk, topics } from '@shouwang/protocol';
 import type { MqttClient } from 'mqtt';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { hearMediaAcks } from './media-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const freshPostgres = postgresDatabases('media');
@@ -36,23 +26,7 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
 /** A unit as far as media goes: publishes chunks, answers and records every media-ack. */
 async function mediaUnit(t: TestContext, url: string, id = UNIT): Promise<{ client: MqttClient; acks: MediaAck[] }> {
   const client = await unitClient(t, url, id);
-  const acks: MediaAck[] = [];
-  client.on('message', (topic, bytes) => {
-    const p = parseTopic(topic);
-    if (!p.ok || p.value.type !== 'request' || p.value.command !== 'media-ack') return;
-    const req = decodeRequest('media-ack', bytes);
-    assert.ok(req.ok);
-    acks.push(req.value.args);
-    client.publish(
-      topics.response(id, 'media-ack'),
-      Buffer.from(encodeResponse('media-ack', { id: req.value.id, status: 'ok', data: { state: 'sending' } })),
-      {
-        qos: 1,
-      },
-    );
-  });
-  await client.subscribeAsync(filters.unitRequests(id), { qos: 1 });
-  return { client, acks };
+  return { client, acks: await hearMediaAcks(client, id) };
 }
 
 function chunksOf(file: Buffer, recording: string, size: number, extra: Partial<MediaChunk> = {}): MediaChunk[] {
@@ -213,4 +187,28 @@ test('an alarm’s evidence chain is judged against the head the alarm carried; 
     head: alteredHeads[3] as string,
   });
   await waitFor(async () => (await fleet.media.evidence.status(UNIT, alarmId))?.chain === 'broken');
+});
+
+test('a clip a restart cut short shows as cut; one cut before it held anything never arrives', async (t) => {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url);
+  const unit = await unitClient(t, broker.url, UNIT);
+  const alarmId = 'hrb-001:tamper:8';
+  const entries: EvidenceEntry[] = [
+    { part: 'readings', ts: 1_763_856_000_000, values: { tamper: 1 } },
+    { part: 'clip', ts: 1_763_856_000_000, cut: 'restart' },
+  ];
+  const heads = await evidenceHeads(UNIT, alarmId, entries);
+  await send(unit, UNIT, 'evidence', { seq: 1, ts: 1_763_856_001_000, alarm: alarmId, entries, head: heads[2] as string });
+  await waitFor(async () => (await fleet.media.evidence.status(UNIT, alarmId))?.chain === 'ok');
+  const status = (await (await fetch(`${fleet.base}/api/units/${UNIT}/alarms/${alarmId}/evidence`)).json()) as {
+    parts: { part: string; cut?: string; arrived: boolean }[];
+  };
+  assert.deepEqual(
+    status.parts.map((p) => [p.part, p.cut, p.arrived]),
+    [
+      ['readings', undefined, true],
+      ['clip', 'restart', false],
+    ],
+  );
 });

@@ -16,7 +16,9 @@ import type { MqttClient } from 'mqtt';
 import S3rver from 's3rver';
 import { FileBlobStore } from '../src/media/blob-store.ts';
 import { S3BlobStore } from '../src/media/s3-store.ts';
+import { gatewaySystem } from './alarm-helpers.ts';
 import { send, startBroker, startTestFleet, tempDir, unitClient, waitFor } from './helpers.ts';
+import { hearMediaAcks } from './media-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const UNIT = 'hrb-901';
@@ -109,7 +111,7 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   assert.equal(await row('routine-old'), undefined);
   assert.equal(await row('feed-1'), undefined, 'a live segment past liveKeepHours');
   assert.equal(await exists(files.path(`${UNIT}/routine-old`)), false, 'its file is gone from the store');
-  assert.equal(await row('stuck'), undefined);
+  assert.deepEqual([(await row('stuck'))?.state, (await row('stuck'))?.have], ['abandoned', []], 'kept, holding none of it');
   assert.equal(await exists(staging('stuck')), false, 'the abandoned upload’s staging file is gone');
   assert.equal(await exists(staging('ghost')), false, 'the stray staging file is gone');
   for (const rec of ['clip-1', 'still-1', 'routine-new', 'feed-2']) {
@@ -127,6 +129,69 @@ async function fileStore(t: TestContext, storageUrl: string): Promise<void> {
   const again = await fleet.media.retention.runDue();
   assert.equal(again?.held, 2, JSON.stringify(again));
   assert.equal((await row('clip-1'))?.state, 'complete');
+}
+
+for (const via of ['a plain broker', 'the real gateway'] as const) {
+  test(`a unit resuming an upload retention abandoned is told \`abandoned\`; sent again from 0 it completes; the row goes after keepDays (${via})`, async (t) => {
+    await resumesAbandoned(t, via);
+  });
+}
+
+async function resumesAbandoned(t: TestContext, via: 'a plain broker' | 'the real gateway'): Promise<void> {
+  let now = Date.parse('2026-03-01T00:00:00Z');
+  const clock = { now: () => now };
+  const media = { retention: RETENTION };
+  let fleet: Awaited<ReturnType<typeof startTestFleet>>;
+  let unit: MqttClient;
+  if (via === 'a plain broker') {
+    const broker = await startBroker(t);
+    fleet = await startTestFleet(t, broker.url, { dataDir: await tempDir(t), clock, media });
+    unit = await unitClient(t, broker.url, UNIT);
+  } else {
+    // The fleet's media-ack crosses the gateway, which checks every publish against the protocol.
+    const sys = await gatewaySystem(t, 'retention', '', { clock, media });
+    fleet = await sys.start();
+    unit = await sys.provision(fleet.base, UNIT);
+  }
+  const acks = await hearMediaAcks(unit, UNIT);
+  const row = () => fleet.media.store.get(UNIT, 'clip-away');
+  const file = fileOf(50_000, 29);
+  await upload(unit, 'clip-away', file, undefined, 32_768);
+  await waitFor(async () => (await row())?.have[0]?.length === 32_768, 10_000);
+  // A week in a dead zone: past stagingMaxAgeH, the fleet gives the upload up.
+  now += 7 * DAY;
+  assert.equal((await fleet.media.retention.runDue())?.abandoned, 1);
+  // The unit comes back and resumes where it believes the fleet is.
+  const tail = file.subarray(32_768);
+  const resume: MediaChunk = {
+    recording: 'clip-away',
+    kind: 'clip',
+    offset: 32_768,
+    hash: sha(tail),
+    data: tail,
+    size: file.length,
+    sha256: sha(file),
+  };
+  await unit.publishAsync(topics.chunk(UNIT), Buffer.from(encodeChunk(resume)), { qos: 1 });
+  await waitFor(() => acks.some((a) => a.recording === 'clip-away'), 10_000);
+  assert.deepEqual(acks, [{ recording: 'clip-away', state: 'abandoned', have: [] }]);
+  assert.equal(fleet.media.assembler.dropped.get('abandoned'), 1);
+  assert.deepEqual([(await row())?.state, (await row())?.have], ['abandoned', []], 'nothing of the resume was kept');
+  // It starts again from 0: the file is assembled whole.
+  await upload(unit, 'clip-away', file);
+  await waitFor(() => acks.some((a) => a.recording === 'clip-away' && a.state === 'complete'), 10_000);
+  const stored = await fleet.media.store.get(UNIT, 'clip-away');
+  assert.equal(stored?.state, 'complete');
+  assert.equal(await fleet.media.store.unitBytes(UNIT), file.length);
+  // Another upload abandoned and never resumed: its row goes once keepDays have passed.
+  await upload(unit, 'clip-gone', fileOf(50_000, 31), undefined, 16_384);
+  await waitFor(async () => (await fleet.media.store.get(UNIT, 'clip-gone'))?.have.length === 1, 10_000);
+  now += 2 * DAY;
+  await fleet.media.retention.runDue();
+  assert.equal((await fleet.media.store.get(UNIT, 'clip-gone'))?.state, 'abandoned');
+  now += RETENTION.keepDays * DAY + 3_600_000;
+  await fleet.media.retention.runDue();
+  assert.equal(await fleet.media.store.get(UNIT, 'clip-gone'), undefined);
 }
 
 async function startS3(t: TestContext): Promise<{ endpoint: string }> {

@@ -2,8 +2,10 @@
  * Harness vocabulary for the end-to-end tests: `startTestSystem(t, …)` runs the whole system
  * (`startSystem`) on free ports in a temporary data dir, stopped and removed after the test;
  * `spawnCaptured(t, …)` runs a command with its stdout and stderr collected (`out()`), killed
- * after the test if it is still running.
+ * after the test if it is still running; `waitFor(what, f, ms)` polls `f` until it gives a value
+ * (its errors kept for the failure message) and fails naming `what` after `ms`.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,4 +52,18 @@ export function spawnCaptured(t: TestContext, cmd: string, args: string[], optio
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, out: () => out, exited };
+}
+
+export async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const v = await f().catch((err: unknown) => {
+      last = err;
+      return undefined;
+    });
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`${what} not reached within ${ms} ms; last: ${String(last)}`);
 }

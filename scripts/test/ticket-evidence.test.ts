@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { openPage, startBrowser } from '../../fleet/test/dashboard-browser.ts';
 import { sim } from './fleet-view.ts';
-import { startTestSystem } from './harness.ts';
+import { startTestSystem, waitFor } from './harness.ts';
 
 const ADMIN = 'swt_ticket-evidence-admin-token-0123456789';
 
@@ -43,19 +43,6 @@ test('the ticket page shows its alarm’s verified evidence: the still as an ima
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
     return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-  };
-  const waitFor = async <T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> => {
-    const deadline = Date.now() + ms;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      const v = await f().catch((err: unknown) => {
-        last = err;
-        return undefined;
-      });
-      if (v !== undefined) return v;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.fail(`${what} not reached within ${ms} ms; last: ${String(last)}`);
   };
   await waitFor(
     'the unit online',

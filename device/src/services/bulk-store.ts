@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
@@ -67,7 +67,7 @@ export interface BulkItem {
   sentAllAt: number | undefined;
 }
 
-export type BulkDropReason = 'evicted' | 'stale-live' | 'file-missing' | 'refused';
+export type BulkDropReason = 'evicted' | 'stale-live' | 'file-missing' | 'refused' | 'abandoned';
 
 export interface BulkStoreOptions {
   /** Bytes of media the lane may hold; whole unpinned recordings are evicted beyond it. */
@@ -219,10 +219,25 @@ export class BulkStore {
     });
   }
 
+  /** Uploads the fleet abandoned that went again from offset 0 (the unit still held them whole). */
+  restarted = 0;
+
   /** The fleet's word on one recording; the answer tells it whether the unit still has it. */
   async applyAck(ack: MediaAck): Promise<'sending' | 'done' | 'unknown'> {
     const item = this.items.get(ack.recording);
     if (!item) return 'unknown';
+    if (ack.state === 'abandoned') {
+      // The fleet holds none of it: all again if the file is still here whole (a live segment is no use late).
+      if (item.kind === 'live' || !(await holdsWhole(item))) {
+        await this.discard(item, 'abandoned');
+        return 'done';
+      }
+      this.restarted++;
+      item.sent = [];
+      item.sentAllAt = undefined;
+      this.stmt.sent.run('[]', item.recording);
+      return 'sending';
+    }
     if (ack.state === 'complete') {
       await this.discard(item);
       return 'done';
@@ -299,6 +314,10 @@ function fromRow(r: Row): BulkItem {
     state: r.state,
     sentAllAt: undefined,
   };
+}
+
+async function holdsWhole(item: BulkItem): Promise<boolean> {
+  return (await stat(item.path).catch(() => undefined))?.size === item.size;
 }
 
 /** SHA-256 and size of a file, and its bytes made durable before the lane promises to send them. */

@@ -278,6 +278,15 @@ export async function startDevice(
     ...(video ? { video } : {}),
     mediaAck: async (ack) => {
       const state = await bulk.applyAck(ack);
+      if (ack.state === 'abandoned')
+        log.warn(
+          { module: 'bulk', recording: ack.recording, answer: state, dropped: bulk.dropped.get('abandoned'), restarted: bulk.restarted },
+          state === 'sending'
+            ? 'the fleet abandoned a partial upload: sending it again from 0'
+            : state === 'done'
+              ? 'the fleet abandoned a partial upload: dropped, not held whole'
+              : 'the fleet abandoned a partial upload the unit no longer holds',
+        );
       uplink.kick();
       return state;
     },

@@ -102,14 +102,15 @@ export class LiveFeeds {
   }
 
   /**
-   * A segment of the feed, `bytes` long, went to the lane: says whether the feed moved on the
-   * ladder (the encoder restarts with `current`'s settings then).
+   * A segment of the feed, `bytes` long and `durationMs` (the feed's segment length unless cut
+   * short) went to the lane: says whether the feed moved on the ladder (the encoder restarts with
+   * `current`'s settings then).
    */
-  segment(bytes: number): boolean {
+  segment(bytes: number, durationMs?: number): boolean {
     const feed = this.feed;
     if (!feed || !this.rate) return false;
     const now = this.linkClock.now();
-    const observed = observeSegment(this.rate, (bytes * 8) / feed.segmentMs, now);
+    const observed = observeSegment(this.rate, (bytes * 8) / Math.max(1, durationMs ?? feed.segmentMs), now);
     this.rate = nextRate(observed, this.link(), now, this.top);
     if (this.rate.step === observed.step) return false;
     this.feed = { ...feed, ...encoder(this.rate.step) };

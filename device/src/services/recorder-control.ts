@@ -184,14 +184,16 @@ export class VideoControl {
     const recording = `${feed.feed}-${seg.n}`;
     const path = join(dir, `${recording}.ts`);
     linkSync(seg.path, path);
+    // The segment's own length: the one a rate change cut short is listed as what it holds.
+    const durationMs = seg.durationMs ?? feed.segmentMs;
     await this.o.sink.enqueueFile(path, {
       recording,
       kind: 'live',
       type: 'video/mp2t',
-      startTs: this.o.clock.now() - feed.segmentMs,
-      durationMs: feed.segmentMs,
+      startTs: this.o.clock.now() - durationMs,
+      durationMs,
     });
-    if (!this.live.segment(seg.bytes)) return;
+    if (!this.live.segment(seg.bytes, durationMs)) return;
     const { kbps, fps, audioKbps } = this.live.current ?? feed;
     this.o.log.info({ feed: feed.feed, kbps, fps, audioKbps, why: this.live.rateState?.why }, 'live feed rate stepped');
     await this.apply();

@@ -127,7 +127,8 @@ export interface RecorderEvents {
   failed: [Error];
 }
 
-const PART = /^seg-(\d{10})\.part,/;
+/** The segment muxer's CSV list line: file, start and end time on the output timeline, s. */
+const PART = /^seg-(\d{10})\.part,([\d.]+),([\d.]+)/;
 const BACKOFF_CAP_MS = 60_000;
 
 export class Recorder extends EventEmitter<RecorderEvents> {
@@ -142,6 +143,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private queue: Promise<void> = Promise.resolve();
   /** The timeline being recorded and when (performance.now(), the encoder's real time) its first run began. */
   private timeline: { key: string; origin: number } | undefined;
+  /** Where the segment ffmpeg writes now starts on the output timeline, s (the previous one's end). */
+  private segmentStartS = 0;
 
   constructor(o: { source: VideoSource; ring: Ring; log: Logger }) {
     super();
@@ -196,6 +199,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (profile.timeline === undefined) this.timeline = undefined;
     else if (this.timeline?.key !== profile.timeline) this.timeline = { key: profile.timeline, origin: now };
     const offsetS = this.timeline ? (now - this.timeline.origin) / 1000 : 0;
+    this.segmentStartS = offsetS;
     const args = recorderArgs(this.source, profile, this.ring.ringDir, this.ring.nextNumber(), offsetS);
     // setpriv (util-linux, on every Debian) has the kernel kill ffmpeg when the agent dies, however it dies.
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'ffmpeg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -225,9 +229,15 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private onLine(line: string): void {
     const m = PART.exec(line);
     if (!m) return;
+    // Each segment's length from the list's end times, not `segmentS`: the one ffmpeg was writing
+    // when it was stopped (a rate change) is shorter. Not the list's start time: the first segment
+    // of a run with a timestamp offset is listed from 0, not from the offset (ffmpeg 5.1).
+    const endS = Number(m[3]);
+    const durationMs = Math.max(0, Math.round((endS - this.segmentStartS) * 1000));
+    this.segmentStartS = endS;
     let seg: Segment;
     try {
-      seg = this.ring.complete(Number(m[1]));
+      seg = this.ring.complete(Number(m[1]), durationMs);
     } catch (err) {
       this.log.warn({ err, line }, 'segment reported but not found');
       return;

@@ -20,6 +20,8 @@ export interface Segment {
   n: number;
   path: string;
   bytes: number;
+  /** Its length as ffmpeg reported it, ms; unknown for a segment found on disk at start. */
+  durationMs?: number;
 }
 
 export interface RingOpenReport {
@@ -100,10 +102,10 @@ export class Ring {
   }
 
   /** ffmpeg finished `seg-<n>.part`: name it a segment, then keep the ring inside its quota. */
-  complete(n: number): Segment {
+  complete(n: number, durationMs?: number): Segment {
     const path = join(this.ringDir, segName(n));
     renameSync(join(this.ringDir, segName(n, 'part')), path);
-    const seg = { n, path, bytes: statSync(path).size };
+    const seg: Segment = { n, path, bytes: statSync(path).size, ...(durationMs === undefined ? {} : { durationMs }) };
     this.ring.set(n, seg);
     this.enforceQuota();
     return seg;

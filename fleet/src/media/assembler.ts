@@ -16,12 +16,22 @@ import type { BlobStore } from './blob-store.ts';
  * stored (and again for a chunk of a file already complete), `partial` with the ranges held when
  * a file's last bytes came but a gap remains, when a whole file failed its hash (then with none:
  * everything again) and for every unfinished file when the unit comes online; `refused` past the
- * unit's quota or for a chunk that contradicts its file.
+ * unit's quota or for a chunk that contradicts its file; `abandoned` for a chunk past offset 0 of
+ * an upload retention gave up (the unit resumes from an offset whose bytes are gone): the unit
+ * starts it again from 0, and that chunk takes the upload up afresh.
  *
  * Bad chunks are counted by reason and dropped; a unit cannot make the fleet store more than its
  * quota (`unitQuotaBytes`, counting files on the way).
  */
-export type ChunkDropReason = 'chunk-hash' | 'size-unknown' | 'out-of-range' | 'conflict' | 'quota' | 'duplicate' | 'file-hash';
+export type ChunkDropReason =
+  | 'chunk-hash'
+  | 'size-unknown'
+  | 'out-of-range'
+  | 'conflict'
+  | 'quota'
+  | 'duplicate'
+  | 'file-hash'
+  | 'abandoned';
 
 export interface AssemblerOptions {
   store: MediaStore;
@@ -85,6 +95,19 @@ export class MediaAssembler {
     if (m.state === 'complete') {
       o.ack(unitId, { recording: m.recording, state: 'complete', have: [{ offset: 0, length: m.size }] });
       return this.#drop('duplicate', unitId, chunk);
+    }
+    if (m.state === 'abandoned') {
+      if (chunk.offset !== 0) {
+        o.ack(unitId, { recording: m.recording, state: 'abandoned', have: [] });
+        return this.#drop('abandoned', unitId, chunk);
+      }
+      if ((await o.store.unitBytes(unitId)) + m.size > o.unitQuotaBytes) {
+        o.ack(unitId, { recording: m.recording, state: 'refused', have: [], reason: 'quota' });
+        return this.#drop('quota', unitId, chunk);
+      }
+      o.log.info({ unitId, recording: m.recording }, 'abandoned upload started again by the unit');
+      m.state = 'partial';
+      m.have = [];
     }
     const range = { offset: chunk.offset, length: chunk.data.length };
     if (range.offset + range.length > m.size) return this.#drop('out-of-range', unitId, chunk);

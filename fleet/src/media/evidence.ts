@@ -58,7 +58,8 @@ export class EvidenceBook {
     for (const r of await this.#store.list(unitId, { alarmId })) media.set(r.recording, r);
     const parts = await Promise.all(
       (e.entries ?? []).map(async (entry) => {
-        if (entry.recording === undefined) return { ...entry, arrived: true };
+        // Inline parts are all there; a media part without a recording (a clip a restart cut before it held anything) never arrives.
+        if (entry.recording === undefined) return { ...entry, arrived: entry.part === 'readings' || entry.part === 'position' };
         const m = media.get(entry.recording) ?? (await this.#store.get(unitId, entry.recording));
         return { ...entry, arrived: m?.state === 'complete' && m.sha256 === entry.sha256 && m.size === entry.bytes };
       }),

@@ -114,11 +114,13 @@ export class MediaRetention {
     report.held = kept.size;
     report.storedBytes = stored;
     for (const m of await o.store.idlePartials(now - p.stagingMaxAgeH * 3_600_000)) {
-      if (isHeld(m) || !(await o.store.remove(m))) continue;
+      // Kept as `abandoned` (no bytes) for `keepDays`: a unit that resumes it later is told to start again (assembler.ts).
+      if (isHeld(m) || !(await o.store.abandon(m, now))) continue;
       await unlinkQuietly(stagingPath(o.stagingDir, m.unitId, m.recording));
       report.abandoned++;
       report.freedBytes += rangeBytes(m.have);
     }
+    for (const m of await o.store.abandonedBefore(now - p.keepDays * 86_400_000)) await o.store.remove(m);
     report.orphans = await this.#orphans();
     const busy = report.expired + report.overQuota + report.abandoned + report.orphans > 0;
     if (busy) o.log.info({ ...report, store: o.blobs.name }, 'media retention');

@@ -11,7 +11,8 @@ export interface MediaRecord {
   size: number;
   sha256: string;
   have: ByteRange[];
-  state: 'partial' | 'complete';
+  /** `abandoned`: a partial upload retention gave up; kept (no bytes) so the unit's resume is answered. */
+  state: 'partial' | 'complete' | 'abandoned';
   alarmId: string | null;
   startTs: number | null;
   durationMs: number | null;
@@ -71,6 +72,7 @@ export class MediaStore {
       .selectFrom('media')
       .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes'))
       .where('unit_id', '=', unitId)
+      .where('state', '!=', 'abandoned')
       .executeTakeFirst();
     return Number(r?.bytes ?? 0);
   }
@@ -129,6 +131,25 @@ export class MediaStore {
   async idlePartials(before: number): Promise<MediaRecord[]> {
     const rows = await this.#db.selectFrom('media').selectAll().where('state', '=', 'partial').where('updated_at', '<', before).execute();
     return rows.map(toMedia);
+  }
+
+  /** Abandoned uploads given up before `before`. */
+  async abandonedBefore(before: number): Promise<MediaRecord[]> {
+    const rows = await this.#db.selectFrom('media').selectAll().where('state', '=', 'abandoned').where('updated_at', '<', before).execute();
+    return rows.map(toMedia);
+  }
+
+  /** Marks a partial upload abandoned (none of it held) if it is still as `m` was read; true when it was. */
+  async abandon(m: MediaRecord, now: number): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('media')
+      .set({ state: 'abandoned', have: '[]', updated_at: now })
+      .where('unit_id', '=', m.unitId)
+      .where('recording', '=', m.recording)
+      .where('state', '=', m.state)
+      .where('updated_at', '=', m.updatedAt)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   /** Deletes a recording's row if it is still as `m` was read (a chunk that came meanwhile keeps it); true when it went. */

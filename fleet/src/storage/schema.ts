@@ -43,7 +43,7 @@ export interface MediaTable {
   sha256: string;
   /** JSON array of verified byte ranges, coalesced. */
   have: string;
-  state: 'partial' | 'complete';
+  state: 'partial' | 'complete' | 'abandoned';
   alarm_id: string | null;
   start_ts: number | null;
   duration_ms: number | null;

@@ -15,6 +15,8 @@ import { RecordingId, Sha256Hex } from './media.ts';
 export const EVIDENCE_PARTS = ['snapshot', 'clip', 'segment', 'readings', 'position'] as const;
 export type EvidencePart = (typeof EVIDENCE_PARTS)[number];
 export const EVIDENCE_MAX_ENTRIES = 64;
+/** Why a part is shorter than planned: `restart`, the agent stopped (a kill, a power cut) before its post-roll was recorded. */
+export const EVIDENCE_CUTS = ['restart'] as const;
 
 /** Plain numbers (no `scale`): the compact form must carry exactly what was hashed. */
 export const EvidenceEntry = Type.Object(
@@ -30,6 +32,13 @@ export const EvidenceEntry = Type.Object(
       Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' }), Type.Number(), {
         maxProperties: 32,
         description: 'Readings at the time (part `readings`)',
+      }),
+    ),
+    // Last: an entry without it hashes as it did before the field existed.
+    cut: Type.Optional(
+      StringEnum(EVIDENCE_CUTS, {
+        description:
+          'The part ended before it was due (`restart`: the agent restarted while it recorded); a clip with no recording held nothing',
       }),
     ),
   },

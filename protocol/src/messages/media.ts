@@ -70,9 +70,11 @@ export type ByteRange = Static<typeof ByteRange>;
  * verified ranges (coalesced) so the unit sends only the gaps; `complete` means the assembled file
  * matched its size and SHA-256 (the unit may unpin and evict it); `refused` means the fleet will not
  * take more of it (`reason`: a quota, a hash that does not match, a file over the limit), and the
- * unit stops sending it.
+ * unit stops sending it; `abandoned` means the fleet gave up the partial upload (no chunk came for
+ * its staging age) and holds none of it (`have` empty): the unit sends it all again from offset 0
+ * if it still holds the file whole, or drops it.
  */
-export const MEDIA_ACK_STATES = ['partial', 'complete', 'refused'] as const;
+export const MEDIA_ACK_STATES = ['partial', 'complete', 'refused', 'abandoned'] as const;
 export const MEDIA_REFUSALS = ['quota', 'hash-mismatch', 'too-large', 'conflict'] as const;
 export type MediaRefusal = (typeof MEDIA_REFUSALS)[number];
 
