@@ -93,7 +93,15 @@ test('the ticket page and the alarm console show the evidence of every alarm beh
   await raise(unit, 1, 'tamper-1', T0, [{ part: 'position', ts: T0, ...DAOLI }, still1]);
   await upload(unit, still, 'snap-1', 'snapshot', 'tamper-1', 'image/jpeg');
   const T1 = T0 + 60_000;
-  const clip2 = { part: 'clip', ts: T1 + 500, recording: 'clip-2', bytes: clip.length, sha256: sha(clip).toString('hex') } as const;
+  // Its unit restarted before the post-roll: the clip is what the ring held, and says so.
+  const clip2 = {
+    part: 'clip',
+    ts: T1 + 500,
+    recording: 'clip-2',
+    bytes: clip.length,
+    sha256: sha(clip).toString('hex'),
+    cut: 'restart',
+  } as const;
   await raise(unit, 3, 'tamper-2', T1, [{ part: 'position', ts: T1, ...DAOLI }, clip2]);
   await waitFor(async () => (await fleet.media.store.get(UNIT, 'snap-1'))?.state === 'complete', 10_000);
   await waitFor(async () => (await fleet.media.evidence.status(UNIT, 'tamper-2'))?.chain === 'ok', 10_000);
@@ -155,7 +163,7 @@ test('the ticket page and the alarm console show the evidence of every alarm beh
   const kb = (clip.length / 1024).toFixed(0);
   assert.deepEqual(await parts('tamper-2'), [
     ['position', 'true', 'carried in the manifest'],
-    ['clip', 'false', `not arrived yet (${kb} kB)`],
+    ['clip', 'false', `not arrived yet (${kb} kB) · cut short: the unit restarted before the rest was recorded`],
   ]);
   assert.deepEqual(await parts('tamper-1'), [
     ['position', 'true', 'carried in the manifest'],

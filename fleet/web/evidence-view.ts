@@ -281,10 +281,13 @@ export function evidenceSheet(): void {
 type ClipState = 'none' | 'loading' | 'ready' | 'playing' | 'failed';
 
 function partState(p: EvidenceAnswer['parts'][number], row: MediaRow | undefined): string {
+  // A clip the unit's restart cut short: said, so nobody waits for a post-roll that never was.
+  if (p.cut && !p.recording) return t('evidence.cut.empty');
+  const cut = p.cut ? ` · ${t('evidence.cut.short')}` : '';
   if (!p.recording) return t('evidence.inline');
-  if (p.arrived) return t('evidence.arrived');
+  if (p.arrived) return `${t('evidence.arrived')}${cut}`;
   const size = kb(p.bytes ?? row?.size ?? 0);
-  return row && row.receivedBytes > 0 ? t('evidence.receiving', { got: kb(row.receivedBytes), size }) : t('evidence.waiting', { size });
+  return `${row && row.receivedBytes > 0 ? t('evidence.receiving', { got: kb(row.receivedBytes), size }) : t('evidence.waiting', { size })}${cut}`;
 }
 
 function kb(bytes: number): string {
