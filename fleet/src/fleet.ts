@@ -15,6 +15,7 @@ import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
 import { DashboardOverlay } from './services/dashboard-overlay.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
+import { LoopChanges } from './services/loop-changes.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -79,6 +80,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
+  const loopChanges = new LoopChanges();
   const loop = await startAlarmLoop({
     config,
     mqtt,
@@ -91,6 +93,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     stored: async (messages) => {
       for (const m of messages) if (m.kind === 'alarm') await media.evidence.takeAlarm(m.unitId, m.payload);
     },
+    changed: (c) => loopChanges.note(c),
     log,
   });
   // Bound: an injected clock may be an object whose now() reads its own fields.
@@ -119,6 +122,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
+    loopChanges,
     ota,
     media,
     dashboard: await bundleDashboard(),
