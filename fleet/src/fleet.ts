@@ -15,7 +15,7 @@ import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
 import { DashboardOverlay } from './services/dashboard-overlay.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
-import { LoopChanges } from './services/loop-changes.ts';
+import { type LoopChangeSource, LoopChanges } from './services/loop-changes.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -30,6 +30,8 @@ export interface Fleet {
   registry: Registry;
   ingest: MqttIngest;
   loop: AlarmLoop;
+  /** What the alarm loop commits, as the dashboard's live views hear it. */
+  loopChanges: LoopChangeSource;
   ota: Ota;
   media: Media;
   httpPort: number;
@@ -156,6 +158,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     registry,
     ingest,
     loop,
+    loopChanges,
     ota,
     httpPort,
     media,
