@@ -43,7 +43,16 @@ async function measure(browser: Browser, base: string, all: boolean): Promise<Fi
   const interactions = await recordInteractions(page);
   await page.locator('.alarm-filter').pressSequentially('hrb-09', { delay: 150 });
   await page.locator('.alarm-filter').fill('');
+  const acked = await page.locator('article.alarm.state-acknowledged').count();
   await page.locator('article.alarm:not([hidden]) button[data-do="ack"]').first().click();
+  // The acknowledge comes back as a push that moves the row: the next click is on the console as it then stands.
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(
+        'article.alarm.state-acknowledged',
+      ).length > n,
+    acked,
+  );
   await page.locator('article.alarm:not([hidden]) button[data-do="shelve"]').nth(1).click();
   await page.locator('form.shelve button[data-do="cancel"]').click();
   const slowestInteractionMs = Math.max(0, ...(await interactions()).map((i) => i.duration));
@@ -92,7 +101,7 @@ export async function bench(): Promise<BenchRow[]> {
     const rig = { browser, base, fleet, units };
     for (let i = 0; i < 2; i++) {
       storms.beat.push(await measureStorm(rig, ALARMS + 2 * i * STORM, true));
-      storms.push.push(await measureStorm(rig, ALARMS + (2 * i + 1) * STORM, false));
+      storms.push.push(await measureStorm(rig, ALARMS + (2 * i + 1) * STORM, false, i === 0 ? 'alarm-console-storm' : undefined));
     }
     const bestOf = (f: StormFigures[], k: keyof StormFigures) => Math.min(...f.map((x) => x[k]));
     return [
@@ -121,7 +130,7 @@ export async function bench(): Promise<BenchRow[]> {
         baseline: best(runs.all, 'firstPageMs'),
       },
       {
-        name: 'alarm console main thread per answer (nothing changed)',
+        name: 'alarm console main thread over one 30 s reconcile (nothing changed)',
         value: best(runs.paged, 'perAnswerMs'),
         unit: 'ms',
         baseline: best(runs.all, 'perAnswerMs'),

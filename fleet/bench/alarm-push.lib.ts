@@ -5,12 +5,16 @@
  * (after its transaction); visible is when the episode's row enters the console's list (page and
  * bench read the same machine clock). The baseline is the same console as it was before the push:
  * the stream's `alarms` and `flood` events withheld from the page and the whole list asked for every
- * 5 s (the view opened again, which asks in full as the old beat did).
+ * 5 s (the view opened again, which asks in full as the old beat did). Each storm's alarms are
+ * cleared after it, so every storm meets the same 1,000 open alarms. `shot` keeps a screenshot of
+ * the console mid-storm (half the rows in) and after it in test-artifacts/.
  */
+import { mkdir } from 'node:fs/promises';
 import { encodeUplink, topics } from '@shouwang/protocol';
 import type { MqttClient } from 'mqtt';
 import type { Browser } from 'playwright-core';
 import type { Fleet } from '../src/fleet.ts';
+import { ARTIFACTS } from '../test/dashboard-browser.ts';
 import { BENCH_TOKEN } from './bench-fleet.lib.ts';
 import { mainThread, unitId } from './dashboard.lib.ts';
 
@@ -46,6 +50,7 @@ export async function measureStorm(
   o: { browser: Browser; base: string; fleet: Fleet; units: MqttClient },
   first: number,
   oldBeat: boolean,
+  shot?: string,
 ): Promise<StormFigures> {
   const context = await o.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en' });
   if (oldBeat) await context.addInitScript(OLD_BEAT);
@@ -74,6 +79,7 @@ export async function measureStorm(
         }
     }).observe(g.document.querySelector('.alarm-list'), { childList: true });
   });
+  if (shot) await mkdir(ARTIFACTS, { recursive: true });
   const committed = new Map<string, number>();
   const mine = (e: string) => e.startsWith('hrb-') && Number(e.slice(4, 8)) > first && Number(e.slice(4, 8)) <= first + STORM;
   const stop = o.fleet.loopChanges.subscribe((c) => {
@@ -83,30 +89,43 @@ export async function measureStorm(
   const busy = await mainThread(page);
   const before = await busy();
   const ts = Date.now();
-  await Promise.all(
-    Array.from({ length: STORM }, (_, i) =>
-      o.units.publishAsync(
-        topics.uplink(unitId(first + i), 'alarm'),
-        Buffer.from(
-          encodeUplink(
-            'alarm',
-            { seq: 1, ts: ts - i, id: `tamper-${first + i}`, kind: 'tamper', severity: 'major', state: 'raised', lat: 45.75, lon: 126.55 },
-            'json',
+  const storm = (seq: number, state: 'raised' | 'cleared') =>
+    Promise.all(
+      Array.from({ length: STORM }, (_, i) =>
+        o.units.publishAsync(
+          topics.uplink(unitId(first + i), 'alarm'),
+          Buffer.from(
+            encodeUplink(
+              'alarm',
+              { seq, ts: ts - i + seq, id: `tamper-${first + i}`, kind: 'tamper', severity: 'major', state, lat: 45.75, lon: 126.55 },
+              'json',
+            ),
           ),
+          { qos: 1 },
         ),
-        { qos: 1 },
       ),
-    ),
-  );
+    );
+  const taken = o.fleet.loop.alarms.counts.taken;
+  await storm(1, 'raised');
   const seen = async () => page.evaluate(() => (globalThis as unknown as { seen: Record<string, number> }).seen);
   let shown: Record<string, number> = {};
+  let midShot = false;
   const end = Date.now() + 120_000;
   while (Date.now() < end) {
     shown = await seen();
-    if ([...committed.keys()].filter((e) => e in shown).length >= STORM) break;
+    const n = [...committed.keys()].filter((e) => e in shown).length;
+    if (n >= STORM) break;
+    if (shot && !midShot && n >= STORM / 2) {
+      midShot = true;
+      await page.screenshot({ path: `${ARTIFACTS}${shot}-mid.png` });
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const busyMs = (await busy()) - before;
+  if (shot) await page.screenshot({ path: `${ARTIFACTS}${shot}-after.png` });
+  // Cleared again: the next storm meets the same console.
+  await storm(2, 'cleared');
+  while (o.fleet.loop.alarms.counts.taken < taken + 2 * STORM) await new Promise((r) => setTimeout(r, 50));
   stop();
   await context.close();
   const lags = [...committed].filter(([e]) => e in shown).map(([e, at]) => (shown[e] as number) - at);

@@ -263,18 +263,24 @@ export class AlarmConsole {
     this.#count.textContent = this.#rows.size ? t('alarm.count', { active, acked, shelved, inhibited }) : t('alarm.none');
   }
 
-  /** Order (CSS `order`, nothing moved), then the filter and the page: only the first rows that match are laid out. */
+  /**
+   * The filter and the page, then order (CSS `order`, nothing moved): only the first rows that match
+   * are laid out, and only those are given their place (a hidden row's is set when it shows), so a
+   * push that slots rows in the middle does not restyle the thousand below the page.
+   */
   #arrange(): void {
     const q = this.#filter.value.trim().toLowerCase();
     const sorted = [...this.#rows.values()].sort((x, y) => rank(x.alarm) - rank(y.alarm) || y.alarm.raisedAt - x.alarm.raisedAt);
     let matching = 0;
     sorted.forEach((row, i) => {
-      const o = String(i);
-      if (row.el.style.order !== o) row.el.style.order = o;
       const match = q === '' || row.words.includes(q);
-      const hide = !match || matching >= this.#listed;
+      // A row being answered (a form open, its evidence shown) stays laid out when a push moves it past the page.
+      const busy = this.#evidence?.row === row || row.el.querySelector('form') !== null;
+      const hide = !match || (matching >= this.#listed && !busy);
       if (match) matching++;
       if (row.el.hidden !== hide) row.el.hidden = hide;
+      const o = String(i);
+      if (!hide && row.el.style.order !== o) row.el.style.order = o;
     });
     this.#more.hidden = matching <= this.#listed;
     if (!this.#more.hidden)
