@@ -1,8 +1,9 @@
 /**
  * The alarm loop's pushes on the dashboard's stream, read as a client reads them (HTTP, text/event-stream):
  * a storm of 1,000 alarms arrives as every episode once, in a few coalesced `alarms` events (one
- * read per 250 ms, not one per commit), each followed by the flood state; a ticket's move is pushed
- * as the ticket; and a token that may not read the API may not open the stream.
+ * read per 250 ms, not one per commit), each followed by the flood state; a ticket's move and its
+ * deadline timer's warning are pushed as the ticket; and a token that may not read the API may not
+ * open the stream.
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
@@ -47,11 +48,12 @@ async function listen(t: TestContext, base: string, token: string): Promise<{ st
   return { status: res.status, events };
 }
 
-test('a storm of 1,000 alarms is pushed as each episode once, in coalesced events; a move as its ticket; no read, no stream', {
+test('a storm of 1,000 alarms is pushed as each episode once, in coalesced events; a move and a deadline warning as the ticket; no read, no stream', {
   timeout: 120_000,
 }, async (t) => {
   const broker = await startBroker(t);
-  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN } });
+  let now = Date.now();
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, clock: { now: () => now } });
   const api = apiClient(fleet.base);
   const token = async (role: string, name: string) => (await api('POST', '/api/tokens', ADMIN, { role, name })).body.token as string;
   const operator = await token('department-operator', 'Operator Chen');
@@ -106,4 +108,14 @@ test('a storm of 1,000 alarms is pushed as each episode once, in coalesced event
     listed.find((x) => x.id === ticket.id),
     'the pushed row is the listed row',
   );
+
+  // Past its warning time by the fleet's clock: the timer paints it yellow, and the ticket is pushed so.
+  const { yellowAt } = (await api('GET', `/api/tickets/${ticket.id}`, ADMIN)).body.ticket as { yellowAt: number };
+  now = yellowAt + 1000;
+  const warned = events.length;
+  assert.ok((await fleet.loop.tickets.runDue()) > 0);
+  const yellow = (e: Event) =>
+    e.type === 'tickets' &&
+    (e.data as { tickets: { id: string; light: string }[] }).tickets.some((x) => x.id === ticket.id && x.light === 'yellow');
+  await waitFor(() => events.slice(warned).some(yellow));
 });
