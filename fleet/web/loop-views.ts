@@ -72,6 +72,7 @@ export function mountLoopViews(o: {
     push: {
       alarms: (e) => alarms.push(e),
       flood: (e) => alarms.pushFlood(e),
+      clock: (c) => clock.sync(c.now, performance.now(), c.scale),
       tickets(e) {
         queue.push(e);
         ticket.push(e);

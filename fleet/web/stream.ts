@@ -9,6 +9,7 @@ export interface LoopPush {
   alarms(e: AlarmPush): void;
   flood(e: FloodPush): void;
   tickets(e: TicketPush): void;
+  clock(c: FleetClock): void;
   state(s: StreamState): void;
 }
 
@@ -39,7 +40,10 @@ export function openStream(token: string | null, on: StreamHandlers): () => void
   events.addEventListener('error', () => state('reconnecting'));
   events.addEventListener('unit', (e) => on.unit(data(e)));
   events.addEventListener('cells', (e) => on.cells(data(e)));
-  events.addEventListener('clock', (e) => on.clock(data(e)));
+  events.addEventListener('clock', (e) => {
+    on.clock(data(e));
+    on.loop.clock(data(e));
+  });
   events.addEventListener('alarms', (e) => on.loop.alarms(data(e)));
   events.addEventListener('flood', (e) => on.loop.flood(data(e)));
   events.addEventListener('tickets', (e) => on.loop.tickets(data(e)));
