@@ -16,6 +16,7 @@ import { pushSiteToUnit } from './registry/site-push.ts';
 import { CommandClient } from './services/commands.ts';
 import { DashboardOverlay } from './services/dashboard-overlay.ts';
 import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
+import { type LoopChangeSource, LoopChanges } from './services/loop-changes.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
@@ -31,6 +32,8 @@ export interface Fleet {
   registry: Registry;
   ingest: MqttIngest;
   loop: AlarmLoop;
+  /** What the alarm loop commits, as the dashboard's live views hear it. */
+  loopChanges: LoopChangeSource;
   ota: Ota;
   media: Media;
   httpPort: number;
@@ -83,6 +86,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
   const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
+  const loopChanges = new LoopChanges();
   const loop = await startAlarmLoop({
     config,
     mqtt,
@@ -95,6 +99,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     stored: async (messages) => {
       for (const m of messages) if (m.kind === 'alarm') await media.evidence.takeAlarm(m.unitId, m.payload);
     },
+    changed: (c) => loopChanges.note(c),
     log,
   });
   // Another instance's commit wakes this one's waiting flows leases (SQLite: one instance, its own wake is all).
@@ -134,6 +139,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
+    loopChanges,
     ota,
     media,
     dashboard: await bundleDashboard(),
@@ -170,6 +176,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     registry,
     ingest,
     loop,
+    loopChanges,
     ota,
     httpPort,
     media,

@@ -7,8 +7,8 @@ import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
 import { actorName, explainLoop, loopRole, shortId } from './loop-actions.ts';
-import { Beat } from './loop-beat.ts';
-import type { AlarmList, AlarmView, AreaNames, FloodDistrict } from './loop-model.ts';
+import { Beat, RECONCILE_MS } from './loop-beat.ts';
+import type { AlarmList, AlarmPush, AlarmView, AreaNames, FloodDistrict, FloodPush } from './loop-model.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { clock, span } from './time.ts';
@@ -34,14 +34,14 @@ interface Row {
   alarm: AlarmView;
 }
 
-/** How often the console asks the fleet for changes while it is open. */
-const POLL_MS = 5000;
 /**
  * Rows laid out at once, in the console's order; more on request, and the filter finds any. All
  * rows are kept and patched; a thousand laid out would cost each answer to a click or a keystroke
  * ~200 ms of style and layout on a loaded machine (the unit list pages for the same reason).
  */
 const PAGE = 100;
+/** Parts of the open evidence arrive as the media uploads (nothing the alarm loop pushes): that one episode is asked again this often. */
+const EVIDENCE_MS = 5000;
 const SHELVE_MINUTES = [30, 60, 240, 480, 1440] as const;
 const SEVERITY_RANK = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
 
@@ -50,7 +50,13 @@ const SEVERITY_RANK = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
  * ones below, dimmed, for what they are), the flood state per district on top, and the answers a
  * commander gives — acknowledge, shelve with a reason and an expiry, comment. Each episode is a
  * keyed row drawn once and redrawn only when the episode changes, and the order is CSS `order`, so
- * a thousand open alarms and a poll every few seconds do not rebuild the list.
+ * a thousand open alarms do not rebuild the list.
+ *
+ * What the fleet commits is pushed on the dashboard's stream (the changed rows, at most one push
+ * per 250 ms); rows pushed within one animation frame are drawn, ordered and counted once, so a
+ * storm costs the page a few redraws, not one per alarm. The whole list is asked for on opening,
+ * on each (re)connection of the stream and every RECONCILE_MS: what no push carries (another
+ * fleet instance's commits, a shelf or staleness running out with time) shows then.
  */
 export class AlarmConsole {
   readonly #root: HTMLElement;
@@ -63,8 +69,12 @@ export class AlarmConsole {
   readonly #more: HTMLButtonElement;
   #listed = PAGE;
   readonly #beat: Beat;
+  /** Pushed rows and flood state not drawn yet: drawn at the next animation frame. */
+  #frame: { rows: Set<Row>; flood: FloodDistrict[] | null } | null = null;
+  /** Episodes pushed while a full answer is on its way, with their time: that answer may be older. */
+  #pushed: Map<string, number> | null = null;
   /** The one episode whose evidence is open under its row. */
-  #evidence: { row: Row; list: EvidenceList; pane: HTMLElement; status: HTMLElement } | null = null;
+  #evidence: { row: Row; list: EvidenceList; pane: HTMLElement; status: HTMLElement; timer: ReturnType<typeof setInterval> } | null = null;
 
   constructor(root: HTMLElement, deps: AlarmConsoleDeps) {
     this.#root = root;
@@ -80,7 +90,7 @@ export class AlarmConsole {
     this.#flood = root.querySelector('.flood') as HTMLElement;
     this.#count = root.querySelector('.count') as HTMLElement;
     this.#list = root.querySelector('.alarm-list') as HTMLElement;
-    this.#beat = new Beat(POLL_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
+    this.#beat = new Beat(RECONCILE_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
     this.#filter = root.querySelector('.alarm-filter') as HTMLInputElement;
     translateStatic(root);
     this.#more = root.querySelector('button.more') as HTMLButtonElement;
@@ -132,43 +142,103 @@ export class AlarmConsole {
     if (!this.#root.hidden) void this.#beat.run();
   }
 
+  /** The stream (re)connected: an open console asks in full once. */
+  reconcile(): void {
+    if (this.#beat.on) void this.#beat.run();
+  }
+
+  /** Episodes the fleet changed: upserted (a cleared one removed), drawn at the next frame. */
+  push(e: AlarmPush): void {
+    if (!this.#beat.on) return;
+    this.#deps.clock.sync(e.now);
+    learnNames(e.names);
+    const frame = this.#nextFrame();
+    for (const a of e.alarms) {
+      this.#pushed?.set(a.episode, a.updatedAt);
+      const row = this.#rows.get(a.episode);
+      if (row && row.alarm.updatedAt > a.updatedAt) continue;
+      if (a.state === 'cleared') {
+        if (row) this.#remove(a.episode, row);
+        if (row) frame.rows.delete(row);
+        continue;
+      }
+      if (row) row.alarm = a;
+      frame.rows.add(row ?? this.#add(a));
+    }
+    this.#beat.heard(e.now);
+  }
+
+  pushFlood(e: FloodPush): void {
+    if (!this.#beat.on) return;
+    learnNames(e.names);
+    this.#nextFrame().flood = e.districts;
+  }
+
+  #nextFrame(): { rows: Set<Row>; flood: FloodDistrict[] | null } {
+    if (this.#frame) return this.#frame;
+    const frame = { rows: new Set<Row>(), flood: null };
+    this.#frame = frame;
+    requestAnimationFrame(() => {
+      this.#frame = null;
+      const now = this.#deps.clock.now();
+      for (const row of frame.rows) this.#draw(row, now);
+      if (frame.flood) this.#drawFlood(frame.flood);
+      this.#arrange();
+      this.#summarize();
+    });
+    return frame;
+  }
+
+  #add(a: AlarmView): Row {
+    const row = build(a);
+    this.#rows.set(a.episode, row);
+    this.#list.append(row.el);
+    return row;
+  }
+
+  #remove(episode: string, row: Row): void {
+    if (this.#evidence?.row === row) this.#closeEvidence();
+    row.el.remove();
+    this.#rows.delete(episode);
+  }
+
   async #ask(superseded: () => boolean): Promise<number | null> {
+    const pushed = new Map<string, number>();
+    this.#pushed = pushed;
     const [list, flood] = await Promise.all([
       this.#deps.api.get<AlarmList>('/api/alarms?limit=5000'),
       this.#deps.api.get<{ districts: FloodDistrict[]; names: AreaNames }>('/api/alarms/flood'),
     ]);
     if (superseded()) return null;
+    if (this.#pushed === pushed) this.#pushed = null;
     this.#deps.clock.sync(list.now);
     learnNames(list.names);
     learnNames(flood.names);
-    this.#apply(list.alarms);
+    this.#apply(list.alarms, pushed);
     this.#drawFlood(flood.districts);
-    // Parts arrive while the commander looks: the open evidence is asked again on each beat.
-    if (this.#evidence) await this.#loadEvidence(superseded);
     return list.now;
   }
 
-  #apply(alarms: readonly AlarmView[]): void {
+  /** A full answer; an episode pushed while it was on its way keeps the pushed row if that is as new. */
+  #apply(alarms: readonly AlarmView[], pushed: ReadonlyMap<string, number>): void {
     const now = this.#deps.clock.now();
     const seen = new Set<string>();
     let changed = false;
     for (const a of alarms) {
       seen.add(a.episode);
-      let row = this.#rows.get(a.episode);
-      if (!row) {
-        row = build(a);
-        this.#rows.set(a.episode, row);
-        this.#list.append(row.el);
+      const p = pushed.get(a.episode);
+      if (p !== undefined && p >= a.updatedAt) continue;
+      const row = this.#rows.get(a.episode);
+      if (row) row.alarm = a;
+      else {
+        this.#add(a);
         changed = true;
       }
-      row.alarm = a;
     }
     // Cleared since the last answer: gone from the console.
     for (const [episode, row] of this.#rows)
-      if (!seen.has(episode)) {
-        if (this.#evidence?.row === row) this.#closeEvidence();
-        row.el.remove();
-        this.#rows.delete(episode);
+      if (!seen.has(episode) && !pushed.has(episode)) {
+        this.#remove(episode, row);
         changed = true;
       }
     // Drawn once every episode is known: a row names the episode that inhibits it.
@@ -193,18 +263,24 @@ export class AlarmConsole {
     this.#count.textContent = this.#rows.size ? t('alarm.count', { active, acked, shelved, inhibited }) : t('alarm.none');
   }
 
-  /** Order (CSS `order`, nothing moved), then the filter and the page: only the first rows that match are laid out. */
+  /**
+   * The filter and the page, then order (CSS `order`, nothing moved): only the first rows that match
+   * are laid out, and only those are given their place (a hidden row's is set when it shows), so a
+   * push that slots rows in the middle does not restyle the thousand below the page.
+   */
   #arrange(): void {
     const q = this.#filter.value.trim().toLowerCase();
     const sorted = [...this.#rows.values()].sort((x, y) => rank(x.alarm) - rank(y.alarm) || y.alarm.raisedAt - x.alarm.raisedAt);
     let matching = 0;
     sorted.forEach((row, i) => {
-      const o = String(i);
-      if (row.el.style.order !== o) row.el.style.order = o;
       const match = q === '' || row.words.includes(q);
-      const hide = !match || matching >= this.#listed;
+      // A row being answered (a form open, its evidence shown) stays laid out when a push moves it past the page.
+      const busy = this.#evidence?.row === row || row.el.querySelector('form') !== null;
+      const hide = !match || (matching >= this.#listed && !busy);
       if (match) matching++;
       if (row.el.hidden !== hide) row.el.hidden = hide;
+      const o = String(i);
+      if (!hide && row.el.style.order !== o) row.el.style.order = o;
     });
     this.#more.hidden = matching <= this.#listed;
     if (!this.#more.hidden)
@@ -314,9 +390,11 @@ ${a.source === 'fleet' ? '' : `<button type="button" data-do="evidence" aria-exp
     row.el.append(pane);
     const status = pane.querySelector('.evidence-status') as HTMLElement;
     status.textContent = '…';
-    this.#evidence = { row, list, pane, status };
+    const superseded = () => this.#evidence?.row !== row;
+    const timer = setInterval(() => void this.#loadEvidence(superseded), EVIDENCE_MS);
+    this.#evidence = { row, list, pane, status, timer };
     this.#redraw(row);
-    await this.#loadEvidence(() => this.#evidence?.row !== row);
+    await this.#loadEvidence(superseded);
   }
 
   /** The units' alarms behind the open episode, and their evidence as it stands. */
@@ -340,6 +418,7 @@ ${a.source === 'fleet' ? '' : `<button type="button" data-do="evidence" aria-exp
     const open = this.#evidence;
     if (!open) return;
     this.#evidence = null;
+    clearInterval(open.timer);
     open.list.clear();
     open.pane.remove();
     this.#redraw(open.row);
@@ -402,9 +481,10 @@ ${a.source === 'fleet' ? '' : `<button type="button" data-do="evidence" aria-exp
     } catch (err) {
       row.result.className = 'result refused';
       row.result.textContent = explainLoop(err, 'answer-alarms', this.#deps.session());
+      // The state that refused it shows at once (a push of its cause may have been missed).
+      await this.#beat.run();
     }
-    // The answer (or the state that refused it) shows at once, not at the next beat.
-    await this.#beat.run();
+    // An answer taken is pushed to every open console, this one too.
   }
 }
 

@@ -1,11 +1,15 @@
 import { t } from './i18n.ts';
 import { clock } from './time.ts';
 
+/** How often an open view asks in full while the stream pushes its changes (what the push cannot carry: another fleet instance's commits). */
+export const RECONCILE_MS = 30_000;
+
 /**
  * A view's beat: ask the fleet, then again `ms` after the answer, while the view is open. The
- * status line says when the fleet last answered (by the fleet's clock) or that it did not. An
- * action's own ask (to show its effect at once) resets the beat, so one ask stays scheduled, and
- * supersedes an ask already on its way: that one's answer, older than the action, is not drawn.
+ * status line says when the fleet last answered or pushed (by the fleet's clock) or that it did
+ * not. An action's own ask (to show its effect at once) resets the beat, so one ask stays
+ * scheduled, and supersedes an ask already on its way: that one's answer, older than the action,
+ * is not drawn.
  */
 export class Beat {
   readonly #ms: number;
@@ -25,6 +29,18 @@ export class Beat {
     this.#status = status;
   }
 
+  /** A push from the fleet at its time `at`: the status line says so (the beat stays as scheduled). */
+  heard(at: number): void {
+    if (!this.#status) return;
+    this.#status.textContent = t('loop.updated', { time: clock(at) });
+    this.#status.classList.remove('refused');
+  }
+
+  /** Whether the view is open (a push to a closed view is dropped: opening asks in full). */
+  get on(): boolean {
+    return this.#on;
+  }
+
   start(): void {
     this.#on = true;
     void this.run();
@@ -42,10 +58,7 @@ export class Beat {
     try {
       const at = await this.#ask(superseded);
       if (superseded()) return;
-      if (at !== null && this.#status) {
-        this.#status.textContent = t('loop.updated', { time: clock(at) });
-        this.#status.classList.remove('refused');
-      }
+      if (at !== null) this.heard(at);
     } catch (err) {
       if (superseded()) return;
       if (this.#status) {

@@ -18,6 +18,20 @@ export interface AlarmList {
   names: AreaNames;
 }
 
+/** What the stream pushes (api/loop-feed.ts): the rows the alarm loop changed, as the list routes answer them. */
+export type AlarmPush = AlarmList;
+
+export interface FloodPush {
+  districts: FloodDistrict[];
+  names: AreaNames;
+}
+
+export interface TicketPush {
+  now: number;
+  tickets: TicketView[];
+  names: AreaNames;
+}
+
 export interface FloodDistrict {
   district: string;
   inFlood: boolean;
@@ -42,6 +56,8 @@ export interface TicketView {
   deadlineAt: number;
   yellowAt: number;
   escalateAt: number;
+  /** The light last painted by the fleet's timers (what the queue's light filter matches). */
+  light: 'green' | 'yellow' | 'red';
   escalated: boolean;
   rework: number;
   alarmCount: number;

@@ -7,6 +7,7 @@ import css from './loop.css';
 import { LOOP_VIEWS } from './loop-routes.ts';
 import type { Session } from './model.ts';
 import type { Route } from './router.ts';
+import type { LoopPush } from './stream.ts';
 import { TicketPage } from './ticket-page.ts';
 import { TicketQueue } from './ticket-queue.ts';
 
@@ -18,6 +19,8 @@ import { TicketQueue } from './ticket-queue.ts';
 export interface LoopViews {
   show(r: Route): void;
   relabel(): void;
+  /** What the dashboard's stream pushes for these views. */
+  push: LoopPush;
 }
 
 export function mountLoopViews(o: {
@@ -65,6 +68,22 @@ export function mountLoopViews(o: {
       else ticket.close();
       if (r.view === 'kpis') kpis.open(r.query);
       else kpis.close();
+    },
+    push: {
+      alarms: (e) => alarms.push(e),
+      flood: (e) => alarms.pushFlood(e),
+      clock: (c) => clock.sync(c.now, performance.now(), c.scale),
+      tickets(e) {
+        queue.push(e);
+        ticket.push(e);
+      },
+      // Connected or connected again: what was committed while the stream was down is asked for once.
+      state(s) {
+        if (s !== 'live') return;
+        alarms.reconcile();
+        queue.reconcile();
+        ticket.reconcile();
+      },
     },
     relabel() {
       translateStatic(nav);

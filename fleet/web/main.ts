@@ -361,6 +361,7 @@ openStream(token, {
   },
   cells: (c) => map.setCells(c),
   clock: setFleetClock,
+  loop: loopViews.push,
   state(s) {
     conn.textContent = t(`conn.${s}`);
     conn.dataset.state = s;

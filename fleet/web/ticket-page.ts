@@ -8,8 +8,8 @@ import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import { actorName, explainLoop, gridPath, loopRole } from './loop-actions.ts';
-import { Beat } from './loop-beat.ts';
-import { type AreaNames, lightAt, type TicketView, type TimelineEntry } from './loop-model.ts';
+import { Beat, RECONCILE_MS } from './loop-beat.ts';
+import { type AreaNames, lightAt, type TicketPush, type TicketView, type TimelineEntry } from './loop-model.ts';
 import type { Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { clock, span, timeZone, until } from './time.ts';
@@ -25,7 +25,6 @@ export interface TicketPageDeps {
 type Move = Exclude<TicketAction, 'report'>;
 /** Moves that undo work or call in someone else: asked first. */
 const CONFIRM: ReadonlySet<Move> = new Set(['return', 'close', 'reopen', 'escalate']);
-const POLL_MS = 5000;
 /** What a timeline row can say: the moves, and what the fleet records itself. */
 const TIMELINE_ACTIONS: ReadonlySet<string> = new Set([...TICKET_ACTIONS, 'discover', 'merge', 'warn', 'overdue']);
 
@@ -35,6 +34,10 @@ const TIMELINE_ACTIONS: ReadonlySet<string> = new Set([...TICKET_ACTIONS, 'disco
  * taken, the stills, clip and verified chain of every alarm merged into it — evidence-list.ts), every
  * move on its timeline, and the moves its state allows, each marked with the role it needs. The
  * fleet decides: a refused move (403, 409) is shown in words and the ticket reloaded.
+ *
+ * A push on the dashboard's stream that names this ticket (a move, a merge, a timer's warning)
+ * makes the page ask for it and its timeline at once; it also asks on opening, on each
+ * (re)connection of the stream and every RECONCILE_MS.
  */
 export class TicketPage {
   readonly #root: HTMLElement;
@@ -52,7 +55,7 @@ export class TicketPage {
     this.#deps = deps;
     this.#evidence = new EvidenceList({ api: deps.api, token: deps.token });
     root.classList.add('ticket-page');
-    this.#beat = new Beat(POLL_MS, (superseded) => this.#load(superseded), null);
+    this.#beat = new Beat(RECONCILE_MS, (superseded) => this.#load(superseded), null);
     root.addEventListener('click', (e) => {
       const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-move]');
       if (b) void this.#move(b.dataset.move as Move);
@@ -79,6 +82,16 @@ export class TicketPage {
     this.#root.hidden = true;
     this.#beat.stop();
     this.#evidence.clear();
+  }
+
+  /** The stream (re)connected: an open ticket is asked for once. */
+  reconcile(): void {
+    if (this.#beat.on) void this.#beat.run();
+  }
+
+  /** Tickets the fleet changed: this one, if among them, is asked for with its timeline. */
+  push(e: TicketPush): void {
+    if (this.#beat.on && e.tickets.some((tk) => tk.id === this.#id)) void this.#beat.run();
   }
 
   relabel(): void {

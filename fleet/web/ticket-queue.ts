@@ -5,8 +5,8 @@ import type { FleetClock } from './fleet-clock.ts';
 import { esc } from './html.ts';
 import { t, translateStatic } from './i18n.ts';
 import { gridPath, shortId } from './loop-actions.ts';
-import { Beat } from './loop-beat.ts';
-import { type AreaNames, type Light, lightAt, type TicketView } from './loop-model.ts';
+import { Beat, RECONCILE_MS } from './loop-beat.ts';
+import { type AreaNames, type Light, lightAt, type TicketPush, type TicketView } from './loop-model.ts';
 import type { Key } from './strings.ts';
 import { clock, until } from './time.ts';
 
@@ -30,14 +30,16 @@ interface Row {
   ticket: TicketView;
 }
 
-const POLL_MS = 5000;
-
 /**
  * The ticket queue: soonest deadline first, each ticket's traffic light painted against the fleet's
  * clock, narrowed by grid level, department, state and light. The filter lives in the address
  * (`#/tickets?district=daoli&state=dispatched`), the same keys the API takes, so a link shows
  * whoever opens it the same queue. Rows are keyed by ticket and redrawn only when it changes;
  * lights and "due in" move on every few seconds without a redraw.
+ *
+ * Tickets the fleet changes are pushed on the dashboard's stream and matched here against the
+ * queue's filter as the API would (a ticket moved out of the filter leaves the queue); the whole
+ * queue is asked for on opening, on each (re)connection of the stream and every RECONCILE_MS.
  */
 export class TicketQueue {
   readonly #root: HTMLElement;
@@ -57,6 +59,10 @@ export class TicketQueue {
   };
   #query = new URLSearchParams();
   #tick: ReturnType<typeof setInterval> | undefined;
+  /** Pushed tickets not drawn yet: drawn, ordered and counted at the next animation frame. */
+  #frame: Map<string, TicketView> | null = null;
+  /** Tickets pushed while a full answer is on its way, with their time: that answer may be older. */
+  #pushed: Map<string, number> | null = null;
 
   constructor(root: HTMLElement, deps: TicketQueueDeps) {
     this.#root = root;
@@ -77,7 +83,7 @@ export class TicketQueue {
 <div class="ticket-list" role="list"></div>`;
     this.#list = root.querySelector('.ticket-list') as HTMLElement;
     this.#count = root.querySelector('.count') as HTMLElement;
-    this.#beat = new Beat(POLL_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
+    this.#beat = new Beat(RECONCILE_MS, (superseded) => this.#ask(superseded), root.querySelector('.status'));
     this.#form = root.querySelector('form') as HTMLFormElement;
     translateStatic(root);
     this.#form.addEventListener('change', () => this.#navigate());
@@ -172,7 +178,46 @@ export class TicketQueue {
     if (areas.innerHTML !== list) areas.innerHTML = list;
   }
 
+  /** The stream (re)connected: an open queue asks in full once. */
+  reconcile(): void {
+    if (this.#beat.on) void this.#beat.run();
+  }
+
+  /** Tickets the fleet changed: in the queue if its filter takes them, out if not, at the next frame. */
+  push(e: TicketPush): void {
+    if (!this.#beat.on) return;
+    this.#deps.clock.sync(e.now);
+    learnNames(e.names);
+    let frame = this.#frame;
+    if (!frame) {
+      const f = new Map<string, TicketView>();
+      frame = f;
+      this.#frame = f;
+      requestAnimationFrame(() => {
+        this.#frame = null;
+        this.#merge(f);
+      });
+    }
+    for (const tk of e.tickets) {
+      this.#pushed?.set(tk.id, tk.updatedAt);
+      const had = frame.get(tk.id) ?? this.#rows.get(tk.id)?.ticket;
+      if (!had || had.updatedAt <= tk.updatedAt) frame.set(tk.id, tk);
+    }
+    this.#beat.heard(e.now);
+  }
+
+  #merge(pushed: ReadonlyMap<string, TicketView>): void {
+    const tickets = new Map([...this.#rows].map(([id, row]) => [id, row.ticket]));
+    for (const [id, tk] of pushed)
+      if (matches(this.#query, tk)) tickets.set(id, tk);
+      else tickets.delete(id);
+    // Soonest deadline first, as the API orders them.
+    this.#apply([...tickets.values()].sort((a, b) => a.deadlineAt - b.deadlineAt));
+  }
+
   async #ask(superseded: () => boolean): Promise<number | null> {
+    const pushed = new Map<string, number>();
+    this.#pushed = pushed;
     const asked = this.#query.toString();
     const api = new URLSearchParams(this.#query);
     if (api.get('state') === '') api.delete('state');
@@ -180,9 +225,17 @@ export class TicketQueue {
     const answer = await this.#deps.api.get<{ now: number; tickets: TicketView[]; names: AreaNames }>(`/api/tickets?${api}`);
     // The filter changed while this answer was on its way: it answers a question no longer asked.
     if (superseded() || asked !== this.#query.toString()) return null;
+    if (this.#pushed === pushed) this.#pushed = null;
     this.#deps.clock.sync(answer.now);
     learnNames(answer.names);
-    this.#apply(answer.tickets);
+    // A ticket pushed while the answer was on its way stays as pushed if that is as new.
+    const listed = new Set(answer.tickets.map((tk) => tk.id));
+    const tickets = answer.tickets.map((tk) => {
+      const row = this.#rows.get(tk.id);
+      return row && (pushed.get(tk.id) ?? -1) >= tk.updatedAt ? row.ticket : tk;
+    });
+    for (const [id, row] of this.#rows) if (!listed.has(id) && pushed.has(id)) tickets.push(row.ticket);
+    this.#apply(tickets.sort((a, b) => a.deadlineAt - b.deadlineAt));
     return answer.now;
   }
 
@@ -243,6 +296,21 @@ export class TicketQueue {
       if (row.due.textContent !== due) row.due.textContent = due;
     }
   }
+}
+
+/** Whether the queue's filter (the API's own keys, as in its address) takes this ticket. */
+export function matches(q: URLSearchParams, tk: TicketView): boolean {
+  const state = q.get('state');
+  if (state && tk.state !== state) return false;
+  if (q.get('open') === 'true' && tk.state === 'closed') return false;
+  for (const l of GRID_LEVELS) {
+    const v = q.get(l);
+    if (v && tk.grid[l] !== v) return false;
+  }
+  const department = q.get('department');
+  if (department && tk.department !== department) return false;
+  const light = q.get('light');
+  return !light || tk.light === light;
 }
 
 function build(tk: TicketView): Row {

@@ -13,6 +13,7 @@ import {
 } from '../domain/alarm-engine.ts';
 import type { AlarmRules } from '../domain/alarm-rules.ts';
 import type { Grid } from '../grid/grid.ts';
+import type { LoopChange } from '../services/loop-changes.ts';
 import type { AlarmStore } from '../storage/alarm-store.ts';
 import { type BatchStores, LoopBatch } from '../storage/loop-batch.ts';
 import type { Database } from '../storage/schema.ts';
@@ -34,6 +35,8 @@ export interface AlarmServiceOptions {
   positionOf(unitId: string): { lat: number; lon: number } | null;
   /** The unit's latest readings, attached to the ticket as evidence. */
   readingsOf(unitId: string): Record<string, unknown>;
+  /** Hears what each commit changed (the live views, services/loop-changes.ts). */
+  changed?: (c: LoopChange) => void;
   log: Logger;
 }
 
@@ -99,6 +102,7 @@ export class AlarmService {
         ? [fingerprint(m.unitId, m.payload.kind, m.payload.id)]
         : m.payload.alarms.map((a) => fingerprint(m.unitId, a.kind, a.id)),
     );
+    let changed: LoopChange = {};
     const taken = await this.#o.db.transaction().execute(async (tx) => {
       const b = await LoopBatch.open(tx, this.#o.stores, new Set(messages.map((m) => m.unitId)), fingerprints);
       const fresh = await this.#o.stores.alarms.takeMany(
@@ -123,8 +127,10 @@ export class AlarmService {
       }
       writing?.();
       await b.flush();
+      changed = b.changed;
       return out;
     });
+    this.#o.changed?.(changed);
     for (const t of taken)
       if (t) this.counts.taken++;
       else this.counts.duplicates++;
@@ -134,11 +140,13 @@ export class AlarmService {
   /** A fleet-side rule's raise or clear (no message to take: the condition itself is the key). */
   async signal(s: AlarmSignal): Promise<void> {
     this.counts.signals++;
-    await this.#o.db.transaction().execute(async (tx) => {
+    const changed = await this.#o.db.transaction().execute(async (tx) => {
       const b = await LoopBatch.open(tx, this.#o.stores, [s.unitId], [fingerprint(s.unitId, s.kind, s.occurrence)]);
       await this.#apply(b, s);
       await b.flush();
+      return b.changed;
     });
+    this.#o.changed?.(changed);
   }
 
   async #apply(b: LoopBatch, s: AlarmSignal, knownOverride?: AlarmRecord): Promise<void> {
@@ -205,7 +213,9 @@ export class AlarmService {
   /** A person's change, under the unit's lock: a signal being decided meanwhile cannot write over it. */
   async #person(episode: string, from: readonly AlarmRecord['state'][], patch: Parameters<AlarmStore['update']>[3]): Promise<boolean> {
     const r = await this.get(episode);
-    return this.#o.stores.alarms.inUnit(r.unitId, (tx) => this.#o.stores.alarms.update(tx, episode, from, patch));
+    const ok = await this.#o.stores.alarms.inUnit(r.unitId, (tx) => this.#o.stores.alarms.update(tx, episode, from, patch));
+    if (ok) this.#o.changed?.({ episodes: [episode] });
+    return ok;
   }
 
   async shelve(episode: string, who: string, reason: string, minutes: number): Promise<void> {

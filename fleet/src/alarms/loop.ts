@@ -8,6 +8,7 @@ import { DEFAULT_DEADLINES, parseDeadlines } from '../domain/ticket-flow.ts';
 import { Grid } from '../grid/grid.ts';
 import { readJsonFile } from '../json-file.ts';
 import type { FleetState } from '../services/fleet-state.ts';
+import type { LoopChange } from '../services/loop-changes.ts';
 import { AlarmStore } from '../storage/alarm-store.ts';
 import { FlowsOutbox } from '../storage/flows-outbox.ts';
 import type { Dialect } from '../storage/open.ts';
@@ -50,6 +51,8 @@ export async function startAlarmLoop(o: {
   clock: { now(): number };
   /** Hears each batch once committed, before its PUBACKs (the media intake's evidence heads). */
   stored?: (messages: readonly IntakeMessage[]) => Promise<void>;
+  /** Hears what each commit of the alarm and ticket services changed (the live views). */
+  changed?: (c: LoopChange) => void;
   log: Logger;
 }): Promise<AlarmLoop> {
   const c = o.config;
@@ -72,7 +75,8 @@ export async function startAlarmLoop(o: {
   const alarmStore = new AlarmStore(o.db, o.dialect);
   const log = o.log.child({ module: 'alarms' });
   const outbox = new FlowsOutbox(o.db);
-  const tickets = new TicketService({ store: ticketStore, outbox, deadlines, calendar, clock: o.clock, instanceId, log });
+  const changed = o.changed;
+  const tickets = new TicketService({ store: ticketStore, outbox, deadlines, calendar, clock: o.clock, instanceId, changed, log });
   const alarms = new AlarmService({
     db: o.db,
     stores: { alarms: alarmStore, tickets: ticketStore, outbox },
@@ -88,6 +92,7 @@ export async function startAlarmLoop(o: {
       const u = o.state.get(id);
       return u ? { power: u.power, location: u.location, link: u.link, liveness: u.liveness.status } : {};
     },
+    changed,
     log,
   });
   const watcher = new FleetRuleWatcher(alarms, o.clock, log);

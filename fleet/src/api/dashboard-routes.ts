@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Feature, FeatureCollection } from 'geojson';
+import type { Logger } from 'pino';
+import type { AlarmLoop } from '../alarms/loop.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { FleetConfig } from '../config.ts';
 import type { DashboardUnit } from '../domain/dashboard-overlay.ts';
@@ -9,9 +11,11 @@ import type { UnitView } from '../domain/unit-state.ts';
 import type { Grid } from '../grid/grid.ts';
 import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
 import type { FleetState } from '../services/fleet-state.ts';
+import type { LoopChangeSource } from '../services/loop-changes.ts';
 import { type AuditStore, auditEntry } from '../storage/audit-store.ts';
 import type { LocationHistorySource } from '../storage/influx-history.ts';
 import type { DashboardAssets } from './dashboard-bundle.ts';
+import { LoopFeed } from './loop-feed.ts';
 import { AuditAnswer, answers } from './loop-schemas.ts';
 import { ID_PARAMS, limitQuery } from './params.ts';
 import { openSse } from './sse.ts';
@@ -56,6 +60,9 @@ export function registerDashboardRoutes(
     audit: AuditStore;
     state: FleetState;
     overlay: DashboardOverlay;
+    loop: AlarmLoop;
+    loopChanges: LoopChangeSource;
+    log: Logger;
     grid: Grid;
     history: LocationHistorySource;
     tileArchive: TileArchive | null;
@@ -96,13 +103,15 @@ export function registerDashboardRoutes(
     },
   );
 
+  const feed = new LoopFeed({ loop: deps.loop, source: deps.loopChanges, now: deps.now, log: deps.log.child({ module: 'loop-feed' }) });
+  app.addHook('onClose', () => feed.close());
   app.get(
     '/api/dashboard/events',
     {
       config: {
         action: 'read',
         summary:
-          'Server-Sent Events for the dashboard: `clock`, `cells` (open tickets per grid cell), then a `unit` (the unit view with its standing `alarms`) per unit and per change',
+          'Server-Sent Events for the dashboard: `clock`, `cells` (open tickets per grid cell), then a `unit` (the unit view with its standing `alarms`) per unit and per change; `alarms`, `flood` and `tickets` with the rows the alarm loop changed (as GET /api/alarms, /api/alarms/flood and /api/tickets answer them), at most one of each per 250 ms',
       },
     },
     (req, reply) => {
@@ -119,10 +128,21 @@ export function registerDashboardRoutes(
       deps.state.on('unit', unit);
       deps.overlay.on('alarms', alarms);
       deps.overlay.on('cells', cells);
+      // The stream needs `read`, as the alarm and ticket routes do, and they narrow by no role or
+      // district: whoever may open it may read every row it pushes.
+      const loopAlarms = (e: unknown) => send('alarms', e);
+      const flood = (e: unknown) => send('flood', e);
+      const tickets = (e: unknown) => send('tickets', e);
+      feed.on('alarms', loopAlarms);
+      feed.on('flood', flood);
+      feed.on('tickets', tickets);
       onClose(() => {
         deps.state.off('unit', unit);
         deps.overlay.off('alarms', alarms);
         deps.overlay.off('cells', cells);
+        feed.off('alarms', loopAlarms);
+        feed.off('flood', flood);
+        feed.off('tickets', tickets);
       });
     },
   );

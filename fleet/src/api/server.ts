@@ -13,6 +13,7 @@ import type { Ota } from '../ota/ota.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { DashboardOverlay } from '../services/dashboard-overlay.ts';
 import type { FleetState } from '../services/fleet-state.ts';
+import type { LoopChangeSource } from '../services/loop-changes.ts';
 import type { MqttIngest } from '../services/mqtt-ingest.ts';
 import type { UnitCommands } from '../services/unit-commands.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   ingest: MqttIngest;
   commands: UnitCommands;
   loop: AlarmLoop;
+  /** What the alarm loop commits, pushed to the console, the ticket queue and the ticket page. */
+  loopChanges: LoopChangeSource;
   ota: Ota;
   media: Media;
   dashboard: DashboardAssets;
@@ -201,6 +204,9 @@ export async function createApi(deps: ApiDeps) {
     audit: deps.audit,
     state: deps.state,
     overlay: deps.overlay,
+    loop: deps.loop,
+    loopChanges: deps.loopChanges,
+    log: deps.log,
     grid: deps.loop.grid,
     history: deps.history,
     tileArchive: deps.tileArchive,

@@ -14,7 +14,7 @@ import { limitQuery } from './params.ts';
 
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
 
-function view(t: TicketRow) {
+export function ticketView(t: TicketRow) {
   return {
     id: t.id,
     idempotencyKey: t.idempotency_key,
@@ -40,7 +40,7 @@ function view(t: TicketRow) {
   };
 }
 
-const gridIds = (t: TicketRow) => [t.cell, t.community, t.street, t.district];
+export const gridIds = (t: TicketRow) => [t.cell, t.community, t.street, t.district];
 
 /**
  * The work-order API: the queue (by deadline, filtered by grid level, department, state, light),
@@ -75,7 +75,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
     // The fleet's clock: the page paints traffic lights against it, not against the browser's.
     async (req) => {
       const rows = await loop.ticketStore.list(req.query);
-      return { now: now(), tickets: rows.map(view), names: areaNames(loop.grid, rows.flatMap(gridIds)) };
+      return { now: now(), tickets: rows.map(ticketView), names: areaNames(loop.grid, rows.flatMap(gridIds)) };
     },
   );
 
@@ -154,7 +154,7 @@ export function registerTicketRoutes(app: FastifyInstance, loop: AlarmLoop, audi
         detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
       }));
       const alarms = await alarmOccurrences(loop.ticketStore.db, { ticketId: t.id });
-      return { now: now(), ticket: view(t), alarms, timeline, names: areaNames(loop.grid, gridIds(t)) };
+      return { now: now(), ticket: ticketView(t), alarms, timeline, names: areaNames(loop.grid, gridIds(t)) };
     },
   );
 
@@ -194,6 +194,8 @@ function registerMove(app: FastifyInstance, loop: AlarmLoop, action: Exclude<Tic
       },
     },
     async (req) =>
-      view(await loop.tickets.act(req.params.id, action, actorOf(req), { reason: req.body?.reason, department: req.body?.department })),
+      ticketView(
+        await loop.tickets.act(req.params.id, action, actorOf(req), { reason: req.body?.reason, department: req.body?.department }),
+      ),
   );
 }

@@ -193,7 +193,7 @@ function toRow(r: AlarmRecord): Omit<AlarmRow, 'district'> {
   };
 }
 
-function toRecord(r: AlarmRow): AlarmRecord {
+export function toRecord(r: AlarmRow): AlarmRecord {
   return {
     episode: r.episode,
     unitId: r.unit_id,

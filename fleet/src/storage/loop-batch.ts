@@ -199,6 +199,11 @@ export class LoopBatch {
     this.#outbox.push(e);
   }
 
+  /** What the batch writes, by id, for the live views once its transaction committed. */
+  get changed(): { episodes: string[]; tickets: string[] } {
+    return { episodes: [...this.#dirty.keys()], tickets: [...this.#newTickets, ...this.#patches.keys()] };
+  }
+
   /** Writes everything out; ticket rows before their outbox rows (PostgreSQL's row lock orders a ticket's outbox positions). */
   async flush(): Promise<void> {
     const { alarms, tickets, outbox } = this.#s;

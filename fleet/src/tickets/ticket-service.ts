@@ -14,6 +14,7 @@ import {
 import { addDuration, type Duration, type WorkCalendar } from '../domain/working-time.ts';
 import { ticketSnapshot } from '../flows/snapshot.ts';
 import type { Route } from '../grid/grid.ts';
+import type { LoopChange } from '../services/loop-changes.ts';
 import type { FlowsOutbox, OutboxEntry, OutboxEventType } from '../storage/flows-outbox.ts';
 import type { LoopBatch } from '../storage/loop-batch.ts';
 import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
@@ -48,6 +49,8 @@ export interface TicketServiceOptions {
   clock: { now(): number };
   /** Who fires timers here (the instance id), recorded on each timer. */
   instanceId: string;
+  /** Hears the tickets each commit changed (the live views, services/loop-changes.ts). */
+  changed?: (c: LoopChange) => void;
   log: Logger;
 }
 
@@ -159,7 +162,7 @@ export class TicketService {
     body: { reason?: string | undefined; department?: string | undefined },
   ): Promise<TicketRow> {
     const db = this.#o.store.db;
-    return db.transaction().execute(async (tx) => {
+    const moved = await db.transaction().execute(async (tx) => {
       const t = await this.#o.store.get(tx, id);
       if (!t) throw new TicketError('NOT_FOUND', `no ticket ${id}`);
       const check = checkMove(t.state as TicketState, action, body.reason);
@@ -186,10 +189,13 @@ export class TicketService {
       await this.#publish(tx, { ...t, ...patch }, 'ticket.changed', action, body.reason ?? null, now);
       return { ...t, ...patch };
     });
+    this.#o.changed?.({ tickets: [id] });
+    return moved;
   }
 
   /** Fires every due timer this instance can claim; returns how many it fired. */
   async runDue(limit = 500): Promise<number> {
+    const tickets: string[] = [];
     const fired = await TICKET_TIMERS.fireDue(
       this.#o.store.db,
       this.#o.clock.now(),
@@ -197,9 +203,11 @@ export class TicketService {
       async (tx, timer) => {
         const t = await this.#o.store.get(tx, timer.owner);
         if (t && t.state !== 'closed') await this.#fire(tx, t, timer.kind as TimerKind, timer.dueAt);
+        if (t) tickets.push(t.id);
       },
       limit,
     );
+    if (tickets.length) this.#o.changed?.({ tickets });
     if (fired > 0) this.#o.log.debug({ fired }, 'ticket timers fired');
     return fired;
   }
