@@ -19,11 +19,12 @@ import { type Clock, FleetState, fleetClock } from './services/fleet-state.ts';
 import { type LoopChangeSource, LoopChanges } from './services/loop-changes.ts';
 import { type MqttIngest, startMqttIngest } from './services/mqtt-ingest.ts';
 import { fromStateRow, startPersister } from './services/persister.ts';
+import { LOOP_CHANNEL, SharedLoopChanges } from './services/shared-loop-changes.ts';
 import { commissioningSummary, UnitCommands } from './services/unit-commands.ts';
 import { AuditStore } from './storage/audit-store.ts';
 import { InfluxPowerHistory } from './storage/influx-history.ts';
 import { openDatabase } from './storage/open.ts';
-import { PgListener } from './storage/pg-notify.ts';
+import { notify, PgListener } from './storage/pg-notify.ts';
 import { FleetStore } from './storage/store.ts';
 
 export interface Fleet {
@@ -106,6 +107,16 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   const listener =
     dialect === 'postgres' ? new PgListener({ url: config.storage.url, log: log.child({ module: 'pg-notify' }) }).start() : null;
   if (listener) loop.outbox.hear(listener);
+  // The live views hear every instance's commits, not only this one's.
+  const shared = listener
+    ? new SharedLoopChanges({
+        local: loopChanges,
+        listener,
+        send: (p) => notify(db, LOOP_CHANNEL, p),
+        log: log.child({ module: 'loop-feed' }),
+      })
+    : null;
+  const changes: LoopChangeSource = shared ?? loopChanges;
   const pruning = await startOutboxPruning({
     db,
     outbox: loop.outbox,
@@ -139,7 +150,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     ingest,
     commands,
     loop,
-    loopChanges,
+    loopChanges: changes,
     ota,
     media,
     dashboard: await bundleDashboard(),
@@ -157,6 +168,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   } catch (err) {
     await ota.close();
     await pruning.close();
+    shared?.close();
     await listener?.close();
     await overlay.close();
     await media.close();
@@ -185,6 +197,7 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
       await api.close();
       await ota.close();
       await pruning.close();
+      shared?.close();
       await listener?.close();
       commandClient.close();
       await overlay.close();

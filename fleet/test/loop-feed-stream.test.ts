@@ -3,10 +3,12 @@
  * a storm of 1,000 alarms arrives as every episode once, in a few coalesced `alarms` events (one
  * read per 250 ms, not one per commit), each followed by the flood state; a ticket's move and its
  * deadline timer's warning are pushed as the ticket; and a token that may not read the API may not
- * open the stream.
+ * open the stream; with two instances on one PostgreSQL, what one commits is pushed by the other.
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { startPostgres } from '@shouwang/testkit';
+import { payloads } from '../src/services/shared-loop-changes.ts';
 import { intrusion } from './alarm-helpers.ts';
 import { apiClient, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
@@ -118,4 +120,62 @@ test('a storm of 1,000 alarms is pushed as each episode once, in coalesced event
     e.type === 'tickets' &&
     (e.data as { tickets: { id: string; light: string }[] }).tickets.some((x) => x.id === ticket.id && x.light === 'yellow');
   await waitFor(() => events.slice(warned).some(yellow));
+});
+
+test("two instances on one PostgreSQL: a commander's stream on one is pushed what the other committed, within a push, not a reconcile", {
+  timeout: 90_000,
+}, async (t) => {
+  const teardown: (() => Promise<unknown>)[] = [];
+  let a: Awaited<ReturnType<typeof startTestFleet>> | undefined;
+  let b: typeof a;
+  t.after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    for (const fn of teardown) await fn();
+  });
+  const { url: storageUrl } = await startPostgres((fn) => teardown.unshift(fn));
+  const broker = await startBroker(t);
+  const auth = { bootstrapAdminToken: ADMIN };
+  a = await startTestFleet(t, broker.url, { storageUrl, instanceId: 'a', auth });
+  b = await startTestFleet(t, broker.url, { storageUrl, instanceId: 'b', auth });
+  const [onA, onB] = [apiClient(a.base), apiClient(b.base)];
+  const operator = (await onA('POST', '/api/tokens', ADMIN, { role: 'department-operator', name: 'Operator Chen' })).body.token as string;
+  const { events } = await listen(t, a.base, operator);
+  await waitFor(() => events.some((e) => e.type === 'clock'));
+
+  const units = await unitClient(t, broker.url, 'two-instance-units');
+  await send(units, unitId(1), 'alarm', intrusion(1, 'motion-1'));
+  let ticket: { id: string } | undefined;
+  await waitFor(async () => {
+    [ticket] = (await onA('GET', '/api/tickets?limit=1', ADMIN)).body.tickets as { id: string }[];
+    return ticket !== undefined;
+  });
+  const id = (ticket as { id: string }).id;
+  const isPushed = (e: Event, state: string) =>
+    e.type === 'tickets' && (e.data as { tickets: { id: string; state: string }[] }).tickets.some((x) => x.id === id && x.state === state);
+  // Whichever instance took the alarm, its opening has been pushed here before the move is made.
+  await waitFor(() => events.some((e) => isPushed(e, 'dispatched')), 10_000);
+  // Signed for on the other instance: the stream on this one carries it long before its 30 s reconcile.
+  const from = events.length;
+  const signedAt = Date.now();
+  assert.equal((await onB('POST', `/api/tickets/${id}/sign`, operator, {})).status, 200);
+  const signed = (e: Event) => isPushed(e, 'signed-for');
+  await waitFor(() => events.slice(from).some(signed), 10_000);
+  t.diagnostic(`pushed on a ${(events.slice(from).find(signed)?.at ?? 0) - signedAt} ms after b committed`);
+});
+
+test('a storm batch is told in payloads PostgreSQL accepts, every id once', () => {
+  const episodes = Array.from({ length: 500 }, (_, i) => `${unitId(i)}~motion~motion-${i}`);
+  const tickets = Array.from({ length: 500 }, () => crypto.randomUUID());
+  const told = payloads('me', episodes, tickets).map((p) => JSON.parse(p) as { from: string; e: string[]; t: string[] });
+  assert.ok(told.length > 1);
+  for (const p of payloads('me', episodes, tickets)) assert.ok(Buffer.byteLength(p) < 8000, `${Buffer.byteLength(p)} bytes`);
+  assert.deepEqual(
+    told.flatMap((p) => p.e),
+    episodes,
+  );
+  assert.deepEqual(
+    told.flatMap((p) => p.t),
+    tickets,
+  );
+  assert.deepEqual(payloads('me', [], []), [], 'nothing changed, nothing told');
 });
