@@ -176,12 +176,12 @@ export class LoopBatch {
     return this.#tickets.get(id);
   }
 
-  addTicket(t: TicketRow, events: readonly TicketEventRow[], timers: readonly TicketTimerRow[]): void {
+  addTicket(t: TicketRow, events: readonly TicketEventRow[], timer: TicketTimerRow): void {
     this.#mine(t.unit_id);
     this.#cacheTicket(t);
     this.#newTickets.add(t.id);
     this.#events.push(...events);
-    this.#timers.push(...timers);
+    this.#timers.push(timer);
   }
 
   patchTicket(id: string, patch: Partial<TicketRow>, event: TicketEventRow): TicketRow {

@@ -262,7 +262,10 @@ export interface TicketEventsTable {
   detail: string | null;
 }
 
-/** Deadline warnings and escalation, due at a time; fired once by whichever instance claims it. */
+/**
+ * A ticket's next deadline stage (`kind`: yellow, red, escalate), due at a time; fired once by
+ * whichever instance claims it, which re-arms the row for the next stage. One row per ticket.
+ */
 export interface TicketTimersTable {
   ticket_id: string;
   kind: string;

@@ -16,7 +16,7 @@ export interface TicketFilter {
   limit: number;
 }
 
-/** Tickets, their event log and their deadline timers (SQLite and PostgreSQL alike). */
+/** Tickets, their event log and their deadline timers, one row per ticket (SQLite and PostgreSQL alike). */
 export class TicketStore {
   readonly #db: Kysely<Database>;
 
@@ -86,12 +86,13 @@ export class TicketStore {
     return this.#db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', ticketId).orderBy('at').orderBy('id').execute();
   }
 
+  /** New tickets' deadline timers, one each: a ticket id is new, so one already there is a bug and fails the batch. */
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
     if (onPostgres(tx)) {
-      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows);
       return;
     }
-    await insertRows(tx, 'ticket_timers', rows, 'on conflict (ticket_id, kind) do nothing');
+    await insertRows(tx, 'ticket_timers', rows);
   }
 
   list(f: TicketFilter): Promise<TicketRow[]> {
