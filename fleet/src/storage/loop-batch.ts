@@ -176,11 +176,11 @@ export class LoopBatch {
     return this.#tickets.get(id);
   }
 
-  addTicket(t: TicketRow, events: readonly TicketEventRow[], timer: TicketTimerRow): void {
+  addTicket(t: TicketRow, opening: TicketEventRow, timer: TicketTimerRow): void {
     this.#mine(t.unit_id);
     this.#cacheTicket(t);
     this.#newTickets.add(t.id);
-    this.#events.push(...events);
+    this.#events.push(opening);
     this.#timers.push(timer);
   }
 

@@ -248,7 +248,10 @@ export interface TicketsTable {
   updated_at: number;
 }
 
-/** The ticket's history: every transition with actor, time and reason; KPIs are computed from it. */
+/**
+ * The ticket's history: every transition with actor, time and reason; KPIs are computed from it. A
+ * ticket's opening is one row, action `open`, read as the moves it stands for (domain/ticket-flow.ts).
+ */
 export interface TicketEventsTable {
   id: string;
   ticket_id: string;

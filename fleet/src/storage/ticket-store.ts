@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { OPENING, openingDetail, openingMoves } from '../domain/ticket-flow.ts';
 import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
@@ -82,8 +83,28 @@ export class TicketStore {
     await insertRows(tx, 'ticket_events', rows);
   }
 
-  timeline(ticketId: string): Promise<TicketEventRow[]> {
-    return this.#db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', ticketId).orderBy('at').orderBy('id').execute();
+  /** A ticket's moves in order, its opening as the moves it stands for. */
+  async timeline(ticketId: string): Promise<TicketEventRow[]> {
+    const rows = await this.#db
+      .selectFrom('ticket_events')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.flatMap((e) => {
+      if (e.action !== OPENING) return [e];
+      const detail = JSON.parse(e.detail ?? '{}') as Record<string, unknown>;
+      return openingMoves(e.to_state).map((m, i) => ({
+        ...e,
+        id: `${e.id}-${i}`,
+        action: m.action,
+        from_state: m.from,
+        to_state: m.to,
+        reason: m.reason,
+        detail: openingDetail(m, detail),
+      }));
+    });
   }
 
   /** New tickets' deadline timers, one each: a ticket id is new, so one already there is a bug and fails the batch. */
@@ -117,10 +138,15 @@ export class TicketStore {
     const events = await this.#db
       .selectFrom('ticket_events as e')
       .innerJoin('tickets as t', 't.id', 'e.ticket_id')
-      .select(['e.ticket_id', 'e.at', 'e.action'])
+      .select(['e.ticket_id', 'e.at', 'e.action', 'e.to_state'])
       .where('t.opened_at', '>=', from)
       .where('t.opened_at', '<', to)
       .execute();
-    return { tickets, events };
+    return {
+      tickets,
+      events: events.flatMap(({ ticket_id, at, action, to_state }) =>
+        action === OPENING ? openingMoves(to_state).map((m) => ({ ticket_id, at, action: m.action })) : [{ ticket_id, at, action }],
+      ),
+    };
   }
 }

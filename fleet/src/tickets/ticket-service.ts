@@ -8,6 +8,7 @@ import {
   deadlineRule,
   type Light,
   MOVES,
+  OPENING,
   type TicketAction,
   type TicketState,
 } from '../domain/ticket-flow.ts';
@@ -138,13 +139,11 @@ export class TicketService {
       this.eventRow(row.id, now, action, from, to, 'system', reason, detail);
     b.addTicket(
       row,
-      [
-        ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
-        ev('report', 'discovered', 'reported', null),
-        ...(routed
-          ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
-          : []),
-      ],
+      ev(OPENING, null, row.state as TicketState, null, {
+        episode: a.episode,
+        kind: a.kind,
+        ...(routed ? { department: route.department, team: route.team } : {}),
+      }),
       { ticket_id: row.id, kind: STAGES[0].kind, due_at: STAGES[0].due(row), fired_at: null, fired_by: null },
     );
     b.publish(this.#entry(row, 'ticket.created', routed ? 'dispatch' : 'report', null, now));

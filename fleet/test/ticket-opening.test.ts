@@ -1,0 +1,141 @@
+/**
+ * A ticket's opening is logged as one row (action `open`) and one deadline timer row: the
+ * timeline and the KPIs still read the moves it stands for — discover, report, and dispatch when
+ * the grid routed it — with each move's state change, reason and detail as when they were rows of
+ * their own. SQLite and PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { AlarmRecord } from '../src/domain/alarm-engine.ts';
+import { DEFAULT_DEADLINES } from '../src/domain/ticket-flow.ts';
+import type { Route } from '../src/grid/grid.ts';
+import { AlarmStore } from '../src/storage/alarm-store.ts';
+import { FlowsOutbox } from '../src/storage/flows-outbox.ts';
+import { LoopBatch } from '../src/storage/loop-batch.ts';
+import { openDatabase } from '../src/storage/open.ts';
+import { TicketStore } from '../src/storage/ticket-store.ts';
+import { loadChinaCalendar } from '../src/tickets/calendar.ts';
+import { type Evidence, TicketService } from '../src/tickets/ticket-service.ts';
+import { postgresDatabases } from './postgres-helper.ts';
+
+const postgres = postgresDatabases('ticket_opening');
+const NOW = Date.parse('2026-09-24T15:00+08:00');
+
+const alarm = (unitId: string): AlarmRecord => ({
+  episode: `${unitId}~motion~a-1`,
+  unitId,
+  kind: 'motion',
+  source: 'unit',
+  severity: 'major',
+  priority: 'high',
+  category: 'public-security',
+  state: 'active',
+  raisedAt: NOW,
+  receivedAt: NOW,
+  clearedAt: null,
+  updatedAt: NOW,
+  late: false,
+  repeats: 0,
+  chatter: 0,
+  inhibitedBy: null,
+  ackedBy: null,
+  ackedAt: null,
+  shelvedUntil: null,
+  shelvedBy: null,
+  shelveReason: null,
+  lat: null,
+  lon: null,
+  value: null,
+  message: null,
+  ticketId: null,
+});
+
+const route = (department: string | null): Route => ({
+  matched: true,
+  cell: 'c-1',
+  community: 'm-1',
+  street: 's-1',
+  district: 'd-1',
+  team: 'team-1',
+  department,
+  dispatcher: 'centre-1',
+});
+
+const evidence: Evidence = {
+  position: null,
+  readings: {},
+  alarm: { ts: NOW, receivedAt: NOW, severity: 'major', value: null, message: null, late: false },
+  snapshots: [],
+  clips: [],
+};
+
+for (const store of ['SQLite', 'PostgreSQL'] as const) {
+  test(`${store}: an opening is one event row and one timer row, read as its moves by the timeline and the KPIs`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ticket-opening-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { db, dialect } = await openDatabase(store === 'PostgreSQL' ? await postgres() : '', dir, () => {});
+    t.after(() => db.destroy());
+    const stores = { alarms: new AlarmStore(db, dialect), tickets: new TicketStore(db), outbox: new FlowsOutbox(db) };
+    const service = new TicketService({
+      store: stores.tickets,
+      outbox: stores.outbox,
+      deadlines: DEFAULT_DEADLINES,
+      calendar: loadChinaCalendar({ extraFile: '', workingHours: ['09:00-17:00'], offsetMin: 480 }),
+      clock: { now: () => NOW },
+      instanceId: 'opening',
+      log: pino({ level: 'silent' }),
+    });
+    const open = (unitId: string, department: string | null) =>
+      db.transaction().execute(async (tx) => {
+        const a = alarm(unitId);
+        const b = await LoopBatch.open(tx, stores, [unitId], [a.episode]);
+        const id = await service.openOrMerge(b, a, route(department), evidence);
+        await b.flush();
+        return id;
+      });
+    const routed = await open('u-routed', 'police');
+    const unrouted = await open('u-unrouted', null);
+
+    const rows = await db.selectFrom('ticket_events').select(['ticket_id', 'action']).execute();
+    assert.equal(rows.length, 2, 'one event row per opening');
+    assert.equal((await db.selectFrom('ticket_timers').select('ticket_id').execute()).length, 2, 'one timer row per ticket');
+
+    const moves = async (id: string) =>
+      (await stores.tickets.timeline(id)).map((e) => [e.action, e.from_state, e.to_state, e.actor, e.reason, e.detail, e.at]);
+    assert.deepEqual(await moves(routed), [
+      ['discover', null, 'discovered', 'system', null, JSON.stringify({ episode: 'u-routed~motion~a-1', kind: 'motion' }), NOW],
+      ['report', 'discovered', 'reported', 'system', null, null, NOW],
+      [
+        'dispatch',
+        'reported',
+        'dispatched',
+        'system',
+        'routed by grid cell',
+        JSON.stringify({ department: 'police', team: 'team-1' }),
+        NOW,
+      ],
+    ]);
+    assert.deepEqual(await moves(unrouted), [
+      ['discover', null, 'discovered', 'system', null, JSON.stringify({ episode: 'u-unrouted~motion~a-1', kind: 'motion' }), NOW],
+      ['report', 'discovered', 'reported', 'system', null, null, NOW],
+    ]);
+    const ids = (await stores.tickets.timeline(routed)).map((e) => e.id);
+    assert.equal(new Set(ids).size, 3, 'each move has its own id');
+
+    const { events } = await stores.tickets.forKpis(NOW - 1, NOW + 1);
+    const kpiMoves = (id: string) => events.filter((e) => e.ticket_id === id).map((e) => [e.action, e.at]);
+    assert.deepEqual(kpiMoves(routed), [
+      ['discover', NOW],
+      ['report', NOW],
+      ['dispatch', NOW],
+    ]);
+    assert.deepEqual(kpiMoves(unrouted), [
+      ['discover', NOW],
+      ['report', NOW],
+    ]);
+  });
+}
