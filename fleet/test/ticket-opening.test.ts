@@ -2,13 +2,14 @@
  * A ticket's opening is logged as one row (action `open`) and one deadline timer row: the
  * timeline and the KPIs still read the moves it stands for — discover, report, and dispatch when
  * the grid routed it — with each move's state change, reason and detail as when they were rows of
- * their own. SQLite and PostgreSQL.
+ * their own; and the one timer row, re-armed from stage to stage, fires each stage once however
+ * many instances poll it at once. SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
 import type { AlarmRecord } from '../src/domain/alarm-engine.ts';
 import { DEFAULT_DEADLINES } from '../src/domain/ticket-flow.ts';
@@ -73,30 +74,38 @@ const evidence: Evidence = {
   clips: [],
 };
 
-for (const store of ['SQLite', 'PostgreSQL'] as const) {
-  test(`${store}: an opening is one event row and one timer row, read as its moves by the timeline and the KPIs`, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ticket-opening-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const { db, dialect } = await openDatabase(store === 'PostgreSQL' ? await postgres() : '', dir, () => {});
-    t.after(() => db.destroy());
-    const stores = { alarms: new AlarmStore(db, dialect), tickets: new TicketStore(db), outbox: new FlowsOutbox(db) };
-    const service = new TicketService({
+async function setup(t: TestContext, store: 'SQLite' | 'PostgreSQL') {
+  const dir = await mkdtemp(join(tmpdir(), 'ticket-opening-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { db, dialect } = await openDatabase(store === 'PostgreSQL' ? await postgres() : '', dir, () => {});
+  t.after(() => db.destroy());
+  const stores = { alarms: new AlarmStore(db, dialect), tickets: new TicketStore(db), outbox: new FlowsOutbox(db) };
+  const clock = { at: NOW, now: () => clock.at };
+  const service = (instanceId: string) =>
+    new TicketService({
       store: stores.tickets,
       outbox: stores.outbox,
       deadlines: DEFAULT_DEADLINES,
       calendar: loadChinaCalendar({ extraFile: '', workingHours: ['09:00-17:00'], offsetMin: 480 }),
-      clock: { now: () => NOW },
-      instanceId: 'opening',
+      clock,
+      instanceId,
       log: pino({ level: 'silent' }),
     });
-    const open = (unitId: string, department: string | null) =>
-      db.transaction().execute(async (tx) => {
-        const a = alarm(unitId);
-        const b = await LoopBatch.open(tx, stores, [unitId], [a.episode]);
-        const id = await service.openOrMerge(b, a, route(department), evidence);
-        await b.flush();
-        return id;
-      });
+  const opener = service('opening');
+  const open = (unitId: string, department: string | null) =>
+    db.transaction().execute(async (tx) => {
+      const a = alarm(unitId);
+      const b = await LoopBatch.open(tx, stores, [unitId], [a.episode]);
+      const id = await opener.openOrMerge(b, a, route(department), evidence);
+      await b.flush();
+      return id;
+    });
+  return { db, stores, clock, service, open };
+}
+
+for (const store of ['SQLite', 'PostgreSQL'] as const) {
+  test(`${store}: an opening is one event row and one timer row, read as its moves by the timeline and the KPIs`, async (t) => {
+    const { db, stores, open } = await setup(t, store);
     const routed = await open('u-routed', 'police');
     const unrouted = await open('u-unrouted', null);
 
@@ -137,5 +146,23 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
       ['discover', NOW],
       ['report', NOW],
     ]);
+  });
+
+  test(`${store}: four pollers on two instances between yellow and red warn each ticket once; the row waits for red`, async (t) => {
+    const { db, clock, service, open } = await setup(t, store);
+    for (let i = 0; i < 40; i++) await open(`u-${i}`, 'police');
+    // Past the yellow (Monday 12:00, 8 working hours from Thursday 15:00), before the red (15:00).
+    clock.at = Date.parse('2026-09-28T13:00+08:00');
+    const [a, b] = [service('a'), service('b')];
+    const fired = await Promise.all([a.runDue(), b.runDue(), a.runDue(), b.runDue()]);
+    assert.equal(
+      fired.reduce((x, y) => x + y, 0),
+      40,
+    );
+    const warns = await db.selectFrom('ticket_events').select('ticket_id').where('action', '=', 'warn').execute();
+    assert.equal(warns.length, 40, 'one warning per ticket');
+    assert.equal(new Set(warns.map((w) => w.ticket_id)).size, 40);
+    const timers = await db.selectFrom('ticket_timers').select(['kind', 'fired_at']).execute();
+    assert.deepEqual(new Set(timers.map((r) => `${r.kind}:${r.fired_at === null ? 'pending' : 'fired'}`)), new Set(['red:pending']));
   });
 }
