@@ -137,7 +137,8 @@ export class LoopBatch {
     if (!this.#dirty.has(r.episode)) this.#dirty.set(r.episode, district);
     if (fingerprint && !this.#byFp.get(fingerprint)) {
       this.#byFp.set(fingerprint, r.episode);
-      this.#newFps.push({ fingerprint, episode: r.episode });
+      // An episode's first fingerprint is its id: its alarm row stands for that occurrence.
+      if (fingerprint !== r.episode) this.#newFps.push({ fingerprint, episode: r.episode });
     }
   }
 

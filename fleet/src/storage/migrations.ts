@@ -392,6 +392,12 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('ticket_timers_due').on('ticket_timers').columns(['fired_at', 'due_at']).execute();
     },
   },
+  '0016-first-occurrence-is-the-episode': {
+    async up(db: Kysely<unknown>) {
+      // An episode's first occurrence is its id, read from the alarm row (storage/alarm-occurrences.ts).
+      await sql`delete from alarm_occurrences where fingerprint = episode`.execute(db);
+    },
+  },
   '0009-media': {
     async up(db: Kysely<unknown>) {
       // One row per recording a unit sent: what has arrived (`have`, verified byte ranges) and,
