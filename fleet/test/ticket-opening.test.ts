@@ -148,6 +148,18 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
     ]);
   });
 
+  test(`${store}: a second ticket for an episode is refused by the database, and the batch with it`, async (t) => {
+    const { db, stores, open } = await setup(t, store);
+    const id = await open('u-1', 'police');
+    const row = await stores.tickets.get(db, id);
+    assert.ok(row);
+    await assert.rejects(db.transaction().execute((tx) => stores.tickets.insertMany(tx, [{ ...row, id: 'other' }])));
+    assert.deepEqual(
+      (await db.selectFrom('tickets').select('id').execute()).map((r) => r.id),
+      [id],
+    );
+  });
+
   test(`${store}: four pollers on two instances between yellow and red warn each ticket once; the row waits for red`, async (t) => {
     const { db, clock, service, open } = await setup(t, store);
     for (let i = 0; i < 40; i++) await open(`u-${i}`, 'police');

@@ -77,7 +77,7 @@ export class SqlTimers {
     db: Kysely<Database>,
     now: number,
     by: string,
-    fire: (tx: Kysely<Database>, t: DueTimer) => Promise<NextTimer | undefined | void>,
+    fire: (tx: Kysely<Database>, t: DueTimer) => Promise<NextTimer | undefined>,
     limit = 500,
   ): Promise<number> {
     let fired = 0;
