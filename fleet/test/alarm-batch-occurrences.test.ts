@@ -8,18 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import pg from 'pg';
 import { fingerprint } from '../src/domain/alarm-engine.ts';
 import { alarmOccurrences, heldAlarms } from '../src/storage/alarm-occurrences.ts';
 import { AlarmStore } from '../src/storage/alarm-store.ts';
-import { migrationProvider } from '../src/storage/migrations.ts';
-import { kyselySqlite } from '../src/storage/node-sqlite.ts';
 import { openDatabase } from '../src/storage/open.ts';
-import type { AlarmRow, Database } from '../src/storage/schema.ts';
+import type { AlarmRow } from '../src/storage/schema.ts';
+import { databaseAt } from './migration-helper.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const postgres = postgresDatabases('alarm_occurrences');
@@ -59,21 +54,14 @@ const alarm = (unitId: string, occurrence: string, raisedAt: number, ticketId: s
 const EPISODES = [alarm('u-1', 'a-1', 1_000, 't-1'), alarm('u-1', 'a-3', 2_000, 't-1')];
 const FOLDED = { fingerprint: fingerprint('u-1', 'motion', 'a-2'), episode: EPISODES[0]?.episode as string };
 
-async function oldDatabase(url: string, dir: string): Promise<void> {
-  const db = url
-    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-    : new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselySqlite(new DatabaseSync(join(dir, 'fleet.db'))) }) });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE);
-    assert.equal(error, undefined);
+function oldDatabase(url: string, dir: string): Promise<void> {
+  return databaseAt(url, dir, BEFORE, async (db) => {
     await db.insertInto('alarms').values(EPISODES).execute();
     await db
       .insertInto('alarm_occurrences')
       .values([...EPISODES.map((a) => ({ fingerprint: a.episode, episode: a.episode })), FOLDED])
       .execute();
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 for (const store of ['SQLite', 'PostgreSQL'] as const) {

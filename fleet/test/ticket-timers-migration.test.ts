@@ -7,21 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import pg from 'pg';
 import { pino } from 'pino';
 import { DEFAULT_DEADLINES } from '../src/domain/ticket-flow.ts';
 import { FlowsOutbox } from '../src/storage/flows-outbox.ts';
-import { migrationProvider } from '../src/storage/migrations.ts';
-import { kyselySqlite } from '../src/storage/node-sqlite.ts';
 import { openDatabase } from '../src/storage/open.ts';
-import type { Database, TicketRow } from '../src/storage/schema.ts';
+import type { TicketRow } from '../src/storage/schema.ts';
 import { TicketStore } from '../src/storage/ticket-store.ts';
 import { loadChinaCalendar } from '../src/tickets/calendar.ts';
 import { TicketService } from '../src/tickets/ticket-service.ts';
+import { databaseAt } from './migration-helper.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const postgres = postgresDatabases('ticket_timers_migration');
@@ -59,13 +54,8 @@ const ticket = (id: string): TicketRow => ({
 /** The stages fired before the migration, by ticket (the rest pending); "tie" is a red fired before its yellow (the same due time). */
 const FIRED: Record<string, string[]> = { none: [], yellow: ['yellow'], all: ['yellow', 'red', 'escalate'], tie: ['red'] };
 
-async function oldDatabase(url: string, dir: string): Promise<void> {
-  const db = url
-    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-    : new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselySqlite(new DatabaseSync(join(dir, 'fleet.db'))) }) });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE);
-    assert.equal(error, undefined);
+function oldDatabase(url: string, dir: string): Promise<void> {
+  return databaseAt(url, dir, BEFORE, async (db) => {
     for (const [id, fired] of Object.entries(FIRED)) {
       await db.insertInto('tickets').values(ticket(id)).execute();
       for (const [kind, due] of [
@@ -80,9 +70,7 @@ async function oldDatabase(url: string, dir: string): Promise<void> {
           .execute();
       }
     }
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 for (const store of ['SQLite', 'PostgreSQL'] as const) {
