@@ -56,6 +56,32 @@ export function checkMove(state: TicketState, action: TicketAction, reason: stri
   return { ok: true, to: m.to ?? state };
 }
 
+/**
+ * A ticket's opening — discovered, reported, and dispatched when its grid cell routed it — is
+ * logged as one event, `open`, to the state it reached, its detail holding what each move's
+ * would (episode and kind; department and team): a storm's tickets write one row each for it, not
+ * three. Readers of the log (the timeline, the KPIs) see the moves it stands for, in order.
+ */
+export const OPENING = 'open';
+
+const OPENING_MOVES = [
+  { action: 'discover', from: null, to: 'discovered', reason: null, keys: ['episode', 'kind'] },
+  { action: 'report', from: 'discovered', to: 'reported', reason: null, keys: [] },
+  { action: 'dispatch', from: 'reported', to: 'dispatched', reason: 'routed by grid cell', keys: ['department', 'team'] },
+] as const;
+
+export type OpeningMove = (typeof OPENING_MOVES)[number];
+
+/** The moves an opening to `to` (reported or dispatched) stands for. */
+export function openingMoves(to: string | null): readonly OpeningMove[] {
+  return OPENING_MOVES.slice(0, to === 'dispatched' ? 3 : 2);
+}
+
+/** A move's detail as it would have been logged on its own: its keys of the opening's detail, or null. */
+export function openingDetail(m: OpeningMove, detail: Record<string, unknown>): string | null {
+  return m.keys.length === 0 ? null : JSON.stringify(Object.fromEntries(m.keys.map((k) => [k, detail[k]])));
+}
+
 /** Traffic light of an open ticket against its deadline. */
 export type Light = 'green' | 'yellow' | 'red';
 

@@ -12,6 +12,19 @@ export interface AlarmOccurrence {
 }
 
 /**
+ * Every occurrence as (fingerprint, episode): the rows of those folded into an episode after its
+ * first, and each episode's first, which is the episode's id (no row of its own: one row fewer
+ * per alarm a storm writes).
+ */
+export function occurrences(db: Kysely<Database>) {
+  return db
+    .selectFrom('alarm_occurrences')
+    .select(['fingerprint', 'episode'])
+    .unionAll(db.selectFrom('alarms').select(['episode as fingerprint', 'episode']))
+    .as('o');
+}
+
+/**
  * The units' alarms behind episodes — those merged into a ticket, or one episode's — newest
  * episode first. Fleet rules' alarms (a unit gone offline) are left out: no unit raised them and
  * no evidence is filed under them.
@@ -19,7 +32,7 @@ export interface AlarmOccurrence {
 export async function alarmOccurrences(db: Kysely<Database>, of: { ticketId: string } | { episode: string }): Promise<AlarmOccurrence[]> {
   let q = db
     .selectFrom('alarms as a')
-    .innerJoin('alarm_occurrences as o', 'o.episode', 'a.episode')
+    .innerJoin(occurrences(db), 'o.episode', 'a.episode')
     .select(['a.episode', 'a.unit_id', 'a.kind', 'a.raised_at', 'o.fingerprint'])
     .where('a.source', '<>', 'fleet');
   q = 'ticketId' in of ? q.where('a.ticket_id', '=', of.ticketId) : q.where('a.episode', '=', of.episode);
@@ -43,7 +56,7 @@ export async function alarmOccurrences(db: Kysely<Database>, of: { ticketId: str
 export async function heldAlarms(db: Kysely<Database>): Promise<Map<string, Set<string>>> {
   const rows = await db
     .selectFrom('alarms as a')
-    .innerJoin('alarm_occurrences as o', 'o.episode', 'a.episode')
+    .innerJoin(occurrences(db), 'o.episode', 'a.episode')
     .leftJoin('tickets as t', 't.id', 'a.ticket_id')
     .select(['a.unit_id', 'a.kind', 'o.fingerprint'])
     .where('a.source', '<>', 'fleet')

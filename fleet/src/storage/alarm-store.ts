@@ -2,6 +2,7 @@ import type { Severity } from '@shouwang/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
+import { occurrences } from './alarm-occurrences.ts';
 import { insertJson, insertRows, isOneOf } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
@@ -57,7 +58,7 @@ export class AlarmStore {
     const out = new Map<string, AlarmRecord>();
     if (fingerprints.length === 0) return out;
     const rows = await tx
-      .selectFrom('alarm_occurrences as o')
+      .selectFrom(occurrences(tx))
       .innerJoin('alarms as a', 'a.episode', 'o.episode')
       .selectAll('a')
       .select('o.fingerprint')

@@ -137,7 +137,8 @@ export class LoopBatch {
     if (!this.#dirty.has(r.episode)) this.#dirty.set(r.episode, district);
     if (fingerprint && !this.#byFp.get(fingerprint)) {
       this.#byFp.set(fingerprint, r.episode);
-      this.#newFps.push({ fingerprint, episode: r.episode });
+      // An episode's first fingerprint is its id: its alarm row stands for that occurrence.
+      if (fingerprint !== r.episode) this.#newFps.push({ fingerprint, episode: r.episode });
     }
   }
 
@@ -176,12 +177,12 @@ export class LoopBatch {
     return this.#tickets.get(id);
   }
 
-  addTicket(t: TicketRow, events: readonly TicketEventRow[], timers: readonly TicketTimerRow[]): void {
+  addTicket(t: TicketRow, opening: TicketEventRow, timer: TicketTimerRow): void {
     this.#mine(t.unit_id);
     this.#cacheTicket(t);
     this.#newTickets.add(t.id);
-    this.#events.push(...events);
-    this.#timers.push(...timers);
+    this.#events.push(opening);
+    this.#timers.push(timer);
   }
 
   patchTicket(id: string, patch: Partial<TicketRow>, event: TicketEventRow): TicketRow {

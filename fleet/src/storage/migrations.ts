@@ -1,10 +1,12 @@
-import { type Kysely, PostgresAdapter } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 /**
  * Migrations in code, named so they sort in order; written with Kysely's schema builder in types
  * both SQLite and PostgreSQL accept. Never edit a released migration: add the next one.
  */
+const STAGE_ORDER = "case kind when 'yellow' then 1 when 'red' then 2 else 3 end";
+
 const MIGRATIONS: Record<string, Migration> = {
   '0001-registry-state-history': {
     async up(db: Kysely<unknown>) {
@@ -361,6 +363,39 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('media_state_completed').on('media').columns(['state', 'completed_at']).execute();
       await db.schema.createIndex('alarm_occurrences_episode').on('alarm_occurrences').columns(['episode']).execute();
       await db.schema.createIndex('alarms_ticket').on('alarms').columns(['ticket_id']).execute();
+    },
+  },
+  '0015-one-ticket-timer': {
+    async up(db: Kysely<unknown>) {
+      // One timer row per ticket, re-armed from stage to stage (storage/sql-timers.ts), instead of
+      // three. Each ticket keeps its next stage not fired after its last fired one (a stage
+      // still pending below a fired one passes, as the old rows of one beat fired in due order),
+      // or, with every stage fired, its last one fired.
+      await db.schema
+        .createTable('ticket_timers_one')
+        .addColumn('ticket_id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('fired_by', 'text')
+        .execute();
+      await sql`insert into ticket_timers_one (ticket_id, kind, due_at, fired_at, fired_by)
+        select ticket_id, kind, due_at, fired_at, fired_by from (
+          select s.*, row_number() over (partition by ticket_id order by
+            case when fired_at is null and stage > done then stage else 10 - stage end) as pick
+          from (select t.*, ${sql.raw(STAGE_ORDER)} as stage,
+            max(case when fired_at is null then 0 else ${sql.raw(STAGE_ORDER)} end) over (partition by ticket_id) as done
+            from ticket_timers t) s
+        ) p where pick = 1`.execute(db);
+      await db.schema.dropTable('ticket_timers').execute();
+      await db.schema.alterTable('ticket_timers_one').renameTo('ticket_timers').execute();
+      await db.schema.createIndex('ticket_timers_due').on('ticket_timers').columns(['fired_at', 'due_at']).execute();
+    },
+  },
+  '0016-first-occurrence-is-the-episode': {
+    async up(db: Kysely<unknown>) {
+      // An episode's first occurrence is its id, read from the alarm row (storage/alarm-occurrences.ts).
+      await sql`delete from alarm_occurrences where fingerprint = episode`.execute(db);
     },
   },
   '0017-flows-outbox-pruning': {

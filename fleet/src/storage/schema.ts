@@ -250,7 +250,10 @@ export interface TicketsTable {
   updated_at: number;
 }
 
-/** The ticket's history: every transition with actor, time and reason; KPIs are computed from it. */
+/**
+ * The ticket's history: every transition with actor, time and reason; KPIs are computed from it. A
+ * ticket's opening is one row, action `open`, read as the moves it stands for (domain/ticket-flow.ts).
+ */
 export interface TicketEventsTable {
   id: string;
   ticket_id: string;
@@ -264,7 +267,10 @@ export interface TicketEventsTable {
   detail: string | null;
 }
 
-/** Deadline warnings and escalation, due at a time; fired once by whichever instance claims it. */
+/**
+ * A ticket's next deadline stage (`kind`: yellow, red, escalate), due at a time; fired once by
+ * whichever instance claims it, which re-arms the row for the next stage. One row per ticket.
+ */
 export interface TicketTimersTable {
   ticket_id: string;
   kind: string;

@@ -8,6 +8,12 @@ export interface DueTimer {
   dueAt: number;
 }
 
+/** The owner's timer that follows one fired: the same row, re-armed in the claim's transaction. */
+export interface NextTimer {
+  kind: string;
+  dueAt: number;
+}
+
 /** Tables of this shape: `<owner> text, kind text, due_at bigint, fired_at bigint null, fired_by text null`. */
 type TimerTable = 'ticket_timers' | 'ota_timers' | 'media_timers' | 'flows_timers';
 
@@ -19,6 +25,12 @@ type TimerTable = 'ticket_timers' | 'ota_timers' | 'media_timers' | 'flows_timer
  * an effect that fails rolls its claim back for the next beat. The SQL equivalent of pg-boss's
  * `SKIP LOCKED` claim, kept because it runs on the injected clock (pg-boss schedules on the
  * database's) and on SQLite alike. Ticket deadlines, rollout waves and media retention share it, each in its table.
+ *
+ * A timer whose effect answers the owner's next timer is re-armed in place (its kind and due time
+ * replaced, unfired again) instead of the next being a row of its own: a ticket's yellow → red →
+ * escalate is one row, a third of the rows and index entries a storm's tickets wrote as three. The
+ * claim's condition names the kind it read, so an instance that read the row before it moved on
+ * claims nothing, as with a fired row.
  */
 export class SqlTimers {
   readonly #table: TimerTable;
@@ -49,22 +61,38 @@ export class SqlTimers {
     return (r.numAffectedRows ?? 0n) > 0n;
   }
 
-  /** Fires every due timer this instance can claim, each with its effect in the claim's transaction; returns how many. */
+  /** The fired row becomes the owner's next timer, still locked by this transaction's claim. */
+  async #rearm(tx: Kysely<Database>, t: DueTimer, next: NextTimer): Promise<void> {
+    await sql`update ${sql.table(this.#table)} set kind = ${next.kind}, due_at = ${next.dueAt}, fired_at = null, fired_by = null
+      where ${sql.ref(this.#owner)} = ${t.owner} and kind = ${t.kind}`.execute(tx);
+  }
+
+  /**
+   * Fires every due timer this instance can claim, each with its effect in the claim's transaction;
+   * returns how many. An effect may answer the owner's next timer: it re-arms the row, and fires
+   * too in the same transaction if already due (a fleet down past a ticket's yellow and its red
+   * fires both on its first beat, in order).
+   */
   async fireDue(
     db: Kysely<Database>,
     now: number,
     by: string,
-    fire: (tx: Kysely<Database>, t: DueTimer) => Promise<void>,
+    fire: (tx: Kysely<Database>, t: DueTimer) => Promise<NextTimer | undefined>,
     limit = 500,
   ): Promise<number> {
     let fired = 0;
-    for (const t of await this.due(db, now, limit)) {
-      const done = await db.transaction().execute(async (tx) => {
-        if (!(await this.#claim(tx, t, now, by))) return false;
-        await fire(tx, t);
-        return true;
+    for (const first of await this.due(db, now, limit)) {
+      fired += await db.transaction().execute(async (tx) => {
+        let t = first;
+        for (let n = 1; ; n++) {
+          if (!(await this.#claim(tx, t, now, by))) return n - 1;
+          const next = await fire(tx, t);
+          if (!next) return n;
+          await this.#rearm(tx, t, next);
+          if (next.dueAt > now) return n;
+          t = { owner: t.owner, ...next };
+        }
       });
-      if (done) fired++;
     }
     return fired;
   }

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { OPENING, openingDetail, openingMoves } from '../domain/ticket-flow.ts';
 import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
@@ -16,7 +17,7 @@ export interface TicketFilter {
   limit: number;
 }
 
-/** Tickets, their event log and their deadline timers (SQLite and PostgreSQL alike). */
+/** Tickets, their event log and their deadline timers, one row per ticket (SQLite and PostgreSQL alike). */
 export class TicketStore {
   readonly #db: Kysely<Database>;
 
@@ -48,16 +49,17 @@ export class TicketStore {
     return q.orderBy('opened_at').execute();
   }
 
-  /** Inserts new tickets; throws when one's idempotency key was taken meanwhile (the units are locked: a bug). */
+  /**
+   * Inserts new tickets; an idempotency key taken meanwhile (the units are locked: a bug) fails the
+   * statement on its unique index, and so the batch. A plain insert: ON CONFLICT would probe that
+   * index once more per row for a conflict that cannot happen.
+   */
   async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
-    if (onPostgres(tx) && rows.length > 0) {
-      const r = await insertJson(tx, 'tickets', rows, sql`on conflict (idempotency_key) do nothing`);
-      if (Number(r.numAffectedRows ?? 0n) !== rows.length) throw new Error('a ticket for one of these episodes was inserted concurrently');
+    if (onPostgres(tx)) {
+      if (rows.length > 0) await insertJson(tx, 'tickets', rows);
       return;
     }
-    const done = await insertRows(tx, 'tickets', rows, 'on conflict (idempotency_key) do nothing');
-    if (done.reduce((n, r) => n + Number(r.numAffectedRows ?? 0n), 0) !== rows.length)
-      throw new Error('a ticket for one of these episodes was inserted concurrently');
+    await insertRows(tx, 'tickets', rows);
   }
 
   get(tx: Kysely<Database>, id: string): Promise<TicketRow | undefined> {
@@ -82,16 +84,37 @@ export class TicketStore {
     await insertRows(tx, 'ticket_events', rows);
   }
 
-  timeline(ticketId: string): Promise<TicketEventRow[]> {
-    return this.#db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', ticketId).orderBy('at').orderBy('id').execute();
+  /** A ticket's moves in order, its opening as the moves it stands for. */
+  async timeline(ticketId: string): Promise<TicketEventRow[]> {
+    const rows = await this.#db
+      .selectFrom('ticket_events')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.flatMap((e) => {
+      if (e.action !== OPENING) return [e];
+      const detail = JSON.parse(e.detail ?? '{}') as Record<string, unknown>;
+      return openingMoves(e.to_state).map((m, i) => ({
+        ...e,
+        id: `${e.id}-${i}`,
+        action: m.action,
+        from_state: m.from,
+        to_state: m.to,
+        reason: m.reason,
+        detail: openingDetail(m, detail),
+      }));
+    });
   }
 
+  /** New tickets' deadline timers, one each: a ticket id is new, so one already there is a bug and fails the batch. */
   async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
     if (onPostgres(tx)) {
-      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows, sql`on conflict (ticket_id, kind) do nothing`);
+      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows);
       return;
     }
-    await insertRows(tx, 'ticket_timers', rows, 'on conflict (ticket_id, kind) do nothing');
+    await insertRows(tx, 'ticket_timers', rows);
   }
 
   list(f: TicketFilter): Promise<TicketRow[]> {
@@ -116,10 +139,15 @@ export class TicketStore {
     const events = await this.#db
       .selectFrom('ticket_events as e')
       .innerJoin('tickets as t', 't.id', 'e.ticket_id')
-      .select(['e.ticket_id', 'e.at', 'e.action'])
+      .select(['e.ticket_id', 'e.at', 'e.action', 'e.to_state'])
       .where('t.opened_at', '>=', from)
       .where('t.opened_at', '<', to)
       .execute();
-    return { tickets, events };
+    return {
+      tickets,
+      events: events.flatMap(({ ticket_id, at, action, to_state }) =>
+        action === OPENING ? openingMoves(to_state).map((m) => ({ ticket_id, at, action: m.action })) : [{ ticket_id, at, action }],
+      ),
+    };
   }
 }

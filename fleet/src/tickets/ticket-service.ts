@@ -8,6 +8,7 @@ import {
   deadlineRule,
   type Light,
   MOVES,
+  OPENING,
   type TicketAction,
   type TicketState,
 } from '../domain/ticket-flow.ts';
@@ -18,7 +19,7 @@ import type { LoopChange } from '../services/loop-changes.ts';
 import type { FlowsOutbox, OutboxEntry, OutboxEventType } from '../storage/flows-outbox.ts';
 import type { LoopBatch } from '../storage/loop-batch.ts';
 import type { Database, TicketEventRow, TicketRow } from '../storage/schema.ts';
-import { SqlTimers } from '../storage/sql-timers.ts';
+import { type NextTimer, SqlTimers } from '../storage/sql-timers.ts';
 import type { TicketStore } from '../storage/ticket-store.ts';
 
 /** What a ticket carries to the people who act: where, what the unit read around then, media references. */
@@ -54,9 +55,20 @@ export interface TicketServiceOptions {
   log: Logger;
 }
 
-const TIMER_KINDS = ['yellow', 'red', 'escalate'] as const;
-type TimerKind = (typeof TIMER_KINDS)[number];
+/** A ticket's deadline stages in the order they fire, each due at one of the ticket's times: one timer row moves through them. */
+const STAGES = [
+  { kind: 'yellow', due: (t: TicketRow) => t.yellow_at },
+  { kind: 'red', due: (t: TicketRow) => t.deadline_at },
+  { kind: 'escalate', due: (t: TicketRow) => t.escalate_at },
+] as const;
+type TimerKind = (typeof STAGES)[number]['kind'];
 const TICKET_TIMERS = new SqlTimers('ticket_timers', 'ticket_id');
+
+/** The stage after `kind`, due at its time on `t`; none after the escalation. */
+function nextStage(t: TicketRow, kind: string): NextTimer | undefined {
+  const next = STAGES[STAGES.findIndex((s) => s.kind === kind) + 1];
+  return next && { kind: next.kind, dueAt: next.due(t) };
+}
 
 let sequence = 0;
 /** Sorts by time then by order of creation in this process: events of one ms keep their order. */
@@ -128,17 +140,14 @@ export class TicketService {
     };
     const ev = (action: string, from: TicketState | null, to: TicketState | null, reason: string | null, detail?: unknown) =>
       this.eventRow(row.id, now, action, from, to, 'system', reason, detail);
-    const timer = (kind: TimerKind, due: number) => ({ ticket_id: row.id, kind, due_at: due, fired_at: null, fired_by: null });
     b.addTicket(
       row,
-      [
-        ev('discover', null, 'discovered', null, { episode: a.episode, kind: a.kind }),
-        ev('report', 'discovered', 'reported', null),
-        ...(routed
-          ? [ev('dispatch', 'reported', 'dispatched', 'routed by grid cell', { department: route.department, team: route.team })]
-          : []),
-      ],
-      [timer('yellow', row.yellow_at), timer('red', row.deadline_at), timer('escalate', row.escalate_at)],
+      ev(OPENING, null, row.state as TicketState, null, {
+        episode: a.episode,
+        kind: a.kind,
+        ...(routed ? { department: route.department, team: route.team } : {}),
+      }),
+      { ticket_id: row.id, kind: STAGES[0].kind, due_at: STAGES[0].due(row), fired_at: null, fired_by: null },
     );
     b.publish(this.#entry(row, 'ticket.created', routed ? 'dispatch' : 'report', null, now));
     return row.id;
@@ -202,8 +211,11 @@ export class TicketService {
       this.#o.instanceId,
       async (tx, timer) => {
         const t = await this.#o.store.get(tx, timer.owner);
-        if (t && t.state !== 'closed') await this.#fire(tx, t, timer.kind as TimerKind, timer.dueAt);
-        if (t) tickets.push(t.id);
+        if (!t) return undefined;
+        if (t.state !== 'closed') await this.#fire(tx, t, timer.kind as TimerKind, timer.dueAt);
+        tickets.push(t.id);
+        // A stage due while the ticket was closed passes unfired, as a reopened ticket's later stages still fire.
+        return nextStage(t, timer.kind);
       },
       limit,
     );
