@@ -3,14 +3,15 @@ import type { CampaignView, UnitView } from '../src/domain/rollout-view.ts';
 import { allowed, neededRole } from './actions.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
-import type { Session } from './model.ts';
+import type { AuditEntry, Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { ago, clock, span, until } from './time.ts';
 
 /**
  * One campaign as a maintainer and a commander read it: its state (and why it paused), counts by
  * what they mean (waiting is not failing), each wave, and every unit with its step, bytes and ETA;
- * the moves its state allows, each with the role it needs. Markup only: campaigns.ts binds it.
+ * the moves its state allows, each with the role it needs; and its history from the audit log (who
+ * created and moved it, refusals included). Markup only: campaigns.ts binds it.
  */
 export type FullCampaign = CampaignView & { units: UnitView[] };
 
@@ -74,7 +75,7 @@ function pausedText(c: CampaignView): string {
   const p = c.pause;
   if (!p) return '';
   return p.by === 'person'
-    ? t('ota.pausedBy', { who: `${p.who} · ${t(`role.${p.role}` as Key)}` })
+    ? `${t('ota.pausedBy', { who: `${p.who} · ${t(`role.${p.role}` as Key)}` })}${p.reason ? ` · ${t('ota.reasonGiven', { reason: p.reason })}` : ''}`
     : t('ota.pausedFailures', { failures: p.failures, released: p.released, pct: p.thresholdPct });
 }
 
@@ -103,7 +104,26 @@ function unitRow(u: UnitView, now: number): string {
 </tr>`;
 }
 
-export function campaignHtml(c: FullCampaign, session: Session, now: number): string {
+const AUDITED = new Set(['create-campaign', 'start-campaign', 'pause-campaign', 'resume-campaign', 'abort-campaign']);
+
+/** Newest first, as the fleet answers: when (the fleet's zone), who with their role, what, how it ended, why. */
+function historyHtml(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return `<li class="dim">${esc(t('ota.history.none'))}</li>`;
+  return entries
+    .map((e) => {
+      const ok = e.result === 'ok';
+      const who = e.actorId === 'bootstrap' ? t('role.bootstrap') : e.actor;
+      const what = AUDITED.has(e.action) ? t(`ota.history.${e.action}` as Key) : e.action;
+      const outcome = ok ? '' : ` → <span class="result">${esc(t('ota.history.refused', { code: e.result }))}</span>`;
+      const why = e.message ? ` <q>${esc(e.message)}</q>` : '';
+      return `<li class="${ok ? 'ok' : 'refused'}" data-action="${esc(e.action)}"><time>${esc(clock(e.at))}</time> <b>${esc(who)}</b> <span class="dim">(${esc(
+        t(`role.${e.role}` as Key),
+      )})</span> ${esc(what)}${outcome}${why}</li>`;
+    })
+    .join('');
+}
+
+export function campaignHtml(c: FullCampaign, session: Session, now: number, history: readonly AuditEntry[] | null): string {
   const times = [
     t('ota.createdBy', { at: clock(c.createdAt), who: c.createdBy }),
     ...(c.startedAt ? [t('ota.startedAt', { at: clock(c.startedAt) })] : []),
@@ -139,5 +159,8 @@ ${c.pause ? `<p class="paused" role="status">${esc(pausedText(c))}</p>` : ''}
     t('ota.col.download'),
   )}</th><th>${esc(t('ota.col.eta'))}</th><th>${esc(t('ota.col.detail'))}</th><th>${esc(t('ota.col.updated'))}</th></tr></thead>
 <tbody>${c.units.map((u) => unitRow(u, now)).join('')}</tbody></table></section>
+<section class="ota-history"><h3>${esc(t('ota.history'))}</h3><ol class="audit-list">${
+    history === null ? `<li class="refused">${esc(t('ota.history.unread'))}</li>` : historyHtml(history)
+  }</ol></section>
 </div>`;
 }

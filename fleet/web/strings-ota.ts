@@ -112,6 +112,17 @@ export const OTA_EN = {
   'ota.ustate.no-report': 'never reported',
   'ota.ustate.expired': 'ran out of time',
   'ota.ustate.cancelled': 'cancelled',
+  'ota.reason': 'Reason (optional, kept on the history)',
+  'ota.reasonGiven': 'reason: {reason}',
+  'ota.history': 'History',
+  'ota.history.none': 'nothing on record yet',
+  'ota.history.unread': 'the history could not be read',
+  'ota.history.refused': 'refused ({code})',
+  'ota.history.create-campaign': 'created the campaign',
+  'ota.history.start-campaign': 'started it',
+  'ota.history.pause-campaign': 'paused it',
+  'ota.history.resume-campaign': 'resumed it',
+  'ota.history.abort-campaign': 'aborted it',
 } as const;
 
 export const OTA_ZH: Record<keyof typeof OTA_EN, string> = {
@@ -227,4 +238,15 @@ export const OTA_ZH: Record<keyof typeof OTA_EN, string> = {
   'ota.ustate.no-report': '从未回报',
   'ota.ustate.expired': '超时未完成',
   'ota.ustate.cancelled': '已取消',
+  'ota.reason': '原因（可选，记入操作记录）',
+  'ota.reasonGiven': '原因：{reason}',
+  'ota.history': '操作记录',
+  'ota.history.none': '暂无记录',
+  'ota.history.unread': '无法读取操作记录',
+  'ota.history.refused': '被拒绝（{code}）',
+  'ota.history.create-campaign': '创建了批次',
+  'ota.history.start-campaign': '开始了批次',
+  'ota.history.pause-campaign': '暂停了批次',
+  'ota.history.resume-campaign': '继续了批次',
+  'ota.history.abort-campaign': '终止了批次',
 };

@@ -43,7 +43,12 @@ const campaignFields = {
   pauseReason: Null(Type.String({ description: 'Why it is paused, in words' })),
   pause: Null(
     Type.Union([
-      Obj({ by: Type.Literal('person'), who: Type.String(), role: Type.String() }),
+      Obj({
+        by: Type.Literal('person'),
+        who: Type.String(),
+        role: Type.String(),
+        reason: Type.Optional(Type.String({ description: 'Why, as the person gave it' })),
+      }),
       Obj({ by: Type.Literal('failures'), failures: Type.Integer(), released: Type.Integer(), thresholdPct: Type.Number() }),
     ]),
   ),

@@ -18,8 +18,9 @@ export const OTA_VERBS = {
                   [--canary 1] [--canary-units a,b] [--waves 25,100] [--threshold 0.1] [--soak S]
                   [--deadline-h 336] [--allow-satellite] [--window HH:MM-HH:MM] [--min-battery PCT]
                                 (maintainer) a draft campaign; prints its id
-  campaign start|pause|resume|abort <id>
-                                (maintainer) move a campaign`,
+  campaign start|pause|resume|abort <id> [--reason TEXT]
+                                (maintainer) move a campaign; the reason goes on its history
+  campaign history <id>         who created and moved it, when, how it ended, why (newest first)`,
 } as const;
 
 export const OTA_OPTIONS = {
@@ -117,6 +118,23 @@ export function campaignDetail(c: CampaignView & { units: UnitView[] }, at: (ts:
   return `${head.join('\n')}\n${units}`;
 }
 
+interface HistoryEntry {
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  result: string;
+  message: string | null;
+}
+
+export function historyTable(es: readonly HistoryEntry[], at: (ts: number) => string): string {
+  if (es.length === 0) return 'nothing on record yet\n';
+  return table(
+    ['AT', 'WHO', 'ROLE', 'ACTION', 'RESULT', 'REASON'],
+    es.map((e) => [at(e.at), e.actor, e.role, e.action, e.result, e.message ?? '']),
+  );
+}
+
 export function campaignsTable(cs: readonly CampaignView[], at: (ts: number) => string): string {
   if (cs.length === 0) return 'no campaign yet\n';
   return table(
@@ -200,6 +218,10 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
           return c.counts.failed + c.counts['rolled-back'] > 0 || (c.state === 'paused' && c.pause?.by === 'failures') ? 1 : 0;
         },
       );
+    case 'history':
+      return show(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/audit`, (b) =>
+        historyTable((b as { entries: HistoryEntry[] }).entries, t.at),
+      );
     case 'create': {
       const r = await t.post('/api/ota/campaigns', createBody(t, o));
       if (!r.ok) return r.refuse();
@@ -215,7 +237,8 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
     case 'pause':
     case 'resume':
     case 'abort': {
-      const r = await t.post(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/${sub}`);
+      const reason = typeof o.reason === 'string' && o.reason.trim() !== '' ? o.reason.trim() : undefined;
+      const r = await t.post(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/${sub}`, reason ? { reason } : undefined);
       if (!r.ok) return r.refuse();
       const c = r.body as CampaignView;
       t.out(t.json ? `${JSON.stringify(c, null, 2)}\n` : `campaign ${c.id}: ${c.state}; ${counts(c.counts)}\n`);

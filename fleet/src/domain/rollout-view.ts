@@ -3,12 +3,12 @@ import type { RolloutTarget } from './rollout-plan.ts';
 import type { Bucket, CampaignState, Counts, Reachability, UnitRolloutState } from './rollout-status.ts';
 
 export type PauseReason =
-  | { by: 'person'; who: string; role: string }
+  | { by: 'person'; who: string; role: string; reason?: string }
   | { by: 'failures'; failures: number; released: number; thresholdPct: number };
 
 export function pauseText(p: PauseReason): string {
   return p.by === 'person'
-    ? `paused by ${p.who} (${p.role})`
+    ? `paused by ${p.who} (${p.role})${p.reason ? `: ${p.reason}` : ''}`
     : `${p.failures} of ${p.released} units failed or rolled back (threshold ${p.thresholdPct} %)`;
 }
 

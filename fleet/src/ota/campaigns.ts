@@ -218,14 +218,14 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     return this.#viewOf(row, units);
   }
 
-  /** A person's move on a campaign; 409 for a move its state does not allow. */
-  async move(id: string, move: CampaignMove, actor: Actor): Promise<CampaignView> {
+  /** A person's move on a campaign, with their reason if they gave one; 409 for a move its state does not allow. */
+  async move(id: string, move: CampaignMove, actor: Actor, reason?: string): Promise<CampaignView> {
     const now = this.#o.clock.now();
     await this.#o.store.db.transaction().execute(async (tx) => {
       const c = await this.#o.store.lockCampaign(tx, id);
       if (!c) throw new CampaignError('NOT_FOUND', `no campaign ${id}`);
       if (!mayMove(c.state as CampaignState, move)) throw new CampaignError('CONFLICT', `a ${c.state} campaign cannot ${move}`);
-      const ok = await this.#o.store.moveCampaign(tx, id, c.state, { ...this.#patchFor(c, move, actor, now), updated_at: now });
+      const ok = await this.#o.store.moveCampaign(tx, id, c.state, { ...this.#patchFor(c, move, actor, now, reason), updated_at: now });
       if (!ok) throw new CampaignError('CONFLICT', `campaign ${id} changed meanwhile; read it again`);
       if (move === 'start') {
         await this.#o.store.moveUnits(tx, id, ['pending'], { state: 'queued', updated_at: now }, 0);
@@ -245,7 +245,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
           updated_at: now,
         });
     });
-    this.#o.log.info({ campaign: id, move, actor }, 'campaign moved');
+    this.#o.log.info({ campaign: id, move, actor, reason }, 'campaign moved');
     this.emit('campaign', id);
     if (move === 'start' || move === 'resume') this.#behind(this.deliver(id));
     if (move === 'abort') this.#behind(this.#cancelAll(id));
@@ -286,12 +286,20 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     this.emit('campaign', id);
   }
 
-  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: Actor, now: number): Partial<OtaCampaignRow> {
+  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: Actor, now: number, reason: string | undefined): Partial<OtaCampaignRow> {
     switch (move) {
       case 'start':
         return { state: 'running', released_wave: 0, started_at: now, deadline_at: now + c.deadline_ms };
       case 'pause':
-        return { state: 'paused', pause_reason: JSON.stringify({ by: 'person', who: actor.name, role: actor.role } satisfies PauseReason) };
+        return {
+          state: 'paused',
+          pause_reason: JSON.stringify({
+            by: 'person',
+            who: actor.name,
+            role: actor.role,
+            ...(reason ? { reason } : {}),
+          } satisfies PauseReason),
+        };
       case 'resume':
         return { state: 'running', pause_reason: null };
       case 'abort':

@@ -1,0 +1,81 @@
+/**
+ * The campaign page's history in Debian's headless Chromium: the audit log's create and moves of
+ * that campaign, newest first, each with the actor's name and role, its reason (typed in the
+ * confirmation) and a refusal in words; English on a desktop, Chinese on a phone. Screenshots in
+ * test-artifacts/ (campaign-history-*.png).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openPage, PHONE, startBrowser } from './dashboard-browser.ts';
+import { apiClient, startBroker, startTestFleet } from './helpers.ts';
+import { release, signer, trustedKeysFile } from './ota-helpers.ts';
+
+const ADMIN = 'campaign-history-admin-token';
+
+test('the campaign page lists who created and moved the campaign, with role, reason and refusals, newest first', async (t) => {
+  const broker = await startBroker(t);
+  const key = signer('k1');
+  const fleet = await startTestFleet(t, broker.url, {
+    auth: { bootstrapAdminToken: ADMIN },
+    ota: { trustedKeysFile: await trustedKeysFile(t, [key]), answerS: 1, timerPollS: 3600 },
+  });
+  const api = apiClient(fleet.base);
+  assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '2.0.1', ['2.0.0']).publish)).status, 201);
+  assert.equal((await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-h01', board: 'pi4' })).status, 201);
+  const token = async (role: string, name: string) =>
+    ((await api('POST', '/api/tokens', ADMIN, { role, name })).body as { token: string }).token;
+  const maintainer = await token('maintainer', 'Maintainer Li');
+  const commander = await token('commander', 'Commander Zhao');
+  const created = await api('POST', '/api/ota/campaigns', maintainer, {
+    name: 'Hulan patch',
+    version: '2.0.1',
+    target: { units: ['hrb-h01'] },
+  });
+  const id = (created.body as { id: string }).id;
+  assert.equal((await api('POST', `/api/ota/campaigns/${id}/start`, maintainer)).status, 200);
+  assert.equal((await api('POST', `/api/ota/campaigns/${id}/abort`, commander)).status, 403);
+
+  const browser = await startBrowser(t);
+  const p = await openPage(browser, `${fleet.base}/#token=${maintainer}`);
+  await p.page.goto(`${fleet.base}/#/campaign/${id}`);
+  const history = p.page.locator('#ota-view .ota-history li');
+  await history.nth(2).waitFor();
+  const lines = async () => (await history.allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
+  assert.deepEqual(
+    (await lines()).map((l) => l.replace(/^\d\d\/\d\d,? \d\d:\d\d /, '')),
+    [
+      'Commander Zhao (commander) aborted it → refused (FORBIDDEN) role commander may not manage-updates',
+      'Maintainer Li (maintainer) started it',
+      'Maintainer Li (maintainer) created the campaign',
+    ],
+  );
+
+  await p.page.locator('#ota-view button[data-move="pause"]').click();
+  const dialog = p.page.locator('dialog.confirm');
+  await dialog.locator('input[name="reason"]').fill('hrb-h01 reboots twice after the switch');
+  await p.shot('campaign-history-pause-reason');
+  await dialog.locator('button.danger').click();
+  await p.page.locator('#ota-view .campaign-page[data-state="paused"]').waitFor();
+  await p.page.locator('#ota-view .ota-history li[data-action="pause-campaign"]').waitFor();
+  const first = (await lines())[0] ?? '';
+  assert.match(first, /^\d\d\/\d\d,? \d\d:\d\d Maintainer Li \(maintainer\) paused it hrb-h01 reboots twice after the switch$/);
+  assert.match(
+    (await p.page.locator('#ota-view .paused').textContent()) ?? '',
+    /Paused by Maintainer Li · maintainer · reason: hrb-h01 reboots twice after the switch/,
+  );
+  await p.page.locator('#ota-view .ota-history').scrollIntoViewIfNeeded();
+  await p.shot('campaign-history-desktop');
+
+  const zh = await openPage(browser, `${fleet.base}/#token=${commander}`, { lang: 'zh-CN', viewport: PHONE });
+  await zh.page.goto(`${fleet.base}/#/campaign/${id}`);
+  const zhHistory = zh.page.locator('#ota-view .ota-history li');
+  await zhHistory.nth(3).waitFor();
+  const zhLines = (await zhHistory.allTextContents()).map((s) => s.replace(/\s+/g, ' '));
+  assert.match(zhLines[0] ?? '', /Maintainer Li \(运维员\) 暂停了批次 hrb-h01 reboots twice after the switch/);
+  assert.match(zhLines[1] ?? '', /Commander Zhao \(指挥员\) 终止了批次 → 被拒绝（FORBIDDEN）/);
+  assert.match(zhLines[3] ?? '', /Maintainer Li \(运维员\) 创建了批次/);
+  await zh.page.locator('#ota-view .ota-history').scrollIntoViewIfNeeded();
+  await zh.shot('campaign-history-zh-phone');
+
+  for (const x of [p, zh]) assert.deepEqual(x.errors, []);
+});
