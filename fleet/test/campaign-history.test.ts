@@ -1,7 +1,8 @@
 /**
  * The campaign page's history in Debian's headless Chromium: the audit log's create and moves of
  * that campaign, newest first, each with the actor's name and role, its reason (typed in the
- * confirmation) and a refusal in words; English on a desktop, Chinese on a phone. Screenshots in
+ * confirmation) and a refusal in words; English on a desktop, Chinese on a phone (where a unit row
+ * reads label beside value, a cell of two parts included). Screenshots in
  * test-artifacts/ (campaign-history-*.png).
  */
 import assert from 'node:assert/strict';
@@ -74,6 +75,10 @@ test('the campaign page lists who created and moved the campaign, with role, rea
   assert.match(zhLines[0] ?? '', /Maintainer Li \(运维员\) 暂停了批次 hrb-h01 reboots twice after the switch/);
   assert.match(zhLines[1] ?? '', /Commander Zhao \(指挥员\) 终止了批次 → 被拒绝（FORBIDDEN）/);
   assert.match(zhLines[3] ?? '', /Maintainer Li \(运维员\) 创建了批次/);
+  // On a phone each unit row is label beside value: every value in one column, however many parts a cell has.
+  const row = zh.page.locator('#ota-view tr[data-unit="hrb-h01"]');
+  const left = async (css: string) => Math.round((await row.locator(css).boundingBox())?.x ?? -1);
+  assert.equal(await left('a[href="#/unit/hrb-h01"]'), await left('.chip'), 'the unit and its state in the value column');
   await zh.page.locator('#ota-view .ota-history').scrollIntoViewIfNeeded();
   await zh.shot('campaign-history-zh-phone');
 

@@ -90,18 +90,26 @@ function movesHtml(c: CampaignView, session: Session): string {
     .join('');
 }
 
+/**
+ * A table cell whose content is one element: on a phone each row becomes a two-column grid of
+ * label and value (campaigns.css), which takes every child of a cell as its own grid item.
+ */
+export function cell(label: string, html: string, cls = ''): string {
+  return `<td data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}><div class="v">${html}</div></td>`;
+}
+
 function unitRow(u: UnitView, now: number): string {
   const id = esc(u.unitId);
   const reach = u.reach === 'online' ? '' : ` <span class="reach">${esc(t(`ota.reach.${u.reach}`))}</span>`;
-  return `<tr data-unit="${id}" class="b-${u.bucket}">
-<td data-label="${esc(t('ota.col.unit'))}"><a href="#/unit/${id}">${id}</a>${reach}</td>
-<td data-label="${esc(t('ota.col.wave'))}">${esc(waveName(u.wave))}</td>
-<td data-label="${esc(t('ota.col.step'))}"><span class="chip b-${u.bucket}">${esc(t(`ota.ustate.${u.state}` as Key))}</span></td>
-<td data-label="${esc(t('ota.col.download'))}">${progress(u)}</td>
-<td data-label="${esc(t('ota.col.eta'))}">${u.etaS === null ? '—' : esc(span(u.etaS * 1000))}</td>
-<td data-label="${esc(t('ota.col.detail'))}" class="detail">${esc(detailText(u))}</td>
-<td data-label="${esc(t('ota.col.updated'))}" class="dim">${esc(ago(u.updatedAt, now))}</td>
-</tr>`;
+  return `<tr data-unit="${id}" class="b-${u.bucket}">${[
+    cell(t('ota.col.unit'), `<a href="#/unit/${id}">${id}</a>${reach}`),
+    cell(t('ota.col.wave'), esc(waveName(u.wave))),
+    cell(t('ota.col.step'), `<span class="chip b-${u.bucket}">${esc(t(`ota.ustate.${u.state}` as Key))}</span>`),
+    cell(t('ota.col.download'), progress(u)),
+    cell(t('ota.col.eta'), u.etaS === null ? '—' : esc(span(u.etaS * 1000))),
+    cell(t('ota.col.detail'), esc(detailText(u)), 'detail'),
+    cell(t('ota.col.updated'), esc(ago(u.updatedAt, now)), 'dim'),
+  ].join('')}</tr>`;
 }
 
 const AUDITED = new Set(['create-campaign', 'start-campaign', 'pause-campaign', 'resume-campaign', 'abort-campaign']);

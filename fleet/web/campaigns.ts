@@ -2,7 +2,7 @@ import type { CampaignMove } from '../src/domain/rollout-status.ts';
 import type { CampaignView } from '../src/domain/rollout-view.ts';
 import { explain } from './actions.ts';
 import type { Api } from './api.ts';
-import { campaignHtml, countsHtml, type FullCampaign } from './campaign-page.ts';
+import { campaignHtml, cell, countsHtml, type FullCampaign } from './campaign-page.ts';
 import css from './campaigns.css';
 import { confirmWithReason } from './confirm.ts';
 import { esc } from './html.ts';
@@ -135,12 +135,14 @@ export class CampaignViews {
 function listHtml(cs: readonly CampaignView[]): string {
   const rows = cs
     .map(
-      (c) => `<tr data-campaign="${esc(c.id)}" class="s-${c.state}">
-<td data-label="${esc(t('ota.col.name'))}"><a href="#/campaign/${esc(encodeURIComponent(c.id))}">${esc(c.name)}</a></td>
-<td data-label="${esc(t('ota.col.release'))}">${esc(c.version)}</td>
-<td data-label="${esc(t('ota.col.state'))}"><span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span></td>
-<td data-label="${esc(t('ota.col.progress'))}" class="wide">${countsHtml(c.counts)}</td>
-<td data-label="${esc(t('ota.col.created'))}" class="dim">${esc(clock(c.createdAt))}</td></tr>`,
+      (c) =>
+        `<tr data-campaign="${esc(c.id)}" class="s-${c.state}">${[
+          cell(t('ota.col.name'), `<a href="#/campaign/${esc(encodeURIComponent(c.id))}">${esc(c.name)}</a>`),
+          cell(t('ota.col.release'), esc(c.version)),
+          cell(t('ota.col.state'), `<span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span>`),
+          cell(t('ota.col.progress'), countsHtml(c.counts), 'wide'),
+          cell(t('ota.col.created'), esc(clock(c.createdAt)), 'dim'),
+        ].join('')}</tr>`,
     )
     .join('');
   return `<div class="campaign-list"><a class="back" href="#/">${esc(t('nav.back'))}</a><h2>${esc(t('ota.title'))}</h2>${
