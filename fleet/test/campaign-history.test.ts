@@ -2,7 +2,8 @@
  * The campaign page's history in Debian's headless Chromium: the audit log's create and moves of
  * that campaign, newest first, each with the actor's name and role, its reason (typed in the
  * confirmation) and a refusal in words; English on a desktop, Chinese on a phone (where a unit row
- * reads label beside value, a cell of two parts included). Screenshots in
+ * reads label beside value, a cell of two parts included); and when the next wave goes, or that it
+ * is held while paused. Screenshots in
  * test-artifacts/ (campaign-history-*.png).
  */
 import assert from 'node:assert/strict';
@@ -22,7 +23,8 @@ test('the campaign page lists who created and moved the campaign, with role, rea
   });
   const api = apiClient(fleet.base);
   assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '2.0.1', ['2.0.0']).publish)).status, 201);
-  assert.equal((await api('POST', '/api/registry/units', ADMIN, { id: 'hrb-h01', board: 'pi4' })).status, 201);
+  for (const id of ['hrb-h01', 'hrb-h02'])
+    assert.equal((await api('POST', '/api/registry/units', ADMIN, { id, board: 'pi4' })).status, 201);
   const token = async (role: string, name: string) =>
     ((await api('POST', '/api/tokens', ADMIN, { role, name })).body as { token: string }).token;
   const maintainer = await token('maintainer', 'Maintainer Li');
@@ -30,10 +32,14 @@ test('the campaign page lists who created and moved the campaign, with role, rea
   const created = await api('POST', '/api/ota/campaigns', maintainer, {
     name: 'Hulan patch',
     version: '2.0.1',
-    target: { units: ['hrb-h01'] },
+    target: { units: ['hrb-h01', 'hrb-h02'] },
+    canaryUnits: ['hrb-h01'],
+    waves: [100],
+    soakS: 600,
   });
   const id = (created.body as { id: string }).id;
-  assert.equal((await api('POST', `/api/ota/campaigns/${id}/start`, maintainer)).status, 200);
+  const started = (await api('POST', `/api/ota/campaigns/${id}/start`, maintainer)).body as { startedAt: number; nextWaveAt: number };
+  assert.equal(started.nextWaveAt, started.startedAt + 600_000, 'the next wave is due a soak after the start');
   assert.equal((await api('POST', `/api/ota/campaigns/${id}/abort`, commander)).status, 403);
 
   const browser = await startBrowser(t);
@@ -51,6 +57,12 @@ test('the campaign page lists who created and moved the campaign, with role, rea
     ],
   );
 
+  const waves = p.page.locator('#ota-view table.waves tr');
+  assert.match(
+    (await waves.nth(1).textContent()) ?? '',
+    /wave 1\s*1\s*goes \d\d\/\d\d,? \d\d:\d\d \(in 10 min\) once the released units have settled/,
+  );
+  assert.match((await p.page.locator('#ota-view .ota-counts').textContent()) ?? '', /at least 10 min between waves/);
   await p.page.locator('#ota-view button[data-move="pause"]').click();
   const dialog = p.page.locator('dialog.confirm');
   await dialog.locator('input[name="reason"]').fill('hrb-h01 reboots twice after the switch');
@@ -58,6 +70,8 @@ test('the campaign page lists who created and moved the campaign, with role, rea
   await dialog.locator('button.danger').click();
   await p.page.locator('#ota-view .campaign-page[data-state="paused"]').waitFor();
   await p.page.locator('#ota-view .ota-history li[data-action="pause-campaign"]').waitFor();
+  assert.match((await waves.nth(1).textContent()) ?? '', /held: the campaign is paused/);
+  assert.equal(((await api('GET', `/api/ota/campaigns/${id}`, commander)).body as { nextWaveAt: unknown }).nextWaveAt, null);
   const first = (await lines())[0] ?? '';
   assert.match(first, /^\d\d\/\d\d,? \d\d:\d\d Maintainer Li \(maintainer\) paused it hrb-h01 reboots twice after the switch$/);
   assert.match(

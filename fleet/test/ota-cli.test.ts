@@ -94,9 +94,18 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.match(status.out, /state {5}paused: 1 of 1 units failed or rolled back/);
   assert.match(status.out, /^WAVE\s+UNITS\s+RELEASED\s+COUNTS\ncanary\s+1\s+yes\s+1 rolled-back\n1\s+2\s+no\s+2 pending$/m);
   assert.match(status.out, /^hrb-k01\s+canary\s+rolled-back\s+rolled-back\s+-\s+-\s+crash-loop$/m);
+  assert.match(status.out, /^next wave wave 1 held while paused \(waves at least 60 min apart\)$/m);
   const list = await cli(['campaign', 'list', ...as]);
   assert.match(list.out, new RegExp(`^${id}\\s+ridge patch\\s+2\\.0\\.1\\s+paused\\s+2 pending, 1 rolled-back`, 'm'));
   assert.equal((await cli(['campaign', 'pause', id, ...as])).code, 4, 'a conflict is a refusal');
   assert.equal((await cli(['campaign', 'frobnicate', id, ...as])).code, 2);
-  assert.equal((await cli(['campaign', 'abort', id, ...as])).code, 0);
+  const aborted = await cli(['campaign', 'abort', id, '--reason', 'crash loop on the canary', ...as]);
+  assert.equal(aborted.code, 0, aborted.err);
+  const history = await cli(['campaign', 'history', id, ...as]);
+  assert.equal(history.code, 0, history.err);
+  assert.match(
+    history.out,
+    /^AT\s+WHO\s+ROLE\s+ACTION\s+RESULT\s+REASON\n\S+ \d\d:\d\d GMT\S*\s+bootstrap admin\s+admin\s+abort-campaign\s+ok\s+crash loop on the canary\n.*pause-campaign\s+CONFLICT\s+a paused campaign cannot pause\n/m,
+  );
+  assert.match(history.out, /create-campaign\s+ok\s*$/);
 });

@@ -109,7 +109,7 @@ function unitRow(u: UnitView, now: number): string {
     cell(t('ota.col.eta'), u.etaS === null ? '—' : esc(span(u.etaS * 1000))),
     cell(t('ota.col.detail'), esc(detailText(u)), 'detail'),
     cell(t('ota.col.updated'), esc(ago(u.updatedAt, now)), 'dim'),
-  ].join('')}</tr>`;
+  ].join('\n')}</tr>`;
 }
 
 const AUDITED = new Set(['create-campaign', 'start-campaign', 'pause-campaign', 'resume-campaign', 'abort-campaign']);
@@ -131,6 +131,14 @@ function historyHtml(entries: readonly AuditEntry[]): string {
     .join('');
 }
 
+/** Whether a wave went, and for the next one when it goes (or why it does not). */
+function waveWhen(c: CampaignView, wave: number, released: boolean, now: number): string {
+  if (released) return t('ota.wave.released');
+  if (wave !== c.releasedWave + 1) return t('ota.wave.notYet');
+  if (c.state === 'paused') return t('ota.wave.held');
+  return c.nextWaveAt === null ? t('ota.wave.notYet') : t('ota.wave.next', { at: clock(c.nextWaveAt), until: until(c.nextWaveAt, now) });
+}
+
 export function campaignHtml(c: FullCampaign, session: Session, now: number, history: readonly AuditEntry[] | null): string {
   const times = [
     t('ota.createdBy', { at: clock(c.createdAt), who: c.createdBy }),
@@ -144,7 +152,7 @@ export function campaignHtml(c: FullCampaign, session: Session, now: number, his
     .map(
       (w) =>
         `<tr class="${w.released ? 'released' : 'later'}"><th scope="row">${esc(waveName(w.wave))}</th><td>${w.units}</td><td>${esc(
-          w.released ? t('ota.wave.released') : t('ota.wave.notYet'),
+          waveWhen(c, w.wave, w.released, now),
         )}</td><td>${countsHtml(w.counts)}</td></tr>`,
     )
     .join('');
@@ -159,7 +167,7 @@ ${c.pause ? `<p class="paused" role="status">${esc(pausedText(c))}</p>` : ''}
 <section class="ota-counts">${countsHtml(c.counts)}
 <p class="dim">${esc(t('ota.downloads', { delta: c.downloads.delta, full: c.downloads.full }))} · ${esc(
     t('ota.threshold', { pct: Math.round(c.failureThreshold * 100) }),
-  )}</p>${full}
+  )} · ${esc(t('ota.soak', { soak: span(c.soakS * 1000) }))}</p>${full}
 <p class="dim">${esc(t('ota.target'))}: ${esc(targetText(c))} · ${esc(t('ota.policy'))}: ${esc(policyText(c))}</p></section>
 <section><h3>${esc(t('ota.waves'))}</h3><table class="waves"><tbody>${waves}</tbody></table></section>
 <section><h3>${esc(t('ota.units'))} <span class="count">${c.units.length}</span></h3>

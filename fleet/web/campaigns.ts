@@ -142,7 +142,7 @@ function listHtml(cs: readonly CampaignView[]): string {
           cell(t('ota.col.state'), `<span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span>`),
           cell(t('ota.col.progress'), countsHtml(c.counts), 'wide'),
           cell(t('ota.col.created'), esc(clock(c.createdAt)), 'dim'),
-        ].join('')}</tr>`,
+        ].join('\n')}</tr>`,
     )
     .join('');
   return `<div class="campaign-list"><a class="back" href="#/">${esc(t('nav.back'))}</a><h2>${esc(t('ota.title'))}</h2>${

@@ -71,6 +71,13 @@ const campaignFields = {
   deadlineH: Type.Number(),
   finishedAt: Null(Ms),
   releasedWave: Type.Integer({ minimum: -1, description: 'The last wave released (0: the canary); -1 before the start' }),
+  nextWaveAt: Null(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'ms since epoch: when the next wave goes if the units released have settled (looked at again later if not); null when none is due',
+    }),
+  ),
   counts: Counts,
   downloads: Obj(
     { delta: Type.Integer({ minimum: 0 }), full: Type.Integer({ minimum: 0 }) },

@@ -89,12 +89,23 @@ function eta(s: number | null): string {
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
+function nextWave(c: CampaignView, at: (ts: number) => string): string {
+  const soak = `(waves at least ${eta(c.soakS)} apart)`;
+  if (c.state === 'draft') return `canary at the start ${soak}`;
+  if (c.releasedWave + 1 >= c.waveSummary.length) return 'none: every wave released';
+  const wave = `wave ${c.releasedWave + 1}`;
+  if (c.state === 'paused') return `${wave} held while paused ${soak}`;
+  if (c.state !== 'running' || c.nextWaveAt === null) return `none (${c.state})`;
+  return `${wave} at ${at(c.nextWaveAt)} once the released units have settled ${soak}`;
+}
+
 export function campaignDetail(c: CampaignView & { units: UnitView[] }, at: (ts: number) => string): string {
   const head = [
     `campaign  ${c.id}  ${c.name}`,
     `release   ${c.version}`,
     `state     ${c.state}${c.pauseReason ? `: ${c.pauseReason}` : ''}`,
     `deadline  ${c.deadlineAt === null ? 'set when it starts' : at(c.deadlineAt)}`,
+    `next wave ${nextWave(c, at)}`,
     `units     ${counts(c.counts)}`,
     `downloads ${c.downloads.delta} delta, ${c.downloads.full} full`,
     '',

@@ -56,6 +56,11 @@ export interface CampaignView {
   deadlineH: number;
   finishedAt: number | null;
   releasedWave: number;
+  /**
+   * When the next wave is looked at, while the campaign runs: it goes then if the units released
+   * have settled, else it is looked at again a little later. Null when no wave is due.
+   */
+  nextWaveAt: number | null;
   counts: Counts;
   /** Units fetching a delta and units fetching the full bundle (no delta applied to what they run): never silent. */
   downloads: { delta: number; full: number };

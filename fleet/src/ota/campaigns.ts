@@ -215,7 +215,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     );
     await this.#o.store.insertCampaign(row, units);
     this.#o.log.info({ campaign: id, version: input.version, units: units.length, waves: waves.length, actor }, 'campaign created');
-    return this.#viewOf(row, units);
+    return this.#viewOf(row, units, null);
   }
 
   /** A person's move on a campaign, with their reason if they gave one; 409 for a move its state does not allow. */
@@ -311,12 +311,17 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const db = this.#o.store.db;
     const c = await this.#o.store.getCampaign(db, id);
     if (!c) throw new CampaignError('NOT_FOUND', `no campaign ${id}`);
-    return this.#viewOf(c, await this.#o.store.units(db, id));
+    return this.#viewOf(c, await this.#o.store.units(db, id), await this.#nextWave(c));
   }
 
   async list(limit: number): Promise<CampaignView[]> {
     const rows = await this.#o.store.listCampaigns(limit);
-    return Promise.all(rows.map(async (c) => this.#viewOf(c, await this.#o.store.units(this.#o.store.db, c.id))));
+    return Promise.all(rows.map(async (c) => this.#viewOf(c, await this.#o.store.units(this.#o.store.db, c.id), await this.#nextWave(c))));
+  }
+
+  /** A paused campaign keeps its timer, but no wave goes until it is resumed (which sets one anew). */
+  async #nextWave(c: OtaCampaignRow): Promise<number | null> {
+    return c.state === 'running' ? this.#o.store.nextWaveDue(this.#o.store.db, c.id) : null;
   }
 
   async units(id: string): Promise<UnitView[]> {
@@ -349,7 +354,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     };
   }
 
-  #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[]): CampaignView {
+  #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[], nextWaveAt: number | null): CampaignView {
     const pause = c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
     const units = rows.map((u) => ({ state: u.state as UnitRolloutState, reach: this.#o.reach(u.unit_id), wave: u.wave }));
     return {
@@ -372,6 +377,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       deadlineH: c.deadline_ms / 3_600_000,
       finishedAt: c.finished_at,
       releasedWave: c.released_wave,
+      nextWaveAt,
       counts: countBuckets(units),
       downloads: { delta: rows.filter((u) => u.download === 'delta').length, full: rows.filter((u) => u.download === 'full').length },
       waveSummary: Array.from({ length: c.wave_count }, (_, wave) => {
