@@ -355,7 +355,8 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
   }
 
   #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[], nextWaveAt: number | null): CampaignView {
-    const pause = c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
+    // Why it is paused, while it is: a campaign that ended after a pause (its last units done, or aborted) is not paused.
+    const pause = c.state === 'paused' && c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
     const units = rows.map((u) => ({ state: u.state as UnitRolloutState, reach: this.#o.reach(u.unit_id), wave: u.wave }));
     return {
       id: c.id,
