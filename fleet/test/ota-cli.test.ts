@@ -86,7 +86,11 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.ok(id, created.out);
   const started = await cli(['campaign', 'start', id, ...as]);
   assert.equal(started.code, 0, started.err);
-  assert.match(started.out, new RegExp(`campaign ${id}: (running|paused)`), 'started (the canary may have answered already)');
+  assert.match(
+    started.out,
+    new RegExp(`campaign ${id}: (running|paused): the canary group has the job`),
+    'started (the canary may have answered already)',
+  );
   await waitFor(async () => (await cli(['campaign', 'status', id, ...as])).out.includes('state     paused'), 10_000);
 
   const status = await cli(['campaign', 'status', id, ...as]);
@@ -101,6 +105,10 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.equal((await cli(['campaign', 'frobnicate', id, ...as])).code, 2);
   const aborted = await cli(['campaign', 'abort', id, '--reason', 'crash loop on the canary', ...as]);
   assert.equal(aborted.code, 0, aborted.err);
+  assert.match(
+    aborted.out,
+    new RegExp(`^campaign ${id}: aborted: units that have not started drop the job; one already switching finishes; `),
+  );
   const history = await cli(['campaign', 'history', id, ...as]);
   assert.equal(history.code, 0, history.err);
   assert.match(

@@ -202,6 +202,14 @@ function createBody(t: OtaTools, o: Values) {
   };
 }
 
+/** What a move just did, in the words a maintainer acts on. */
+const MOVED = {
+  start: 'the canary group has the job',
+  pause: 'no further wave goes until it is resumed',
+  resume: 'the next wave goes once the released units have settled',
+  abort: 'units that have not started drop the job; one already switching finishes',
+} as const;
+
 export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string[], o: Values, t: OtaTools): Promise<number> {
   const [sub, arg] = rest;
   const need = (v: string | undefined, what: string) => v ?? t.usage(`missing ${what}`);
@@ -252,7 +260,7 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
       const r = await t.post(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/${sub}`, reason ? { reason } : undefined);
       if (!r.ok) return r.refuse();
       const c = r.body as CampaignView;
-      t.out(t.json ? `${JSON.stringify(c, null, 2)}\n` : `campaign ${c.id}: ${c.state}; ${counts(c.counts)}\n`);
+      t.out(t.json ? `${JSON.stringify(c, null, 2)}\n` : `campaign ${c.id}: ${c.state}: ${MOVED[sub]}; ${counts(c.counts)}\n`);
       return 0;
     }
     default:
