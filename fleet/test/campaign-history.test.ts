@@ -9,20 +9,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openPage, PHONE, startBrowser } from './dashboard-browser.ts';
-import { apiClient, startBroker, startTestFleet } from './helpers.ts';
-import { release, signer, trustedKeysFile } from './ota-helpers.ts';
+import { startOtaFleet } from './ota-helpers.ts';
 
 const ADMIN = 'campaign-history-admin-token';
 
 test('the campaign page lists who created and moved the campaign, with role, reason and refusals, newest first', async (t) => {
-  const broker = await startBroker(t);
-  const key = signer('k1');
-  const fleet = await startTestFleet(t, broker.url, {
-    auth: { bootstrapAdminToken: ADMIN },
-    ota: { trustedKeysFile: await trustedKeysFile(t, [key]), answerS: 1, timerPollS: 3600 },
-  });
-  const api = apiClient(fleet.base);
-  assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '2.0.1', ['2.0.0']).publish)).status, 201);
+  const { fleet, api } = await startOtaFleet(t, ADMIN, '2.0.1', 1);
   for (const id of ['hrb-h01', 'hrb-h02'])
     assert.equal((await api('POST', '/api/registry/units', ADMIN, { id, board: 'pi4' })).status, 201);
   const token = async (role: string, name: string) =>

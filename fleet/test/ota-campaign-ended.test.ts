@@ -5,30 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiClient, startBroker, startTestFleet, waitFor } from './helpers.ts';
-import { type Behaviour, protocolUnit, release, signer, trustedKeysFile } from './ota-helpers.ts';
+import { waitFor } from './helpers.ts';
+import { protocolUnit, rollsBack, startOtaFleet } from './ota-helpers.ts';
 
 const ADMIN = 'ota-ended-admin-token';
-const rollsBack: Behaviour = () => ({
-  answer: 'queued',
-  reports: [{ step: 'health-check' }, { step: 'rolled-back', reason: 'health-check', failedChecks: ['gps'] }],
-});
 
 test('a campaign that paused itself and then ended shows no pause', async (t) => {
-  const broker = await startBroker(t);
-  const key = signer('k1');
-  const fleet = await startTestFleet(t, broker.url, {
-    auth: { bootstrapAdminToken: ADMIN },
-    ota: { trustedKeysFile: await trustedKeysFile(t, [key]), answerS: 2, timerPollS: 3600 },
-  });
-  const api = apiClient(fleet.base);
-  assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '3.0.1', ['3.0.0']).publish)).status, 201);
-  for (const [id, b] of [
-    ['hrb-e01', rollsBack],
-    ['hrb-e02', rollsBack],
-  ] as const) {
+  const { broker, fleet, api } = await startOtaFleet(t, ADMIN, '3.0.1', 2);
+  for (const id of ['hrb-e01', 'hrb-e02']) {
     assert.equal((await api('POST', '/api/registry/units', ADMIN, { id, board: 'pi4' })).status, 201);
-    await protocolUnit(t, broker.url, id, Date.now, b);
+    await protocolUnit(t, broker.url, id, Date.now, rollsBack);
   }
   await waitFor(() => ['hrb-e01', 'hrb-e02'].every((id) => fleet.state.get(id)?.liveness.status === 'online'));
   const created = await api('POST', '/api/ota/campaigns', ADMIN, {
