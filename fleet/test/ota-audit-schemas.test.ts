@@ -15,7 +15,15 @@ import { release, signer, trustedKeysFile } from './ota-helpers.ts';
 const ADMIN = 'ota-audit-admin-token';
 
 type Doc = { paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: TSchema }> }> }>> };
-type Entry = { actor: string; role: string; action: string; result: string; campaignId: string | null; release: string | null };
+type Entry = {
+  actor: string;
+  role: string;
+  action: string;
+  result: string;
+  campaignId: string | null;
+  release: string | null;
+  message: string | null;
+};
 
 test('publishes and campaign moves are audited per campaign and per release, and answer what their schemas say', async (t) => {
   const key = signer('k2026');
@@ -57,14 +65,20 @@ test('publishes and campaign moves are audited per campaign and per release, and
 
   const draft = { name: 'patch 1.1.0', version: '1.1.0', target: { units: ['hrb-801'] } };
   const c = (await call('POST', '/api/ota/campaigns', '/api/ota/campaigns', maintainer, CampaignView, 201, draft)) as { id: string };
-  const move = (m: string, who: string, schema: TSchema, status: number) =>
-    call('POST', `/api/ota/campaigns/:id/${m}`, `/api/ota/campaigns/${c.id}/${m}`, who, schema, status);
+  const move = (m: string, who: string, schema: TSchema, status: number, body?: unknown) =>
+    call('POST', `/api/ota/campaigns/:id/${m}`, `/api/ota/campaigns/${c.id}/${m}`, who, schema, status, body);
   await move('start', maintainer, CampaignView, 200);
   await move('pause', commander, ApiErrorBody, 403);
-  await move('pause', maintainer, CampaignView, 200);
+  await move('pause', maintainer, ApiErrorBody, 400, { reason: 'x'.repeat(301) });
+  const paused = (await move('pause', maintainer, CampaignView, 200, { reason: 'hrb-801 reboots after the switch' })) as {
+    pause: unknown;
+    pauseReason: string;
+  };
+  assert.deepEqual(paused.pause, { by: 'person', who: 'Maintainer Li', role: 'maintainer', reason: 'hrb-801 reboots after the switch' });
+  assert.equal(paused.pauseReason, 'paused by Maintainer Li (maintainer): hrb-801 reboots after the switch');
   await move('pause', maintainer, ApiErrorBody, 409);
   await move('resume', maintainer, CampaignView, 200);
-  await move('abort', maintainer, CampaignView, 200);
+  await move('abort', maintainer, CampaignView, 200, { reason: 'superseded by 1.1.1' });
   await call('GET', '/api/ota/campaigns', '/api/ota/campaigns', commander, CampaignList, 200);
   await call('GET', '/api/ota/campaigns/:id', `/api/ota/campaigns/${c.id}`, commander, CampaignWithUnits, 200);
 
@@ -77,17 +91,34 @@ test('publishes and campaign moves are audited per campaign and per release, and
     200,
   )) as { entries: Entry[] };
   assert.deepEqual(
-    byCampaign.entries.map((e) => [e.actor, e.role, e.action, e.result, e.campaignId, e.release]),
+    byCampaign.entries.map((e) => [e.actor, e.role, e.action, e.result, e.campaignId, e.release, e.message]),
     [
-      ['Maintainer Li', 'maintainer', 'abort-campaign', 'ok', c.id, '1.1.0'],
-      ['Maintainer Li', 'maintainer', 'resume-campaign', 'ok', c.id, '1.1.0'],
-      ['Maintainer Li', 'maintainer', 'pause-campaign', 'CONFLICT', c.id, null],
-      ['Maintainer Li', 'maintainer', 'pause-campaign', 'ok', c.id, '1.1.0'],
-      ['Commander Zhao', 'commander', 'pause-campaign', 'FORBIDDEN', c.id, null],
-      ['Maintainer Li', 'maintainer', 'start-campaign', 'ok', c.id, '1.1.0'],
-      ['Maintainer Li', 'maintainer', 'create-campaign', 'ok', c.id, '1.1.0'],
+      ['Maintainer Li', 'maintainer', 'abort-campaign', 'ok', c.id, '1.1.0', 'superseded by 1.1.1'],
+      ['Maintainer Li', 'maintainer', 'resume-campaign', 'ok', c.id, '1.1.0', null],
+      ['Maintainer Li', 'maintainer', 'pause-campaign', 'CONFLICT', c.id, null, 'a paused campaign cannot pause'],
+      ['Maintainer Li', 'maintainer', 'pause-campaign', 'ok', c.id, '1.1.0', 'hrb-801 reboots after the switch'],
+      ['Maintainer Li', 'maintainer', 'pause-campaign', 'BAD_REQUEST', c.id, null, 'body/reason must NOT have more than 300 characters'],
+      ['Commander Zhao', 'commander', 'pause-campaign', 'FORBIDDEN', c.id, null, 'role commander may not manage-updates'],
+      ['Maintainer Li', 'maintainer', 'start-campaign', 'ok', c.id, '1.1.0', null],
+      ['Maintainer Li', 'maintainer', 'create-campaign', 'ok', c.id, '1.1.0', null],
     ],
+    'newest first, each with its reason or its refusal',
   );
+  // The history reads as the campaign does: every role that reads campaigns, nobody else.
+  const operator = await token('department-operator', 'Operator Wang');
+  const flows = await token('flows', 'Node-RED');
+  for (const [who, status] of [
+    [operator, 200],
+    [flows, 403],
+    [null, 401],
+  ] as const) {
+    for (const url of [`/api/ota/campaigns/${c.id}`, `/api/ota/campaigns/${c.id}/audit`])
+      assert.equal(
+        (await api('GET', url, who)).status,
+        status,
+        `${url} for ${who === null ? 'no token' : who === flows ? 'flows' : 'operator'}`,
+      );
+  }
   const byRelease = (await call(
     'GET',
     '/api/ota/releases/:version/audit',

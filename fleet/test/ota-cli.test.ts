@@ -86,7 +86,11 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.ok(id, created.out);
   const started = await cli(['campaign', 'start', id, ...as]);
   assert.equal(started.code, 0, started.err);
-  assert.match(started.out, new RegExp(`campaign ${id}: (running|paused)`), 'started (the canary may have answered already)');
+  assert.match(
+    started.out,
+    new RegExp(`campaign ${id}: (running|paused): the canary group has the job`),
+    'started (the canary may have answered already)',
+  );
   await waitFor(async () => (await cli(['campaign', 'status', id, ...as])).out.includes('state     paused'), 10_000);
 
   const status = await cli(['campaign', 'status', id, ...as]);
@@ -94,9 +98,22 @@ test('releases and campaigns from the command line: create, start, status with w
   assert.match(status.out, /state {5}paused: 1 of 1 units failed or rolled back/);
   assert.match(status.out, /^WAVE\s+UNITS\s+RELEASED\s+COUNTS\ncanary\s+1\s+yes\s+1 rolled-back\n1\s+2\s+no\s+2 pending$/m);
   assert.match(status.out, /^hrb-k01\s+canary\s+rolled-back\s+rolled-back\s+-\s+-\s+crash-loop$/m);
+  assert.match(status.out, /^next wave wave 1 held while paused \(waves at least 60 min apart\)$/m);
   const list = await cli(['campaign', 'list', ...as]);
   assert.match(list.out, new RegExp(`^${id}\\s+ridge patch\\s+2\\.0\\.1\\s+paused\\s+2 pending, 1 rolled-back`, 'm'));
   assert.equal((await cli(['campaign', 'pause', id, ...as])).code, 4, 'a conflict is a refusal');
   assert.equal((await cli(['campaign', 'frobnicate', id, ...as])).code, 2);
-  assert.equal((await cli(['campaign', 'abort', id, ...as])).code, 0);
+  const aborted = await cli(['campaign', 'abort', id, '--reason', 'crash loop on the canary', ...as]);
+  assert.equal(aborted.code, 0, aborted.err);
+  assert.match(
+    aborted.out,
+    new RegExp(`^campaign ${id}: aborted: units that have not started drop the job; one already switching finishes; `),
+  );
+  const history = await cli(['campaign', 'history', id, ...as]);
+  assert.equal(history.code, 0, history.err);
+  assert.match(
+    history.out,
+    /^AT\s+WHO\s+ROLE\s+ACTION\s+RESULT\s+REASON\n\S+ \d\d:\d\d GMT\S*\s+bootstrap admin\s+admin\s+abort-campaign\s+ok\s+crash loop on the canary\n.*pause-campaign\s+CONFLICT\s+a paused campaign cannot pause\n/m,
+  );
+  assert.match(history.out, /create-campaign\s+ok\s*$/);
 });

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openPage, PHONE, startBrowser } from './dashboard-browser.ts';
-import { apiClient, startBroker, startTestFleet, waitFor } from './helpers.ts';
-import { type Behaviour, protocolUnit, release, signer, trustedKeysFile } from './ota-helpers.ts';
+import { waitFor } from './helpers.ts';
+import { type Behaviour, protocolUnit, rollsBack, startOtaFleet } from './ota-helpers.ts';
 
 const ADMIN = 'ota-dashboard-admin-token';
 const healthy: Behaviour = () => ({ answer: 'queued', reports: [{ step: 'installing' }, { step: 'committed' }] });
@@ -17,20 +17,9 @@ const downloading: Behaviour = () => ({
   answer: 'queued',
   reports: [{ step: 'downloading', download: { kind: 'full', done: 61_440, total: 190_000, transferred: 61_440, resumes: 1 }, etaS: 95 }],
 });
-const rollsBack: Behaviour = () => ({
-  answer: 'queued',
-  reports: [{ step: 'health-check' }, { step: 'rolled-back', reason: 'health-check', failedChecks: ['gps'] }],
-});
 
 test('the campaign page: counts, waves, every unit with its step, bytes and ETA; pause after a confirmation; by role; desktop, phone and Chinese', async (t) => {
-  const broker = await startBroker(t);
-  const key = signer('k1');
-  const fleet = await startTestFleet(t, broker.url, {
-    auth: { bootstrapAdminToken: ADMIN },
-    ota: { trustedKeysFile: await trustedKeysFile(t, [key]), answerS: 2, timerPollS: 3600 },
-  });
-  const api = apiClient(fleet.base);
-  assert.equal((await api('POST', '/api/ota/releases', ADMIN, release(key, '1.4.2', ['1.4.1']).publish)).status, 201);
+  const { broker, fleet, api } = await startOtaFleet(t, ADMIN, '1.4.2', 2);
   const behaviours: [string, Behaviour][] = [
     ['hrb-d01', healthy],
     ['hrb-d02', lowBattery],

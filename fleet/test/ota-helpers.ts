@@ -22,7 +22,7 @@ import {
   type UpdateJob,
 } from '@shouwang/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
-import { tempDir } from './helpers.ts';
+import { apiClient, startBroker, startTestFleet, tempDir } from './helpers.ts';
 
 export interface Signer {
   id: string;
@@ -88,6 +88,29 @@ export function release(
 
 /** What a protocol unit does with a job: the step it answers (null: it says nothing), then the reports it publishes in order. */
 export type Behaviour = (job: UpdateJob) => { answer: OtaStep | null; reports: Partial<OtaStatus>[] };
+
+/** A unit whose new version fails its GPS health check: it goes back to its old slot. */
+export const rollsBack: Behaviour = () => ({
+  answer: 'queued',
+  reports: [{ step: 'health-check' }, { step: 'rolled-back', reason: 'health-check', failedChecks: ['gps'] }],
+});
+
+/**
+ * A broker and a fleet trusting one signer's key, `admin` as its bootstrap token, jobs answered
+ * within `answerS`, wave timers fired only when a test runs them; and `version` published.
+ */
+export async function startOtaFleet(t: TestContext, admin: string, version: string, answerS: number) {
+  const broker = await startBroker(t);
+  const key = signer('k1');
+  const fleet = await startTestFleet(t, broker.url, {
+    auth: { bootstrapAdminToken: admin },
+    ota: { trustedKeysFile: await trustedKeysFile(t, [key]), answerS, timerPollS: 3600 },
+  });
+  const api = apiClient(fleet.base);
+  const published = await api('POST', '/api/ota/releases', admin, release(key, version, ['0.0.1']).publish);
+  if (published.status !== 201) throw new Error(`release ${version} not published: ${JSON.stringify(published.body)}`);
+  return { broker, fleet, api };
+}
 
 export interface ProtocolUnit {
   id: string;

@@ -3,14 +3,15 @@ import type { CampaignView, UnitView } from '../src/domain/rollout-view.ts';
 import { allowed, neededRole } from './actions.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
-import type { Session } from './model.ts';
+import type { AuditEntry, Session } from './model.ts';
 import type { Key } from './strings.ts';
 import { ago, clock, span, until } from './time.ts';
 
 /**
  * One campaign as a maintainer and a commander read it: its state (and why it paused), counts by
  * what they mean (waiting is not failing), each wave, and every unit with its step, bytes and ETA;
- * the moves its state allows, each with the role it needs. Markup only: campaigns.ts binds it.
+ * the moves its state allows, each with the role it needs; and its history from the audit log (who
+ * created and moved it, refusals included). Markup only: campaigns.ts binds it.
  */
 export type FullCampaign = CampaignView & { units: UnitView[] };
 
@@ -74,7 +75,7 @@ function pausedText(c: CampaignView): string {
   const p = c.pause;
   if (!p) return '';
   return p.by === 'person'
-    ? t('ota.pausedBy', { who: `${p.who} · ${t(`role.${p.role}` as Key)}` })
+    ? `${t('ota.pausedBy', { who: `${p.who} · ${t(`role.${p.role}` as Key)}` })}${p.reason ? ` · ${t('ota.reasonGiven', { reason: p.reason })}` : ''}`
     : t('ota.pausedFailures', { failures: p.failures, released: p.released, pct: p.thresholdPct });
 }
 
@@ -89,21 +90,56 @@ function movesHtml(c: CampaignView, session: Session): string {
     .join('');
 }
 
+/**
+ * A table cell whose content is one element: on a phone each row becomes a two-column grid of
+ * label and value (campaigns.css), which takes every child of a cell as its own grid item.
+ */
+export function cell(label: string, html: string, cls = ''): string {
+  return `<td data-label="${esc(label)}"${cls ? ` class="${cls}"` : ''}><div class="v">${html}</div></td>`;
+}
+
 function unitRow(u: UnitView, now: number): string {
   const id = esc(u.unitId);
   const reach = u.reach === 'online' ? '' : ` <span class="reach">${esc(t(`ota.reach.${u.reach}`))}</span>`;
-  return `<tr data-unit="${id}" class="b-${u.bucket}">
-<td data-label="${esc(t('ota.col.unit'))}"><a href="#/unit/${id}">${id}</a>${reach}</td>
-<td data-label="${esc(t('ota.col.wave'))}">${esc(waveName(u.wave))}</td>
-<td data-label="${esc(t('ota.col.step'))}"><span class="chip b-${u.bucket}">${esc(t(`ota.ustate.${u.state}` as Key))}</span></td>
-<td data-label="${esc(t('ota.col.download'))}">${progress(u)}</td>
-<td data-label="${esc(t('ota.col.eta'))}">${u.etaS === null ? '—' : esc(span(u.etaS * 1000))}</td>
-<td data-label="${esc(t('ota.col.detail'))}" class="detail">${esc(detailText(u))}</td>
-<td data-label="${esc(t('ota.col.updated'))}" class="dim">${esc(ago(u.updatedAt, now))}</td>
-</tr>`;
+  return `<tr data-unit="${id}" class="b-${u.bucket}">${[
+    cell(t('ota.col.unit'), `<a href="#/unit/${id}">${id}</a>${reach}`),
+    cell(t('ota.col.wave'), esc(waveName(u.wave))),
+    cell(t('ota.col.step'), `<span class="chip b-${u.bucket}">${esc(t(`ota.ustate.${u.state}` as Key))}</span>`),
+    cell(t('ota.col.download'), progress(u)),
+    cell(t('ota.col.eta'), u.etaS === null ? '—' : esc(span(u.etaS * 1000))),
+    cell(t('ota.col.detail'), esc(detailText(u)), 'detail'),
+    cell(t('ota.col.updated'), esc(ago(u.updatedAt, now)), 'dim'),
+  ].join('\n')}</tr>`;
 }
 
-export function campaignHtml(c: FullCampaign, session: Session, now: number): string {
+const AUDITED = new Set(['create-campaign', 'start-campaign', 'pause-campaign', 'resume-campaign', 'abort-campaign']);
+
+/** Newest first, as the fleet answers: when (the fleet's zone), who with their role, what, how it ended, why. */
+function historyHtml(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return `<li class="dim">${esc(t('ota.history.none'))}</li>`;
+  return entries
+    .map((e) => {
+      const ok = e.result === 'ok';
+      const who = e.actorId === 'bootstrap' ? t('role.bootstrap') : e.actor;
+      const what = AUDITED.has(e.action) ? t(`ota.history.${e.action}` as Key) : e.action;
+      const outcome = ok ? '' : ` → <span class="result">${esc(t('ota.history.refused', { code: e.result }))}</span>`;
+      const why = e.message ? ` <q>${esc(e.message)}</q>` : '';
+      return `<li class="${ok ? 'ok' : 'refused'}" data-action="${esc(e.action)}"><time>${esc(clock(e.at))}</time> <b>${esc(who)}</b> <span class="dim">(${esc(
+        t(`role.${e.role}` as Key),
+      )})</span> ${esc(what)}${outcome}${why}</li>`;
+    })
+    .join('');
+}
+
+/** Whether a wave went, and for the next one when it goes (or why it does not). */
+function waveWhen(c: CampaignView, wave: number, released: boolean, now: number): string {
+  if (released) return t('ota.wave.released');
+  if (wave !== c.releasedWave + 1) return t('ota.wave.notYet');
+  if (c.state === 'paused') return t('ota.wave.held');
+  return c.nextWaveAt === null ? t('ota.wave.notYet') : t('ota.wave.next', { at: clock(c.nextWaveAt), until: until(c.nextWaveAt, now) });
+}
+
+export function campaignHtml(c: FullCampaign, session: Session, now: number, history: readonly AuditEntry[] | null): string {
   const times = [
     t('ota.createdBy', { at: clock(c.createdAt), who: c.createdBy }),
     ...(c.startedAt ? [t('ota.startedAt', { at: clock(c.startedAt) })] : []),
@@ -116,7 +152,7 @@ export function campaignHtml(c: FullCampaign, session: Session, now: number): st
     .map(
       (w) =>
         `<tr class="${w.released ? 'released' : 'later'}"><th scope="row">${esc(waveName(w.wave))}</th><td>${w.units}</td><td>${esc(
-          w.released ? t('ota.wave.released') : t('ota.wave.notYet'),
+          waveWhen(c, w.wave, w.released, now),
         )}</td><td>${countsHtml(w.counts)}</td></tr>`,
     )
     .join('');
@@ -131,7 +167,7 @@ ${c.pause ? `<p class="paused" role="status">${esc(pausedText(c))}</p>` : ''}
 <section class="ota-counts">${countsHtml(c.counts)}
 <p class="dim">${esc(t('ota.downloads', { delta: c.downloads.delta, full: c.downloads.full }))} · ${esc(
     t('ota.threshold', { pct: Math.round(c.failureThreshold * 100) }),
-  )}</p>${full}
+  )} · ${esc(t('ota.soak', { soak: span(c.soakS * 1000) }))}</p>${full}
 <p class="dim">${esc(t('ota.target'))}: ${esc(targetText(c))} · ${esc(t('ota.policy'))}: ${esc(policyText(c))}</p></section>
 <section><h3>${esc(t('ota.waves'))}</h3><table class="waves"><tbody>${waves}</tbody></table></section>
 <section><h3>${esc(t('ota.units'))} <span class="count">${c.units.length}</span></h3>
@@ -139,5 +175,8 @@ ${c.pause ? `<p class="paused" role="status">${esc(pausedText(c))}</p>` : ''}
     t('ota.col.download'),
   )}</th><th>${esc(t('ota.col.eta'))}</th><th>${esc(t('ota.col.detail'))}</th><th>${esc(t('ota.col.updated'))}</th></tr></thead>
 <tbody>${c.units.map((u) => unitRow(u, now)).join('')}</tbody></table></section>
+<section class="ota-history"><h3>${esc(t('ota.history'))}</h3><ol class="audit-list">${
+    history === null ? `<li class="refused">${esc(t('ota.history.unread'))}</li>` : historyHtml(history)
+  }</ol></section>
 </div>`;
 }

@@ -2,13 +2,13 @@ import type { CampaignMove } from '../src/domain/rollout-status.ts';
 import type { CampaignView } from '../src/domain/rollout-view.ts';
 import { explain } from './actions.ts';
 import type { Api } from './api.ts';
-import { campaignHtml, countsHtml, type FullCampaign } from './campaign-page.ts';
+import { campaignHtml, cell, countsHtml, type FullCampaign } from './campaign-page.ts';
 import css from './campaigns.css';
-import { confirmAction } from './confirm.ts';
+import { confirmWithReason } from './confirm.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
-import type { Session } from './model.ts';
-import { clock } from './time.ts';
+import type { AuditEntry, Session } from './model.ts';
+import { clock, fleetNow } from './time.ts';
 
 /** While a campaign view is open it is read again on this beat: units report step by step. */
 const REFRESH_MS = 3000;
@@ -92,12 +92,21 @@ export class CampaignViews {
         if (this.#route === r) this.#root.innerHTML = listHtml(campaigns);
         return;
       }
-      const c = await this.#api.get<FullCampaign>(`/api/ota/campaigns/${encodeURIComponent(r.id)}`);
+      const path = `/api/ota/campaigns/${encodeURIComponent(r.id)}`;
+      // The history is the audit log: a page whose role reads campaigns reads it too, but a failed
+      // read of it must not hide the campaign.
+      const [c, history] = await Promise.all([
+        this.#api.get<FullCampaign>(path),
+        this.#api.get<{ entries: AuditEntry[] }>(`${path}/audit?limit=50`).then(
+          (a) => a.entries,
+          () => null,
+        ),
+      ]);
       if (this.#route !== r) return;
       this.#campaign = c;
       // Keep what the last move said across the refresh.
       const said = this.#root.querySelector('.move-result')?.outerHTML;
-      this.#root.innerHTML = campaignHtml(c, this.#session(), Date.now());
+      this.#root.innerHTML = campaignHtml(c, this.#session(), fleetNow(), history);
       if (said) this.#root.querySelector('.move-result')?.replaceWith(document.createRange().createContextualFragment(said));
     } catch (err) {
       this.#root.innerHTML = `<p class="refused">${esc(explain(err, 'read', this.#session()))}</p>`;
@@ -107,10 +116,11 @@ export class CampaignViews {
   async #move(m: CampaignMove): Promise<void> {
     const c = this.#campaign;
     if (!c) return;
-    if (!(await confirmAction(t(`ota.confirm.${m}`, { name: c.name, version: c.version })))) return;
+    const reason = await confirmWithReason(t(`ota.confirm.${m}`, { name: c.name, version: c.version }), t('ota.reason'));
+    if (reason === null) return;
     const out = this.#root.querySelector<HTMLElement>('.move-result');
     try {
-      await this.#api.post(`/api/ota/campaigns/${encodeURIComponent(c.id)}/${m}`);
+      await this.#api.post(`/api/ota/campaigns/${encodeURIComponent(c.id)}/${m}`, reason ? { reason } : {});
       if (out) out.textContent = '';
       await this.#load();
     } catch (err) {
@@ -125,12 +135,14 @@ export class CampaignViews {
 function listHtml(cs: readonly CampaignView[]): string {
   const rows = cs
     .map(
-      (c) => `<tr data-campaign="${esc(c.id)}" class="s-${c.state}">
-<td data-label="${esc(t('ota.col.name'))}"><a href="#/campaign/${esc(encodeURIComponent(c.id))}">${esc(c.name)}</a></td>
-<td data-label="${esc(t('ota.col.release'))}">${esc(c.version)}</td>
-<td data-label="${esc(t('ota.col.state'))}"><span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span></td>
-<td data-label="${esc(t('ota.col.progress'))}" class="wide">${countsHtml(c.counts)}</td>
-<td data-label="${esc(t('ota.col.created'))}" class="dim">${esc(clock(c.createdAt))}</td></tr>`,
+      (c) =>
+        `<tr data-campaign="${esc(c.id)}" class="s-${c.state}">${[
+          cell(t('ota.col.name'), `<a href="#/campaign/${esc(encodeURIComponent(c.id))}">${esc(c.name)}</a>`),
+          cell(t('ota.col.release'), esc(c.version)),
+          cell(t('ota.col.state'), `<span class="cstate s-${c.state}">${esc(t(`ota.cstate.${c.state}`))}</span>`),
+          cell(t('ota.col.progress'), countsHtml(c.counts), 'wide'),
+          cell(t('ota.col.created'), esc(clock(c.createdAt)), 'dim'),
+        ].join('\n')}</tr>`,
     )
     .join('');
   return `<div class="campaign-list"><a class="back" href="#/">${esc(t('nav.back'))}</a><h2>${esc(t('ota.title'))}</h2>${

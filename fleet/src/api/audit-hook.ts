@@ -129,7 +129,8 @@ export function registerAudit(app: FastifyInstance, audit: AuditStore, now: () =
         action,
         status: reply.statusCode,
         result: ok ? 'ok' : typeof error?.code === 'string' ? error.code : 'ERROR',
-        message: ok || typeof error?.message !== 'string' ? null : error.message.slice(0, 300),
+        // A write's own reason (a pause's, a ticket move's), or the refusal's words.
+        message: ok ? text((req.body as { reason?: unknown } | undefined)?.reason) : (text(error?.message)?.slice(0, 300) ?? null),
       });
     } catch (err) {
       // The action itself went through: losing its audit line is logged, not turned into a failure.

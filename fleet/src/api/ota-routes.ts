@@ -87,6 +87,19 @@ const CampaignBody = {
   required: ['name', 'version', 'target'],
   additionalProperties: false,
 };
+/** Optional: a move without a body (as the CLI and older clients send it) is one without a reason. */
+const MoveBody = {
+  type: ['object', 'null'],
+  properties: {
+    reason: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 300,
+      description: "Why, in the mover's words: kept on the audit log (and on the pause, for a pause)",
+    },
+  },
+  additionalProperties: false,
+};
 const ID = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] };
 const VERSION = { type: 'object', properties: { version: ReleaseVersion }, required: ['version'] };
 
@@ -218,13 +231,13 @@ export function registerOtaRoutes(app: FastifyInstance, ota: Ota, audit: AuditSt
     async (req) => ({ id: req.params.id, entries: (await audit.forCampaign(req.params.id, req.query.limit)).map(auditEntry) }),
   );
   for (const move of Object.keys(CAMPAIGN_MOVES) as CampaignMove[]) {
-    app.post<{ Params: { id: string } }>(
+    app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
       `/api/ota/campaigns/:id/${move}`,
       {
-        config: { action: 'manage-updates', summary: `${move[0]?.toUpperCase()}${move.slice(1)} a campaign` },
-        schema: { params: ID, response: answers(CampaignView) },
+        config: { action: 'manage-updates', summary: `${move[0]?.toUpperCase()}${move.slice(1)} a campaign, with a reason if given` },
+        schema: { params: ID, body: MoveBody, response: answers(CampaignView) },
       },
-      async (req, reply) => answering(reply, () => ota.campaigns.move(req.params.id, move, actorOf(req))),
+      async (req, reply) => answering(reply, () => ota.campaigns.move(req.params.id, move, actorOf(req), req.body?.reason)),
     );
   }
 }

@@ -43,7 +43,12 @@ const campaignFields = {
   pauseReason: Null(Type.String({ description: 'Why it is paused, in words' })),
   pause: Null(
     Type.Union([
-      Obj({ by: Type.Literal('person'), who: Type.String(), role: Type.String() }),
+      Obj({
+        by: Type.Literal('person'),
+        who: Type.String(),
+        role: Type.String(),
+        reason: Type.Optional(Type.String({ description: 'Why, as the person gave it' })),
+      }),
       Obj({ by: Type.Literal('failures'), failures: Type.Integer(), released: Type.Integer(), thresholdPct: Type.Number() }),
     ]),
   ),
@@ -66,6 +71,13 @@ const campaignFields = {
   deadlineH: Type.Number(),
   finishedAt: Null(Ms),
   releasedWave: Type.Integer({ minimum: -1, description: 'The last wave released (0: the canary); -1 before the start' }),
+  nextWaveAt: Null(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'ms since epoch: when the next wave goes if the units released have settled (looked at again later if not); null when none is due',
+    }),
+  ),
   counts: Counts,
   downloads: Obj(
     { delta: Type.Integer({ minimum: 0 }), full: Type.Integer({ minimum: 0 }) },

@@ -18,8 +18,9 @@ export const OTA_VERBS = {
                   [--canary 1] [--canary-units a,b] [--waves 25,100] [--threshold 0.1] [--soak S]
                   [--deadline-h 336] [--allow-satellite] [--window HH:MM-HH:MM] [--min-battery PCT]
                                 (maintainer) a draft campaign; prints its id
-  campaign start|pause|resume|abort <id>
-                                (maintainer) move a campaign`,
+  campaign start|pause|resume|abort <id> [--reason TEXT]
+                                (maintainer) move a campaign; the reason goes on its history
+  campaign history <id>         who created and moved it, when, how it ended, why (newest first)`,
 } as const;
 
 export const OTA_OPTIONS = {
@@ -88,12 +89,23 @@ function eta(s: number | null): string {
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
+function nextWave(c: CampaignView, at: (ts: number) => string): string {
+  const soak = `(waves at least ${eta(c.soakS)} apart)`;
+  if (c.state === 'draft') return `canary at the start ${soak}`;
+  if (c.releasedWave + 1 >= c.waveSummary.length) return 'none: every wave released';
+  const wave = `wave ${c.releasedWave + 1}`;
+  if (c.state === 'paused') return `${wave} held while paused ${soak}`;
+  if (c.state !== 'running' || c.nextWaveAt === null) return `none (${c.state})`;
+  return `${wave} at ${at(c.nextWaveAt)} once the released units have settled ${soak}`;
+}
+
 export function campaignDetail(c: CampaignView & { units: UnitView[] }, at: (ts: number) => string): string {
   const head = [
     `campaign  ${c.id}  ${c.name}`,
     `release   ${c.version}`,
     `state     ${c.state}${c.pauseReason ? `: ${c.pauseReason}` : ''}`,
     `deadline  ${c.deadlineAt === null ? 'set when it starts' : at(c.deadlineAt)}`,
+    `next wave ${nextWave(c, at)}`,
     `units     ${counts(c.counts)}`,
     `downloads ${c.downloads.delta} delta, ${c.downloads.full} full`,
     '',
@@ -115,6 +127,23 @@ export function campaignDetail(c: CampaignView & { units: UnitView[] }, at: (ts:
     ]),
   );
   return `${head.join('\n')}\n${units}`;
+}
+
+interface HistoryEntry {
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  result: string;
+  message: string | null;
+}
+
+export function historyTable(es: readonly HistoryEntry[], at: (ts: number) => string): string {
+  if (es.length === 0) return 'nothing on record yet\n';
+  return table(
+    ['AT', 'WHO', 'ROLE', 'ACTION', 'RESULT', 'REASON'],
+    es.map((e) => [at(e.at), e.actor, e.role, e.action, e.result, e.message ?? '']),
+  );
 }
 
 export function campaignsTable(cs: readonly CampaignView[], at: (ts: number) => string): string {
@@ -173,6 +202,14 @@ function createBody(t: OtaTools, o: Values) {
   };
 }
 
+/** What a move just did, in the words a maintainer acts on. */
+const MOVED = {
+  start: 'the canary group has the job',
+  pause: 'no further wave goes until it is resumed',
+  resume: 'the next wave goes once the released units have settled',
+  abort: 'units that have not started drop the job; one already switching finishes',
+} as const;
+
 export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string[], o: Values, t: OtaTools): Promise<number> {
   const [sub, arg] = rest;
   const need = (v: string | undefined, what: string) => v ?? t.usage(`missing ${what}`);
@@ -200,6 +237,10 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
           return c.counts.failed + c.counts['rolled-back'] > 0 || (c.state === 'paused' && c.pause?.by === 'failures') ? 1 : 0;
         },
       );
+    case 'history':
+      return show(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/audit`, (b) =>
+        historyTable((b as { entries: HistoryEntry[] }).entries, t.at),
+      );
     case 'create': {
       const r = await t.post('/api/ota/campaigns', createBody(t, o));
       if (!r.ok) return r.refuse();
@@ -215,10 +256,11 @@ export async function runOta(verb: keyof typeof OTA_VERBS, rest: readonly string
     case 'pause':
     case 'resume':
     case 'abort': {
-      const r = await t.post(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/${sub}`);
+      const reason = typeof o.reason === 'string' && o.reason.trim() !== '' ? o.reason.trim() : undefined;
+      const r = await t.post(`/api/ota/campaigns/${encodeURIComponent(need(arg, 'campaign id'))}/${sub}`, reason ? { reason } : undefined);
       if (!r.ok) return r.refuse();
       const c = r.body as CampaignView;
-      t.out(t.json ? `${JSON.stringify(c, null, 2)}\n` : `campaign ${c.id}: ${c.state}; ${counts(c.counts)}\n`);
+      t.out(t.json ? `${JSON.stringify(c, null, 2)}\n` : `campaign ${c.id}: ${c.state}: ${MOVED[sub]}; ${counts(c.counts)}\n`);
       return 0;
     }
     default:

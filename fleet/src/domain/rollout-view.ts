@@ -3,12 +3,12 @@ import type { RolloutTarget } from './rollout-plan.ts';
 import type { Bucket, CampaignState, Counts, Reachability, UnitRolloutState } from './rollout-status.ts';
 
 export type PauseReason =
-  | { by: 'person'; who: string; role: string }
+  | { by: 'person'; who: string; role: string; reason?: string }
   | { by: 'failures'; failures: number; released: number; thresholdPct: number };
 
 export function pauseText(p: PauseReason): string {
   return p.by === 'person'
-    ? `paused by ${p.who} (${p.role})`
+    ? `paused by ${p.who} (${p.role})${p.reason ? `: ${p.reason}` : ''}`
     : `${p.failures} of ${p.released} units failed or rolled back (threshold ${p.thresholdPct} %)`;
 }
 
@@ -56,6 +56,11 @@ export interface CampaignView {
   deadlineH: number;
   finishedAt: number | null;
   releasedWave: number;
+  /**
+   * When the next wave is looked at, while the campaign runs: it goes then if the units released
+   * have settled, else it is looked at again a little later. Null when no wave is due.
+   */
+  nextWaveAt: number | null;
   counts: Counts;
   /** Units fetching a delta and units fetching the full bundle (no delta applied to what they run): never silent. */
   downloads: { delta: number; full: number };

@@ -215,17 +215,17 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     );
     await this.#o.store.insertCampaign(row, units);
     this.#o.log.info({ campaign: id, version: input.version, units: units.length, waves: waves.length, actor }, 'campaign created');
-    return this.#viewOf(row, units);
+    return this.#viewOf(row, units, null);
   }
 
-  /** A person's move on a campaign; 409 for a move its state does not allow. */
-  async move(id: string, move: CampaignMove, actor: Actor): Promise<CampaignView> {
+  /** A person's move on a campaign, with their reason if they gave one; 409 for a move its state does not allow. */
+  async move(id: string, move: CampaignMove, actor: Actor, reason?: string): Promise<CampaignView> {
     const now = this.#o.clock.now();
     await this.#o.store.db.transaction().execute(async (tx) => {
       const c = await this.#o.store.lockCampaign(tx, id);
       if (!c) throw new CampaignError('NOT_FOUND', `no campaign ${id}`);
       if (!mayMove(c.state as CampaignState, move)) throw new CampaignError('CONFLICT', `a ${c.state} campaign cannot ${move}`);
-      const ok = await this.#o.store.moveCampaign(tx, id, c.state, { ...this.#patchFor(c, move, actor, now), updated_at: now });
+      const ok = await this.#o.store.moveCampaign(tx, id, c.state, { ...this.#patchFor(c, move, actor, now, reason), updated_at: now });
       if (!ok) throw new CampaignError('CONFLICT', `campaign ${id} changed meanwhile; read it again`);
       if (move === 'start') {
         await this.#o.store.moveUnits(tx, id, ['pending'], { state: 'queued', updated_at: now }, 0);
@@ -245,7 +245,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
           updated_at: now,
         });
     });
-    this.#o.log.info({ campaign: id, move, actor }, 'campaign moved');
+    this.#o.log.info({ campaign: id, move, actor, reason }, 'campaign moved');
     this.emit('campaign', id);
     if (move === 'start' || move === 'resume') this.#behind(this.deliver(id));
     if (move === 'abort') this.#behind(this.#cancelAll(id));
@@ -286,12 +286,20 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     this.emit('campaign', id);
   }
 
-  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: Actor, now: number): Partial<OtaCampaignRow> {
+  #patchFor(c: OtaCampaignRow, move: CampaignMove, actor: Actor, now: number, reason: string | undefined): Partial<OtaCampaignRow> {
     switch (move) {
       case 'start':
         return { state: 'running', released_wave: 0, started_at: now, deadline_at: now + c.deadline_ms };
       case 'pause':
-        return { state: 'paused', pause_reason: JSON.stringify({ by: 'person', who: actor.name, role: actor.role } satisfies PauseReason) };
+        return {
+          state: 'paused',
+          pause_reason: JSON.stringify({
+            by: 'person',
+            who: actor.name,
+            role: actor.role,
+            ...(reason ? { reason } : {}),
+          } satisfies PauseReason),
+        };
       case 'resume':
         return { state: 'running', pause_reason: null };
       case 'abort':
@@ -303,12 +311,17 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     const db = this.#o.store.db;
     const c = await this.#o.store.getCampaign(db, id);
     if (!c) throw new CampaignError('NOT_FOUND', `no campaign ${id}`);
-    return this.#viewOf(c, await this.#o.store.units(db, id));
+    return this.#viewOf(c, await this.#o.store.units(db, id), await this.#nextWave(c));
   }
 
   async list(limit: number): Promise<CampaignView[]> {
     const rows = await this.#o.store.listCampaigns(limit);
-    return Promise.all(rows.map(async (c) => this.#viewOf(c, await this.#o.store.units(this.#o.store.db, c.id))));
+    return Promise.all(rows.map(async (c) => this.#viewOf(c, await this.#o.store.units(this.#o.store.db, c.id), await this.#nextWave(c))));
+  }
+
+  /** A paused campaign keeps its timer, but no wave goes until it is resumed (which sets one anew). */
+  async #nextWave(c: OtaCampaignRow): Promise<number | null> {
+    return c.state === 'running' ? this.#o.store.nextWaveDue(this.#o.store.db, c.id) : null;
   }
 
   async units(id: string): Promise<UnitView[]> {
@@ -341,8 +354,9 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
     };
   }
 
-  #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[]): CampaignView {
-    const pause = c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
+  #viewOf(c: OtaCampaignRow, rows: readonly OtaCampaignUnitRow[], nextWaveAt: number | null): CampaignView {
+    // Why it is paused, while it is: a campaign that ended after a pause (its last units done, or aborted) is not paused.
+    const pause = c.state === 'paused' && c.pause_reason ? (JSON.parse(c.pause_reason) as PauseReason) : null;
     const units = rows.map((u) => ({ state: u.state as UnitRolloutState, reach: this.#o.reach(u.unit_id), wave: u.wave }));
     return {
       id: c.id,
@@ -364,6 +378,7 @@ export class CampaignService extends EventEmitter<{ campaign: [string] }> {
       deadlineH: c.deadline_ms / 3_600_000,
       finishedAt: c.finished_at,
       releasedWave: c.released_wave,
+      nextWaveAt,
       counts: countBuckets(units),
       downloads: { delta: rows.filter((u) => u.download === 'delta').length, full: rows.filter((u) => u.download === 'full').length },
       waveSummary: Array.from({ length: c.wave_count }, (_, wave) => {

@@ -98,6 +98,18 @@ export class OtaStore {
     return r.numUpdatedRows > 0n;
   }
 
+  /** When a campaign's next wave is looked at (its earliest wave timer not fired yet); null when none is set. */
+  async nextWaveDue(db: Kysely<Database>, campaignId: string): Promise<number | null> {
+    const r = await db
+      .selectFrom('ota_timers')
+      .select((eb) => eb.fn.min('due_at').as('due'))
+      .where('campaign_id', '=', campaignId)
+      .where('kind', 'like', 'wave-%')
+      .where('fired_at', 'is', null)
+      .executeTakeFirst();
+    return r?.due == null ? null : Number(r.due);
+  }
+
   // Units in campaigns
 
   units(tx: Kysely<Database>, campaignId: string): Promise<OtaCampaignUnitRow[]> {
