@@ -51,6 +51,7 @@ export class PgListener implements NotifyListener {
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
   #connecting: Promise<void> = Promise.resolve();
+  #queries: Promise<void> = Promise.resolve();
 
   constructor(o: PgListenerOptions) {
     this.#o = { backoff: { baseMs: 100, capMs: 10_000 }, ...o };
@@ -72,8 +73,17 @@ export class PgListener implements NotifyListener {
     if (!fns) {
       fns = new Set();
       this.#channels.set(channel, fns);
+      // Until the connection is up, its start LISTENs on every channel, this one included; once
+      // up, one query at a time (pg queues concurrent ones but deprecates it).
       const client = this.#client;
-      if (client) client.query(`LISTEN ${channel}`).catch((err: unknown) => this.#lost(client, err));
+      if (client && this.#listening) {
+        this.#queries = this.#queries
+          .then(() => client.query(`LISTEN ${channel}`))
+          .then(
+            () => {},
+            (err: unknown) => this.#lost(client, err),
+          );
+      }
     }
     fns.add(fn);
     return () => {
