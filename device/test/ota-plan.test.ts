@@ -94,6 +94,9 @@ test('the delta only when the running bundle is the one it was made from; else t
   assert.match(differs.kind === 'full' ? differs.why : '', /differs/);
   const unknown = chooseArtifact(job, manifest, { version: '0.0.7', sha256: SHA_A });
   assert.equal(unknown.kind === 'full' && unknown.why, 'no delta from 0.0.7');
+  // A delta that was refused here (a tampered or corrupt download): the full bundle, saying so.
+  const refused = chooseArtifact(job, manifest, { version: '0.1.0', sha256: SHA_A }, true);
+  assert.equal(refused.kind === 'full' && refused.why, 'the delta from 0.1.0 did not verify here');
   const noDeltaUrl = chooseArtifact({ ...job, artifacts: [{ name: 'full.zst', url: 'http://x/full.zst' }] }, manifest, {
     version: '0.1.0',
     sha256: SHA_A,

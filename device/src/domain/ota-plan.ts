@@ -74,19 +74,22 @@ export type Choice =
   | { kind: 'none'; detail: string };
 
 /**
- * A delta only if it was made from exactly the bundle in the running slot (version and hash) and
- * the job says where to get it; otherwise the full bundle, with the reason, so the fleet counts it.
+ * A delta only if it was made from exactly the bundle in the running slot (version and hash), the
+ * job says where to get it, and it has not already failed to verify here; otherwise the full
+ * bundle, with the reason, so the fleet counts it and the maintainer reads why.
  */
 export function chooseArtifact(
   job: UpdateJob,
   manifest: ReleaseManifest,
   running: { version: string; sha256: string | undefined },
+  deltaFailed = false,
 ): Choice {
   const url = (name: string) => job.artifacts.find((a) => a.name === name)?.url;
   const delta = manifest.deltas.find((d) => d.from === running.version);
   const full = url(manifest.full.name);
   let why = `no delta from ${running.version}`;
-  if (delta) {
+  if (delta && deltaFailed) why = `the delta from ${delta.from} did not verify here`;
+  else if (delta) {
     const at = url(delta.name);
     if (delta.fromSha256 !== running.sha256) why = `running bundle differs from the ${delta.from} the delta was made from`;
     else if (at === undefined) why = `no location for the delta from ${delta.from}`;

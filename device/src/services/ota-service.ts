@@ -189,7 +189,7 @@ export class OtaService {
       }
       if (rec.step === 'queued' || rec.step === 'deferred') {
         const running = { version: this.d.version, sha256: slotBundleSha(this.d.slotsDir, this.slot) };
-        const c = chooseArtifact(rec.job, rec.deltaFailed ? { ...manifest, deltas: [] } : manifest, running);
+        const c = chooseArtifact(rec.job, manifest, running, rec.deltaFailed === true);
         if (c.kind === 'none') return void this.move('failed', { reason: 'no-artifact', detail: c.detail });
         if (c.kind === 'full') this.d.log.warn({ why: c.why }, 'no delta applies: full download');
         rec.artifact = { ...c.artifact, url: c.url, kind: c.kind };
