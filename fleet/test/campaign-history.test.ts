@@ -39,6 +39,10 @@ test('the campaign page lists who created and moved the campaign, with role, rea
   await p.page.goto(`${fleet.base}/#/campaign/${id}`);
   const history = p.page.locator('#ota-view .ota-history li');
   await history.nth(2).waitFor();
+  // The header says where the maintainer is: the updates tab, not the units one.
+  assert.deepEqual(await p.page.locator('.loop-nav a[aria-current]').evaluateAll((els) => els.map((e) => e.getAttribute('data-nav'))), [
+    'updates',
+  ]);
   const lines = async () => (await history.allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
   assert.deepEqual(
     (await lines()).map((l) => l.replace(/^\d\d\/\d\d,? \d\d:\d\d /, '')),

@@ -35,10 +35,17 @@ export function mountLoopViews(o: {
   document.head.append(style);
   const nav = document.createElement('nav');
   nav.className = 'loop-nav';
-  nav.innerHTML = ['units:#/', 'alarms:#/alarms', 'tickets:#/tickets', 'kpis:#/kpis']
+  // The maintainers' updates have their tab too: on a campaign page no other tab is current.
+  nav.innerHTML = [
+    'units:#/:nav.units',
+    'alarms:#/alarms:nav.alarms',
+    'tickets:#/tickets:nav.tickets',
+    'kpis:#/kpis:nav.kpis',
+    'updates:#/campaigns:ota.nav',
+  ]
     .map((x) => {
-      const [name, href] = x.split(':') as [string, string];
-      return `<a href="${href}" data-nav="${name}" data-i18n="nav.${name}"></a>`;
+      const [name, href, label] = x.split(':') as [string, string, string];
+      return `<a href="${href}" data-nav="${name}" data-i18n="${label}"></a>`;
     })
     .join('');
   o.header.querySelector('h1')?.after(nav);
@@ -58,7 +65,16 @@ export function mountLoopViews(o: {
   const kpis = new KpiPanel(box('kpis-view'), { api: o.api, clock });
   return {
     show(r) {
-      const area = r.view === 'ticket' ? 'tickets' : LOOP_VIEWS.has(r.view) ? r.view : 'units';
+      const area =
+        r.view === 'ticket'
+          ? 'tickets'
+          : LOOP_VIEWS.has(r.view)
+            ? r.view
+            : r.view === 'campaigns' || r.view === 'campaign'
+              ? 'updates'
+              : r.view === 'dead-letters'
+                ? ''
+                : 'units';
       for (const a of nav.querySelectorAll<HTMLElement>('a[data-nav]')) a.toggleAttribute('aria-current', a.dataset.nav === area);
       if (r.view === 'alarms') alarms.open();
       else alarms.close();
