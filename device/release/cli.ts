@@ -11,7 +11,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkValue, OTA_RELEASES_ROUTE, TrustedKeys } from '@shouwang/protocol';
+import { checkValue, OTA_RELEASES_ROUTE, type ReleaseManifest, TrustedKeys } from '@shouwang/protocol';
 import { generateSigningKey } from '../src/services/ota-trust.ts';
 import { buildRelease, publishBody, signRelease } from './release.ts';
 
@@ -107,14 +107,15 @@ async function main(argv: string[]): Promise<number> {
       const token = process.env.SHOUWANG_TOKEN;
       if (!token) throw new Error('set SHOUWANG_TOKEN to a maintainer token');
       const url = new URL(OTA_RELEASES_ROUTE, need(a.fleet, 'fleet'));
+      const body = publishBody(need(a.release, 'release'));
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(publishBody(need(a.release, 'release'))),
+        body: JSON.stringify(body),
       });
       const text = await res.text();
-      if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${text.slice(0, 500)}`);
-      console.log(`published: ${text.slice(0, 500)}`);
+      if (!res.ok) throw new Error(`${url}: ${refusal(res.status, text)}`);
+      console.log(publishedLines(JSON.parse(body.manifest.body) as ReleaseManifest, url));
       return 0;
     }
     default:
@@ -128,4 +129,22 @@ try {
 } catch (err) {
   console.error((err as Error).message);
   process.exitCode = 1;
+}
+
+/** What a maintainer reads after publishing: the release, its downloads, and the next step. */
+function publishedLines(m: ReleaseManifest, url: URL): string {
+  const mb = (b: number) => `${(b / 1_048_576).toFixed(1)} MB`;
+  const rows = [`  full   ${m.full.name}  ${mb(m.full.size)}`, ...m.deltas.map((d) => `  delta  from ${d.from}  ${d.name}  ${mb(d.size)}`)];
+  return `published ${m.version} to ${url.origin}\n${rows.join('\n')}\nnext: ./dev shouwang campaign create --name "to ${m.version}" --version ${m.version} [--tags a,b | --units …]`;
+}
+
+/** The fleet's coded error as one line (`409 CONFLICT: …`), or what it answered. */
+function refusal(status: number, text: string): string {
+  try {
+    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (e?.code) return `${status} ${e.code}: ${e.message ?? ''}`;
+  } catch {
+    // Not the fleet's JSON (a proxy's page): what it said, cut short.
+  }
+  return `HTTP ${status} ${text.slice(0, 300)}`;
 }

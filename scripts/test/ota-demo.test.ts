@@ -84,7 +84,12 @@ async function demo(t: TestContext) {
   const roll = async (version: string) => {
     const dir = join(first.releasesDir, version);
     await run('release', 'sign', '--release', dir, '--key', first.releaseKeys.privateKey, '--id', first.releaseKeys.keyId);
-    await run('release', 'publish', '--release', dir, '--fleet', env.SHOUWANG_API);
+    const published = await run('release', 'publish', '--release', dir, '--fleet', env.SHOUWANG_API);
+    assert.match(
+      published,
+      new RegExp(`^published ${version.replaceAll('.', '\\.')} to http\\S+\\n  full  `),
+      'what was published, not raw JSON',
+    );
     const created = await run('shouwang', 'campaign', 'create', '--name', `to ${version}`, '--version', version, '--units', unit.id);
     const id = /campaign (\S+) created/.exec(created)?.[1] ?? assert.fail(created);
     await run('shouwang', 'campaign', 'start', id);
