@@ -85,29 +85,37 @@ export class AlarmStore {
     return rows.map(toRecord);
   }
 
-  /** Episodes as they now stand (new or changed), with their district, and new fingerprints of them. */
+  /**
+   * Episodes as they now stand, with their district, and new fingerprints of them. Those the batch
+   * `opened` go in by plain insert: the batch holds their unit's lock and found their id nowhere, so
+   * a row already there is a bug, and the key violation fails the batch (the intake retries it,
+   * logged) instead of an upsert overwriting that row silently. It also spares PostgreSQL the
+   * speculative insertion an upsert makes of each row.
+   */
   async saveMany(
     tx: Kysely<Database>,
-    records: readonly { record: AlarmRecord; district: string | null }[],
+    records: readonly { record: AlarmRecord; district: string | null; opened: boolean }[],
     occurrences: readonly { fingerprint: string; episode: string }[],
   ): Promise<void> {
-    const rows = records.map(({ record, district }) => ({ ...toRow(record), district }));
+    const row = ({ record, district }: { record: AlarmRecord; district: string | null }) => ({ ...toRow(record), district });
+    const inserts = records.filter((r) => r.opened).map(row);
+    const upserts = records.filter((r) => !r.opened).map(row);
+    // Every column but the district, which stays where the episode was first routed.
+    const set = Object.keys(upserts[0] ?? {}).filter((k) => k !== 'district');
     if (this.#dialect === 'postgres') {
-      const first = records[0];
-      if (first) {
-        // Every column but the district, which stays where the episode was first routed.
-        const set = Object.keys(toRow(first.record)).map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`);
-        await insertJson(tx, 'alarms', rows, sql`on conflict (episode) do update set ${sql.join(set)}`);
-      }
+      if (inserts.length > 0) await insertJson(tx, 'alarms', inserts);
+      if (upserts.length > 0)
+        await insertJson(
+          tx,
+          'alarms',
+          upserts,
+          sql`on conflict (episode) do update set ${sql.join(set.map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`))}`,
+        );
       if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
       return;
     }
-    const first = records[0];
-    if (first) {
-      // Every column but the district, which stays where the episode was first routed.
-      const set = Object.keys(toRow(first.record)).map((k) => `"${k}" = excluded."${k}"`);
-      await insertRows(tx, 'alarms', rows, `on conflict (episode) do update set ${set.join(', ')}`);
-    }
+    await insertRows(tx, 'alarms', inserts);
+    await insertRows(tx, 'alarms', upserts, `on conflict (episode) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`);
     await insertRows(tx, 'alarm_occurrences', occurrences, 'on conflict (fingerprint) do nothing');
   }
 

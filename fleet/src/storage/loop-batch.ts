@@ -35,6 +35,11 @@ export class LoopBatch {
   readonly #last = new Map<string, string>();
   /** Episodes to write, with the district they are routed to (kept from the first write). */
   readonly #dirty = new Map<string, string | null>();
+  /**
+   * Episodes this batch opened: no row has their id, since it is their first fingerprint, found
+   * nowhere under the unit's lock (a row of it elsewhere is a bug, refused by the plain insert).
+   */
+  readonly #opened = new Set<string>();
   readonly #newFps: { fingerprint: string; episode: string }[] = [];
   readonly #tickets = new Map<string, TicketRow>();
   /** idempotency key → ticket id; null: known to have none. */
@@ -133,6 +138,7 @@ export class LoopBatch {
 
   save(r: AlarmRecord, fingerprint: string | null, district: string | null): void {
     this.#mine(r.unitId);
+    if (!this.#episodes.has(r.episode)) this.#opened.add(r.episode);
     this.#put(r);
     if (!this.#dirty.has(r.episode)) this.#dirty.set(r.episode, district);
     if (fingerprint && !this.#byFp.get(fingerprint)) {
@@ -208,7 +214,11 @@ export class LoopBatch {
   /** Writes everything out; ticket rows before their outbox rows (PostgreSQL's row lock orders a ticket's outbox positions). */
   async flush(): Promise<void> {
     const { alarms, tickets, outbox } = this.#s;
-    const records = [...this.#dirty].map(([episode, district]) => ({ record: this.#episodes.get(episode) as AlarmRecord, district }));
+    const records = [...this.#dirty].map(([episode, district]) => ({
+      record: this.#episodes.get(episode) as AlarmRecord,
+      district,
+      opened: this.#opened.has(episode),
+    }));
     await alarms.saveMany(this.tx, records, this.#newFps);
     await tickets.insertMany(
       this.tx,
