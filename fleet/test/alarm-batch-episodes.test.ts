@@ -19,41 +19,14 @@ import { LoopBatch } from '../src/storage/loop-batch.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import type { Database } from '../src/storage/schema.ts';
 import { TicketStore } from '../src/storage/ticket-store.ts';
+import { alarmRecord } from './alarm-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const postgres = postgresDatabases('batch_episodes');
 const NOW = Date.parse('2026-09-24T15:00+08:00');
 const EPISODE = 'u-1~motion~a-1';
 
-const record = (patch: Partial<AlarmRecord> = {}): AlarmRecord => ({
-  episode: EPISODE,
-  unitId: 'u-1',
-  kind: 'motion',
-  source: 'unit',
-  severity: 'major',
-  priority: 'high',
-  category: 'public-security',
-  state: 'active',
-  raisedAt: NOW,
-  receivedAt: NOW,
-  clearedAt: null,
-  updatedAt: NOW,
-  late: false,
-  repeats: 0,
-  chatter: 0,
-  inhibitedBy: null,
-  ackedBy: null,
-  ackedAt: null,
-  shelvedUntil: null,
-  shelvedBy: null,
-  shelveReason: null,
-  lat: null,
-  lon: null,
-  value: null,
-  message: null,
-  ticketId: null,
-  ...patch,
-});
+const record = (patch: Partial<AlarmRecord> = {}): AlarmRecord => alarmRecord('u-1', NOW, patch);
 
 async function setup(t: TestContext, store: 'SQLite' | 'PostgreSQL') {
   const dir = await mkdtemp(join(tmpdir(), 'batch-episodes-'));

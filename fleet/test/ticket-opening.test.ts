@@ -21,39 +21,13 @@ import { openDatabase } from '../src/storage/open.ts';
 import { TicketStore } from '../src/storage/ticket-store.ts';
 import { loadChinaCalendar } from '../src/tickets/calendar.ts';
 import { type Evidence, TicketService } from '../src/tickets/ticket-service.ts';
+import { alarmRecord } from './alarm-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const postgres = postgresDatabases('ticket_opening');
 const NOW = Date.parse('2026-09-24T15:00+08:00');
 
-const alarm = (unitId: string): AlarmRecord => ({
-  episode: `${unitId}~motion~a-1`,
-  unitId,
-  kind: 'motion',
-  source: 'unit',
-  severity: 'major',
-  priority: 'high',
-  category: 'public-security',
-  state: 'active',
-  raisedAt: NOW,
-  receivedAt: NOW,
-  clearedAt: null,
-  updatedAt: NOW,
-  late: false,
-  repeats: 0,
-  chatter: 0,
-  inhibitedBy: null,
-  ackedBy: null,
-  ackedAt: null,
-  shelvedUntil: null,
-  shelvedBy: null,
-  shelveReason: null,
-  lat: null,
-  lon: null,
-  value: null,
-  message: null,
-  ticketId: null,
-});
+const alarm = (unitId: string): AlarmRecord => alarmRecord(unitId, NOW);
 
 const route = (department: string | null): Route => ({
   matched: true,

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
 import { occurrences } from './alarm-occurrences.ts';
-import { insertJson, insertRows, isOneOf } from './bulk.ts';
+import { insertJson, insertRows, isOneOf, JsonInserts } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -90,12 +90,14 @@ export class AlarmStore {
    * `opened` go in by plain insert: the batch holds their unit's lock and found their id nowhere, so
    * a row already there is a bug, and the key violation fails the batch (the intake retries it,
    * logged) instead of an upsert overwriting that row silently. It also spares PostgreSQL the
-   * speculative insertion an upsert makes of each row.
+   * speculative insertion an upsert makes of each row. On PostgreSQL, given `into`, they are
+   * gathered there to go with the batch's other writes (see `JsonInserts`).
    */
   async saveMany(
     tx: Kysely<Database>,
     records: readonly { record: AlarmRecord; district: string | null; opened: boolean }[],
     occurrences: readonly { fingerprint: string; episode: string }[],
+    into?: JsonInserts,
   ): Promise<void> {
     const row = ({ record, district }: { record: AlarmRecord; district: string | null }) => ({ ...toRow(record), district });
     const inserts = records.filter((r) => r.opened).map(row);
@@ -103,15 +105,15 @@ export class AlarmStore {
     // Every column but the district, which stays where the episode was first routed.
     const set = Object.keys(upserts[0] ?? {}).filter((k) => k !== 'district');
     if (this.#dialect === 'postgres') {
-      if (inserts.length > 0) await insertJson(tx, 'alarms', inserts);
-      if (upserts.length > 0)
-        await insertJson(
-          tx,
-          'alarms',
-          upserts,
-          sql`on conflict (episode) do update set ${sql.join(set.map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`))}`,
-        );
-      if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      const w = into ?? new JsonInserts();
+      w.add('alarms', inserts);
+      w.add(
+        'alarms',
+        upserts,
+        sql`on conflict (episode) do update set ${sql.join(set.map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`))}`,
+      );
+      w.add('alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      if (!into) await w.execute(tx);
       return;
     }
     await insertRows(tx, 'alarms', inserts);

@@ -1,7 +1,7 @@
 import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
-import { insertJson, insertRows, onPostgres } from './bulk.ts';
-import { type NotifyListener, notify } from './pg-notify.ts';
+import { insertRows, JsonInserts, onPostgres } from './bulk.ts';
+import { type NotifyListener, notification, notify } from './pg-notify.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
 export type OutboxEventType = TicketEvent['type'];
@@ -105,8 +105,10 @@ export class FlowsOutbox {
     if (rows.length === 0) return;
     // Both keep the order given, which `seq` follows.
     if (this.#postgres) {
-      await insertJson(tx, 'flows_outbox', rows);
-      await notify(tx, FLOWS_CHANNEL);
+      // The rows and the notification in one round trip.
+      const w = new JsonInserts();
+      w.add('flows_outbox', rows);
+      await w.execute(tx, notification(FLOWS_CHANNEL));
     } else await insertRows(tx, 'flows_outbox', rows);
     this.#wake();
   }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AlarmRecord } from '../domain/alarm-engine.ts';
 import type { AlarmStore } from './alarm-store.ts';
+import { JsonInserts } from './bulk.ts';
 import type { FlowsOutbox, OutboxEntry } from './flows-outbox.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 import type { TicketStore } from './ticket-store.ts';
@@ -211,7 +212,11 @@ export class LoopBatch {
     return { episodes: [...this.#dirty.keys()], tickets: [...this.#newTickets, ...this.#patches.keys()] };
   }
 
-  /** Writes everything out; ticket rows before their outbox rows (PostgreSQL's row lock orders a ticket's outbox positions). */
+  /**
+   * Writes everything out. On PostgreSQL the inserts go as one statement (`JsonInserts`), then the
+   * patches, then the outbox rows: a patched ticket's row lock, taken before its outbox rows take
+   * their positions, orders two transactions' positions for it as they commit.
+   */
   async flush(): Promise<void> {
     const { alarms, tickets, outbox } = this.#s;
     const records = [...this.#dirty].map(([episode, district]) => ({
@@ -219,14 +224,17 @@ export class LoopBatch {
       district,
       opened: this.#opened.has(episode),
     }));
-    await alarms.saveMany(this.tx, records, this.#newFps);
+    const inserts = new JsonInserts();
+    await alarms.saveMany(this.tx, records, this.#newFps, inserts);
     await tickets.insertMany(
       this.tx,
       [...this.#newTickets].map((id) => this.#tickets.get(id) as TicketRow),
+      inserts,
     );
+    await tickets.events(this.tx, this.#events, inserts);
+    await tickets.addTimers(this.tx, this.#timers, inserts);
+    await inserts.execute(this.tx);
     for (const [id, patch] of this.#patches) await tickets.patch(this.tx, id, patch);
-    await tickets.events(this.tx, this.#events);
-    await tickets.addTimers(this.tx, this.#timers);
     await outbox.append(this.tx, this.#outbox);
   }
 }
