@@ -134,6 +134,21 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
     );
   });
 
+  test(`${store}: a batch starts knowing its units' open tickets and, by key, its episodes' tickets closed`, async (t) => {
+    const { db, stores, open } = await setup(t, store);
+    const closed = await open('u-1', 'police');
+    await db.updateTable('tickets').set({ state: 'closed' }).where('id', '=', closed).execute();
+    const opened = await open('u-2', 'police');
+    // One episode of each unit: u-1's ticket is closed, u-2's open (its key is not asked for).
+    const episode = alarm('u-1').episode;
+    await db.transaction().execute(async (tx) => {
+      const b = await LoopBatch.open(tx, stores, ['u-1', 'u-2'], [episode]);
+      assert.equal(b.openTicket('u-1', 'motion'), undefined, "u-1's ticket is closed");
+      assert.equal(b.openTicket('u-2', 'motion')?.id, opened);
+      assert.equal((await b.ticketByKey(episode))?.id, closed, 'the closed ticket, found by its key');
+    });
+  });
+
   test(`${store}: four pollers on two instances between yellow and red warn each ticket once; the row waits for red`, async (t) => {
     const { db, clock, service, open } = await setup(t, store);
     for (let i = 0; i < 40; i++) await open(`u-${i}`, 'police');

@@ -57,20 +57,29 @@ export class AlarmStore {
   async byFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]): Promise<Map<string, AlarmRecord>> {
     const out = new Map<string, AlarmRecord>();
     if (fingerprints.length === 0) return out;
-    const rows = await tx
-      .selectFrom(occurrences(tx))
-      .innerJoin('alarms as a', 'a.episode', 'o.episode')
-      .selectAll('a')
-      .select('o.fingerprint')
-      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints))
-      .execute();
-    for (const r of rows) out.set(r.fingerprint, toRecord(r));
+    for (const r of await this.#ofFingerprints(tx, fingerprints).execute()) out.set(r.fingerprint, toRecord(r));
     return out;
   }
 
-  /** For these units: every episode not cleared, and the latest episode of each kind (cleared or not). */
-  async contextOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<AlarmRecord[]> {
-    if (unitIds.length === 0) return [];
+  #ofFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]) {
+    return tx
+      .selectFrom(occurrences(tx))
+      .innerJoin('alarms as a', 'a.episode', 'o.episode')
+      .selectAll('a')
+      .select(sql<number>`0`.as('rank'))
+      .select('o.fingerprint')
+      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints));
+  }
+
+  /**
+   * What a loop batch starts from, in one query: for these units every episode not cleared and the
+   * latest episode of each kind (cleared or not), and the episodes of these fingerprints.
+   */
+  async startOfBatch(
+    tx: Kysely<Database>,
+    unitIds: readonly string[],
+    fingerprints: readonly string[],
+  ): Promise<{ context: AlarmRecord[]; known: Map<string, AlarmRecord> }> {
     const latest = tx
       .selectFrom('alarms')
       .selectAll()
@@ -80,9 +89,16 @@ export class AlarmStore {
     const rows = await tx
       .selectFrom(latest)
       .selectAll()
+      .select(sql<string | null>`cast(null as text)`.as('fingerprint'))
       .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
+      .unionAll(this.#ofFingerprints(tx, fingerprints))
       .execute();
-    return rows.map(toRecord);
+    const context: AlarmRecord[] = [];
+    const known = new Map<string, AlarmRecord>();
+    for (const r of rows)
+      if (r.fingerprint === null) context.push(toRecord(r));
+      else known.set(r.fingerprint, toRecord(r));
+    return { context, known };
   }
 
   /**

@@ -70,18 +70,16 @@ export class LoopBatch {
     const b = new LoopBatch(tx, stores, units);
     const ids = [...units];
     await stores.alarms.lockUnits(tx, ids);
-    for (const r of await stores.alarms.contextOfUnits(tx, ids)) b.#put(r);
-    const known = await stores.alarms.byFingerprints(tx, fingerprints);
+    const { context, known } = await stores.alarms.startOfBatch(tx, ids, fingerprints);
+    for (const r of context) b.#put(r);
     for (const fp of fingerprints) {
       const r = known.get(fp);
       if (r && !b.#episodes.has(r.episode)) b.#put(r);
       b.#byFp.set(fp, r?.episode ?? null);
     }
-    for (const t of await stores.tickets.openOfUnits(tx, ids)) b.#cacheTicket(t);
     // A new episode's id is its first fingerprint, and so its ticket's key.
-    const keys = fingerprints.filter((k) => !b.#byKey.has(k));
-    for (const k of keys) b.#byKey.set(k, null);
-    for (const t of await stores.tickets.byKeys(tx, keys)) b.#cacheTicket(t);
+    for (const k of fingerprints) b.#byKey.set(k, null);
+    for (const t of await stores.tickets.startOfBatch(tx, ids, fingerprints)) b.#cacheTicket(t);
     return b;
   }
 

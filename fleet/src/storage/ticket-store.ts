@@ -29,24 +29,32 @@ export class TicketStore {
     return this.#db;
   }
 
-  /** The tickets not closed of these units, oldest first: a repeat merges into its kind's oldest. */
-  openOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<TicketRow[]> {
-    return this.#whereIn(tx, 'unit_id', unitIds, true);
+  /**
+   * What a loop batch starts from, in one query: the tickets not closed of these units, and the
+   * tickets (closed too) of these idempotency keys (one episode, one ticket ever); oldest first, as a
+   * repeat merges into its kind's oldest.
+   */
+  startOfBatch(tx: Kysely<Database>, unitIds: readonly string[], keys: readonly string[]): Promise<TicketRow[]> {
+    const postgres = onPostgres(tx);
+    return tx
+      .selectFrom('tickets')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb.and([isOneOf(postgres, 'unit_id', unitIds), eb('state', '!=', 'closed')]), isOneOf(postgres, 'idempotency_key', keys)]),
+      )
+      .orderBy('opened_at')
+      .execute();
   }
 
   /** Tickets by idempotency key (one episode, one ticket ever). */
   byKeys(tx: Kysely<Database>, keys: readonly string[]): Promise<TicketRow[]> {
-    return this.#whereIn(tx, 'idempotency_key', keys, false);
-  }
-
-  async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
-    if (values.length === 0) return [];
-    let q = tx
+    if (keys.length === 0) return Promise.resolve([]);
+    return tx
       .selectFrom('tickets')
       .selectAll()
-      .where(isOneOf(onPostgres(tx), column, values));
-    if (open) q = q.where('state', '!=', 'closed');
-    return q.orderBy('opened_at').execute();
+      .where(isOneOf(onPostgres(tx), 'idempotency_key', keys))
+      .orderBy('opened_at')
+      .execute();
   }
 
   /**
