@@ -45,16 +45,22 @@ function jsonInsert<R extends object>(
  */
 export class JsonInserts {
   readonly #parts: RawBuilder<unknown>[] = [];
+  #last: RawBuilder<unknown> = sql`select 1`;
 
   add<R extends object>(table: keyof Database, rows: readonly R[], tail: RawBuilder<unknown> = sql``): void {
     if (rows.length > 0) this.#parts.push(jsonInsert(table, rows, tail));
   }
 
-  /** Sends the parts gathered, then `last` (its result is the statement's), if there is anything to send. */
-  async execute(tx: Kysely<Database>, last: RawBuilder<unknown> = sql`select 1`): Promise<void> {
+  /** The statement the WITH ends with (its result is the statement's): a notification. */
+  finish(last: RawBuilder<unknown>): void {
+    this.#last = last;
+  }
+
+  /** Sends the parts gathered, if there are any. */
+  async execute(tx: Kysely<Database>): Promise<void> {
     if (this.#parts.length === 0) return;
     const parts = this.#parts.splice(0).map((p, i) => sql`${sql.id(`w${i}`)} as (${p})`);
-    await sql`with ${sql.join(parts)} ${last}`.execute(tx);
+    await sql`with ${sql.join(parts)} ${this.#last}`.execute(tx);
   }
 }
 

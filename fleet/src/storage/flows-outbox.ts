@@ -86,8 +86,12 @@ export class FlowsOutbox {
     return this.#postgres ? (this.#heard?.listening ?? false) : true;
   }
 
-  /** Events in the order given (the order their changes happened in the transaction). */
-  async append(tx: Kysely<Database>, events: readonly OutboxEntry[]): Promise<void> {
+  /**
+   * Events in the order given (the order their changes happened in the transaction). On
+   * PostgreSQL, given `into`, the rows and their notification are gathered there to go with the
+   * batch's other writes (see `JsonInserts`); else they go in one round trip of their own.
+   */
+  async append(tx: Kysely<Database>, events: readonly OutboxEntry[], into?: JsonInserts): Promise<void> {
     const rows = events.map((e) => ({
       ticket_id: e.ticket.id,
       type: e.type,
@@ -105,10 +109,10 @@ export class FlowsOutbox {
     if (rows.length === 0) return;
     // Both keep the order given, which `seq` follows.
     if (this.#postgres) {
-      // The rows and the notification in one round trip.
-      const w = new JsonInserts();
+      const w = into ?? new JsonInserts();
       w.add('flows_outbox', rows);
-      await w.execute(tx, notification(FLOWS_CHANNEL));
+      w.finish(notification(FLOWS_CHANNEL));
+      if (!into) await w.execute(tx);
     } else await insertRows(tx, 'flows_outbox', rows);
     this.#wake();
   }

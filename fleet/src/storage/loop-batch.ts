@@ -212,8 +212,10 @@ export class LoopBatch {
 
   /**
    * Writes everything out. On PostgreSQL the inserts go as one statement (`JsonInserts`), then the
-   * patches, then the outbox rows: a patched ticket's row lock, taken before its outbox rows take
-   * their positions, orders two transactions' positions for it as they commit.
+   * patches. The outbox rows go with the inserts when they are all of tickets this batch opened
+   * (no other transaction can see those); else after the patches: a patched ticket's row lock,
+   * taken before its outbox rows take their positions, orders two transactions' positions for it
+   * as they commit.
    */
   async flush(): Promise<void> {
     const { alarms, tickets, outbox } = this.#s;
@@ -231,8 +233,10 @@ export class LoopBatch {
     );
     await tickets.events(this.tx, this.#events, inserts);
     await tickets.addTimers(this.tx, this.#timers, inserts);
+    const ofOpened = this.#outbox.every((e) => this.#newTickets.has(e.ticket.id));
+    if (ofOpened) await outbox.append(this.tx, this.#outbox, inserts);
     await inserts.execute(this.tx);
     for (const [id, patch] of this.#patches) await tickets.patch(this.tx, id, patch);
-    await outbox.append(this.tx, this.#outbox);
+    if (!ofOpened) await outbox.append(this.tx, this.#outbox);
   }
 }
