@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { insertJson, insertRows, JsonInserts } from '../src/storage/bulk.ts';
-import { FlowsOutbox, type OutboxEntry } from '../src/storage/flows-outbox.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
@@ -110,13 +109,4 @@ test('PostgreSQL gathered inserts: two tables in one statement land whole and in
   );
   assert.equal((await tickets()).length, 50);
   assert.deepEqual(await seqs(), [1, 2, 3]);
-});
-
-test('PostgreSQL outbox rows: the ticket snapshot, sent as a JSON value, is stored as the very text JSON.stringify gives', async (t) => {
-  const db = await database(t, await postgres());
-  const ticket = { id: 't-1', note: 'a "quoted" back\\slash, 道里 and a\nnewline', nested: { list: [1, 2.5, null, true] }, empty: {} };
-  const entry = { ticket, type: 'ticket.created', action: 'create', reason: null, at: 1_000 } as unknown as OutboxEntry;
-  await db.transaction().execute((tx) => new FlowsOutbox(db).append(tx, [entry]));
-  const row = await db.selectFrom('flows_outbox').select('ticket').executeTakeFirstOrThrow();
-  assert.equal(row.ticket, JSON.stringify(ticket));
 });

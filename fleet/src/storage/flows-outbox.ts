@@ -98,9 +98,7 @@ export class FlowsOutbox {
       action: e.action,
       at: e.at,
       reason: e.reason,
-      // PostgreSQL takes the snapshot as a JSON value inside the rows' JSON and stores its text as
-      // given (json keeps it); a string of it would be escaped into that JSON and parsed out again.
-      ticket: this.#postgres ? e.ticket : JSON.stringify(e.ticket),
+      ticket: JSON.stringify(e.ticket),
       state: 'pending',
       attempts: 0,
       leased_until: 0,
