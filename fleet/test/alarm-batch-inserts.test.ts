@@ -3,14 +3,16 @@
  * per shape and row count): rows written whole and in the order given across the power-of-two
  * parts, the tail's ON CONFLICT and RETURNING applied, a value missing or undefined stored as null,
  * as Kysely's `values()` stores it on SQLite. PostgreSQL's `insertJson`: rows in the order given,
- * which the flows outbox's `seq` follows.
+ * which the flows outbox's `seq` follows; `JsonInserts`, several of them as one statement: every
+ * part lands, in its order, and the statement's last part runs after them, or nothing lands.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { insertJson, insertRows } from '../src/storage/bulk.ts';
+import { sql } from 'kysely';
+import { insertJson, insertRows, JsonInserts } from '../src/storage/bulk.ts';
 import { openDatabase } from '../src/storage/open.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
@@ -78,4 +80,33 @@ test('PostgreSQL batch inserts: 300 rows in one JSON parameter land in the order
     rows.map((r) => r.ticket_id),
     given.map((g) => g.ticket_id),
   );
+});
+
+test('PostgreSQL gathered inserts: two tables in one statement land whole and in order; one part failing fails them all', async (t) => {
+  const db = await database(t, await postgres());
+  const outbox = Array.from({ length: 50 }, (_, i) => ({ ...outboxRow(i), settled_at: null, ticket_id: `t-${(i * 7) % 50}` }));
+  const inbox = [1, 2, 3].map((seq) => ({ unit_id: 'u-1', seq, received_at: seq }));
+  const w = new JsonInserts();
+  w.add('flows_outbox', outbox);
+  w.add('alarm_inbox', inbox);
+  w.add('alarm_inbox', [], sql`on conflict do nothing`);
+  await db.transaction().execute((tx) => w.execute(tx));
+  const seqs = async () => (await db.selectFrom('alarm_inbox').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+  const tickets = async () => (await db.selectFrom('flows_outbox').select('ticket_id').orderBy('seq').execute()).map((r) => r.ticket_id);
+  assert.deepEqual(
+    await tickets(),
+    outbox.map((g) => g.ticket_id),
+  );
+  assert.deepEqual(await seqs(), [1, 2, 3]);
+
+  // A key taken fails the statement: the outbox rows gathered with it are not written either.
+  const again = new JsonInserts();
+  again.add('flows_outbox', outbox);
+  again.add('alarm_inbox', [{ unit_id: 'u-1', seq: 3, received_at: 3 }]);
+  await assert.rejects(
+    db.transaction().execute((tx) => again.execute(tx)),
+    /duplicate key/,
+  );
+  assert.equal((await tickets()).length, 50);
+  assert.deepEqual(await seqs(), [1, 2, 3]);
 });

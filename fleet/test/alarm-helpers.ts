@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Alarm } from '@shouwang/protocol';
 import mqtt from 'mqtt';
+import type { AlarmRecord } from '../src/domain/alarm-engine.ts';
 import { startGateway } from './gateway-helper.ts';
 import { apiClient, startTestFleet, tempDir, waitFor } from './helpers.ts';
 
@@ -70,3 +71,34 @@ export async function gatewaySystem(
 }
 
 export const ticketsOf = async (base: string) => (await apiClient(base)('GET', '/api/tickets', ADMIN)).body.tickets as Ticket[];
+
+/** An open motion episode of `unitId` (occurrence a-1) as the engine records it, raised and received at `at`. */
+export const alarmRecord = (unitId: string, at: number, patch: Partial<AlarmRecord> = {}): AlarmRecord => ({
+  episode: `${unitId}~motion~a-1`,
+  unitId,
+  kind: 'motion',
+  source: 'unit',
+  severity: 'major',
+  priority: 'high',
+  category: 'public-security',
+  state: 'active',
+  raisedAt: at,
+  receivedAt: at,
+  clearedAt: null,
+  updatedAt: at,
+  late: false,
+  repeats: 0,
+  chatter: 0,
+  inhibitedBy: null,
+  ackedBy: null,
+  ackedAt: null,
+  shelvedUntil: null,
+  shelvedBy: null,
+  shelveReason: null,
+  lat: null,
+  lon: null,
+  value: null,
+  message: null,
+  ticketId: null,
+  ...patch,
+});

@@ -21,39 +21,13 @@ import { openDatabase } from '../src/storage/open.ts';
 import { TicketStore } from '../src/storage/ticket-store.ts';
 import { loadChinaCalendar } from '../src/tickets/calendar.ts';
 import { type Evidence, TicketService } from '../src/tickets/ticket-service.ts';
+import { alarmRecord } from './alarm-helpers.ts';
 import { postgresDatabases } from './postgres-helper.ts';
 
 const postgres = postgresDatabases('ticket_opening');
 const NOW = Date.parse('2026-09-24T15:00+08:00');
 
-const alarm = (unitId: string): AlarmRecord => ({
-  episode: `${unitId}~motion~a-1`,
-  unitId,
-  kind: 'motion',
-  source: 'unit',
-  severity: 'major',
-  priority: 'high',
-  category: 'public-security',
-  state: 'active',
-  raisedAt: NOW,
-  receivedAt: NOW,
-  clearedAt: null,
-  updatedAt: NOW,
-  late: false,
-  repeats: 0,
-  chatter: 0,
-  inhibitedBy: null,
-  ackedBy: null,
-  ackedAt: null,
-  shelvedUntil: null,
-  shelvedBy: null,
-  shelveReason: null,
-  lat: null,
-  lon: null,
-  value: null,
-  message: null,
-  ticketId: null,
-});
+const alarm = (unitId: string): AlarmRecord => alarmRecord(unitId, NOW);
 
 const route = (department: string | null): Route => ({
   matched: true,
@@ -158,6 +132,21 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) {
       (await db.selectFrom('tickets').select('id').execute()).map((r) => r.id),
       [id],
     );
+  });
+
+  test(`${store}: a batch starts knowing its units' open tickets and, by key, its episodes' tickets closed`, async (t) => {
+    const { db, stores, open } = await setup(t, store);
+    const closed = await open('u-1', 'police');
+    await db.updateTable('tickets').set({ state: 'closed' }).where('id', '=', closed).execute();
+    const opened = await open('u-2', 'police');
+    // One episode of each unit: u-1's ticket is closed, u-2's open (its key is not asked for).
+    const episode = alarm('u-1').episode;
+    await db.transaction().execute(async (tx) => {
+      const b = await LoopBatch.open(tx, stores, ['u-1', 'u-2'], [episode]);
+      assert.equal(b.openTicket('u-1', 'motion'), undefined, "u-1's ticket is closed");
+      assert.equal(b.openTicket('u-2', 'motion')?.id, opened);
+      assert.equal((await b.ticketByKey(episode))?.id, closed, 'the closed ticket, found by its key');
+    });
   });
 
   test(`${store}: four pollers on two instances between yellow and red warn each ticket once; the row waits for red`, async (t) => {

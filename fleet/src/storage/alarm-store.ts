@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
 import { occurrences } from './alarm-occurrences.ts';
-import { insertJson, insertRows, isOneOf } from './bulk.ts';
+import { insertJson, insertRows, isOneOf, JsonInserts } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -57,20 +57,29 @@ export class AlarmStore {
   async byFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]): Promise<Map<string, AlarmRecord>> {
     const out = new Map<string, AlarmRecord>();
     if (fingerprints.length === 0) return out;
-    const rows = await tx
-      .selectFrom(occurrences(tx))
-      .innerJoin('alarms as a', 'a.episode', 'o.episode')
-      .selectAll('a')
-      .select('o.fingerprint')
-      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints))
-      .execute();
-    for (const r of rows) out.set(r.fingerprint, toRecord(r));
+    for (const r of await this.#ofFingerprints(tx, fingerprints).execute()) out.set(r.fingerprint, toRecord(r));
     return out;
   }
 
-  /** For these units: every episode not cleared, and the latest episode of each kind (cleared or not). */
-  async contextOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<AlarmRecord[]> {
-    if (unitIds.length === 0) return [];
+  #ofFingerprints(tx: Kysely<Database>, fingerprints: readonly string[]) {
+    return tx
+      .selectFrom(occurrences(tx))
+      .innerJoin('alarms as a', 'a.episode', 'o.episode')
+      .selectAll('a')
+      .select(sql<number>`0`.as('rank'))
+      .select('o.fingerprint')
+      .where(isOneOf(this.#dialect === 'postgres', 'o.fingerprint', fingerprints));
+  }
+
+  /**
+   * What a loop batch starts from, in one query: for these units every episode not cleared and the
+   * latest episode of each kind (cleared or not), and the episodes of these fingerprints.
+   */
+  async startOfBatch(
+    tx: Kysely<Database>,
+    unitIds: readonly string[],
+    fingerprints: readonly string[],
+  ): Promise<{ context: AlarmRecord[]; known: Map<string, AlarmRecord> }> {
     const latest = tx
       .selectFrom('alarms')
       .selectAll()
@@ -80,34 +89,51 @@ export class AlarmStore {
     const rows = await tx
       .selectFrom(latest)
       .selectAll()
+      .select(sql<string | null>`cast(null as text)`.as('fingerprint'))
       .where((eb) => eb.or([eb('rank', '=', 1), eb('state', '!=', 'cleared')]))
+      .unionAll(this.#ofFingerprints(tx, fingerprints))
       .execute();
-    return rows.map(toRecord);
+    const context: AlarmRecord[] = [];
+    const known = new Map<string, AlarmRecord>();
+    for (const r of rows)
+      if (r.fingerprint === null) context.push(toRecord(r));
+      else known.set(r.fingerprint, toRecord(r));
+    return { context, known };
   }
 
-  /** Episodes as they now stand (new or changed), with their district, and new fingerprints of them. */
+  /**
+   * Episodes as they now stand, with their district, and new fingerprints of them. Those the batch
+   * `opened` go in by plain insert: the batch holds their unit's lock and found their id nowhere, so
+   * a row already there is a bug, and the key violation fails the batch (the intake retries it,
+   * logged) instead of an upsert overwriting that row silently. It also spares PostgreSQL the
+   * speculative insertion an upsert makes of each row. On PostgreSQL, given `into`, they are
+   * gathered there to go with the batch's other writes (see `JsonInserts`).
+   */
   async saveMany(
     tx: Kysely<Database>,
-    records: readonly { record: AlarmRecord; district: string | null }[],
+    records: readonly { record: AlarmRecord; district: string | null; opened: boolean }[],
     occurrences: readonly { fingerprint: string; episode: string }[],
+    into?: JsonInserts,
   ): Promise<void> {
-    const rows = records.map(({ record, district }) => ({ ...toRow(record), district }));
+    const row = ({ record, district }: { record: AlarmRecord; district: string | null }) => ({ ...toRow(record), district });
+    const inserts = records.filter((r) => r.opened).map(row);
+    const upserts = records.filter((r) => !r.opened).map(row);
+    // Every column but the district, which stays where the episode was first routed.
+    const set = Object.keys(upserts[0] ?? {}).filter((k) => k !== 'district');
     if (this.#dialect === 'postgres') {
-      const first = records[0];
-      if (first) {
-        // Every column but the district, which stays where the episode was first routed.
-        const set = Object.keys(toRow(first.record)).map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`);
-        await insertJson(tx, 'alarms', rows, sql`on conflict (episode) do update set ${sql.join(set)}`);
-      }
-      if (occurrences.length > 0) await insertJson(tx, 'alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      const w = into ?? new JsonInserts();
+      w.add('alarms', inserts);
+      w.add(
+        'alarms',
+        upserts,
+        sql`on conflict (episode) do update set ${sql.join(set.map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`))}`,
+      );
+      w.add('alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
+      if (!into) await w.execute(tx);
       return;
     }
-    const first = records[0];
-    if (first) {
-      // Every column but the district, which stays where the episode was first routed.
-      const set = Object.keys(toRow(first.record)).map((k) => `"${k}" = excluded."${k}"`);
-      await insertRows(tx, 'alarms', rows, `on conflict (episode) do update set ${set.join(', ')}`);
-    }
+    await insertRows(tx, 'alarms', inserts);
+    await insertRows(tx, 'alarms', upserts, `on conflict (episode) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`);
     await insertRows(tx, 'alarm_occurrences', occurrences, 'on conflict (fingerprint) do nothing');
   }
 

@@ -1,7 +1,7 @@
 import type { DeadLetter, Settlement, TicketEvent, TicketSnapshot } from '@shouwang/protocol';
 import type { Kysely } from 'kysely';
-import { insertJson, insertRows, onPostgres } from './bulk.ts';
-import { type NotifyListener, notify } from './pg-notify.ts';
+import { insertRows, JsonInserts, onPostgres } from './bulk.ts';
+import { type NotifyListener, notification, notify } from './pg-notify.ts';
 import type { Database, OutboxRow } from './schema.ts';
 
 export type OutboxEventType = TicketEvent['type'];
@@ -86,8 +86,12 @@ export class FlowsOutbox {
     return this.#postgres ? (this.#heard?.listening ?? false) : true;
   }
 
-  /** Events in the order given (the order their changes happened in the transaction). */
-  async append(tx: Kysely<Database>, events: readonly OutboxEntry[]): Promise<void> {
+  /**
+   * Events in the order given (the order their changes happened in the transaction). On
+   * PostgreSQL, given `into`, the rows and their notification are gathered there to go with the
+   * batch's other writes (see `JsonInserts`); else they go in one round trip of their own.
+   */
+  async append(tx: Kysely<Database>, events: readonly OutboxEntry[], into?: JsonInserts): Promise<void> {
     const rows = events.map((e) => ({
       ticket_id: e.ticket.id,
       type: e.type,
@@ -105,8 +109,10 @@ export class FlowsOutbox {
     if (rows.length === 0) return;
     // Both keep the order given, which `seq` follows.
     if (this.#postgres) {
-      await insertJson(tx, 'flows_outbox', rows);
-      await notify(tx, FLOWS_CHANNEL);
+      const w = into ?? new JsonInserts();
+      w.add('flows_outbox', rows);
+      w.finish(notification(FLOWS_CHANNEL));
+      if (!into) await w.execute(tx);
     } else await insertRows(tx, 'flows_outbox', rows);
     this.#wake();
   }

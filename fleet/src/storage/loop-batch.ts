@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AlarmRecord } from '../domain/alarm-engine.ts';
 import type { AlarmStore } from './alarm-store.ts';
+import { JsonInserts } from './bulk.ts';
 import type { FlowsOutbox, OutboxEntry } from './flows-outbox.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 import type { TicketStore } from './ticket-store.ts';
@@ -35,6 +36,11 @@ export class LoopBatch {
   readonly #last = new Map<string, string>();
   /** Episodes to write, with the district they are routed to (kept from the first write). */
   readonly #dirty = new Map<string, string | null>();
+  /**
+   * Episodes this batch opened: no row has their id, since it is their first fingerprint, found
+   * nowhere under the unit's lock (a row of it elsewhere is a bug, refused by the plain insert).
+   */
+  readonly #opened = new Set<string>();
   readonly #newFps: { fingerprint: string; episode: string }[] = [];
   readonly #tickets = new Map<string, TicketRow>();
   /** idempotency key → ticket id; null: known to have none. */
@@ -64,18 +70,16 @@ export class LoopBatch {
     const b = new LoopBatch(tx, stores, units);
     const ids = [...units];
     await stores.alarms.lockUnits(tx, ids);
-    for (const r of await stores.alarms.contextOfUnits(tx, ids)) b.#put(r);
-    const known = await stores.alarms.byFingerprints(tx, fingerprints);
+    const { context, known } = await stores.alarms.startOfBatch(tx, ids, fingerprints);
+    for (const r of context) b.#put(r);
     for (const fp of fingerprints) {
       const r = known.get(fp);
       if (r && !b.#episodes.has(r.episode)) b.#put(r);
       b.#byFp.set(fp, r?.episode ?? null);
     }
-    for (const t of await stores.tickets.openOfUnits(tx, ids)) b.#cacheTicket(t);
     // A new episode's id is its first fingerprint, and so its ticket's key.
-    const keys = fingerprints.filter((k) => !b.#byKey.has(k));
-    for (const k of keys) b.#byKey.set(k, null);
-    for (const t of await stores.tickets.byKeys(tx, keys)) b.#cacheTicket(t);
+    for (const k of fingerprints) b.#byKey.set(k, null);
+    for (const t of await stores.tickets.startOfBatch(tx, ids, fingerprints)) b.#cacheTicket(t);
     return b;
   }
 
@@ -133,6 +137,7 @@ export class LoopBatch {
 
   save(r: AlarmRecord, fingerprint: string | null, district: string | null): void {
     this.#mine(r.unitId);
+    if (!this.#episodes.has(r.episode)) this.#opened.add(r.episode);
     this.#put(r);
     if (!this.#dirty.has(r.episode)) this.#dirty.set(r.episode, district);
     if (fingerprint && !this.#byFp.get(fingerprint)) {
@@ -205,18 +210,33 @@ export class LoopBatch {
     return { episodes: [...this.#dirty.keys()], tickets: [...this.#newTickets, ...this.#patches.keys()] };
   }
 
-  /** Writes everything out; ticket rows before their outbox rows (PostgreSQL's row lock orders a ticket's outbox positions). */
+  /**
+   * Writes everything out. On PostgreSQL the inserts go as one statement (`JsonInserts`), then the
+   * patches. The outbox rows go with the inserts when they are all of tickets this batch opened
+   * (no other transaction can see those); else after the patches: a patched ticket's row lock,
+   * taken before its outbox rows take their positions, orders two transactions' positions for it
+   * as they commit.
+   */
   async flush(): Promise<void> {
     const { alarms, tickets, outbox } = this.#s;
-    const records = [...this.#dirty].map(([episode, district]) => ({ record: this.#episodes.get(episode) as AlarmRecord, district }));
-    await alarms.saveMany(this.tx, records, this.#newFps);
+    const records = [...this.#dirty].map(([episode, district]) => ({
+      record: this.#episodes.get(episode) as AlarmRecord,
+      district,
+      opened: this.#opened.has(episode),
+    }));
+    const inserts = new JsonInserts();
+    await alarms.saveMany(this.tx, records, this.#newFps, inserts);
     await tickets.insertMany(
       this.tx,
       [...this.#newTickets].map((id) => this.#tickets.get(id) as TicketRow),
+      inserts,
     );
+    await tickets.events(this.tx, this.#events, inserts);
+    await tickets.addTimers(this.tx, this.#timers, inserts);
+    const ofOpened = this.#outbox.every((e) => this.#newTickets.has(e.ticket.id));
+    if (ofOpened) await outbox.append(this.tx, this.#outbox, inserts);
+    await inserts.execute(this.tx);
     for (const [id, patch] of this.#patches) await tickets.patch(this.tx, id, patch);
-    await tickets.events(this.tx, this.#events);
-    await tickets.addTimers(this.tx, this.#timers);
-    await outbox.append(this.tx, this.#outbox);
+    if (!ofOpened) await outbox.append(this.tx, this.#outbox);
   }
 }

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
@@ -25,7 +25,12 @@ const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
  * commits (never if it rolls back), so a listener woken by it finds the rows committed.
  */
 export async function notify(tx: Kysely<Database>, channel: string, payload = ''): Promise<void> {
-  await sql`select pg_notify(${channel}, ${payload})`.execute(tx);
+  await notification(channel, payload).execute(tx);
+}
+
+/** The statement `notify` runs, to end another statement with (`JsonInserts.execute`). */
+export function notification(channel: string, payload = ''): RawBuilder<unknown> {
+  return sql`select pg_notify(${channel}, ${payload})`;
 }
 
 export interface PgListenerOptions {

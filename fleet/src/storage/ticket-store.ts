@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { OPENING, openingDetail, openingMoves } from '../domain/ticket-flow.ts';
-import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
+import { insertJson, insertRows, isOneOf, type JsonInserts, onPostgres } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
 
 export interface TicketFilter {
@@ -29,34 +29,45 @@ export class TicketStore {
     return this.#db;
   }
 
-  /** The tickets not closed of these units, oldest first: a repeat merges into its kind's oldest. */
-  openOfUnits(tx: Kysely<Database>, unitIds: readonly string[]): Promise<TicketRow[]> {
-    return this.#whereIn(tx, 'unit_id', unitIds, true);
+  /**
+   * What a loop batch starts from, in one query: the tickets not closed of these units, and the
+   * tickets (closed too) of these idempotency keys (one episode, one ticket ever); oldest first, as a
+   * repeat merges into its kind's oldest.
+   */
+  startOfBatch(tx: Kysely<Database>, unitIds: readonly string[], keys: readonly string[]): Promise<TicketRow[]> {
+    const postgres = onPostgres(tx);
+    return tx
+      .selectFrom('tickets')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb.and([isOneOf(postgres, 'unit_id', unitIds), eb('state', '!=', 'closed')]), isOneOf(postgres, 'idempotency_key', keys)]),
+      )
+      .orderBy('opened_at')
+      .execute();
   }
 
   /** Tickets by idempotency key (one episode, one ticket ever). */
   byKeys(tx: Kysely<Database>, keys: readonly string[]): Promise<TicketRow[]> {
-    return this.#whereIn(tx, 'idempotency_key', keys, false);
-  }
-
-  async #whereIn(tx: Kysely<Database>, column: 'unit_id' | 'idempotency_key', values: readonly string[], open: boolean) {
-    if (values.length === 0) return [];
-    let q = tx
+    if (keys.length === 0) return Promise.resolve([]);
+    return tx
       .selectFrom('tickets')
       .selectAll()
-      .where(isOneOf(onPostgres(tx), column, values));
-    if (open) q = q.where('state', '!=', 'closed');
-    return q.orderBy('opened_at').execute();
+      .where(isOneOf(onPostgres(tx), 'idempotency_key', keys))
+      .orderBy('opened_at')
+      .execute();
   }
 
   /**
    * Inserts new tickets; an idempotency key taken meanwhile (the units are locked: a bug) fails the
    * statement on its unique index, and so the batch. A plain insert: ON CONFLICT would probe that
-   * index once more per row for a conflict that cannot happen.
+   * index once more per row for a conflict that cannot happen. On PostgreSQL, given `into`, they
+   * are gathered there to go with the batch's other writes (see `JsonInserts`), as are `events`
+   * and `addTimers` given it.
    */
-  async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[]): Promise<void> {
+  async insertMany(tx: Kysely<Database>, rows: readonly TicketRow[], into?: JsonInserts): Promise<void> {
     if (onPostgres(tx)) {
-      if (rows.length > 0) await insertJson(tx, 'tickets', rows);
+      if (into) into.add('tickets', rows);
+      else if (rows.length > 0) await insertJson(tx, 'tickets', rows);
       return;
     }
     await insertRows(tx, 'tickets', rows);
@@ -76,9 +87,10 @@ export class TicketStore {
     await tx.updateTable('tickets').set(patch).where('id', '=', id).execute();
   }
 
-  async events(tx: Kysely<Database>, rows: readonly TicketEventRow[]): Promise<void> {
+  async events(tx: Kysely<Database>, rows: readonly TicketEventRow[], into?: JsonInserts): Promise<void> {
     if (onPostgres(tx)) {
-      if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
+      if (into) into.add('ticket_events', rows);
+      else if (rows.length > 0) await insertJson(tx, 'ticket_events', rows);
       return;
     }
     await insertRows(tx, 'ticket_events', rows);
@@ -109,9 +121,10 @@ export class TicketStore {
   }
 
   /** New tickets' deadline timers, one each: a ticket id is new, so one already there is a bug and fails the batch. */
-  async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[]): Promise<void> {
+  async addTimers(tx: Kysely<Database>, rows: readonly TicketTimerRow[], into?: JsonInserts): Promise<void> {
     if (onPostgres(tx)) {
-      if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows);
+      if (into) into.add('ticket_timers', rows);
+      else if (rows.length > 0) await insertJson(tx, 'ticket_timers', rows);
       return;
     }
     await insertRows(tx, 'ticket_timers', rows);
