@@ -1,5 +1,5 @@
 import type { ByteRange, EvidenceEntry, MediaKind } from '@shouwang/protocol';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, EvidenceTable, MediaTable } from './schema.ts';
 
 /** A recording as the media intake keeps it. */
@@ -144,10 +144,7 @@ export class MediaStore {
     const r = await this.#db
       .updateTable('media')
       .set({ state: 'abandoned', have: '[]', updated_at: now })
-      .where('unit_id', '=', m.unitId)
-      .where('recording', '=', m.recording)
-      .where('state', '=', m.state)
-      .where('updated_at', '=', m.updatedAt)
+      .where((eb) => asRead(eb, m))
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
@@ -156,10 +153,7 @@ export class MediaStore {
   async remove(m: MediaRecord): Promise<boolean> {
     const r = await this.#db
       .deleteFrom('media')
-      .where('unit_id', '=', m.unitId)
-      .where('recording', '=', m.recording)
-      .where('state', '=', m.state)
-      .where('updated_at', '=', m.updatedAt)
+      .where((eb) => asRead(eb, m))
       .executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
@@ -264,4 +258,14 @@ function toEvidence(r: Selectable<EvidenceTable>): EvidenceRecord {
     chain: r.chain,
     updatedAt: Number(r.updated_at),
   };
+}
+
+/** The recording's row only while it is as `m` was read: a chunk that came meanwhile changed it. */
+function asRead(eb: ExpressionBuilder<Database, 'media'>, m: MediaRecord) {
+  return eb.and([
+    eb('unit_id', '=', m.unitId),
+    eb('recording', '=', m.recording),
+    eb('state', '=', m.state),
+    eb('updated_at', '=', m.updatedAt),
+  ]);
 }
