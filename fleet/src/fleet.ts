@@ -97,9 +97,8 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
     state,
     clock,
     // Each alarm's evidence head, from the intake once its batch committed: the media session does not take alarms.
-    stored: async (messages) => {
-      for (const m of messages) if (m.kind === 'alarm') await media.evidence.takeAlarm(m.unitId, m.payload);
-    },
+    stored: (messages) =>
+      media.evidence.takeAlarms(messages.flatMap((m) => (m.kind === 'alarm' ? [{ unitId: m.unitId, alarm: m.payload }] : []))),
     changed: (c) => loopChanges.note(c),
     log,
   });

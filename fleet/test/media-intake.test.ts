@@ -48,6 +48,56 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   test(`chunks in any order, one of them twice, become one verified file; the unit hears complete (${dialect})`, async (t) => {
     await assembles(t, dialect === 'postgres' ? await freshPostgres() : '');
   });
+
+  test(`a storm's evidence heads are all kept, over a manifest that came first and under one that comes after (${dialect})`, async (t) => {
+    await stormHeads(t, dialect === 'postgres' ? await freshPostgres() : '');
+  });
+}
+
+async function stormHeads(t: TestContext, storageUrl: string): Promise<void> {
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, { storageUrl });
+  const units = Array.from({ length: 60 }, (_, i) => `hrb-${String(i + 100).padStart(3, '0')}`);
+  const entries = (unitId: string): EvidenceEntry[] => [
+    { part: 'position', ts: 1_763_856_000_000, lat: 45.7578, lon: 126.6425 },
+    { part: 'readings', ts: 1_763_856_000_000, values: { tiltDeg: unitId.length } },
+  ];
+  const alarmOf = (unitId: string) => `${unitId}:tamper:1`;
+  const headsOf = new Map(await Promise.all(units.map(async (u) => [u, await evidenceHeads(u, alarmOf(u), entries(u))] as const)));
+  const client = await unitClient(t, broker.url, 'storm');
+  const [early, late] = units as [string, string];
+  // One unit's manifest is stored before its alarm: the head is judged against it when it comes.
+  await send(client, early, 'evidence', {
+    seq: 1,
+    ts: 1_763_856_001_000,
+    alarm: alarmOf(early),
+    entries: entries(early),
+    head: headsOf.get(early)?.[2] as string,
+  });
+  await waitFor(async () => (await fleet.media.evidence.status(early, alarmOf(early)))?.chain === 'ok');
+  // All at once, as a storm: they reach the intake in a few batches.
+  await Promise.all(
+    units.map((u) =>
+      send(client, u, 'alarm', {
+        seq: 2,
+        ts: 1_763_856_000_000,
+        id: alarmOf(u),
+        kind: 'tamper',
+        severity: 'critical',
+        state: 'raised',
+        evidence: headsOf.get(u)?.[1] as string,
+      }),
+    ),
+  );
+  const statuses = async () => Promise.all(units.map((u) => fleet.media.evidence.status(u, alarmOf(u))));
+  await waitFor(async () => (await statuses()).every((s, i) => s?.raisedHead === headsOf.get(units[i] as string)?.[1]), 10_000);
+  assert.equal((await fleet.media.evidence.status(early, alarmOf(early)))?.chain, 'ok');
+  // A manifest after the head, whose early part changed since the alarm vouched for it: broken.
+  const altered = entries(late).map((e) => (e.part === 'position' ? { ...e, lat: 45.7 } : e));
+  const alteredHead = (await evidenceHeads(late, alarmOf(late), altered))[2] as string;
+  await send(client, late, 'evidence', { seq: 3, ts: 1_763_856_002_000, alarm: alarmOf(late), entries: altered, head: alteredHead });
+  await waitFor(async () => (await fleet.media.evidence.status(late, alarmOf(late)))?.chain === 'broken');
+  assert.equal((await statuses()).filter((s) => s?.chain === 'pending').length, units.length - 2);
 }
 
 async function assembles(t: TestContext, storageUrl: string): Promise<void> {

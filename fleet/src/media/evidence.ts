@@ -1,5 +1,5 @@
 import { type Alarm, type Evidence, type EvidenceEntry, evidenceHeads } from '@shouwang/protocol';
-import type { EvidenceRecord, MediaRecord, MediaStore } from '../storage/media-store.ts';
+import { type EvidenceRecord, evidenceKey, type MediaRecord, type MediaStore } from '../storage/media-store.ts';
 
 /**
  * An alarm's evidence checked against its chain (protocol/src/messages/evidence.ts): the head the
@@ -36,18 +36,34 @@ export class EvidenceBook {
     this.#now = now;
   }
 
-  async takeAlarm(unitId: string, alarm: Alarm): Promise<void> {
-    const head = alarm.evidence;
-    if (alarm.state !== 'raised' || head === undefined) return;
-    await this.#update(unitId, alarm.id, (e) => {
-      e.raisedHead = head;
+  /**
+   * The heads the raised alarms of one intake batch carried, once it committed: one read and one
+   * write for the whole batch, not a round trip per alarm (a storm's thousand alarms would queue
+   * two thousand of them behind its PUBACKs, on the cores deciding the next batches).
+   */
+  async takeAlarms(alarms: readonly { unitId: string; alarm: Alarm }[]): Promise<void> {
+    const heads = new Map<string, { unitId: string; alarmId: string; head: string }>();
+    for (const { unitId, alarm } of alarms)
+      if (alarm.state === 'raised' && alarm.evidence !== undefined)
+        heads.set(evidenceKey(unitId, alarm.id), { unitId, alarmId: alarm.id, head: alarm.evidence });
+    if (heads.size === 0) return;
+    await this.#update([...heads.keys()], async () => {
+      const found = await this.#store.evidenceFor([...heads.values()]);
+      const judged = [...heads].map(([k, h]) => {
+        const e = found.get(k) ?? this.#empty(h.unitId, h.alarmId);
+        e.raisedHead = h.head;
+        return this.#judge(e);
+      });
+      await this.#store.putEvidence(await Promise.all(judged));
     });
   }
 
   async takeManifest(unitId: string, m: Evidence): Promise<void> {
-    await this.#update(unitId, m.alarm, (e) => {
+    await this.#update([evidenceKey(unitId, m.alarm)], async () => {
+      const e = (await this.#store.getEvidence(unitId, m.alarm)) ?? this.#empty(unitId, m.alarm);
       e.entries = m.entries;
       e.head = m.head;
+      await this.#store.putEvidence([await this.#judge(e)]);
     });
   }
 
@@ -67,17 +83,13 @@ export class EvidenceBook {
     return { unitId, alarmId, chain: e.chain, raisedHead: e.raisedHead, head: e.head, parts };
   }
 
-  #update(unitId: string, alarmId: string, change: (e: EvidenceRecord) => void): Promise<void> {
-    const key = `${unitId}\n${alarmId}`;
-    const run = async () => {
-      const e = (await this.#store.getEvidence(unitId, alarmId)) ?? this.#empty(unitId, alarmId);
-      change(e);
-      await this.#store.putEvidence(await this.#judge(e));
-    };
-    const next = (this.#updating.get(key) ?? Promise.resolve()).catch(() => undefined).then(run);
-    this.#updating.set(key, next);
+  /** Runs `run` once the updates of these records already running are done; later ones wait for it. */
+  #update(keys: readonly string[], run: () => Promise<void>): Promise<void> {
+    const before = Promise.all(keys.map((k) => this.#updating.get(k)?.catch(() => undefined)));
+    const next = before.then(run);
+    for (const k of keys) this.#updating.set(k, next);
     return next.finally(() => {
-      if (this.#updating.get(key) === next) this.#updating.delete(key);
+      for (const k of keys) if (this.#updating.get(k) === next) this.#updating.delete(k);
     });
   }
 

@@ -21,7 +21,7 @@ import { S3BlobStore } from './s3-store.ts';
  * and presence (a unit coming online hears what
  * the fleet holds of its unfinished files). Files go to the file store or, with `media.store =
  * "s3"`, to an S3-compatible service. The head each alarm carried comes from the alarm intake once
- * the alarm is stored (`evidence.takeAlarm`), so an alarm reaches the fleet once, not once per consumer.
+ * the alarm is stored (`evidence.takeAlarms`), so an alarm reaches the fleet once, not once per consumer.
  */
 export interface Media {
   store: MediaStore;

@@ -1,5 +1,6 @@
 import type { ByteRange, EvidenceEntry, MediaKind } from '@shouwang/protocol';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
+import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
 import type { Database, EvidenceTable, MediaTable } from './schema.ts';
 
 /** A recording as the media intake keeps it. */
@@ -31,6 +32,9 @@ export interface EvidenceRecord {
   chain: EvidenceTable['chain'];
   updatedAt: number;
 }
+
+/** One alarm's evidence record among a batch's. */
+export const evidenceKey = (unitId: string, alarmId: string): string => `${unitId}\n${alarmId}`;
 
 /** Live feeds' segments, every other recording, or both. */
 export type KindFilter = 'live' | 'recorded' | 'any';
@@ -182,8 +186,29 @@ export class MediaStore {
     return row && toEvidence(row);
   }
 
-  async putEvidence(e: EvidenceRecord): Promise<void> {
-    const row = {
+  /** These alarms' evidence records, by `evidenceKey`: one query for a whole alarm batch. */
+  async evidenceFor(alarms: readonly { unitId: string; alarmId: string }[]): Promise<Map<string, EvidenceRecord>> {
+    const out = new Map<string, EvidenceRecord>();
+    if (alarms.length === 0) return out;
+    const wanted = new Set(alarms.map((a) => evidenceKey(a.unitId, a.alarmId)));
+    const postgres = onPostgres(this.#db);
+    const rows = await this.#db
+      .selectFrom('evidence')
+      .selectAll()
+      .where(isOneOf(postgres, 'unit_id', [...new Set(alarms.map((a) => a.unitId))]))
+      .where(isOneOf(postgres, 'alarm_id', [...new Set(alarms.map((a) => a.alarmId))]))
+      .execute();
+    for (const r of rows) {
+      const k = evidenceKey(r.unit_id, r.alarm_id);
+      if (wanted.has(k)) out.set(k, toEvidence(r));
+    }
+    return out;
+  }
+
+  /** Writes these records over what is stored, in one statement however many. */
+  async putEvidence(records: readonly EvidenceRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((e) => ({
       unit_id: e.unitId,
       alarm_id: e.alarmId,
       raised_head: e.raisedHead,
@@ -191,20 +216,12 @@ export class MediaStore {
       entries: e.entries && JSON.stringify(e.entries),
       chain: e.chain,
       updated_at: e.updatedAt,
-    };
-    await this.#db
-      .insertInto('evidence')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['unit_id', 'alarm_id']).doUpdateSet({
-          raised_head: row.raised_head,
-          head: row.head,
-          entries: row.entries,
-          chain: row.chain,
-          updated_at: row.updated_at,
-        }),
-      )
-      .execute();
+    }));
+    const set =
+      'raised_head = excluded.raised_head, head = excluded.head, entries = excluded.entries, chain = excluded.chain, updated_at = excluded.updated_at';
+    const upsert = `on conflict (unit_id, alarm_id) do update set ${set}`;
+    if (onPostgres(this.#db)) await insertJson(this.#db, 'evidence', rows, sql.raw(upsert));
+    else await insertRows(this.#db, 'evidence', rows, upsert);
   }
 }
 
