@@ -52,7 +52,7 @@ function waiting(outbox: FlowsOutbox, o: Partial<LeaseWait> = {}) {
   };
 }
 
-test('the listener hears committed notifications by channel, none of a rolled-back transaction; a failing callback stops no other', async (t) => {
+test('the listener hears committed notifications by channel, several of one statement in order, none of a rolled-back transaction; a failing callback stops no other', async (t) => {
   const url = await database();
   const db = (await instance(t, url)).db;
   const l = listen(t, url);
@@ -67,15 +67,16 @@ test('the listener hears committed notifications by channel, none of a rolled-ba
   await db
     .transaction()
     .execute(async (tx) => {
-      await notify(tx, 'one', 'rolled back');
+      await notify(tx, 'one', ['rolled back']);
       throw new Error('roll back');
     })
     .catch(() => {});
-  await db.transaction().execute((tx) => notify(tx, 'two', 'b'));
-  await db.transaction().execute((tx) => notify(tx, 'one', 'a'));
-  await waitFor(() => heard.length >= 2);
+  await db.transaction().execute((tx) => notify(tx, 'two', ['b']));
+  // Several payloads in one statement arrive in their order.
+  await db.transaction().execute((tx) => notify(tx, 'one', ['a', 'c', 'd']));
+  await waitFor(() => heard.length >= 4);
   await sleep(50);
-  assert.deepEqual(heard, ['two:b', 'one:a']);
+  assert.deepEqual(heard, ['two:b', 'one:a', 'one:c', 'one:d']);
   assert.throws(() => l.on("x'; drop table units; --", () => {}), /not a channel name/);
 });
 

@@ -25,14 +25,14 @@ interface Told {
 export class SharedLoopChanges implements LoopChangeSource {
   readonly #local: LoopChanges;
   readonly #remote = new Set<(c: LoopChange) => void>();
-  readonly #send: (payload: string) => Promise<void>;
+  readonly #send: (payloads: readonly string[]) => Promise<void>;
   readonly #log: Logger;
   readonly #self = randomUUID();
   readonly #stop: (() => void)[];
   /** Changes that could not be told (the views on other instances reconcile them). */
   untold = 0;
 
-  constructor(o: { local: LoopChanges; listener: NotifyListener; send: (payload: string) => Promise<void>; log: Logger }) {
+  constructor(o: { local: LoopChanges; listener: NotifyListener; send: (payloads: readonly string[]) => Promise<void>; log: Logger }) {
     this.#local = o.local;
     this.#send = o.send;
     this.#log = o.log;
@@ -52,12 +52,14 @@ export class SharedLoopChanges implements LoopChangeSource {
     for (const f of this.#stop) f();
   }
 
+  /** In one statement: a storm batch's ids fill several payloads, and each statement is a round trip on cores the storm needs. */
   #tell(c: LoopChange): void {
-    for (const payload of payloads(this.#self, c.episodes ?? [], c.tickets ?? []))
-      this.#send(payload).catch((err: unknown) => {
-        this.untold++;
-        this.#log.warn({ err }, 'loop change not told to the other instances; their views reconcile it');
-      });
+    const told = payloads(this.#self, c.episodes ?? [], c.tickets ?? []);
+    if (told.length === 0) return;
+    this.#send(told).catch((err: unknown) => {
+      this.untold++;
+      this.#log.warn({ err }, 'loop change not told to the other instances; their views reconcile it');
+    });
   }
 
   #heard(payload: string | null): void {

@@ -21,11 +21,14 @@ export interface NotifyListener {
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * Notifies `channel` in the caller's transaction. PostgreSQL delivers it when the transaction
- * commits (never if it rolls back), so a listener woken by it finds the rows committed.
+ * Notifies `channel` in the caller's transaction, once per payload, in one statement however many.
+ * PostgreSQL delivers them when the transaction commits (never if it rolls back), in this order,
+ * so a listener woken by one finds the rows committed.
  */
-export async function notify(tx: Kysely<Database>, channel: string, payload = ''): Promise<void> {
-  await notification(channel, payload).execute(tx);
+export async function notify(tx: Kysely<Database>, channel: string, payloads: readonly string[] = ['']): Promise<void> {
+  if (payloads.length === 1) await notification(channel, payloads[0]).execute(tx);
+  else if (payloads.length > 1)
+    await sql`select pg_notify(${channel}, p) from unnest(${[...payloads]}::text[]) with ordinality as n(p, i) order by i`.execute(tx);
 }
 
 /** The statement `notify` runs, to end another statement with (`JsonInserts.execute`). */
