@@ -2,10 +2,11 @@
  * The alarm storm's broker and units, in a process of their own (as the gateway is in
  * production), so the fleet under test does not share its event loop with the broker's and the
  * publisher's work: an Aedes broker, and one MQTT.js connection raising an intrusion for each of
- * `units` units at once, each alarm's `ts` its publish time.
+ * `units` units at once, each alarm's `ts` its publish time and its evidence head a unit's.
  *
  * IPC: → { type: 'ready', url }; ← { type: 'storm', prefix, units } → { type: 'done', t0, raisedAt: [unitId, ts][] }.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { encodeUplink, topics } from '@shouwang/protocol';
@@ -31,6 +32,8 @@ async function storm(url: string, prefix: string, units: number): Promise<StormD
         state: 'raised',
         lat: 45.75,
         lon: 126.55,
+        // The head of the alarm's evidence chain, as a unit with video raises it.
+        evidence: createHash('sha256').update(unitId).digest('hex'),
       } as const;
       raisedAt.push([unitId, alarm.ts]);
       return c.publishAsync(topics.uplink(unitId, 'alarm'), Buffer.from(encodeUplink('alarm', alarm, 'json')), { qos: 1 });

@@ -22,7 +22,15 @@ function asPostgres(cmd: string, args: string[]): string[] {
   return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', cmd, ...args] : [cmd, ...args];
 }
 
-export async function startPostgres(cleanup: Cleanup): Promise<{ url: string }> {
+export interface PostgresOptions {
+  /**
+   * Server settings beyond the test defaults, each passed as `-c name=value` (a setting that needs a
+   * restart, such as `track_commit_timestamp` or `shared_preload_libraries`, is set from the start).
+   */
+  settings?: Record<string, string>;
+}
+
+export async function startPostgres(cleanup: Cleanup, options: PostgresOptions = {}): Promise<{ url: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'pg-'));
   cleanup(() => rm(dir, { recursive: true, force: true }));
   if (process.getuid?.() === 0) {
@@ -46,6 +54,7 @@ export async function startPostgres(cleanup: Cleanup): Promise<{ url: string }> 
     'fsync=off',
     '-c',
     'full_page_writes=off',
+    ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ]);
   const server: ChildProcess = spawn(cmd as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   cleanup(async () => {
