@@ -37,6 +37,22 @@ function jsonInsert<R extends object>(
 }
 
 /**
+ * `rows` inserted in as few statements as the store allows: one on PostgreSQL (`insertJson`), a
+ * few prepared shapes on SQLite (`insertRows`). `tail` is fixed SQL (an ON CONFLICT clause). Several
+ * statements on SQLite: the caller's transaction makes them one write.
+ */
+export async function insertAll<R extends object>(
+  tx: Kysely<Database>,
+  table: keyof Database,
+  rows: readonly R[],
+  tail = '',
+): Promise<void> {
+  if (rows.length === 0) return;
+  if (onPostgres(tx)) await insertJson(tx, table, rows, sql.raw(tail));
+  else await insertRows(tx, table, rows, tail);
+}
+
+/**
  * PostgreSQL only: `insertJson`s gathered and sent as one statement, each a data-modifying part of
  * its WITH (run once and to the end though nothing reads it), so a loop batch's writes cost one
  * round trip instead of one each: under a storm the fleet, the backends and the broker share the

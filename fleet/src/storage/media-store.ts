@@ -1,6 +1,6 @@
 import type { ByteRange, EvidenceEntry, MediaKind } from '@shouwang/protocol';
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
-import { insertJson, insertRows, isOneOf, onPostgres } from './bulk.ts';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { insertAll, isOneOf, onPostgres } from './bulk.ts';
 import type { Database, EvidenceTable, MediaTable } from './schema.ts';
 
 /** A recording as the media intake keeps it. */
@@ -207,7 +207,6 @@ export class MediaStore {
 
   /** Writes these records over what is stored, in one statement however many. */
   async putEvidence(records: readonly EvidenceRecord[]): Promise<void> {
-    if (records.length === 0) return;
     const rows = records.map((e) => ({
       unit_id: e.unitId,
       alarm_id: e.alarmId,
@@ -220,8 +219,7 @@ export class MediaStore {
     const set =
       'raised_head = excluded.raised_head, head = excluded.head, entries = excluded.entries, chain = excluded.chain, updated_at = excluded.updated_at';
     const upsert = `on conflict (unit_id, alarm_id) do update set ${set}`;
-    if (onPostgres(this.#db)) await insertJson(this.#db, 'evidence', rows, sql.raw(upsert));
-    else await insertRows(this.#db, 'evidence', rows, upsert);
+    await insertAll(this.#db, 'evidence', rows, upsert);
   }
 }
 

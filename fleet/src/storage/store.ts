@@ -1,14 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import { insertAll } from './bulk.ts';
 import type { CommissioningRow, Database, LocationRow, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
-
-/** Rows per statement: well under SQLite's bound-parameter limit (32,766) at ten columns. */
-const CHUNK = 500;
-
-function chunks<T>(rows: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
-}
 
 export type UnitPatch = Partial<Omit<UnitRow, 'id' | 'created_at'>>;
 
@@ -68,29 +60,15 @@ export class FleetStore {
 
   // Live state (write-behind) and history
 
+  /**
+   * A flush's unit states, each over the one stored. Through `insertAll`, not Kysely's `values()`,
+   * which builds a node per value: a storm's flush is 1,000 rows, on the event loop deciding it.
+   */
   async saveStates(rows: readonly UnitStateRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#db.transaction().execute(async (tx) => {
-      for (const part of chunks(rows)) {
-        await tx
-          .insertInto('unit_state')
-          .values(part)
-          .onConflict((oc) =>
-            oc.column('id').doUpdateSet((eb) => ({
-              presence: eb.ref('excluded.presence'),
-              power: eb.ref('excluded.power'),
-              location: eb.ref('excluded.location'),
-              link: eb.ref('excluded.link'),
-              running: eb.ref('excluded.running'),
-              last_seen: eb.ref('excluded.last_seen'),
-              deployment_lat: eb.ref('excluded.deployment_lat'),
-              deployment_lon: eb.ref('excluded.deployment_lon'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
-          .execute();
-      }
-    });
+    const set = ['presence', 'power', 'location', 'link', 'running', 'last_seen', 'deployment_lat', 'deployment_lon', 'updated_at'];
+    const upsert = `on conflict (id) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`;
+    await this.#db.transaction().execute((tx) => insertAll(tx, 'unit_state', rows, upsert));
   }
 
   loadStates(): Promise<UnitStateRow[]> {
@@ -100,15 +78,7 @@ export class FleetStore {
   /** Written at event time; a reading already stored (same unit and ts) is kept, not duplicated. */
   async appendPower(rows: readonly PowerRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#db.transaction().execute(async (tx) => {
-      for (const part of chunks(rows)) {
-        await tx
-          .insertInto('power_history')
-          .values(part)
-          .onConflict((oc) => oc.columns(['unit_id', 'ts']).doNothing())
-          .execute();
-      }
-    });
+    await this.#db.transaction().execute((tx) => insertAll(tx, 'power_history', rows, 'on conflict (unit_id, ts) do nothing'));
   }
 
   powerHistory(unitId: string, from: number, to: number, limit: number): Promise<PowerRow[]> {
@@ -126,15 +96,7 @@ export class FleetStore {
   /** Positions at event time, as power: a fix re-sent after an outage lands once. */
   async appendLocations(rows: readonly LocationRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#db.transaction().execute(async (tx) => {
-      for (const part of chunks(rows)) {
-        await tx
-          .insertInto('location_history')
-          .values(part)
-          .onConflict((oc) => oc.columns(['unit_id', 'ts']).doNothing())
-          .execute();
-      }
-    });
+    await this.#db.transaction().execute((tx) => insertAll(tx, 'location_history', rows, 'on conflict (unit_id, ts) do nothing'));
   }
 
   /** The newest `limit` positions in [from, to], oldest first. */
