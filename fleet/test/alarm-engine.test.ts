@@ -21,7 +21,7 @@ const T0 = Date.parse('2026-12-01T02:00:00Z');
 const MIN = 60_000;
 
 /** Applies signals in order against an in-memory store, as the service does against the database. */
-function run(signals: AlarmSignal[]) {
+function run(signals: AlarmSignal[], with_ = rules) {
   const episodes = new Map<string, AlarmRecord>();
   const occurrences = new Map<string, string>();
   const tickets: string[] = [];
@@ -32,10 +32,11 @@ function run(signals: AlarmSignal[]) {
       .sort((a, b) => b.raisedAt - a.raisedAt)[0];
     const fp = fingerprint(s.unitId, s.kind, s.occurrence);
     const knownId = occurrences.get(fp);
-    const d = decide(rules, { known: knownId ? episodes.get(knownId) : undefined, lastOfKind, unitOpen }, s);
+    const d = decide(with_, { known: knownId ? episodes.get(knownId) : undefined, lastOfKind, unitOpen }, s);
     if (!d.record) continue;
     let r = d.record;
-    if (d.ticket === 'open') {
+    if (d.ticket === 'open' && d.joins) r = { ...r, ticketId: d.joins };
+    else if (d.ticket === 'open') {
       r = { ...r, ticketId: `t${tickets.length}` };
       tickets.push(r.episode);
     }
@@ -94,7 +95,7 @@ test("an offline unit's dependent alarms are inhibited, ordered by event time â€
   assert.equal(intrusion.episodes.find((r) => r.kind === 'motion')?.inhibitedBy, null);
 });
 
-test('a towed unit that reports its geofence breach has one ticket: the fleet seeing it off its site is inhibited', () => {
+test('a towed unit that reports its geofence breach has one ticket, whichever reaches the fleet first: the fleet seeing it off its site is inhibited', () => {
   const geofence = { ...sig('geofence', 'g1', 'raised', T0), severity: 'critical' as const };
   const leftSite = { ...sig('left-site', String(T0 + 4000), 'raised', T0 + 4000), source: 'fleet' as const };
   const towed = run([geofence, leftSite]);
@@ -102,6 +103,28 @@ test('a towed unit that reports its geofence breach has one ticket: the fleet se
   assert.equal(towed.episodes.find((r) => r.kind === 'left-site')?.inhibitedBy, towed.episodes.find((r) => r.kind === 'geofence')?.episode);
   // A unit with no geofence of its own: the fleet's rule is what finds it.
   assert.equal(run([leftSite]).tickets.length, 1);
+  // The fleet saw it off its site first: the unit's own breach, of an earlier event time, joins that ticket.
+  const fleetFirst = run([
+    { ...leftSite, ts: T0 + 4000 },
+    { ...geofence, receivedAt: T0 + 9000 },
+  ]);
+  assert.equal(fleetFirst.tickets.length, 1);
+  const byKind = (k: string) => fleetFirst.episodes.find((r) => r.kind === k);
+  assert.equal(byKind('left-site')?.inhibitedBy, byKind('geofence')?.episode);
+  assert.equal(byKind('geofence')?.ticketId, byKind('left-site')?.ticketId);
+  // Where the rules route the two to different departments, each keeps its own ticket.
+  const apart = structuredClone(DEFAULT_ALARM_RULES) as { kinds: Record<string, Record<string, unknown>> };
+  (apart.kinds['left-site'] as Record<string, unknown>).category = 'unit-maintenance';
+  assert.equal(
+    run(
+      [
+        { ...leftSite, ts: T0 + 4000 },
+        { ...geofence, receivedAt: T0 + 9000 },
+      ],
+      parseAlarmRules(apart),
+    ).tickets.length,
+    2,
+  );
 });
 
 test('a fleet-side condition raised twice (two instances watching one unit) is one episode with no repeats', () => {

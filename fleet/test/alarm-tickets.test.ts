@@ -148,6 +148,49 @@ function suite(name: string, storage: () => Promise<string>) {
       );
     });
 
+    test("a towed unit: the fleet's left-site opened its ticket first, the unit's own breach joins it; once closed, a breach opens its own", async (t) => {
+      const broker = await startBroker(t);
+      const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage(), auth: { bootstrapAdminToken: ADMIN } });
+      const unit = await unitClient(t, broker.url, 'hrb-505');
+      const T = Date.now() - 60_000;
+      const leftSite = (unitId: string, ts: number) =>
+        fleet.loop.alarms.signal({
+          unitId,
+          kind: 'left-site',
+          occurrence: String(ts),
+          state: 'raised',
+          severity: 'major',
+          source: 'fleet',
+          ts,
+          receivedAt: Date.now(),
+          ...DAOLI,
+        });
+      const breach = (unitId: string, ts: number) =>
+        send(unit, unitId, 'alarm', { seq: 1, ts, id: 'geofence-1', kind: 'geofence', severity: 'critical', state: 'raised', ...DAOLI });
+      const episodesOf = async (unitId: string) => {
+        const episodes = await fleet.loop.alarms.list({ unitId, limit: 10 });
+        return (k: string) => episodes.find((e) => e.kind === k);
+      };
+      await leftSite('hrb-505', T + 4000);
+      await waitFor(async () => (await ticketsOf(fleet.base)).length === 1);
+      // The unit's breach, back-filled with an earlier event time: it explains the left-site and joins its ticket.
+      await breach('hrb-505', T);
+      await waitFor(async () => (await ticketsOf(fleet.base))[0]?.alarmCount === 2);
+      assert.equal((await ticketsOf(fleet.base)).length, 1, 'one towed unit, one ticket');
+      const towed = await episodesOf('hrb-505');
+      assert.equal(towed('left-site')?.inhibitedBy, towed('geofence')?.episode);
+      assert.equal(towed('geofence')?.ticketId, towed('left-site')?.ticketId);
+      // Another unit's left-site ticket closed while its episode stays active: the breach is not folded into a closed ticket.
+      await leftSite('hrb-506', T + 4000);
+      await waitFor(async () => (await ticketsOf(fleet.base)).length === 2);
+      const closed = (await episodesOf('hrb-506'))('left-site')?.ticketId as string;
+      await fleet.loop.ticketStore.db.updateTable('tickets').set({ state: 'closed' }).where('id', '=', closed).execute();
+      await breach('hrb-506', T);
+      await waitFor(async () => (await ticketsOf(fleet.base)).length === 3);
+      const other = await episodesOf('hrb-506');
+      assert.notEqual(other('geofence')?.ticketId, closed);
+    });
+
     test('a satellite digest reconciles: an alarm seen only there opens its ticket; a digest without it clears it', async (t) => {
       const broker = await startBroker(t);
       const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage() });

@@ -175,7 +175,7 @@ export class AlarmService {
         snapshots: [],
         clips: [],
       };
-      if (d.ticket === 'open') record = { ...record, ticketId: await this.#o.tickets.openOrMerge(b, record, route, evidence) };
+      if (d.ticket === 'open') record = { ...record, ticketId: await this.#o.tickets.openOrMerge(b, record, route, evidence, d.joins) };
       else if (record.ticketId) await this.#o.tickets.merge(b, record.ticketId, record, evidence);
     }
     b.save(record, fp, route.district);

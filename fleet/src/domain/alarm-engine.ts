@@ -94,6 +94,13 @@ export interface Decision {
   ticket: 'open' | 'merge' | 'none';
   /** Episodes this raise suppresses (dependents raised at or after it). */
   inhibits: string[];
+  /**
+   * With `open`: the ticket of an episode this raise suppresses, of the same category, which the
+   * new episode joins (while it is open) instead of opening its own. The dependent can reach the
+   * fleet first (the fleet saw the unit off its site before the unit's own breach arrived), and
+   * one problem keeps one ticket, with the department it was already routed to.
+   */
+  joins: string | null;
 }
 
 export function fingerprint(unitId: string, kind: string, occurrence: string): string {
@@ -105,7 +112,7 @@ export function episodeUnit(episode: string): string {
   return episode.slice(0, Math.max(0, episode.indexOf('~')));
 }
 
-const IGNORED: Decision = { effect: 'ignored', record: undefined, ticket: 'none', inhibits: [] };
+const IGNORED: Decision = { effect: 'ignored', record: undefined, ticket: 'none', inhibits: [], joins: null };
 
 export function decide(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision {
   return s.state === 'raised' ? raise(rules, ctx, s) : clear(ctx, s);
@@ -130,7 +137,7 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
       chatter: r.chatter + (effect === 'rejoined' ? 1 : 0),
       updatedAt: s.receivedAt,
     };
-    return { effect, record, ticket: record.ticketId ? 'merge' : 'none', inhibits: [] };
+    return { effect, record, ticket: record.ticketId ? 'merge' : 'none', inhibits: [], joins: null };
   };
   // A fleet-side condition already raised (by this instance or another watching the same unit)
   // is no news: only a unit's own reports count as repeats.
@@ -140,7 +147,7 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
     const k = ctx.known;
     if (k.state === 'cleared' && k.clearedAt !== null && s.ts <= k.clearedAt) {
       const record = { ...k, repeats: k.repeats + 1, updatedAt: s.receivedAt };
-      return { effect: 'repeated', record, ticket: k.ticketId ? 'merge' : 'none', inhibits: [] };
+      return { effect: 'repeated', record, ticket: k.ticketId ? 'merge' : 'none', inhibits: [], joins: null };
     }
     return merge(k, 'repeated');
   }
@@ -173,16 +180,24 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
     ...evidence,
     ticketId: null,
   };
-  const inhibits = ctx.unitOpen
-    .filter((r) => r.inhibitedBy === null && rules.kinds[r.kind].inhibitedBy.includes(s.kind) && r.raisedAt >= s.ts)
-    .map((r) => r.episode);
-  return { effect: 'opened', record, ticket: rule.ticket && !inhibitor ? 'open' : 'none', inhibits };
+  const inhibited = ctx.unitOpen.filter(
+    (r) => r.inhibitedBy === null && rules.kinds[r.kind].inhibitedBy.includes(s.kind) && r.raisedAt >= s.ts,
+  );
+  const joins = inhibited.find((r) => r.ticketId !== null && r.category === rule.category)?.ticketId ?? null;
+  const ticket = rule.ticket && !inhibitor ? 'open' : 'none';
+  return { effect: 'opened', record, ticket, inhibits: inhibited.map((r) => r.episode), joins: ticket === 'open' ? joins : null };
 }
 
 function clear(ctx: SignalContext, s: AlarmSignal): Decision {
   const r = ctx.known ?? (ctx.lastOfKind?.state !== 'cleared' ? ctx.lastOfKind : undefined);
   if (!r || r.state === 'cleared' || s.ts < r.raisedAt) return IGNORED;
-  return { effect: 'cleared', record: { ...r, state: 'cleared', clearedAt: s.ts, updatedAt: s.receivedAt }, ticket: 'none', inhibits: [] };
+  return {
+    effect: 'cleared',
+    record: { ...r, state: 'cleared', clearedAt: s.ts, updatedAt: s.receivedAt },
+    ticket: 'none',
+    inhibits: [],
+    joins: null,
+  };
 }
 
 /**

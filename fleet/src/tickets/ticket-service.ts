@@ -95,9 +95,13 @@ export class TicketService {
     this.#o = o;
   }
 
-  /** Inside the alarm's batch: the episode's ticket, new or merged into. */
-  async openOrMerge(b: LoopBatch, a: AlarmRecord, route: Route, evidence: Evidence): Promise<string> {
-    const open = b.openTicket(a.unitId, a.kind);
+  /**
+   * Inside the alarm's batch: the episode's ticket, new or merged into — the unit's open ticket of
+   * the kind, else `joins` (the ticket of an episode it explains, `Decision.joins`) while open.
+   */
+  async openOrMerge(b: LoopBatch, a: AlarmRecord, route: Route, evidence: Evidence, joins: string | null = null): Promise<string> {
+    const joined = joins === null ? undefined : await b.ticket(joins);
+    const open = b.openTicket(a.unitId, a.kind) ?? (joined?.state === 'closed' ? undefined : joined);
     if (open) {
       await this.merge(b, open.id, a, evidence);
       return open.id;
