@@ -112,6 +112,13 @@ test('a towed unit that reports its geofence breach has one ticket, whichever re
   const byKind = (k: string) => fleetFirst.episodes.find((r) => r.kind === k);
   assert.equal(byKind('left-site')?.inhibitedBy, byKind('geofence')?.episode);
   assert.equal(byKind('geofence')?.ticketId, byKind('left-site')?.ticketId);
+  // As towed in the demo: the fleet sees the position at once, the unit confirms its breach 30 s later.
+  const confirmedLater = run([leftSite, { ...geofence, ts: T0 + 4000 + 30_000, receivedAt: T0 + 40_000 }]);
+  assert.equal(confirmedLater.tickets.length, 1, 'within the left-site rule’s inhibitedLeadS of 120 s: one ticket');
+  const later = (k: string) => confirmedLater.episodes.find((r) => r.kind === k);
+  assert.equal(later('left-site')?.inhibitedBy, later('geofence')?.episode);
+  // A breach long after the fleet saw the unit leave is not explained by it.
+  assert.equal(run([leftSite, { ...geofence, ts: T0 + 4000 + 600_000 }]).tickets.length, 2);
   // Where the rules route the two to different departments, each keeps its own ticket.
   const apart = structuredClone(DEFAULT_ALARM_RULES) as { kinds: Record<string, Record<string, unknown>> };
   (apart.kinds['left-site'] as Record<string, unknown>).category = 'unit-maintenance';

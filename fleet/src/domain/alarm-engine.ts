@@ -154,7 +154,7 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
   const last = ctx.lastOfKind;
   if (last && last.state !== 'cleared') return merge(last, 'repeated');
   if (last && last.clearedAt !== null && s.ts - last.clearedAt <= rule.chatterWindowS * 1000) return merge(last, 'rejoined');
-  const inhibitor = ctx.unitOpen.find((r) => rule.inhibitedBy.includes(r.kind) && r.raisedAt <= s.ts);
+  const inhibitor = ctx.unitOpen.find((r) => rule.inhibitedBy.includes(r.kind) && r.raisedAt <= s.ts + rule.inhibitedLeadS * 1000);
   const record: AlarmRecord = {
     episode: fingerprint(s.unitId, s.kind, s.occurrence),
     unitId: s.unitId,
@@ -181,7 +181,10 @@ function raise(rules: AlarmRules, ctx: SignalContext, s: AlarmSignal): Decision 
     ticketId: null,
   };
   const inhibited = ctx.unitOpen.filter(
-    (r) => r.inhibitedBy === null && rules.kinds[r.kind].inhibitedBy.includes(s.kind) && r.raisedAt >= s.ts,
+    (r) =>
+      r.inhibitedBy === null &&
+      rules.kinds[r.kind].inhibitedBy.includes(s.kind) &&
+      r.raisedAt >= s.ts - rules.kinds[r.kind].inhibitedLeadS * 1000,
   );
   const joins = inhibited.find((r) => r.ticketId !== null && r.category === rule.category)?.ticketId ?? null;
   const ticket = rule.ticket && !inhibitor ? 'open' : 'none';

@@ -52,6 +52,11 @@ const KindRule = Type.Object(
     staleAfterH: Type.Number({ exclusiveMinimum: 0, default: 24 }),
     /** Active alarms of these kinds on the same unit, raised at or before this one, suppress it. */
     inhibitedBy: Type.Array(StringEnum(ANY_ALARM_KINDS), { default: [] }),
+    /**
+     * Also those raised up to this long after it: the inhibitor's own detection lag (a unit confirms
+     * its geofence breach only once it has held for 30 s; the fleet sees the position at once).
+     */
+    inhibitedLeadS: Type.Integer({ minimum: 0, default: 0 }),
     /** Opens a ticket (false: console only). */
     ticket: Type.Boolean({ default: true }),
     when: Type.Optional(Condition),
@@ -156,11 +161,13 @@ export const DEFAULT_ALARM_RULES: unknown = {
       when: { path: 'liveness.status', op: 'in', value: ['missing', 'presumed-out-of-power'], at: 'liveness.missingAfter' },
     },
     'power-runout': { category: 'unit-maintenance', severity: 'major', when: { path: 'outlook.power.timeToEmptyH', op: '<', value: 12 } },
-    // A unit that reports its own geofence breach is the same towed unit: one ticket, the unit's.
+    // A unit that reports its own geofence breach is the same towed unit: one ticket. The unit
+    // raises it 30 s after the first fix outside (GNSS multipath), a fix or two after the fleet saw it.
     'left-site': {
       category: 'public-security',
       severity: 'major',
       inhibitedBy: ['geofence'],
+      inhibitedLeadS: 120,
       when: { path: 'outlook.location.distanceM', op: '>', value: 200 },
     },
     'sim-cap': { category: 'unit-maintenance', severity: 'minor', when: { path: 'outlook.link.budgetHoursLeft', op: '<', value: 72 } },
