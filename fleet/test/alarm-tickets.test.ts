@@ -191,6 +191,95 @@ function suite(name: string, storage: () => Promise<string>) {
       assert.notEqual(other('geofence')?.ticketId, closed);
     });
 
+    test('a critical breach joining a major left-site ticket makes it due as a critical one: severity, deadlines and the pending stage', async (t) => {
+      const broker = await startBroker(t);
+      const cst = (iso: string) => Date.parse(`${iso}+08:00`);
+      const clock = {
+        at: cst('2026-11-23T10:00'),
+        now() {
+          return this.at;
+        },
+      };
+      const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage(), clock, auth: { bootstrapAdminToken: ADMIN } });
+      const unit = await unitClient(t, broker.url, 'hrb-507');
+      type Due = Ticket & { id: string; severity: string; light: string };
+      const ticket = async () => (await ticketsOf(fleet.base))[0] as Due | undefined;
+      const opened = clock.at;
+      await fleet.loop.alarms.signal({
+        unitId: 'hrb-507',
+        kind: 'left-site',
+        occurrence: String(opened),
+        state: 'raised',
+        severity: 'major',
+        source: 'fleet',
+        ts: opened,
+        receivedAt: opened,
+        ...DAOLI,
+      });
+      const major = await ticket();
+      assert.deepEqual([major?.severity, major?.deadlineAt], ['major', cst('2026-11-24T10:00')], '8 working hours: the next morning');
+      clock.at = cst('2026-11-23T10:01');
+      await send(unit, 'hrb-507', 'alarm', {
+        seq: 1,
+        ts: opened + 30_000,
+        id: 'geofence-1',
+        kind: 'geofence',
+        severity: 'critical',
+        state: 'raised',
+        ...DAOLI,
+      });
+      await waitFor(async () => (await ticket())?.alarmCount === 2);
+      const critical = await ticket();
+      assert.deepEqual(
+        [critical?.severity, critical?.yellowAt, critical?.deadlineAt, critical?.escalateAt],
+        ['critical', cst('2026-11-23T12:01'), cst('2026-11-23T14:01'), cst('2026-11-23T15:01')],
+        'four hours round the clock from the join, yellow at half',
+      );
+      // Its yellow fires at the new time, hours before the major one's would have (the next morning).
+      clock.at = cst('2026-11-23T12:02');
+      assert.equal(await fleet.loop.tickets.runDue(), 1);
+      assert.equal((await ticket())?.light, 'yellow');
+      // A later minor repeat never loosens it.
+      await send(unit, 'hrb-507', 'alarm', {
+        seq: 2,
+        ts: opened + 60_000,
+        id: 'geofence-1',
+        kind: 'geofence',
+        severity: 'minor',
+        state: 'raised',
+        ...DAOLI,
+      });
+      await waitFor(async () => (await ticket())?.alarmCount === 3);
+      assert.deepEqual([(await ticket())?.severity, (await ticket())?.deadlineAt], ['critical', cst('2026-11-23T14:01')]);
+      // Opened and tightened in one batch: its one timer row goes in at the tightened yellow.
+      const at = clock.at;
+      const raise = (seq: number, severity: 'major' | 'critical') => ({
+        kind: 'alarm' as const,
+        unitId: 'hrb-508',
+        payload: { ...intrusion(seq, 'motion-1'), ts: at, severity },
+        receivedAt: at,
+      });
+      await fleet.loop.alarms.take([raise(1, 'major'), raise(2, 'critical')]);
+      const both = await fleet.loop.ticketStore.db
+        .selectFrom('tickets')
+        .select(['id', 'severity', 'yellow_at'])
+        .where('unit_id', '=', 'hrb-508')
+        .execute();
+      assert.deepEqual(
+        both.map((r) => [r.severity, Number(r.yellow_at)]),
+        [['critical', at + 2 * 3_600_000]],
+      );
+      const timer = await fleet.loop.ticketStore.db
+        .selectFrom('ticket_timers')
+        .select(['kind', 'due_at'])
+        .where('ticket_id', '=', both[0]?.id as string)
+        .execute();
+      assert.deepEqual(
+        timer.map((r) => [r.kind, Number(r.due_at)]),
+        [['yellow', at + 2 * 3_600_000]],
+      );
+    });
+
     test('a satellite digest reconciles: an alarm seen only there opens its ticket; a digest without it clears it', async (t) => {
       const broker = await startBroker(t);
       const fleet = await startTestFleet(t, broker.url, { storageUrl: await storage() });

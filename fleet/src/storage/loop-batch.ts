@@ -196,6 +196,9 @@ export class LoopBatch {
     const next = { ...t, ...patch };
     this.#tickets.set(id, next);
     if (!this.#newTickets.has(id)) this.#patches.set(id, { ...this.#patches.get(id), ...patch });
+    else if (patch.yellow_at !== undefined)
+      // Opened in this batch: its first stage is still the one it was opened with.
+      for (const timer of this.#timers) if (timer.ticket_id === id) timer.due_at = next.yellow_at;
     this.#events.push(event);
     return next;
   }
@@ -236,7 +239,10 @@ export class LoopBatch {
     const ofOpened = this.#outbox.every((e) => this.#newTickets.has(e.ticket.id));
     if (ofOpened) await outbox.append(this.tx, this.#outbox, inserts);
     await inserts.execute(this.tx);
-    for (const [id, patch] of this.#patches) await tickets.patch(this.tx, id, patch);
+    for (const [id, patch] of this.#patches) {
+      await tickets.patch(this.tx, id, patch);
+      if (patch.deadline_at !== undefined) await tickets.retime(this.tx, this.#tickets.get(id) as TicketRow);
+    }
     if (!ofOpened) await outbox.append(this.tx, this.#outbox);
   }
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { OPENING, openingDetail, openingMoves } from '../domain/ticket-flow.ts';
 import { insertJson, insertRows, isOneOf, type JsonInserts, onPostgres } from './bulk.ts';
 import type { Database, TicketEventRow, TicketRow, TicketTimerRow } from './schema.ts';
@@ -128,6 +128,13 @@ export class TicketStore {
       return;
     }
     await insertRows(tx, 'ticket_timers', rows);
+  }
+
+  /** The ticket's pending stage moved to its deadlines as they now stand (`TicketService.merge` tightened them). */
+  async retime(tx: Kysely<Database>, t: Pick<TicketRow, 'id' | 'yellow_at' | 'deadline_at' | 'escalate_at'>): Promise<void> {
+    const at = (ms: number) => sql`cast(${ms} as bigint)`;
+    await sql`update ticket_timers set due_at = case kind when 'yellow' then ${at(t.yellow_at)} when 'red' then ${at(t.deadline_at)} else ${at(t.escalate_at)} end
+      where ticket_id = ${t.id} and fired_at is null`.execute(tx);
   }
 
   list(f: TicketFilter): Promise<TicketRow[]> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AlarmRecord } from '../domain/alarm-engine.ts';
+import type { Category } from '../domain/alarm-rules.ts';
 import {
   checkMove,
   type DeadlineRule,
@@ -110,9 +111,6 @@ export class TicketService {
     // The episode already had its ticket (closed since): one episode, one ticket, ever.
     if (existing) return existing.id;
     const now = this.#o.clock.now();
-    const rule = deadlineRule(this.#o.deadlines, a.category, a.severity);
-    const cal = this.#o.calendar;
-    const deadline = addDuration(cal, now, rule.close);
     // A cell with a department for the category: straight to it. Otherwise the dispatcher decides.
     const routed = route.matched && route.department !== null;
     const row: TicketRow = {
@@ -132,9 +130,7 @@ export class TicketService {
       department: route.department,
       dispatcher: route.dispatcher,
       opened_at: now,
-      deadline_at: deadline,
-      yellow_at: addDuration(cal, now, scale(rule.close, rule.yellowAt)),
-      escalate_at: addDuration(cal, deadline, rule.escalateAfter),
+      ...this.#deadlines(now, a),
       light: 'green',
       escalated: 0,
       rework: 0,
@@ -157,14 +153,42 @@ export class TicketService {
     return row.id;
   }
 
-  /** A repeat of the alarm: counted on the ticket, with the latest evidence. */
+  /**
+   * A repeat of the alarm, or an episode joining the ticket: counted, with the latest evidence. One
+   * whose severity gives a deadline (from now) earlier than the ticket's tightens it: the ticket
+   * takes its severity, priority and deadlines, and its pending stage is re-timed (a critical
+   * breach joining a major left-site ticket is due as a critical one). A deadline never loosens.
+   */
   async merge(b: LoopBatch, ticketId: string, a: AlarmRecord, evidence: Evidence): Promise<void> {
     const t = await b.ticket(ticketId);
     if (!t) return;
     const now = this.#o.clock.now();
-    const patch = { alarm_count: t.alarm_count + 1, evidence: JSON.stringify(evidence), updated_at: now };
-    const next = b.patchTicket(ticketId, patch, this.eventRow(ticketId, now, 'merge', null, null, 'system', null, { episode: a.episode }));
+    const sooner = t.state === 'closed' ? undefined : this.#deadlines(now, { category: t.category as Category, severity: a.severity });
+    const tightens = sooner !== undefined && sooner.deadline_at < t.deadline_at;
+    const patch: Partial<TicketRow> = {
+      alarm_count: t.alarm_count + 1,
+      evidence: JSON.stringify(evidence),
+      updated_at: now,
+      ...(tightens ? { severity: a.severity, priority: a.priority, ...sooner } : {}),
+    };
+    const detail = { episode: a.episode, ...(tightens ? { severity: a.severity, deadlineAt: sooner.deadline_at } : {}) };
+    const next = b.patchTicket(ticketId, patch, this.eventRow(ticketId, now, 'merge', null, null, 'system', null, detail));
     b.publish(this.#entry(next, 'ticket.changed', 'merge', null, now));
+  }
+
+  /** A ticket's deadlines from `start`, by its category and the alarm's severity, in working time where the rule says. */
+  #deadlines(
+    start: number,
+    a: { category: Category; severity: AlarmRecord['severity'] },
+  ): Pick<TicketRow, 'deadline_at' | 'yellow_at' | 'escalate_at'> {
+    const rule = deadlineRule(this.#o.deadlines, a.category, a.severity);
+    const cal = this.#o.calendar;
+    const deadline = addDuration(cal, start, rule.close);
+    return {
+      deadline_at: deadline,
+      yellow_at: addDuration(cal, start, scale(rule.close, rule.yellowAt)),
+      escalate_at: addDuration(cal, deadline, rule.escalateAfter),
+    };
   }
 
   /** A person's move; the role was checked by the route. 409 for a move the loop does not allow. */
