@@ -182,7 +182,7 @@ test('with no clip coming, the still a cut kept from the lane is queued at the n
   await assertChain(e);
 });
 
-test('a still whose grab a cut stopped before anything whole was written is counted lost and logged at the next start', async (t) => {
+test('a still whose grab a cut stopped before anything whole was written is counted lost and logged at the next start, not by the run still grabbing it', async (t) => {
   const d = await tempDir(t, 'sw-stills-');
   const before = unitStores(t, d);
   // A camera that never gives a frame: ffmpeg waits on the FIFO as on a stalled device.
@@ -204,6 +204,8 @@ test('a still whose grab a cut stopped before anything whole was written is coun
     await rm(fifoDir, { recursive: true, force: true });
   });
   await until('the still announced on disk', () => readdirSync(stillsDir(d)).length > 0, 5_000);
+  assert.deepEqual(await stalled.recover(), { queued: 0, partial: 0, lost: 0 }, 'a grab of this run is no leftover');
+  assert.ok(readdirSync(stillsDir(d)).some((n) => n.endsWith('.pending.json')));
   before.stop();
 
   const after = unitStores(t, d);

@@ -70,6 +70,8 @@ export class Snapshots {
   /** The newest ring segment while recording (the camera is the recorder's then). */
   private readonly latestSegment: () => string | undefined;
   private last: string | undefined;
+  /** Files of this run's grabs still being written: not a cut's leftovers (a commissioning check or an alarm may run beside `recover`). */
+  private readonly writing = new Set<string>();
 
   constructor(o: {
     dir: string;
@@ -96,12 +98,15 @@ export class Snapshots {
   async check(ts: number, size: SnapshotSize): Promise<number> {
     mkdirSync(this.dir, { recursive: true });
     // A temporary name: one a cut leaves behind is removed at the next start.
-    const file = join(this.dir, `check-${ts.toString(36)}${PART}`);
+    const name = `check-${ts.toString(36)}${PART}`;
+    const file = join(this.dir, name);
+    this.writing.add(name);
     try {
       await this.grab(size, file);
       return statSync(file).size;
     } finally {
       rmSync(file, { force: true });
+      this.writing.delete(name);
     }
   }
 
@@ -109,25 +114,31 @@ export class Snapshots {
     mkdirSync(this.dir, { recursive: true });
     const recording = alarm ? mediaIdFor('snap', alarm.alarm) : `snap-${ts.toString(36)}`;
     const pending: Pending = { recording, ts, ...(alarm ? { for: alarm } : {}) };
-    writeFileAtomic(this.pendingPath(recording), JSON.stringify(pending));
-    const part = join(this.dir, `${recording}${PART}`);
+    const names = [`${recording}${PENDING}`, `${recording}${PENDING}.tmp`, `${recording}${PART}`];
+    for (const n of names) this.writing.add(n);
     try {
-      await this.grab(size, part);
-    } catch (err) {
-      // No still (the camera failed): nothing for a restart to look for.
-      rmSync(part, { force: true });
-      rmSync(this.pendingPath(recording), { force: true });
-      throw err;
+      writeFileAtomic(this.pendingPath(recording), JSON.stringify(pending));
+      const part = join(this.dir, `${recording}${PART}`);
+      try {
+        await this.grab(size, part);
+      } catch (err) {
+        // No still (the camera failed): nothing for a restart to look for.
+        rmSync(part, { force: true });
+        rmSync(this.pendingPath(recording), { force: true });
+        throw err;
+      }
+      renameDurable(part, this.stillPath(recording));
+      return await this.queue(pending);
+    } finally {
+      for (const n of names) this.writing.delete(n);
     }
-    renameDurable(part, this.stillPath(recording));
-    return this.queue(pending);
   }
 
   /** At start, before anything new is taken: settles what an interrupted run left (see the class comment). */
   async recover(): Promise<StillsRecovery> {
     const r: StillsRecovery = { queued: 0, partial: 0, lost: 0 };
     if (!existsSync(this.dir)) return r;
-    const names = readdirSync(this.dir);
+    const names = readdirSync(this.dir).filter((n) => !this.writing.has(n));
     for (const name of names.filter((n) => n.endsWith(PART) || n.endsWith(`${PENDING}.tmp`))) {
       rmSync(join(this.dir, name), { force: true });
       r.partial++;
