@@ -7,16 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Evidence, evidenceHeads } from '@shouwang/protocol';
 import { evidenceHead, mediaIdFor, type RaisedAlarm, raiseEntries } from '../src/domain/ring-evidence.ts';
-import { BulkStore } from '../src/services/bulk-store.ts';
 import { Clips } from '../src/services/clips.ts';
-import { Outbox } from '../src/services/outbox.ts';
 import { Ring, segName } from '../src/services/ring.ts';
+import { tempDir, unitStores } from './unit-stores.ts';
 import { quietLog } from './video.ts';
 
 const UNIT = 'hrb-172';
@@ -24,29 +21,21 @@ const ALARM: RaisedAlarm = { id: 'tamper:e2e', ts: 1_790_000_000_000, lat: 45.75
 const STILL = { part: 'snapshot', ts: ALARM.ts + 300, recording: 'snap-tamper-e2e', bytes: 14_000, sha256: 'ab'.repeat(32) } as const;
 const ROLL = { preRoll: 2, postRoll: 3, segmentMs: 1000 };
 
-async function dir(t: TestContext): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'sw-clips-'));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
+const dir = (t: TestContext) => tempDir(t, 'sw-clips-');
 
 function unit(t: TestContext, d: string) {
   const ring = new Ring(join(d, 'video'), 1 << 30);
   ring.open();
-  const bulk = BulkStore.open(join(d, 'bulk.db'), { quotaBytes: 1 << 30, now: () => Date.now() });
-  const outbox = Outbox.open(join(d, 'outbox.db'), { quotaBytes: 1 << 30 });
-  const clips = new Clips({ ring, sink: bulk, outbox, unitId: UNIT, outDir: join(d, 'video', 'out'), log: quietLog() });
-  let open = true;
-  /** The agent stops (its stores closed as a kill leaves them: committed). */
-  const stop = () => {
-    if (!open) return;
-    open = false;
-    bulk.close();
-    outbox.close();
-  };
-  t.after(stop);
-  const evidence = () => outbox.next(1000, { kinds: ['evidence'] }).map((r) => r.payload as Omit<Evidence, 'seq'>);
-  return { ring, bulk, outbox, clips, evidence, stop };
+  const stores = unitStores(t, d);
+  const clips = new Clips({
+    ring,
+    sink: stores.bulk,
+    outbox: stores.outbox,
+    unitId: UNIT,
+    outDir: join(d, 'video', 'out'),
+    log: quietLog(),
+  });
+  return { ring, clips, ...stores };
 }
 
 function segment(u: { ring: Ring }, n: number) {

@@ -194,6 +194,37 @@ async function resumesAbandoned(t: TestContext, via: 'a plain broker' | 'the rea
   assert.equal(await fleet.media.store.get(UNIT, 'clip-gone'), undefined);
 }
 
+test('a unit with an abandoned upload hears `abandoned` as it comes online, before any resume; one still partial hears what the fleet holds', async (t) => {
+  let now = Date.parse('2026-03-01T00:00:00Z');
+  const broker = await startBroker(t);
+  const fleet = await startTestFleet(t, broker.url, {
+    dataDir: await tempDir(t),
+    clock: { now: () => now },
+    media: { retention: RETENTION },
+  });
+  const unit = await unitClient(t, broker.url, UNIT);
+  const acks = await hearMediaAcks(unit, UNIT);
+  await upload(unit, 'clip-left', fileOf(50_000, 37), undefined, 16_384);
+  await waitFor(async () => (await fleet.media.store.get(UNIT, 'clip-left'))?.have.length === 1, 10_000);
+  now += 2 * DAY;
+  assert.equal((await fleet.media.retention.runDue())?.abandoned, 1);
+  // Begun after retention's run: still partial.
+  await upload(unit, 'clip-new', fileOf(50_000, 41), undefined, 16_384);
+  await waitFor(async () => (await fleet.media.store.get(UNIT, 'clip-new'))?.have.length === 1, 10_000);
+  acks.length = 0;
+  // Back from the dead zone: online, and not a chunk sent.
+  await send(unit, UNIT, 'presence', { state: 'online', ts: now });
+  await waitFor(() => acks.length === 2, 10_000);
+  assert.deepEqual(
+    acks.sort((a, b) => a.recording.localeCompare(b.recording)),
+    [
+      { recording: 'clip-left', state: 'abandoned', have: [] },
+      { recording: 'clip-new', state: 'partial', have: [{ offset: 0, length: 16_384 }] },
+    ],
+  );
+  assert.equal(fleet.media.assembler.dropped.get('abandoned'), undefined, 'no resume was needed to learn it');
+});
+
 async function startS3(t: TestContext): Promise<{ endpoint: string }> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory: join(await tempDir(t), 's3'), silent: true });
   const { port } = await server.run();

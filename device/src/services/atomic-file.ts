@@ -8,18 +8,22 @@ import { dirname } from 'node:path';
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, data, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
+  renameDurable(tmp, path);
+}
+
+/** Moves a finished file written aside (`tmp`) into place so that after a power cut `path` is either absent or whole. */
+export function renameDurable(tmp: string, path: string): void {
+  fsyncPath(tmp);
+  renameSync(tmp, path);
+  fsyncPath(dirname(path));
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
   }
 }
 

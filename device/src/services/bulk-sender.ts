@@ -36,6 +36,12 @@ export interface BulkSenderOptions {
   liveMaxAgeMs: number;
   /** All of a file sent and no `media-ack` for this long: send its last KiB again (the fleet answers it). */
   ackTimeoutMs: number;
+  /**
+   * The link meter's time, ms (default `performance.now`: the radio runs in real time whatever the
+   * unit's clock does). A test's shaped link passes its own, so the meter reads the link and not
+   * how busy the machine running the test is.
+   */
+  linkNow?: () => number;
 }
 
 export interface BulkStats {
@@ -68,10 +74,14 @@ export class BulkSender {
   private flush: NodeJS.Immediate | undefined;
   private busy = false;
   private again = false;
+  private running: Promise<void> = Promise.resolve();
   private ackTimer: unknown;
+
+  private readonly linkNow: () => number;
 
   constructor(options: BulkSenderOptions) {
     this.o = options;
+    this.linkNow = options.linkNow ?? (() => performance.now());
   }
 
   /** The window and chunk size for the link as measured now. */
@@ -91,7 +101,7 @@ export class BulkSender {
       return;
     }
     this.busy = true;
-    this.fill(link)
+    this.running = this.fill(link)
       .catch((err: unknown) => this.o.log.error({ err }, 'bulk lane stalled; next drain retries'))
       .finally(() => {
         this.busy = false;
@@ -100,6 +110,11 @@ export class BulkSender {
           this.pump(link);
         }
       });
+  }
+
+  /** Resolves once no pump is running: every chunk the window lets go now has been handed to the link. */
+  async idle(): Promise<void> {
+    while (this.busy) await this.running;
   }
 
   /**
@@ -154,7 +169,7 @@ export class BulkSender {
 
   private send(link: BulkLink, recording: string, range: ByteRange, payload: Uint8Array, wire: number, probe: boolean): void {
     const key = ++this.sends;
-    const flight: InFlight = { recording, range, bytes: wire, sentAt: performance.now(), probe };
+    const flight: InFlight = { recording, range, bytes: wire, sentAt: this.linkNow(), probe };
     this.inflight.set(key, flight);
     this.inflightBytes += wire;
     this.stats.chunks++;
@@ -162,7 +177,7 @@ export class BulkSender {
     this.stats.wireBytes += wire;
     link.publish(topics.chunk(this.o.unitId), payload).then(
       () => {
-        const now = performance.now();
+        const now = this.linkNow();
         if (!flight.probe) this.meter.observe(wire, now - Math.max(flight.sentAt, this.lastAckAt));
         this.lastAckAt = now;
         this.settle(key, flight);

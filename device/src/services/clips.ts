@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvidenceEntry } from '@shouwang/protocol';
 import type { Logger } from 'pino';
 import { evidenceHead, mediaIdFor, type RaisedAlarm, raiseEntries } from '../domain/ring-evidence.ts';
+import { renameDurable } from './atomic-file.ts';
 import type { EnqueueOptions, EnqueueResult } from './bulk-store.ts';
 import type { Outbox } from './outbox.ts';
 import { type Ring, type Segment, sha256File } from './ring.ts';
@@ -99,23 +100,34 @@ export class Clips {
    * An entry made after the raise (the alarm's still), carried in the evidence message: written
    * into the clip's manifest before this returns, so an agent killed before the clip closes still
    * sends it. A clip being joined takes it into the evidence it is about to send; one already sent
-   * sends its evidence again, with it.
+   * sends its evidence again, with it; one a restart interrupted (at start, before `recover`) takes
+   * it into its manifest. False when the alarm has no clip this agent knows of.
    */
-  add(alarm: string, entry: EvidenceEntry): void {
+  add(alarm: string, entry: EvidenceEntry): boolean {
     const id = mediaIdFor('clip', alarm);
     const c = this.open.get(id);
     if (c) {
       c.extra.push(entry);
       this.ring.seal(id, manifestOf(c));
-      return;
+      return true;
+    }
+    const closing = this.closing.get(id);
+    if (closing) {
+      closing.extra.push(entry);
+      return true;
     }
     const sent = this.closed.get(id);
-    if (!sent) {
-      this.closing.get(id)?.extra.push(entry);
-      return;
+    if (sent) {
+      sent.entries = [...sent.entries, entry];
+      this.outbox.enqueue('evidence', { ts: sent.ts, alarm, entries: sent.entries, head: evidenceHead(this.unitId, alarm, sent.entries) });
+      return true;
     }
-    sent.entries = [...sent.entries, entry];
-    this.outbox.enqueue('evidence', { ts: sent.ts, alarm, entries: sent.entries, head: evidenceHead(this.unitId, alarm, sent.entries) });
+    // At start, before `recover`: the clip a restart interrupted takes it into the manifest it will be closed with.
+    const cut = this.ring.manifest(id) as OpenClip | undefined;
+    if (!cut) return false;
+    const extra = cut.extra ?? [];
+    if (!extra.some((e) => e.recording === entry.recording)) this.ring.seal(id, { ...cut, extra: [...extra, entry] });
+    return true;
   }
 
   /** Clips still collecting post-roll. */
@@ -188,7 +200,7 @@ export class Clips {
       } finally {
         closeSync(fd);
       }
-      renameSync(`${path}.tmp`, path);
+      renameDurable(`${path}.tmp`, path);
       const startTs = Math.max(0, c.ts - c.preRoll * c.segmentMs);
       const durationMs = segments.length * c.segmentMs;
       const r = await this.sink.enqueueFile(path, {

@@ -226,6 +226,7 @@ export async function startDevice(
           dir: join(dataDir, 'video', 'stills'),
           input: board.camera.ffmpegInput,
           sink: bulk,
+          log: log.child({ module: 'stills' }),
           latestSegment: () => undefined,
         })
       : undefined);

@@ -11,7 +11,7 @@ import { type LiveFeed, LiveFeeds } from './live.ts';
 import type { Outbox } from './outbox.ts';
 import { Recorder, type RecordingProfile, type VideoSource } from './recorder.ts';
 import { Ring, type Segment } from './ring.ts';
-import { Snapshots, stillEntry } from './snapshots.ts';
+import { Snapshots, type Still, stillEntry } from './snapshots.ts';
 import { TalkDown } from './speaker.ts';
 
 /**
@@ -68,6 +68,8 @@ export class VideoControl {
       dir: join(o.dir, 'stills'),
       input: o.source.kind === 'camera' ? o.source.camera.ffmpegInput : ['-rtsp_transport', 'tcp', '-i', o.source.url],
       sink: o.sink,
+      log: o.log.child({ part: 'stills' }),
+      deliver: (s) => this.deliverStill(s),
       latestSegment: () => (this.recorder.running ? this.ring.latest(1)[0]?.path : undefined),
     });
     this.live = new LiveFeeds({ clock: o.clock, onChange: (feed) => this.onLive(feed), link: o.liveLink, linkClock: o.linkClock });
@@ -83,6 +85,8 @@ export class VideoControl {
   async start(): Promise<void> {
     const r = this.ring.open();
     if (r.discarded.length > 0 || r.recovered.length > 0) this.o.log.warn(r, 'ring settled after an interrupted run');
+    // Stills first: one taken for an alarm whose clip the restart interrupted joins that clip's manifest.
+    await this.snapshots.recover();
     await this.clips.recover();
     await this.apply();
   }
@@ -110,16 +114,9 @@ export class VideoControl {
       // The camera wakes for the clip on a rung that keeps it asleep.
       this.track(this.apply());
     }
-    if (plan.alarmSnapshots) {
-      this.track(
-        this.snapshots.take(a.ts, plan.snapshot, a.id).then((still) => {
-          if (plan.clips) return this.clips.add(a.id, stillEntry(still));
-          // No clip is coming: the evidence is complete with the still.
-          const entries = [...raiseEntries(a), stillEntry(still)];
-          this.o.outbox.enqueue('evidence', { ts: a.ts, alarm: a.id, entries, head: evidenceHead(this.o.unitId, a.id, entries) });
-        }),
-      );
-    }
+    // No clip coming: the still completes the evidence of what was known at the raise.
+    if (plan.alarmSnapshots)
+      this.track(this.snapshots.take(a.ts, plan.snapshot, plan.clips ? { alarm: a.id } : { alarm: a.id, raise: raiseEntries(a) }));
     return this.clips.head(a);
   }
 
@@ -164,6 +161,19 @@ export class VideoControl {
     if (plan.recording === 'continuous' || (plan.clips && this.clips.collecting > 0))
       return { kbps: Math.max(plan.kbps, 256), fps: Math.max(plan.fps, 5), segmentS: this.o.segmentS };
     return undefined;
+  }
+
+  /** An alarm's still, held by the lane (now or at the start after a cut), into the alarm's evidence. */
+  private deliverStill(s: Still): void {
+    if (!s.for) return;
+    const { alarm, raise } = s.for;
+    if (!raise) {
+      if (!this.clips.add(alarm, stillEntry(s)))
+        this.o.log.warn({ alarm, recording: s.recording }, 'alarm still outside the evidence: its clip went before the still was taken');
+      return;
+    }
+    const entries = [...raise, stillEntry(s)];
+    this.o.outbox.enqueue('evidence', { ts: s.ts, alarm, entries, head: evidenceHead(this.o.unitId, alarm, entries) });
   }
 
   private onSegment(seg: Segment): void {

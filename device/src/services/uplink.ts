@@ -206,6 +206,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const client = this.client;
     if (client && this.online) await this.sayOffline();
     this.flushAcks();
+    // A pump reading the next chunk finishes before the lane's store closes under it.
+    await this.o.bulk?.idle();
     this.o.bulk?.close();
     this.saveMonth();
     this.closed = true;

@@ -98,7 +98,7 @@ export class MediaAssembler {
     }
     if (m.state === 'abandoned') {
       if (chunk.offset !== 0) {
-        o.ack(unitId, { recording: m.recording, state: 'abandoned', have: [] });
+        o.ack(unitId, abandoned(m));
         return this.#drop('abandoned', unitId, chunk);
       }
       if ((await o.store.unitBytes(unitId)) + m.size > o.unitQuotaBytes) {
@@ -127,9 +127,13 @@ export class MediaAssembler {
     if (range.offset + range.length === m.size) o.ack(unitId, partial(m));
   }
 
-  /** A unit came online: tell it what the fleet holds of each file it has not finished sending. */
+  /**
+   * A unit came online: tell it what the fleet holds of each file it has not finished sending,
+   * and that retention gave up the ones it abandoned, so the unit sends those again from 0 (or
+   * drops them) now rather than on its next resume, which would go for nothing.
+   */
   async unitOnline(unitId: string): Promise<void> {
-    for (const m of await this.#o.store.unfinished(unitId)) this.#o.ack(unitId, partial(m));
+    for (const m of await this.#o.store.unfinished(unitId)) this.#o.ack(unitId, m.state === 'abandoned' ? abandoned(m) : partial(m));
   }
 
   #staging(m: MediaRecord): string {
@@ -189,6 +193,10 @@ export class MediaAssembler {
 /** Where a recording is assembled until it is whole (retention.ts abandons what never is). */
 export function stagingPath(dir: string, unitId: string, recording: string): string {
   return join(dir, unitId, `${recording}.part`);
+}
+
+function abandoned(m: MediaRecord): MediaAck {
+  return { recording: m.recording, state: 'abandoned', have: [] };
 }
 
 function partial(m: MediaRecord): MediaAck {

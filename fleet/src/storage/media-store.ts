@@ -82,7 +82,12 @@ export class MediaStore {
   }
 
   async unfinished(unitId: string): Promise<MediaRecord[]> {
-    const rows = await this.#db.selectFrom('media').selectAll().where('unit_id', '=', unitId).where('state', '=', 'partial').execute();
+    const rows = await this.#db
+      .selectFrom('media')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('state', 'in', ['partial', 'abandoned'])
+      .execute();
     return rows.map(toMedia);
   }
 
