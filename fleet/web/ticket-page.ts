@@ -181,7 +181,7 @@ export class TicketPage {
 <div class="ticket-cols"><div><dl class="ticket-facts">${facts}</dl>
 <section class="ticket-actions"><h3>${esc(t('ticket.actions'))}</h3>${returned(tk, timeline)}${this.#actions(tk, session, reason)}</section></div>
 <div><section class="timeline"><h3>${esc(t('ticket.timeline'))} <small>${esc(timeZone())}</small></h3><ol>${timeline
-      .map((e) => timelineItem(e))
+      .map((e) => timelineItem(e, tk.alarmKind))
       .join('')}</ol></section>
 <section class="evidence"><h3>${esc(t('ticket.evidence'))}</h3>${evidence(tk, this.#evidence.empty)}</section></div></div>`;
     // The same element each time: a redraw never restarts a clip.
@@ -287,10 +287,23 @@ function flatten(o: Record<string, unknown>, prefix = ''): [string, string][] {
   });
 }
 
-function timelineItem(e: TimelineEntry): string {
+/**
+ * A merge says which alarm it brought when it is not a repeat of the ticket's kind (an episode that
+ * explains the ticket's joined it), and the deadline it tightened to.
+ */
+function mergeLabel(e: TimelineEntry, ticketKind: string): string {
+  const d = (e.detail ?? {}) as { episode?: string; severity?: string; deadlineAt?: number };
+  const kind = d.episode?.split('~')[1];
+  const label = kind && kind !== ticketKind ? t('move.mergeOther', { kind: t(`kind.${kind}` as Key) }) : t('move.merge');
+  return typeof d.deadlineAt === 'number' && d.severity
+    ? `${label} · ${t('move.tightened', { at: clock(d.deadlineAt), severity: t(`severity.${d.severity}` as Key) })}`
+    : label;
+}
+
+function timelineItem(e: TimelineEntry, ticketKind: string): string {
   const actor = actorName(e.actor);
   const moved = e.from && e.to && e.from !== e.to ? ` · ${t(`state.${e.from}`)} → ${t(`state.${e.to}`)}` : '';
-  const label = TIMELINE_ACTIONS.has(e.action) ? t(`move.${e.action}` as Key) : e.action;
+  const label = e.action === 'merge' ? mergeLabel(e, ticketKind) : TIMELINE_ACTIONS.has(e.action) ? t(`move.${e.action}` as Key) : e.action;
   return `<li data-action="${esc(e.action)}"><time>${esc(clock(e.at))}</time> <b>${esc(label)}</b>${esc(moved)} · <span class="actor">${esc(actor)}</span>${
     e.reason ? ` · <q>${esc(e.reason)}</q>` : ''
   }</li>`;
