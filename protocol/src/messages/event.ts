@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Scaled, Seq, StringEnum, Timestamp } from '../schema-kit.ts';
+import { CommissionItem } from './command.ts';
 
 /** Something the unit decided or noticed that is not an alarm, e.g. a power-state change with its reason. */
 export const UnitEvent = Type.Object(
@@ -17,6 +18,8 @@ export const UnitEvent = Type.Object(
         description: 'State of charge at the decision, %: a power-state change carries the charge that made it',
       }),
     ),
+    /** A `commission` event from the unit's own re-check of a pending item (the charge at first light): the item as judged, with `judgedAt`. */
+    item: Type.Optional(CommissionItem),
   },
   { additionalProperties: false },
 );
