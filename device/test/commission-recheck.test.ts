@@ -6,13 +6,17 @@
  * deadlines.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sunElevationDeg } from '@shouwang/hardware';
+import { sunElevationDeg, systemClock } from '@shouwang/hardware';
 import type { UnitEvent } from '@shouwang/protocol';
+import { DaylightRecheck } from '../src/services/commission-recheck.ts';
 import { startDevice } from '../src/services/device.ts';
 import { STATE_VERSION } from '../src/services/state-migrations.ts';
+import { capture } from './log-capture.ts';
 import { commission, startUnit, type Unit } from './unit.ts';
 import { until } from './wait.ts';
 
@@ -88,4 +92,45 @@ test('an agent restarted before dawn still judges the charge at first light: the
   const ev = await judged(u);
   assertJudgedInDaylight(u, ev);
   assert.equal(ev.to, 'pass');
+});
+
+test('the pending check on disk: a run by hand in daylight forgets it, a file it cannot read is dropped with an error, the sun under 10° waits', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sw-recheck-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'commission.json');
+  let now = BEFORE_DAWN;
+  let sun: number | undefined;
+  const clock = { ...systemClock, now: () => now };
+  const reported: string[] = [];
+  const { log, lines } = capture();
+  const open = () =>
+    new DaylightRecheck({
+      file,
+      clock,
+      log,
+      sunDeg: () => sun,
+      monitors: async () => ({ solar: { busV: 18.2, currentA: 0.2, powerW: 3.6 }, wind: { busV: 0.2, currentA: 0, powerW: 0 } }),
+      report: (_item, reason) => reported.push(reason),
+    });
+  const night = [{ check: 'charge', pass: false, pending: true, detail: 'cannot be judged now' }] as const;
+  const r = open();
+  r.afterRun(night, now);
+  assert.equal(await r.check(), undefined, 'no fix: no sun, it waits');
+  sun = 6;
+  assert.equal(await r.check(), undefined, 'the sun 6° up: still waits');
+  // A run by hand once the sun is up judged the charge itself: nothing is left for the re-check.
+  r.afterRun([{ check: 'charge', pass: true, detail: 'solar 3.6 W, wind 0 W' }], (now += 3_600_000));
+  sun = 15;
+  assert.equal(await r.check(), undefined);
+  assert.equal(open().pendingSince, undefined, 'forgotten on disk too');
+  assert.deepEqual(reported, []);
+
+  r.afterRun(night, now);
+  assert.equal(open().pendingSince, now);
+  writeFileSync(file, JSON.stringify({ stateVersion: STATE_VERSION, chargePendingSince: 'yesterday' }));
+  assert.equal(open().pendingSince, undefined);
+  assert.ok(lines.some((l) => l.msg === 'pending charge check unreadable: dropped'));
+  writeFileSync(file, JSON.stringify({ stateVersion: STATE_VERSION, chargePendingSince: now }));
+  const item = await open().check();
+  assert.deepEqual([item?.pass, item?.judgedAt, reported], [true, now, ['daylight re-check: charge passed, solar 3.6 W, wind 0 W']]);
 });
