@@ -119,7 +119,8 @@ test('the pending check on disk: a run by hand in daylight forgets it, a file it
   sun = 6;
   assert.equal(await r.check(), undefined, 'the sun 6° up: still waits');
   // A run by hand once the sun is up judged the charge itself: nothing is left for the re-check.
-  r.afterRun([{ check: 'charge', pass: true, detail: 'solar 3.6 W, wind 0 W' }], (now += 3_600_000));
+  now += 3_600_000;
+  r.afterRun([{ check: 'charge', pass: true, detail: 'solar 3.6 W, wind 0 W' }], now);
   sun = 15;
   assert.equal(await r.check(), undefined);
   assert.equal(open().pendingSince, undefined, 'forgotten on disk too');
