@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { sunElevationDeg, systemClock } from '@shouwang/hardware';
 import type { UnitEvent } from '@shouwang/protocol';
 import { DaylightRecheck } from '../src/services/commission-recheck.ts';
@@ -23,9 +23,22 @@ import { until } from './wait.ts';
 // Harbin, 21 Dec 2026 at 07:00 local: the sun 3° below the horizon; it is 10° up at about 08:37.
 const BEFORE_DAWN = Date.UTC(2026, 11, 20, 23, 0);
 const SCALE = 600;
+const FIRST_LIGHT = Date.UTC(2026, 11, 21, 0, 37);
 
-async function nightRun(u: Unit) {
-  u.sim.setWeather({ cloud: 0, windMps: 0 });
+/**
+ * Clear and calm through the dawn: the simulator's cloud and wind walk (hours of memory), and a
+ * breeze over the turbine's cut-in or a cloud bank would decide the check instead of the sun and
+ * the panel. Held every simulated minute, where the walk moves the wind by a fraction of a m/s.
+ */
+function holdCalm(t: TestContext, u: Unit): void {
+  const calm = () => u.sim.setWeather({ cloud: 0, windMps: 0 });
+  calm();
+  const timer = setInterval(calm, 60_000 / SCALE);
+  t.after(() => clearInterval(timer));
+}
+
+async function nightRun(t: TestContext, u: Unit) {
+  holdCalm(t, u);
   await until('online with a fix and a charge estimate', () => u.device.uplink.ready && u.device.agent.soc !== undefined, 15_000);
   await until('gps fix', () => u.device.gps.current()?.fix === '3d', 15_000);
   const items = await commission(u, 'com-dawn');
@@ -47,7 +60,9 @@ async function judged(u: Unit): Promise<UnitEvent & { item: NonNullable<UnitEven
 function assertJudgedInDaylight(u: Unit, ev: UnitEvent & { item: NonNullable<UnitEvent['item']> }): void {
   const at = ev.item.judgedAt ?? 0;
   const sun = sunElevationDeg(at, u.cfg.sim.lat, u.cfg.sim.lon);
-  assert.ok(sun >= 10 && sun < 13, `judged at first light, not before and not hours later (sun ${sun.toFixed(1)}°)`);
+  assert.ok(sun >= 10, `not judged before the sun is 10° up (sun ${sun.toFixed(1)}°)`);
+  // It looks every 5 simulated minutes (0.5 s here): the slack is for a loaded machine, not the unit.
+  assert.ok(at < FIRST_LIGHT + 80 * 60_000, `judged at first light, not hours later (${new Date(at).toISOString()})`);
   assert.equal(ev.kind, 'commission');
   assert.equal(ev.item.check, 'charge');
   assert.equal(ev.item.pending, undefined);
@@ -55,7 +70,7 @@ function assertJudgedInDaylight(u: Unit, ev: UnitEvent & { item: NonNullable<Uni
 
 test('commissioned before dawn in calm air: at first light the unit judges its charge by itself, once, and reports it passed', async (t) => {
   const u = await startUnit(t, { timeScale: SCALE, start: BEFORE_DAWN });
-  await nightRun(u);
+  await nightRun(t, u);
   const file = join(u.cfg.dataDir ?? '', 'commission.json');
   assert.ok(existsSync(file), 'the pending check is kept on disk');
   const ev = await judged(u);
@@ -71,7 +86,7 @@ test('commissioned before dawn in calm air: at first light the unit judges its c
 
 test('with the panel unplugged the daylight re-check fails and says what to check', async (t) => {
   const u = await startUnit(t, { timeScale: SCALE, start: BEFORE_DAWN });
-  await nightRun(u);
+  await nightRun(t, u);
   u.sim.panelUnplugged(true);
   const ev = await judged(u);
   assertJudgedInDaylight(u, ev);
@@ -84,7 +99,7 @@ test('with the panel unplugged the daylight re-check fails and says what to chec
 
 test('an agent restarted before dawn still judges the charge at first light: the pending check survives on disk', async (t) => {
   const u = await startUnit(t, { timeScale: SCALE, start: BEFORE_DAWN });
-  await nightRun(u);
+  await nightRun(t, u);
   await u.device.close();
   u.device = await startDevice(u.cfg, u.board.device, u.log, { restart: () => undefined });
   assert.ok(u.device.recheck.pendingSince !== undefined, 'read back from commission.json');

@@ -18,8 +18,13 @@ export const UnitEvent = Type.Object(
         description: 'State of charge at the decision, %: a power-state change carries the charge that made it',
       }),
     ),
-    /** A `commission` event from the unit's own re-check of a pending item (the charge at first light): the item as judged, with `judgedAt`. */
-    item: Type.Optional(CommissionItem),
+    item: Type.Optional(
+      Type.Object(CommissionItem.properties, {
+        additionalProperties: false,
+        description:
+          "A `commission` event from the unit's own re-check of a check its run left pending (the charge at first light): the commission item as judged, with `judgedAt`",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
