@@ -86,6 +86,16 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();
+  state.on('judged', (unitId, item) => {
+    commands.judged(unitId, item).then(
+      (run) =>
+        log.info(
+          { module: 'commissioning', unitId, item, run: run?.id ?? null },
+          run ? 'daylight re-check recorded' : 'daylight re-check: no run pending it',
+        ),
+      (err: unknown) => log.error({ module: 'commissioning', unitId, item, err }, 'daylight re-check not recorded'),
+    );
+  });
   const media = await startMedia({ config, mqtt, instanceId, db, commands: commandClient, clock, unit: (id) => state.get(id), log });
   const loopChanges = new LoopChanges();
   const loop = await startAlarmLoop({

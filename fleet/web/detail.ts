@@ -4,7 +4,7 @@ import type { Api } from './api.ts';
 import { type PowerPoint, powerChart } from './chart.ts';
 import { COMMISSION_ORDER } from './checks.ts';
 import { confirmAction } from './confirm.ts';
-import { commissioningVerdict, FIELDS, type FieldContext, fieldClass, LISTED, linkType, unitFields } from './fields.ts';
+import { commissioningVerdict, FIELDS, type FieldContext, fieldClass, judgedNote, LISTED, linkType, unitFields } from './fields.ts';
 import { esc } from './html.ts';
 import { t } from './i18n.ts';
 import type { AuditEntry, CommissionRun, Row, Session } from './model.ts';
@@ -179,7 +179,8 @@ export class UnitPage {
       li.className = verdict;
       (li.querySelector('.verdict') as HTMLElement).textContent = t(`comm.${verdict}`);
       (li.querySelector('.verdict') as HTMLElement).className = 'verdict';
-      (li.querySelector('.detail') as HTMLElement).textContent = item.detail;
+      (li.querySelector('.detail') as HTMLElement).textContent =
+        item.judgedAt === undefined ? item.detail : `${item.detail} · ${t('comm.judgedAt', { at: clock(item.judgedAt) })}`;
     }
     const out = this.#root.querySelector<HTMLElement>('.comm-result');
     if (out) {
@@ -188,7 +189,7 @@ export class UnitPage {
         run.passed,
         run.items.filter(commissionFailed).map((i) => i.check),
         run.items.filter((i) => i.pending).map((i) => i.check),
-      )} · ${clock(run.requestedAt)}`;
+      )} · ${clock(run.requestedAt)}${judgedNote(run.items.flatMap((i) => (i.judgedAt === undefined ? [] : [{ check: i.check, at: i.judgedAt }])))}`;
     }
   }
 

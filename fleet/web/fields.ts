@@ -129,7 +129,7 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
         : f('—', 'dim'),
     commissioned: c
       ? f(
-          `${commissioningVerdict(c.passed, c.failed, c.pending)} · ${clock(c.at)}`,
+          `${commissioningVerdict(c.passed, c.failed, c.pending)} · ${clock(c.at)}${judgedNote(c.judged ?? [])}`,
           c.passed ? (c.pending.length > 0 ? 'pending' : 'pass') : 'fail',
         )
       : f(t('card.notCommissioned'), 'dim'),
@@ -143,6 +143,13 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
           ? f(t('next.connected'))
           : f('—', 'dim'),
   };
+}
+
+/** What the unit judged by itself after the run (the charge at first light), and when; '' when nothing was. */
+export function judgedNote(judged: readonly { check: CommissionCheck; at: number }[]): string {
+  if (judged.length === 0) return '';
+  const checks = judged.map((j) => t(`check.${j.check}`)).join(', ');
+  return ` · ${t('comm.judged', { checks, at: clock(Math.max(...judged.map((j) => j.at))) })}`;
 }
 
 /** A run's verdict in one line: passed, what failed, and what is left for daylight. */

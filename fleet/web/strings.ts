@@ -1,4 +1,5 @@
 import { ALARMS_EN, ALARMS_ZH } from './strings-alarms.ts';
+import { COMMISSION_EN, COMMISSION_ZH } from './strings-commission.ts';
 import { EVIDENCE_EN, EVIDENCE_ZH } from './strings-evidence.ts';
 import { FLOWS_EN, FLOWS_ZH } from './strings-flows.ts';
 import { MAP_EN, MAP_ZH } from './strings-map.ts';
@@ -15,6 +16,7 @@ export const EN = {
   ...MAP_EN,
   ...VIDEO_EN,
   ...EVIDENCE_EN,
+  ...COMMISSION_EN,
   'app.fleet': 'fleet command',
   'lang.choose': 'language',
   'lang.en': 'English',
@@ -197,6 +199,7 @@ export const ZH: Record<Key, string> = {
   ...MAP_ZH,
   ...VIDEO_ZH,
   ...EVIDENCE_ZH,
+  ...COMMISSION_ZH,
   'app.fleet': '指挥调度',
   'lang.choose': '语言',
   'lang.en': 'English',

@@ -123,3 +123,18 @@ export function judgeCharge(solar: { powerW: number } | undefined, wind: { power
       : `no harvest with the sun ${Math.round(sunDeg)}° up — check the panel (snow, shade) and the turbine leads`;
   return { check: 'charge', pass: false, detail: `${measured}: ${why}`, value };
 }
+
+/**
+ * A charge check the run left pending is judged again once the panel can prove itself: the sun at
+ * least as high as the check itself asks, over the unit's own fix (no fix, no sun: wait for one).
+ */
+export function daylightDue(sunDeg: number | undefined): sunDeg is number {
+  return sunDeg !== undefined && sunDeg >= DARK_BELOW_DEG;
+}
+
+/** The daylight re-check's verdict, as the commissioning event's reason says it. */
+export function daylightReason(item: CommissionItem): string {
+  return (
+    item.pass ? `daylight re-check: ${item.check} passed, ${item.detail}` : `daylight re-check failed: ${item.check}, ${item.detail}`
+  ).slice(0, 200);
+}

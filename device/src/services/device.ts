@@ -16,6 +16,7 @@ import { Agent } from './agent.ts';
 import { BulkSender } from './bulk-sender.ts';
 import { BulkStore } from './bulk-store.ts';
 import { CommandHandler } from './commands.ts';
+import { DaylightRecheck } from './commission-recheck.ts';
 import { runCommissioning } from './commissioning.ts';
 import { ConfigStore } from './config-store.ts';
 import { connectMqtt } from './mqtt-connect.ts';
@@ -58,6 +59,8 @@ export interface RunningDevice {
   sensors: BoardSensors | undefined;
   ports: SerialParts;
   commands: CommandHandler;
+  /** The charge check a night-time commissioning left for daylight. */
+  recheck: DaylightRecheck;
   close(): Promise<void>;
 }
 
@@ -233,17 +236,30 @@ export async function startDevice(
 
   const readLinkStatus = async () => ({ ...(await readLink(modem, board.modemProfile)), ports: ports.health() });
 
+  const monitors = () => sensors?.monitors.readAll() ?? Promise.resolve({});
+  const sunDeg = () => {
+    const f = gps.current();
+    return f && f.fix !== 'none' ? sunElevationDeg(clock.now(), f.lat, f.lon) : undefined;
+  };
+  const recheck = new DaylightRecheck({
+    file: join(dataDir, 'commission.json'),
+    clock,
+    log: log.child({ module: 'commission' }),
+    sunDeg,
+    monitors,
+    report: (item, reason) => {
+      outbox.enqueue('event', { ts: clock.now(), kind: 'commission', to: item.pass ? 'pass' : 'fail', reason, item });
+      uplink.kick();
+    },
+  });
   const commission = async () => {
     const items = await runCommissioning({
       link: readLinkStatus,
       gpsPort: () => ports.gpsDiagnosis(),
-      monitors: () => sensors?.monitors.readAll() ?? Promise.resolve({}),
+      monitors,
       ...('problem' in io ? { monitorsMissing: io.problem } : {}),
       soc: () => agent?.soc,
-      sunDeg: () => {
-        const f = gps.current();
-        return f && f.fix !== 'none' ? sunElevationDeg(clock.now(), f.lat, f.lon) : undefined;
-      },
+      sunDeg,
       ...(stills ? { snapshot: () => stills.check(clock.now(), FULL_SNAPSHOT) } : {}),
       testUpload: async () => {
         const t0 = Date.now();
@@ -264,6 +280,7 @@ export async function startDevice(
       reason: verdict.slice(0, 200),
     });
     uplink.kick();
+    recheck.afterRun(items, clock.now());
     return items;
   };
 
@@ -386,6 +403,7 @@ export async function startDevice(
     },
   });
   scheduler.start();
+  recheck.start();
 
   uplink.start();
   agent.start();
@@ -403,7 +421,9 @@ export async function startDevice(
     sensors,
     ports,
     commands,
+    recheck,
     async close() {
+      recheck.stop();
       scheduler.stop();
       await ota?.stop();
       await video?.close();

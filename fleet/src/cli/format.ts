@@ -110,7 +110,8 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
   const c = u.commissioning;
   const later = c && c.pending.length > 0 ? `to judge in daylight: ${c.pending.join(', ')}` : '';
   const verdict = c && (c.passed ? later || 'all checks passed' : `FAILED: ${c.failed.join(', ')}${later && `; ${later}`}`);
-  rows.push(['commissioned', c ? `${verdict}  ${at(c.at)}` : 'not yet']);
+  const judged = (c?.judged ?? []).map((j) => `${j.check} judged in daylight ${at(j.at)}: ${j.pass ? 'pass' : 'FAIL'}`).join(', ');
+  rows.push(['commissioned', c ? `${verdict}  ${at(c.at)}${judged && `  (${judged})`}` : 'not yet']);
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
 }

@@ -51,6 +51,8 @@ export interface CommissioningSummary {
   failed: CommissionCheck[];
   /** Checks that could not be judged at the hour of the run (the charge in the dark). */
   pending: CommissionCheck[];
+  /** Checks the run left pending that the unit judged later by itself (the charge at first light), with when. */
+  judged?: { check: CommissionCheck; pass: boolean; at: number }[];
 }
 
 /** What the API and the dashboard show: the state plus what it means at the time of asking. */

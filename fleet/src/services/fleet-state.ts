@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type DecodedMessage, type Location, type Power, positionOf } from '@shouwang/protocol';
+import { type CommissionItem, type DecodedMessage, type Location, type Power, positionOf } from '@shouwang/protocol';
 import { classifyLiveness, DEFAULT_LIVENESS_POLICY, type LivenessPolicy, type LivenessStatus } from '../domain/liveness.ts';
 import { addSample, linkOutlook, locationOutlook, type Point, powerOutlook, type SocSample, socTrend } from '../domain/outlook.ts';
 import { applyMessage, type CommissioningSummary, digestParts, emptyUnit, type UnitState, type UnitView } from '../domain/unit-state.ts';
@@ -39,6 +39,8 @@ export interface FleetStateEvents {
   power: [unitId: string, power: Power];
   /** A position with a fix was accepted, in or out of order: the unit's track, at event time. */
   location: [unitId: string, ts: number, at: Point];
+  /** The unit judged by itself a commissioning check its run had left pending (a `commission` event with its item). */
+  judged: [unitId: string, item: CommissionItem];
 }
 
 /** What storage keeps of a unit's live state, to resume after a restart. */
@@ -78,6 +80,8 @@ export class FleetState extends EventEmitter<FleetStateEvents> {
     const power =
       m.type !== 'uplink' ? undefined : m.kind === 'power' ? m.payload : m.kind === 'digest' ? digestParts(m.payload).power : undefined;
     if (power) this.emit('power', m.unitId, power);
+    if (m.type === 'uplink' && m.kind === 'event' && m.payload.kind === 'commission' && m.payload.item)
+      this.emit('judged', m.unitId, m.payload.item);
     const fix =
       m.type !== 'uplink'
         ? undefined

@@ -30,12 +30,24 @@ export interface CommissioningRecord {
 
 /** What the unit's card and live view carry of a run. */
 export function commissioningSummary(r: CommissioningRecord): CommissioningSummary {
+  const judged = r.items.flatMap((i) => (i.judgedAt === undefined ? [] : [{ check: i.check, pass: i.pass, at: i.judgedAt }]));
   return {
     at: r.requestedAt,
     passed: r.passed,
     failed: r.items.filter(commissionFailed).map((i) => i.check),
     pending: r.items.filter((i) => i.pending).map((i) => i.check),
+    ...(judged.length > 0 ? { judged } : {}),
   };
+}
+
+/**
+ * The run with a check it left pending replaced by the unit's later verdict on it; undefined when
+ * the run has no such check pending (a newer run by hand judged it, or the same report came twice).
+ */
+export function withJudged(r: CommissioningRecord, item: CommissionItem): CommissioningRecord | undefined {
+  if (item.judgedAt === undefined || !r.items.some((i) => i.check === item.check && i.pending === true)) return undefined;
+  const items = r.items.map((i) => (i.check === item.check ? item : i));
+  return { ...r, items, passed: !items.some(commissionFailed) };
 }
 
 /** Long enough for a still from the camera and a test upload over a slow link. */
@@ -85,6 +97,20 @@ export class UnitCommands {
     await this.#store.insertCommissioning(toRow(record));
     this.#onRecord(record);
     return { response, record };
+  }
+
+  /**
+   * A check the unit judged by itself after the run left it pending (the `commission` event's
+   * item): the unit's latest run takes the verdict. Resolves with the updated run, or undefined
+   * when there is nothing pending to judge.
+   */
+  async judged(unitId: string, item: CommissionItem): Promise<CommissioningRecord | undefined> {
+    const [row] = await this.#store.commissioningHistory(unitId, 1);
+    const record = row && withJudged(fromRow(row), item);
+    if (!record) return undefined;
+    await this.#store.updateCommissioning(record.id, record.passed ? 1 : 0, JSON.stringify(record.items));
+    this.#onRecord(record);
+    return record;
   }
 
   async commissioning(unitId: string, limit = 20): Promise<CommissioningRecord[]> {

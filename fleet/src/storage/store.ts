@@ -119,6 +119,11 @@ export class FleetStore {
     await this.#db.insertInto('commissioning').values(row).execute();
   }
 
+  /** A run's verdict and items after the unit judged a check it had left pending. */
+  async updateCommissioning(id: string, passed: number, items: string): Promise<void> {
+    await this.#db.updateTable('commissioning').set({ passed, items }).where('id', '=', id).execute();
+  }
+
   /** Each unit's newest run, for the live view at start-up. */
   async latestCommissioning(): Promise<CommissioningRow[]> {
     const rows = await this.#db

@@ -53,6 +53,7 @@ export const Fault = Type.Union([
   }),
   Type.Object({ op: Type.Literal('modemBare'), command: Type.String({ minLength: 2, maxLength: 64 }), bare: On }),
   Type.Object({ op: Type.Literal('linkOutage'), ms: Type.Integer({ minimum: 1, maximum: 86_400_000 }) }),
+  Type.Object({ op: Type.Literal('panelUnplugged'), unplugged: On }),
   Type.Object({ op: Type.Literal('i2cSilent'), address: Type.Integer({ minimum: 0, maximum: 0x7f }), silent: On }),
   Type.Object({ op: Type.Literal('powerCut') }),
   Type.Object({ op: Type.Literal('powerRestore') }),
@@ -143,6 +144,9 @@ export function applyFault(sim: SimControl, f: Fault): void {
       return;
     case 'linkOutage':
       sim.linkOutage(f.ms);
+      return;
+    case 'panelUnplugged':
+      sim.panelUnplugged(f.unplugged);
       return;
     case 'i2cSilent':
       sim.i2cSilent(f.address, f.silent);

@@ -113,6 +113,8 @@ export interface SimControl {
   modemBare(command: string, bare: boolean): void;
   /** Cuts the radio path to the gateway for `ms` of real time. */
   linkOutage(ms: number): void;
+  /** The panel's lead is off the charge controller (a connector kicked loose at the drop): no solar harvest, the monitor still answers. */
+  panelUnplugged(unplugged: boolean): void;
   /** The monitor at this I²C address stops answering (a loose connector). */
   i2cSilent(address: number, silent: boolean): void;
   /** Cuts the board's supply (a pulled fuse, a thief at the connector); see PowerEvent for what the harness does. */
@@ -158,7 +160,15 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
   gpsLine.onReopen = (device) => gps.connect(device);
   modemLine.onReopen = (device) => modem.connect(device);
   let gpsSilent = false;
-  const state = { tamper: false, motion: false, tiltDeg: 2, cameraOn: true, powered: true, cutReason: 'manual' as PowerEvent['reason'] };
+  const state = {
+    tamper: false,
+    motion: false,
+    tiltDeg: 2,
+    cameraOn: true,
+    powered: true,
+    cutReason: 'manual' as PowerEvent['reason'],
+    panelUnplugged: false,
+  };
   const powerListeners = new Set<(e: PowerEvent) => void>();
   let last = o.clock.now();
   let weather = env.at(last);
@@ -190,7 +200,7 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     while (last < now) {
       const t = Math.min(now, last + MAX_STEP_MS);
       weather = env.at(t);
-      const p = power.step((t - last) / 1000, weather, loadW(), insideW());
+      const p = power.step((t - last) / 1000, state.panelUnplugged ? { ...weather, irradiance: 0 } : weather, loadW(), insideW());
       last = t;
       if (!o.bmsCutoff) continue;
       if (state.powered && p.storedWh <= 0) setPowered(false, 'battery-empty', t);
@@ -298,6 +308,10 @@ export function openSimBoard(board: BoardDefinition, opts: SimOptions): SimBoard
     modemBare: (command, bare) => modem.answerBare(command, bare),
     linkOutage: (ms) => {
       for (const s of shapers) s.outage(ms);
+    },
+    panelUnplugged: (unplugged) => {
+      advance();
+      state.panelUnplugged = unplugged;
     },
     i2cSilent: (address, silent) => {
       if (silent) io.silentAddresses.add(address);

@@ -23,6 +23,26 @@ const CorrelationId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,36}$' });
 export const COMMISSION_CHECKS = ['gps', 'signal', 'battery', 'charge', 'camera', 'upload'] as const;
 export type CommissionCheck = (typeof COMMISSION_CHECKS)[number];
 
+/** One line of a commissioning run: a check, its verdict and what was measured. */
+export const CommissionItem = Type.Object(
+  {
+    check: StringEnum(COMMISSION_CHECKS),
+    pass: Type.Boolean(),
+    pending: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'Cannot be judged at this hour (no harvest in the dark is no fault): neither passed nor failed; `pass` is false. Judge it again when it can be.',
+      }),
+    ),
+    detail: Type.String({ maxLength: 160, description: 'What was measured, in words a technician reads on site' }),
+    value: Type.Optional(Type.Number()),
+    /** When a check the run left pending was judged after it by the unit itself (the charge at first light). */
+    judgedAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type CommissionItem = Static<typeof CommissionItem>;
+
 const ConfigValue = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
 
 export const COMMANDS = {
@@ -54,24 +74,7 @@ export const COMMANDS = {
     data: Type.Object(
       {
         ts: Timestamp,
-        items: Type.Array(
-          Type.Object(
-            {
-              check: StringEnum(COMMISSION_CHECKS),
-              pass: Type.Boolean(),
-              pending: Type.Optional(
-                Type.Literal(true, {
-                  description:
-                    'Cannot be judged at this hour (no harvest in the dark is no fault): neither passed nor failed; `pass` is false. Judge it again when it can be.',
-                }),
-              ),
-              detail: Type.String({ maxLength: 160, description: 'What was measured, in words a technician reads on site' }),
-              value: Type.Optional(Type.Number()),
-            },
-            { additionalProperties: false },
-          ),
-          { maxItems: COMMISSION_CHECKS.length },
-        ),
+        items: Type.Array(CommissionItem, { maxItems: COMMISSION_CHECKS.length }),
       },
       { additionalProperties: false },
     ),
@@ -117,8 +120,6 @@ export function commandMaxBytes(name: CommandName): number {
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 export type CommandArgs<C extends CommandName> = Static<(typeof COMMANDS)[C]['args']>;
 export type CommandData<C extends CommandName> = Static<(typeof COMMANDS)[C]['data']>;
-/** One line of a commissioning run: a check, its verdict and what was measured. */
-export type CommissionItem = CommandData<'commission'>['items'][number];
 
 /** A check that failed: not passed, and not one that could not be judged at this hour. */
 export const commissionFailed = (i: CommissionItem): boolean => !i.pass && i.pending !== true;

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Scaled, Seq, StringEnum, Timestamp } from '../schema-kit.ts';
+import { CommissionItem } from './command.ts';
 
 /** Something the unit decided or noticed that is not an alarm, e.g. a power-state change with its reason. */
 export const UnitEvent = Type.Object(
@@ -15,6 +16,13 @@ export const UnitEvent = Type.Object(
         minimum: 0,
         maximum: 100,
         description: 'State of charge at the decision, %: a power-state change carries the charge that made it',
+      }),
+    ),
+    item: Type.Optional(
+      Type.Object(CommissionItem.properties, {
+        additionalProperties: false,
+        description:
+          "A `commission` event from the unit's own re-check of a check its run left pending (the charge at first light): the commission item as judged, with `judgedAt`",
       }),
     ),
   },
