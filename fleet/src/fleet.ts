@@ -82,7 +82,9 @@ export async function startFleet(config: FleetConfig, log: Logger, options: { cl
   const mqtt = { ...config.mqtt, clientId: config.mqtt.clientId || `fleet-${instanceId}` };
   const ingest = startMqttIngest(mqtt, state, log.child({ module: 'mqtt' }));
   // Requests ride the ingest's session: one service connection to the gateway.
-  const commandClient = new CommandClient(ingest.client);
+  // A command's expiry is judged by the unit, on the time it shares with the fleet: the fleet's own
+  // clock (the wall's, or scaled alike with the units' in a time-scaled demo), never one injected into the fleet alone.
+  const commandClient = new CommandClient(ingest.client, injected ? {} : { now: clock.now });
   const commands = new UnitCommands(commandClient, store, (r) => state.setCommissioning(r.unitId, commissioningSummary(r)), clock.now);
   pushSite = (unitId, site) => pushSiteToUnit(commandClient, unitId, site, log.child({ module: 'registry', unitId }));
   await commands.restore();

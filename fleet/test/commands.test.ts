@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { decodeRequest, encodeResponse, filters, topics } from '@shouwang/protocol';
 import { CommandClient, CommandTimeout, type Timers } from '../src/services/commands.ts';
-import { responder, startBroker, unitClient, waitFor } from './helpers.ts';
+import { apiClient, responder, send, startBroker, startTestFleet, unitClient, waitFor } from './helpers.ts';
 
 const ok = (id: string): Uint8Array => encodeResponse('ping', { id, status: 'ok', data: { uptimeS: 42, ts: 1 } });
 
@@ -70,4 +70,27 @@ test('no answer within the timeout rejects; an answer after that is unsolicited'
   await assert.rejects(pending, CommandTimeout);
   await unit.publishAsync(topics.response('hrb-006', 'ping'), Buffer.from(ok(requestId)), { qos: 1 });
   await waitFor(() => commands.dropped.get('unsolicited') === 1);
+});
+
+test("a time-scaled fleet's commands expire on its scaled clock, the one its simulated units run on", async (t) => {
+  const broker = await startBroker(t);
+  const ADMIN = 'commands-scaled-admin-token-0123456789';
+  const fleet = await startTestFleet(t, broker.url, { auth: { bootstrapAdminToken: ADMIN }, timeScale: 600 });
+  const unit = await unitClient(t, broker.url, 'hrb-007');
+  await unit.subscribeAsync(filters.unitRequests('hrb-007'), { qos: 1 });
+  let expires = 0;
+  unit.on('message', (_topic, bytes) => {
+    const req = decodeRequest('ping', bytes);
+    if (!req.ok) return;
+    expires = req.value.expires ?? 0;
+    unit.publish(topics.response('hrb-007', 'ping'), Buffer.from(ok(req.value.id)), { qos: 1 });
+  });
+  // The fleet knows the unit once it has heard from it; by then, at 600×, it runs minutes ahead of the wall.
+  await send(unit, 'hrb-007', 'power', { seq: 1, ts: Date.now(), soc: 80, batteryV: 12.8, solarW: 5, windW: 1, loadW: 6, state: 'full' });
+  await waitFor(() => fleet.state.get('hrb-007') !== undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  const res = await apiClient(fleet.base)('POST', '/api/units/hrb-007/commands/ping', ADMIN, {});
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  // On the wall's clock it would expire 10 s (the default timeout) after the wall's now.
+  assert.ok(expires - Date.now() > 100_000, `expires ${expires - Date.now()} ms after the wall's now`);
 });
