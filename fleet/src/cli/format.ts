@@ -42,6 +42,7 @@ function status(u: UnitView, at: (ts: number) => string): string {
   const l = u.liveness;
   if (!l) return u.online ? 'online' : 'offline';
   if (l.status === 'on-schedule') return l.dueBy === null ? 'asleep' : `asleep until ${at(l.dueBy)}`;
+  if (l.status === 'restarting') return `restarting into ${l.restartingInto}${l.dueBy === null ? '' : `, back by ${at(l.dueBy)}`}`;
   return l.status;
 }
 
