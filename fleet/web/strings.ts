@@ -181,7 +181,7 @@ export const EN = {
   'conn.connecting': 'connecting…',
   'conn.live': 'live',
   'conn.reconnecting': 'reconnecting…',
-  summary: '{total} units · {online} online · {dark} dark · {low} low power · {risk} at risk',
+  summary: '{total} {total|unit|units} · {online} online · {dark} dark · {low} low power · {risk} at risk',
   'risk.title': 'At risk in the next {h} h',
   'risk.none': 'No unit expected to go dark.',
   'risk.battery': 'battery empty in {h}',
