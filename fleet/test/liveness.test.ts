@@ -116,3 +116,13 @@ test('a unit restarting into a release is restarting until its health window end
   advance(10 * MIN + 5000);
   assert.equal(status('hrb-006'), 'missing');
 });
+
+test('an online after a restart ends it, even from a clock behind the old slot’s: a later will is not a restart', (t) => {
+  const { state, status } = mockedFleet(t);
+  const by = T0 + 5 * MIN;
+  state.apply(presence('hrb-007', { state: 'offline', ts: T0, nextContactBy: by, restarting: { into: '0.2.0', by } }));
+  state.apply(presence('hrb-007', { state: 'online', ts: T0 - 30_000 }));
+  assert.equal(status('hrb-007'), 'online');
+  state.apply(presence('hrb-007', { state: 'offline', ts: T0 - 30_000 }));
+  assert.notEqual(status('hrb-007'), 'restarting');
+});

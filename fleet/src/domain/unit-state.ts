@@ -72,11 +72,11 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
   if (m.type === 'uplink' && m.kind === 'presence') {
     const online = m.payload.state === 'online';
     const held = unit.presence;
-    // A restart's word is part of the promise: the will can land after the unit's own `offline`.
+    // A restart's word is part of the promise while the unit stays offline: the will can land after
+    // the unit's own `offline`; an `online` ends the restart.
+    const restarting = held?.restarting && !online ? { restarting: held.restarting } : {};
     const promise =
-      held?.nextContactBy !== undefined && held.ts > m.payload.ts
-        ? { ts: held.ts, nextContactBy: held.nextContactBy, ...(held.restarting ? { restarting: held.restarting } : {}) }
-        : {};
+      held?.nextContactBy !== undefined && held.ts > m.payload.ts ? { ts: held.ts, nextContactBy: held.nextContactBy, ...restarting } : {};
     // The will is the broker speaking for a dead unit: it is not a sign of life.
     return { ...unit, presence: { ...m.payload, ...promise }, online, lastSeen: online ? receivedAt : unit.lastSeen };
   }
