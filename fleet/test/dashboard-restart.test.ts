@@ -50,6 +50,15 @@ test('a unit restarting into 0.2.0 reads so on its card in English and Chinese; 
   });
   assert.equal(code, 0);
   assert.match(out, /\nhrb-001\s+restarting into 0\.2\.0, back by \d{4}-\d\d-\d\d \d\d:\d\d /);
+  out = '';
+  await runCli(['unit', 'hrb-001', '--api', fleet.base, '--token', ADMIN], {
+    out: (s) => (out += s),
+    err: () => undefined,
+    env: {},
+    now: () => Date.now(),
+  });
+  assert.match(out, /^status\s+restarting into 0\.2\.0, back by /m);
+  assert.doesNotMatch(out, /was due/, 'not due before its health window ends');
 
   const zh = await openPage(browser, `${fleet.base}/#token=${ADMIN}`, { lang: 'zh-CN' });
   const zhCard = zh.page.locator('article.card[data-unit="hrb-001"]');

@@ -82,7 +82,8 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
     ['status', status(u, at)],
     ['last seen', u.lastSeen === null ? 'never' : `${ago(u.lastSeen, now)}  (${at(u.lastSeen)})`],
   ];
-  if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule') rows.push(['was due', at(u.liveness.dueBy)]);
+  if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule' && u.liveness.status !== 'restarting')
+    rows.push(['was due', at(u.liveness.dueBy)]);
   if (u.presence?.agent) rows.push(['agent', `${u.presence.agent}${u.presence.board ? ` on ${u.presence.board}` : ''}`]);
   if (u.running) rows.push(['running', `${u.running.version}  (reported ${at(u.running.ts)})`]);
   if (u.power) {
