@@ -93,7 +93,7 @@ test('the alarm console with 1,000 open alarms: order, flood, late and chatter, 
   const late = page.locator('article.alarm', { has: page.locator('a.unit', { hasText: 'hrb-late' }) });
   assert.match((await late.locator('.flags .late').textContent()) ?? '', /late: arrived 15 min after it happened/);
   const chat = page.locator('article.alarm', { has: page.locator('a.unit', { hasText: 'hrb-chat' }) });
-  assert.equal(await chat.locator('.flags .chatter').textContent(), 'chattering: 1 more raises folded in');
+  assert.equal(await chat.locator('.flags .chatter').textContent(), 'chattering: 1 more raise folded in');
   const camera = page.locator('article.alarm', { has: page.locator('a.unit', { hasText: 'hrb-dark' }) }).filter({ hasText: 'camera lost' });
   assert.equal(await camera.locator('.flags .inhibited').textContent(), "inhibited by the unit's alarm: unit offline");
   assert.match((await camera.getAttribute('class')) ?? '', /set-aside/);

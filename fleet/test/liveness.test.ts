@@ -100,3 +100,29 @@ test('a dropped link with no promise is late at once, then missing after the gra
   advance(10 * MIN + 5000);
   assert.equal(status('hrb-005'), 'missing');
 });
+
+test('a unit restarting into a release is restarting until its health window ends, then late like any broken promise', (t) => {
+  const { state, status, advance } = mockedFleet(t);
+  const by = T0 + 5 * MIN;
+  state.apply(presence('hrb-006', { state: 'online', ts: T0 - MIN, nextContactBy: T0 + HOUR }));
+  state.apply(presence('hrb-006', { state: 'offline', ts: T0, nextContactBy: by, restarting: { into: '0.2.0', by } }));
+  // The will composed at the connect lands after the unit's own word: it does not turn the restart into a sleep.
+  state.apply(presence('hrb-006', { state: 'offline', ts: T0 - MIN, nextContactBy: T0 + HOUR }));
+  assert.equal(status('hrb-006'), 'restarting');
+  assert.equal(state.get('hrb-006')?.liveness.restartingInto, '0.2.0');
+  assert.equal(state.get('hrb-006')?.liveness.dueBy, by);
+  advance(5 * MIN);
+  assert.equal(status('hrb-006'), 'late', 'not back by the end of the health window');
+  advance(10 * MIN + 5000);
+  assert.equal(status('hrb-006'), 'missing');
+});
+
+test('an online after a restart ends it, even from a clock behind the old slot’s: a later will is not a restart', (t) => {
+  const { state, status } = mockedFleet(t);
+  const by = T0 + 5 * MIN;
+  state.apply(presence('hrb-007', { state: 'offline', ts: T0, nextContactBy: by, restarting: { into: '0.2.0', by } }));
+  state.apply(presence('hrb-007', { state: 'online', ts: T0 - 30_000 }));
+  assert.equal(status('hrb-007'), 'online');
+  state.apply(presence('hrb-007', { state: 'offline', ts: T0 - 30_000 }));
+  assert.notEqual(status('hrb-007'), 'restarting');
+});

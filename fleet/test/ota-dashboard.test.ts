@@ -71,7 +71,7 @@ test('the campaign page: counts, waves, every unit with its step, bytes and ETA;
   assert.match(await words(row('hrb-d04')), /downloading 61\.4 kB \/ 190\.0 kB full 2 min/);
   assert.match(await words(row('hrb-d05')), /rolled back.*health check failed · checks failed: GPS fix/);
   assert.match((await view.locator('.ota-legend').first().textContent()) ?? '', /waiting 2.*updated 1.*rolled back 1/s);
-  assert.match((await view.textContent()) ?? '', /1 unit\(s\) fetch the full bundle: no delta applied to what they run/);
+  assert.match((await view.textContent()) ?? '', /1 unit fetches the full bundle: no delta applied to what they run/);
   await p.shot('ota-campaign-desktop');
 
   await view.locator('button[data-move="pause"]').click();

@@ -96,7 +96,7 @@ export function unitFields(row: Row, ctx: FieldContext): Fields {
   return {
     site,
     grid,
-    liveness: f(t(`liveness.${u.liveness.status}`), u.liveness.status),
+    liveness: f(t(`liveness.${u.liveness.status}`, { version: u.liveness.restartingInto ?? '' }), u.liveness.status),
     alarm: u.alarms
       ? f(t('card.alarms', { n: u.alarms.count, severity: t(`overlay.sev.${u.alarms.severity}`) }), `alarm sev-${u.alarms.severity}`)
       : f('', ''),

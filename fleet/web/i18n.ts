@@ -36,9 +36,26 @@ export function onLangChange(f: () => void): void {
   listeners.add(f);
 }
 
+/**
+ * `{name}` is the value; `{name|unit|units}` is the word for that count, by the language's plural
+ * rules (English says "1 unit", "2 units"; Chinese has no plural and needs no such form).
+ */
 export function t(key: Key, params?: Record<string, string | number>, l: Lang = current): string {
   const s = DICTS[l][key];
-  return params ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m)) : s;
+  if (!params) return s;
+  return s.replace(/\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g, (m, k: string, one?: string, other?: string) => {
+    if (!(k in params)) return m;
+    const v = params[k] as string | number;
+    if (one === undefined || other === undefined) return String(v);
+    return plurals(l).select(Number(v)) === 'one' ? one : other;
+  });
+}
+
+const PLURALS = new Map<Lang, Intl.PluralRules>();
+function plurals(l: Lang): Intl.PluralRules {
+  const p = PLURALS.get(l) ?? new Intl.PluralRules(l);
+  PLURALS.set(l, p);
+  return p;
 }
 
 /** Static markup names its labels as data-i18n (text), data-i18n-placeholder, data-i18n-aria (aria-label), data-i18n-title. */

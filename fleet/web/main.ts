@@ -124,7 +124,7 @@ function matches(row: Row, q: string): boolean {
     row.id,
     row.reg?.site?.name ?? '',
     row.cell ?? '',
-    u ? t(`liveness.${u.liveness.status}`) : t('status.never-heard'),
+    u ? t(`liveness.${u.liveness.status}`, { version: u.liveness.restartingInto ?? '' }) : t('status.never-heard'),
     u?.power ? t(`rung.${u.power.state}`) : '',
   ];
   return words.some((w) => w.toLowerCase().includes(q));

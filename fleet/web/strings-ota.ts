@@ -25,9 +25,11 @@ export const OTA_EN = {
   'ota.policy.battery': 'battery ≥ {pct} %',
   'ota.threshold': 'pauses when more than {pct} % of released units fail or roll back',
   'ota.downloads': 'downloads: {delta} delta, {full} full',
-  'ota.downloadsFull': "{full} unit(s) fetch the full bundle: no delta applied to what they run (each unit's detail says why)",
+  'ota.downloadsFull':
+    "{full} {full|unit fetches|units fetch} the full bundle: no delta applied to what they run (each unit's detail says why)",
   'ota.pausedBy': 'Paused by {who}',
-  'ota.pausedFailures': 'Paused by itself: {failures} of {released} released units failed or rolled back (threshold {pct} %)',
+  'ota.pausedFailures':
+    'Paused by itself: {failures} of {released} released {released|unit|units} failed or rolled back (threshold {pct} %)',
   'ota.dl.delta': 'delta',
   'ota.dl.full': 'full',
   'ota.target.tags': 'tags',

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { sql } from 'kysely';
 import { publishBody } from '../../device/release/release.ts';
 import { makeReleases, type Release, supervisedUnit } from '../../device/test/ota-harness.ts';
+import type { UnitView as LiveView } from '../../fleet/src/domain/unit-state.ts';
 import type { CampaignView, UnitView } from '../../fleet/src/ota/campaigns.ts';
 import { startGateway } from '../../fleet/test/gateway-helper.ts';
 import { apiClient, startTestFleet, tempDir, waitFor } from '../../fleet/test/helpers.ts';
@@ -122,4 +123,29 @@ test('a unit below the campaign battery floor defers: counted waiting, the campa
   assert.deepEqual([c.state, canary?.state, canary?.bucket, canary?.reason], ['running', 'deferred', 'waiting', 'battery']);
   assert.equal(c.counts.pending, 1, 'the next wave waits for a unit that proves the release');
   assert.equal(s.fleet.ota.served.of(canary?.unitId ?? ''), 0);
+});
+
+test('a unit restarting into its new slot shows as restarting into that release, not asleep, then online on it', async (t) => {
+  const s = await system(t, ['e2e-301']);
+  const seen = [s.fleet.state.get('e2e-301')?.liveness.status ?? 'unheard'];
+  const asked: Promise<unknown>[] = [];
+  s.fleet.state.on('unit', (v) => {
+    if (v.id !== 'e2e-301') return;
+    const word = v.liveness.status === 'restarting' ? `restarting into ${v.liveness.restartingInto}` : v.liveness.status;
+    if (seen.at(-1) !== word) seen.push(word);
+    // What the dashboard reads, asked while the unit is between its two slots (a start takes seconds).
+    if (v.liveness.status === 'restarting') asked.push(s.api('GET', '/api/units', ADMIN).then((r) => r.body.units));
+  });
+  await s.publish(s.rel.next);
+  const id = await s.run('0.2.0', { canary: 1, waves: [100], soakS: 1 });
+  await waitFor(async () => (await s.campaign(id)).state === 'completed', 120_000);
+  assert.deepEqual(seen, ['online', 'restarting into 0.2.0', 'online'], 'the only silence was the restart, and it said so');
+  const api = (await Promise.all(asked)).flat() as LiveView[];
+  const during = api.find((u) => u.id === 'e2e-301');
+  assert.equal(during?.liveness.status, 'restarting');
+  assert.equal(during?.liveness.restartingInto, '0.2.0');
+  const health = 20_000;
+  assert.ok((during?.liveness.dueBy ?? 0) - Date.now() <= health, 'due back within the health window');
+  const after = s.fleet.state.get('e2e-301');
+  assert.deepEqual([after?.liveness.status, after?.running?.version], ['online', '0.2.0']);
 });

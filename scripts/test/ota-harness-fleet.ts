@@ -4,7 +4,16 @@
  * keeps it) and collects every `ota` report and command answer.
  */
 import type { TestContext } from 'node:test';
-import { type CommandResponse, decodeMessage, encodeRequest, filters, type OtaStatus, topics, type UpdateJob } from '@shouwang/protocol';
+import {
+  type CommandResponse,
+  decodeMessage,
+  encodeRequest,
+  filters,
+  type OtaStatus,
+  type Presence,
+  topics,
+  type UpdateJob,
+} from '@shouwang/protocol';
 import {
   type ArtifactServer,
   artifactServer,
@@ -20,6 +29,8 @@ export interface OtaFleet {
   url: string;
   password: string;
   reports: { unitId: string; status: OtaStatus }[];
+  /** Every presence the units said (or their wills), in arrival order. */
+  presences: { unitId: string; presence: Presence }[];
   answers: Map<string, CommandResponse<'ota'>>;
   send(unitId: string, job: UpdateJob): Promise<string>;
   latest(unitId: string): OtaStatus | undefined;
@@ -37,6 +48,7 @@ export async function otaFleet(t: TestContext, unitIds: string[]): Promise<OtaFl
   });
   const client = await connect(t, gw.url, 'fleet', 'fleet-secret-123');
   const reports: OtaFleet['reports'] = [];
+  const presences: OtaFleet['presences'] = [];
   const answers = new Map<string, CommandResponse<'ota'>>();
   const online = new Set<string>();
   client.on('message', (topic, payload) => {
@@ -44,6 +56,7 @@ export async function otaFleet(t: TestContext, unitIds: string[]): Promise<OtaFl
     if (!m.ok) return;
     const v = m.value;
     if (v.type === 'uplink' && v.kind === 'presence') {
+      presences.push({ unitId: v.unitId, presence: v.payload as Presence });
       if (v.payload.state === 'online') online.add(v.unitId);
       else online.delete(v.unitId);
     }
@@ -55,6 +68,7 @@ export async function otaFleet(t: TestContext, unitIds: string[]): Promise<OtaFl
     url: gw.url,
     password,
     reports,
+    presences,
     answers,
     async send(unitId, job) {
       const id = `job-${++next}`;

@@ -45,3 +45,23 @@ test('a release that starts but cannot publish fails its health check, is rolled
   assert.equal(currentSlot(unit.slotsDir), 'a');
   assert.deepEqual(unit.starts, ['a', 'b', 'a']);
 });
+
+test('a release whose health check fails says, as it exits, that it restarts into the previous release', async (t) => {
+  const { rel, server, fleet, unit } = await otaScene(t, 'ota-203', { env: { SHOUWANG_DEVICE_OTA_HEALTH_DEADLINE_S: '10' } });
+  // A defect in the release: its GPS check never sees the fix the receiver has.
+  const good = readFileSync(join(rel.next.dir, 'agent.mjs'), 'latin1');
+  const probe = 'fix:()=>{let f=gps.current();return f!==void 0&&f.fix!=="none"}';
+  assert.ok(good.includes(probe), 'the health check reads the fix as the bundle has it');
+  const blind = await rel.release('0.3.0', { bundle: Buffer.from(good.replace(probe, 'fix:()=>!1'), 'latin1'), from: [rel.base] });
+  await fleet.send('ota-203', jobFor(blind, server));
+  await until('the rollback reported', () => fleet.latest('ota-203')?.step === 'rolled-back', 60_000);
+  assert.deepEqual(fleet.latest('ota-203')?.failedChecks, ['gps']);
+  const said = fleet.presences.filter((p) => p.unitId === 'ota-203' && p.presence.restarting).map((p) => p.presence);
+  // The switch into 0.3.0, then the release on trial going back to 0.1.0 after its failed check.
+  assert.deepEqual(
+    said.map((p) => p.restarting?.into),
+    ['0.3.0', '0.1.0'],
+  );
+  for (const p of said) assert.equal(p.nextContactBy, p.restarting?.by, 'the promise is the restart’s');
+  assert.deepEqual(unit.starts, ['a', 'b', 'a']);
+});

@@ -74,6 +74,15 @@ export interface PowerEstimate {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const OCV_TOLERANCE_V = 0.05;
+/**
+ * A pack at rest: current under C/50 (in power terms, 12.8 W for 640 Wh: the unit's own standby draw
+ * counts, as a fuel gauge's quit current sits above the system's standby) for 10 minutes, seen by
+ * samples at most 20 minutes apart (deep sleep samples every 15). At that current the IR-corrected
+ * terminal voltage is the open-circuit voltage once the polarisation has relaxed.
+ */
+const REST_C_RATE = 1 / 50;
+const REST_MS = 10 * 60_000;
+const REST_MAX_GAP_MS = 20 * 60_000;
 
 /**
  * State-of-charge estimator. It starts from the resting voltage (which says how full the pack is
@@ -86,6 +95,8 @@ export class PowerEstimator {
   private readonly spec: BatterySpec;
   private storedWh: number | undefined;
   private lastTs: number | undefined;
+  /** Since when the pack has been at rest, ms; undefined under load. */
+  private restSince: number | undefined;
   private dayStart: number | undefined;
   private harvestToday = 0;
   private loadToday = 0;
@@ -103,11 +114,14 @@ export class PowerEstimator {
       this.lastTs = s.ts;
       this.dayStart = s.ts - (s.ts % DAY_MS);
     }
-    const dtH = Math.max(0, s.ts - this.lastTs) / HOUR_MS;
+    const dtMs = Math.max(0, s.ts - this.lastTs);
+    const dtH = dtMs / HOUR_MS;
     this.lastTs = s.ts;
     const harvestW = s.solarW + s.windW;
     this.storedWh = clamp(this.storedWh + s.batteryW * dtH, 0, this.spec.capacityWh);
-    this.storedWh = this.reanchor(this.storedWh, s, usableWh);
+    this.storedWh = this.rested(s, dtMs)
+      ? (socFromOcv(this.spec, this.ocv(s)) / 100) * usableWh
+      : this.reanchor(this.storedWh, s, usableWh);
     this.rollDay(s.ts);
     this.harvestToday += harvestW * dtH;
     this.loadToday += s.loadW * dtH;
@@ -133,11 +147,28 @@ export class PowerEstimator {
    * A count outside that band is pulled towards it; inside, the count stands.
    */
   private reanchor(storedWh: number, s: PowerSample, usableWh: number): number {
-    const ocvV = s.batteryV - (s.batteryW / Math.max(1, s.batteryV)) * this.spec.resistanceOhm;
+    const ocvV = this.ocv(s);
     const lo = (socFromOcv(this.spec, ocvV - OCV_TOLERANCE_V) / 100) * usableWh;
     const hi = (socFromOcv(this.spec, ocvV + OCV_TOLERANCE_V) / 100) * usableWh;
     const target = Math.min(hi, Math.max(lo, storedWh));
     return storedWh + 0.3 * (target - storedWh);
+  }
+
+  /**
+   * Rested long enough for the open-circuit voltage to be the charge, as a battery management
+   * system re-anchors its count (in LiFePO4's flat middle the ±50 mV band leaves it 10 points off);
+   * under load the count and its band stand.
+   */
+  private rested(s: PowerSample, dtMs: number): boolean {
+    const still = Math.abs(s.batteryW) <= this.spec.capacityWh * REST_C_RATE && dtMs <= REST_MAX_GAP_MS;
+    if (!still) this.restSince = undefined;
+    else this.restSince ??= s.ts;
+    return this.restSince !== undefined && s.ts - this.restSince >= REST_MS;
+  }
+
+  /** Terminal voltage corrected for the internal resistance's drop (or rise while charging). */
+  private ocv(s: PowerSample): number {
+    return s.batteryV - (s.batteryW / Math.max(1, s.batteryV)) * this.spec.resistanceOhm;
   }
 
   /** Days until empty: net daily deficit from the trends (or today's rates before a full day is seen). */

@@ -112,6 +112,7 @@ export async function startDevice(
     ackTimeoutMs: cfg.bulk.ackTimeoutS * 1000,
   });
   let agent: Agent | undefined;
+  let ota: OtaService | undefined;
   const config = new ConfigStore(cfg, join(dataDir, 'config-overrides.json'), (keys) => {
     log.info({ keys }, 'live configuration applied');
     if (keys.some((k) => k.startsWith('site.'))) agent?.reconfigure(alarmConfig());
@@ -149,7 +150,12 @@ export async function startDevice(
         satelliteBudgetBytes: num('outbox.satelliteBudgetBytes', cfg.outbox.satelliteBudgetBytes),
         compactOnCellular: config.value('report.compactOnCellular') !== false,
       }),
-    presence: () => ({ agent: AGENT_VERSION, board: board.boardId, parts, ...(agent?.presenceExtra() ?? {}) }),
+    presence: () => {
+      // Exiting into another slot: the promise is the update's, not the rung's sleep.
+      const restarting = ota?.restarting;
+      const extra = restarting ? { nextContactBy: restarting.by, restarting } : (agent?.presenceExtra() ?? {});
+      return { agent: AGENT_VERSION, board: board.boardId, parts, ...extra };
+    },
     connect: connectMqtt,
     bulk: bulkSender,
   });
@@ -284,7 +290,6 @@ export async function startDevice(
     return items;
   };
 
-  let ota: OtaService | undefined;
   const commands = new CommandHandler({
     config,
     log: log.child({ module: 'commands' }),

@@ -84,6 +84,7 @@ export class OtaService {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastProgressAt = 0;
+  private exiting: { into: string; by: number } | undefined;
 
   constructor(deps: OtaDeps) {
     this.d = deps;
@@ -97,6 +98,11 @@ export class OtaService {
 
   get step(): OtaStep | undefined {
     return this.rec?.step;
+  }
+
+  /** Set once the agent is about to exit into another slot: what its last presence says instead of a sleep. */
+  get restarting(): { into: string; by: number } | undefined {
+    return this.exiting;
   }
 
   /** Reconciles what a restart interrupted, then keeps trying on a timer. */
@@ -298,7 +304,7 @@ export class OtaService {
     switchTo(this.d.slotsDir, to);
     this.d.cut?.('switched');
     this.d.log.warn({ from: this.slot, to, version: rec.version }, 'switched slots: restarting into the new release');
-    this.d.exit();
+    this.exitInto(rec.version);
   }
 
   private async healthCheck(until: number, campaign: string): Promise<void> {
@@ -321,6 +327,13 @@ export class OtaService {
     if (this.rec) this.rec.failedChecks = failed;
     if (boot.trial) writeBootState(this.d.slotsDir, { ...boot, trial: { ...boot.trial, abandon: 'health-check' } });
     this.save();
+    // The launcher starts the previous slot: this job's `from`, when the trial is this job's.
+    this.exitInto(this.rec?.job.campaign === campaign ? this.rec.from.version : undefined);
+  }
+
+  /** Back by the end of a health window: the new slot's start, or the launcher's rollback, takes far less. */
+  private exitInto(version: string | undefined): void {
+    if (version !== undefined) this.exiting = { into: version, by: this.d.clock.now() + this.d.healthDeadlineMs };
     this.d.exit();
   }
 

@@ -44,6 +44,7 @@ const RISK_HORIZON_H = 48;
 
 const LIVENESS_LABEL: Record<LivenessStatus, string> = {
   online: 'online',
+  restarting: 'restarting',
   'on-schedule': 'asleep',
   late: 'late',
   missing: 'missing',
@@ -54,6 +55,7 @@ function colour(u: UnitView): string {
   switch (u.liveness.status) {
     case 'online':
       return u.power && u.power.soc < LOW ? '#d29922' : '#3fb950';
+    case 'restarting':
     case 'on-schedule':
       return '#58a6ff';
     case 'late':
@@ -181,7 +183,7 @@ const SORTS: Record<string, (a: UnitView, b: UnitView) => number> = {
   battery: (a, b) => (a.power?.soc ?? -1) - (b.power?.soc ?? -1) || a.id.localeCompare(b.id),
   liveness: (a, b) => LIVENESS_ORDER.indexOf(b.liveness.status) - LIVENESS_ORDER.indexOf(a.liveness.status) || a.id.localeCompare(b.id),
 };
-const LIVENESS_ORDER: LivenessStatus[] = ['online', 'on-schedule', 'late', 'missing', 'presumed-out-of-power'];
+const LIVENESS_ORDER: LivenessStatus[] = ['online', 'restarting', 'on-schedule', 'late', 'missing', 'presumed-out-of-power'];
 
 function render(): void {
   const all = [...units.values()].sort(SORTS.id);

@@ -42,6 +42,7 @@ function status(u: UnitView, at: (ts: number) => string): string {
   const l = u.liveness;
   if (!l) return u.online ? 'online' : 'offline';
   if (l.status === 'on-schedule') return l.dueBy === null ? 'asleep' : `asleep until ${at(l.dueBy)}`;
+  if (l.status === 'restarting') return `restarting into ${l.restartingInto}${l.dueBy === null ? '' : `, back by ${at(l.dueBy)}`}`;
   return l.status;
 }
 
@@ -81,7 +82,8 @@ export function unitDetail(u: UnitView, now: number, at: (ts: number) => string)
     ['status', status(u, at)],
     ['last seen', u.lastSeen === null ? 'never' : `${ago(u.lastSeen, now)}  (${at(u.lastSeen)})`],
   ];
-  if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule') rows.push(['was due', at(u.liveness.dueBy)]);
+  if (u.liveness?.dueBy && u.liveness.status !== 'on-schedule' && u.liveness.status !== 'restarting')
+    rows.push(['was due', at(u.liveness.dueBy)]);
   if (u.presence?.agent) rows.push(['agent', `${u.presence.agent}${u.presence.board ? ` on ${u.presence.board}` : ''}`]);
   if (u.running) rows.push(['running', `${u.running.version}  (reported ${at(u.running.ts)})`]);
   if (u.power) {

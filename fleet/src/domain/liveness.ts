@@ -7,6 +7,8 @@ import type { Power, Presence } from '@shouwang/protocol';
  * would call every sleeping unit dead, or notice a dead one hours too late.
  *
  * - `online`: connected now.
+ * - `restarting`: said offline on its way into another release (an update or its rollback), not
+ *   yet past the update's health window; past it, it is late like any unit that broke its word.
  * - `on-schedule`: silent, but inside its declared window (or inside `silenceMs` for a unit that
  *   publishes no presence at all).
  * - `late`: past the window by less than the grace period: a modem window can slip, a dropped
@@ -15,7 +17,7 @@ import type { Power, Presence } from '@shouwang/protocol';
  * - `presumed-out-of-power`: past the grace period, and the last charge and its trend say the
  *   battery was (or has since become) empty: send someone with a charger, not a search party.
  */
-export const LIVENESS = ['online', 'on-schedule', 'late', 'missing', 'presumed-out-of-power'] as const;
+export const LIVENESS = ['online', 'restarting', 'on-schedule', 'late', 'missing', 'presumed-out-of-power'] as const;
 export type LivenessStatus = (typeof LIVENESS)[number];
 
 export interface LivenessPolicy {
@@ -47,6 +49,8 @@ export interface Liveness {
   socTrendPctH: number | null;
   /** State of charge projected to now from the last reading and its trend, %. */
   projectedSoc: number | null;
+  /** The release a `restarting` unit restarts into. */
+  restartingInto: string | null;
 }
 
 export interface LivenessInput {
@@ -60,12 +64,14 @@ export interface LivenessInput {
 export function classifyLiveness(u: LivenessInput, now: number, policy: LivenessPolicy = DEFAULT_LIVENESS_POLICY): Liveness {
   const lastSoc = u.power?.soc ?? null;
   const projectedSoc = projectSoc(u.power, u.socTrendPctH, now);
-  const base = { lastSoc, socTrendPctH: u.socTrendPctH, projectedSoc };
+  const base = { lastSoc, socTrendPctH: u.socTrendPctH, projectedSoc, restartingInto: null };
   if (u.online) return { status: 'online', dueBy: null, missingAfter: null, ...base };
   const silentSince = u.lastSeen ?? u.presence?.ts ?? null;
   if (silentSince === null) return { status: 'missing', dueBy: null, missingAfter: null, ...base };
+  // A restart's promise is the update's health window, whatever sleep the rung would have promised.
+  const restarting = u.presence?.state === 'offline' ? u.presence.restarting : undefined;
   // A promise made before the last sign of life is still the promise: the unit sleeps until then.
-  const declared = u.presence?.nextContactBy;
+  const declared = restarting?.by ?? u.presence?.nextContactBy;
   const dueBy =
     declared !== undefined && declared > silentSince
       ? declared
@@ -75,6 +81,7 @@ export function classifyLiveness(u: LivenessInput, now: number, policy: Liveness
         ? silentSince
         : silentSince + policy.silenceMs;
   const missingAfter = dueBy + Math.max(policy.graceMinMs, policy.graceFraction * (dueBy - silentSince));
+  if (restarting && now < dueBy) return { status: 'restarting', dueBy, missingAfter, ...base, restartingInto: restarting.into };
   if (now < dueBy) return { status: 'on-schedule', dueBy, missingAfter, ...base };
   if (now <= missingAfter) return { status: 'late', dueBy, missingAfter, ...base };
   const empty =

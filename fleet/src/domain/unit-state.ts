@@ -25,7 +25,7 @@ import type { LinkOutlook, LocationOutlook, PowerOutlook } from './outlook.ts';
  * `ts` is that of the connect) and published by the broker when the unit dies, so for presence
  * the last message received is the truth. Its next-contact promise is not: the newest promise
  * by event time stands (a digest makes one too), so a will written at the connect does not
- * undo the promise the unit made since.
+ * undo the promise the unit made since (nor its word that it is restarting into another release).
  *
  * Charge and rung come from every message that carries them, by event time: a power status or
  * digest in full, a power-state event (rung and the charge that made it), a low-battery alarm's
@@ -74,7 +74,11 @@ export function applyMessage(unit: UnitState, m: DecodedMessage, receivedAt: num
   if (m.type === 'uplink' && m.kind === 'presence') {
     const online = m.payload.state === 'online';
     const held = unit.presence;
-    const promise = held?.nextContactBy !== undefined && held.ts > m.payload.ts ? { ts: held.ts, nextContactBy: held.nextContactBy } : {};
+    // A restart's word is part of the promise while the unit stays offline: the will can land after
+    // the unit's own `offline`; an `online` ends the restart.
+    const restarting = held?.restarting && !online ? { restarting: held.restarting } : {};
+    const promise =
+      held?.nextContactBy !== undefined && held.ts > m.payload.ts ? { ts: held.ts, nextContactBy: held.nextContactBy, ...restarting } : {};
     // The will is the broker speaking for a dead unit: it is not a sign of life.
     return { ...unit, presence: { ...m.payload, ...promise }, online, lastSeen: online ? receivedAt : unit.lastSeen };
   }

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { StringEnum, Timestamp } from '../schema-kit.ts';
+import { ReleaseVersion } from './ota.ts';
 
 /**
  * Retained on `presence`. The unit publishes `online` on every connect and registers
@@ -15,6 +16,17 @@ export const Presence = Type.Object(
     board: Type.Optional(Type.String({ maxLength: 16, description: 'Board definition id, e.g. pi4' })),
     /** Latest time the unit promises to be heard from again (planned sleep aware liveness). */
     nextContactBy: Type.Optional(Timestamp),
+    /**
+     * On the `offline` said just before the agent exits to start another slot (an update, or its
+     * rollback): the release it restarts into, and the end of the update's health window, by which
+     * it is back (then `nextContactBy` is that time too). A restart is not a sleep.
+     */
+    restarting: Type.Optional(
+      Type.Object(
+        { into: ReleaseVersion, by: Timestamp },
+        { additionalProperties: false, description: 'Restarting into another release, back by `by`' },
+      ),
+    ),
     /**
      * The parts the agent found at start: `ok`, `absent` (not fitted, by config) or `failed` (fitted
      * but not working, e.g. the IO plugin not installed). The serial parts' live state is in `link.ports`.
