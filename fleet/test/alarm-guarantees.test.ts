@@ -242,6 +242,8 @@ for (const [store, storage] of STORES) {
     await send(unit, UNIT, 'alarm', { ...ALARM, seq: 2 });
     await takenBy(fleet, 2);
     assert.deepEqual(await stored(), { repeats: 1, alarmCount: 2, inbox: 2, outbox: 2, merges: 1 });
+    // Taken is committed; its PUBACK reaches the broker through the proxy a moment later.
+    await waitFor(() => acked.length === 2, 10_000);
     assert.deepEqual(acked, [topics.uplink(UNIT, 'alarm'), topics.uplink(UNIT, 'alarm')]);
   });
 

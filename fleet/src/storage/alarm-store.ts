@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { AlarmRecord, AlarmSource, AlarmState } from '../domain/alarm-engine.ts';
 import type { AnyAlarmKind, Category, Priority } from '../domain/alarm-rules.ts';
 import { occurrences } from './alarm-occurrences.ts';
-import { insertJson, insertRows, isOneOf, JsonInserts } from './bulk.ts';
+import { insertJson, insertRows, isOneOf, JsonInserts, overwrite } from './bulk.ts';
 import type { Dialect } from './open.ts';
 import type { AlarmCommentRow, AlarmRow, Database } from './schema.ts';
 
@@ -123,17 +123,13 @@ export class AlarmStore {
     if (this.#dialect === 'postgres') {
       const w = into ?? new JsonInserts();
       w.add('alarms', inserts);
-      w.add(
-        'alarms',
-        upserts,
-        sql`on conflict (episode) do update set ${sql.join(set.map((k) => sql`${sql.ref(k)} = excluded.${sql.ref(k)}`))}`,
-      );
+      w.add('alarms', upserts, sql.raw(overwrite(['episode'], set)));
       w.add('alarm_occurrences', occurrences, sql`on conflict (fingerprint) do nothing`);
       if (!into) await w.execute(tx);
       return;
     }
     await insertRows(tx, 'alarms', inserts);
-    await insertRows(tx, 'alarms', upserts, `on conflict (episode) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`);
+    await insertRows(tx, 'alarms', upserts, overwrite(['episode'], set));
     await insertRows(tx, 'alarm_occurrences', occurrences, 'on conflict (fingerprint) do nothing');
   }
 

@@ -36,6 +36,11 @@ function jsonInsert<R extends object>(
   >`insert into ${sql.table(table)} (${cols}) select ${cols} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json) with ordinality as r order by r.ordinality ${tail}`;
 }
 
+/** The ON CONFLICT clause that writes `set` over the row already under the `key` columns. */
+export function overwrite(key: readonly string[], set: readonly string[]): string {
+  return `on conflict (${key.map((k) => `"${k}"`).join(', ')}) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`;
+}
+
 /**
  * `rows` inserted in as few statements as the store allows: one on PostgreSQL (`insertJson`), a
  * few prepared shapes on SQLite (`insertRows`). `tail` is fixed SQL (an ON CONFLICT clause). Several

@@ -1,6 +1,6 @@
 import type { ByteRange, EvidenceEntry, MediaKind } from '@shouwang/protocol';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import { insertAll, isOneOf, onPostgres } from './bulk.ts';
+import { insertAll, isOneOf, onPostgres, overwrite } from './bulk.ts';
 import type { Database, EvidenceTable, MediaTable } from './schema.ts';
 
 /** A recording as the media intake keeps it. */
@@ -221,10 +221,8 @@ export class MediaStore {
       chain: e.chain,
       updated_at: e.updatedAt,
     }));
-    const set =
-      'raised_head = excluded.raised_head, head = excluded.head, entries = excluded.entries, chain = excluded.chain, updated_at = excluded.updated_at';
-    const upsert = `on conflict (unit_id, alarm_id) do update set ${set}`;
-    await insertAll(this.#db, 'evidence', rows, upsert);
+    const set = ['raised_head', 'head', 'entries', 'chain', 'updated_at'];
+    await insertAll(this.#db, 'evidence', rows, overwrite(['unit_id', 'alarm_id'], set));
   }
 }
 

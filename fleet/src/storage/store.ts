@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { insertAll } from './bulk.ts';
+import { insertAll, overwrite } from './bulk.ts';
 import type { CommissioningRow, Database, LocationRow, NewUnitRow, PowerRow, TokenRow, UnitRow, UnitStateRow } from './schema.ts';
 
 export type UnitPatch = Partial<Omit<UnitRow, 'id' | 'created_at'>>;
@@ -67,8 +67,7 @@ export class FleetStore {
   async saveStates(rows: readonly UnitStateRow[]): Promise<void> {
     if (rows.length === 0) return;
     const set = ['presence', 'power', 'location', 'link', 'running', 'last_seen', 'deployment_lat', 'deployment_lon', 'updated_at'];
-    const upsert = `on conflict (id) do update set ${set.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`;
-    await this.#db.transaction().execute((tx) => insertAll(tx, 'unit_state', rows, upsert));
+    await this.#db.transaction().execute((tx) => insertAll(tx, 'unit_state', rows, overwrite(['id'], set)));
   }
 
   loadStates(): Promise<UnitStateRow[]> {
