@@ -163,7 +163,11 @@ export class TicketService {
     const t = await b.ticket(ticketId);
     if (!t) return;
     const now = this.#o.clock.now();
-    const sooner = t.state === 'closed' ? undefined : this.#deadlines(now, { category: t.category as Category, severity: a.severity });
+    // The ticket's own severity counted from now is never sooner: a plain repeat skips the working-time sums.
+    const sooner =
+      t.state === 'closed' || a.severity === t.severity
+        ? undefined
+        : this.#deadlines(now, { category: t.category as Category, severity: a.severity });
     const tightens = sooner !== undefined && sooner.deadline_at < t.deadline_at;
     const patch: Partial<TicketRow> = {
       alarm_count: t.alarm_count + 1,
